@@ -1,0 +1,73 @@
+import matter from 'gray-matter';
+import yaml from 'js-yaml';
+import type { z } from 'zod';
+import { FrontMatterSchema, type Article } from './article-schema.js';
+import { formatIssuePath, type Issue, type Problem } from './problems.js';
+
+export type ParseResult = { readonly ok: true; readonly article: Article } | { readonly ok: false; readonly problem: Problem };
+
+/**
+ * gray-matter options, resolved once. Passing any options object also turns off gray-matter's
+ * process-wide cache, which otherwise keeps every file's text for the life of the process and
+ * shares `data` objects between calls.
+ *
+ * YAML is read with js-yaml's CORE schema, so timestamps stay strings and every date goes through
+ * one strict parser (the default schema turns `2019-02-30` into 2 March without a word).
+ */
+const MATTER_OPTIONS = {
+  engines: {
+    yaml: (source: string): object => yaml.safeLoad(source, { schema: yaml.CORE_SCHEMA }) as object,
+  },
+};
+
+/**
+ * Parses one article file. Never throws: a file that cannot be used comes back as a `Problem`
+ * naming the field and the reason, and never carrying any of the file's values.
+ */
+export function parseArticle(text: string, file: string): ParseResult {
+  const source = text.replace(/^\uFEFF/, '');
+  if (source.trim() === '') return unreadable(file, { path: '', reason: 'empty_file', message: 'the file is empty' });
+
+  let parsed: { data: unknown; content: string };
+  try {
+    parsed = matter(source, MATTER_OPTIONS);
+  } catch (error) {
+    return unreadable(file, yamlIssue(error));
+  }
+
+  const { data } = parsed;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    return unreadable(file, { path: '', reason: 'invalid_front_matter', message: 'the front matter must be a YAML mapping of fields' });
+  }
+  if (Object.keys(data).length === 0) {
+    return unreadable(file, { path: '', reason: 'missing_front_matter', message: 'the file has no YAML front matter between --- lines' });
+  }
+
+  const result = FrontMatterSchema.safeParse(data);
+  if (!result.success) {
+    return { ok: false, problem: { code: 'ARTICLE_INVALID', file, issues: result.error.issues.map(toIssue) } };
+  }
+  return { ok: true, article: { ...result.data, file, body: parsed.content.replace(/\r\n?/g, '\n') } };
+}
+
+function unreadable(file: string, issue: Issue): ParseResult {
+  return { ok: false, problem: { code: 'ARTICLE_UNREADABLE', file, issues: [issue] } };
+}
+
+function toIssue(issue: z.core.$ZodIssue): Issue {
+  const params = 'params' in issue ? (issue.params as { reason?: string } | undefined) : undefined;
+  return { path: formatIssuePath(issue.path), reason: params?.reason ?? issue.code, message: issue.message };
+}
+
+/**
+ * js-yaml's `message` quotes the offending lines, which could hold a `secured` value, so only the
+ * reason and the position are kept. Its line numbers count from the line after the opening `---`.
+ */
+function yamlIssue(error: unknown): Issue {
+  if (error instanceof yaml.YAMLException) {
+    const { reason, mark } = error as yaml.YAMLException & { reason?: string; mark?: { line: number; column: number } };
+    const where = mark ? ` at line ${mark.line + 2}, column ${mark.column + 1}` : '';
+    return { path: '', reason: 'invalid_yaml', message: `invalid YAML front matter${where}: ${reason ?? 'syntax error'}` };
+  }
+  return { path: '', reason: 'invalid_yaml', message: 'invalid front matter' };
+}
