@@ -1,0 +1,30 @@
+/**
+ * The files a build produces and how they are served. File names are the URL path under /feeds/,
+ * so the server's lookup is an exact match against this set (no path is ever joined from a URL).
+ */
+export const FEED_FORMATS = {
+  rss: { extension: 'xml', contentType: 'application/rss+xml; charset=utf-8' },
+  atom: { extension: 'atom', contentType: 'application/atom+xml; charset=utf-8' },
+  json: { extension: 'json', contentType: 'application/feed+json; charset=utf-8' },
+} as const;
+
+export type FeedFormat = keyof typeof FEED_FORMATS;
+
+export const INDEX_FILES = {
+  opml: { name: 'index.opml', contentType: 'text/x-opml; charset=utf-8' },
+  html: { name: 'index.html', contentType: 'text/html; charset=utf-8' },
+} as const;
+
+/** One output file: its name under feeds/, its Content-Type, its bytes as text. */
+export interface FeedFile {
+  readonly name: string;
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/** The extensions a build writes; used to find stale files of earlier builds. */
+export const OUTPUT_EXTENSIONS: ReadonlySet<string> = new Set(['.xml', '.atom', '.json', '.opml', '.html']);
+
+export function feedFileName(slug: string, format: FeedFormat): string {
+  return `${slug}.${FEED_FORMATS[format].extension}`;
+}

@@ -1,0 +1,80 @@
+import { FEED_FORMATS, INDEX_FILES, type FeedFile } from './feed-formats.js';
+import type { FeedDocument, FeedSite } from './feed-model.js';
+import { serializeXml, xmlElement, xmlTextElement } from './xml-tree.js';
+import { escapeHtml } from './xml-safe-text.js';
+
+function mediaType(contentType: string): string {
+  return contentType.split(';')[0]!.trim();
+}
+
+/** The newest update across all feeds (never the clock). */
+function newest(documents: readonly FeedDocument[]): Date {
+  return new Date(Math.max(0, ...documents.map((document) => document.updated.getTime())));
+}
+
+/**
+ * OPML 2.0 subscription list with one outline per feed (RSS, the format every reader imports), so
+ * importing it subscribes once to each topic and to the all-topics feed.
+ */
+export function renderOpml(documents: readonly FeedDocument[], site: FeedSite): FeedFile {
+  const outlines = documents.map((document) =>
+    xmlElement('outline', {
+      type: 'rss',
+      text: document.title,
+      title: document.title,
+      description: document.description,
+      xmlUrl: document.urls.rss,
+      htmlUrl: document.siteUrl,
+      language: document.language,
+    }),
+  );
+  const opml = xmlElement('opml', { version: '2.0' }, [
+    xmlElement('head', {}, [
+      xmlTextElement('title', site.title),
+      xmlTextElement('dateModified', newest(documents).toUTCString()),
+      xmlTextElement('docs', 'http://opml.org/spec2.opml'),
+    ]),
+    xmlElement('body', {}, outlines),
+  ]);
+  return { name: INDEX_FILES.opml.name, contentType: INDEX_FILES.opml.contentType, body: serializeXml({ elements: [opml] }) };
+}
+
+/** A page listing every feed, with autodiscovery <link>s so a reader given its URL finds them all. */
+export function renderIndexHtml(documents: readonly FeedDocument[], site: FeedSite): FeedFile {
+  const formats = [
+    ['rss', 'RSS'],
+    ['atom', 'Atom'],
+    ['json', 'JSON Feed'],
+  ] as const;
+  const discovery = documents.flatMap((document) =>
+    formats.map(
+      ([format, label]) =>
+        `<link rel="alternate" type="${mediaType(FEED_FORMATS[format].contentType)}" title="${escapeHtml(`${document.title} (${label})`)}" href="${escapeHtml(document.urls[format])}">`,
+    ),
+  );
+  const rows = documents.map((document) => {
+    const links = formats.map(([format, label]) => `<a href="${escapeHtml(document.urls[format])}">${label}</a>`).join(' · ');
+    const count = `${document.entries.length} ${document.entries.length === 1 ? 'entry' : 'entries'}`;
+    return `<li><strong>${escapeHtml(document.topic ?? 'All topics')}</strong> <span>(${count})</span><br>${links}</li>`;
+  });
+  const body = `<!doctype html>
+<html lang="${escapeHtml(site.language)}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(site.title)}: feeds</title>
+${discovery.join('\n')}
+<link rel="outline" type="text/x-opml" title="All feeds (OPML)" href="${escapeHtml(`${site.baseUrl}/feeds/${INDEX_FILES.opml.name}`)}">
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}li{margin:.75rem 0}span{color:#555}</style>
+</head>
+<body>
+<h1>${escapeHtml(site.title)}</h1>
+<p>Copy a feed's address into your feed reader to subscribe, or import <a href="${escapeHtml(`${site.baseUrl}/feeds/${INDEX_FILES.opml.name}`)}">all feeds as OPML</a>.</p>
+<ul>
+${rows.join('\n')}
+</ul>
+</body>
+</html>
+`;
+  return { name: INDEX_FILES.html.name, contentType: INDEX_FILES.html.contentType, body };
+}

@@ -1,0 +1,172 @@
+/**
+ * The one place that corrects and extends what the `feed` package (6.0.0) writes. Each fix names
+ * the pitfall it answers (see ../shared/STYLE.md, "library facts"); each has a test in
+ * test/core/feed-package-fixes.test.ts.
+ *
+ * `feed` is given only what it writes correctly (ids, links, dates, titles, HTML summary and
+ * content). Everything carrying free text in attributes, or that `feed` cannot express, is added
+ * here from the FeedDocument: authors, categories, images, related and AMP links, the alternate
+ * links between formats. The XML is then written by xml-tree.ts, which escapes attributes and text
+ * correctly and splits every `]]>` in CDATA.
+ */
+import type { FeedDocument, FeedEntry } from './feed-model.js';
+import { FEED_FORMATS } from './feed-formats.js';
+import {
+  childElements,
+  firstChild,
+  insertChildren,
+  parseXml,
+  serializeXml,
+  xmlElement,
+  xmlTextElement,
+  type XmlElement,
+} from './xml-tree.js';
+
+const NS = {
+  atom: 'http://www.w3.org/2005/Atom',
+  content: 'http://purl.org/rss/1.0/modules/content/',
+  dc: 'http://purl.org/dc/elements/1.1/',
+} as const;
+
+export const JSON_FEED_VERSION = 'https://jsonfeed.org/version/1.1';
+
+function mediaType(contentType: string): string {
+  return contentType.split(';')[0]!.trim();
+}
+
+/** Replaces an element's children with one text node (xml-js turned a literal `&amp;` into `&`). */
+function setText(element: XmlElement, text: string): void {
+  element.elements = [{ type: 'text', text }];
+}
+
+function entryAt(document: FeedDocument, index: number): FeedEntry {
+  const entry = document.entries[index];
+  if (!entry) throw new Error(`feed wrote more entries than ${document.slug} has`);
+  return entry;
+}
+
+// ---------------------------------------------------------------- RSS 2.0
+
+export function fixRss(xml: string, document: FeedDocument): string {
+  const tree = parseXml(xml);
+  const rss = firstChild(tree, 'rss');
+  // `feed` declares xmlns:dc only when an item has content; dc:creator needs it always.
+  rss.attributes = { version: '2.0', 'xmlns:atom': NS.atom, 'xmlns:content': NS.content, 'xmlns:dc': NS.dc };
+  const channel = firstChild(rss, 'channel');
+  setText(firstChild(channel, 'title'), document.title);
+  setText(firstChild(channel, 'description'), document.description);
+  // Each feed links to its other formats (the self link comes from feedLinks.rss).
+  insertChildren(channel, [
+    xmlElement('atom:link', { href: document.urls.atom, rel: 'alternate', type: mediaType(FEED_FORMATS.atom.contentType) }),
+    xmlElement('atom:link', { href: document.urls.json, rel: 'alternate', type: mediaType(FEED_FORMATS.json.contentType) }),
+  ], 'item');
+
+  childElements(channel, 'item').forEach((item, index) => {
+    const entry = entryAt(document, index);
+    // `feed` marks every guid isPermaLink="false"; an id that is the article's URL is a permalink.
+    const guid = firstChild(item, 'guid');
+    guid.attributes = { isPermaLink: String(entry.id === entry.link) };
+    setText(guid, entry.id);
+    const additions: XmlElement[] = [];
+    // `feed` writes the provider as a bare <author>, which RSS reserves for an e-mail address.
+    if (entry.author) additions.push(xmlTextElement('dc:creator', entry.author.name));
+    for (const category of entry.categories) additions.push(xmlTextElement('category', category.label));
+    // `feed` guesses the type from the extension (image/jpg, image//th); RSS allows one enclosure.
+    const [image] = entry.images;
+    if (image) additions.push(xmlElement('enclosure', { url: image.url, length: 0, type: image.type }));
+    for (const related of entry.related) additions.push(xmlElement('atom:link', { rel: 'related', href: related.url, title: related.title }));
+    if (entry.ampUrl) additions.push(xmlElement('atom:link', { rel: 'amphtml', href: entry.ampUrl, type: 'text/html' }));
+    insertChildren(item, additions);
+  });
+  return serializeXml(tree);
+}
+
+// ---------------------------------------------------------------- Atom 1.0
+
+export function fixAtom(xml: string, document: FeedDocument): string {
+  const tree = parseXml(xml);
+  const feed = firstChild(tree, 'feed');
+  feed.attributes = { xmlns: NS.atom, 'xml:lang': document.language };
+  setText(firstChild(feed, 'title'), document.title);
+  setText(firstChild(feed, 'subtitle'), document.description);
+  insertChildren(feed, [
+    xmlElement('link', { rel: 'alternate', type: mediaType(FEED_FORMATS.rss.contentType), href: document.urls.rss }),
+    xmlElement('link', { rel: 'alternate', type: mediaType(FEED_FORMATS.json.contentType), href: document.urls.json }),
+  ], 'subtitle');
+
+  childElements(feed, 'entry').forEach((element, index) => {
+    const entry = entryAt(document, index);
+    // `feed` always writes type="html" titles; ours are plain text.
+    const title = firstChild(element, 'title');
+    title.attributes = { type: 'text' };
+    setText(title, entry.title);
+    const additions: XmlElement[] = [];
+    if (entry.author) {
+      additions.push(
+        xmlElement('author', {}, [
+          xmlTextElement('name', entry.author.name),
+          ...(entry.author.url ? [xmlTextElement('uri', entry.author.url)] : []),
+        ]),
+      );
+    }
+    // Categories built from `{name}` get no `term` in `feed`'s Atom; term is the required part.
+    for (const category of entry.categories) additions.push(xmlElement('category', { term: category.term, label: category.label }));
+    // `feed` cannot set an enclosure's type in Atom and guesses it from the extension.
+    for (const image of entry.images) {
+      additions.push(xmlElement('link', { rel: 'enclosure', href: image.url, type: image.type, title: image.title }));
+    }
+    for (const related of entry.related) additions.push(xmlElement('link', { rel: 'related', href: related.url, title: related.title }));
+    if (entry.ampUrl) additions.push(xmlElement('link', { rel: 'amphtml', type: 'text/html', href: entry.ampUrl }));
+    insertChildren(element, additions, 'summary');
+  });
+  return serializeXml(tree);
+}
+
+// ---------------------------------------------------------------- JSON Feed 1.1
+
+interface JsonFeedAuthor {
+  name?: string;
+  url?: string;
+}
+
+/**
+ * `feed` writes JSON Feed 1.0: version 1, a singular `author`, the HTML description copied into
+ * `summary`, no `language`, and no item without content. This rewrites its output as 1.1.
+ */
+export function fixJsonFeed(json: string, document: FeedDocument): string {
+  const { version: _version1, author, items, ...feed } = JSON.parse(json) as Record<string, unknown> & {
+    author?: JsonFeedAuthor;
+    items: Record<string, unknown>[];
+  };
+  const fixed = {
+    version: JSON_FEED_VERSION,
+    ...feed,
+    title: document.title,
+    description: document.description,
+    language: document.language,
+    authors: author ? [author] : undefined,
+    items: items.map((item, index) => fixJsonFeedItem(item, entryAt(document, index))),
+  };
+  return `${JSON.stringify(fixed, null, 2)}\n`;
+}
+
+function fixJsonFeedItem(item: Record<string, unknown>, entry: FeedEntry): Record<string, unknown> {
+  const { author: _singular, summary: _htmlSummary, content_html: _content, image: _image, ...rest } = item;
+  return {
+    ...rest,
+    id: entry.id,
+    title: entry.title,
+    summary: entry.summary,
+    // 1.1 requires content_html or content_text on every item.
+    ...(entry.contentHtml ? { content_html: entry.contentHtml } : { content_text: entry.summary ?? entry.title }),
+    image: entry.images[0]?.url,
+    authors: entry.author ? [{ name: entry.author.name, url: entry.author.url }] : undefined,
+    attachments: entry.images.length
+      ? entry.images.map((image) => ({ url: image.url, mime_type: image.type, title: image.title }))
+      : undefined,
+    _syndication:
+      entry.ampUrl || entry.related.length
+        ? { amp_url: entry.ampUrl, related: entry.related.length ? entry.related : undefined }
+        : undefined,
+  };
+}

@@ -1,0 +1,84 @@
+import transliterate from '@sindresorhus/transliterate';
+import type { Article } from './article-schema.js';
+import type { Problem } from './problems.js';
+
+/** Slugs taken by the service's own files (`all.xml` is the all-topics feed, `index.*` the lists). */
+export const RESERVED_SLUGS: ReadonlySet<string> = new Set(['all', 'index']);
+
+/**
+ * The URL slug of a topic name: `AI` → `ai`, `Machine Learning` → `machine-learning`,
+ * `Zürich` → `zuerich`, `Технологии` → `tekhnologii`, `R&D` → `r-and-d`. Scripts with no Latin
+ * transliteration keep their letters (`人工智能` → `人工智能`; the URL percent-encodes them).
+ * Returns '' when the name has no letters or digits at all.
+ */
+export function topicSlug(name: string): string {
+  return transliterate(name.normalize('NFKC').replace(/&/g, ' and '))
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, '-')
+    .replace(/^-+|-+$/g, '');
+}
+
+export interface Topic {
+  readonly slug: string;
+  /** The display name: the spelling most articles use (ties: the first in code-point order). */
+  readonly name: string;
+  readonly articles: readonly Article[];
+}
+
+export interface TopicGrouping {
+  readonly topics: readonly Topic[];
+  readonly problems: readonly Problem[];
+}
+
+/**
+ * Groups articles by topic slug, keeping the input order inside each topic. Names that differ but
+ * share a slug (`AI`, `A.I.`) are merged into one feed and reported, so no article is lost; a
+ * topic whose slug is reserved gets `-topic` appended and is reported too.
+ */
+export function groupByTopic(articles: readonly Article[]): TopicGrouping {
+  const bySlug = new Map<string, { names: Map<string, number>; articles: Article[] }>();
+  for (const article of articles) {
+    for (const name of article.topics) {
+      const slug = topicSlug(name);
+      if (slug === '') continue;
+      let group = bySlug.get(slug);
+      if (!group) bySlug.set(slug, (group = { names: new Map(), articles: [] }));
+      group.names.set(name, (group.names.get(name) ?? 0) + 1);
+      if (group.articles.at(-1) !== article) group.articles.push(article);
+    }
+  }
+
+  const topics: Topic[] = [];
+  const problems: Problem[] = [];
+  for (const [baseSlug, group] of bySlug) {
+    const names = [...group.names.keys()].sort(compareCodePoints);
+    const name = names.reduce((best, candidate) => ((group.names.get(candidate) ?? 0) > (group.names.get(best) ?? 0) ? candidate : best));
+    const slug = RESERVED_SLUGS.has(baseSlug) ? `${baseSlug}-topic` : baseSlug;
+    if (names.length > 1) {
+      problems.push({
+        code: 'TOPIC_SLUG_COLLISION',
+        issues: [
+          {
+            path: 'topics',
+            reason: 'slug_collision',
+            message: `the topics ${names.map((n) => JSON.stringify(n)).join(', ')} all have the slug "${slug}"; they share one feed, titled "${name}"`,
+          },
+        ],
+      });
+    }
+    if (slug !== baseSlug) {
+      problems.push({
+        code: 'TOPIC_SLUG_COLLISION',
+        issues: [{ path: 'topics', reason: 'reserved_slug', message: `the topic "${name}" would have the reserved slug "${baseSlug}"; its feed is "${slug}"` }],
+      });
+    }
+    topics.push({ slug, name, articles: group.articles });
+  }
+  topics.sort((a, b) => compareCodePoints(a.slug, b.slug));
+  return { topics, problems };
+}
+
+/** Locale-independent ordering, so the same input sorts the same on every machine. */
+export function compareCodePoints(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
