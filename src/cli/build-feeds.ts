@@ -1,0 +1,60 @@
+import { parseArgs } from 'node:util';
+import { buildFeeds } from '../build.js';
+import { loadConfig } from '../config.js';
+import { formatProblem } from '../core/problems.js';
+import { ConfigError } from '../errors.js';
+import { silentLogger } from '../io/logger.js';
+
+const USAGE = `Usage: npm run build:feeds -- [--strict]
+
+Reads the Markdown articles in CONTENT_DIR (default content/) and writes every feed to
+FEEDS_DIR (default feeds/). Settings come from the environment (see README).
+
+  --strict   exit with status 1 when any file was skipped or any problem was reported (for CI)
+  --help     show this text`;
+
+/** `npm run build:feeds`: the same build the server runs, printed for a person or a CI log. */
+async function main(): Promise<number> {
+  let options;
+  try {
+    options = parseArgs({ options: { strict: { type: 'boolean' }, help: { type: 'boolean' } }, strict: true }).values;
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (options.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+
+  let config;
+  try {
+    config = loadConfig(process.env, options.strict ? { strict: true } : {});
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+
+  const { report } = await buildFeeds({ config, logger: silentLogger });
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  out(`Read ${report.filesRead} article file(s) from ${config.contentDir}/ in ${report.durationMs} ms.`);
+  out(`Published ${report.published} article(s) in ${report.feeds} feed(s) (${report.topics} topic(s) + all topics).`);
+  if (report.drafts) out(`Left out ${report.drafts} draft(s) (published: false).`);
+  if (report.scheduled) out(`Held back ${report.scheduled} article(s) dated in the future (next: ${report.nextScheduled?.toISOString()}).`);
+  if (report.problems.length) {
+    out(`Skipped ${report.skipped} file(s); ${report.problems.length} problem(s):`);
+    for (const problem of report.problems) for (const line of formatProblem(problem, config.contentDir)) out(`  ${line}`);
+  }
+  out(`Wrote ${report.written.length} file(s) to ${config.feedsDir}/, ${report.unchanged.length} unchanged, ${report.removed.length} removed.`);
+  for (const name of report.written) out(`  ${config.feedsDir}/${name}`);
+  if (config.strict && report.problems.length) {
+    process.stderr.write(`Strict mode: failing because ${report.problems.length} problem(s) were reported.\n`);
+    return 1;
+  }
+  return 0;
+}
+
+process.exitCode = await main();

@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { FeedFile } from '../core/feed-formats.js';
+
+/** Lists the files the last build wrote, so stale ones are removed and nothing else ever is. */
+export const MANIFEST_NAME = '.feeds-manifest.json';
+
+export interface WrittenFile {
+  readonly name: string;
+  /** When the bytes last changed: untouched files keep their modification time. */
+  readonly modified: Date;
+  readonly changed: boolean;
+}
+
+export interface WriteReport {
+  readonly files: readonly WrittenFile[];
+  readonly written: readonly string[];
+  readonly unchanged: readonly string[];
+  readonly removed: readonly string[];
+}
+
+/**
+ * Writes each file atomically (a temporary file in the same folder, then rename), so a reader of
+ * the folder, or a crash, sees either the old or the new complete file. Files whose bytes have not
+ * changed are not touched, which keeps their mtime (and Last-Modified, and CI diffs) stable.
+ * Files that an earlier build wrote and this one did not are removed.
+ */
+export async function writeFeedFiles(dir: string, files: readonly FeedFile[]): Promise<WriteReport> {
+  await mkdir(dir, { recursive: true });
+  const written: string[] = [];
+  const unchanged: string[] = [];
+  const results: WrittenFile[] = [];
+  for (const file of files) {
+    const target = path.join(dir, file.name);
+    const bytes = Buffer.from(file.body, 'utf8');
+    const existing = await readFile(target).catch(() => undefined);
+    if (existing?.equals(bytes)) {
+      unchanged.push(file.name);
+      results.push({ name: file.name, modified: (await stat(target)).mtime, changed: false });
+      continue;
+    }
+    await writeAtomically(target, bytes);
+    written.push(file.name);
+    results.push({ name: file.name, modified: (await stat(target)).mtime, changed: true });
+  }
+
+  const names = new Set(files.map((file) => file.name));
+  const previous = await readManifest(dir);
+  const removed = previous.filter((name) => !names.has(name) && path.basename(name) === name);
+  for (const name of removed) await rm(path.join(dir, name), { force: true });
+  await writeAtomically(path.join(dir, MANIFEST_NAME), Buffer.from(`${JSON.stringify([...names].sort(), null, 2)}\n`));
+  return { files: results, written, unchanged, removed };
+}
+
+export async function writeAtomically(target: string, bytes: Buffer): Promise<void> {
+  const temporary = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(temporary, bytes, { flush: true });
+    await rename(temporary, target);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+async function readManifest(dir: string): Promise<string[]> {
+  try {
+    const parsed: unknown = JSON.parse(await readFile(path.join(dir, MANIFEST_NAME), 'utf8'));
+    return Array.isArray(parsed) ? parsed.filter((name): name is string => typeof name === 'string') : [];
+  } catch {
+    return [];
+  }
+}

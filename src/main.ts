@@ -1,0 +1,59 @@
+import { createServer } from 'node:http';
+import { buildFeeds } from './build.js';
+import { loadConfig } from './config.js';
+import { ConfigError } from './errors.js';
+import { FeedStore } from './feed-store.js';
+import { createApp } from './http/app.js';
+import { createLogger } from './io/logger.js';
+import { buildAndPublish, scheduleBuilds } from './schedule.js';
+
+/** `npm start`: build once, serve, rebuild on the schedule; stop cleanly on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel });
+  const store = new FeedStore();
+  const build = () => buildFeeds({ config, logger });
+
+  await buildAndPublish({ build, store, logger }, { scheduled: false });
+  const task = scheduleBuilds({ cron: config.buildCron, build, store, logger });
+  const app = createApp({ store, logger, cacheMaxAgeSeconds: config.cacheMaxAgeSeconds });
+
+  const server = createServer(app);
+  server.listen({ port: config.port, host: config.host }, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    logger.info('serving feeds', { url: `${config.site.baseUrl}/feeds/`, port, schedule: config.buildCron });
+  });
+  server.on('error', (error) => {
+    logger.error('server failed', { error });
+    process.exit(1);
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('stopping', { signal });
+    void task.stop();
+    // In-flight requests finish; idle keep-alive connections are closed so close() can complete.
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+    setTimeout(() => {
+      logger.warn('forced exit: connections still open after 10 s');
+      process.exit(1);
+    }, 10_000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+await main();
