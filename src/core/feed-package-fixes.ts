@@ -161,6 +161,7 @@ function fixJsonFeedItem(item: Record<string, unknown>, entry: FeedEntry): Recor
     ...(entry.contentHtml ? { content_html: entry.contentHtml } : { content_text: entry.summary ?? entry.title }),
     image: entry.images[0]?.url,
     authors: entry.author ? [{ name: entry.author.name, url: entry.author.url }] : undefined,
+    tags: entry.categories.length ? entry.categories.map((category) => category.label) : undefined,
     attachments: entry.images.length
       ? entry.images.map((image) => ({ url: image.url, mime_type: image.type, title: image.title }))
       : undefined,

@@ -1,0 +1,47 @@
+import yaml from 'js-yaml';
+import type { Article } from '../../src/core/article-schema.js';
+import type { FeedSite } from '../../src/core/feed-model.js';
+import { parseArticle } from '../../src/core/parse-article.js';
+
+/** Front matter of a valid, complete article; tests override what they are about. */
+export function frontMatter(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    category: 'news',
+    title: 'Test Article',
+    excerpt: 'An excerpt.',
+    publishedDateTime: '2024-05-01T10:00:00Z',
+    sourceUrl: 'https://news.example.com/2024/05/test-article/',
+    type: 'article',
+    quality: 50,
+    heat: 40,
+    published: true,
+    provider: { name: 'Example News', domain: 'news.example.com' },
+    topics: ['AI'],
+    images: [{ url: 'https://img.example.com/a.jpg', width: 640, height: 480, title: 'An image' }],
+    related: [],
+    secured: 'c2VjcmV0LXZhbHVlLXRoYXQtbXVzdC1uZXZlci1sZWFr;Zm9v',
+    ...overrides,
+  };
+}
+
+/** The text of an article file, written with js-yaml (not the code under test). */
+export function articleText(fields: Record<string, unknown> = frontMatter(), body = ''): string {
+  const defined = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+  return `---\n${yaml.safeDump(defined, { lineWidth: -1 })}---\n${body}`;
+}
+
+/** A parsed Article; throws (failing the test) if the fields are invalid. */
+export function makeArticle(overrides: Record<string, unknown> = {}, body = '', file = 'test-article.md'): Article {
+  const result = parseArticle(articleText(frontMatter(overrides), body), file);
+  if (!result.ok) throw new Error(`makeArticle: invalid fields: ${JSON.stringify(result.problem.issues)}`);
+  return result.article;
+}
+
+export const testSite: FeedSite = Object.freeze({
+  baseUrl: 'https://feeds.example.org',
+  siteUrl: 'https://www.example.org/',
+  title: 'Example Feeds',
+  description: 'The latest articles about {topic}.',
+  language: 'en',
+  maxItems: 50,
+});

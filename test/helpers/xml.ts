@@ -1,0 +1,35 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+
+/**
+ * An XML parser nobody on this project wrote (fast-xml-parser), for reading what the service
+ * produced. Elements that may repeat are always arrays; attributes are `@_name`.
+ */
+const REPEATED = new Set(['item', 'entry', 'category', 'link', 'atom:link', 'enclosure', 'author', 'outline']);
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+  processEntities: true,
+  htmlEntities: false,
+  isArray: (name) => REPEATED.has(name),
+});
+
+export type XmlNode = Record<string, any>;
+
+/** Parses a document, failing with the validator's message when it is not well-formed XML. */
+export function parseXmlDocument(xml: string): XmlNode {
+  const valid = XMLValidator.validate(xml);
+  if (valid !== true) throw new Error(`not well-formed XML: ${JSON.stringify(valid.err)}`);
+  return parser.parse(xml) as XmlNode;
+}
+
+/** An element's text whether the parser gave a string or {#text, @_attr}. */
+export function textOf(node: unknown): string | undefined {
+  if (node === undefined || node === null) return undefined;
+  if (typeof node === 'string') return node;
+  if (typeof node === 'object' && '#text' in node) return String((node as { '#text': unknown })['#text']);
+  return '';
+}
