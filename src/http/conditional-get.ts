@@ -29,8 +29,8 @@ export function isNotModified({ ifNoneMatch, ifModifiedSince }: ConditionalHeade
   return false;
 }
 
-/** `W/"abc-gzip"` → `abc`; anything that is not a quoted tag → undefined. */
+/** `W/"abc.gzip"` → `abc`; anything that is not a quoted tag → undefined. */
 function opaqueTag(tag: string): string | undefined {
   const match = /^(?:W\/)?"([^"]*)"$/.exec(tag);
-  return match?.[1]?.replace(/-(?:gzip|br)$/, '');
+  return match?.[1]?.replace(/\.(?:gzip|br)$/, '');
 }

@@ -49,7 +49,10 @@ export function createSnapshot(files: readonly BuiltFile[], builtAt: Date, previ
   return { builtAt, files: served };
 }
 
-/** A strong ETag per coding: the bytes differ, so the validators must too (RFC 9110 §8.8.3). */
+/**
+ * A strong ETag per coding: the bytes differ, so the validators must too (RFC 9110 §8.8.3). The
+ * coding follows a `.`, which base64url (the hash's alphabet) never contains.
+ */
 export function etagFor(file: ServedFile, coding: ContentCoding): string {
-  return coding === 'identity' ? `"${file.hash}"` : `"${file.hash}-${coding}"`;
+  return coding === 'identity' ? `"${file.hash}"` : `"${file.hash}.${coding}"`;
 }

@@ -1,0 +1,29 @@
+import type { BuildReport, BuildResult, BuiltFile } from '../../src/build.js';
+
+/** A built file for tests; `modified` defaults to a fixed date. */
+export function builtFile(name: string, body: string, contentType = 'application/rss+xml; charset=utf-8', modified = new Date('2024-05-01T10:00:00Z')): BuiltFile {
+  return { name, contentType, body, modified };
+}
+
+/** A BuildResult without touching disk: the files given, and a report that counts them. */
+export function fakeBuildResult(files: readonly BuiltFile[], report: Partial<BuildReport> = {}): BuildResult {
+  return {
+    files,
+    report: {
+      startedAt: new Date('2024-05-01T10:00:00Z'),
+      durationMs: 12,
+      filesRead: 3,
+      published: 2,
+      drafts: 1,
+      scheduled: 0,
+      topics: 1,
+      feeds: 2,
+      skipped: 0,
+      problems: [],
+      written: files.map((file) => file.name),
+      unchanged: [],
+      removed: [],
+      ...report,
+    },
+  };
+}
