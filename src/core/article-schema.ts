@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseIsoDateTime } from './iso-date.js';
+import { topicSlug } from './topics.js';
 import { toPlainText } from './xml-safe-text.js';
 
 /**
@@ -9,125 +10,139 @@ import { toPlainText } from './xml-safe-text.js';
  * are dropped. `secured` is accepted as an opaque value and removed by the final transform, so the
  * `Article` type has no such field and nothing downstream can copy it into a feed or a log line.
  * Issues never carry the input value (zod's default), so a bad `secured` cannot leak through one.
+ *
+ * The YAML is read with js-yaml's FAILSAFE schema (parse-article.ts), so every scalar arrives as a
+ * string and this schema alone decides what is a number, a boolean or a date: `title: 007` stays
+ * "007", `country: NO` stays "NO", and `published: "false"` means false like `published: false`.
+ * An empty value (`images:`) counts as absent.
  */
 
-const requiredMessage = (expected: string) => (issue: { input: unknown }) =>
-  issue.input === undefined || issue.input === null ? 'is required' : `must be ${expected}`;
+/** Every issue carries a stable reason code in `params.reason`. */
+function fail(context: z.core.$RefinementCtx, reason: string, message: string): never {
+  context.addIssue({ code: 'custom', message, params: { reason } });
+  return z.NEVER as never;
+}
 
-/** Text on one line. YAML turns `title: 2024` into a number; a number is accepted as its digits. */
-const plainText = z
-  .union([z.string(), z.number()], { error: requiredMessage('text') })
-  .transform((value) => toPlainText(String(value)));
+/** An optional field: YAML's empty value (null) counts as absent. */
+function optional<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (value === null ? undefined : value), schema.optional());
+}
 
-const requiredText = plainText.pipe(z.string().min(1, 'must not be empty'));
-const optionalText = plainText.optional().transform((value) => (value === '' ? undefined : value));
+const scalar = (expected: string) => z.string({ error: `must be ${expected}` });
+
+/** Text on one line, cleaned of XML-unsafe characters. */
+const text = scalar('text').transform((value) => toPlainText(value));
+const requiredText = text.pipe(z.string().min(1, 'must not be empty'));
+const optionalText = optional(text).transform((value) => (value === '' ? undefined : value));
 
 /** An absolute http(s) URL, normalised by WHATWG URL (spaces and non-ASCII percent-encoded). */
-const httpUrl = z.string({ error: requiredMessage('a URL') }).transform((value, context) => {
+const httpUrl = scalar('a URL').transform((value, context) => {
   const trimmed = value.trim();
-  if (URL.canParse(trimmed)) {
-    const url = new URL(trimmed);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return url.href;
-    context.addIssue({ code: 'custom', message: 'must be an http or https URL', params: { reason: 'invalid_url' } });
-  } else {
-    context.addIssue({ code: 'custom', message: 'must be an absolute http(s) URL', params: { reason: 'invalid_url' } });
-  }
-  return z.NEVER;
+  if (!URL.canParse(trimmed)) return fail(context, 'invalid_url', 'must be an absolute http(s) URL');
+  const url = new URL(trimmed);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail(context, 'invalid_url', 'must be an http or https URL');
+  return url.href;
 });
 
 /** ISO 8601 with any offset (`Z`, `+05:30`, `-0800`); no offset means UTC. */
-const isoDateTime = z
-  .union([z.string(), z.date()], { error: requiredMessage('an ISO 8601 date-time such as 2019-12-23T12:33:00Z') })
-  .transform((value, context) => {
-    const date = value instanceof Date ? value : parseIsoDateTime(value);
-    if (date && !Number.isNaN(date.getTime())) return date;
-    context.addIssue({
-      code: 'custom',
-      message: 'must be an ISO 8601 date-time such as 2019-12-23T12:33:00Z or 2019-12-23T14:33:00+02:00',
-      params: { reason: 'invalid_date' },
-    });
-    return z.NEVER;
-  });
+const isoDateTime = scalar('an ISO 8601 date-time').transform(
+  (value, context) =>
+    parseIsoDateTime(value) ??
+    fail(context, 'invalid_date', 'must be an ISO 8601 date-time such as 2019-12-23T12:33:00Z or 2019-12-23T14:33:00+02:00'),
+);
 
 /** A bare host name such as `pymnts.com`; the provider's link is `https://` + domain. */
-const domainName = z.string({ error: requiredMessage('a domain name') }).transform((value, context) => {
+const domainName = scalar('a domain name').transform((value, context) => {
   const host = value.trim().toLowerCase();
-  if (/^[a-z0-9\u00a1-\uffff]([a-z0-9\u00a1-\uffff-]*[a-z0-9\u00a1-\uffff])?(\.[a-z0-9\u00a1-\uffff]([a-z0-9\u00a1-\uffff-]*[a-z0-9\u00a1-\uffff])?)*$/.test(host) && URL.canParse(`https://${host}/`)) {
-    return new URL(`https://${host}/`).hostname;
-  }
-  context.addIssue({ code: 'custom', message: 'must be a bare domain name such as example.com', params: { reason: 'invalid_domain' } });
-  return z.NEVER;
+  const label = '[\\p{L}\\p{N}](?:[\\p{L}\\p{N}-]*[\\p{L}\\p{N}])?';
+  if (new RegExp(`^${label}(?:\\.${label})*$`, 'u').test(host) && URL.canParse(`https://${host}/`)) return new URL(`https://${host}/`).hostname;
+  return fail(context, 'invalid_domain', 'must be a bare domain name such as example.com');
 });
 
 /** An article's own permanent id: an absolute URI (urn:uuid:…, tag:…, https://…), as Atom requires. */
-const entryIdUri = z.string({ error: requiredMessage('an absolute URI') }).transform((value, context) => {
+const entryIdUri = scalar('an absolute URI').transform((value, context) => {
   const trimmed = toPlainText(value);
   if (/^[a-z][a-z0-9+.-]*:\S+$/i.test(trimmed)) return trimmed;
-  context.addIssue({
-    code: 'custom',
-    message: 'must be an absolute URI such as urn:uuid:… or tag:example.com,2024:my-article',
-    params: { reason: 'invalid_id' },
-  });
-  return z.NEVER;
+  return fail(context, 'invalid_id', 'must be an absolute URI such as urn:uuid:… or tag:example.com,2024:my-article');
 });
 
-const dimension = z.number({ error: requiredMessage('a whole number of pixels') }).int('must be a whole number of pixels').positive('must be positive');
-const score = z.number({ error: requiredMessage('a number') }).finite();
+const dimension = scalar('a whole number of pixels').transform((value, context) =>
+  /^\s*\d+\s*$/.test(value) && Number(value) > 0 ? Number(value) : fail(context, 'invalid_number', 'must be a whole number of pixels above 0'),
+);
 
-export const ProviderSchema = z.object({
-  name: requiredText,
-  domain: domainName.optional(),
+const score = scalar('a number').transform((value, context) =>
+  /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : fail(context, 'invalid_number', 'must be a number'),
+);
+
+const flag = scalar('true or false').transform((value, context) => {
+  const lower = value.trim().toLowerCase();
+  return lower === 'true' ? true : lower === 'false' ? false : fail(context, 'invalid_boolean', 'must be true or false');
 });
 
-export const ImageSchema = z.object({
-  url: httpUrl,
-  width: dimension.optional(),
-  height: dimension.optional(),
-  title: optionalText,
-});
-
-export const RelatedArticleSchema = z.object({
-  title: requiredText,
-  excerpt: optionalText,
-  publishedDateTime: isoDateTime.optional(),
-  sourceUrl: httpUrl,
-  type: optionalText,
-  provider: ProviderSchema.optional(),
-  quality: score.optional(),
-});
+/** A topic needs letters or digits, or it has no URL slug. */
+const topicName = requiredText.transform((name, context) =>
+  topicSlug(name) === '' ? fail(context, 'invalid_topic', 'must contain letters or digits (it names a feed URL)') : name,
+);
 
 /** A list, or a single value standing for a list of one (`topics: AI`). */
-function listOf<T extends z.ZodType>(item: T) {
-  return z.preprocess(
-    (value) => (value === undefined || value === null || Array.isArray(value) ? value : [value]),
-    z.array(item, { error: 'must be a list' }),
+function listOf<T extends z.ZodType>(item: T, message: string) {
+  return optional(
+    z.preprocess((value) => (typeof value === 'string' ? [value] : value), z.array(item, { error: message })),
   );
 }
 
+export const ProviderSchema = z.object(
+  {
+    name: requiredText,
+    domain: optional(domainName),
+  },
+  { error: 'must be a mapping with name and domain' },
+);
+
+export const ImageSchema = z.object(
+  {
+    url: httpUrl,
+    width: optional(dimension),
+    height: optional(dimension),
+    title: optionalText,
+  },
+  { error: 'must be a mapping with url, width, height and title' },
+);
+
+export const RelatedArticleSchema = z.object(
+  {
+    title: requiredText,
+    excerpt: optionalText,
+    publishedDateTime: optional(isoDateTime),
+    sourceUrl: httpUrl,
+    type: optionalText,
+    provider: optional(ProviderSchema),
+    quality: optional(score),
+  },
+  { error: 'must be a mapping with title and sourceUrl' },
+);
+
 export const FrontMatterSchema = z
   .object({
-    id: entryIdUri.optional(),
+    id: optional(entryIdUri),
     category: optionalText,
     title: requiredText,
     excerpt: optionalText,
     publishedDateTime: isoDateTime,
-    updatedDateTime: isoDateTime.optional(),
+    updatedDateTime: optional(isoDateTime),
     sourceUrl: httpUrl,
-    ampUrl: httpUrl.optional(),
-    cdnAmpUrl: httpUrl.optional(),
+    ampUrl: optional(httpUrl),
+    cdnAmpUrl: optional(httpUrl),
     type: optionalText,
-    quality: score.optional(),
-    heat: score.optional(),
-    published: z.boolean({ error: requiredMessage('true or false') }).default(true),
-    provider: ProviderSchema.optional(),
-    topics: listOf(requiredText)
-      .optional()
-      .transform((topics) => [...new Set(topics ?? [])]),
-    images: z.array(ImageSchema, { error: 'must be a list of {url, width, height, title}' }).optional().transform((images) => images ?? []),
-    related: z
-      .array(RelatedArticleSchema, { error: 'must be a list of {title, sourceUrl, …}' })
-      .optional()
-      .transform((related) => related ?? []),
+    quality: optional(score),
+    heat: optional(score),
+    published: optional(flag).transform((value) => value ?? true),
+    provider: optional(ProviderSchema),
+    topics: listOf(topicName, 'must be a list of topic names').transform((topics) => [...new Set(topics ?? [])]),
+    images: optional(z.array(ImageSchema, { error: 'must be a list of {url, width, height, title}' })).transform((images) => images ?? []),
+    related: optional(z.array(RelatedArticleSchema, { error: 'must be a list of {title, sourceUrl, …}' })).transform(
+      (related) => related ?? [],
+    ),
     secured: z.unknown().optional(),
   })
   .transform(({ secured: _opaque, ...article }) => article);

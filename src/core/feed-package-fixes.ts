@@ -63,6 +63,7 @@ export function fixRss(xml: string, document: FeedDocument): string {
 
   childElements(channel, 'item').forEach((item, index) => {
     const entry = entryAt(document, index);
+    setText(firstChild(item, 'title'), entry.title);
     // `feed` marks every guid isPermaLink="false"; an id that is the article's URL is a permalink.
     const guid = firstChild(item, 'guid');
     guid.attributes = { isPermaLink: String(entry.id === entry.link) };

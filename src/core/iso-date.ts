@@ -15,9 +15,12 @@ export function parseIsoDateTime(text: string): Date | undefined {
   const [y, mo, d, h, mi, s] = parts;
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return undefined;
   const milliseconds = Math.floor(Number(`0.${fraction}`) * 1000);
-  const utc = Date.UTC(y, mo - 1, d, h, mi, s, milliseconds);
-  // Date.UTC rolls 30 February over to March: a changed day means the date does not exist.
-  if (new Date(utc).getUTCDate() !== d) return undefined;
+  // Date.UTC maps years 0–99 to 1900–1999, so the year is set on its own.
+  const local = new Date(Date.UTC(2000, mo - 1, d, h, mi, s, milliseconds));
+  local.setUTCFullYear(y, mo - 1, d);
+  // 30 February rolls over to March: a changed day or month means the date does not exist.
+  if (local.getUTCDate() !== d || local.getUTCMonth() !== mo - 1) return undefined;
+  const utc = local.getTime();
   const offsetMinutes = parseOffsetMinutes(offset);
   if (offsetMinutes === undefined) return undefined;
   return new Date(utc - offsetMinutes * 60_000);

@@ -11,12 +11,13 @@ export type ParseResult = { readonly ok: true; readonly article: Article } | { r
  * process-wide cache, which otherwise keeps every file's text for the life of the process and
  * shares `data` objects between calls.
  *
- * YAML is read with js-yaml's CORE schema, so timestamps stay strings and every date goes through
- * one strict parser (the default schema turns `2019-02-30` into 2 March without a word).
+ * YAML is read with js-yaml's FAILSAFE schema: every scalar is a string, and FrontMatterSchema
+ * alone decides types. (The default schema turns `2019-02-30` into 2 March, `007` into 7 and
+ * `NO` into false without a word.)
  */
 const MATTER_OPTIONS = {
   engines: {
-    yaml: (source: string): object => yaml.safeLoad(source, { schema: yaml.CORE_SCHEMA }) as object,
+    yaml: (source: string): object => yaml.safeLoad(source, { schema: yaml.FAILSAFE_SCHEMA }) as object,
   },
 };
 
@@ -45,7 +46,7 @@ export function parseArticle(text: string, file: string): ParseResult {
 
   const result = FrontMatterSchema.safeParse(data);
   if (!result.success) {
-    return { ok: false, problem: { code: 'ARTICLE_INVALID', file, issues: result.error.issues.map(toIssue) } };
+    return { ok: false, problem: { code: 'ARTICLE_INVALID', file, issues: result.error.issues.map((issue) => toIssue(issue, data)) } };
   }
   return { ok: true, article: { ...result.data, file, body: parsed.content.replace(/\r\n?/g, '\n') } };
 }
@@ -54,19 +55,24 @@ function unreadable(file: string, issue: Issue): ParseResult {
   return { ok: false, problem: { code: 'ARTICLE_UNREADABLE', file, issues: [issue] } };
 }
 
-function toIssue(issue: z.core.$ZodIssue): Issue {
+/** A zod issue as an Issue; a missing or empty value is always reason `required`. */
+function toIssue(issue: z.core.$ZodIssue, data: object): Issue {
+  const path = formatIssuePath(issue.path);
+  const value = issue.path.reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined), data);
+  if (value === undefined || value === null) return { path, reason: 'required', message: 'is required' };
   const params = 'params' in issue ? (issue.params as { reason?: string } | undefined) : undefined;
-  return { path: formatIssuePath(issue.path), reason: params?.reason ?? issue.code, message: issue.message };
+  return { path, reason: params?.reason ?? issue.code, message: issue.message };
 }
 
 /**
  * js-yaml's `message` quotes the offending lines, which could hold a `secured` value, so only the
- * reason and the position are kept. Its line numbers count from the line after the opening `---`.
+ * reason and the position are kept. gray-matter hands the engine the text after `---` including
+ * that line's newline, so js-yaml's 0-based line + 1 is the file's 1-based line.
  */
 function yamlIssue(error: unknown): Issue {
   if (error instanceof yaml.YAMLException) {
     const { reason, mark } = error as yaml.YAMLException & { reason?: string; mark?: { line: number; column: number } };
-    const where = mark ? ` at line ${mark.line + 2}, column ${mark.column + 1}` : '';
+    const where = mark ? ` at line ${mark.line + 1}, column ${mark.column + 1}` : '';
     return { path: '', reason: 'invalid_yaml', message: `invalid YAML front matter${where}: ${reason ?? 'syntax error'}` };
   }
   return { path: '', reason: 'invalid_yaml', message: 'invalid front matter' };

@@ -27,7 +27,10 @@ export function renderFeedFiles(document: FeedDocument): FeedFile[] {
   for (const entry of document.entries) {
     feed.addItem({
       id: entry.id,
-      title: entry.title,
+      // xml-js splits only the first `]]>` of the CDATA `feed` puts titles in, which can make the
+      // document unparsable; escaped text has no `]]>`. Every format's title is then rewritten
+      // from the model in feed-package-fixes.ts.
+      title: escapeHtml(entry.title),
       link: entry.link,
       date: entry.updated,
       published: entry.published,

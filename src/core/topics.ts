@@ -37,10 +37,13 @@ export interface TopicGrouping {
  */
 export function groupByTopic(articles: readonly Article[]): TopicGrouping {
   const bySlug = new Map<string, { names: Map<string, number>; articles: Article[] }>();
+  const reserved = new Map<string, string>();
   for (const article of articles) {
     for (const name of article.topics) {
-      const slug = topicSlug(name);
-      if (slug === '') continue;
+      const baseSlug = topicSlug(name);
+      if (baseSlug === '') continue;
+      const slug = RESERVED_SLUGS.has(baseSlug) ? `${baseSlug}-topic` : baseSlug;
+      if (slug !== baseSlug) reserved.set(name, slug);
       let group = bySlug.get(slug);
       if (!group) bySlug.set(slug, (group = { names: new Map(), articles: [] }));
       group.names.set(name, (group.names.get(name) ?? 0) + 1);
@@ -50,10 +53,15 @@ export function groupByTopic(articles: readonly Article[]): TopicGrouping {
 
   const topics: Topic[] = [];
   const problems: Problem[] = [];
-  for (const [baseSlug, group] of bySlug) {
+  for (const [name, slug] of [...reserved].sort(([a], [b]) => compareCodePoints(a, b))) {
+    problems.push({
+      code: 'TOPIC_SLUG_COLLISION',
+      issues: [{ path: 'topics', reason: 'reserved_slug', message: `the topic "${name}" would have a reserved slug; its feed is "${slug}"` }],
+    });
+  }
+  for (const [slug, group] of bySlug) {
     const names = [...group.names.keys()].sort(compareCodePoints);
     const name = names.reduce((best, candidate) => ((group.names.get(candidate) ?? 0) > (group.names.get(best) ?? 0) ? candidate : best));
-    const slug = RESERVED_SLUGS.has(baseSlug) ? `${baseSlug}-topic` : baseSlug;
     if (names.length > 1) {
       problems.push({
         code: 'TOPIC_SLUG_COLLISION',
@@ -64,12 +72,6 @@ export function groupByTopic(articles: readonly Article[]): TopicGrouping {
             message: `the topics ${names.map((n) => JSON.stringify(n)).join(', ')} all have the slug "${slug}"; they share one feed, titled "${name}"`,
           },
         ],
-      });
-    }
-    if (slug !== baseSlug) {
-      problems.push({
-        code: 'TOPIC_SLUG_COLLISION',
-        issues: [{ path: 'topics', reason: 'reserved_slug', message: `the topic "${name}" would have the reserved slug "${baseSlug}"; its feed is "${slug}"` }],
       });
     }
     topics.push({ slug, name, articles: group.articles });
