@@ -4,6 +4,7 @@ import { formatProblem, type Problem } from './core/problems.js';
 import type { Config } from './config.js';
 import type { Logger } from './io/logger.js';
 import { readContent } from './io/read-content.js';
+import { readEntryState, writeEntryState } from './io/entry-state.js';
 import { writeFeedFiles } from './io/write-feeds.js';
 
 export interface BuildReport {
@@ -17,6 +18,9 @@ export interface BuildReport {
   readonly nextScheduled?: Date;
   readonly topics: number;
   readonly feeds: number;
+  readonly archivePages: number;
+  /** Entries announced as deleted (RFC 6721). */
+  readonly deleted: number;
   /** Files that were not published because of a problem (each is in `problems`). */
   readonly skipped: number;
   readonly problems: readonly Problem[];
@@ -50,8 +54,10 @@ export interface BuildDependencies {
 export async function buildFeeds({ config, logger, clock = () => new Date() }: BuildDependencies): Promise<BuildResult> {
   const startedAt = clock();
   const read = await readContent(config.contentDir, { maxFileBytes: config.maxFileBytes });
-  const build = buildFeedFiles(read.sources, config.site, startedAt);
+  const previousState = await readEntryState(config.stateDir);
+  const build = buildFeedFiles(read.sources, config.site, startedAt, { previousState, deletedEntryDays: config.deletedEntryDays });
   const written = await writeFeedFiles(config.feedsDir, build.files);
+  await writeEntryState(config.stateDir, build.state);
   const modified = new Map(written.files.map((file) => [file.name, file.modified]));
   const problems = [...read.problems, ...build.problems];
   for (const problem of problems) {

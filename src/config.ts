@@ -11,8 +11,14 @@ export interface Config {
   readonly contentDir: string;
   readonly feedsDir: string;
   readonly site: FeedSite;
+  /** Where the build keeps what it needs between builds (entries seen, for deletion notices). */
+  readonly stateDir: string;
   readonly buildCron: string;
   readonly cacheMaxAgeSeconds: number;
+  /** Cache-Control max-age of archive pages (RFC 5005), which change only if old content does. */
+  readonly archiveCacheMaxAgeSeconds: number;
+  /** How long a deleted entry is announced (RFC 6721 at:deleted-entry), in days. */
+  readonly deletedEntryDays: number;
   readonly maxFileBytes: number;
   readonly logLevel: LogLevel;
   /** Treat any skipped file or reported problem as a failed build (for CI). */
@@ -33,6 +39,10 @@ const httpUrl = z
 
 const text = z.string().trim().min(1, 'expected a non-empty text');
 
+const boolean = z
+  .enum(['true', 'false', '1', '0'], { error: 'expected true or false' })
+  .transform((value) => value === 'true' || value === '1');
+
 const EnvSchema = z.object({
   PORT: integer(0, 65535).default(3000),
   HOST: z.string().trim().min(1).optional(),
@@ -47,6 +57,11 @@ const EnvSchema = z.object({
   FEED_MAX_ITEMS: integer(1, 10_000).default(50),
   CONTENT_DIR: text.default('content'),
   FEEDS_DIR: text.default('feeds'),
+  STATE_DIR: text.default('.feed-state'),
+  FEED_ARCHIVES: boolean.default(true),
+  HUB_URL: httpUrl.optional(),
+  ARCHIVE_CACHE_MAX_AGE: integer(0, 31_536_000).default(86_400),
+  DELETED_ENTRY_DAYS: integer(0, 3650).default(30),
   BUILD_CRON: z
     .string()
     .default('*/5 * * * *')
@@ -60,10 +75,7 @@ const EnvSchema = z.object({
   CACHE_MAX_AGE: integer(0, 31_536_000).default(300),
   MAX_FILE_BYTES: integer(1, 1024 ** 3).default(1024 * 1024),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
-  STRICT: z
-    .enum(['true', 'false', '1', '0'], { error: 'expected true or false' })
-    .default('false')
-    .transform((value) => value === 'true' || value === '1'),
+  STRICT: boolean.default(false),
 });
 
 /**
@@ -92,9 +104,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
       description: values.FEED_DESCRIPTION,
       language: values.FEED_LANGUAGE,
       maxItems: values.FEED_MAX_ITEMS,
+      archives: values.FEED_ARCHIVES,
+      hubUrl: values.HUB_URL,
     },
+    stateDir: values.STATE_DIR,
     buildCron: values.BUILD_CRON,
     cacheMaxAgeSeconds: values.CACHE_MAX_AGE,
+    archiveCacheMaxAgeSeconds: values.ARCHIVE_CACHE_MAX_AGE,
+    deletedEntryDays: values.DELETED_ENTRY_DAYS,
     maxFileBytes: values.MAX_FILE_BYTES,
     logLevel: values.LOG_LEVEL,
     strict: overrides.strict ?? values.STRICT,

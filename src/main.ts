@@ -5,6 +5,7 @@ import { ConfigError } from './errors.js';
 import { FeedStore } from './feed-store.js';
 import { createApp } from './http/app.js';
 import { createLogger } from './io/logger.js';
+import { createHubNotifier } from './io/websub.js';
 import { buildAndPublish, scheduleBuilds } from './schedule.js';
 
 /** `npm start`: build once, serve, rebuild on the schedule; stop cleanly on SIGTERM/SIGINT. */
@@ -22,10 +23,16 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   const store = new FeedStore();
   const build = () => buildFeeds({ config, logger });
+  const onChanged = config.site.hubUrl ? createHubNotifier({ hubUrl: config.site.hubUrl, baseUrl: config.site.baseUrl, logger }) : undefined;
 
-  await buildAndPublish({ build, store, logger }, { scheduled: false });
-  const task = scheduleBuilds({ cron: config.buildCron, build, store, logger });
-  const app = createApp({ store, logger, cacheMaxAgeSeconds: config.cacheMaxAgeSeconds });
+  await buildAndPublish({ build, store, logger, onChanged }, { scheduled: false });
+  const task = scheduleBuilds({ cron: config.buildCron, build, store, logger, onChanged });
+  const app = createApp({
+    store,
+    logger,
+    cacheMaxAgeSeconds: config.cacheMaxAgeSeconds,
+    archiveCacheMaxAgeSeconds: config.archiveCacheMaxAgeSeconds,
+  });
 
   const server = createServer(app);
   server.listen({ port: config.port, host: config.host }, () => {

@@ -9,6 +9,8 @@ export interface ScheduleOptions {
   readonly store: FeedStore;
   readonly logger: Logger;
   readonly clock?: () => Date;
+  /** Called with the names of the files a successful build changed (WebSub notifications). */
+  readonly onChanged?: (written: readonly string[]) => Promise<void>;
 }
 
 /**
@@ -16,7 +18,7 @@ export interface ScheduleOptions {
  * store keeps serving the last good build. Used for the boot build and for every scheduled one.
  */
 export async function buildAndPublish(
-  { build, store, logger, clock = () => new Date() }: Omit<ScheduleOptions, 'cron'>,
+  { build, store, logger, clock = () => new Date(), onChanged }: Omit<ScheduleOptions, 'cron'>,
   { scheduled }: { scheduled: boolean },
 ): Promise<BuildResult | undefined> {
   try {
@@ -36,6 +38,7 @@ export async function buildAndPublish(
       unchanged: report.unchanged.length,
       removed: report.removed.length,
     });
+    if (onChanged && report.written.length) await onChanged(report.written);
     return result;
   } catch (error) {
     store.recordFailure(error, clock(), { scheduled });

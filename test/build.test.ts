@@ -33,7 +33,12 @@ async function writeContent(dir: string, files: Record<string, string>): Promise
 
 /** Every file in the feeds folder except the manifest, as name → bytes. */
 async function readFeedsDir(dir: string): Promise<Map<string, Buffer>> {
-  const names = (await readdir(dir)).filter((name) => name !== MANIFEST_NAME).sort();
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const names = entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
+    .filter((name) => name !== MANIFEST_NAME)
+    .sort();
   return new Map(await Promise.all(names.map(async (name) => [name, await readFile(path.join(dir, name))] as const)));
 }
 
@@ -60,7 +65,8 @@ describe('buildFeeds: one build over a content folder', () => {
     assert.equal(report.scheduled, 1);
     assert.equal(report.nextScheduled?.toISOString(), '2099-01-01T00:00:00.000Z');
     assert.equal(report.topics, 2);
-    assert.equal(report.feeds, 3);
+    // all, ai, space, providers/news.example.com, categories/news
+    assert.equal(report.feeds, 5);
     assert.equal(report.skipped, 2);
     assert.equal(report.startedAt.getTime(), NOW.getTime());
   });
@@ -80,11 +86,10 @@ describe('buildFeeds: one build over a content folder', () => {
     );
   });
 
-  it('returns one file per topic and format, plus the all-topics feeds and the indexes', () => {
-    assert.deepEqual(
-      first.files.map((file) => file.name).sort(),
-      ['ai.atom', 'ai.json', 'ai.xml', 'all.atom', 'all.json', 'all.xml', 'index.html', 'index.opml', 'space.atom', 'space.json', 'space.xml'],
-    );
+  it('returns RSS, Atom, JSON and HTML per feed (all, topics, providers, categories), the browser view and the indexes', () => {
+    const feeds = ['ai', 'all', 'categories/news', 'providers/news.example.com', 'space'];
+    const expected = [...feeds.flatMap((feed) => ['xml', 'atom', 'json', 'html'].map((extension) => `${feed}.${extension}`)), 'feed.css', 'feed.xsl', 'index.html', 'index.opml'];
+    assert.deepEqual(first.files.map((file) => file.name).sort(), expected.sort());
     assert.deepEqual([...first.report.written].sort(), first.files.map((file) => file.name).sort());
     assert.deepEqual(first.report.unchanged, []);
   });
@@ -173,7 +178,7 @@ describe('buildFeeds: the content changes between builds', () => {
 
     await writeFile(path.join(contentDir, 'space.md'), articleText(frontMatter({ sourceUrl: 'https://news.example.com/space', topics: ['AI'] })));
     const last = await buildFeeds({ config, logger, clock: () => new Date('2025-07-01T00:00:00Z') });
-    assert.deepEqual([...last.report.removed].sort(), ['space.atom', 'space.json', 'space.xml']);
+    assert.deepEqual([...last.report.removed].sort(), ['space.atom', 'space.html', 'space.json', 'space.xml']);
     assert.deepEqual([...(await readFeedsDir(feedsDir)).keys()], last.files.map((file) => file.name).sort());
   });
 });

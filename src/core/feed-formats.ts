@@ -25,6 +25,14 @@ export interface FeedFile {
 /** The extensions a build writes; used to find stale files of earlier builds. */
 export const OUTPUT_EXTENSIONS: ReadonlySet<string> = new Set(['.xml', '.atom', '.json', '.opml', '.html']);
 
-export function feedFileName(slug: string, format: FeedFormat): string {
-  return `${slug}.${FEED_FORMATS[format].extension}`;
+/** `ai.xml`, `providers/pymnts.com.atom`: a document's path plus its format's extension. */
+export function feedFileName(path: string, format: FeedFormat): string {
+  return `${path}.${FEED_FORMATS[format].extension}`;
 }
+
+/** The browser view: an XSL stylesheet that RSS and Atom link to, its CSS, and HTML pages. */
+export const BROWSER_FILES = {
+  xsl: { name: 'feed.xsl', contentType: 'text/xsl; charset=utf-8' },
+  css: { name: 'feed.css', contentType: 'text/css; charset=utf-8' },
+  html: { extension: 'html', contentType: 'text/html; charset=utf-8' },
+} as const;

@@ -12,12 +12,24 @@ function newest(documents: readonly FeedDocument[]): Date {
   return new Date(Math.max(0, ...documents.map((document) => document.updated.getTime())));
 }
 
+const SECTIONS = [
+  ['all', 'All topics'],
+  ['topic', 'Topics'],
+  ['provider', 'Providers'],
+  ['category', 'Categories'],
+] as const;
+
+/** Subscription documents (not archive pages) of one kind, in build order. */
+function subscriptions(documents: readonly FeedDocument[], kind: FeedDocument['kind']): FeedDocument[] {
+  return documents.filter((document) => document.archive === undefined && document.kind === kind);
+}
+
 /**
- * OPML 2.0 subscription list with one outline per feed (RSS, the format every reader imports), so
- * importing it subscribes once to each topic and to the all-topics feed.
+ * OPML 2.0 subscription list with one outline per feed (RSS, the format every reader imports),
+ * grouped as all topics, topics, providers and categories.
  */
 export function renderOpml(documents: readonly FeedDocument[], site: FeedSite): FeedFile {
-  const outlines = documents.map((document) =>
+  const outline = (document: FeedDocument) =>
     xmlElement('outline', {
       type: 'rss',
       text: document.title,
@@ -26,8 +38,12 @@ export function renderOpml(documents: readonly FeedDocument[], site: FeedSite): 
       xmlUrl: document.urls.rss,
       htmlUrl: document.siteUrl,
       language: document.language,
-    }),
-  );
+    });
+  const outlines = SECTIONS.flatMap(([kind, label]) => {
+    const list = subscriptions(documents, kind);
+    if (list.length === 0) return [];
+    return kind === 'all' ? list.map(outline) : [xmlElement('outline', { text: label, title: label }, list.map(outline))];
+  });
   const opml = xmlElement('opml', { version: '2.0' }, [
     xmlElement('head', {}, [
       xmlTextElement('title', site.title),
@@ -46,17 +62,22 @@ export function renderIndexHtml(documents: readonly FeedDocument[], site: FeedSi
     ['atom', 'Atom'],
     ['json', 'JSON Feed'],
   ] as const;
-  const discovery = documents.flatMap((document) =>
+  const listed = SECTIONS.flatMap(([kind]) => subscriptions(documents, kind));
+  const discovery = listed.flatMap((document) =>
     formats.map(
       ([format, label]) =>
         `<link rel="alternate" type="${mediaType(FEED_FORMATS[format].contentType)}" title="${escapeHtml(`${document.title} (${label})`)}" href="${escapeHtml(document.urls[format])}">`,
     ),
   );
-  const rows = documents.map((document) => {
+  const row = (document: FeedDocument) => {
     const links = formats.map(([format, label]) => `<a href="${escapeHtml(document.urls[format])}">${label}</a>`).join(' · ');
     const count = `${document.entries.length} ${document.entries.length === 1 ? 'entry' : 'entries'}`;
-    return `<li><strong>${escapeHtml(document.topic ?? 'All topics')}</strong> <span>(${count})</span><br>${links}</li>`;
-  });
+    return `<li><a href="${escapeHtml(document.urls.html)}"><strong>${escapeHtml(document.name)}</strong></a> <span>(${count})</span><br>${links}</li>`;
+  };
+  const sections = SECTIONS.map(([kind, label]) => {
+    const list = subscriptions(documents, kind);
+    return list.length ? `<h2>${label}</h2>\n<ul>\n${list.map(row).join('\n')}\n</ul>` : '';
+  }).filter(Boolean);
   const body = `<!doctype html>
 <html lang="${escapeHtml(site.language)}">
 <head>
@@ -70,9 +91,7 @@ ${discovery.join('\n')}
 <body>
 <h1>${escapeHtml(site.title)}</h1>
 <p>Copy a feed's address into your feed reader to subscribe, or import <a href="${escapeHtml(`${site.baseUrl}/feeds/${INDEX_FILES.opml.name}`)}">all feeds as OPML</a>.</p>
-<ul>
-${rows.join('\n')}
-</ul>
+${sections.join('\n')}
 </body>
 </html>
 `;

@@ -47,26 +47,56 @@ export interface FeedEntry {
   readonly related: readonly FeedLink[];
 }
 
+/** Every address of one feed document, absolute. */
 export interface FeedUrls {
   readonly rss: string;
   readonly atom: string;
   readonly json: string;
+  /** The plain HTML page of the same entries. */
+  readonly html: string;
+}
+
+/** What a feed collects: everything, one topic, one provider, or one category. */
+export type FeedKind = 'all' | 'topic' | 'provider' | 'category';
+
+/** An entry that was published and is gone (removed, or made a draft): RFC 6721 in Atom. */
+export interface Tombstone {
+  readonly id: string;
+  readonly deletedAt: Date;
 }
 
 export interface FeedDocument {
-  /** `ai` for a topic, `all` for the all-topics feed. */
-  readonly slug: string;
-  /** The topic's display name, or undefined for the all-topics feed. */
-  readonly topic?: string;
+  /**
+   * Where the document lives under /feeds/, without extension: `ai`, `all`,
+   * `providers/pymnts.com`, `categories/news`, `archive/ai/3`. Also its file name stem.
+   */
+  readonly path: string;
+  readonly kind: FeedKind;
+  /** The topic, provider or category name; `all topics` for the all-topics feed. */
+  readonly name: string;
   readonly title: string;
   readonly description: string;
   readonly language: string;
   /** The human-facing site (RSS `<link>`, Atom rel="alternate", JSON Feed home_page_url). */
   readonly siteUrl: string;
+  /** The publisher: the feed-level author Atom needs for entries without a provider. */
+  readonly author: FeedAuthor;
   readonly urls: FeedUrls;
+  /** On an archive document (RFC 5005): its page number (1 = oldest) and the subscription feed. */
+  readonly archive?: { readonly page: number; readonly current: FeedUrls };
+  /** The next older archive page (RFC 5005 prev-archive; JSON Feed next_url). */
+  readonly prevArchive?: FeedUrls;
+  /** The next newer archive page (RFC 5005 next-archive), on archive documents only. */
+  readonly nextArchive?: FeedUrls;
+  /** WebSub hub (rel="hub"). */
+  readonly hubUrl?: string;
+  /** Href of the XSL stylesheet, relative to this document, for browsers. */
+  readonly stylesheetHref: string;
   /** The newest entry's updated date, never the clock, so unchanged content gives unchanged bytes. */
   readonly updated: Date;
   readonly entries: readonly FeedEntry[];
+  /** Entries deleted recently, announced in Atom (subscription documents only). */
+  readonly deleted: readonly Tombstone[];
 }
 
 /** What the feed documents are built from; resolved once from Config. */
@@ -78,5 +108,10 @@ export interface FeedSite {
   /** May contain `{topic}`. */
   readonly description: string;
   readonly language: string;
+  /** Entries in a subscription feed, and in each archive page. */
   readonly maxItems: number;
+  /** Write RFC 5005 archive pages so every article stays reachable. */
+  readonly archives: boolean;
+  /** A WebSub hub to name in every feed. */
+  readonly hubUrl?: string;
 }

@@ -26,7 +26,47 @@ const NS = {
   atom: 'http://www.w3.org/2005/Atom',
   content: 'http://purl.org/rss/1.0/modules/content/',
   dc: 'http://purl.org/dc/elements/1.1/',
+  media: 'http://search.yahoo.com/mrss/',
+  fh: 'http://purl.org/syndication/history/1.0',
+  at: 'http://purl.org/atompub/tombstones/1.0',
 } as const;
+
+/**
+ * Links every format shares, as [rel, type, href]: the other formats and the HTML page, the
+ * WebSub hub, and RFC 5005 paging (current / prev-archive / next-archive).
+ */
+function documentLinks(document: FeedDocument, self: keyof typeof FEED_FORMATS): [string, string | undefined, string][] {
+  const links: [string, string | undefined, string][] = [];
+  for (const format of ['rss', 'atom', 'json'] as const) {
+    if (format !== self) links.push(['alternate', mediaType(FEED_FORMATS[format].contentType), document.urls[format]]);
+  }
+  links.push(['alternate', 'text/html', document.urls.html]);
+  if (document.hubUrl) links.push(['hub', undefined, document.hubUrl]);
+  if (document.archive) links.push(['current', mediaType(FEED_FORMATS[self].contentType), document.archive.current[self]]);
+  if (document.prevArchive) links.push(['prev-archive', mediaType(FEED_FORMATS[self].contentType), document.prevArchive[self]]);
+  if (document.nextArchive) links.push(['next-archive', mediaType(FEED_FORMATS[self].contentType), document.nextArchive[self]]);
+  return links;
+}
+
+/** `<fh:archive/>` marks an RFC 5005 archive document, which readers fetch once. */
+function archiveMarker(document: FeedDocument): XmlElement[] {
+  return document.archive ? [xmlElement('fh:archive')] : [];
+}
+
+/**
+ * Media RSS for every image (readers such as Feedly show these), in RSS and Atom alike: each as
+ * media:content with its size and title, the first also as media:thumbnail.
+ */
+function mediaElements(entry: FeedEntry): XmlElement[] {
+  const elements = entry.images.map((image) =>
+    xmlElement('media:content', { url: image.url, medium: 'image', type: image.type, width: image.width, height: image.height }, [
+      ...(image.title ? [xmlTextElement('media:title', image.title, { type: 'plain' })] : []),
+    ]),
+  );
+  const [first] = entry.images;
+  if (first) elements.push(xmlElement('media:thumbnail', { url: first.url, width: first.width, height: first.height }));
+  return elements;
+}
 
 export const JSON_FEED_VERSION = 'https://jsonfeed.org/version/1.1';
 
@@ -41,7 +81,7 @@ function setText(element: XmlElement, text: string): void {
 
 function entryAt(document: FeedDocument, index: number): FeedEntry {
   const entry = document.entries[index];
-  if (!entry) throw new Error(`feed wrote more entries than ${document.slug} has`);
+  if (!entry) throw new Error(`feed wrote more entries than ${document.path} has`);
   return entry;
 }
 
@@ -51,15 +91,26 @@ export function fixRss(xml: string, document: FeedDocument): string {
   const tree = parseXml(xml);
   const rss = firstChild(tree, 'rss');
   // `feed` declares xmlns:dc only when an item has content; dc:creator needs it always.
-  rss.attributes = { version: '2.0', 'xmlns:atom': NS.atom, 'xmlns:content': NS.content, 'xmlns:dc': NS.dc };
+  rss.attributes = {
+    version: '2.0',
+    'xmlns:atom': NS.atom,
+    'xmlns:content': NS.content,
+    'xmlns:dc': NS.dc,
+    'xmlns:media': NS.media,
+    'xmlns:fh': NS.fh,
+  };
   const channel = firstChild(rss, 'channel');
   setText(firstChild(channel, 'title'), document.title);
   setText(firstChild(channel, 'description'), document.description);
-  // Each feed links to its other formats (the self link comes from feedLinks.rss).
-  insertChildren(channel, [
-    xmlElement('atom:link', { href: document.urls.atom, rel: 'alternate', type: mediaType(FEED_FORMATS.atom.contentType) }),
-    xmlElement('atom:link', { href: document.urls.json, rel: 'alternate', type: mediaType(FEED_FORMATS.json.contentType) }),
-  ], 'item');
+  // The self link comes from feedLinks.rss; the rest are added here.
+  insertChildren(
+    channel,
+    [
+      ...documentLinks(document, 'rss').map(([rel, type, href]) => xmlElement('atom:link', { href, rel, type })),
+      ...archiveMarker(document),
+    ],
+    'item',
+  );
 
   childElements(channel, 'item').forEach((item, index) => {
     const entry = entryAt(document, index);
@@ -77,6 +128,7 @@ export function fixRss(xml: string, document: FeedDocument): string {
     if (image) additions.push(xmlElement('enclosure', { url: image.url, length: 0, type: image.type }));
     for (const related of entry.related) additions.push(xmlElement('atom:link', { rel: 'related', href: related.url, title: related.title }));
     if (entry.ampUrl) additions.push(xmlElement('atom:link', { rel: 'amphtml', href: entry.ampUrl, type: 'text/html' }));
+    additions.push(...mediaElements(entry));
     insertChildren(item, additions);
   });
   return serializeXml(tree);
@@ -87,13 +139,14 @@ export function fixRss(xml: string, document: FeedDocument): string {
 export function fixAtom(xml: string, document: FeedDocument): string {
   const tree = parseXml(xml);
   const feed = firstChild(tree, 'feed');
-  feed.attributes = { xmlns: NS.atom, 'xml:lang': document.language };
+  feed.attributes = { xmlns: NS.atom, 'xmlns:media': NS.media, 'xmlns:fh': NS.fh, 'xmlns:at': NS.at, 'xml:lang': document.language };
   setText(firstChild(feed, 'title'), document.title);
   setText(firstChild(feed, 'subtitle'), document.description);
-  insertChildren(feed, [
-    xmlElement('link', { rel: 'alternate', type: mediaType(FEED_FORMATS.rss.contentType), href: document.urls.rss }),
-    xmlElement('link', { rel: 'alternate', type: mediaType(FEED_FORMATS.json.contentType), href: document.urls.json }),
-  ], 'subtitle');
+  insertChildren(
+    feed,
+    [...documentLinks(document, 'atom').map(([rel, type, href]) => xmlElement('link', { rel, type, href })), ...archiveMarker(document)],
+    'subtitle',
+  );
 
   childElements(feed, 'entry').forEach((element, index) => {
     const entry = entryAt(document, index);
@@ -118,8 +171,14 @@ export function fixAtom(xml: string, document: FeedDocument): string {
     }
     for (const related of entry.related) additions.push(xmlElement('link', { rel: 'related', href: related.url, title: related.title }));
     if (entry.ampUrl) additions.push(xmlElement('link', { rel: 'amphtml', type: 'text/html', href: entry.ampUrl }));
+    additions.push(...mediaElements(entry));
     insertChildren(element, additions, 'summary');
   });
+  // RFC 6721: entries that were published and are gone, so aggregators can retract them.
+  insertChildren(
+    feed,
+    document.deleted.map((tombstone) => xmlElement('at:deleted-entry', { ref: tombstone.id, when: tombstone.deletedAt.toISOString() })),
+  );
   return serializeXml(tree);
 }
 
@@ -146,6 +205,9 @@ export function fixJsonFeed(json: string, document: FeedDocument): string {
     description: document.description,
     language: document.language,
     authors: author ? [author] : undefined,
+    // JSON Feed pagination: next_url leads to older items (the RFC 5005 prev-archive page).
+    next_url: document.prevArchive?.json,
+    hubs: document.hubUrl ? [{ type: 'WebSub', url: document.hubUrl }] : undefined,
     items: items.map((item, index) => fixJsonFeedItem(item, entryAt(document, index))),
   };
   return `${JSON.stringify(fixed, null, 2)}\n`;

@@ -22,7 +22,9 @@ export function renderFeedFiles(document: FeedDocument): FeedFile[] {
     generator: GENERATOR,
     // Not `feed`: that option becomes the self link of RSS *and* Atom.
     feedLinks: { rss: document.urls.rss, atom: document.urls.atom, json: document.urls.json },
-    author: { name: document.title, link: document.siteUrl },
+    author: { name: document.author.name, link: document.author.url },
+    // Browsers render the feed through this XSL stylesheet (served as XML to them; see http/app.ts).
+    stylesheet: document.stylesheetHref,
   });
   for (const entry of document.entries) {
     feed.addItem({
@@ -40,8 +42,8 @@ export function renderFeedFiles(document: FeedDocument): FeedFile[] {
     });
   }
   return [
-    { name: feedFileName(document.slug, 'rss'), contentType: FEED_FORMATS.rss.contentType, body: fixRss(feed.rss2(), document) },
-    { name: feedFileName(document.slug, 'atom'), contentType: FEED_FORMATS.atom.contentType, body: fixAtom(feed.atom1(), document) },
-    { name: feedFileName(document.slug, 'json'), contentType: FEED_FORMATS.json.contentType, body: fixJsonFeed(feed.json1(), document) },
+    { name: feedFileName(document.path, 'rss'), contentType: FEED_FORMATS.rss.contentType, body: fixRss(feed.rss2(), document) },
+    { name: feedFileName(document.path, 'atom'), contentType: FEED_FORMATS.atom.contentType, body: fixAtom(feed.atom1(), document) },
+    { name: feedFileName(document.path, 'json'), contentType: FEED_FORMATS.json.contentType, body: fixJsonFeed(feed.json1(), document) },
   ];
 }

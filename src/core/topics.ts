@@ -2,8 +2,11 @@ import transliterate from '@sindresorhus/transliterate';
 import type { Article } from './article-schema.js';
 import type { Problem } from './problems.js';
 
-/** Slugs taken by the service's own files (`all.xml` is the all-topics feed, `index.*` the lists). */
-export const RESERVED_SLUGS: ReadonlySet<string> = new Set(['all', 'index']);
+/**
+ * Slugs taken by the service's own files and folders under /feeds/: the all-topics feed, the
+ * index, the stylesheet and the provider, category and archive folders.
+ */
+export const RESERVED_SLUGS: ReadonlySet<string> = new Set(['all', 'index', 'feed', 'providers', 'categories', 'archive']);
 
 /**
  * The URL slug of a topic name: `AI` → `ai`, `Machine Learning` → `machine-learning`,
@@ -30,20 +33,31 @@ export interface TopicGrouping {
   readonly problems: readonly Problem[];
 }
 
+export interface GroupOptions {
+  /** The names an article is filed under (its topics, its category, its provider). */
+  readonly namesOf: (article: Article) => readonly string[];
+  readonly slugOf: (name: string) => string;
+  /** Slugs that get `-topic` appended. */
+  readonly reserved?: ReadonlySet<string>;
+  /** Report names that differ but share a slug (topics do; provider spellings need not). */
+  readonly reportCollisions?: boolean;
+}
+
 /**
- * Groups articles by topic slug, keeping the input order inside each topic. Names that differ but
- * share a slug (`AI`, `A.I.`) are merged into one feed and reported, so no article is lost; a
- * topic whose slug is reserved gets `-topic` appended and is reported too.
+ * Groups articles by slug, keeping the input order inside each group. Names that differ but
+ * share a slug (`AI`, `ai`) are merged into one group and reported, so no article is lost; a
+ * name whose slug is reserved gets `-topic` appended and is reported too.
  */
-export function groupByTopic(articles: readonly Article[]): TopicGrouping {
+export function groupBySlug(articles: readonly Article[], options: GroupOptions): TopicGrouping {
+  const { namesOf, slugOf, reserved = new Set(), reportCollisions = true } = options;
   const bySlug = new Map<string, { names: Map<string, number>; articles: Article[] }>();
-  const reserved = new Map<string, string>();
+  const renamed = new Map<string, string>();
   for (const article of articles) {
-    for (const name of article.topics) {
-      const baseSlug = topicSlug(name);
+    for (const name of namesOf(article)) {
+      const baseSlug = slugOf(name);
       if (baseSlug === '') continue;
-      const slug = RESERVED_SLUGS.has(baseSlug) ? `${baseSlug}-topic` : baseSlug;
-      if (slug !== baseSlug) reserved.set(name, slug);
+      const slug = reserved.has(baseSlug) ? `${baseSlug}-topic` : baseSlug;
+      if (slug !== baseSlug) renamed.set(name, slug);
       let group = bySlug.get(slug);
       if (!group) bySlug.set(slug, (group = { names: new Map(), articles: [] }));
       group.names.set(name, (group.names.get(name) ?? 0) + 1);
@@ -53,7 +67,7 @@ export function groupByTopic(articles: readonly Article[]): TopicGrouping {
 
   const topics: Topic[] = [];
   const problems: Problem[] = [];
-  for (const [name, slug] of [...reserved].sort(([a], [b]) => compareCodePoints(a, b))) {
+  for (const [name, slug] of [...renamed].sort(([a], [b]) => compareCodePoints(a, b))) {
     problems.push({
       code: 'TOPIC_SLUG_COLLISION',
       issues: [{ path: 'topics', reason: 'reserved_slug', message: `the topic "${name}" would have a reserved slug; its feed is "${slug}"` }],
@@ -62,7 +76,7 @@ export function groupByTopic(articles: readonly Article[]): TopicGrouping {
   for (const [slug, group] of bySlug) {
     const names = [...group.names.keys()].sort(compareCodePoints);
     const name = names.reduce((best, candidate) => ((group.names.get(candidate) ?? 0) > (group.names.get(best) ?? 0) ? candidate : best));
-    if (names.length > 1) {
+    if (names.length > 1 && reportCollisions) {
       problems.push({
         code: 'TOPIC_SLUG_COLLISION',
         issues: [
@@ -78,6 +92,11 @@ export function groupByTopic(articles: readonly Article[]): TopicGrouping {
   }
   topics.sort((a, b) => compareCodePoints(a.slug, b.slug));
   return { topics, problems };
+}
+
+/** Topic feeds: one per topic slug; collisions and reserved slugs reported. */
+export function groupByTopic(articles: readonly Article[]): TopicGrouping {
+  return groupBySlug(articles, { namesOf: (article) => article.topics, slugOf: topicSlug, reserved: RESERVED_SLUGS });
 }
 
 /** Locale-independent ordering, so the same input sorts the same on every machine. */

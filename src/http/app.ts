@@ -1,5 +1,5 @@
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
-import { INDEX_FILES } from '../core/feed-formats.js';
+import { BROWSER_FILES, FEED_FORMATS, INDEX_FILES } from '../core/feed-formats.js';
 import type { FeedStore } from '../feed-store.js';
 import type { Logger } from '../io/logger.js';
 import { isNotModified } from './conditional-get.js';
@@ -10,30 +10,56 @@ export interface AppOptions {
   readonly logger: Logger;
   /** Cache-Control max-age for feeds, in seconds. */
   readonly cacheMaxAgeSeconds: number;
+  /** Cache-Control max-age for RFC 5005 archive pages, which change only if old content does. */
+  readonly archiveCacheMaxAgeSeconds?: number;
 }
 
 const ALLOWED_METHODS = 'GET, HEAD';
 
 /**
+ * Nothing on these pages runs script, loads from elsewhere (but images), or may be framed; the
+ * one stylesheet is ours. Sent with every response: the feed pages, the XSL view and the JSON.
+ */
+const SECURITY_HEADERS = {
+  'X-Content-Type-Options': 'nosniff',
+  'Content-Security-Policy':
+    "default-src 'none'; style-src 'self'; img-src http: https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Resource-Policy': 'cross-origin',
+};
+
+/** The feed formats a reader can ask for on /feeds/<path>, as [media type, file extension]. */
+const NEGOTIABLE = [
+  ['application/rss+xml', FEED_FORMATS.rss.extension],
+  ['application/atom+xml', FEED_FORMATS.atom.extension],
+  ['application/feed+json', FEED_FORMATS.json.extension],
+  ['application/json', FEED_FORMATS.json.extension],
+  ['text/html', BROWSER_FILES.html.extension],
+] as const;
+
+/**
  * The Express app: serves the store's current snapshot. It never builds or reads files; it does
  * not listen either (main.ts does), so tests drive it with supertest.
  */
-export function createApp({ store, logger, cacheMaxAgeSeconds }: AppOptions): express.Express {
+export function createApp({ store, logger, cacheMaxAgeSeconds, archiveCacheMaxAgeSeconds = cacheMaxAgeSeconds }: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const cacheControl = `public, max-age=${cacheMaxAgeSeconds}`;
+  const cacheControl = (name: string) =>
+    `public, max-age=${name.startsWith('archive/') ? archiveCacheMaxAgeSeconds : cacheMaxAgeSeconds}`;
 
   app.use((_request, response, next) => {
-    response.set('X-Content-Type-Options', 'nosniff');
+    response.set(SECURITY_HEADERS);
     next();
   });
 
-  const serveFile = (name: string): RequestHandler => (request, response) => sendFeedFile(request, response, store, name, cacheControl);
   app.get('/', (_request, response) => response.redirect(302, '/feeds/'));
-  app.get(['/feeds', '/feeds/'], serveFile(INDEX_FILES.html.name));
-  app.get('/feeds/:name', (request, response) => sendFeedFile(request, response, store, String(request.params.name), cacheControl));
-  app.all(['/feeds', '/feeds/', '/feeds/:name'], methodNotAllowed);
+  app.get(['/feeds', '/feeds/'], (request, response) => sendFeedFile(request, response, store, INDEX_FILES.html.name, cacheControl));
+  app.get('/feeds/*path', (request, response) => {
+    const name = (request.params as { path: string[] }).path.join('/');
+    sendFeedFile(request, response, store, name, cacheControl);
+  });
+  app.all(['/feeds', '/feeds/', '/feeds/*path'], methodNotAllowed);
 
   app.get('/healthz', (_request, response) => {
     const health = store.health();
@@ -41,32 +67,48 @@ export function createApp({ store, logger, cacheMaxAgeSeconds }: AppOptions): ex
   });
   app.all('/healthz', methodNotAllowed);
 
-  app.use((request, response) => {
-    sendError(response, 404, 'NOT_FOUND', `Nothing at ${request.path}. The feeds are listed at /feeds/.`);
+  app.use((_request, response) => {
+    sendError(response, 404, 'NOT_FOUND', 'Nothing here. The feeds are listed at /feeds/.');
   });
   app.use(errorHandler(logger));
   return app;
 }
 
-function sendFeedFile(request: Request, response: Response, store: FeedStore, name: string, cacheControl: string): void {
+function sendFeedFile(request: Request, response: Response, store: FeedStore, name: string, cacheControl: (name: string) => string): void {
   const snapshot = store.snapshot;
   if (snapshot === undefined) {
     response.set('Retry-After', '5');
     sendError(response, 503, 'NOT_READY', 'The first build has not finished yet.');
     return;
   }
-  const file = snapshot.files.get(name);
+  let file = snapshot.files.get(name);
+  const vary = ['Accept-Encoding'];
+  if (file === undefined && snapshot.files.has(`${name}.${FEED_FORMATS.rss.extension}`)) {
+    // Content negotiation on the extension-less URL: /feeds/ai with Accept: application/atom+xml.
+    const accepted = request.accepts(NEGOTIABLE.map(([type]) => type));
+    const extension = NEGOTIABLE.find(([type]) => type === accepted)?.[1] ?? FEED_FORMATS.rss.extension;
+    file = snapshot.files.get(`${name}.${extension}`);
+    vary.unshift('Accept');
+    if (file) response.set('Content-Location', `/feeds/${file.name.split('/').map(encodeURIComponent).join('/')}`);
+  }
   if (file === undefined) {
     sendError(response, 404, 'FEED_NOT_FOUND', 'No such feed. The feeds are listed at /feeds/.');
     return;
   }
+  let contentType = file.contentType;
+  if (isXmlFeed(file)) {
+    // A browser shows application/rss+xml as source text and applies XSL only to XML types; so a
+    // request that prefers HTML gets the same bytes as application/xml, rendered by feed.xsl.
+    if (!vary.includes('Accept')) vary.unshift('Accept');
+    if (request.accepts([mediaType(file.contentType), 'text/html']) === 'text/html') contentType = 'application/xml; charset=utf-8';
+  }
   const coding = chooseCoding(request, file);
   response.set({
-    'Content-Type': file.contentType,
-    'Cache-Control': cacheControl,
+    'Content-Type': contentType,
+    'Cache-Control': cacheControl(file.name),
     ETag: etagFor(file, coding),
     'Last-Modified': file.lastModified.toUTCString(),
-    Vary: 'Accept-Encoding',
+    Vary: vary.join(', '),
   });
   const conditional = { ifNoneMatch: request.get('If-None-Match'), ifModifiedSince: request.get('If-Modified-Since') };
   if (isNotModified(conditional, { hash: file.hash, lastModified: file.lastModified })) {
@@ -77,6 +119,14 @@ function sendFeedFile(request: Request, response: Response, store: FeedStore, na
   if (coding !== 'identity') response.set('Content-Encoding', coding);
   response.set('Content-Length', String(body.length));
   response.status(200).end(request.method === 'HEAD' ? undefined : body);
+}
+
+function mediaType(contentType: string): string {
+  return contentType.split(';')[0]!.trim();
+}
+
+function isXmlFeed(file: ServedFile): boolean {
+  return file.contentType === FEED_FORMATS.rss.contentType || file.contentType === FEED_FORMATS.atom.contentType;
 }
 
 /**

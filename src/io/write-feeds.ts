@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FeedFile } from '../core/feed-formats.js';
 
@@ -28,6 +28,8 @@ export interface WriteReport {
  */
 export async function writeFeedFiles(dir: string, files: readonly FeedFile[]): Promise<WriteReport> {
   await mkdir(dir, { recursive: true });
+  const folders = new Set(files.map((file) => path.dirname(path.join(dir, file.name))));
+  for (const folder of folders) await mkdir(folder, { recursive: true });
   const written: string[] = [];
   const unchanged: string[] = [];
   const results: WrittenFile[] = [];
@@ -47,8 +49,9 @@ export async function writeFeedFiles(dir: string, files: readonly FeedFile[]): P
 
   const names = new Set(files.map((file) => file.name));
   const previous = await readManifest(dir);
-  const removed = previous.filter((name) => !names.has(name) && path.basename(name) === name);
+  const removed = previous.filter((name) => !names.has(name) && isInside(dir, name));
   for (const name of removed) await rm(path.join(dir, name), { force: true });
+  await removeEmptyFolders(dir, removed);
   await writeAtomically(path.join(dir, MANIFEST_NAME), Buffer.from(`${JSON.stringify([...names].sort(), null, 2)}\n`));
   return { files: results, written, unchanged, removed };
 }
@@ -61,6 +64,29 @@ export async function writeAtomically(target: string, bytes: Buffer): Promise<vo
   } catch (error) {
     await rm(temporary, { force: true });
     throw error;
+  }
+}
+
+/** A manifest name must stay inside the feeds folder, whatever the manifest file says. */
+function isInside(dir: string, name: string): boolean {
+  const resolved = path.resolve(dir, name);
+  return resolved.startsWith(path.resolve(dir) + path.sep) && !name.split(/[\\/]/).includes('..');
+}
+
+/** Sub-folders (archive/ai/, providers/) left empty by removals go too. */
+async function removeEmptyFolders(dir: string, removed: readonly string[]): Promise<void> {
+  const folders = [...new Set(removed.map((name) => path.dirname(name)).filter((folder) => folder !== '.'))];
+  folders.sort((a, b) => b.split('/').length - a.split('/').length);
+  for (const folder of folders) {
+    let current = folder;
+    while (current !== '.' && current !== '') {
+      try {
+        await rmdir(path.join(dir, current));
+      } catch {
+        break;
+      }
+      current = path.dirname(current);
+    }
   }
 }
 

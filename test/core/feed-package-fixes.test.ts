@@ -12,7 +12,7 @@ import type { Article } from '../../src/core/article-schema.js';
 import { buildFeedDocuments } from '../../src/core/feed-documents.js';
 import type { FeedDocument } from '../../src/core/feed-model.js';
 import { renderFeedFiles } from '../../src/core/render-feeds.js';
-import { groupByTopic } from '../../src/core/topics.js';
+import { collectFeeds } from '../../src/core/feed-collections.js';
 import { makeArticle, testSite } from '../helpers/articles.js';
 import { parseXmlDocument, textOf, type XmlNode } from '../helpers/xml.js';
 
@@ -35,7 +35,7 @@ interface Rendered {
 
 /** The all-topics feed of `articles` (newest first) in all three formats. */
 function render(...articles: Article[]): Rendered {
-  const [document] = buildFeedDocuments(articles, groupByTopic(articles).topics, testSite);
+  const [document] = buildFeedDocuments(collectFeeds(articles).collections, testSite);
   assert.ok(document);
   const files = renderFeedFiles(document);
   const body = (name: string) => {

@@ -164,7 +164,8 @@ describe('feeds built from the bundled content', () => {
     const draftTitles = sources.filter((source) => !source.published).map((source) => source.data.title as string);
     const draftUrls = sources.filter((source) => !source.published).map((source) => source.url);
     assert.ok(draftTitles.length >= 1);
-    for (const name of await readdir(feedsDir)) {
+    for (const name of await readdir(feedsDir, { recursive: true })) {
+      if (!/\.(xml|atom|json|html|opml|xsl|css)$/.test(name)) continue;
       const text = await output(name);
       for (const secret of secrets) assert.ok(!text.includes(secret), `${name} contains a secured value`);
       for (const title of draftTitles) assert.ok(!text.includes(title), `${name} contains the draft "${title}"`);
@@ -174,7 +175,9 @@ describe('feeds built from the bundled content', () => {
 
   it('lists every feed in index.opml and index.html', async () => {
     const opml = parseXmlDocument(await output('index.opml')).opml;
-    const listed = opml.body.outline.map((outline: Record<string, string>) => outline['@_xmlUrl']);
+    type Outline = Record<string, string> & { outline?: Outline[] };
+    const flatten = (outlines: Outline[]): Outline[] => outlines.flatMap((outline) => [outline, ...flatten(outline.outline ?? [])]);
+    const listed = flatten(opml.body.outline).map((outline) => outline['@_xmlUrl']);
     const html = await output('index.html');
     for (const slug of new Set(['all', ...published.flatMap((source) => source.topicSlugs)])) {
       assert.ok(listed.includes(`https://feeds.example.org/feeds/${slug}.xml`), `${slug} in OPML`);

@@ -44,4 +44,5 @@ export const testSite: FeedSite = Object.freeze({
   description: 'The latest articles about {topic}.',
   language: 'en',
   maxItems: 50,
+  archives: true,
 });

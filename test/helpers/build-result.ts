@@ -18,6 +18,8 @@ export function fakeBuildResult(files: readonly BuiltFile[], report: Partial<Bui
       scheduled: 0,
       topics: 1,
       feeds: 2,
+      archivePages: 0,
+      deleted: 0,
       skipped: 0,
       problems: [],
       written: files.map((file) => file.name),

@@ -5,6 +5,8 @@ export function testConfig(contentDir: string, feedsDir: string, env: Record<str
   return loadConfig({
     CONTENT_DIR: contentDir,
     FEEDS_DIR: feedsDir,
+    // Beside the feeds folder, so each test's builds share state and nothing lands in the repo.
+    STATE_DIR: `${feedsDir.replace(/\/+$/, '')}.state`,
     PUBLIC_BASE_URL: 'https://feeds.example.org',
     LOG_LEVEL: 'silent',
     ...env,

@@ -74,7 +74,7 @@ describe('GET /feeds/:name: headers', () => {
     assert.ok(!Number.isNaN(Date.parse(response.headers['last-modified'] ?? '')));
     assert.equal(response.headers['cache-control'], 'public, max-age=300');
     assert.equal(response.headers['x-content-type-options'], 'nosniff');
-    assert.equal(response.headers.vary, 'Accept-Encoding');
+    assert.equal(response.headers.vary, 'Accept, Accept-Encoding');
     assert.equal(response.headers['x-powered-by'], undefined);
   });
 
@@ -192,7 +192,7 @@ describe('GET /feeds/:name: compression', () => {
     const response = await rawBytes(request(app).get('/feeds/ai.xml').set('Accept-Encoding', 'gzip'));
     assert.equal(response.status, 200);
     assert.equal(response.headers['content-encoding'], 'gzip');
-    assert.equal(response.headers.vary, 'Accept-Encoding');
+    assert.equal(response.headers.vary, 'Accept, Accept-Encoding');
     assert.equal(response.headers['content-type'], 'application/rss+xml; charset=utf-8');
     const body = response.body as Buffer;
     assert.equal(response.headers['content-length'], String(body.length));
@@ -245,7 +245,7 @@ describe('GET /feeds/: errors', () => {
   });
 
   it('answers 404 for a known topic with an unknown extension', async () => {
-    assert.equal((await request(app).get('/feeds/ai.html')).status, 404);
+    assert.equal((await request(app).get('/feeds/ai.rss')).status, 404);
   });
 
   for (const url of ['/feeds/..%2f..%2fetc%2fpasswd', '/feeds/..%252f..%252fetc%252fpasswd', '/feeds/%2e%2e%2f%2e%2e%2fetc%2fpasswd', '/feeds/....//....//etc/passwd']) {

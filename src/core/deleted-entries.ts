@@ -1,0 +1,65 @@
+import type { Tombstone } from './feed-model.js';
+
+/**
+ * What the build remembers between builds: for each entry id it published, the feeds it was in,
+ * and since when it is gone. Ids only: no title or other text of an article is kept.
+ */
+export interface EntryState {
+  readonly version: 1;
+  readonly entries: Readonly<Record<string, { readonly feeds: readonly string[]; readonly deletedAt?: string }>>;
+}
+
+export const EMPTY_ENTRY_STATE: EntryState = { version: 1, entries: {} };
+
+/**
+ * Compares the entries published now with those of earlier builds. An id that was published and
+ * is no longer (its file removed, or made a draft) is announced as deleted in the feeds it was in,
+ * from the first build that misses it, for `retentionDays`; then it is forgotten.
+ */
+export function trackDeletedEntries(
+  previous: EntryState,
+  current: ReadonlyMap<string, readonly string[]>,
+  now: Date,
+  retentionDays: number,
+): { state: EntryState; tombstones: ReadonlyMap<string, readonly Tombstone[]> } {
+  const entries: Record<string, { feeds: readonly string[]; deletedAt?: string }> = {};
+  const tombstones = new Map<string, Tombstone[]>();
+  for (const [id, feeds] of current) entries[id] = { feeds: [...feeds].sort() };
+  for (const [id, record] of Object.entries(previous.entries)) {
+    if (current.has(id)) continue;
+    const deletedAt = record.deletedAt === undefined ? now : new Date(record.deletedAt);
+    if (Number.isNaN(deletedAt.getTime()) || now.getTime() - deletedAt.getTime() >= retentionDays * 86_400_000) continue;
+    entries[id] = { feeds: record.feeds, deletedAt: deletedAt.toISOString() };
+    for (const feed of record.feeds) {
+      const list = tombstones.get(feed) ?? [];
+      list.push({ id, deletedAt });
+      tombstones.set(feed, list);
+    }
+  }
+  for (const list of tombstones.values()) list.sort((a, b) => b.deletedAt.getTime() - a.deletedAt.getTime() || (a.id < b.id ? -1 : 1));
+  return { state: { version: 1, entries: sortKeys(entries) }, tombstones };
+}
+
+/** Parses a stored state; anything unreadable counts as no state (nothing is announced). */
+export function parseEntryState(text: string | undefined): EntryState {
+  if (text === undefined) return EMPTY_ENTRY_STATE;
+  try {
+    const parsed = JSON.parse(text) as Partial<EntryState>;
+    if (parsed.version !== 1 || typeof parsed.entries !== 'object' || parsed.entries === null) return EMPTY_ENTRY_STATE;
+    const entries: Record<string, { feeds: string[]; deletedAt?: string }> = {};
+    for (const [id, record] of Object.entries(parsed.entries)) {
+      if (!record || !Array.isArray(record.feeds)) continue;
+      entries[id] = {
+        feeds: record.feeds.filter((feed): feed is string => typeof feed === 'string'),
+        ...(typeof record.deletedAt === 'string' ? { deletedAt: record.deletedAt } : {}),
+      };
+    }
+    return { version: 1, entries };
+  } catch {
+    return EMPTY_ENTRY_STATE;
+  }
+}
+
+function sortKeys<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

@@ -1,0 +1,17 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseEntryState, type EntryState } from '../core/deleted-entries.js';
+import { writeAtomically } from './write-feeds.js';
+
+const STATE_FILE = 'entries.json';
+
+/** The entry ids earlier builds published; none (a first build) when the file is missing. */
+export async function readEntryState(stateDir: string): Promise<EntryState> {
+  const text = await readFile(path.join(stateDir, STATE_FILE), 'utf8').catch(() => undefined);
+  return parseEntryState(text);
+}
+
+export async function writeEntryState(stateDir: string, state: EntryState): Promise<void> {
+  await mkdir(stateDir, { recursive: true });
+  await writeAtomically(path.join(stateDir, STATE_FILE), Buffer.from(`${JSON.stringify(state, null, 2)}\n`));
+}
