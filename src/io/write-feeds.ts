@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FeedFile } from '../core/feed-formats.js';
 
@@ -28,6 +28,7 @@ export interface WriteReport {
  */
 export async function writeFeedFiles(dir: string, files: readonly FeedFile[]): Promise<WriteReport> {
   await mkdir(dir, { recursive: true });
+  await removeAbandonedTemporaryFiles(dir);
   const folders = new Set(files.map((file) => path.dirname(path.join(dir, file.name))));
   for (const folder of folders) await mkdir(folder, { recursive: true });
   const written: string[] = [];
@@ -56,6 +57,11 @@ export async function writeFeedFiles(dir: string, files: readonly FeedFile[]): P
   return { files: results, written, unchanged, removed };
 }
 
+const TEMPORARY_FILE = /^\..+\.[0-9a-f]{12}\.tmp$/;
+
+/** A temporary file older than this was left by a build that died (SIGKILL, power loss). */
+const ABANDONED_AFTER_MS = 60_000;
+
 export async function writeAtomically(target: string, bytes: Buffer): Promise<void> {
   const temporary = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
@@ -64,6 +70,21 @@ export async function writeAtomically(target: string, bytes: Buffer): Promise<vo
   } catch (error) {
     await rm(temporary, { force: true });
     throw error;
+  }
+}
+
+/**
+ * A build killed between writing a temporary file and renaming it leaves the temporary file
+ * behind; the next build removes it. Recent ones may belong to a build running right now.
+ */
+async function removeAbandonedTemporaryFiles(dir: string): Promise<void> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const now = Date.now();
+  for (const entry of entries) {
+    if (!entry.isFile() || !TEMPORARY_FILE.test(entry.name)) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    const info = await stat(file).catch(() => undefined);
+    if (info && now - info.mtimeMs > ABANDONED_AFTER_MS) await rm(file, { force: true });
   }
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { FeedFile } from '../../src/core/feed-formats.js';
@@ -130,5 +131,21 @@ describe('writeFeedFiles: removing stale files', () => {
     await writeFeedFiles(dir, [feedFile('ai.xml', 'ai')]);
     const report = await writeFeedFiles(dir, [feedFile('ai.xml', 'ai')]);
     assert.deepEqual(report.removed, []);
+  });
+});
+
+describe('writeFeedFiles: after a crash', () => {
+  it('removes temporary files a killed build left behind, but not fresh ones', async () => {
+    const dir = await makeTempDir();
+    await mkdir(path.join(dir, 'archive'), { recursive: true });
+    const abandoned = path.join(dir, 'archive', '.ai.xml.0123456789ab.tmp');
+    const fresh = path.join(dir, '.all.xml.ba9876543210.tmp');
+    await writeFile(abandoned, 'half a feed');
+    await writeFile(fresh, 'being written right now');
+    const old = new Date(Date.now() - 10 * 60_000);
+    await utimes(abandoned, old, old);
+    await writeFeedFiles(dir, [{ name: 'ai.xml', contentType: 'application/rss+xml', body: '<rss/>' }]);
+    assert.equal(existsSync(abandoned), false);
+    assert.equal(existsSync(fresh), true);
   });
 });
