@@ -174,10 +174,12 @@ export function fixAtom(xml: string, document: FeedDocument): string {
     additions.push(...mediaElements(entry));
     insertChildren(element, additions, 'summary');
   });
-  // RFC 6721: entries that were published and are gone, so aggregators can retract them.
+  // RFC 6721: entries that were published and are gone, so aggregators can retract them. Before
+  // the entries: RFC 4287's grammar puts a feed's extension elements ahead of its entry list.
   insertChildren(
     feed,
     document.deleted.map((tombstone) => xmlElement('at:deleted-entry', { ref: tombstone.id, when: tombstone.deletedAt.toISOString() })),
+    'entry',
   );
   return serializeXml(tree);
 }

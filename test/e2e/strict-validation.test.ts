@@ -9,16 +9,21 @@
  * - RSS and Atom again: @rowanmanning/feed-parser and rss-parser must read the same entries as
  *   each other and as the JSON Feed of the same name.
  *
- * Two builds: the bundled content/, and test/fixtures/hostile/ (markup and `]]>` in titles,
- * scripts in bodies, emoji, CJK and right-to-left text, control characters, URLs with spaces).
- * Every sub-folder of the output is walked. jing and feedparser are Debian packages (.ci/run
- * installs them): without them these checks fail in CI and are skipped elsewhere.
+ * Three builds: the bundled content/; test/fixtures/hostile/ (markup and `]]>` in titles, scripts
+ * in bodies, emoji, CJK and right-to-left text, control characters, URLs with spaces), in pages of
+ * 4 so archive pages are written; and the hostile fixtures rebuilt after two files were deleted,
+ * so deletion notices are written. (The fixtures' control characters are raw bytes in Markdown
+ * bodies but YAML escapes such as "\x01" in front matter: js-yaml refuses raw ones, and a NUL
+ * byte makes the reader skip the file as binary.) Every sub-folder of the output is walked.
+ * jing and feedparser are Debian packages (.ci/run installs them): without them these checks
+ * fail in CI and are skipped elsewhere.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, it, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseFeed } from '@rowanmanning/feed-parser';
 import matter from 'gray-matter';
@@ -30,21 +35,38 @@ import { assertValidJsonFeed } from '../helpers/json-feed-schema.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { parseXmlDocument, textOf, type XmlNode } from '../helpers/xml.js';
 
-const ATOM_SCHEMA = new URL('../schemas/atom.rnc', import.meta.url).pathname;
-const CHECK_RSS = new URL('../validators/check_rss.py', import.meta.url).pathname;
+const ATOM_SCHEMA = fileURLToPath(new URL('../schemas/atom.rnc', import.meta.url));
+const CHECK_RSS = fileURLToPath(new URL('../validators/check_rss.py', import.meta.url));
 /** Debian's interpreter, which has python3-feedparser; a pyenv `python3` on PATH may not. */
 const PYTHON = '/usr/bin/python3';
 const JING = 'jing';
 const CLOCK = () => new Date('2026-11-25T00:00:00Z');
+const DAY_BEFORE = () => new Date('2026-11-24T00:00:00Z');
 const IN_CI = process.env.CI === 'true';
 
-const CORPORA = [
-  { name: 'the bundled content', dir: new URL('../../content/', import.meta.url).pathname, env: {} },
+interface Corpus {
+  readonly name: string;
+  readonly dir: string;
+  readonly env: Record<string, string>;
+  /**
+   * Files removed between two builds (the first a day earlier, with the same state and feeds
+   * folders), so the second writes RFC 6721 deletion notices; the second build is validated.
+   */
+  readonly removed?: readonly string[];
+}
+
+const HOSTILE = fileURLToPath(new URL('../fixtures/hostile/', import.meta.url));
+// Pages of 4 entries, so archive pages (feeds/archive/…/1.xml) are written and validated too.
+const SMALL_PAGES = { FEED_MAX_ITEMS: '4' };
+
+const CORPORA: readonly Corpus[] = [
+  { name: 'the bundled content', dir: fileURLToPath(new URL('../../content/', import.meta.url)), env: {} },
+  { name: 'the hostile fixtures', dir: HOSTILE, env: SMALL_PAGES },
   {
-    name: 'the hostile fixtures',
-    dir: new URL('../fixtures/hostile/', import.meta.url).pathname,
-    // Pages of 4 entries, so archive pages (feeds/archive/…) are written and validated too.
-    env: { FEED_MAX_ITEMS: '4' },
+    name: 'the hostile fixtures after two were deleted',
+    dir: HOSTILE,
+    env: SMALL_PAGES,
+    removed: ['cdata-terminators.md', 'same-time-fish-and-chips.md'],
   },
 ];
 
@@ -222,6 +244,7 @@ for (const corpus of CORPORA) {
     let build: BuildResult;
     let sources: SourceArticle[];
     let byId: Map<string, SourceArticle>;
+    let removedIds: string[];
     let all: string[];
     let atom: string[];
     let rss: string[];
@@ -231,8 +254,17 @@ for (const corpus of CORPORA) {
     before(async () => {
       feedsDir = await makeTempDir();
       const stateDir = await makeTempDir('feed-state-');
-      build = await buildFeeds({ config: testConfig(corpus.dir, feedsDir, { STATE_DIR: stateDir, ...corpus.env }), logger: silentLogger, clock: CLOCK });
-      sources = await readSources(corpus.dir);
+      let contentDir = corpus.dir;
+      const config = () => testConfig(contentDir, feedsDir, { STATE_DIR: stateDir, ...corpus.env });
+      if (corpus.removed) {
+        contentDir = await makeTempDir('content-');
+        for (const file of await walk(corpus.dir)) await copyFile(path.join(corpus.dir, file), path.join(contentDir, file));
+        await buildFeeds({ config: config(), logger: silentLogger, clock: DAY_BEFORE });
+        for (const file of corpus.removed) await rm(path.join(contentDir, file));
+      }
+      build = await buildFeeds({ config: config(), logger: silentLogger, clock: CLOCK });
+      sources = await readSources(contentDir);
+      removedIds = corpus.removed ? (await readSources(corpus.dir)).filter((source) => corpus.removed?.includes(source.file)).map((source) => source.id) : [];
       byId = new Map(sources.filter((source) => source.published).map((source) => [source.id, source]));
       all = await walk(feedsDir);
       atom = all.filter((file) => file.endsWith('.atom'));
@@ -247,6 +279,13 @@ for (const corpus of CORPORA) {
       assert.equal(atom.length, rss.length, 'one RSS file per Atom file');
       assert.equal(json.length, rss.length, 'one JSON Feed per RSS file');
     });
+
+    if (corpus.removed) {
+      it('announces the deleted articles in all.atom (at:deleted-entry), so their notices are validated too', async () => {
+        const notices: XmlNode[] = [parseXmlDocument(await output('all.atom')).feed?.['at:deleted-entry'] ?? []].flat();
+        assert.deepEqual(notices.map((notice) => notice['@_ref']).sort(), [...removedIds].sort());
+      });
+    }
 
     it('atom: every file is valid against the RELAX NG schema of RFC 4287 (jing)', async (t) => {
       if (missingTool(t, await jingAvailable(), 'jing is not installed; .ci/run installs it')) return;
