@@ -1,5 +1,8 @@
 import { FEED_FORMATS, INDEX_FILES, type FeedFile } from './feed-formats.js';
 import type { FeedDocument, FeedSite } from './feed-model.js';
+
+/** What the indexes need of a document: its metadata and how many entries it holds. */
+export type IndexedDocument = Omit<FeedDocument, 'entries'> & { readonly entryCount: number };
 import { serializeXml, xmlElement, xmlTextElement } from './xml-tree.js';
 import { escapeHtml } from './xml-safe-text.js';
 
@@ -8,7 +11,7 @@ function mediaType(contentType: string): string {
 }
 
 /** The newest update across all feeds (never the clock). */
-function newest(documents: readonly FeedDocument[]): Date {
+function newest(documents: readonly IndexedDocument[]): Date {
   return new Date(Math.max(0, ...documents.map((document) => document.updated.getTime())));
 }
 
@@ -20,7 +23,7 @@ const SECTIONS = [
 ] as const;
 
 /** Subscription documents (not archive pages) of one kind, in build order. */
-function subscriptions(documents: readonly FeedDocument[], kind: FeedDocument['kind']): FeedDocument[] {
+function subscriptions(documents: readonly IndexedDocument[], kind: FeedDocument['kind']): IndexedDocument[] {
   return documents.filter((document) => document.archive === undefined && document.kind === kind);
 }
 
@@ -28,8 +31,8 @@ function subscriptions(documents: readonly FeedDocument[], kind: FeedDocument['k
  * OPML 2.0 subscription list with one outline per feed (RSS, the format every reader imports),
  * grouped as all topics, topics, providers and categories.
  */
-export function renderOpml(documents: readonly FeedDocument[], site: FeedSite): FeedFile {
-  const outline = (document: FeedDocument) =>
+export function renderOpml(documents: readonly IndexedDocument[], site: FeedSite): FeedFile {
+  const outline = (document: IndexedDocument) =>
     xmlElement('outline', {
       type: 'rss',
       text: document.title,
@@ -56,7 +59,7 @@ export function renderOpml(documents: readonly FeedDocument[], site: FeedSite): 
 }
 
 /** A page listing every feed, with autodiscovery <link>s so a reader given its URL finds them all. */
-export function renderIndexHtml(documents: readonly FeedDocument[], site: FeedSite): FeedFile {
+export function renderIndexHtml(documents: readonly IndexedDocument[], site: FeedSite): FeedFile {
   const formats = [
     ['rss', 'RSS'],
     ['atom', 'Atom'],
@@ -69,9 +72,9 @@ export function renderIndexHtml(documents: readonly FeedDocument[], site: FeedSi
         `<link rel="alternate" type="${mediaType(FEED_FORMATS[format].contentType)}" title="${escapeHtml(`${document.title} (${label})`)}" href="${escapeHtml(document.urls[format])}">`,
     ),
   );
-  const row = (document: FeedDocument) => {
+  const row = (document: IndexedDocument) => {
     const links = formats.map(([format, label]) => `<a href="${escapeHtml(document.urls[format])}">${label}</a>`).join(' · ');
-    const count = `${document.entries.length} ${document.entries.length === 1 ? 'entry' : 'entries'}`;
+    const count = `${document.entryCount} ${document.entryCount === 1 ? 'entry' : 'entries'}`;
     return `<li><a href="${escapeHtml(document.urls.html)}"><strong>${escapeHtml(document.name)}</strong></a> <span>(${count})</span><br>${links}</li>`;
   };
   const sections = SECTIONS.map(([kind, label]) => {
@@ -86,7 +89,7 @@ export function renderIndexHtml(documents: readonly FeedDocument[], site: FeedSi
 <title>${escapeHtml(site.title)}: feeds</title>
 ${discovery.join('\n')}
 <link rel="outline" type="text/x-opml" title="All feeds (OPML)" href="${escapeHtml(`${site.baseUrl}/feeds/${INDEX_FILES.opml.name}`)}">
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}li{margin:.75rem 0}span{color:#555}</style>
+<link rel="stylesheet" href="feed.css">
 </head>
 <body>
 <h1>${escapeHtml(site.title)}</h1>
