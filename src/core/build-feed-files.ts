@@ -1,12 +1,13 @@
 import type { Article } from './article-schema.js';
 import { trackDeletedEntries, type EntryState, EMPTY_ENTRY_STATE } from './deleted-entries.js';
-import { collectFeeds, type FeedCollection } from './feed-collections.js';
-import { buildFeedDocuments } from './feed-documents.js';
+import { ALL_TOPICS_PATH, collectFeeds, type FeedCollection } from './feed-collections.js';
+import { materializeDocument, planFeedDocuments } from './feed-documents.js';
+import { cachedEntry, createRenderCache, documentFingerprint, type RenderCache } from './render-cache.js';
 import { entryId } from './select-articles.js';
 import type { FeedFile } from './feed-formats.js';
 import { renderIndexHtml, renderOpml } from './feed-index.js';
-import type { FeedSite } from './feed-model.js';
-import { parseArticle } from './parse-article.js';
+import type { FeedKind, FeedSite } from './feed-model.js';
+import { parseArticle, type ParseResult } from './parse-article.js';
 import type { Problem } from './problems.js';
 import { renderFeedFiles } from './render-feeds.js';
 import { renderBrowserFiles, renderFeedPage } from './browser-view.js';
@@ -18,11 +19,19 @@ export interface SourceFile {
   readonly text: string;
 }
 
+/** A source already parsed (by an earlier build, when the file has not changed since). */
+export interface ParsedSource {
+  readonly file: string;
+  readonly parsed: ParseResult;
+}
+
 export interface FeedBuildOptions {
   /** What earlier builds published (for RFC 6721 deletion notices); none on a first build. */
   readonly previousState?: EntryState;
   /** How long a deleted entry is announced. */
   readonly deletedEntryDays?: number;
+  /** Kept between builds by a long-running process: only changed documents are rendered. */
+  readonly renderCache?: RenderCache;
 }
 
 export interface FeedBuild {
@@ -39,6 +48,8 @@ export interface FeedBuild {
     readonly archivePages: number;
     /** Entries announced as deleted. */
     readonly deleted: number;
+    /** Documents rendered by this build (the others were unchanged and reused). */
+    readonly rendered: number;
   };
   /** The next publication date of a held-back article, if any. */
   readonly nextScheduled?: Date;
@@ -52,11 +63,16 @@ export interface FeedBuild {
  * The whole content → feeds transformation, pure: text in, files out. `now` decides which dated
  * articles are due and when a deletion was first seen; it never reaches the output otherwise.
  */
-export function buildFeedFiles(sources: readonly SourceFile[], site: FeedSite, now: Date, options: FeedBuildOptions = {}): FeedBuild {
+export function buildFeedFiles(
+  sources: readonly (SourceFile | ParsedSource)[],
+  site: FeedSite,
+  now: Date,
+  options: FeedBuildOptions = {},
+): FeedBuild {
   const articles: Article[] = [];
   const problems: Problem[] = [];
   for (const source of sources) {
-    const result = parseArticle(source.text, source.file);
+    const result = 'parsed' in source ? source.parsed : parseArticle(source.text, source.file);
     if (result.ok) articles.push(result.article);
     else problems.push(result.problem);
   }
@@ -68,12 +84,32 @@ export function buildFeedFiles(sources: readonly SourceFile[], site: FeedSite, n
     now,
     options.deletedEntryDays ?? 30,
   );
-  const documents = buildFeedDocuments(collections, site, { tombstones });
+  // A feed whose last article was deleted still exists while it announces the deletion, so its
+  // subscribers learn of it (and then the feed goes, with the notice).
+  const present = new Set(collections.map((collection) => collection.path));
+  const emptied = [...tombstones.keys()].filter((path) => !present.has(path)).sort().map(emptyCollection);
+  const plans = planFeedDocuments([...collections, ...emptied], site, { tombstones });
+  const cache = options.renderCache ?? createRenderCache();
+  const documents = new Map<string, { fingerprint: string; files: readonly FeedFile[] }>();
+  let rendered = 0;
+  for (const plan of plans) {
+    const fingerprint = documentFingerprint(cache, plan);
+    const previous = cache.documents.get(plan.document.path);
+    if (previous?.fingerprint === fingerprint) {
+      documents.set(plan.document.path, previous);
+      continue;
+    }
+    const document = materializeDocument(plan, (article) => cachedEntry(cache, article));
+    documents.set(plan.document.path, { fingerprint, files: [...renderFeedFiles(document), renderFeedPage(document)] });
+    rendered++;
+  }
+  cache.documents = documents;
+  const metadata = plans.map((plan) => ({ ...plan.document, entryCount: plan.articles.length }));
   const files = [
-    ...documents.flatMap((document) => [...renderFeedFiles(document), renderFeedPage(document)]),
+    ...[...documents.values()].flatMap((document) => document.files),
     ...renderBrowserFiles(),
-    renderOpml(documents, site),
-    renderIndexHtml(documents, site),
+    renderOpml(metadata, site),
+    renderIndexHtml(metadata, site),
   ];
   const nextScheduled = selection.scheduled.reduce<Date | undefined>(
     (next, article) => (next === undefined || article.publishedDateTime < next ? article.publishedDateTime : next),
@@ -86,14 +122,22 @@ export function buildFeedFiles(sources: readonly SourceFile[], site: FeedSite, n
       drafts: selection.drafts.length,
       scheduled: selection.scheduled.length,
       topics: collections.filter((collection) => collection.kind === 'topic').length,
-      feeds: documents.filter((document) => document.archive === undefined).length,
-      archivePages: documents.filter((document) => document.archive !== undefined).length,
+      feeds: plans.filter((plan) => plan.document.archive === undefined).length,
+      archivePages: plans.filter((plan) => plan.document.archive !== undefined).length,
       deleted: Object.values(state.entries).filter((entry) => entry.deletedAt !== undefined).length,
+      rendered,
     },
     nextScheduled,
     problems: [...problems, ...selection.problems, ...collectionProblems],
     state,
   };
+}
+
+/** A collection with no articles left, named from its path (`providers/x.com` → x.com). */
+function emptyCollection(path: string): FeedCollection {
+  const [first, ...rest] = path.split('/');
+  const kind: FeedKind = path === ALL_TOPICS_PATH ? 'all' : first === 'providers' ? 'provider' : first === 'categories' ? 'category' : 'topic';
+  return { path, kind, name: rest.length ? rest.join('/') : first ?? path, articles: [] };
 }
 
 /** For each published entry id, the collections (subscription feeds) it is in. */

@@ -20,13 +20,32 @@ export interface DocumentOptions {
 }
 
 /**
+ * A feed document before its entries are made: its metadata and the articles it will hold.
+ * Planning is cheap (no Markdown, no HTML), so a build can plan every document and render only
+ * the ones whose content changed.
+ */
+export interface DocumentPlan {
+  readonly document: Omit<FeedDocument, 'entries'>;
+  readonly articles: readonly Article[];
+}
+
+/**
  * The documents of every collection: a subscription document with the newest `site.maxItems`
  * entries and, when `site.archives` is on and there are more, RFC 5005 archive pages. Pages are
  * cut from the oldest entry forward, so adding new articles never changes a page's contents:
  * page 1 holds the oldest `maxItems`, page 2 the next, and so on; only whole pages are written,
  * and the entries after the last whole page are all in the subscription document.
- * Each article is mapped to an entry once, however many documents it appears in.
  */
+export function planFeedDocuments(collections: readonly FeedCollection[], site: FeedSite, options: DocumentOptions = {}): DocumentPlan[] {
+  return collections.flatMap((collection) => collectionPlans(collection, site, options.tombstones?.get(collection.path) ?? []));
+}
+
+/** A planned document with its entries, each made once by `entryOf` (which may cache). */
+export function materializeDocument(plan: DocumentPlan, entryOf: (article: Article) => FeedEntry): FeedDocument {
+  return { ...plan.document, entries: plan.articles.map(entryOf) };
+}
+
+/** Plans and materializes every document; each article is mapped to an entry once. */
 export function buildFeedDocuments(collections: readonly FeedCollection[], site: FeedSite, options: DocumentOptions = {}): FeedDocument[] {
   const entries = new Map<Article, FeedEntry>();
   const entryOf = (article: Article): FeedEntry => {
@@ -34,15 +53,10 @@ export function buildFeedDocuments(collections: readonly FeedCollection[], site:
     if (!entry) entries.set(article, (entry = toFeedEntry(article)));
     return entry;
   };
-  return collections.flatMap((collection) => collectionDocuments(collection, site, entryOf, options.tombstones?.get(collection.path) ?? []));
+  return planFeedDocuments(collections, site, options).map((plan) => materializeDocument(plan, entryOf));
 }
 
-function collectionDocuments(
-  collection: FeedCollection,
-  site: FeedSite,
-  entryOf: (article: Article) => FeedEntry,
-  deleted: readonly Tombstone[],
-): FeedDocument[] {
+function collectionPlans(collection: FeedCollection, site: FeedSite, deleted: readonly Tombstone[]): DocumentPlan[] {
   const size = site.maxItems;
   const all = collection.articles;
   const pages = site.archives && all.length > size ? Math.floor(all.length / size) : 0;
@@ -59,41 +73,46 @@ function collectionDocuments(
     hubUrl: site.hubUrl,
   };
 
-  const subscriptionEntries = all.slice(0, size).map(entryOf);
-  const documents: FeedDocument[] = [
+  const subscriptionArticles = all.slice(0, size);
+  const plans: DocumentPlan[] = [
     {
-      ...base,
-      path: collection.path,
-      title: `${site.title}: ${label}`,
-      urls: subscriptionUrls,
-      prevArchive: pages > 0 ? pageUrls(pages) : undefined,
-      stylesheetHref: stylesheetHref(collection.path),
-      updated: newestUpdate(subscriptionEntries),
-      entries: subscriptionEntries,
-      deleted,
+      document: {
+        ...base,
+        path: collection.path,
+        title: `${site.title}: ${label}`,
+        urls: subscriptionUrls,
+        prevArchive: pages > 0 ? pageUrls(pages) : undefined,
+        stylesheetHref: stylesheetHref(collection.path),
+        // A deletion is a change too: the feed is as new as its newest entry or notice.
+        updated: new Date(Math.max(newestUpdate(subscriptionArticles).getTime(), ...deleted.map((tombstone) => tombstone.deletedAt.getTime()))),
+        deleted,
+      },
+      articles: subscriptionArticles,
     },
   ];
   for (let page = 1; page <= pages; page++) {
     // Newest first within the page; page 1 is the oldest `size` articles.
-    const pageEntries = all.slice(all.length - page * size, all.length - (page - 1) * size).map(entryOf);
+    const pageArticles = all.slice(all.length - page * size, all.length - (page - 1) * size);
     const path = archivePath(collection.path, page);
-    documents.push({
-      ...base,
-      path,
-      title: `${site.title}: ${label} (archive, page ${page})`,
-      urls: pageUrls(page),
-      archive: { page, current: subscriptionUrls },
-      // Archive pages are fetched once, never subscribed to: no hub.
-      hubUrl: undefined,
-      prevArchive: page > 1 ? pageUrls(page - 1) : undefined,
-      nextArchive: page < pages ? pageUrls(page + 1) : undefined,
-      stylesheetHref: stylesheetHref(path),
-      updated: newestUpdate(pageEntries),
-      entries: pageEntries,
-      deleted: [],
+    plans.push({
+      document: {
+        ...base,
+        path,
+        title: `${site.title}: ${label} (archive, page ${page})`,
+        urls: pageUrls(page),
+        archive: { page, current: subscriptionUrls },
+        // Archive pages are fetched once, never subscribed to: no hub.
+        hubUrl: undefined,
+        prevArchive: page > 1 ? pageUrls(page - 1) : undefined,
+        nextArchive: page < pages ? pageUrls(page + 1) : undefined,
+        stylesheetHref: stylesheetHref(path),
+        updated: newestUpdate(pageArticles),
+        deleted: [],
+      },
+      articles: pageArticles,
     });
   }
-  return documents;
+  return plans;
 }
 
 function collectionLabel(collection: FeedCollection): string {
@@ -112,9 +131,14 @@ function stylesheetHref(path: string): string {
   return `${'../'.repeat(path.split('/').length - 1)}feed.xsl`;
 }
 
-/** A feed's updated date is its newest entry's (11ty's rule); an empty feed uses the epoch. */
-function newestUpdate(entries: readonly FeedEntry[]): Date {
+/**
+ * A feed's updated date is its newest entry's (11ty's rule); an empty feed uses the epoch. An
+ * entry's updated date is its article's updatedDateTime when later than publishedDateTime.
+ */
+function newestUpdate(articles: readonly Article[]): Date {
   let newest = 0;
-  for (const entry of entries) newest = Math.max(newest, entry.updated.getTime());
+  for (const article of articles) {
+    newest = Math.max(newest, article.publishedDateTime.getTime(), article.updatedDateTime?.getTime() ?? 0);
+  }
   return new Date(newest);
 }

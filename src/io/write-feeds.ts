@@ -26,7 +26,15 @@ export interface WriteReport {
  * changed are not touched, which keeps their mtime (and Last-Modified, and CI diffs) stable.
  * Files that an earlier build wrote and this one did not are removed.
  */
-export async function writeFeedFiles(dir: string, files: readonly FeedFile[]): Promise<WriteReport> {
+export interface WriteOptions {
+  /**
+   * Says a file is known to be on disk as it is (the same object the last build wrote); such a
+   * file is neither compared with the disk nor written. Its `modified` is then not looked up either.
+   */
+  readonly isUnchanged?: (file: FeedFile) => boolean;
+}
+
+export async function writeFeedFiles(dir: string, files: readonly FeedFile[], { isUnchanged }: WriteOptions = {}): Promise<WriteReport> {
   await mkdir(dir, { recursive: true });
   await removeAbandonedTemporaryFiles(dir);
   const folders = new Set(files.map((file) => path.dirname(path.join(dir, file.name))));
@@ -35,6 +43,10 @@ export async function writeFeedFiles(dir: string, files: readonly FeedFile[]): P
   const unchanged: string[] = [];
   const results: WrittenFile[] = [];
   for (const file of files) {
+    if (isUnchanged?.(file)) {
+      unchanged.push(file.name);
+      continue;
+    }
     const target = path.join(dir, file.name);
     const bytes = Buffer.from(file.body, 'utf8');
     const existing = await readFile(target).catch(() => undefined);

@@ -13,6 +13,8 @@ export function fakeBuildResult(files: readonly BuiltFile[], report: Partial<Bui
       startedAt: new Date('2024-05-01T10:00:00Z'),
       durationMs: 12,
       filesRead: 3,
+      filesParsed: 3,
+      rendered: 2,
       published: 2,
       drafts: 1,
       scheduled: 0,

@@ -33,7 +33,7 @@ function assertSkipped(read: ContentRead, file: string, reason: string): void {
     [reason],
   );
   assert.equal(
-    read.sources.some((source) => source.file === file),
+    read.files.some((source: { file: string; text?: string }) => source.file === file),
     false,
     `${file} must not be read`,
   );
@@ -52,13 +52,13 @@ describe('readContent: Markdown files', () => {
 
   it('reads .md files in sub-folders too, named relative to the folder with / separators, sorted', () => {
     assert.deepEqual(
-      read.sources.map((source) => source.file),
+      read.files.map((source: { file: string; text?: string }) => source.file),
       ['UPPER.MD', 'a.md', 'b.md', 'sub/deeper/c.md'],
     );
   });
 
   it('returns each file text unchanged', () => {
-    const byName = new Map(read.sources.map((source) => [source.file, source.text]));
+    const byName = new Map(read.files.map((source: { file: string; text?: string }) => [source.file, source.text]));
     assert.equal(byName.get('a.md'), a);
     assert.equal(byName.get('b.md'), b);
     assert.equal(byName.get('sub/deeper/c.md'), c);
@@ -81,7 +81,7 @@ describe('readContent: hidden files and folders', () => {
     });
     const read = await readContent(dir, { maxFileBytes: MAX_FILE_BYTES });
     assert.deepEqual(
-      read.sources.map((source) => source.file),
+      read.files.map((source: { file: string; text?: string }) => source.file),
       ['visible.md'],
     );
     assert.deepEqual(read.problems, []);
@@ -132,14 +132,14 @@ describe('readContent: files it skips, each reported and the rest still read', (
   });
 
   it('reads a symlink to a file inside the folder, under the link name', () => {
-    const linked = read.sources.find((source) => source.file === 'inside.md');
+    const linked = read.files.find((source: { file: string; text?: string }) => source.file === 'inside.md');
     assert.ok(linked);
-    assert.match(linked.text, /title: Linked/);
+    assert.match(linked.text ?? "", /title: Linked/);
   });
 
   it('still reads the good files, and reports exactly one problem per skipped file', () => {
     assert.deepEqual(
-      read.sources.map((source) => source.file),
+      read.files.map((source: { file: string; text?: string }) => source.file),
       ['good.md', 'inside.md', 'target.md'],
     );
     assert.deepEqual(
@@ -159,9 +159,27 @@ describe('readContent: size limit', () => {
     const dir = await contentDir({ 'exact.md': text });
     const read = await readContent(dir, { maxFileBytes: Buffer.byteLength(text) });
     assert.deepEqual(
-      read.sources.map((source) => source.file),
+      read.files.map((source: { file: string; text?: string }) => source.file),
       ['exact.md'],
     );
     assert.deepEqual(read.problems, []);
+  });
+});
+
+describe('readContent: files known from an earlier build', () => {
+  it('does not read a file that isUnchanged says is known, and reads the others', async () => {
+    const dir = await makeTempDir();
+    await writeFile(path.join(dir, 'known.md'), 'known text');
+    await writeFile(path.join(dir, 'new.md'), 'new text');
+    const seen: [string, number][] = [];
+    const read = readContent(dir, {
+      maxFileBytes: 1000,
+      isUnchanged: (file, size) => {
+        seen.push([file, size]);
+        return file === 'known.md';
+      },
+    });
+    assert.deepEqual(seen.sort(), [['known.md', 10], ['new.md', 8]]);
+    assert.deepEqual(read.files.map((file) => [file.file, file.text]), [['known.md', undefined], ['new.md', 'new text']]);
   });
 });
