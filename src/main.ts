@@ -25,7 +25,8 @@ async function main(): Promise<void> {
   const build = () => buildFeeds({ config, logger });
   const onChanged = config.site.hubUrl ? createHubNotifier({ hubUrl: config.site.hubUrl, baseUrl: config.site.baseUrl, logger }) : undefined;
 
-  await buildAndPublish({ build, store, logger, onChanged }, { scheduled: false });
+  // The boot build notifies the hub only once the server listens, so the hub can fetch the feeds.
+  const boot = await buildAndPublish({ build, store, logger }, { scheduled: false });
   const task = scheduleBuilds({ cron: config.buildCron, build, store, logger, onChanged });
   const app = createApp({
     store,
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info('serving feeds', { url: `${config.site.baseUrl}/feeds/`, port, schedule: config.buildCron });
+    if (onChanged && boot?.report.written.length) void onChanged(boot.report.written);
   });
   server.on('error', (error) => {
     logger.error('server failed', { error });

@@ -38,7 +38,10 @@ export async function buildAndPublish(
       unchanged: report.unchanged.length,
       removed: report.removed.length,
     });
-    if (onChanged && report.written.length) await onChanged(report.written);
+    // Not awaited: a slow hub must not hold the build (or, with noOverlap, the next one).
+    if (onChanged && report.written.length) {
+      onChanged(report.written).catch((error: unknown) => logger.warn('change notification failed', { error }));
+    }
     return result;
   } catch (error) {
     store.recordFailure(error, clock(), { scheduled });

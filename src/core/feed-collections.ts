@@ -38,7 +38,7 @@ export function collectFeeds(articles: readonly Article[]): { collections: FeedC
     slugOf: topicSlug,
     reportCollisions: false,
   });
-  const providerNames = new Map(articles.flatMap((article) => (article.provider ? [[providerSlug(article.provider), article.provider.name] as const] : [])));
+  const providerNames = mostUsedNames(articles.flatMap((article) => (article.provider ? [[providerSlug(article.provider), article.provider.name] as const] : [])));
   return {
     collections: [
       { path: ALL_TOPICS_PATH, kind: 'all', name: 'all topics', articles },
@@ -53,4 +53,23 @@ export function collectFeeds(articles: readonly Article[]): { collections: FeedC
     ],
     problems: topics.problems,
   };
+}
+
+/** For each key, the name used most often with it (ties: the first in code-point order). */
+function mostUsedNames(pairs: readonly (readonly [string, string])[]): Map<string, string> {
+  const counts = new Map<string, Map<string, number>>();
+  for (const [key, name] of pairs) {
+    const names = counts.get(key) ?? new Map<string, number>();
+    names.set(name, (names.get(name) ?? 0) + 1);
+    counts.set(key, names);
+  }
+  const result = new Map<string, string>();
+  for (const [key, names] of counts) {
+    let best: [string, number] | undefined;
+    for (const [name, count] of names) {
+      if (!best || count > best[1] || (count === best[1] && name < best[0])) best = [name, count];
+    }
+    if (best) result.set(key, best[0]);
+  }
+  return result;
 }

@@ -8,6 +8,8 @@ export interface HubNotifierOptions {
   readonly logger: Logger;
   readonly fetch?: typeof fetch;
   readonly timeoutMs?: number;
+  /** Notifications in flight at once. */
+  readonly concurrency?: number;
 }
 
 const FEED_EXTENSIONS = new Set(Object.values(FEED_FORMATS).map((format) => `.${format.extension}`));
@@ -24,13 +26,12 @@ export function changedFeedUrls(written: readonly string[], baseUrl: string): st
 
 /**
  * WebSub publisher notifications: one `hub.mode=publish` POST per changed feed (form-encoded, as
- * hubs such as Google's and Superfeedr expect). Failures are logged, never thrown: a hub being
- * down must not fail a build, and subscribers still poll.
+ * hubs such as Google's and Superfeedr expect), a few at a time. Failures are logged, never
+ * thrown: a hub being down must not fail a build, and subscribers still poll.
  */
-export function createHubNotifier({ hubUrl, baseUrl, logger, fetch: send = fetch, timeoutMs = 10_000 }: HubNotifierOptions) {
-  return async (written: readonly string[]): Promise<void> => {
-    const urls = changedFeedUrls(written, baseUrl);
-    for (const url of urls) {
+export function createHubNotifier({ hubUrl, baseUrl, logger, fetch: send = fetch, timeoutMs = 10_000, concurrency = 4 }: HubNotifierOptions) {
+  const notify = async (url: string): Promise<void> => {
+    {
       try {
         const response = await send(hubUrl, {
           method: 'POST',
@@ -44,6 +45,15 @@ export function createHubNotifier({ hubUrl, baseUrl, logger, fetch: send = fetch
         logger.warn('WebSub hub could not be notified', { hub: hubUrl, url, error });
       }
     }
+  };
+  return async (written: readonly string[]): Promise<void> => {
+    const urls = changedFeedUrls(written, baseUrl);
+    // A few at a time: bounded by the timeout, without flooding the hub.
+    let next = 0;
+    const worker = async () => {
+      while (next < urls.length) await notify(urls[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, urls.length) }, worker));
     if (urls.length) logger.info('WebSub hub notified', { hub: hubUrl, feeds: urls.length });
   };
 }
