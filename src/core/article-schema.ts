@@ -37,9 +37,8 @@ const optionalText = optional(text).transform((value) => (value === '' ? undefin
 
 /** An absolute http(s) URL, normalised by WHATWG URL (spaces and non-ASCII percent-encoded). */
 const httpUrl = scalar('a URL').transform((value, context) => {
-  const trimmed = value.trim();
-  if (!URL.canParse(trimmed)) return fail(context, 'invalid_url', 'must be an absolute http(s) URL');
-  const url = new URL(trimmed);
+  const url = URL.parse(value.trim());
+  if (url === null) return fail(context, 'invalid_url', 'must be an absolute http(s) URL');
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail(context, 'invalid_url', 'must be an http or https URL');
   return url.href;
 });

@@ -24,7 +24,8 @@ export function trackDeletedEntries(
 ): { state: EntryState; tombstones: ReadonlyMap<string, readonly Tombstone[]> } {
   const entries: Record<string, { feeds: readonly string[]; deletedAt?: string }> = {};
   const tombstones = new Map<string, Tombstone[]>();
-  for (const [id, feeds] of current) entries[id] = { feeds: [...feeds].sort() };
+  // Insertion order is deterministic (collections, then newest first), so no sorting is needed.
+  for (const [id, feeds] of current) entries[id] = { feeds };
   for (const [id, record] of Object.entries(previous.entries)) {
     if (current.has(id)) continue;
     const deletedAt = record.deletedAt === undefined ? now : new Date(record.deletedAt);
@@ -37,7 +38,7 @@ export function trackDeletedEntries(
     }
   }
   for (const list of tombstones.values()) list.sort((a, b) => b.deletedAt.getTime() - a.deletedAt.getTime() || (a.id < b.id ? -1 : 1));
-  return { state: { version: 1, entries: sortKeys(entries) }, tombstones };
+  return { state: { version: 1, entries }, tombstones };
 }
 
 /** Parses a stored state; anything unreadable counts as no state (nothing is announced). */
@@ -58,8 +59,4 @@ export function parseEntryState(text: string | undefined): EntryState {
   } catch {
     return EMPTY_ENTRY_STATE;
   }
-}
-
-function sortKeys<T>(record: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

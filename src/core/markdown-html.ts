@@ -53,5 +53,7 @@ function sanitizeOptions(base: string): sanitizeHtml.IOptions {
 export function renderMarkdownHtml(body: string, baseUrl: string): string {
   if (body.trim() === '') return '';
   const html = markdown.render(stripXmlUnsafeCharacters(body));
-  return sanitizeHtml(html, sanitizeOptions(baseUrl)).trim();
+  // Character references such as &#1; become raw characters again when sanitised: strip them
+  // here too, so JSON Feed carries the same text as RSS and Atom.
+  return stripXmlUnsafeCharacters(sanitizeHtml(html, sanitizeOptions(baseUrl))).trim();
 }

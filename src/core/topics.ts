@@ -15,11 +15,20 @@ export const RESERVED_SLUGS: ReadonlySet<string> = new Set(['all', 'index', 'fee
  * Returns '' when the name has no letters or digits at all.
  */
 export function topicSlug(name: string): string {
-  return transliterate(name.normalize('NFKC').replace(/&/g, ' and '))
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}]+/gu, '-')
-    .replace(/^-+|-+$/g, '');
+  let slug = slugs.get(name);
+  if (slug === undefined) {
+    slug = transliterate(name.normalize('NFKC').replace(/&/g, ' and '))
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}]+/gu, '-')
+      .replace(/^-+|-+$/g, '');
+    // Topic names repeat across thousands of articles; the memo is bounded to stay small.
+    if (slugs.size >= 10_000) slugs.clear();
+    slugs.set(name, slug);
+  }
+  return slug;
 }
+
+const slugs = new Map<string, string>();
 
 export interface Topic {
   readonly slug: string;

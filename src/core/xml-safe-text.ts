@@ -17,8 +17,12 @@ export function stripXmlUnsafeCharacters(text: string): string {
  * Unicode NFC, runs of white space (including newlines from folded YAML) collapsed, trimmed.
  */
 export function toPlainText(text: string): string {
+  // Fast path: printable ASCII with single spaces and no edge spaces is already plain text.
+  if (PLAIN_ASCII.test(text)) return text;
   return stripXmlUnsafeCharacters(text).normalize('NFC').replace(/\s+/g, ' ').trim();
 }
+
+const PLAIN_ASCII = /^(?:[\x21-\x7E]+(?: [\x21-\x7E]+)*)?$/;
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 

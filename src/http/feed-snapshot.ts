@@ -4,7 +4,11 @@ import type { BuiltFile } from '../build.js';
 
 export type ContentCoding = 'br' | 'gzip' | 'identity';
 
-/** One servable file: its bytes in every coding, computed once per build, never per request. */
+/**
+ * One servable file. Its compressed bodies are made at most once per file version: eagerly for
+ * the feeds readers poll (when the snapshot is made, off the request path in the build worker),
+ * or on first request and then kept, for archive pages that are rarely fetched. Never per request.
+ */
 export interface ServedFile {
   readonly name: string;
   readonly contentType: string;
@@ -20,31 +24,65 @@ export interface FeedSnapshot {
   readonly files: ReadonlyMap<string, ServedFile>;
 }
 
+/** sha256, base64url, 27 characters (160 bits): the ETag of a file's bytes. */
+export function contentHash(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('base64url').slice(0, 27);
+}
+
+/** gzip 6 and brotli 5: most of the size gain at a small fraction of the maximum settings' time. */
+export function compress(coding: Exclude<ContentCoding, 'identity'>, identity: Buffer): Buffer {
+  return coding === 'gzip'
+    ? gzipSync(identity, { level: 6 })
+    : brotliCompressSync(identity, { params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: identity.length } });
+}
+
+/** Archive pages are compressed on first request; everything else when the snapshot is made. */
+export function isCompressedEagerly(name: string): boolean {
+  return !name.startsWith('archive/');
+}
+
+export interface ServedFileInput {
+  readonly name: string;
+  readonly contentType: string;
+  readonly lastModified: Date;
+  readonly identity: Buffer;
+  readonly hash?: string;
+  readonly gzip?: Buffer;
+  readonly br?: Buffer;
+}
+
+/** A ServedFile whose compressed bodies are the ones given, or made once when first asked for. */
+export function servedFile({ name, contentType, lastModified, identity, hash = contentHash(identity), gzip, br }: ServedFileInput): ServedFile {
+  const encoded: { gzip?: Buffer; br?: Buffer } = { gzip, br };
+  const bodies = {
+    identity,
+    get gzip(): Buffer {
+      return (encoded.gzip ??= compress('gzip', identity));
+    },
+    get br(): Buffer {
+      return (encoded.br ??= compress('br', identity));
+    },
+  };
+  return { name, contentType, hash, lastModified, bodies };
+}
+
 /**
- * Makes the servable snapshot of a build. Files whose bytes did not change since `previous` reuse
- * its compressed bodies, so a scheduled rebuild with no change compresses nothing.
+ * Makes the servable snapshot of an in-process build. Files whose bytes did not change since
+ * `previous` reuse its entry (and compressed bodies), so a rebuild with no change compresses nothing.
  */
 export function createSnapshot(files: readonly BuiltFile[], builtAt: Date, previous?: FeedSnapshot): FeedSnapshot {
   const served = new Map<string, ServedFile>();
   for (const file of files) {
     const identity = Buffer.from(file.body, 'utf8');
-    const hash = createHash('sha256').update(identity).digest('base64url').slice(0, 27);
+    const hash = contentHash(identity);
     const reused = previous?.files.get(file.name);
     if (reused && reused.hash === hash && reused.contentType === file.contentType) {
       served.set(file.name, reused);
       continue;
     }
-    served.set(file.name, {
-      name: file.name,
-      contentType: file.contentType,
-      hash,
-      lastModified: file.modified,
-      bodies: {
-        identity,
-        gzip: gzipSync(identity, { level: 9 }),
-        br: brotliCompressSync(identity, { params: { [constants.BROTLI_PARAM_QUALITY]: 9, [constants.BROTLI_PARAM_SIZE_HINT]: identity.length } }),
-      },
-    });
+    const entry = servedFile({ name: file.name, contentType: file.contentType, lastModified: file.modified, identity, hash });
+    if (isCompressedEagerly(file.name)) void [entry.bodies.gzip, entry.bodies.br];
+    served.set(file.name, entry);
   }
   return { builtAt, files: served };
 }

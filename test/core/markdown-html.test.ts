@@ -155,3 +155,11 @@ describe('renderMarkdownHtml', () => {
     });
   });
 });
+
+describe('renderMarkdownHtml: character references to forbidden characters', () => {
+  it('leaves no XML-forbidden character in the HTML, even from &#1; or &#xFFFE; (JSON Feed carries it raw)', () => {
+    const html = renderMarkdownHtml('<div>a&#1;b&#xFFFE;c</div>', 'https://news.example.com/a/');
+    assert.doesNotMatch(html, /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/);
+    assert.match(html, /abc/);
+  });
+});

@@ -323,3 +323,16 @@ describe('parseArticle', () => {
     });
   });
 });
+
+describe('parseArticle: YAML errors never quote the file', () => {
+  const SECRET = 'c2VjcmV0LXZhbHVlLXRoYXQ+bXVzdC1uZXZlci1sZWFr';
+  for (const line of [`secured: *${SECRET}`, `secured: !${SECRET} x`, `secured: !!${SECRET} x`, `secured: !<${SECRET}> x`, `secured: !${SECRET}! x`]) {
+    it(`keeps the value out of the message for ${JSON.stringify(line.slice(0, 12))}…`, () => {
+      const result = parseArticle(['---', 'title: x', 'publishedDateTime: 2024-01-01T00:00:00Z', 'sourceUrl: https://a.example/x/', line, '---', ''].join('\n'), 'x.md');
+      assert.equal(result.ok, false);
+      if (result.ok) return;
+      assert.equal(result.problem.issues[0]?.reason, 'invalid_yaml');
+      assert.ok(!JSON.stringify(result.problem).includes(SECRET.slice(0, 12)), JSON.stringify(result.problem));
+    });
+  }
+});
