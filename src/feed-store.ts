@@ -1,5 +1,6 @@
 import type { BuildReport, BuildResult } from './build.js';
-import { createSnapshot, type FeedSnapshot } from './http/feed-snapshot.js';
+import { createSnapshot, servedFile, type FeedSnapshot, type ServedFile } from './http/feed-snapshot.js';
+import type { WorkerBuildResult } from './worker-build.js';
 
 export interface BuildFailure {
   readonly at: Date;
@@ -22,6 +23,8 @@ export interface Health {
   } | null;
   readonly lastScheduledBuildFailed: boolean;
   readonly lastFailure: { readonly at: string; readonly message: string } | null;
+  /** The process's memory, for operators watching it over many rebuilds. */
+  readonly memory: { readonly rssBytes: number; readonly heapUsedBytes: number };
 }
 
 /**
@@ -39,10 +42,35 @@ export class FeedStore {
     return this.#snapshot;
   }
 
-  publish(result: BuildResult, finishedAt: Date, { scheduled = false } = {}): void {
-    this.#snapshot = createSnapshot(result.files, finishedAt, this.#snapshot);
+  /**
+   * Swaps in the snapshot of a build, in one assignment. A build from the worker brings only the
+   * files that changed; the others are carried over from the current snapshot.
+   */
+  publish(result: BuildResult | WorkerBuildResult, finishedAt: Date, { scheduled = false } = {}): void {
+    this.#snapshot = 'changed' in result ? this.#updatedSnapshot(result, finishedAt) : createSnapshot(result.files, finishedAt, this.#snapshot);
     this.#report = result.report;
     if (scheduled) this.#lastScheduledFailed = false;
+  }
+
+  #updatedSnapshot({ changed, names }: WorkerBuildResult, builtAt: Date): FeedSnapshot {
+    const updates = new Map(changed.map((file) => [file.name, file]));
+    const files = new Map<string, ServedFile>();
+    for (const name of names) {
+      const update = updates.get(name);
+      const file = update
+        ? servedFile({
+            name: update.name,
+            contentType: update.contentType,
+            lastModified: update.lastModified,
+            hash: update.hash,
+            identity: toBuffer(update.identity),
+            gzip: update.gzip && toBuffer(update.gzip),
+            br: update.br && toBuffer(update.br),
+          })
+        : this.#snapshot?.files.get(name);
+      if (file) files.set(name, file);
+    }
+    return { builtAt, files };
   }
 
   recordFailure(error: unknown, at: Date, { scheduled = false } = {}): void {
@@ -71,6 +99,12 @@ export class FeedStore {
           : null,
       lastScheduledBuildFailed: this.#lastScheduledFailed,
       lastFailure: this.#failure ? { at: this.#failure.at.toISOString(), message: this.#failure.message } : null,
+      memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
     };
   }
+}
+
+/** A Buffer view of bytes that arrived from the worker (no copy). */
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

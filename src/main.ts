@@ -1,12 +1,13 @@
 import { createServer } from 'node:http';
-import { buildFeeds } from './build.js';
 import { loadConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { FeedStore } from './feed-store.js';
 import { createApp } from './http/app.js';
+import { gracefulCloser } from './http/graceful-close.js';
 import { createLogger } from './io/logger.js';
 import { createHubNotifier } from './io/websub.js';
 import { buildAndPublish, scheduleBuilds } from './schedule.js';
+import { BuildWorker } from './worker-build.js';
 
 /** `npm start`: build once, serve, rebuild on the schedule; stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -22,7 +23,9 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel });
   const store = new FeedStore();
-  const build = () => buildFeeds({ config, logger });
+  // Builds run in a worker thread that keeps its caches: requests are never held up by a build.
+  const worker = new BuildWorker(config, logger);
+  const build = () => worker.build();
   const onChanged = config.site.hubUrl ? createHubNotifier({ hubUrl: config.site.hubUrl, baseUrl: config.site.baseUrl, logger }) : undefined;
 
   // The boot build notifies the hub only once the server listens, so the hub can fetch the feeds.
@@ -36,6 +39,7 @@ async function main(): Promise<void> {
   });
 
   const server = createServer(app);
+  const closer = gracefulCloser(server);
   server.listen({ port: config.port, host: config.host }, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -53,9 +57,9 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info('stopping', { signal });
     void task.stop();
-    // In-flight requests finish; idle keep-alive connections are closed so close() can complete.
-    server.close(() => process.exit(0));
-    server.closeIdleConnections();
+    void worker.close();
+    // In-flight responses are sent in full; idle keep-alive connections are ended.
+    void closer.close().then(() => process.exit(0));
     setTimeout(() => {
       logger.warn('forced exit: connections still open after 10 s');
       process.exit(1);

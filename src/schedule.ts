@@ -1,11 +1,13 @@
 import { createTask, type ScheduledTask } from 'node-cron';
 import type { BuildResult } from './build.js';
+import type { WorkerBuildResult } from './worker-build.js';
 import type { FeedStore } from './feed-store.js';
 import type { Logger } from './io/logger.js';
 
-export interface ScheduleOptions {
+export interface ScheduleOptions<R extends BuildResult | WorkerBuildResult = BuildResult | WorkerBuildResult> {
   readonly cron: string;
-  readonly build: () => Promise<BuildResult>;
+  /** The build: in-process (tests, CLI) or in the worker thread (the server). */
+  readonly build: () => Promise<R>;
   readonly store: FeedStore;
   readonly logger: Logger;
   readonly clock?: () => Date;
@@ -17,10 +19,10 @@ export interface ScheduleOptions {
  * Runs `build` and publishes its result to the store. A failure is logged and recorded, and the
  * store keeps serving the last good build. Used for the boot build and for every scheduled one.
  */
-export async function buildAndPublish(
-  { build, store, logger, clock = () => new Date(), onChanged }: Omit<ScheduleOptions, 'cron'>,
+export async function buildAndPublish<R extends BuildResult | WorkerBuildResult>(
+  { build, store, logger, clock = () => new Date(), onChanged }: Omit<ScheduleOptions<R>, 'cron'>,
   { scheduled }: { scheduled: boolean },
-): Promise<BuildResult | undefined> {
+): Promise<R | undefined> {
   try {
     const result = await build();
     store.publish(result, clock(), { scheduled });
@@ -29,6 +31,8 @@ export async function buildAndPublish(
       scheduled,
       durationMs: report.durationMs,
       filesRead: report.filesRead,
+      filesParsed: report.filesParsed,
+      rendered: report.rendered,
       published: report.published,
       drafts: report.drafts,
       heldUntilDate: report.scheduled,

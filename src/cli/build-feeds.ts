@@ -59,4 +59,8 @@ async function main(): Promise<number> {
   return 0;
 }
 
+// `npm run build:feeds | head` closes stdout early; that is not an error of the build.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
 process.exitCode = await main();

@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseEntryState, type EntryState } from '../core/deleted-entries.js';
-import { writeAtomically } from './write-feeds.js';
+import { removeAbandonedTemporaryFiles, writeAtomically } from './write-feeds.js';
 
 const STATE_FILE = 'entries.json';
 
@@ -13,5 +13,6 @@ export async function readEntryState(stateDir: string): Promise<EntryState> {
 
 export async function writeEntryState(stateDir: string, state: EntryState): Promise<void> {
   await mkdir(stateDir, { recursive: true });
+  await removeAbandonedTemporaryFiles(stateDir);
   await writeAtomically(path.join(stateDir, STATE_FILE), Buffer.from(`${JSON.stringify(state, null, 2)}\n`));
 }

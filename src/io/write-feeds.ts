@@ -89,7 +89,7 @@ export async function writeAtomically(target: string, bytes: Buffer): Promise<vo
  * A build killed between writing a temporary file and renaming it leaves the temporary file
  * behind; the next build removes it. Recent ones may belong to a build running right now.
  */
-async function removeAbandonedTemporaryFiles(dir: string): Promise<void> {
+export async function removeAbandonedTemporaryFiles(dir: string): Promise<void> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   const now = Date.now();
   for (const entry of entries) {

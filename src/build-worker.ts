@@ -1,0 +1,53 @@
+/**
+ * The build, in a worker thread: parsing, rendering, writing and compressing never block the
+ * thread that answers requests. The worker keeps the BuildCache between builds and sends back
+ * only the files whose bytes changed, with their compressed bodies, as transferable buffers.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { buildFeeds, createBuildCache, type BuiltFile } from './build.js';
+import type { Config } from './config.js';
+import { compress, contentHash, isCompressedEagerly } from './http/feed-snapshot.js';
+import { createLogger } from './io/logger.js';
+import type { WorkerReply, WorkerRequest, ChangedFile } from './worker-build.js';
+
+const config = workerData as Config;
+const logger = createLogger({ level: config.logLevel });
+const cache = createBuildCache();
+/** What the main thread holds: the built file object and its hash, per name. */
+const sent = new Map<string, { file: BuiltFile; hash: string }>();
+
+/** A buffer that owns its whole ArrayBuffer, so it can be transferred instead of copied. */
+function standalone(buffer: Buffer): Uint8Array {
+  return buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength ? buffer : new Uint8Array(buffer);
+}
+
+parentPort!.on('message', async (request: WorkerRequest) => {
+  try {
+    const result = await buildFeeds({ config, logger, cache });
+    const changed: ChangedFile[] = [];
+    const transfer: ArrayBuffer[] = [];
+    for (const file of result.files) {
+      const known = sent.get(file.name);
+      if (known?.file === file) continue;
+      const identity = Buffer.from(file.body, 'utf8');
+      const hash = contentHash(identity);
+      sent.set(file.name, { file, hash });
+      if (known?.hash === hash) continue;
+      const eager = isCompressedEagerly(file.name);
+      const bodies = {
+        identity: standalone(identity),
+        gzip: eager ? standalone(compress('gzip', identity)) : undefined,
+        br: eager ? standalone(compress('br', identity)) : undefined,
+      };
+      for (const body of Object.values(bodies)) if (body) transfer.push(body.buffer as ArrayBuffer);
+      changed.push({ name: file.name, contentType: file.contentType, lastModified: file.modified, hash, ...bodies });
+    }
+    const names = new Set(result.files.map((file) => file.name));
+    for (const name of sent.keys()) if (!names.has(name)) sent.delete(name);
+    const reply: WorkerReply = { id: request.id, ok: true, report: result.report, changed, names: [...names] };
+    parentPort!.postMessage(reply, transfer);
+  } catch (error) {
+    const reply: WorkerReply = { id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) };
+    parentPort!.postMessage(reply);
+  }
+});

@@ -1,0 +1,95 @@
+import { Worker } from 'node:worker_threads';
+import type { BuildReport } from './build.js';
+import type { Config } from './config.js';
+import type { Logger } from './io/logger.js';
+
+export interface WorkerRequest {
+  readonly id: number;
+}
+
+/** A file whose bytes changed since the worker's last reply. */
+export interface ChangedFile {
+  readonly name: string;
+  readonly contentType: string;
+  readonly lastModified: Date;
+  readonly hash: string;
+  readonly identity: Uint8Array;
+  readonly gzip?: Uint8Array;
+  readonly br?: Uint8Array;
+}
+
+export type WorkerReply =
+  | { readonly id: number; readonly ok: true; readonly report: BuildReport; readonly changed: readonly ChangedFile[]; readonly names: readonly string[] }
+  | { readonly id: number; readonly ok: false; readonly message: string };
+
+/** A build done in the worker: its report, the files that changed, and every current file name. */
+export interface WorkerBuildResult {
+  readonly report: BuildReport;
+  readonly changed: readonly ChangedFile[];
+  readonly names: readonly string[];
+}
+
+/**
+ * Runs builds in a worker thread (src/build-worker.ts) that keeps its caches between builds. One
+ * build at a time; a worker that dies is replaced by the next build.
+ */
+export class BuildWorker {
+  readonly #config: Config;
+  readonly #logger: Logger;
+  #worker: Worker | undefined;
+  #nextId = 1;
+  readonly #pending = new Map<number, { resolve: (result: WorkerBuildResult) => void; reject: (error: Error) => void }>();
+
+  constructor(config: Config, logger: Logger) {
+    this.#config = config;
+    this.#logger = logger;
+  }
+
+  build(): Promise<WorkerBuildResult> {
+    const worker = this.#start();
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      worker.postMessage({ id } satisfies WorkerRequest);
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = undefined;
+    if (worker) await worker.terminate();
+  }
+
+  #start(): Worker {
+    if (this.#worker) return this.#worker;
+    const worker = import.meta.url.endsWith('.ts')
+      ? // Under tsx (tests, development) the worker is the .ts source, and tsx's loader must be
+        // registered inside the worker: loader hooks given with --import do not reach workers.
+        new Worker(
+          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then(({ register }) => { register(); return import(${JSON.stringify(new URL('./build-worker.ts', import.meta.url).href)}); })`,
+          { eval: true, workerData: this.#config },
+        )
+      : new Worker(new URL('./build-worker.js', import.meta.url), { workerData: this.#config });
+    worker.on('message', (reply: WorkerReply) => {
+      const pending = this.#pending.get(reply.id);
+      if (!pending) return;
+      this.#pending.delete(reply.id);
+      if (reply.ok) pending.resolve({ report: reply.report, changed: reply.changed, names: reply.names });
+      else pending.reject(new Error(reply.message));
+    });
+    const fail = (error: Error) => {
+      if (this.#worker === worker) this.#worker = undefined;
+      for (const [id, pending] of this.#pending) {
+        this.#pending.delete(id);
+        pending.reject(error);
+      }
+    };
+    worker.on('error', (error) => {
+      this.#logger.error('build worker failed', { error });
+      fail(error);
+    });
+    worker.on('exit', (code) => fail(new Error(`build worker exited with code ${code}`)));
+    this.#worker = worker;
+    return worker;
+  }
+}

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import { FeedStore } from '../src/feed-store.js';
+import { contentHash } from '../src/http/feed-snapshot.js';
+import { BuildWorker, type WorkerBuildResult } from '../src/worker-build.js';
+import { silentLogger } from '../src/io/logger.js';
+import { articleText, frontMatter } from './helpers/articles.js';
+import { testConfig } from './helpers/config.js';
+import { makeTempDir } from './helpers/temp-dir.js';
+
+describe('BuildWorker: builds in a worker thread that keeps its caches', () => {
+  let contentDir: string;
+  let worker: BuildWorker;
+  let first: WorkerBuildResult;
+  let second: WorkerBuildResult;
+  let third: WorkerBuildResult;
+  const store = new FeedStore();
+
+  before(async () => {
+    contentDir = await makeTempDir('worker-content-');
+    await writeFile(path.join(contentDir, 'ai.md'), articleText(frontMatter({ sourceUrl: 'https://news.example.com/ai', topics: ['AI'] })));
+    await writeFile(path.join(contentDir, 'space.md'), articleText(frontMatter({ sourceUrl: 'https://news.example.com/space', topics: ['Space'], category: 'feature', provider: { name: 'Orbit', domain: 'orbit.example.com' } })));
+    worker = new BuildWorker(testConfig(contentDir, await makeTempDir('worker-feeds-')), silentLogger);
+    first = await worker.build();
+    store.publish(first, new Date('2025-01-01T00:00:00Z'));
+    second = await worker.build();
+    store.publish(second, new Date('2025-01-01T00:05:00Z'));
+    await writeFile(path.join(contentDir, 'space.md'), articleText(frontMatter({ title: 'Space, corrected', sourceUrl: 'https://news.example.com/space', topics: ['Space'], category: 'feature', provider: { name: 'Orbit', domain: 'orbit.example.com' } })));
+    third = await worker.build();
+    store.publish(third, new Date('2025-01-01T00:10:00Z'));
+  });
+
+  after(() => worker.close());
+
+  it('sends every file after the first build, each with the hash of its bytes', () => {
+    assert.deepEqual([...first.changed.map((file) => file.name)].sort(), [...first.names].sort());
+    for (const file of first.changed) assert.equal(file.hash, contentHash(file.identity), file.name);
+  });
+
+  it('sends nothing, and parses and renders nothing, when nothing changed', () => {
+    assert.deepEqual(second.changed, []);
+    assert.equal(second.report.filesParsed, 0);
+    assert.equal(second.report.rendered, 0);
+    assert.deepEqual(second.names, first.names);
+  });
+
+  it('after one file changed, parses that file and sends only the files holding its article', () => {
+    assert.equal(third.report.filesParsed, 1);
+    const feeds = new Set(third.changed.filter((file) => /\.(xml|atom|json|html)$/.test(file.name) && !file.name.startsWith('index')).map((file) => file.name.replace(/\.\w+$/, '')));
+    assert.deepEqual([...feeds].sort(), ['all', 'categories/feature', 'providers/orbit.example.com', 'space']);
+  });
+
+  it('serves the changed bytes from the store and keeps the unchanged files', () => {
+    const snapshot = store.snapshot!;
+    assert.equal(snapshot.files.size, third.names.length);
+    const space = snapshot.files.get('space.xml')!;
+    assert.match(space.bodies.identity.toString('utf8'), /Space, corrected/);
+    assert.ok(gunzipSync(space.bodies.gzip).equals(space.bodies.identity));
+    const ai = snapshot.files.get('ai.xml')!;
+    assert.equal(ai.hash, first.changed.find((file) => file.name === 'ai.xml')!.hash);
+  });
+});
