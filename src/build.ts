@@ -1,12 +1,13 @@
-import { buildFeedFiles, type ParsedSource, type SourceFile } from './core/build-feed-files.js';
+import { buildFeedFiles, type ParsedSource } from './core/build-feed-files.js';
 import type { FeedFile } from './core/feed-formats.js';
-import { parseArticle, type ParseResult } from './core/parse-article.js';
+import { parseArticle } from './core/parse-article.js';
 import { formatProblem, type Problem } from './core/problems.js';
 import { createRenderCache, type RenderCache } from './core/render-cache.js';
 import type { Config } from './config.js';
 import { readEntryState, writeEntryState } from './io/entry-state.js';
 import type { Logger } from './io/logger.js';
-import { readContent } from './io/read-content.js';
+import { readAndParseAll, type ParsedFile } from './io/parallel-parse.js';
+import { listContent, readContent } from './io/read-content.js';
 import { writeFeedFiles, type WrittenFile } from './io/write-feeds.js';
 
 export interface BuildReport {
@@ -52,7 +53,7 @@ export interface BuildResult {
  * the disk nor rewritten). A build without a cache does everything, like a first build.
  */
 export interface BuildCache {
-  readonly parsed: Map<string, { readonly size: number; readonly mtimeMs: number; readonly result: ParseResult }>;
+  readonly parsed: Map<string, ParsedFile>;
   readonly render: RenderCache;
   readonly written: Map<string, { readonly file: FeedFile; readonly built: BuiltFile }>;
 }
@@ -69,13 +70,22 @@ export interface BuildDependencies {
 }
 
 /**
- * The one build: read content/, turn it into feeds, write them to feeds/. The CLI, the boot build
- * and every scheduled build call this; the server serves the files it returns, which are the same
- * bytes it wrote. Bad articles are reported, never thrown; an I/O failure throws and leaves the
- * previous files in place.
+ * Reads the content folder and parses what is new. A cold build (empty cache) reads and parses
+ * every file, spread over the machine's cores; a rebuild checks each file's size and mtime and
+ * reads and parses only the files that changed.
  */
-export async function buildFeeds({ config, logger, clock = () => new Date(), cache = createBuildCache() }: BuildDependencies): Promise<BuildResult> {
-  const startedAt = clock();
+async function readAndParse(config: Config, cache: BuildCache): Promise<{ files: ParsedFile[]; problems: Problem[]; filesParsed: number }> {
+  const files: ParsedFile[] = [];
+  const problems: Problem[] = [];
+  if (cache.parsed.size === 0) {
+    const { root, candidates } = listContent(config.contentDir);
+    for (const result of await readAndParseAll(root, candidates, config.maxFileBytes)) {
+      if (result === undefined) continue;
+      if ('issues' in result) problems.push(result);
+      else files.push(result);
+    }
+    return { files, problems, filesParsed: files.length };
+  }
   const read = readContent(config.contentDir, {
     maxFileBytes: config.maxFileBytes,
     isUnchanged: (file, size, mtimeMs) => {
@@ -83,19 +93,31 @@ export async function buildFeeds({ config, logger, clock = () => new Date(), cac
       return known !== undefined && known.size === size && known.mtimeMs === mtimeMs;
     },
   });
-
-  const sources: (SourceFile | ParsedSource)[] = [];
-  const parsed = new Map<string, { size: number; mtimeMs: number; result: ParseResult }>();
   let filesParsed = 0;
   for (const file of read.files) {
-    const result = file.text === undefined ? cache.parsed.get(file.file)!.result : parseArticle(file.text, file.file);
-    if (file.text !== undefined) filesParsed++;
-    parsed.set(file.file, { size: file.size, mtimeMs: file.mtimeMs, result });
-    sources.push({ file: file.file, parsed: result });
+    if (file.text === undefined) {
+      files.push(cache.parsed.get(file.file)!);
+    } else {
+      files.push({ file: file.file, size: file.size, mtimeMs: file.mtimeMs, result: parseArticle(file.text, file.file) });
+      filesParsed++;
+    }
   }
+  return { files, problems: [...read.problems], filesParsed };
+}
+
+/**
+ * The one build: read content/, turn it into feeds, write them to feeds/. The CLI, the boot build
+ * and every scheduled build call this; the server serves the files it returns, which are the same
+ * bytes it wrote. Bad articles are reported, never thrown; an I/O failure throws and leaves the
+ * previous files in place.
+ */
+export async function buildFeeds({ config, logger, clock = () => new Date(), cache = createBuildCache() }: BuildDependencies): Promise<BuildResult> {
+  const startedAt = clock();
+  const { files: readFiles, problems: readProblems, filesParsed } = await readAndParse(config, cache);
+  const sources: ParsedSource[] = readFiles.map((file) => ({ file: file.file, parsed: file.result }));
   // Forget files that are gone, so the cache holds no more than the content folder.
   cache.parsed.clear();
-  for (const [file, entry] of parsed) cache.parsed.set(file, entry);
+  for (const file of readFiles) cache.parsed.set(file.file, file);
 
   const previousState = await readEntryState(config.stateDir);
   const build = buildFeedFiles(sources, config.site, startedAt, {
@@ -115,14 +137,14 @@ export async function buildFeeds({ config, logger, clock = () => new Date(), cac
   cache.written.clear();
   build.files.forEach((file, index) => cache.written.set(file.name, { file, built: files[index]! }));
 
-  const problems = [...read.problems, ...build.problems];
+  const problems = [...readProblems, ...build.problems];
   for (const problem of problems) {
     logger.warn(formatProblem(problem, config.contentDir).join('\n'), { code: problem.code, file: problem.file, issues: problem.issues });
   }
   const report: BuildReport = {
     startedAt,
     durationMs: clock().getTime() - startedAt.getTime(),
-    filesRead: read.files.length,
+    filesRead: readFiles.length,
     filesParsed,
     ...build.counts,
     nextScheduled: build.nextScheduled,

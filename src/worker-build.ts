@@ -1,7 +1,8 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { BuildReport } from './build.js';
 import type { Config } from './config.js';
 import type { Logger } from './io/logger.js';
+import { startWorker } from './worker-thread.js';
 
 export interface WorkerRequest {
   readonly id: number;
@@ -62,14 +63,7 @@ export class BuildWorker {
 
   #start(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = import.meta.url.endsWith('.ts')
-      ? // Under tsx (tests, development) the worker is the .ts source, and tsx's loader must be
-        // registered inside the worker: loader hooks given with --import do not reach workers.
-        new Worker(
-          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then(({ register }) => { register(); return import(${JSON.stringify(new URL('./build-worker.ts', import.meta.url).href)}); })`,
-          { eval: true, workerData: this.#config },
-        )
-      : new Worker(new URL('./build-worker.js', import.meta.url), { workerData: this.#config });
+    const worker = startWorker(import.meta.url, 'build-worker', { workerData: this.#config });
     worker.on('message', (reply: WorkerReply) => {
       const pending = this.#pending.get(reply.id);
       if (!pending) return;

@@ -37,24 +37,45 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * the libuv thread pool is several times faster for many small files, and builds run off the
  * request path (a worker thread in the server, its own process in the CLI).
  */
-export function readContent(dir: string, { maxFileBytes, isUnchanged }: ReadContentOptions): ContentRead {
+export interface ContentCandidate {
+  /** Path relative to the content folder, with the platform's separators. */
+  readonly relative: string;
+  readonly isSymlink: boolean;
+}
+
+/** Every non-hidden file below `dir`, sorted by path; `root` is the folder's real path. */
+export function listContent(dir: string): { root: string; candidates: ContentCandidate[] } {
   const root = realpathSync(dir);
   const entries = readdirSync(root, { recursive: true, withFileTypes: true });
   const candidates = entries
     .filter((entry) => !entry.isDirectory())
-    .map((entry) => ({ entry, relative: path.relative(root, path.join(entry.parentPath, entry.name)) }))
+    .map((entry) => ({ relative: path.relative(root, path.join(entry.parentPath, entry.name)), isSymlink: entry.isSymbolicLink() }))
     .filter(({ relative }) => !relative.split(path.sep).some((part) => part.startsWith('.')))
     .sort((a, b) => (a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0));
+  return { root, candidates };
+}
 
+export function readContent(dir: string, { maxFileBytes, isUnchanged }: ReadContentOptions): ContentRead {
+  const { root, candidates } = listContent(dir);
   const files: ContentFile[] = [];
   const problems: Problem[] = [];
-  for (const { entry, relative } of candidates) {
-    const result = readOne(root, relative, entry.isSymbolicLink(), maxFileBytes, isUnchanged);
+  for (const candidate of candidates) {
+    const result = readCandidate(root, candidate, maxFileBytes, isUnchanged);
     if (result === undefined) continue;
     if ('issues' in result) problems.push(result);
     else files.push(result);
   }
   return { files, problems };
+}
+
+/** One file: its text, or a Problem saying why it is skipped, or undefined (a folder link). */
+export function readCandidate(
+  root: string,
+  { relative, isSymlink }: ContentCandidate,
+  maxFileBytes: number,
+  isUnchanged?: ReadContentOptions['isUnchanged'],
+): ContentFile | Problem | undefined {
+  return readOne(root, relative, isSymlink, maxFileBytes, isUnchanged);
 }
 
 function readOne(
