@@ -1,6 +1,7 @@
 import { buildFeedFiles, type ParsedSource } from './core/build-feed-files.js';
 import type { FeedFile } from './core/feed-formats.js';
 import { parseArticle } from './core/parse-article.js';
+import type { EntryState } from './core/deleted-entries.js';
 import { formatProblem, type Problem } from './core/problems.js';
 import { createRenderCache, type RenderCache } from './core/render-cache.js';
 import type { Config } from './config.js';
@@ -54,6 +55,11 @@ export interface BuildResult {
  */
 export interface BuildCache {
   readonly parsed: Map<string, ParsedFile>;
+  /**
+   * The last build, and until when it stays right if no file changes: the next held-back
+   * article's date or the next deletion notice's expiry, whichever is first.
+   */
+  last?: { readonly result: BuildResult; readonly inputs: readonly ParsedFile[]; readonly problems: string; readonly validUntil: number };
   readonly render: RenderCache;
   readonly written: Map<string, { readonly file: FeedFile; readonly built: BuiltFile }>;
 }
@@ -114,6 +120,33 @@ async function readAndParse(config: Config, cache: BuildCache): Promise<{ files:
 export async function buildFeeds({ config, logger, clock = () => new Date(), cache = createBuildCache() }: BuildDependencies): Promise<BuildResult> {
   const startedAt = clock();
   const { files: readFiles, problems: readProblems, filesParsed } = await readAndParse(config, cache);
+
+  // Nothing changed since the last build, and nothing it depends on has come due: its files are
+  // still right, so nothing is grouped, rendered or written (the usual scheduled rebuild).
+  const last = cache.last;
+  const problemsKey = JSON.stringify(readProblems);
+  if (
+    last &&
+    filesParsed === 0 &&
+    startedAt.getTime() < last.validUntil &&
+    problemsKey === last.problems &&
+    readFiles.length === last.inputs.length &&
+    readFiles.every((file, index) => file === last.inputs[index])
+  ) {
+    const names = last.result.files.map((file) => file.name);
+    const report: BuildReport = {
+      ...last.result.report,
+      startedAt,
+      durationMs: clock().getTime() - startedAt.getTime(),
+      filesParsed: 0,
+      rendered: 0,
+      written: [],
+      unchanged: names,
+      removed: [],
+    };
+    return { report, files: last.result.files };
+  }
+
   const sources: ParsedSource[] = readFiles.map((file) => ({ file: file.file, parsed: file.result }));
   // Forget files that are gone, so the cache holds no more than the content folder.
   cache.parsed.clear();
@@ -154,5 +187,16 @@ export async function buildFeeds({ config, logger, clock = () => new Date(), cac
     unchanged: written.unchanged,
     removed: written.removed,
   };
-  return { report, files };
+  const result = { report, files };
+  cache.last = { result, inputs: readFiles, problems: problemsKey, validUntil: validUntil(build, config.deletedEntryDays) };
+  return result;
+}
+
+/** When a build's output would change with no file changing: a held-back article comes due, or a deletion notice expires. */
+function validUntil(build: { nextScheduled?: Date; state: EntryState }, deletedEntryDays: number): number {
+  let until = build.nextScheduled?.getTime() ?? Number.POSITIVE_INFINITY;
+  for (const entry of Object.values(build.state.entries)) {
+    if (entry.deletedAt !== undefined) until = Math.min(until, Date.parse(entry.deletedAt) + deletedEntryDays * 86_400_000);
+  }
+  return until;
 }

@@ -100,11 +100,15 @@ function readOne(
       if (statSync(target).isDirectory()) return undefined;
     }
     if (path.extname(relative).toLowerCase() !== '.md') return skip('not_markdown', 'is not a Markdown file (.md); only .md files are articles');
+    if (isUnchanged) {
+      // One stat call for a file that is probably unchanged, instead of open, fstat and close.
+      const known = statSync(absolute);
+      if (known.isFile() && isUnchanged(file, known.size, known.mtimeMs)) return { file, size: known.size, mtimeMs: known.mtimeMs };
+    }
     const fd = openSync(absolute, 'r');
     try {
       const info = fstatSync(fd);
       if (!info.isFile()) return undefined;
-      if (isUnchanged?.(file, info.size, info.mtimeMs)) return { file, size: info.size, mtimeMs: info.mtimeMs };
       if (info.size > maxFileBytes) return skip('too_large', `is ${info.size} bytes, over the limit of ${maxFileBytes} bytes`);
       const bytes = Buffer.allocUnsafe(info.size);
       let offset = 0;
