@@ -39,6 +39,11 @@ export async function writeFeedFiles(dir: string, files: readonly FeedFile[], { 
   await removeAbandonedTemporaryFiles(dir);
   const folders = new Set(files.map((file) => path.dirname(path.join(dir, file.name))));
   for (const folder of folders) await mkdir(folder, { recursive: true });
+  const names = new Set(files.map((file) => file.name));
+  const previous = await readManifest(dir);
+  // Claim every name before writing any file: a build killed halfway then leaves no file that
+  // no manifest lists, and the next build removes whatever it does not write again.
+  await writeManifest(dir, new Set([...previous, ...names]));
   const written: string[] = [];
   const unchanged: string[] = [];
   const results: WrittenFile[] = [];
@@ -60,12 +65,10 @@ export async function writeFeedFiles(dir: string, files: readonly FeedFile[], { 
     results.push({ name: file.name, modified: (await stat(target)).mtime, changed: true });
   }
 
-  const names = new Set(files.map((file) => file.name));
-  const previous = await readManifest(dir);
   const removed = previous.filter((name) => !names.has(name) && isInside(dir, name));
   for (const name of removed) await rm(path.join(dir, name), { force: true });
   await removeEmptyFolders(dir, removed);
-  await writeAtomically(path.join(dir, MANIFEST_NAME), Buffer.from(`${JSON.stringify([...names].sort(), null, 2)}\n`));
+  await writeManifest(dir, names);
   return { files: results, written, unchanged, removed };
 }
 
@@ -121,6 +124,10 @@ async function removeEmptyFolders(dir: string, removed: readonly string[]): Prom
       current = path.dirname(current);
     }
   }
+}
+
+async function writeManifest(dir: string, names: ReadonlySet<string>): Promise<void> {
+  await writeAtomically(path.join(dir, MANIFEST_NAME), Buffer.from(`${JSON.stringify([...names].sort(), null, 2)}\n`));
 }
 
 async function readManifest(dir: string): Promise<string[]> {
