@@ -16,7 +16,7 @@
  *     aim from the start). A build that finishes before its kill is undone (the old build put
  *     back, temporary files kept), so the next kill again interrupts a real change. The delays
  *     come from a PRNG whose seed is printed (rerun with CRASH_SEED=<seed>); CRASH_ARTICLES
- *     (default 1000: every CLI run costs seconds) and CRASH_KILLS (default 12) size the run.
+ *     (default 600: every CLI run costs seconds) and CRASH_KILLS (default 8) size the run.
  *
  *     DELETED_ENTRY_DAYS=0: deletion notices (RFC 6721) carry the time of the build that first
  *     misses an article, so with them the "new" bytes would depend on which build finished first.
@@ -40,8 +40,8 @@ import { testConfig } from '../helpers/config.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const ARTICLES = Number(process.env.CRASH_ARTICLES ?? 1000);
-const KILLS = Number(process.env.CRASH_KILLS ?? 12);
+const ARTICLES = Number(process.env.CRASH_ARTICLES ?? 600);
+const KILLS = Number(process.env.CRASH_KILLS ?? 8);
 const SEED = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const TOPICS = ['AI', 'Climate', 'Finance', 'Health', 'Space', 'Energy', 'Robotics', 'Policy', 'Security', 'Transport'];
 const BASE_TIME = Date.UTC(2021, 0, 1);
