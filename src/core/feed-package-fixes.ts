@@ -121,7 +121,11 @@ export function fixRss(xml: string, document: FeedDocument): string {
     setText(guid, entry.id);
     const additions: XmlElement[] = [];
     // `feed` writes the provider as a bare <author>, which RSS reserves for an e-mail address.
-    if (entry.author) additions.push(xmlTextElement('dc:creator', entry.author.name));
+    if (entry.author) {
+      additions.push(xmlTextElement('dc:creator', entry.author.name));
+      // The provider also published the article (RSS <source> would need the provider's own feed URL).
+      additions.push(xmlTextElement('dc:publisher', entry.author.name));
+    }
     for (const category of entry.categories) additions.push(xmlTextElement('category', category.label));
     // `feed` guesses the type from the extension (image/jpg, image//th); RSS allows one enclosure.
     const [image] = entry.images;

@@ -274,3 +274,12 @@ describe('feed package fixes', () => {
     });
   });
 });
+
+describe('RSS: the provider as publisher', () => {
+  it('names the provider in dc:publisher as well as dc:creator', () => {
+    const rss = render(makeArticle({ provider: { name: 'Example News', domain: 'news.example.com' } })).rss;
+    const [item] = parseXmlDocument(rss).rss.channel.item;
+    assert.equal(textOf(item?.['dc:publisher']), 'Example News');
+    assert.equal(textOf(item?.['dc:creator']), 'Example News');
+  });
+});
