@@ -2,14 +2,13 @@ import { Feed } from 'feed';
 import { fixAtom, fixJsonFeed, fixRss } from './feed-package-fixes.js';
 import { FEED_FORMATS, feedFileName, type FeedFile } from './feed-formats.js';
 import type { FeedDocument } from './feed-model.js';
-import { escapeHtml } from './xml-safe-text.js';
 
 export const GENERATOR = 'feed-syndication-service';
 
 /**
- * Renders one feed document in all three formats with the `feed` package, then passes each
- * output through feed-package-fixes.ts, the one place that corrects and extends what `feed`
- * writes. `feed` is given only values it handles correctly; the rest is added by the fixes.
+ * Renders one feed document in all three formats: the `feed` package writes each document's
+ * head, and feed-package-fixes.ts, the one place that corrects and extends what `feed` writes,
+ * fixes the head and adds the entries (rendered there once per entry; see its comment).
  */
 export function renderFeedFiles(document: FeedDocument): FeedFile[] {
   const feed = new Feed({
@@ -26,21 +25,6 @@ export function renderFeedFiles(document: FeedDocument): FeedFile[] {
     // Browsers render the feed through this XSL stylesheet (served as XML to them; see http/app.ts).
     stylesheet: document.stylesheetHref,
   });
-  for (const entry of document.entries) {
-    feed.addItem({
-      id: entry.id,
-      // xml-js splits only the first `]]>` of the CDATA `feed` puts titles in, which can make the
-      // document unparsable; escaped text has no `]]>`. Every format's title is then rewritten
-      // from the model in feed-package-fixes.ts.
-      title: escapeHtml(entry.title),
-      link: entry.link,
-      date: entry.updated,
-      published: entry.published,
-      // RSS <description> and Atom <summary type="html"> are HTML: the plain excerpt is escaped.
-      description: entry.summary === undefined ? undefined : escapeHtml(entry.summary),
-      content: entry.contentHtml || undefined,
-    });
-  }
   return [
     { name: feedFileName(document.path, 'rss'), contentType: FEED_FORMATS.rss.contentType, body: fixRss(feed.rss2(), document) },
     { name: feedFileName(document.path, 'atom'), contentType: FEED_FORMATS.atom.contentType, body: fixAtom(feed.atom1(), document) },

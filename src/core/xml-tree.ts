@@ -90,6 +90,11 @@ function serializeNode(node: XmlElement, indent: string): string {
   }
 }
 
+/** One element and its children, as written inside a document at the given indentation. */
+export function serializeElement(element: XmlElement, indent = ''): string {
+  return serializeNode(element, indent);
+}
+
 /** Writes a document: the UTF-8 declaration, processing instructions, then the root element. */
 export function serializeXml(document: XmlElement): string {
   const nodes = (document.elements ?? []).map((node) => serializeNode(node, ''));
