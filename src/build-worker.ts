@@ -33,9 +33,11 @@ parentPort!.on('message', async (request: WorkerRequest) => {
       const hash = contentHash(identity);
       sent.set(file.name, { file, hash });
       if (known?.hash === hash) continue;
+      // Archive pages (most of the output with archives on) stay on disk, where the build wrote
+      // them: the server reads one when it is asked for, instead of holding them all in memory.
       const eager = isCompressedEagerly(file.name);
       const bodies = {
-        identity: standalone(identity),
+        identity: eager ? standalone(identity) : undefined,
         gzip: eager ? standalone(compress('gzip', identity)) : undefined,
         br: eager ? standalone(compress('br', identity)) : undefined,
       };

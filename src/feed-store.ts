@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { BuildReport, BuildResult } from './build.js';
 import { createSnapshot, servedFile, type FeedSnapshot, type ServedFile } from './http/feed-snapshot.js';
 import type { WorkerBuildResult } from './worker-build.js';
@@ -33,7 +35,14 @@ export interface Health {
  * feeds stay served.
  */
 export class FeedStore {
+  readonly #feedsDir: string;
   #snapshot: FeedSnapshot | undefined;
+
+  /** `feedsDir`: where a worker build left the files it does not send (archive pages). */
+  constructor({ feedsDir = 'feeds' }: { feedsDir?: string } = {}) {
+    this.#feedsDir = feedsDir;
+  }
+
   #report: BuildReport | undefined;
   #failure: BuildFailure | undefined;
   #lastScheduledFailed = false;
@@ -63,7 +72,7 @@ export class FeedStore {
             contentType: update.contentType,
             lastModified: update.lastModified,
             hash: update.hash,
-            identity: toBuffer(update.identity),
+            identity: update.identity ? toBuffer(update.identity) : readFromDisk(this.#feedsDir, update.name),
             gzip: update.gzip && toBuffer(update.gzip),
             br: update.br && toBuffer(update.br),
           })
@@ -107,4 +116,15 @@ export class FeedStore {
 /** A Buffer view of bytes that arrived from the worker (no copy). */
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * Reads a file the build wrote, each time it is served (a name from the build, never from a URL).
+ * Writes are atomic renames, so a read sees a whole version; in the moment between a rebuild's
+ * rename and its publish the bytes may be newer than the ETag, which only costs a reader one
+ * more 200 later.
+ */
+function readFromDisk(feedsDir: string, name: string): () => Buffer {
+  const file = path.join(feedsDir, name);
+  return () => readFileSync(file);
 }

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel });
-  const store = new FeedStore();
+  const store = new FeedStore({ feedsDir: config.feedsDir });
   // Builds run in a worker thread that keeps its caches: requests are never held up by a build.
   const worker = new BuildWorker(config, logger);
   const build = () => worker.build();

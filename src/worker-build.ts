@@ -14,7 +14,8 @@ export interface ChangedFile {
   readonly contentType: string;
   readonly lastModified: Date;
   readonly hash: string;
-  readonly identity: Uint8Array;
+  /** The bytes; absent for an archive page, which the server reads from the feeds folder when asked. */
+  readonly identity?: Uint8Array;
   readonly gzip?: Uint8Array;
   readonly br?: Uint8Array;
 }
@@ -63,7 +64,8 @@ export class BuildWorker {
 
   #start(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = startWorker(import.meta.url, 'build-worker', { workerData: this.#config });
+    // A cold build with archive pages at 100k articles holds a few GB of rendered text at once.
+    const worker = startWorker(import.meta.url, 'build-worker', { workerData: this.#config, resourceLimits: { maxOldGenerationSizeMb: 8192 } });
     worker.on('message', (reply: WorkerReply) => {
       const pending = this.#pending.get(reply.id);
       if (!pending) return;

@@ -37,7 +37,7 @@ describe('BuildWorker: builds in a worker thread that keeps its caches', () => {
 
   it('sends every file after the first build, each with the hash of its bytes', () => {
     assert.deepEqual([...first.changed.map((file) => file.name)].sort(), [...first.names].sort());
-    for (const file of first.changed) assert.equal(file.hash, contentHash(file.identity), file.name);
+    for (const file of first.changed) assert.equal(file.hash, contentHash(file.identity ?? new Uint8Array()), file.name);
   });
 
   it('sends nothing, and parses and renders nothing, when nothing changed', () => {
@@ -61,5 +61,30 @@ describe('BuildWorker: builds in a worker thread that keeps its caches', () => {
     assert.ok(gunzipSync(space.bodies.gzip).equals(space.bodies.identity));
     const ai = snapshot.files.get('ai.xml')!;
     assert.equal(ai.hash, first.changed.find((file) => file.name === 'ai.xml')!.hash);
+  });
+});
+
+describe('BuildWorker: archive pages stay on disk', () => {
+  it('sends archive pages without their bytes, and the store serves them from the feeds folder', async () => {
+    const contentDir = await makeTempDir('worker-archive-content-');
+    for (let index = 0; index < 5; index++) {
+      await writeFile(path.join(contentDir, `a${index}.md`), articleText(frontMatter({ sourceUrl: `https://news.example.com/${index}`, publishedDateTime: `2025-01-0${index + 1}T00:00:00Z` })));
+    }
+    const feedsDir = await makeTempDir('worker-archive-feeds-');
+    const worker = new BuildWorker(testConfig(contentDir, feedsDir, { FEED_MAX_ITEMS: '2' }), silentLogger);
+    try {
+      const result = await worker.build();
+      const page = result.changed.find((file) => file.name === 'archive/all/1.xml');
+      assert.ok(page, 'an archive page was built');
+      assert.equal(page.identity, undefined);
+      const store = new FeedStore({ feedsDir });
+      store.publish(result, new Date());
+      const served = store.snapshot!.files.get('archive/all/1.xml')!;
+      assert.equal(served.compressible, false);
+      assert.equal(contentHash(served.bodies.identity), served.hash);
+      assert.match(served.bodies.identity.toString('utf8'), /<fh:archive\/>/);
+    } finally {
+      await worker.close();
+    }
   });
 });

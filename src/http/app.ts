@@ -144,7 +144,7 @@ function isXmlFeed(file: ServedFile): boolean {
  * browser's `gzip, deflate, br` lists gzip first but accepts br, which is smaller.
  */
 function chooseCoding(request: Request, file: ServedFile): ContentCoding {
-  if (request.get('Accept-Encoding') === undefined) return 'identity';
+  if (!file.compressible || request.get('Accept-Encoding') === undefined) return 'identity';
   for (const coding of ['br', 'gzip'] as const) {
     if (request.acceptsEncodings(coding) === coding && file.bodies[coding].length < file.bodies.identity.length) return coding;
   }

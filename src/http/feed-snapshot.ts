@@ -16,6 +16,8 @@ export interface ServedFile {
   readonly hash: string;
   readonly lastModified: Date;
   readonly bodies: Readonly<Record<ContentCoding, Buffer>>;
+  /** False for a page served from disk as it is (no compressed variants). */
+  readonly compressible: boolean;
 }
 
 /** What one build publishes; replaced as a whole, so a request sees one build or the next. */
@@ -45,14 +47,30 @@ export interface ServedFileInput {
   readonly name: string;
   readonly contentType: string;
   readonly lastModified: Date;
-  readonly identity: Buffer;
+  /** The bytes, or a function that reads them (from the feeds folder) each time they are needed. */
+  readonly identity: Buffer | (() => Buffer);
   readonly hash?: string;
   readonly gzip?: Buffer;
   readonly br?: Buffer;
 }
 
 /** A ServedFile whose compressed bodies are the ones given, or made once when first asked for. */
-export function servedFile({ name, contentType, lastModified, identity, hash = contentHash(identity), gzip, br }: ServedFileInput): ServedFile {
+export function servedFile({ name, contentType, lastModified, identity, hash, gzip, br }: ServedFileInput): ServedFile {
+  if (typeof identity === 'function') {
+    // Read from disk on each request and served as it is: the page is not kept in memory.
+    const bodies = {
+      get identity(): Buffer {
+        return identity();
+      },
+      get gzip(): Buffer {
+        return identity();
+      },
+      get br(): Buffer {
+        return identity();
+      },
+    };
+    return { name, contentType, hash: hash ?? contentHash(identity()), lastModified, bodies, compressible: false };
+  }
   const encoded: { gzip?: Buffer; br?: Buffer } = { gzip, br };
   const bodies = {
     identity,
@@ -63,7 +81,7 @@ export function servedFile({ name, contentType, lastModified, identity, hash = c
       return (encoded.br ??= compress('br', identity));
     },
   };
-  return { name, contentType, hash, lastModified, bodies };
+  return { name, contentType, hash: hash ?? contentHash(identity), lastModified, bodies, compressible: true };
 }
 
 /**
