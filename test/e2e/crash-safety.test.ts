@@ -38,6 +38,7 @@ import { silentLogger } from '../../src/io/logger.js';
 import { scheduleBuilds } from '../../src/schedule.js';
 import { testConfig } from '../helpers/config.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { mulberry32 } from '../helpers/random.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const ARTICLES = Number(process.env.CRASH_ARTICLES ?? 600);
@@ -47,17 +48,6 @@ const TOPICS = ['AI', 'Climate', 'Finance', 'Health', 'Space', 'Energy', 'Roboti
 const BASE_TIME = Date.UTC(2021, 0, 1);
 const TEMPORARY = /\.tmp$/;
 
-/** mulberry32: a small seeded PRNG, so a failing run can be repeated exactly. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 // ---------------------------------------------------------------- content
 
@@ -196,7 +186,7 @@ describe('a build killed at any moment leaves every feed file old or new', { tim
   let fullBuildMs: number;
   /** How long the reference build spent writing (from its first file write to its exit). */
   let writeMs: number;
-  const random = prng(SEED);
+  const random = mulberry32(SEED);
 
   before(async () => {
     console.log(`crash-safety: seed ${SEED} (rerun with CRASH_SEED=${SEED}), ${ARTICLES} articles, ${KILLS} kills`);

@@ -11,6 +11,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { mulberry32 } from './random.js';
 
 /** The default seed; FUZZ_SEED overrides it. */
 export const DEFAULT_FUZZ_SEED = 20261125;
@@ -57,17 +58,7 @@ export function seedFromEnv(env: Readonly<Record<string, string | undefined>> = 
   return seed >>> 0;
 }
 
-/** mulberry32: a tiny 32-bit PRNG with good enough statistics for test data. Returns [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { mulberry32 };
 
 /** Mixes the seed and an index into the seed of that file's own stream. */
 function streamSeed(seed: number, index: number, salt: number): number {
