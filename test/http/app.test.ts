@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { cp, readFile, stat } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { before, describe, it } from 'node:test';
@@ -13,20 +12,13 @@ import { silentLogger } from '../../src/io/logger.js';
 import { testConfig } from '../helpers/config.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { builtFile, fakeBuildResult } from '../helpers/build-result.js';
+import { bufferParser } from '../helpers/http.js';
 
 const CONTENT = path.resolve(import.meta.dirname, '../../content');
 const STACK_LINE = /^\s+at /m;
 
 type Pending = ReturnType<ReturnType<typeof request>['get']>;
 
-/** Collects the response body as raw bytes, whatever its type. In Node, superagent passes the IncomingMessage. */
-function bufferParser(message: unknown, callback: (error: Error | null, body: Buffer) => void): void {
-  const response = message as IncomingMessage;
-  const chunks: Buffer[] = [];
-  response.on('data', (chunk: Buffer) => chunks.push(chunk));
-  response.on('end', () => callback(null, Buffer.concat(chunks)));
-  response.on('error', (error) => callback(error, Buffer.alloc(0)));
-}
 
 /**
  * The body exactly as sent: superagent would otherwise gunzip/un-brotli it before any parser

@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { Express } from 'express';
@@ -18,6 +17,7 @@ import { silentLogger } from '../../src/io/logger.js';
 import { articleText, frontMatter } from '../helpers/articles.js';
 import { testConfig } from '../helpers/config.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { bufferParser } from '../helpers/http.js';
 
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 const READER_ACCEPT = 'application/rss+xml, application/atom+xml;q=0.9';
@@ -26,14 +26,6 @@ const ARCHIVE_CACHE_MAX_AGE = 86_400;
 
 type Pending = ReturnType<ReturnType<typeof request>['get']>;
 
-/** Collects the response body as raw bytes, whatever its type (superagent passes the IncomingMessage). */
-function bufferParser(message: unknown, callback: (error: Error | null, body: Buffer) => void): void {
-  const response = message as IncomingMessage;
-  const chunks: Buffer[] = [];
-  response.on('data', (chunk: Buffer) => chunks.push(chunk));
-  response.on('end', () => callback(null, Buffer.concat(chunks)));
-  response.on('error', (error) => callback(error, Buffer.alloc(0)));
-}
 
 /** GET `url` without compression, the body as raw bytes. */
 function get(url: string, headers: Record<string, string> = {}): Pending {
