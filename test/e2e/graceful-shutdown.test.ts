@@ -8,7 +8,7 @@
  * so when SIGTERM arrives the server still has most of each response to write.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
@@ -16,6 +16,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { ServerProcess, type LogLine } from '../helpers/server-process.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 /** Articles, each with a ~100 KB excerpt: all.xml (all of them) is ~8 MB, each topic feed ~200 KB. */
@@ -24,85 +25,7 @@ const EXCERPT_BYTES = 100_000;
 const BOOT_TIMEOUT_MS = 90_000;
 const EXIT_DEADLINE_MS = 10_000;
 
-interface LogLine {
-  readonly level: string;
-  readonly msg: string;
-  readonly port?: number;
-  readonly [field: string]: unknown;
-}
 
-/** The spawned server: its JSON log lines, and a way to wait for one or for the exit. */
-class ServerProcess {
-  readonly lines: LogLine[] = [];
-  stderr = '';
-  exit: { code: number | null; signal: NodeJS.Signals | null; at: number } | undefined;
-  readonly #waiters = new Set<() => void>();
-
-  constructor(readonly child: ChildProcess) {
-    let pending = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      pending += chunk;
-      let newline: number;
-      while ((newline = pending.indexOf('\n')) !== -1) {
-        const line = pending.slice(0, newline);
-        pending = pending.slice(newline + 1);
-        try {
-          this.lines.push(JSON.parse(line) as LogLine);
-        } catch {
-          this.lines.push({ level: 'raw', msg: line });
-        }
-      }
-      this.#notify();
-    });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stderr += chunk;
-    });
-    child.on('exit', (code, signal) => {
-      this.exit = { code, signal, at: Date.now() };
-      this.#notify();
-    });
-  }
-
-  #notify(): void {
-    for (const waiter of this.#waiters) waiter();
-  }
-
-  /** Resolves with the first log line matching `test`; rejects on exit or after `timeoutMs`. */
-  waitForLine(test: (line: LogLine) => boolean, timeoutMs: number, what: string): Promise<LogLine> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const found = this.lines.find(test);
-        if (found) return finish(() => resolve(found));
-        if (this.exit) return finish(() => reject(new Error(`server exited (${JSON.stringify(this.exit)}) before ${what}; stderr: ${this.stderr.slice(-2000)}`)));
-      };
-      const timer = setTimeout(() => finish(() => reject(new Error(`no ${what} within ${timeoutMs} ms; log: ${JSON.stringify(this.lines.slice(-5))}`))), timeoutMs);
-      const finish = (settle: () => void) => {
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-        settle();
-      };
-      this.#waiters.add(check);
-      check();
-    });
-  }
-
-  /** Resolves when the process has exited, or with undefined after `timeoutMs`. */
-  waitForExit(timeoutMs: number): Promise<ServerProcess['exit']> {
-    return new Promise((resolve) => {
-      const check = () => {
-        if (this.exit) finish();
-      };
-      const timer = setTimeout(() => finish(), timeoutMs);
-      const finish = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-        resolve(this.exit);
-      };
-      this.#waiters.add(check);
-      check();
-    });
-  }
-}
 
 /** ASCII text of about `bytes` characters, different per article. */
 function paragraph(index: number, bytes: number): string {

@@ -14,7 +14,7 @@
  * would mangle a multi-byte character split between chunks.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -25,6 +25,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { XMLValidator } from 'fast-xml-parser';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { ServerProcess } from '../helpers/server-process.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const LOAD_SECONDS = Number(process.env.LOAD_SECONDS ?? 20);
@@ -65,36 +66,6 @@ async function writeArticle(id: number, edition: number): Promise<void> {
 
 // ---------------------------------------------------------------- the server
 
-class ServerProcess {
-  readonly lines: { level?: string; msg?: string }[] = [];
-  stderr = '';
-  exited = false;
-  readonly exit: Promise<void>;
-
-  constructor(readonly child: ChildProcess) {
-    let pending = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      pending += chunk;
-      let newline: number;
-      while ((newline = pending.indexOf('\n')) !== -1) {
-        const line = pending.slice(0, newline);
-        pending = pending.slice(newline + 1);
-        try {
-          this.lines.push(JSON.parse(line) as { level?: string; msg?: string });
-        } catch {
-          this.lines.push({ level: 'raw', msg: line });
-        }
-      }
-    });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
-    this.exit = new Promise((resolve) =>
-      child.on('exit', () => {
-        this.exited = true;
-        resolve();
-      }),
-    );
-  }
-}
 
 /** A port that was free a moment ago (LOG_LEVEL=warn hides the 'serving feeds' line that names it). */
 async function freePort(): Promise<number> {
@@ -260,19 +231,19 @@ describe(`${LOAD_SECONDS} s of load while the feeds are rebuilt every second`, {
     server = new ServerProcess(spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
     const deadline = Date.now() + 60_000;
     while ((await getHealth(port)).status !== 200) {
-      if (server.exited) throw new Error(`the server exited at start: ${server.stderr.slice(-2000)}`);
+      if (server.exit) throw new Error(`the server exited at start: ${server.stderr.slice(-2000)}`);
       if (Date.now() > deadline) throw new Error('the server did not answer /healthz with 200 within 60 s');
       await delay(200);
     }
   });
 
   after(async () => {
-    if (server && !server.exited) {
+    if (server && !server.exit) {
       server.child.kill('SIGTERM');
-      await Promise.race([server.exit, delay(5_000)]);
-      if (!server.exited) {
+      await server.waitForExit(5_000);
+      if (!server.exit) {
         server.child.kill('SIGKILL');
-        await Promise.race([server.exit, delay(5_000)]);
+        await server.waitForExit(5_000);
       }
     }
   });
@@ -350,6 +321,6 @@ describe(`${LOAD_SECONDS} s of load while the feeds are rebuilt every second`, {
     assert.ok(rebuilds >= MIN_REBUILDS, `only ${rebuilds} rebuild(s) in ${LOAD_SECONDS} s`);
     assert.ok((seenEtags.get('/feeds/all.xml')?.length ?? 0) >= 3, 'the content changes reached the served feeds');
     assert.deepEqual(logged('error'), [], 'the server logged errors');
-    assert.ok(!server.exited, 'the server died');
+    assert.ok(!server.exit, 'the server died');
   });
 });
