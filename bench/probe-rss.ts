@@ -1,0 +1,15 @@
+/**
+ * Preloaded into every measured child (`node --import tsx --import bench/probe-rss.ts …`): at exit
+ * it prints one JSON line on stderr with the process's peak resident set size. `maxRSS` (KB) is
+ * process-wide, so build work done in worker threads counts too.
+ */
+import { writeSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
+import { PROBE_TAG } from './probe-tag.js';
+
+if (isMainThread) {
+  process.on('exit', (code) => {
+    const line = { bench: PROBE_TAG, maxRssKb: process.resourceUsage().maxRSS, uptimeMs: Math.round(performance.now()), exitCode: code };
+    writeSync(2, `\n${JSON.stringify(line)}\n`);
+  });
+}

@@ -1,0 +1,450 @@
+/**
+ * The long-running-server parts of the bench, each against `src/main.ts` in its own process:
+ *
+ * - rebuilds: scheduled rebuilds with no change, after one file changed, and the p99 of feed
+ *   requests during a cold rebuild in the running server (every file changed at once);
+ * - serving: one ~50 KB topic feed as 200, 304 and gzip, beside two floors sending the same bytes
+ *   (bare Express, bare node:http), and the idle p99;
+ * - memory: RSS over many scheduled rebuilds.
+ *
+ * Every wait is bounded by the phase's deadline; what a phase could not measure in time is left
+ * null with a note, and the bench goes on.
+ */
+import { mkdir, realpath, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { CorpusManifest } from './corpus.js';
+import { median } from './cold-builds.js';
+import type { FloorResponses } from './floor-responses.js';
+import { loadProblems, runLoad, startLoad, type LoadResult } from './load.js';
+import { sleep, TimeoutError, type LogLine, type ServerProcess } from './processes.js';
+import { chooseTopicFeed, isScheduledBuild, rawGet, reviseAll, reviseArticle, startFloor, startService, swapSymlink, type RunningService } from './service.js';
+
+/** Node-cron pattern (6 fields) that fires on 1 January at midnight only: "never" during a bench. */
+export const NEVER_CRON = '0 0 0 1 1 *';
+
+export interface Budget {
+  /** Absolute time (ms since the epoch) by which the phase must be done. */
+  readonly deadline: number;
+  readonly log: (line: string) => void;
+}
+
+/** A wait's time limit: `capMs`, cut to what is left of the phase. */
+function within({ deadline }: Budget, capMs: number): number {
+  const left = deadline - Date.now();
+  if (left <= 0) throw new TimeoutError('the phase used up its time budget');
+  return Math.min(capMs, left);
+}
+
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** Waits for the next scheduled build that finishes after log index `since`; returns it and its index. */
+async function nextBuild(server: ServerProcess, since: number, timeoutMs: number, accept: (line: LogLine) => boolean = () => true): Promise<{ line: LogLine; index: number }> {
+  const line = await server.waitFor((candidate) => isScheduledBuild(candidate) && accept(candidate), { since, timeoutMs, what: 'scheduled "build finished"' });
+  return { line, index: server.lines.indexOf(line) };
+}
+
+const durationOf = (line: LogLine) => (typeof line.durationMs === 'number' ? line.durationMs : Number.NaN);
+const writtenOf = (line: LogLine) => (typeof line.written === 'number' ? line.written : Number.NaN);
+
+// ---------------------------------------------------------------------------------------------
+// Rebuilds
+
+export interface RebuildOptions {
+  /** Where the service's src/ is (default: this repository). */
+  readonly serviceRoot?: string;
+  readonly n: number;
+  /**
+   * A symbolic link to a private copy of the corpus, used as CONTENT_DIR: this phase edits one
+   * file at a time, then swaps the link to a copy with every file changed.
+   */
+  readonly contentDir: string;
+  readonly feedsDir: string;
+  readonly stateDir: string;
+  readonly manifest: CorpusManifest;
+  readonly archives: boolean;
+  readonly maxItems: number;
+  readonly baseUrl: string;
+  /** Scheduled builds after boot that are not measured. */
+  readonly rebuildWarmups: number;
+  readonly noChangeSamples: number;
+  readonly oneFileSamples: number;
+  /** The low load kept up during the cold rebuild (as for the idle p99): connections, req/s in all. */
+  readonly p99Connections: number;
+  readonly p99Rate: number;
+  readonly targetFeedBytes: number;
+}
+
+export interface RebuildFigures {
+  readonly n: number;
+  readonly archives: boolean;
+  readonly cron: string;
+  bootBuildMs: number | null;
+  readonly noChange: { samplesMs: number[]; written: number[]; medianMs: number | null };
+  readonly oneFileChange: { samplesMs: number[]; written: number[]; files: string[]; medianMs: number | null };
+  readonly coldRebuild: {
+    /** durationMs of the scheduled build after every file changed. */
+    rebuildMs: number | null;
+    p99Ms: number | null;
+    load: LoadResult | null;
+    feed: string | null;
+    /** Articles revised in the swapped-in copy, and how long preparing it took (not measured load). */
+    revisedFiles: number;
+    prepareMs: number | null;
+    /** From the build's log line: files written, and files parsed if the service reports it. */
+    written: number | null;
+    filesParsed: number | null;
+  };
+  readonly notes: string[];
+}
+
+/** Every 2 seconds (issue 5), and the period the tick arithmetic below relies on. */
+const REBUILD_CRON = '*/2 * * * * *';
+const TICK_MS = 2000;
+
+export async function measureRebuilds(options: RebuildOptions, budget: Budget): Promise<RebuildFigures> {
+  const figures: RebuildFigures = {
+    n: options.n,
+    archives: options.archives,
+    cron: REBUILD_CRON,
+    bootBuildMs: null,
+    noChange: { samplesMs: [], written: [], medianMs: null },
+    oneFileChange: { samplesMs: [], written: [], files: [], medianMs: null },
+    coldRebuild: { rebuildMs: null, p99Ms: null, load: null, feed: null, revisedFiles: 0, prepareMs: null, written: null, filesParsed: null },
+    notes: [],
+  };
+  let service: RunningService | undefined;
+  try {
+    budget.log(`rebuilds: starting the server at N=${options.n} (BUILD_CRON='${REBUILD_CRON}', FEED_ARCHIVES=${options.archives})`);
+    service = await startService({
+      name: 'service-rebuilds',
+      contentDir: options.contentDir,
+      feedsDir: options.feedsDir,
+      stateDir: options.stateDir,
+      cron: REBUILD_CRON,
+      archives: options.archives,
+      maxItems: options.maxItems,
+      baseUrl: options.baseUrl,
+      bootTimeoutMs: within(budget, 15 * 60_000),
+      serviceRoot: options.serviceRoot,
+    });
+    const { server } = service;
+    figures.bootBuildMs = service.bootBuildMs;
+    // A scheduled build may take as long as the boot build (it is one, before caches help).
+    const buildWait = () => within(budget, Math.max(60_000, 3 * service!.bootBuildMs + 10_000));
+    budget.log(`rebuilds: boot build ${service.bootBuildMs} ms`);
+
+    // No change: skip the first scheduled builds (they may still warm caches), then take samples.
+    // Each edit below is made right after a build's line arrived: the next build starts at the
+    // next tick, so it is the first to see the edit.
+    let since = server.lines.length;
+    let sample = 0;
+    while (sample < options.rebuildWarmups + options.noChangeSamples) {
+      const { line, index } = await nextBuild(server, since, buildWait());
+      since = index + 1;
+      if (sample++ < options.rebuildWarmups) continue;
+      figures.noChange.samplesMs.push(durationOf(line));
+      figures.noChange.written.push(writtenOf(line));
+      if (writtenOf(line) > 0) figures.notes.push(`no-change rebuild ${figures.noChange.samplesMs.length} wrote ${writtenOf(line)} file(s)`);
+    }
+    figures.noChange.medianMs = median(figures.noChange.samplesMs);
+    budget.log(`rebuilds: no change ${figures.noChange.samplesMs.join(', ')} ms`);
+
+    // One file changed: edit one recent article (so the all-topics feed changes too); measure the
+    // first build that finishes afterwards and writes something (it saw the edit).
+    for (let edit = 0; edit < options.oneFileSamples; edit++) {
+      const file = options.manifest.recentPublished[edit % options.manifest.recentPublished.length] ?? options.manifest.newestPublished;
+      await reviseArticle(path.join(options.contentDir, file), edit + 1);
+      const editedAt = Date.now();
+      const found = await nextBuild(server, since, buildWait(), (line) => line.receivedAt > editedAt && writtenOf(line) > 0);
+      since = found.index + 1;
+      figures.oneFileChange.samplesMs.push(durationOf(found.line));
+      figures.oneFileChange.written.push(writtenOf(found.line));
+      figures.oneFileChange.files.push(file);
+    }
+    figures.oneFileChange.medianMs = median(figures.oneFileChange.samplesMs);
+    budget.log(`rebuilds: one file changed ${figures.oneFileChange.samplesMs.join(', ')} ms`);
+
+    // Cold rebuild in the running server: every file changed at once. CONTENT_DIR is a symbolic
+    // link; a revised copy of every article (new bytes, sizes and mtimes, so no cached parse or
+    // rendering is valid) is prepared beside it, then swapped in with one rename right after a
+    // build ended. A low load runs on one feed from just before the next tick until the build
+    // that picked up the new content (it writes files) has finished.
+    const feed = await chooseTopicFeed(options.feedsDir, options.targetFeedBytes);
+    figures.coldRebuild.feed = feed.name;
+    const current = await realpath(options.contentDir);
+    const fresh = path.join(path.dirname(options.contentDir), 'content-cold');
+    const prepared = Date.now();
+    figures.coldRebuild.revisedFiles = await reviseAll(current, fresh, 'cold');
+    figures.coldRebuild.prepareMs = Date.now() - prepared;
+    const aligned = await nextBuild(server, server.lines.length, buildWait());
+    await swapSymlink(options.contentDir, fresh);
+    const swappedAt = Date.now();
+    const tick = Math.floor(aligned.line.receivedAt / TICK_MS) * TICK_MS + TICK_MS;
+    if (swappedAt > tick) figures.notes.push('cold rebuild: the content was swapped after the next tick had passed; the load window may include one more build');
+    await sleep(Math.max(tick, swappedAt) - 250 - Date.now());
+    const load = startLoad({
+      url: service.url(`/feeds/${feed.name}`),
+      connections: options.p99Connections,
+      overallRate: options.p99Rate,
+      durationSeconds: Math.ceil(within(budget, 30 * 60_000) / 1000),
+      expectStatus: 200,
+    });
+    let rebuilt: LogLine;
+    try {
+      ({ line: rebuilt } = await nextBuild(server, aligned.index + 1, buildWait(), (line) => line.receivedAt > swappedAt && writtenOf(line) > 0));
+    } finally {
+      load.stop();
+    }
+    const result = await load.done;
+    figures.notes.push(...loadProblems('load during the cold rebuild', result));
+    figures.coldRebuild.rebuildMs = durationOf(rebuilt);
+    figures.coldRebuild.written = writtenOf(rebuilt);
+    if (typeof rebuilt.filesParsed === 'number') figures.coldRebuild.filesParsed = rebuilt.filesParsed;
+    figures.coldRebuild.p99Ms = result.latencyP99Ms;
+    figures.coldRebuild.load = result;
+    budget.log(`rebuilds: cold rebuild ${figures.coldRebuild.rebuildMs} ms, p99 ${figures.coldRebuild.p99Ms} ms under load`);
+  } catch (error) {
+    figures.notes.push(`rebuilds: stopped early: ${describe(error)}`);
+    budget.log(`rebuilds: stopped early: ${describe(error)}`);
+  } finally {
+    await service?.server.stop();
+  }
+  return figures;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Serving
+
+export type Scenario = 'ok200' | 'notModified' | 'gzip';
+export type Target = 'ours' | 'express' | 'http';
+export const SCENARIOS: readonly Scenario[] = ['ok200', 'notModified', 'gzip'];
+export const TARGETS: readonly Target[] = ['ours', 'express', 'http'];
+
+export interface ServingOptions {
+  /** Where the service's src/ is (default: this repository). */
+  readonly serviceRoot?: string;
+  readonly n: number;
+  readonly contentDir: string;
+  readonly feedsDir: string;
+  readonly stateDir: string;
+  readonly workDir: string;
+  readonly archives: boolean;
+  readonly maxItems: number;
+  readonly baseUrl: string;
+  readonly targetFeedBytes: number;
+  readonly connections: number;
+  readonly pipelining: number;
+  readonly loadSeconds: number;
+  readonly warmupSeconds: number;
+  readonly idleConnections: number;
+  readonly idleRate: number;
+  readonly idleSeconds: number;
+}
+
+export interface ServingFigures {
+  readonly n: number;
+  readonly archives: boolean;
+  feed: { name: string; path: string; bytes: number; gzipBytes: number } | null;
+  readonly load: { connections: number; pipelining: number; seconds: number; warmupSeconds: number };
+  readonly scenarios: Record<Scenario, Record<Target, LoadResult | null>>;
+  idle: LoadResult | null;
+  readonly notes: string[];
+}
+
+const HOP_BY_HOP = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
+
+export async function measureServing(options: ServingOptions, budget: Budget): Promise<ServingFigures> {
+  const empty = () => ({ ours: null, express: null, http: null });
+  const figures: ServingFigures = {
+    n: options.n,
+    archives: options.archives,
+    feed: null,
+    load: { connections: options.connections, pipelining: options.pipelining, seconds: options.loadSeconds, warmupSeconds: options.warmupSeconds },
+    scenarios: { ok200: empty(), notModified: empty(), gzip: empty() },
+    idle: null,
+    notes: [],
+  };
+  const started: ServerProcess[] = [];
+  try {
+    budget.log(`serving: starting the server at N=${options.n} (no scheduled build during the phase)`);
+    const service = await startService({
+      name: 'service-serving',
+      contentDir: options.contentDir,
+      feedsDir: options.feedsDir,
+      stateDir: options.stateDir,
+      cron: NEVER_CRON,
+      archives: options.archives,
+      maxItems: options.maxItems,
+      baseUrl: options.baseUrl,
+      bootTimeoutMs: within(budget, 15 * 60_000),
+      serviceRoot: options.serviceRoot,
+    });
+    started.push(service.server);
+    const chosen = await chooseTopicFeed(options.feedsDir, options.targetFeedBytes);
+    const feedPath = `/feeds/${chosen.name}`;
+
+    // Capture exactly what the service sends, for the floors to send the same.
+    const identity = await rawGet(service.url(feedPath));
+    const gzip = await rawGet(service.url(feedPath), { 'accept-encoding': 'gzip' });
+    const etag = identity.headers.etag;
+    if (identity.status !== 200 || etag === undefined) throw new Error(`GET ${feedPath}: status ${identity.status}, ETag ${etag}`);
+    if (gzip.headers['content-encoding'] !== 'gzip') throw new Error(`GET ${feedPath} with Accept-Encoding: gzip was not gzip-encoded`);
+    const notModified = await rawGet(service.url(feedPath), { 'if-none-match': etag });
+    if (notModified.status !== 304) throw new Error(`GET ${feedPath} with If-None-Match: status ${notModified.status}, expected 304`);
+    figures.feed = { name: chosen.name, path: feedPath, bytes: identity.body.length, gzipBytes: gzip.body.length };
+    const keep = (headers: Record<string, string>) => Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name)));
+    const saved: FloorResponses = {
+      identity: { status: 200, headers: keep(identity.headers), body: identity.body.toString('base64') },
+      gzip: { status: 200, headers: keep(gzip.headers), body: gzip.body.toString('base64') },
+      notModified: { status: 304, headers: keep(notModified.headers), body: '' },
+      etags: [etag, ...(gzip.headers.etag ? [gzip.headers.etag] : [])],
+    };
+    await mkdir(options.workDir, { recursive: true });
+    const responsesFile = path.join(options.workDir, 'floor-responses.json');
+    await writeFile(responsesFile, JSON.stringify(saved));
+    const floorWait = within(budget, 60_000);
+    const [express, http] = await Promise.all([startFloor('express', responsesFile, floorWait), startFloor('http', responsesFile, floorWait)]);
+    started.push(express.server, http.server);
+    const urls: Record<Target, string> = { ours: service.url(feedPath), express: express.url(feedPath), http: http.url(feedPath) };
+    budget.log(`serving: ${chosen.name}, ${identity.body.length} bytes (gzip ${gzip.body.length})`);
+
+    const requestHeaders: Record<Scenario, Record<string, string>> = {
+      ok200: {},
+      notModified: { 'if-none-match': etag },
+      gzip: { 'accept-encoding': 'gzip' },
+    };
+    const expected: Record<Scenario, number> = { ok200: 200, notModified: 304, gzip: 200 };
+    const buildsBefore = service.server.lines.filter(isScheduledBuild).length;
+    for (const scenario of SCENARIOS) {
+      for (const target of TARGETS) {
+        within(budget, 1);
+        const load = { url: urls[target], headers: requestHeaders[scenario], connections: options.connections, pipelining: options.pipelining, expectStatus: expected[scenario] };
+        if (options.warmupSeconds > 0) await runLoad({ ...load, durationSeconds: options.warmupSeconds });
+        const result = await runLoad({ ...load, durationSeconds: options.loadSeconds });
+        figures.scenarios[scenario][target] = result;
+        figures.notes.push(...loadProblems(`${scenario} ${target}`, result));
+        if (scenario === 'ok200' && result.bytesPerResponse < identity.body.length) figures.notes.push(`ok200 ${target}: responses smaller than the feed`);
+        if (scenario === 'gzip' && result.bytesPerResponse >= identity.body.length) figures.notes.push(`gzip ${target}: responses not compressed`);
+        budget.log(`serving: ${scenario} ${target}: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.latencyP99Ms} ms`);
+      }
+    }
+    within(budget, 1);
+    figures.idle = await runLoad({ url: urls.ours, connections: options.idleConnections, overallRate: options.idleRate, durationSeconds: options.idleSeconds, expectStatus: 200 });
+    figures.notes.push(...loadProblems('idle', figures.idle));
+    budget.log(`serving: idle p99 ${figures.idle.latencyP99Ms} ms (${options.idleConnections} connections)`);
+    if (service.server.lines.filter(isScheduledBuild).length > buildsBefore) figures.notes.push('serving: a scheduled build ran during the measurements');
+  } catch (error) {
+    figures.notes.push(`serving: stopped early: ${describe(error)}`);
+    budget.log(`serving: stopped early: ${describe(error)}`);
+  } finally {
+    for (const server of started.reverse()) await server.stop();
+  }
+  return figures;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory
+
+export interface MemoryOptions {
+  /** Where the service's src/ is (default: this repository). */
+  readonly serviceRoot?: string;
+  readonly n: number;
+  readonly contentDir: string;
+  readonly feedsDir: string;
+  readonly stateDir: string;
+  readonly archives: boolean;
+  readonly maxItems: number;
+  readonly baseUrl: string;
+  /** Scheduled rebuilds to run. */
+  readonly rebuilds: number;
+  /** The rebuild after which the first sample is taken (the last is taken after `rebuilds`). */
+  readonly firstSampleAfter: number;
+}
+
+export interface MemoryFigures {
+  readonly n: number;
+  readonly archives: boolean;
+  readonly cron: string;
+  readonly rebuildsPlanned: number;
+  rebuildsDone: number;
+  readonly firstSampleAfter: number;
+  /** Where RSS was read: /healthz (if it reports memory) or /proc/<pid>/status VmRSS. */
+  source: 'healthz' | 'proc' | null;
+  rssKbFirst: number | null;
+  rssKbLast: number | null;
+  /** rssKbLast / rssKbFirst (below 1.10 means less than 10 % growth). */
+  ratio: number | null;
+  /** RSS (KB) after each rebuild, in order. */
+  readonly series: number[];
+  readonly durationsMs: number[];
+  readonly notes: string[];
+}
+
+const EVERY_SECOND = '* * * * * *';
+
+export async function measureMemory(options: MemoryOptions, budget: Budget): Promise<MemoryFigures> {
+  const figures: MemoryFigures = {
+    n: options.n,
+    archives: options.archives,
+    cron: EVERY_SECOND,
+    rebuildsPlanned: options.rebuilds,
+    rebuildsDone: 0,
+    firstSampleAfter: options.firstSampleAfter,
+    source: null,
+    rssKbFirst: null,
+    rssKbLast: null,
+    ratio: null,
+    series: [],
+    durationsMs: [],
+    notes: [],
+  };
+  let service: RunningService | undefined;
+  try {
+    budget.log(`memory: starting the server at N=${options.n} (BUILD_CRON='${EVERY_SECOND}'), ${options.rebuilds} scheduled rebuilds`);
+    service = await startService({
+      name: 'service-memory',
+      contentDir: options.contentDir,
+      feedsDir: options.feedsDir,
+      stateDir: options.stateDir,
+      cron: EVERY_SECOND,
+      archives: options.archives,
+      maxItems: options.maxItems,
+      baseUrl: options.baseUrl,
+      bootTimeoutMs: within(budget, 15 * 60_000),
+      serviceRoot: options.serviceRoot,
+    });
+    const { server } = service;
+    const readRss = async (): Promise<number> => {
+      if (figures.source !== 'proc') {
+        const health = await rawGet(service!.url('/healthz'));
+        const memory = (JSON.parse(health.body.toString('utf8')) as { memory?: { rss?: unknown } }).memory;
+        if (typeof memory?.rss === 'number') {
+          figures.source = 'healthz';
+          return Math.round(memory.rss / 1024);
+        }
+        figures.source = 'proc';
+      }
+      return server.rssKb();
+    };
+    let since = server.lines.length;
+    const buildWait = () => within(budget, Math.max(60_000, 3 * service!.bootBuildMs + 10_000));
+    for (let rebuild = 1; rebuild <= options.rebuilds; rebuild++) {
+      const { line, index } = await nextBuild(server, since, buildWait());
+      since = index + 1;
+      const rss = await readRss();
+      figures.series.push(rss);
+      figures.durationsMs.push(durationOf(line));
+      figures.rebuildsDone = rebuild;
+      if (rebuild === options.firstSampleAfter) figures.rssKbFirst = rss;
+      if (rebuild === options.rebuilds) figures.rssKbLast = rss;
+    }
+    if (figures.rssKbFirst !== null && figures.rssKbLast !== null) figures.ratio = figures.rssKbLast / figures.rssKbFirst;
+    budget.log(`memory: RSS ${figures.rssKbFirst} KB after rebuild ${options.firstSampleAfter}, ${figures.rssKbLast} KB after rebuild ${options.rebuilds}`);
+  } catch (error) {
+    figures.notes.push(`memory: stopped after ${figures.rebuildsDone} rebuild(s): ${describe(error)}`);
+    budget.log(`memory: stopped after ${figures.rebuildsDone} rebuild(s): ${describe(error)}`);
+  } finally {
+    await service?.server.stop();
+  }
+  return figures;
+}
