@@ -1,3 +1,4 @@
+import Negotiator from 'negotiator';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { BROWSER_FILES, FEED_FORMATS, INDEX_FILES } from '../core/feed-formats.js';
 import type { FeedStore } from '../feed-store.js';
@@ -52,11 +53,13 @@ export function createApp({ store, logger, cacheMaxAgeSeconds, archiveCacheMaxAg
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const cacheControl = (name: string) =>
-    `public, max-age=${name.startsWith('archive/') ? archiveCacheMaxAgeSeconds : cacheMaxAgeSeconds}`;
+  const feedCacheControl = `public, max-age=${cacheMaxAgeSeconds}`;
+  const archiveCacheControl = `public, max-age=${archiveCacheMaxAgeSeconds}`;
+  const cacheControl = (name: string) => (name.startsWith('archive/') ? archiveCacheControl : feedCacheControl);
 
+  const securityHeaders = Object.entries(SECURITY_HEADERS);
   app.use((_request, response, next) => {
-    response.set(SECURITY_HEADERS);
+    for (const [header, value] of securityHeaders) response.setHeader(header, value);
     next();
   });
 
@@ -89,46 +92,75 @@ function sendFeedFile(request: Request, response: Response, store: FeedStore, na
     return;
   }
   let file = snapshot.files.get(name);
-  const vary = ['Accept-Encoding'];
+  let vary = 'Accept-Encoding';
   if (file === undefined && snapshot.files.has(`${name}.${FEED_FORMATS.rss.extension}`)) {
     // Content negotiation on the extension-less URL: /feeds/ai with Accept: application/atom+xml.
     const accepted = request.accepts(NEGOTIABLE.map(([type]) => type));
     const extension = NEGOTIABLE.find(([type]) => type === accepted)?.[1] ?? FEED_FORMATS.rss.extension;
     file = snapshot.files.get(`${name}.${extension}`);
-    vary.unshift('Accept');
-    if (file) response.set('Content-Location', `/feeds/${file.name.split('/').map(encodeURIComponent).join('/')}`);
+    vary = 'Accept, Accept-Encoding';
+    if (file) response.setHeader('Content-Location', `/feeds/${file.name.split('/').map(encodeURIComponent).join('/')}`);
   }
   if (file === undefined) {
     sendError(response, 404, 'FEED_NOT_FOUND', 'No such feed. The feeds are listed at /feeds/.');
     return;
   }
+  // The hot path below uses Node's setHeader and answers repeated header values from small
+  // caches: Express's res.set and the negotiators cost as much as the rest of the request.
   let contentType = file.contentType;
   if (isXmlFeed(file)) {
     // A browser shows application/rss+xml as source text and applies XSL only to XML types; so a
     // request that prefers HTML gets the same bytes as application/xml, rendered by feed.xsl.
-    if (!vary.includes('Accept')) vary.unshift('Accept');
-    if (request.accepts([mediaType(file.contentType), 'text/html']) === 'text/html') {
+    vary = 'Accept, Accept-Encoding';
+    if (prefersHtml(request, file.contentType)) {
       contentType = 'application/xml; charset=utf-8';
-      response.set('Content-Security-Policy', XML_VIEW_CSP);
+      response.setHeader('Content-Security-Policy', XML_VIEW_CSP);
     }
   }
   const coding = chooseCoding(request, file);
-  response.set({
-    'Content-Type': contentType,
-    'Cache-Control': cacheControl(file.name),
-    ETag: etagFor(file, coding),
-    'Last-Modified': file.lastModified.toUTCString(),
-    Vary: vary.join(', '),
-  });
-  const conditional = { ifNoneMatch: request.get('If-None-Match'), ifModifiedSince: request.get('If-Modified-Since') };
-  if (isNotModified(conditional, { hash: file.hash, lastModified: file.lastModified })) {
-    response.status(304).end();
+  response.setHeader('Content-Type', contentType);
+  response.setHeader('Cache-Control', cacheControl(file.name));
+  response.setHeader('ETag', etagFor(file, coding));
+  response.setHeader('Last-Modified', httpDate(file.lastModified));
+  response.setHeader('Vary', vary);
+  const ifNoneMatch = request.headers['if-none-match'];
+  const ifModifiedSince = request.headers['if-modified-since'];
+  if ((ifNoneMatch !== undefined || ifModifiedSince !== undefined) && isNotModified({ ifNoneMatch, ifModifiedSince }, { hash: file.hash, lastModified: file.lastModified })) {
+    response.statusCode = 304;
+    response.end();
     return;
   }
   const body = file.bodies[coding];
-  if (coding !== 'identity') response.set('Content-Encoding', coding);
-  response.set('Content-Length', String(body.length));
-  response.status(200).end(request.method === 'HEAD' ? undefined : body);
+  if (coding !== 'identity') response.setHeader('Content-Encoding', coding);
+  response.setHeader('Content-Length', body.length);
+  response.statusCode = 200;
+  response.end(request.method === 'HEAD' ? undefined : body);
+}
+
+const httpDates = new WeakMap<Date, string>();
+
+/** A date as an HTTP-date, made once per date object (files keep theirs from build to build). */
+function httpDate(date: Date): string {
+  let text = httpDates.get(date);
+  if (text === undefined) httpDates.set(date, (text = date.toUTCString()));
+  return text;
+}
+
+/**
+ * Answers from a small cache keyed by the header's value: clients send the same few Accept and
+ * Accept-Encoding values again and again, and parsing them is the costly part of negotiating.
+ */
+function memoized<T>(compute: (value: string) => T): (value: string) => T {
+  const cache = new Map<string, T>();
+  return (value) => {
+    let result = cache.get(value);
+    if (result === undefined) {
+      result = compute(value);
+      if (cache.size >= 256) cache.clear();
+      cache.set(value, result);
+    }
+    return result;
+  };
 }
 
 function mediaType(contentType: string): string {
@@ -139,14 +171,31 @@ function isXmlFeed(file: ServedFile): boolean {
   return file.contentType === FEED_FORMATS.rss.contentType || file.contentType === FEED_FORMATS.atom.contentType;
 }
 
+const htmlPreferred = memoized((key: string) => {
+  const [feedType, accept] = key.split('\n') as [string, string];
+  return new Negotiator({ headers: { accept } }).mediaType([feedType, 'text/html']) === 'text/html';
+});
+
+/** Whether the request prefers an HTML page over the feed's own type (a browser does). */
+function prefersHtml(request: Request, contentType: string): boolean {
+  const accept = request.headers.accept;
+  return accept !== undefined && htmlPreferred(`${mediaType(contentType)}\n${accept}`);
+}
+
+const preferredCodings = memoized((acceptEncoding: string): readonly ContentCoding[] => {
+  const negotiator = new Negotiator({ headers: { 'accept-encoding': acceptEncoding } });
+  return (['br', 'gzip'] as const).filter((coding) => negotiator.encoding([coding]) === coding);
+});
+
 /**
  * Brotli if the client accepts it, else gzip, else identity (q=0 honoured). The server picks: a
  * browser's `gzip, deflate, br` lists gzip first but accepts br, which is smaller.
  */
 function chooseCoding(request: Request, file: ServedFile): ContentCoding {
-  if (!file.compressible || request.get('Accept-Encoding') === undefined) return 'identity';
-  for (const coding of ['br', 'gzip'] as const) {
-    if (request.acceptsEncodings(coding) === coding && file.bodies[coding].length < file.bodies.identity.length) return coding;
+  const acceptEncoding = request.headers['accept-encoding'];
+  if (!file.compressible || acceptEncoding === undefined) return 'identity';
+  for (const coding of preferredCodings(acceptEncoding)) {
+    if (file.bodies[coding].length < file.bodies.identity.length) return coding;
   }
   return 'identity';
 }
