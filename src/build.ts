@@ -59,6 +59,8 @@ export interface BuildCache {
    * The last build, and until when it stays right if no file changes: the next held-back
    * article's date or the next deletion notice's expiry, whichever is first.
    */
+  /** The entry state as the last build left it (see core/deleted-entries.ts). */
+  state?: EntryState;
   last?: { readonly result: BuildResult; readonly inputs: readonly ParsedFile[]; readonly problems: string; readonly validUntil: number };
   readonly render: RenderCache;
   readonly written: Map<string, { readonly file: FeedFile; readonly built: BuiltFile }>;
@@ -152,14 +154,16 @@ export async function buildFeeds({ config, logger, clock = () => new Date(), cac
   cache.parsed.clear();
   for (const file of readFiles) cache.parsed.set(file.file, file);
 
-  const previousState = await readEntryState(config.stateDir);
+  // The state file is read once per process; after that the last build's state is current.
+  const previousState = cache.state ?? (await readEntryState(config.stateDir));
   const build = buildFeedFiles(sources, config.site, startedAt, {
     previousState,
     deletedEntryDays: config.deletedEntryDays,
     renderCache: cache.render,
   });
   const written = await writeFeedFiles(config.feedsDir, build.files, { isUnchanged: (file) => cache.written.get(file.name)?.file === file });
-  await writeEntryState(config.stateDir, build.state);
+  if (build.stateChanged || cache.state === undefined) await writeEntryState(config.stateDir, build.state);
+  cache.state = build.state;
 
   const modified = new Map<string, WrittenFile>(written.files.map((file) => [file.name, file]));
   const files = build.files.map((file): BuiltFile => {
@@ -188,15 +192,11 @@ export async function buildFeeds({ config, logger, clock = () => new Date(), cac
     removed: written.removed,
   };
   const result = { report, files };
-  cache.last = { result, inputs: readFiles, problems: problemsKey, validUntil: validUntil(build, config.deletedEntryDays) };
+  cache.last = { result, inputs: readFiles, problems: problemsKey, validUntil: validUntil(build) };
   return result;
 }
 
 /** When a build's output would change with no file changing: a held-back article comes due, or a deletion notice expires. */
-function validUntil(build: { nextScheduled?: Date; state: EntryState }, deletedEntryDays: number): number {
-  let until = build.nextScheduled?.getTime() ?? Number.POSITIVE_INFINITY;
-  for (const entry of Object.values(build.state.entries)) {
-    if (entry.deletedAt !== undefined) until = Math.min(until, Date.parse(entry.deletedAt) + deletedEntryDays * 86_400_000);
-  }
-  return until;
+function validUntil(build: { nextScheduled?: Date; nextExpiry: number }): number {
+  return Math.min(build.nextScheduled?.getTime() ?? Number.POSITIVE_INFINITY, build.nextExpiry);
 }

@@ -57,6 +57,10 @@ export interface FeedBuild {
   readonly problems: readonly Problem[];
   /** To store for the next build. */
   readonly state: EntryState;
+  /** False when `state` says what the previous state said (no need to store it again). */
+  readonly stateChanged: boolean;
+  /** When the first deletion notice expires (ms since the epoch), or Infinity. */
+  readonly nextExpiry: number;
 }
 
 /**
@@ -78,7 +82,7 @@ export function buildFeedFiles(
   }
   const selection = selectPublishable(articles, now);
   const { collections, problems: collectionProblems } = collectFeeds(selection.publishable);
-  const { state, tombstones } = trackDeletedEntries(
+  const { state, tombstones, changed: stateChanged, nextExpiry } = trackDeletedEntries(
     options.previousState ?? EMPTY_ENTRY_STATE,
     feedsByEntry(collections),
     now,
@@ -130,6 +134,8 @@ export function buildFeedFiles(
     nextScheduled,
     problems: [...problems, ...selection.problems, ...collectionProblems],
     state,
+    stateChanged,
+    nextExpiry,
   };
 }
 
@@ -142,14 +148,16 @@ function emptyCollection(path: string): FeedCollection {
 
 /** For each published entry id, the collections (subscription feeds) it is in. */
 function feedsByEntry(collections: readonly FeedCollection[]): Map<string, string[]> {
-  const feeds = new Map<string, string[]>();
+  // Per article object first (no string hashing), then keyed by id once per article.
+  const byArticle = new Map<Article, string[]>();
   for (const collection of collections) {
     for (const article of collection.articles) {
-      const id = entryId(article);
-      const list = feeds.get(id) ?? [];
-      list.push(collection.path);
-      feeds.set(id, list);
+      const list = byArticle.get(article);
+      if (list) list.push(collection.path);
+      else byArticle.set(article, [collection.path]);
     }
   }
+  const feeds = new Map<string, string[]>();
+  for (const [article, list] of byArticle) feeds.set(entryId(article), list);
   return feeds;
 }

@@ -21,15 +21,27 @@ export function trackDeletedEntries(
   current: ReadonlyMap<string, readonly string[]>,
   now: Date,
   retentionDays: number,
-): { state: EntryState; tombstones: ReadonlyMap<string, readonly Tombstone[]> } {
+): { state: EntryState; tombstones: ReadonlyMap<string, readonly Tombstone[]>; changed: boolean; nextExpiry: number } {
   const entries: Record<string, { feeds: readonly string[]; deletedAt?: string }> = {};
   const tombstones = new Map<string, Tombstone[]>();
+  const retentionMs = retentionDays * 86_400_000;
+  let changed = false;
+  let nextExpiry = Number.POSITIVE_INFINITY;
   // Insertion order is deterministic (collections, then newest first), so no sorting is needed.
-  for (const [id, feeds] of current) entries[id] = { feeds };
+  for (const [id, feeds] of current) {
+    const before = previous.entries[id];
+    if (!changed && (before === undefined || before.deletedAt !== undefined || !sameFeeds(before.feeds, feeds))) changed = true;
+    entries[id] = { feeds };
+  }
   for (const [id, record] of Object.entries(previous.entries)) {
     if (current.has(id)) continue;
     const deletedAt = record.deletedAt === undefined ? now : new Date(record.deletedAt);
-    if (Number.isNaN(deletedAt.getTime()) || now.getTime() - deletedAt.getTime() >= retentionDays * 86_400_000) continue;
+    if (Number.isNaN(deletedAt.getTime()) || now.getTime() - deletedAt.getTime() >= retentionMs) {
+      changed = true;
+      continue;
+    }
+    if (record.deletedAt === undefined) changed = true;
+    nextExpiry = Math.min(nextExpiry, deletedAt.getTime() + retentionMs);
     entries[id] = { feeds: record.feeds, deletedAt: deletedAt.toISOString() };
     for (const feed of record.feeds) {
       const list = tombstones.get(feed) ?? [];
@@ -38,7 +50,13 @@ export function trackDeletedEntries(
     }
   }
   for (const list of tombstones.values()) list.sort((a, b) => b.deletedAt.getTime() - a.deletedAt.getTime() || (a.id < b.id ? -1 : 1));
-  return { state: { version: 1, entries }, tombstones };
+  return { state: { version: 1, entries }, tombstones, changed, nextExpiry };
+}
+
+function sameFeeds(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return false;
+  return true;
 }
 
 /** Parses a stored state; anything unreadable counts as no state (nothing is announced). */
