@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { mulberry32 } from '../test/helpers/random.js';
 
 /** Bump when the generated text changes, so cached corpora of an older shape are not reused. */
 export const CORPUS_VERSION = 1;
@@ -55,17 +56,8 @@ export async function ensureCorpus(n: number, seed = DEFAULT_SEED, root = os.tmp
   return { dir, manifest, generated: true };
 }
 
-/** mulberry32: tiny, fast, and the same sequence on every platform. */
-export function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** The seeded PRNG the tests use too (mulberry32). */
+export const createRandom = mulberry32;
 
 /** Picks index k of `count` with weight 1/(k+1)^s: a Zipf-like spread. */
 export function zipfPicker(count: number, s: number, random: () => number): () => number {
