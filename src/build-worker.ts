@@ -8,11 +8,13 @@ import { buildFeeds, createBuildCache, type BuiltFile } from './build.js';
 import type { Config } from './config.js';
 import { compress, contentHash, isCompressedEagerly } from './http/feed-snapshot.js';
 import { createLogger } from './io/logger.js';
+import { watchContent } from './io/watch-content.js';
 import type { WorkerReply, WorkerRequest, ChangedFile } from './worker-build.js';
 
 const config = workerData as Config;
 const logger = createLogger({ level: config.logLevel });
 const cache = createBuildCache();
+cache.changes = watchContent(config.contentDir, logger);
 /** What the main thread holds: the built file object and its hash, per name. */
 const sent = new Map<string, { file: BuiltFile; hash: string }>();
 

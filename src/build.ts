@@ -55,16 +55,31 @@ export interface BuildResult {
  */
 export interface BuildCache {
   readonly parsed: Map<string, ParsedFile>;
+  /** The entry state as the last build left it (see core/deleted-entries.ts). */
+  state?: EntryState;
   /**
    * The last build, and until when it stays right if no file changes: the next held-back
    * article's date or the next deletion notice's expiry, whichever is first.
    */
-  /** The entry state as the last build left it (see core/deleted-entries.ts). */
-  state?: EntryState;
   last?: { readonly result: BuildResult; readonly inputs: readonly ParsedFile[]; readonly problems: string; readonly validUntil: number };
+  /** The last scan of the content folder, reused while `changes` says nothing happened. */
+  lastRead?: { readonly files: ParsedFile[]; readonly problems: Problem[]; readonly at: number };
+  /** Tells whether the content folder may have changed since it was last asked (a file watcher). */
+  changes?: ContentChanges;
   readonly render: RenderCache;
   readonly written: Map<string, { readonly file: FeedFile; readonly built: BuiltFile }>;
 }
+
+/**
+ * A hint from a file watcher. `mayHaveChanged()` answers true on its first call, after any event,
+ * and after the watcher failed; each call starts a new period. A full scan still runs at least
+ * every FULL_SCAN_INTERVAL_MS, in case the platform missed an event.
+ */
+export interface ContentChanges {
+  mayHaveChanged(): boolean;
+}
+
+const FULL_SCAN_INTERVAL_MS = 10 * 60_000;
 
 export function createBuildCache(): BuildCache {
   return { parsed: new Map(), render: createRenderCache(), written: new Map() };
@@ -83,6 +98,18 @@ export interface BuildDependencies {
  * reads and parses only the files that changed.
  */
 async function readAndParse(config: Config, cache: BuildCache): Promise<{ files: ParsedFile[]; problems: Problem[]; filesParsed: number }> {
+  // Asked first, so an event during the scan below marks the next build as changed.
+  const mayHaveChanged = cache.changes?.mayHaveChanged() ?? true;
+  const lastRead = cache.lastRead;
+  if (!mayHaveChanged && lastRead && Date.now() - lastRead.at < FULL_SCAN_INTERVAL_MS) {
+    return { files: lastRead.files, problems: lastRead.problems, filesParsed: 0 };
+  }
+  const scanned = await scanAndParse(config, cache);
+  cache.lastRead = { files: scanned.files, problems: scanned.problems, at: Date.now() };
+  return scanned;
+}
+
+async function scanAndParse(config: Config, cache: BuildCache): Promise<{ files: ParsedFile[]; problems: Problem[]; filesParsed: number }> {
   const files: ParsedFile[] = [];
   const problems: Problem[] = [];
   if (cache.parsed.size === 0) {

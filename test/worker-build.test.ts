@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
@@ -7,6 +8,7 @@ import { FeedStore } from '../src/feed-store.js';
 import { contentHash } from '../src/http/feed-snapshot.js';
 import { BuildWorker, type WorkerBuildResult } from '../src/worker-build.js';
 import { silentLogger } from '../src/io/logger.js';
+import { watchContent } from '../src/io/watch-content.js';
 import { articleText, frontMatter } from './helpers/articles.js';
 import { testConfig } from './helpers/config.js';
 import { makeTempDir } from './helpers/temp-dir.js';
@@ -86,5 +88,24 @@ describe('BuildWorker: archive pages stay on disk', () => {
     } finally {
       await worker.close();
     }
+  });
+});
+
+describe('watchContent: a rebuild with nothing changed does not scan the folder', () => {
+  it('says "may have changed" first, then only after a file in it (or a sub-folder) changes', async () => {
+    const dir = await makeTempDir('watch-');
+    await mkdir(path.join(dir, 'sub'));
+    const changes = watchContent(dir, silentLogger);
+    assert.equal(changes.mayHaveChanged(), true, 'first call');
+    await delay(50);
+    assert.equal(changes.mayHaveChanged(), false, 'nothing happened');
+    await writeFile(path.join(dir, 'sub', 'new.md'), 'x');
+    await delay(200);
+    assert.equal(changes.mayHaveChanged(), true, 'a file in a sub-folder was written');
+    await delay(50);
+    assert.equal(changes.mayHaveChanged(), false);
+    await writeFile(path.join(dir, 'top.md'), 'y');
+    await delay(200);
+    assert.equal(changes.mayHaveChanged(), true, 'a file in the folder was written');
   });
 });
