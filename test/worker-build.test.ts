@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, symlink, writeFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -107,5 +107,21 @@ describe('watchContent: a rebuild with nothing changed does not scan the folder'
     await writeFile(path.join(dir, 'top.md'), 'y');
     await delay(200);
     assert.equal(changes.mayHaveChanged(), true, 'a file in the folder was written');
+  });
+});
+
+describe('watchContent: a content folder that is a symlink', () => {
+  it('notices when the symlink is switched to another folder (an atomic deploy)', async () => {
+    const base = await makeTempDir('watch-link-');
+    await mkdir(path.join(base, 'release-1'));
+    await mkdir(path.join(base, 'release-2'));
+    await symlink(path.join(base, 'release-1'), path.join(base, 'content'));
+    const changes = watchContent(path.join(base, 'content'), silentLogger);
+    changes.mayHaveChanged();
+    await delay(50);
+    assert.equal(changes.mayHaveChanged(), false);
+    await symlink(path.join(base, 'release-2'), path.join(base, 'next'));
+    await rename(path.join(base, 'next'), path.join(base, 'content'));
+    assert.equal(changes.mayHaveChanged(), true);
   });
 });

@@ -1,4 +1,4 @@
-import { readdirSync, watch, type FSWatcher } from 'node:fs';
+import { readdirSync, realpathSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { ContentChanges } from '../build.js';
 import type { Logger } from './logger.js';
@@ -13,14 +13,27 @@ import type { Logger } from './logger.js';
 export function watchContent(dir: string, logger: Logger): ContentChanges {
   let changed = true;
   let watchers: FSWatcher[] = [];
+  let watched: string | undefined;
+  // CONTENT_DIR may be a symlink switched to a new release (an atomic deploy): watchers on the
+  // old folder would never hear of it, so its real path is checked on every build.
+  const realPath = () => {
+    try {
+      return realpathSync(dir);
+    } catch {
+      return undefined;
+    }
+  };
   const stop = () => {
     for (const watcher of watchers) watcher.close();
     watchers = [];
   };
   const start = () => {
     stop();
+    watched = realPath();
     try {
-      const folders = [dir, ...readdirSync(dir, { recursive: true, withFileTypes: true })
+      if (watched === undefined) throw new Error(`${dir} does not exist`);
+      const root = watched;
+      const folders = [root, ...readdirSync(root, { recursive: true, withFileTypes: true })
         .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
         .map((entry) => path.join(entry.parentPath, entry.name))];
       for (const folder of folders) {
@@ -39,7 +52,7 @@ export function watchContent(dir: string, logger: Logger): ContentChanges {
   };
   return {
     mayHaveChanged() {
-      const answer = changed || watchers.length === 0;
+      const answer = changed || watchers.length === 0 || realPath() !== watched;
       changed = false;
       // Folders may have come or gone: watch the current set before the scan that follows.
       if (answer) start();
