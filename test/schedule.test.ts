@@ -4,25 +4,15 @@ import { after, describe, it } from 'node:test';
 import type { ScheduledTask } from 'node-cron';
 import type { BuildResult } from '../src/build.js';
 import { FeedStore } from '../src/feed-store.js';
-import { createLogger, type Logger } from '../src/io/logger.js';
+import { createLogger } from '../src/io/logger.js';
 import { buildAndPublish, scheduleBuilds } from '../src/schedule.js';
 import { builtFile, fakeBuildResult } from './helpers/build-result.js';
+import { collectingLogger } from './helpers/logger.js';
 
 const EVERY_SECOND = '* * * * * *';
 const T1 = new Date('2025-01-01T00:00:00Z');
 const T2 = new Date('2025-01-01T00:05:00Z');
 
-interface LogEntry {
-  level: string;
-  msg: string;
-  [field: string]: unknown;
-}
-
-function collectingLogger(): { logger: Logger; entries: LogEntry[] } {
-  const entries: LogEntry[] = [];
-  const logger = createLogger({ level: 'debug', write: (line) => entries.push(JSON.parse(line) as LogEntry) });
-  return { logger, entries };
-}
 
 const good = (body = '<rss>one</rss>'): BuildResult => fakeBuildResult([builtFile('ai.xml', body)]);
 

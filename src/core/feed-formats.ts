@@ -22,9 +22,6 @@ export interface FeedFile {
   readonly body: string;
 }
 
-/** The extensions a build writes; used to find stale files of earlier builds. */
-export const OUTPUT_EXTENSIONS: ReadonlySet<string> = new Set(['.xml', '.atom', '.json', '.opml', '.html']);
-
 /** `ai.xml`, `providers/pymnts.com.atom`: a document's path plus its format's extension. */
 export function feedFileName(path: string, format: FeedFormat): string {
   return `${path}.${FEED_FORMATS[format].extension}`;

@@ -7,11 +7,6 @@ export function entryId(article: Pick<Article, 'id' | 'sourceUrl'>): string {
   return article.id ?? article.sourceUrl;
 }
 
-/** Newest first by publication; ties broken by entry id so the order never depends on file names. */
-export function compareNewestFirst(a: Article, b: Article): number {
-  return b.publishedDateTime.getTime() - a.publishedDateTime.getTime() || compareCodePoints(entryId(a), entryId(b));
-}
-
 export interface Selection {
   /** Articles to publish now, newest first. */
   readonly publishable: readonly Article[];
@@ -61,7 +56,10 @@ export function selectPublishable(articles: readonly Article[], now: Date): Sele
   return { publishable: sortNewestFirst([...byId.values()]), drafts, scheduled, problems };
 }
 
-/** `compareNewestFirst` order, with each article's date and id read once (100k articles sort in ms). */
+/**
+ * Newest first by publication; ties broken by entry id so the order never depends on file names.
+ * Each article's date and id are read once (100k articles sort in milliseconds).
+ */
 export function sortNewestFirst(articles: readonly Article[]): Article[] {
   const keyed = articles.map((article) => ({ time: article.publishedDateTime.getTime(), id: entryId(article), article }));
   keyed.sort((a, b) => b.time - a.time || compareCodePoints(a.id, b.id));

@@ -12,13 +12,14 @@ import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { buildFeeds } from '../../src/build.js';
 import { FeedStore } from '../../src/feed-store.js';
-import { createLogger, silentLogger, type Logger } from '../../src/io/logger.js';
+import { silentLogger } from '../../src/io/logger.js';
 import { changedFeedUrls, createHubNotifier } from '../../src/io/websub.js';
 import { buildAndPublish } from '../../src/schedule.js';
 import { articleText, frontMatter } from '../helpers/articles.js';
 import { testConfig } from '../helpers/config.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { builtFile, fakeBuildResult } from '../helpers/build-result.js';
+import { collectingLogger } from '../helpers/logger.js';
 
 const BASE_URL = 'https://feeds.example.org';
 
@@ -66,16 +67,6 @@ async function startHub(): Promise<FakeHub> {
   }) as FakeHub;
 }
 
-interface LogEntry {
-  level: string;
-  msg: string;
-  [field: string]: unknown;
-}
-
-function collectingLogger(): { logger: Logger; entries: LogEntry[] } {
-  const entries: LogEntry[] = [];
-  return { logger: createLogger({ level: 'debug', write: (line) => entries.push(JSON.parse(line) as LogEntry) }), entries };
-}
 
 const WRITTEN = ['ai.xml', 'ai.atom', 'ai.json', 'ai.html', 'archive/ai/1.xml', 'index.opml', 'providers/x.com.xml'];
 
