@@ -40,7 +40,7 @@ async function main(): Promise<number> {
 
   const { report } = await buildFeeds({ config, logger: silentLogger });
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  out(`Read ${report.filesRead} article file(s) from ${config.contentDir}/ in ${report.durationMs} ms.`);
+  out(`Read ${report.filesRead} article file(s) from ${config.contentDir}/ in ${Math.round(report.durationMs)} ms.`);
   out(`Published ${report.published} article(s) in ${report.feeds} feed(s): all topics, ${report.topics} topic(s), each provider and category.`);
   if (report.archivePages) out(`Wrote ${report.archivePages} archive page(s) (RFC 5005), so every article stays reachable.`);
   if (report.deleted) out(`Announced ${report.deleted} deleted entr${report.deleted === 1 ? 'y' : 'ies'} (RFC 6721).`);
