@@ -8,7 +8,8 @@ import type { Config } from './config.js';
 import { readEntryState, writeEntryState } from './io/entry-state.js';
 import type { Logger } from './io/logger.js';
 import { readAndParseAll, type ParsedFile } from './io/parallel-parse.js';
-import { listContent, readContent } from './io/read-content.js';
+import { listContent, readContent, readNamedFiles } from './io/read-content.js';
+import { compareCodePoints } from './core/topics.js';
 import { writeFeedFiles, type WrittenFile } from './io/write-feeds.js';
 
 export interface BuildReport {
@@ -71,12 +72,20 @@ export interface BuildCache {
 }
 
 /**
- * A hint from a file watcher. `mayHaveChanged()` answers true on its first call, after any event,
- * and after the watcher failed; each call starts a new period. A full scan still runs at least
- * every FULL_SCAN_INTERVAL_MS, in case the platform missed an event.
+ * What a file watcher saw since it was last asked: nothing, changes to these files only (paths
+ * relative to the content folder, `/` separators), or something it cannot name (scan everything).
+ */
+export type ContentChangeSet = { readonly kind: 'files'; readonly files: ReadonlySet<string> } | { readonly kind: 'unknown' };
+
+export const UNKNOWN_CHANGES: ContentChangeSet = { kind: 'unknown' };
+
+/**
+ * A file watcher's report. `takeChanges()` answers `unknown` on its first call and after the
+ * watcher failed; each call starts a new period. A full scan still runs at least every
+ * FULL_SCAN_INTERVAL_MS, in case the platform missed an event.
  */
 export interface ContentChanges {
-  mayHaveChanged(): boolean;
+  takeChanges(): ContentChangeSet;
 }
 
 const FULL_SCAN_INTERVAL_MS = 10 * 60_000;
@@ -97,19 +106,97 @@ export interface BuildDependencies {
  * every file, spread over the machine's cores; a rebuild checks each file's size and mtime and
  * reads and parses only the files that changed.
  */
-async function readAndParse(config: Config, cache: BuildCache): Promise<{ files: ParsedFile[]; problems: Problem[]; filesParsed: number }> {
-  // Asked first, so an event during the scan below marks the next build as changed.
-  const mayHaveChanged = cache.changes?.mayHaveChanged() ?? true;
+async function readAndParse(config: Config, cache: BuildCache): Promise<Scan> {
+  // Asked first, so an event during the scan below is reported to the next build.
+  const changes = cache.changes?.takeChanges() ?? UNKNOWN_CHANGES;
   const lastRead = cache.lastRead;
-  if (!mayHaveChanged && lastRead && Date.now() - lastRead.at < FULL_SCAN_INTERVAL_MS) {
-    return { files: lastRead.files, problems: lastRead.problems, filesParsed: 0 };
+  if (changes.kind === 'files' && lastRead && Date.now() - lastRead.at < FULL_SCAN_INTERVAL_MS) {
+    const scan = changes.files.size === 0 ? { files: lastRead.files, problems: lastRead.problems, filesParsed: 0 } : rescanFiles(config, cache, lastRead, changes.files);
+    if (scan) {
+      cache.lastRead = { ...scan, at: lastRead.at };
+      return scan;
+    }
   }
   const scanned = await scanAndParse(config, cache);
   cache.lastRead = { files: scanned.files, problems: scanned.problems, at: Date.now() };
+  // Forget files that are gone, so the cache holds no more than the content folder.
+  cache.parsed.clear();
+  for (const file of scanned.files) cache.parsed.set(file.file, file);
   return scanned;
 }
 
-async function scanAndParse(config: Config, cache: BuildCache): Promise<{ files: ParsedFile[]; problems: Problem[]; filesParsed: number }> {
+interface Scan {
+  readonly files: ParsedFile[];
+  readonly problems: Problem[];
+  readonly filesParsed: number;
+}
+
+const byFile = (a: { file?: string }, b: { file?: string }) => compareCodePoints(a.file ?? '', b.file ?? '');
+
+/**
+ * The last scan with the named files read again (the watcher's report): changed ones parsed,
+ * removed ones dropped, new ones added in path order. Undefined when only a full scan can tell
+ * (a name is now a folder, the folder itself is gone).
+ */
+function rescanFiles(config: Config, cache: BuildCache, lastRead: NonNullable<BuildCache['lastRead']>, names: ReadonlySet<string>): Scan | undefined {
+  const read = readNamedFiles(config.contentDir, names, {
+    maxFileBytes: config.maxFileBytes,
+    isUnchanged: (file, size, mtimeMs) => {
+      const known = cache.parsed.get(file);
+      return known !== undefined && known.size === size && known.mtimeMs === mtimeMs;
+    },
+  });
+  if (read === undefined) return undefined;
+  let filesParsed = 0;
+  const problems = lastRead.problems.filter((problem) => problem.file === undefined || !read.results.has(problem.file));
+  const replacements = new Map<string, ParsedFile | undefined>();
+  for (const [file, result] of read.results) {
+    if (result === 'gone' || 'issues' in result) {
+      if (result !== 'gone') problems.push(result);
+      replacements.set(file, undefined);
+      cache.parsed.delete(file);
+    } else if (result.text === undefined) {
+      replacements.set(file, cache.parsed.get(file));
+    } else {
+      const parsed: ParsedFile = { file, size: result.size, mtimeMs: result.mtimeMs, parsed: parseArticle(result.text, file) };
+      replacements.set(file, parsed);
+      cache.parsed.set(file, parsed);
+      filesParsed++;
+    }
+  }
+  // The scan is sorted by path: each named file is found by binary search, not by a pass over all.
+  const files = [...lastRead.files];
+  const removed: number[] = [];
+  let added = false;
+  for (const [file, replacement] of replacements) {
+    const index = indexOfFile(files, file);
+    if (index >= 0 && replacement) files[index] = replacement;
+    else if (index >= 0) removed.push(index);
+    else if (replacement) {
+      files.push(replacement);
+      added = true;
+    }
+  }
+  for (const index of removed.sort((a, b) => b - a)) files.splice(index, 1);
+  if (added) files.sort(byFile);
+  return { files, problems: problems.sort(byFile), filesParsed };
+}
+
+/** Index of `file` in `files` (sorted by path), or -1. */
+function indexOfFile(files: readonly ParsedFile[], file: string): number {
+  let low = 0;
+  let high = files.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const order = compareCodePoints(files[middle]!.file, file);
+    if (order === 0) return middle;
+    if (order < 0) low = middle + 1;
+    else high = middle - 1;
+  }
+  return -1;
+}
+
+async function scanAndParse(config: Config, cache: BuildCache): Promise<Scan> {
   const files: ParsedFile[] = [];
   const problems: Problem[] = [];
   if (cache.parsed.size === 0) {
@@ -133,7 +220,7 @@ async function scanAndParse(config: Config, cache: BuildCache): Promise<{ files:
     if (file.text === undefined) {
       files.push(cache.parsed.get(file.file)!);
     } else {
-      files.push({ file: file.file, size: file.size, mtimeMs: file.mtimeMs, result: parseArticle(file.text, file.file) });
+      files.push({ file: file.file, size: file.size, mtimeMs: file.mtimeMs, parsed: parseArticle(file.text, file.file) });
       filesParsed++;
     }
   }
@@ -182,10 +269,7 @@ export async function buildFeeds({ config, logger, clock = () => new Date(), cac
     return { report, files: last.result.files };
   }
 
-  const sources: ParsedSource[] = readFiles.map((file) => ({ file: file.file, parsed: file.result }));
-  // Forget files that are gone, so the cache holds no more than the content folder.
-  cache.parsed.clear();
-  for (const file of readFiles) cache.parsed.set(file.file, file);
+  const sources: readonly ParsedSource[] = readFiles;
 
   // The state file is read once per process; after that the last build's state is current.
   const previousState = cache.state ?? (await readEntryState(config.stateDir));

@@ -12,6 +12,6 @@ const { root, candidates, maxFileBytes } = workerData as { root: string; candida
 const results: (ParsedFile | Problem | undefined)[] = candidates.map((candidate) => {
   const read = readCandidate(root, candidate, maxFileBytes);
   if (read === undefined || 'issues' in read) return read;
-  return { file: read.file, size: read.size, mtimeMs: read.mtimeMs, result: parseArticle(read.text ?? '', read.file) };
+  return { file: read.file, size: read.size, mtimeMs: read.mtimeMs, parsed: parseArticle(read.text ?? '', read.file) };
 });
 parentPort!.postMessage(results);

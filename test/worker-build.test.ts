@@ -4,6 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
+import type { ContentChangeSet } from '../src/build.js';
 import { FeedStore } from '../src/feed-store.js';
 import { contentHash } from '../src/http/feed-snapshot.js';
 import { BuildWorker, type WorkerBuildResult } from '../src/worker-build.js';
@@ -91,22 +92,38 @@ describe('BuildWorker: archive pages stay on disk', () => {
   });
 });
 
-describe('watchContent: a rebuild with nothing changed does not scan the folder', () => {
-  it('says "may have changed" first, then only after a file in it (or a sub-folder) changes', async () => {
+describe('watchContent: names the files that changed', () => {
+  const files = (set: ContentChangeSet) => (set.kind === 'files' ? [...set.files].sort() : set.kind);
+
+  it('says "unknown" first, then names each Markdown file written, in the folder or a sub-folder', async () => {
     const dir = await makeTempDir('watch-');
     await mkdir(path.join(dir, 'sub'));
     const changes = watchContent(dir, silentLogger);
-    assert.equal(changes.mayHaveChanged(), true, 'first call');
+    assert.equal(files(changes.takeChanges()), 'unknown', 'first call');
     await delay(50);
-    assert.equal(changes.mayHaveChanged(), false, 'nothing happened');
+    assert.deepEqual(files(changes.takeChanges()), [], 'nothing happened');
     await writeFile(path.join(dir, 'sub', 'new.md'), 'x');
-    await delay(200);
-    assert.equal(changes.mayHaveChanged(), true, 'a file in a sub-folder was written');
-    await delay(50);
-    assert.equal(changes.mayHaveChanged(), false);
     await writeFile(path.join(dir, 'top.md'), 'y');
+    await writeFile(path.join(dir, '.hidden.md.swp'), 'z');
     await delay(200);
-    assert.equal(changes.mayHaveChanged(), true, 'a file in the folder was written');
+    assert.deepEqual(files(changes.takeChanges()), ['sub/new.md', 'top.md']);
+    await delay(50);
+    assert.deepEqual(files(changes.takeChanges()), []);
+  });
+
+  it('says "unknown" after a folder or a file that is not Markdown appears', async () => {
+    const dir = await makeTempDir('watch-');
+    const changes = watchContent(dir, silentLogger);
+    changes.takeChanges();
+    await mkdir(path.join(dir, 'folder'));
+    await delay(200);
+    assert.equal(files(changes.takeChanges()), 'unknown', 'a new folder');
+    await writeFile(path.join(dir, 'notes.txt'), 'x');
+    await delay(200);
+    assert.equal(files(changes.takeChanges()), 'unknown', 'a file that is not Markdown');
+    await writeFile(path.join(dir, 'folder', 'in-new-folder.md'), 'x');
+    await delay(200);
+    assert.deepEqual(files(changes.takeChanges()), ['folder/in-new-folder.md'], 'the new folder is watched');
   });
 });
 
@@ -117,11 +134,11 @@ describe('watchContent: a content folder that is a symlink', () => {
     await mkdir(path.join(base, 'release-2'));
     await symlink(path.join(base, 'release-1'), path.join(base, 'content'));
     const changes = watchContent(path.join(base, 'content'), silentLogger);
-    changes.mayHaveChanged();
+    changes.takeChanges();
     await delay(50);
-    assert.equal(changes.mayHaveChanged(), false);
+    assert.deepEqual(changes.takeChanges(), { kind: 'files', files: new Set() });
     await symlink(path.join(base, 'release-2'), path.join(base, 'next'));
     await rename(path.join(base, 'next'), path.join(base, 'content'));
-    assert.equal(changes.mayHaveChanged(), true);
+    assert.equal(changes.takeChanges().kind, 'unknown');
   });
 });

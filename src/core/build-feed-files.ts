@@ -3,7 +3,6 @@ import { trackDeletedEntries, type EntryState, EMPTY_ENTRY_STATE } from './delet
 import { ALL_TOPICS_PATH, collectFeeds, type FeedCollection } from './feed-collections.js';
 import { materializeDocument, planFeedDocuments } from './feed-documents.js';
 import { cachedEntry, createRenderCache, documentFingerprint, type RenderCache } from './render-cache.js';
-import { entryId } from './select-articles.js';
 import type { FeedFile } from './feed-formats.js';
 import { renderIndexHtml, renderOpml } from './feed-index.js';
 import type { FeedKind, FeedSite } from './feed-model.js';
@@ -11,7 +10,7 @@ import { parseArticle, type ParseResult } from './parse-article.js';
 import type { Problem } from './problems.js';
 import { renderFeedFiles } from './render-feeds.js';
 import { renderBrowserFiles, renderFeedPage } from './browser-view.js';
-import { selectPublishable } from './select-articles.js';
+import { selectPublishable, type Selection } from './select-articles.js';
 
 export interface SourceFile {
   /** Path relative to the content folder, with `/` separators. */
@@ -73,27 +72,19 @@ export function buildFeedFiles(
   now: Date,
   options: FeedBuildOptions = {},
 ): FeedBuild {
-  const articles: Article[] = [];
-  const problems: Problem[] = [];
-  for (const source of sources) {
-    const result = 'parsed' in source ? source.parsed : parseArticle(source.text, source.file);
-    if (result.ok) articles.push(result.article);
-    else problems.push(result.problem);
-  }
-  const selection = selectPublishable(articles, now);
-  const { collections, problems: collectionProblems } = collectFeeds(selection.publishable);
-  const { state, tombstones, changed: stateChanged, nextExpiry } = trackDeletedEntries(
-    options.previousState ?? EMPTY_ENTRY_STATE,
-    feedsByEntry(collections),
-    now,
-    options.deletedEntryDays ?? 30,
-  );
+  const results = sources.map((source) => ('parsed' in source ? source.parsed : parseArticle(source.text, source.file)));
+  const cache = options.renderCache ?? createRenderCache();
+  const previousState = options.previousState ?? EMPTY_ENTRY_STATE;
+  const deletedEntryDays = options.deletedEntryDays ?? 30;
+  const model = reuseModel(cache.model, results, now, previousState, deletedEntryDays) ?? makeModel(results, now, previousState, deletedEntryDays);
+  cache.model = model;
+  const { problems, selection, collections, tracked } = model;
+  const { state, tombstones, changed: stateChanged, nextExpiry, deleted } = tracked;
   // A feed whose last article was deleted still exists while it announces the deletion, so its
   // subscribers learn of it (and then the feed goes, with the notice).
   const present = new Set(collections.map((collection) => collection.path));
   const emptied = [...tombstones.keys()].filter((path) => !present.has(path)).sort().map(emptyCollection);
   const plans = planFeedDocuments([...collections, ...emptied], site, { tombstones });
-  const cache = options.renderCache ?? createRenderCache();
   const documents = new Map<string, { fingerprint: string; files: readonly FeedFile[] }>();
   let rendered = 0;
   for (const plan of plans) {
@@ -115,10 +106,7 @@ export function buildFeedFiles(
     renderOpml(metadata, site),
     renderIndexHtml(metadata, site),
   ];
-  const nextScheduled = selection.scheduled.reduce<Date | undefined>(
-    (next, article) => (next === undefined || article.publishedDateTime < next ? article.publishedDateTime : next),
-    undefined,
-  );
+  const { nextScheduled } = model;
   return {
     files,
     counts: {
@@ -128,11 +116,11 @@ export function buildFeedFiles(
       topics: collections.filter((collection) => collection.kind === 'topic').length,
       feeds: plans.filter((plan) => plan.document.archive === undefined).length,
       archivePages: plans.filter((plan) => plan.document.archive !== undefined).length,
-      deleted: Object.values(state.entries).filter((entry) => entry.deletedAt !== undefined).length,
+      deleted,
       rendered,
     },
     nextScheduled,
-    problems: [...problems, ...selection.problems, ...collectionProblems],
+    problems,
     state,
     stateChanged,
     nextExpiry,
@@ -146,18 +134,111 @@ function emptyCollection(path: string): FeedCollection {
   return { path, kind, name: rest.length ? rest.join('/') : first ?? path, articles: [] };
 }
 
-/** For each published entry id, the collections (subscription feeds) it is in. */
-function feedsByEntry(collections: readonly FeedCollection[]): Map<string, string[]> {
-  // Per article object first (no string hashing), then keyed by id once per article.
-  const byArticle = new Map<Article, string[]>();
-  for (const collection of collections) {
-    for (const article of collection.articles) {
-      const list = byArticle.get(article);
-      if (list) list.push(collection.path);
-      else byArticle.set(article, [collection.path]);
-    }
+/**
+ * What selection, grouping and deletion tracking made of a build's parse results: everything
+ * before the documents are planned. A long-running process keeps the last one (RenderCache.model).
+ */
+export interface ContentModel {
+  readonly results: readonly ParseResult[];
+  readonly nowMs: number;
+  /** The first instant at which the model may be wrong without any file changing. */
+  readonly validUntil: number;
+  readonly deletedEntryDays: number;
+  /** Parse problems, then duplicate ids, then topic slug collisions. */
+  readonly problems: readonly Problem[];
+  readonly selection: Selection;
+  readonly collections: readonly FeedCollection[];
+  readonly tracked: ReturnType<typeof trackDeletedEntries>;
+  readonly nextScheduled: Date | undefined;
+}
+
+function makeModel(results: readonly ParseResult[], now: Date, previousState: EntryState, deletedEntryDays: number): ContentModel {
+  const articles: Article[] = [];
+  const parseProblems: Problem[] = [];
+  for (const result of results) {
+    if (result.ok) articles.push(result.article);
+    else parseProblems.push(result.problem);
   }
-  const feeds = new Map<string, string[]>();
-  for (const [article, list] of byArticle) feeds.set(entryId(article), list);
-  return feeds;
+  const selection = selectPublishable(articles, now);
+  const collected = collectFeeds(selection.publishable);
+  const tracked = trackDeletedEntries(previousState, collected.feedsByEntry, now, deletedEntryDays);
+  const nextScheduled = selection.scheduled.reduce<Date | undefined>(
+    (next, article) => (next === undefined || article.publishedDateTime < next ? article.publishedDateTime : next),
+    undefined,
+  );
+  return {
+    results,
+    nowMs: now.getTime(),
+    validUntil: Math.min(nextScheduled?.getTime() ?? Number.POSITIVE_INFINITY, tracked.nextExpiry),
+    deletedEntryDays,
+    problems: [...parseProblems, ...selection.problems, ...collected.problems],
+    selection,
+    collections: collected.collections,
+    tracked,
+    nextScheduled,
+  };
+}
+
+/** More changed files than this and the model is made afresh (it takes a few hundred ms at 100k). */
+const MAX_REUSED_CHANGES = 64;
+
+/**
+ * The last model with edited articles swapped in, when that is exactly what makeModel would
+ * give: the same files in the same order, nothing come due since, and each changed file still a
+ * valid article that differs only in what no selection, grouping or deletion notice looks at
+ * (title, excerpt, body, images, links…), which is the usual edit. Otherwise undefined.
+ */
+function reuseModel(last: ContentModel | undefined, results: readonly ParseResult[], now: Date, previousState: EntryState, deletedEntryDays: number): ContentModel | undefined {
+  if (!last || last.results.length !== results.length || previousState !== last.tracked.state || deletedEntryDays !== last.deletedEntryDays) return undefined;
+  const nowMs = now.getTime();
+  if (nowMs < last.nowMs || nowMs >= last.validUntil) return undefined;
+  const swaps = new Map<Article, Article>();
+  for (let index = 0; index < results.length; index++) {
+    const before = last.results[index]!;
+    const after = results[index]!;
+    if (before === after) continue;
+    if (!before.ok || !after.ok || swaps.size >= MAX_REUSED_CHANGES || !sameFiling(before.article, after.article)) return undefined;
+    swaps.set(before.article, after.article);
+  }
+  if (swaps.size === 0) return { ...last, nowMs, tracked: { ...last.tracked, changed: false } };
+  // indexOf compares references without reading the articles: fast even over 100k.
+  const swapped = (articles: readonly Article[]) => {
+    let copy: Article[] | undefined;
+    for (const [before, after] of swaps) {
+      const index = articles.indexOf(before);
+      if (index < 0) continue;
+      copy ??= [...articles];
+      copy[index] = after;
+    }
+    return copy ?? articles;
+  };
+  const publishable = swapped(last.selection.publishable);
+  return {
+    ...last,
+    results,
+    nowMs,
+    selection: { ...last.selection, publishable, drafts: swapped(last.selection.drafts), scheduled: swapped(last.selection.scheduled) },
+    collections: last.collections.map((collection) => {
+      const articles = collection.path === ALL_TOPICS_PATH ? publishable : swapped(collection.articles);
+      return articles === collection.articles ? collection : { ...collection, articles };
+    }),
+    // Nothing it records changed, and the last build stored it.
+    tracked: { ...last.tracked, changed: false },
+  };
+}
+
+/** Whether two articles are selected, ordered, grouped and tracked alike. */
+function sameFiling(a: Article, b: Article): boolean {
+  return (
+    a.file === b.file &&
+    a.published === b.published &&
+    a.publishedDateTime.getTime() === b.publishedDateTime.getTime() &&
+    a.id === b.id &&
+    a.sourceUrl === b.sourceUrl &&
+    a.category === b.category &&
+    a.provider?.name === b.provider?.name &&
+    a.provider?.domain === b.provider?.domain &&
+    a.topics.length === b.topics.length &&
+    a.topics.every((topic, index) => topic === b.topics[index])
+  );
 }

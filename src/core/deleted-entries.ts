@@ -4,45 +4,62 @@ import type { Tombstone } from './feed-model.js';
  * What the build remembers between builds: for each entry id it published, the feeds it was in,
  * and since when it is gone. Ids only: no title or other text of an article is kept.
  */
-export interface EntryState {
-  readonly version: 1;
-  readonly entries: Readonly<Record<string, { readonly feeds: readonly string[]; readonly deletedAt?: string }>>;
+export interface EntryRecord {
+  readonly feeds: readonly string[];
+  /** ISO date-time of the first build that missed the entry. */
+  readonly deletedAt?: string;
 }
 
-export const EMPTY_ENTRY_STATE: EntryState = { version: 1, entries: {} };
+export interface EntryState {
+  readonly version: 1;
+  /** By entry id, in a deterministic order (published newest first, then deleted ones). */
+  readonly entries: ReadonlyMap<string, EntryRecord>;
+}
+
+export const EMPTY_ENTRY_STATE: EntryState = { version: 1, entries: new Map() };
 
 /**
  * Compares the entries published now with those of earlier builds. An id that was published and
  * is no longer (its file removed, or made a draft) is announced as deleted in the feeds it was in,
- * from the first build that misses it, for `retentionDays`; then it is forgotten.
+ * from the first build that misses it, for `retentionDays`; then it is forgotten. A Map, and
+ * records reused when nothing about them changed: a rebuild at 100k entries takes milliseconds.
  */
 export function trackDeletedEntries(
   previous: EntryState,
   current: ReadonlyMap<string, readonly string[]>,
   now: Date,
   retentionDays: number,
-): { state: EntryState; tombstones: ReadonlyMap<string, readonly Tombstone[]>; changed: boolean; nextExpiry: number } {
-  const entries: Record<string, { feeds: readonly string[]; deletedAt?: string }> = {};
+): { state: EntryState; tombstones: ReadonlyMap<string, readonly Tombstone[]>; changed: boolean; nextExpiry: number; deleted: number } {
+  const entries = new Map<string, EntryRecord>();
   const tombstones = new Map<string, Tombstone[]>();
   const retentionMs = retentionDays * 86_400_000;
   let changed = false;
   let nextExpiry = Number.POSITIVE_INFINITY;
-  // Insertion order is deterministic (collections, then newest first), so no sorting is needed.
   for (const [id, feeds] of current) {
-    const before = previous.entries[id];
-    if (!changed && (before === undefined || before.deletedAt !== undefined || !sameFeeds(before.feeds, feeds))) changed = true;
-    entries[id] = { feeds };
+    const before = previous.entries.get(id);
+    if (before !== undefined && before.deletedAt === undefined && sameFeeds(before.feeds, feeds)) {
+      entries.set(id, before);
+    } else {
+      changed = true;
+      entries.set(id, { feeds });
+    }
   }
-  for (const [id, record] of Object.entries(previous.entries)) {
+  let deleted = 0;
+  for (const [id, record] of previous.entries) {
     if (current.has(id)) continue;
     const deletedAt = record.deletedAt === undefined ? now : new Date(record.deletedAt);
     if (Number.isNaN(deletedAt.getTime()) || now.getTime() - deletedAt.getTime() >= retentionMs) {
       changed = true;
       continue;
     }
-    if (record.deletedAt === undefined) changed = true;
+    deleted++;
     nextExpiry = Math.min(nextExpiry, deletedAt.getTime() + retentionMs);
-    entries[id] = { feeds: record.feeds, deletedAt: deletedAt.toISOString() };
+    if (record.deletedAt === undefined) {
+      changed = true;
+      entries.set(id, { feeds: record.feeds, deletedAt: deletedAt.toISOString() });
+    } else {
+      entries.set(id, record);
+    }
     for (const feed of record.feeds) {
       const list = tombstones.get(feed) ?? [];
       list.push({ id, deletedAt });
@@ -50,10 +67,11 @@ export function trackDeletedEntries(
     }
   }
   for (const list of tombstones.values()) list.sort((a, b) => b.deletedAt.getTime() - a.deletedAt.getTime() || (a.id < b.id ? -1 : 1));
-  return { state: { version: 1, entries }, tombstones, changed, nextExpiry };
+  return { state: { version: 1, entries }, tombstones, changed, nextExpiry, deleted };
 }
 
 function sameFeeds(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return false;
   return true;
@@ -63,18 +81,23 @@ function sameFeeds(a: readonly string[], b: readonly string[]): boolean {
 export function parseEntryState(text: string | undefined): EntryState {
   if (text === undefined) return EMPTY_ENTRY_STATE;
   try {
-    const parsed = JSON.parse(text) as Partial<EntryState>;
+    const parsed = JSON.parse(text) as { version?: unknown; entries?: unknown };
     if (parsed.version !== 1 || typeof parsed.entries !== 'object' || parsed.entries === null) return EMPTY_ENTRY_STATE;
-    const entries: Record<string, { feeds: string[]; deletedAt?: string }> = {};
-    for (const [id, record] of Object.entries(parsed.entries)) {
+    const entries = new Map<string, EntryRecord>();
+    for (const [id, record] of Object.entries(parsed.entries as Record<string, Partial<EntryRecord> | null>)) {
       if (!record || !Array.isArray(record.feeds)) continue;
-      entries[id] = {
+      entries.set(id, {
         feeds: record.feeds.filter((feed): feed is string => typeof feed === 'string'),
         ...(typeof record.deletedAt === 'string' ? { deletedAt: record.deletedAt } : {}),
-      };
+      });
     }
     return { version: 1, entries };
   } catch {
     return EMPTY_ENTRY_STATE;
   }
+}
+
+/** The state as stored: JSON, one entry per id. */
+export function serializeEntryState(state: EntryState): string {
+  return `${JSON.stringify({ version: state.version, entries: Object.fromEntries(state.entries) }, null, 2)}\n`;
 }

@@ -1,6 +1,7 @@
 import type { Article } from './article-schema.js';
 import { toFeedEntry } from './feed-entry.js';
 import type { FeedFile } from './feed-formats.js';
+import type { ContentModel } from './build-feed-files.js';
 import type { DocumentPlan } from './feed-documents.js';
 import type { FeedEntry } from './feed-model.js';
 
@@ -16,6 +17,8 @@ export interface RenderCache {
   nextRevision: number;
   /** Rendered files per document path, with the fingerprint they were rendered from. */
   documents: Map<string, { readonly fingerprint: string; readonly files: readonly FeedFile[] }>;
+  /** The last build's selection and grouping, reused when only article texts changed. */
+  model?: ContentModel;
 }
 
 export function createRenderCache(): RenderCache {

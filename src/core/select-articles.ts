@@ -21,39 +21,56 @@ export interface Selection {
 /**
  * Decides what a build at `now` publishes. When two published articles share an entry id, the one
  * whose file sorts first wins and the other is reported: a reader must never see one id twice.
+ * Reads each article once (input in file order, the usual case, is not sorted again).
  */
 export function selectPublishable(articles: readonly Article[], now: Date): Selection {
   const drafts: Article[] = [];
   const scheduled: Article[] = [];
   const byId = new Map<string, Article>();
+  const keyed: SortKey[] = [];
   const problems: Problem[] = [];
   const nowMs = now.getTime();
-  for (const article of sortedBy(articles, (a, b) => compareCodePoints(a.file, b.file))) {
+  let previousFile = '';
+  for (const article of articles) {
+    if (compareCodePoints(previousFile, article.file) > 0) {
+      return selectPublishable([...articles].sort((a, b) => compareCodePoints(a.file, b.file)), now);
+    }
+    previousFile = article.file;
     if (!article.published) {
       drafts.push(article);
-    } else if (article.publishedDateTime.getTime() > nowMs) {
+      continue;
+    }
+    const time = article.publishedDateTime.getTime();
+    if (time > nowMs) {
       scheduled.push(article);
+      continue;
+    }
+    const id = entryId(article);
+    const first = byId.get(id);
+    if (first) {
+      problems.push({
+        code: 'DUPLICATE_ID',
+        file: article.file,
+        issues: [
+          {
+            path: article.id === undefined ? 'sourceUrl' : 'id',
+            reason: 'duplicate_id',
+            message: `gives the entry id ${id}, which ${first.file} already has; only ${first.file} is published`,
+          },
+        ],
+      });
     } else {
-      const id = entryId(article);
-      const first = byId.get(id);
-      if (first) {
-        problems.push({
-          code: 'DUPLICATE_ID',
-          file: article.file,
-          issues: [
-            {
-              path: article.id === undefined ? 'sourceUrl' : 'id',
-              reason: 'duplicate_id',
-              message: `gives the entry id ${id}, which ${first.file} already has; only ${first.file} is published`,
-            },
-          ],
-        });
-      } else {
-        byId.set(id, article);
-      }
+      byId.set(id, article);
+      keyed.push({ time, id, article });
     }
   }
-  return { publishable: sortNewestFirst([...byId.values()]), drafts, scheduled, problems };
+  return { publishable: sortedByKey(keyed), drafts, scheduled, problems };
+}
+
+interface SortKey {
+  readonly time: number;
+  readonly id: string;
+  readonly article: Article;
 }
 
 /**
@@ -61,15 +78,10 @@ export function selectPublishable(articles: readonly Article[], now: Date): Sele
  * Each article's date and id are read once (100k articles sort in milliseconds).
  */
 export function sortNewestFirst(articles: readonly Article[]): Article[] {
-  const keyed = articles.map((article) => ({ time: article.publishedDateTime.getTime(), id: entryId(article), article }));
-  keyed.sort((a, b) => b.time - a.time || compareCodePoints(a.id, b.id));
-  return keyed.map((entry) => entry.article);
+  return sortedByKey(articles.map((article) => ({ time: article.publishedDateTime.getTime(), id: entryId(article), article })));
 }
 
-/** A sorted copy; already sorted input (the usual case) is checked in one pass and copied. */
-function sortedBy<T>(items: readonly T[], compare: (a: T, b: T) => number): T[] {
-  for (let index = 1; index < items.length; index++) {
-    if (compare(items[index - 1]!, items[index]!) > 0) return [...items].sort(compare);
-  }
-  return [...items];
+function sortedByKey(keyed: SortKey[]): Article[] {
+  keyed.sort((a, b) => b.time - a.time || compareCodePoints(a.id, b.id));
+  return keyed.map((entry) => entry.article);
 }

@@ -52,55 +52,88 @@ export interface GroupOptions {
   readonly reportCollisions?: boolean;
 }
 
+interface SlugGroup {
+  readonly slug: string;
+  /** Its collection's path: the slug after `pathPrefix`. */
+  readonly path: string;
+  readonly names: Map<string, number>;
+  readonly articles: Article[];
+}
+
 /**
- * Groups articles by slug, keeping the input order inside each group. Names that differ but
- * share a slug (`AI`, `ai`) are merged into one group and reported, so no article is lost; a
- * name whose slug is reserved gets `-topic` appended and is reported too.
+ * Articles grouped by slug as they are added, keeping the order they are added in. Names that
+ * differ but share a slug (`AI`, `ai`) are merged into one group and reported, so no article is
+ * lost; a name whose slug is reserved gets `-topic` appended and is reported too.
  */
-export function groupBySlug(articles: readonly Article[], options: GroupOptions): TopicGrouping {
-  const { namesOf, slugOf, reserved = new Set(), reportCollisions = true } = options;
-  const bySlug = new Map<string, { names: Map<string, number>; articles: Article[] }>();
-  const renamed = new Map<string, string>();
-  for (const article of articles) {
-    for (const name of namesOf(article)) {
-      const baseSlug = slugOf(name);
-      if (baseSlug === '') continue;
-      const slug = reserved.has(baseSlug) ? `${baseSlug}-topic` : baseSlug;
-      if (slug !== baseSlug) renamed.set(name, slug);
-      let group = bySlug.get(slug);
-      if (!group) bySlug.set(slug, (group = { names: new Map(), articles: [] }));
-      group.names.set(name, (group.names.get(name) ?? 0) + 1);
-      if (group.articles.at(-1) !== article) group.articles.push(article);
-    }
+export class SlugGroups {
+  private readonly groups = new Map<string, SlugGroup>();
+  private readonly renamed = new Map<string, string>();
+  private readonly slugOf: (name: string) => string;
+  private readonly reserved: ReadonlySet<string>;
+  private readonly reportCollisions: boolean;
+  private readonly pathPrefix: string;
+
+  constructor(options: Omit<GroupOptions, 'namesOf'> & { readonly pathPrefix?: string }) {
+    this.slugOf = options.slugOf;
+    this.pathPrefix = options.pathPrefix ?? '';
+    this.reserved = options.reserved ?? new Set();
+    this.reportCollisions = options.reportCollisions ?? true;
   }
 
-  const topics: Topic[] = [];
-  const problems: Problem[] = [];
-  for (const [name, slug] of [...renamed].sort(([a], [b]) => compareCodePoints(a, b))) {
-    problems.push({
-      code: 'TOPIC_SLUG_COLLISION',
-      issues: [{ path: 'topics', reason: 'reserved_slug', message: `the topic "${name}" would have a reserved slug; its feed is "${slug}"` }],
-    });
+  /**
+   * Files `article` under `name` (its slug: `slugOf(name)` unless given). Returns the group's path
+   * (`pathPrefix` + slug, one string per group) when the article joined it now, undefined when the name has no slug or the article is already
+   * in that group (two of its names share a slug).
+   */
+  add(article: Article, name: string, baseSlug = this.slugOf(name)): string | undefined {
+    if (baseSlug === '') return undefined;
+    const slug = this.reserved.has(baseSlug) ? `${baseSlug}-topic` : baseSlug;
+    if (slug !== baseSlug) this.renamed.set(name, slug);
+    let group = this.groups.get(slug);
+    if (!group) this.groups.set(slug, (group = { slug, path: this.pathPrefix + slug, names: new Map(), articles: [] }));
+    group.names.set(name, (group.names.get(name) ?? 0) + 1);
+    if (group.articles.at(-1) === article) return undefined;
+    group.articles.push(article);
+    return group.path;
   }
-  for (const [slug, group] of bySlug) {
-    const names = [...group.names.keys()].sort(compareCodePoints);
-    const name = names.reduce((best, candidate) => ((group.names.get(candidate) ?? 0) > (group.names.get(best) ?? 0) ? candidate : best));
-    if (names.length > 1 && reportCollisions) {
+
+  /** The groups sorted by slug, each named by the spelling most used, and what to report. */
+  result(): TopicGrouping {
+    const topics: Topic[] = [];
+    const problems: Problem[] = [];
+    for (const [name, slug] of [...this.renamed].sort(([a], [b]) => compareCodePoints(a, b))) {
       problems.push({
         code: 'TOPIC_SLUG_COLLISION',
-        issues: [
-          {
-            path: 'topics',
-            reason: 'slug_collision',
-            message: `the topics ${names.map((n) => JSON.stringify(n)).join(', ')} all have the slug "${slug}"; they share one feed, titled "${name}"`,
-          },
-        ],
+        issues: [{ path: 'topics', reason: 'reserved_slug', message: `the topic "${name}" would have a reserved slug; its feed is "${slug}"` }],
       });
     }
-    topics.push({ slug, name, articles: group.articles });
+    for (const group of this.groups.values()) {
+      const names = [...group.names.keys()].sort(compareCodePoints);
+      const name = names.reduce((best, candidate) => ((group.names.get(candidate) ?? 0) > (group.names.get(best) ?? 0) ? candidate : best));
+      if (names.length > 1 && this.reportCollisions) {
+        problems.push({
+          code: 'TOPIC_SLUG_COLLISION',
+          issues: [
+            {
+              path: 'topics',
+              reason: 'slug_collision',
+              message: `the topics ${names.map((n) => JSON.stringify(n)).join(', ')} all have the slug "${group.slug}"; they share one feed, titled "${name}"`,
+            },
+          ],
+        });
+      }
+      topics.push({ slug: group.slug, name, articles: group.articles });
+    }
+    topics.sort((a, b) => compareCodePoints(a.slug, b.slug));
+    return { topics, problems };
   }
-  topics.sort((a, b) => compareCodePoints(a.slug, b.slug));
-  return { topics, problems };
+}
+
+/** Groups articles by the slugs of the names `namesOf` gives (see SlugGroups). */
+export function groupBySlug(articles: readonly Article[], options: GroupOptions): TopicGrouping {
+  const groups = new SlugGroups(options);
+  for (const article of articles) for (const name of options.namesOf(article)) groups.add(article, name);
+  return groups.result();
 }
 
 /** Topic feeds: one per topic slug; collisions and reserved slugs reported. */

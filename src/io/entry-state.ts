@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseEntryState, type EntryState } from '../core/deleted-entries.js';
+import { parseEntryState, serializeEntryState, type EntryState } from '../core/deleted-entries.js';
 import { removeAbandonedTemporaryFiles, writeAtomically } from './write-feeds.js';
 
 const STATE_FILE = 'entries.json';
@@ -14,5 +14,5 @@ export async function readEntryState(stateDir: string): Promise<EntryState> {
 export async function writeEntryState(stateDir: string, state: EntryState): Promise<void> {
   await mkdir(stateDir, { recursive: true });
   await removeAbandonedTemporaryFiles(stateDir);
-  await writeAtomically(path.join(stateDir, STATE_FILE), Buffer.from(`${JSON.stringify(state, null, 2)}\n`));
+  await writeAtomically(path.join(stateDir, STATE_FILE), Buffer.from(serializeEntryState(state)));
 }

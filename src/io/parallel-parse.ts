@@ -8,7 +8,7 @@ export interface ParsedFile {
   readonly file: string;
   readonly size: number;
   readonly mtimeMs: number;
-  readonly result: ParseResult;
+  readonly parsed: ParseResult;
 }
 
 /** Below this many files a helper thread costs more than it saves. */
@@ -43,7 +43,7 @@ export async function readAndParseAll(
     .map((candidate): ParsedFile | Problem | undefined => {
       const read = readCandidate(root, candidate, maxFileBytes);
       if (read === undefined || 'issues' in read) return read;
-      return { file: read.file, size: read.size, mtimeMs: read.mtimeMs, result: parseArticle(read.text ?? '', read.file) };
+      return { file: read.file, size: read.size, mtimeMs: read.mtimeMs, parsed: parseArticle(read.text ?? '', read.file) };
     });
   const shared = await Promise.all(helpers);
   return candidates.map((_, position) => {

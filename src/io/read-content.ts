@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Issue, Problem } from '../core/problems.js';
 
@@ -70,6 +70,43 @@ export function readContent(dir: string, { maxFileBytes, isUnchanged }: ReadCont
     else files.push(result);
   }
   return { files, problems };
+}
+
+/**
+ * Reads the named files (paths relative to `dir`, `/` separators) as `readContent` would: each
+ * comes back as a ContentFile or a Problem, or as `gone` (no longer there). Returns undefined
+ * when a name is now a folder or a hidden path, or the folder itself is gone: only a full scan
+ * gets those right.
+ */
+export function readNamedFiles(
+  dir: string,
+  files: Iterable<string>,
+  options: ReadContentOptions,
+): { root: string; results: Map<string, ContentFile | Problem | 'gone'> } | undefined {
+  let root: string;
+  try {
+    root = realpathSync(dir);
+  } catch {
+    return undefined;
+  }
+  const results = new Map<string, ContentFile | Problem | 'gone'>();
+  for (const file of files) {
+    const relative = file.split('/').join(path.sep);
+    if (file.split('/').some((part) => part.startsWith('.') || part === '')) return undefined;
+    let isSymlink: boolean;
+    try {
+      const info = lstatSync(path.join(root, relative));
+      if (info.isDirectory()) return undefined;
+      isSymlink = info.isSymbolicLink();
+    } catch {
+      results.set(file, 'gone');
+      continue;
+    }
+    const result = readOne(root, relative, isSymlink, options.maxFileBytes, options.isUnchanged);
+    if (result === undefined) return undefined;
+    results.set(file, result);
+  }
+  return { root, results };
 }
 
 /** One file: its text, or a Problem saying why it is skipped, or undefined (a folder link). */

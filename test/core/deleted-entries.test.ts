@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EMPTY_ENTRY_STATE, parseEntryState, trackDeletedEntries, type EntryState } from '../../src/core/deleted-entries.js';
+import { EMPTY_ENTRY_STATE, parseEntryState, serializeEntryState, trackDeletedEntries, type EntryState } from '../../src/core/deleted-entries.js';
 
 const DAY = 86_400_000;
 const T0 = new Date('2025-01-01T00:00:00Z');
@@ -41,7 +41,7 @@ describe('trackDeletedEntries', () => {
   it('remembers every published id with the feeds it is in', () => {
     const { state } = trackDeletedEntries(EMPTY_ENTRY_STATE, published({ [A]: ['all', 'ai'], [B]: ['all'] }), T0, RETENTION_DAYS);
     // Feeds in the order the build lists them (all first), which is deterministic.
-    assert.deepEqual(state, { version: 1, entries: { [A]: { feeds: ['all', 'ai'] }, [B]: { feeds: ['all'] } } });
+    assert.deepEqual(state, { version: 1, entries: new Map([[A, { feeds: ['all', 'ai'] }], [B, { feeds: ['all'] }]]) });
   });
 
   it('announces an id that was published and is gone, in each of its former feeds, deleted now', () => {
@@ -54,7 +54,7 @@ describe('trackDeletedEntries', () => {
 
   it('records when the id was first missed in the state', () => {
     const { state } = builds([T0, published({ [A]: ['ai'] })], [at(1), published({})]);
-    assert.deepEqual(state.entries[A], { feeds: ['ai'], deletedAt: at(1).toISOString() });
+    assert.deepEqual(state.entries.get(A), { feeds: ['ai'], deletedAt: at(1).toISOString() });
   });
 
   it('keeps the first-seen deletion time on later builds, so the output stays the same', () => {
@@ -74,7 +74,7 @@ describe('trackDeletedEntries', () => {
       [at(1 + RETENTION_DAYS + 1), published({})],
     );
     assert.equal(tombstones.size, 0);
-    assert.deepEqual(state.entries, {});
+    assert.equal(state.entries.size, 0);
   });
 
   it('announces nothing with a retention of 0 days', () => {
@@ -82,13 +82,13 @@ describe('trackDeletedEntries', () => {
     const result = trackDeletedEntries(state, published({}), at(1), 0);
     state = result.state;
     assert.equal(result.tombstones.size, 0);
-    assert.deepEqual(state.entries, {});
+    assert.equal(state.entries.size, 0);
   });
 
   it('no longer announces an id that comes back', () => {
     const { state, tombstones } = builds([T0, published({ [A]: ['ai'] })], [at(1), published({})], [at(2), published({ [A]: ['ai'] })]);
     assert.equal(tombstones.size, 0);
-    assert.deepEqual(state.entries[A], { feeds: ['ai'] });
+    assert.deepEqual(state.entries.get(A), { feeds: ['ai'] });
   });
 
   it('announces a comeback that is deleted again from its new deletion time', () => {
@@ -104,9 +104,24 @@ describe('trackDeletedEntries', () => {
   it('keeps only ids, feed paths and deletion times in the state', () => {
     const { state } = builds([T0, published({ [A]: ['all', 'ai'], [B]: ['all'] })], [at(1), published({ [B]: ['all'] })]);
     assert.deepEqual(Object.keys(state).sort(), ['entries', 'version']);
-    for (const record of Object.values(state.entries)) {
+    for (const record of state.entries.values()) {
       assert.ok(Object.keys(record).every((key) => key === 'feeds' || key === 'deletedAt'), JSON.stringify(record));
     }
+  });
+
+  it('reports the number of entries announced as deleted', () => {
+    const { deleted } = builds([T0, published({ [A]: ['ai'], [B]: ['all'] })], [at(1), published({ [B]: ['all'] })], [at(2), published({})]);
+    assert.equal(deleted, 2);
+  });
+
+  it('says the state changed only when what it records changed', () => {
+    const first = trackDeletedEntries(EMPTY_ENTRY_STATE, published({ [A]: ['ai'] }), T0, RETENTION_DAYS);
+    assert.equal(first.changed, true);
+    assert.equal(trackDeletedEntries(first.state, published({ [A]: ['ai'] }), at(1), RETENTION_DAYS).changed, false);
+    assert.equal(trackDeletedEntries(first.state, published({ [A]: ['ai', 'all'] }), at(1), RETENTION_DAYS).changed, true);
+    const gone = trackDeletedEntries(first.state, published({}), at(1), RETENTION_DAYS);
+    assert.equal(gone.changed, true);
+    assert.equal(trackDeletedEntries(gone.state, published({}), at(2), RETENTION_DAYS).changed, false);
   });
 
   it('lists a feed\'s tombstones newest deletion first', () => {
@@ -122,7 +137,8 @@ describe('trackDeletedEntries', () => {
 describe('parseEntryState', () => {
   it('reads back a state it wrote', () => {
     const { state } = builds([T0, published({ [A]: ['ai'], [B]: ['all'] })], [at(1), published({ [B]: ['all'] })]);
-    assert.deepEqual(parseEntryState(JSON.stringify(state)), state);
+    assert.deepEqual(parseEntryState(serializeEntryState(state)), state);
+    assert.deepEqual(JSON.parse(serializeEntryState(state)), { version: 1, entries: { [B]: { feeds: ['all'] }, [A]: { feeds: ['ai'], deletedAt: at(1).toISOString() } } });
   });
 
   it('treats a missing file as no state', () => {
@@ -147,18 +163,18 @@ describe('parseEntryState', () => {
 
   it('skips records without a feeds list and keeps the rest', () => {
     const text = JSON.stringify({ version: 1, entries: { [A]: { deletedAt: T0.toISOString() }, [B]: { feeds: ['all'] }, c: null } });
-    assert.deepEqual(parseEntryState(text), { version: 1, entries: { [B]: { feeds: ['all'] } } });
+    assert.deepEqual(parseEntryState(text), { version: 1, entries: new Map([[B, { feeds: ['all'] }]]) });
   });
 
   it('drops feed paths that are not strings and a deletedAt that is not a string', () => {
     const text = JSON.stringify({ version: 1, entries: { [A]: { feeds: ['ai', 3, null, 'all'], deletedAt: 12 } } });
-    assert.deepEqual(parseEntryState(text), { version: 1, entries: { [A]: { feeds: ['ai', 'all'] } } });
+    assert.deepEqual(parseEntryState(text), { version: 1, entries: new Map([[A, { feeds: ['ai', 'all'] }]]) });
   });
 
   it('lets trackDeletedEntries forget a record whose deletedAt is not a date', () => {
     const previous = parseEntryState(JSON.stringify({ version: 1, entries: { [A]: { feeds: ['ai'], deletedAt: 'yesterday' } } }));
     const { state, tombstones } = trackDeletedEntries(previous, published({}), T0, RETENTION_DAYS);
     assert.equal(tombstones.size, 0);
-    assert.deepEqual(state.entries, {});
+    assert.equal(state.entries.size, 0);
   });
 });

@@ -40,10 +40,10 @@ describe('readAndParseAll: a cold build spread over threads', () => {
     for (const result of results) {
       if (!result || 'issues' in result) continue;
       const again = parseArticle(articleTextFor(result.file), result.file);
-      assert.equal(result.result.ok, again.ok, result.file);
-      if (result.result.ok && again.ok) {
-        assert.equal(result.result.article.title, again.article.title);
-        assert.equal(result.result.article.publishedDateTime.getTime(), again.article.publishedDateTime.getTime(), 'Dates survive the thread boundary');
+      assert.equal(result.parsed.ok, again.ok, result.file);
+      if (result.parsed.ok && again.ok) {
+        assert.equal(result.parsed.article.title, again.article.title);
+        assert.equal(result.parsed.article.publishedDateTime.getTime(), again.article.publishedDateTime.getTime(), 'Dates survive the thread boundary');
       }
     }
   });
@@ -51,7 +51,7 @@ describe('readAndParseAll: a cold build spread over threads', () => {
   it('reports the files it cannot use, from every thread', () => {
     const problems = results.filter((result): result is Problem => result !== undefined && 'issues' in result);
     assert.deepEqual(problems.map((problem) => problem.file), ['notes.txt']);
-    const invalid = results.filter((result) => result && !('issues' in result) && !result.result.ok);
+    const invalid = results.filter((result) => result && !('issues' in result) && !result.parsed.ok);
     assert.equal(invalid.length, Math.ceil(COUNT / 97));
   });
 });
