@@ -99,3 +99,30 @@ export function loadProblems(label: string, result: LoadResult): string[] {
   if (result.unexpected > 0) problems.push(`${label}: ${result.unexpected} response(s) with an unexpected status (${JSON.stringify(result.statusCounts)})`);
   return problems;
 }
+
+/**
+ * Several runs against one target as one figure: requests per second over their summed time,
+ * p50 the median run's, p99 and max the worst run's (so a bad run is never averaged away).
+ */
+export function combineLoads(results: readonly LoadResult[]): LoadResult {
+  if (results.length === 1) return results[0]!;
+  const sum = (pick: (result: LoadResult) => number) => results.reduce((total, result) => total + pick(result), 0);
+  const requests = sum((result) => result.requests);
+  const durationS = sum((result) => result.durationS);
+  const statusCounts: Record<string, number> = {};
+  for (const result of results) for (const [status, count] of Object.entries(result.statusCounts)) statusCounts[status] = (statusCounts[status] ?? 0) + count;
+  const p50s = results.map((result) => result.latencyP50Ms).sort((a, b) => a - b);
+  return {
+    requests,
+    durationS,
+    requestsPerSecond: durationS > 0 ? requests / durationS : 0,
+    latencyP50Ms: p50s[Math.floor(p50s.length / 2)]!,
+    latencyP99Ms: Math.max(...results.map((result) => result.latencyP99Ms)),
+    latencyMaxMs: Math.max(...results.map((result) => result.latencyMaxMs)),
+    bytesPerResponse: requests > 0 ? sum((result) => result.bytesPerResponse * result.requests) / requests : 0,
+    errors: sum((result) => result.errors),
+    timeouts: sum((result) => result.timeouts),
+    unexpected: sum((result) => result.unexpected),
+    statusCounts,
+  };
+}

@@ -54,7 +54,9 @@ export interface BenchOptions {
   readonly runs?: number;
   /** Runs of ours with archives per size (after all pairs). */
   readonly archiveRuns?: number;
+  /** Seconds of load per scenario and target, split into `servingRounds` interleaved rounds. */
   readonly loadSeconds?: number;
+  readonly servingRounds?: number;
   readonly warmupSeconds?: number;
   readonly idleSeconds?: number;
   readonly connections?: number;
@@ -120,7 +122,8 @@ const FULL = {
   seed: DEFAULT_SEED,
   runs: 3,
   archiveRuns: 1,
-  loadSeconds: 10,
+  loadSeconds: 12,
+  servingRounds: 3,
   warmupSeconds: 2,
   idleSeconds: 5,
   connections: 32,
@@ -143,6 +146,7 @@ const QUICK: typeof FULL = {
   sizes: [1000],
   runs: 1,
   loadSeconds: 2,
+  servingRounds: 1,
   warmupSeconds: 0.5,
   idleSeconds: 2,
   rebuildWarmups: 0,
@@ -278,6 +282,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
           connections: settings.connections,
           pipelining: 1,
           loadSeconds: settings.loadSeconds,
+          rounds: settings.servingRounds,
           warmupSeconds: settings.warmupSeconds,
           idleConnections: settings.p99Connections,
           idleRate: settings.p99Rate,

@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { CorpusManifest } from './corpus.js';
 import { median } from './cold-builds.js';
 import type { FloorResponses } from './floor-responses.js';
-import { loadProblems, runLoad, startLoad, type LoadResult } from './load.js';
+import { combineLoads, loadProblems, runLoad, startLoad, type LoadResult } from './load.js';
 import { sleep, TimeoutError, type LogLine, type ServerProcess } from './processes.js';
 import { chooseTopicFeed, isScheduledBuild, rawGet, reviseAll, reviseArticle, startFloor, startService, swapSymlink, type RunningService } from './service.js';
 
@@ -235,6 +235,8 @@ export interface ServingOptions {
   readonly connections: number;
   readonly pipelining: number;
   readonly loadSeconds: number;
+  /** The load of each scenario is split into this many rounds over the three targets in turn. */
+  readonly rounds: number;
   readonly warmupSeconds: number;
   readonly idleConnections: number;
   readonly idleRate: number;
@@ -245,7 +247,7 @@ export interface ServingFigures {
   readonly n: number;
   readonly archives: boolean;
   feed: { name: string; path: string; bytes: number; gzipBytes: number } | null;
-  readonly load: { connections: number; pipelining: number; seconds: number; warmupSeconds: number };
+  readonly load: { connections: number; pipelining: number; seconds: number; rounds: number; warmupSeconds: number };
   readonly scenarios: Record<Scenario, Record<Target, LoadResult | null>>;
   idle: LoadResult | null;
   readonly notes: string[];
@@ -259,7 +261,7 @@ export async function measureServing(options: ServingOptions, budget: Budget): P
     n: options.n,
     archives: options.archives,
     feed: null,
-    load: { connections: options.connections, pipelining: options.pipelining, seconds: options.loadSeconds, warmupSeconds: options.warmupSeconds },
+    load: { connections: options.connections, pipelining: options.pipelining, seconds: options.loadSeconds, rounds: options.rounds, warmupSeconds: options.warmupSeconds },
     scenarios: { ok200: empty(), notModified: empty(), gzip: empty() },
     idle: null,
     notes: [],
@@ -315,12 +317,24 @@ export async function measureServing(options: ServingOptions, budget: Budget): P
     };
     const expected: Record<Scenario, number> = { ok200: 200, notModified: 304, gzip: 200 };
     const buildsBefore = service.server.lines.filter(isScheduledBuild).length;
+    // Each scenario's time is split into rounds that visit the three targets in turn, so a
+    // machine that gets busier or quieter during the phase moves all three alike.
+    const rounds = Math.max(1, options.rounds);
     for (const scenario of SCENARIOS) {
+      const load = (target: Target) => ({ url: urls[target], headers: requestHeaders[scenario], connections: options.connections, pipelining: options.pipelining, expectStatus: expected[scenario] });
+      const runs: Record<Target, LoadResult[]> = { ours: [], express: [], http: [] };
       for (const target of TARGETS) {
         within(budget, 1);
-        const load = { url: urls[target], headers: requestHeaders[scenario], connections: options.connections, pipelining: options.pipelining, expectStatus: expected[scenario] };
-        if (options.warmupSeconds > 0) await runLoad({ ...load, durationSeconds: options.warmupSeconds });
-        const result = await runLoad({ ...load, durationSeconds: options.loadSeconds });
+        if (options.warmupSeconds > 0) await runLoad({ ...load(target), durationSeconds: options.warmupSeconds });
+      }
+      for (let round = 0; round < rounds; round++) {
+        for (const target of TARGETS) {
+          within(budget, 1);
+          runs[target].push(await runLoad({ ...load(target), durationSeconds: options.loadSeconds / rounds }));
+        }
+      }
+      for (const target of TARGETS) {
+        const result = combineLoads(runs[target]);
         figures.scenarios[scenario][target] = result;
         figures.notes.push(...loadProblems(`${scenario} ${target}`, result));
         if (scenario === 'ok200' && result.bytesPerResponse < identity.body.length) figures.notes.push(`ok200 ${target}: responses smaller than the feed`);

@@ -57,18 +57,18 @@ export function createApp({ store, logger, cacheMaxAgeSeconds, archiveCacheMaxAg
   const archiveCacheControl = `public, max-age=${archiveCacheMaxAgeSeconds}`;
   const cacheControl = (name: string) => (name.startsWith('archive/') ? archiveCacheControl : feedCacheControl);
 
-  const securityHeaders = Object.entries(SECURITY_HEADERS);
-  app.use((_request, response, next) => {
-    for (const [header, value] of securityHeaders) response.setHeader(header, value);
-    next();
-  });
-
-  app.get('/', (_request, response) => response.redirect(302, '/feeds/'));
-  app.get(['/feeds', '/feeds/'], (request, response) => sendFeedFile(request, response, store, INDEX_FILES.html.name, cacheControl));
+  // The feed route comes first and sets the security headers itself, so a feed request passes
+  // through one router layer, as in a bare Express app; every other response gets them below.
   app.get('/feeds/*path', (request, response) => {
     const name = (request.params as { path: string[] }).path.join('/');
     sendFeedFile(request, response, store, name, cacheControl);
   });
+  app.use((_request, response, next) => {
+    setSecurityHeaders(response);
+    next();
+  });
+  app.get('/', (_request, response) => response.redirect(302, '/feeds/'));
+  app.get(['/feeds', '/feeds/'], (request, response) => sendFeedFile(request, response, store, INDEX_FILES.html.name, cacheControl));
   app.all(['/feeds', '/feeds/', '/feeds/*path'], methodNotAllowed);
 
   app.get('/healthz', (_request, response) => {
@@ -84,7 +84,14 @@ export function createApp({ store, logger, cacheMaxAgeSeconds, archiveCacheMaxAg
   return app;
 }
 
+const SECURITY_HEADER_ENTRIES = Object.entries(SECURITY_HEADERS);
+
+function setSecurityHeaders(response: Response): void {
+  for (const [header, value] of SECURITY_HEADER_ENTRIES) response.setHeader(header, value);
+}
+
 function sendFeedFile(request: Request, response: Response, store: FeedStore, name: string, cacheControl: (name: string) => string): void {
+  setSecurityHeaders(response);
   const snapshot = store.snapshot;
   if (snapshot === undefined) {
     response.set('Retry-After', '5');
@@ -120,12 +127,17 @@ function sendFeedFile(request: Request, response: Response, store: FeedStore, na
   const coding = chooseCoding(request, file);
   response.setHeader('Content-Type', contentType);
   response.setHeader('Cache-Control', cacheControl(file.name));
-  response.setHeader('ETag', etagFor(file, coding));
+  const etag = etagFor(file, coding);
+  response.setHeader('ETag', etag);
   response.setHeader('Last-Modified', httpDate(file.lastModified));
   response.setHeader('Vary', vary);
   const ifNoneMatch = request.headers['if-none-match'];
   const ifModifiedSince = request.headers['if-modified-since'];
-  if ((ifNoneMatch !== undefined || ifModifiedSince !== undefined) && isNotModified({ ifNoneMatch, ifModifiedSince }, { hash: file.hash, lastModified: file.lastModified })) {
+  // A reader echoing the ETag it was sent (the usual revalidation) needs no parsing.
+  if (
+    ifNoneMatch === etag ||
+    ((ifNoneMatch !== undefined || ifModifiedSince !== undefined) && isNotModified({ ifNoneMatch, ifModifiedSince }, { hash: file.hash, lastModified: file.lastModified }))
+  ) {
     response.statusCode = 304;
     response.end();
     return;
@@ -206,6 +218,8 @@ const methodNotAllowed: RequestHandler = (_request, response) => {
 };
 
 function sendError(response: Response, status: number, code: string, message: string): void {
+  // Also for errors raised before any handler ran (a malformed percent-encoding in the path).
+  setSecurityHeaders(response);
   response.status(status).set('Cache-Control', 'no-store').json({ error: { code, message } });
 }
 
