@@ -11,7 +11,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { mulberry32 } from './random.js';
+import { Random } from './random.js';
 
 /** The default seed; FUZZ_SEED overrides it. */
 export const DEFAULT_FUZZ_SEED = 20261125;
@@ -58,7 +58,7 @@ export function seedFromEnv(env: Readonly<Record<string, string | undefined>> = 
   return seed >>> 0;
 }
 
-export { mulberry32 };
+export { mulberry32 } from './random.js';
 
 /** Mixes the seed and an index into the seed of that file's own stream. */
 function streamSeed(seed: number, index: number, salt: number): number {
@@ -71,37 +71,6 @@ function streamSeed(seed: number, index: number, salt: number): number {
   return h;
 }
 
-class Random {
-  readonly #next: () => number;
-  constructor(seed: number) {
-    this.#next = mulberry32(seed);
-  }
-  float(): number {
-    return this.#next();
-  }
-  /** A whole number from min to max, both included. */
-  int(min: number, max: number): number {
-    return min + Math.floor(this.#next() * (max - min + 1));
-  }
-  chance(probability: number): boolean {
-    return this.#next() < probability;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.#next() * items.length)]!;
-  }
-  /** `count` distinct items, in random order. */
-  sample<T>(items: readonly T[], count: number): T[] {
-    const pool = [...items];
-    const out: T[] = [];
-    while (out.length < count && pool.length) out.push(pool.splice(Math.floor(this.#next() * pool.length), 1)[0]!);
-    return out;
-  }
-  chars(alphabet: string, length: number): string {
-    let out = '';
-    for (let i = 0; i < length; i++) out += alphabet[Math.floor(this.#next() * alphabet.length)];
-    return out;
-  }
-}
 
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const TOKEN = 'abcdefghijkmnpqrstuvwxyz23456789';

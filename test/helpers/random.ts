@@ -12,3 +12,36 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
 }
+
+/** Seeded random choices over mulberry32. */
+export class Random {
+  readonly #next: () => number;
+  constructor(seed: number) {
+    this.#next = mulberry32(seed);
+  }
+  float(): number {
+    return this.#next();
+  }
+  /** A whole number from min to max, both included. */
+  int(min: number, max: number): number {
+    return min + Math.floor(this.#next() * (max - min + 1));
+  }
+  chance(probability: number): boolean {
+    return this.#next() < probability;
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.#next() * items.length)]!;
+  }
+  /** `count` distinct items, in random order. */
+  sample<T>(items: readonly T[], count: number): T[] {
+    const pool = [...items];
+    const out: T[] = [];
+    while (out.length < count && pool.length) out.push(pool.splice(Math.floor(this.#next() * pool.length), 1)[0]!);
+    return out;
+  }
+  chars(alphabet: string, length: number): string {
+    let out = '';
+    for (let i = 0; i < length; i++) out += alphabet[Math.floor(this.#next() * alphabet.length)];
+    return out;
+  }
+}
