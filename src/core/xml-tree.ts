@@ -45,12 +45,17 @@ export function insertChildren(parent: XmlElement, children: XmlElement[], befor
   list.splice(index === -1 ? list.length : index, 0, ...children);
 }
 
+/** Text that needs no escaping in content or attributes: most titles, URLs and dates. */
+const NEEDS_NO_ESCAPING = /^[\x20-\x21\x23-\x25\x27-\x3B\x3D\x3F-\x7E]*$/;
+
 export function escapeXmlText(text: string): string {
+  if (NEEDS_NO_ESCAPING.test(text)) return text;
   return stripXmlUnsafeCharacters(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** Attribute values also escape quotes and keep tab/newline from being normalised to spaces. */
 export function escapeXmlAttribute(text: string): string {
+  if (NEEDS_NO_ESCAPING.test(text)) return text;
   return escapeXmlText(text).replace(/"/g, '&quot;').replace(/\t/g, '&#9;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;');
 }
 
