@@ -53,7 +53,8 @@ export async function runColdBuild(variant: BuildVariant, contentDir: string, se
         { env: childEnv({}), timeoutMs },
       );
     } else {
-      run = await runNode(nodeArgs('src/cli/build-feeds.ts', [], { probe: true, root: settings.serviceRoot }), {
+      // With the heap limit `npm run build:feeds` gives it (archives at 100k need more than V8's default).
+      run = await runNode(nodeArgs('src/cli/build-feeds.ts', [], { probe: true, root: settings.serviceRoot, nodeFlags: ['--max-old-space-size=8192'] }), {
         cwd: settings.serviceRoot,
         env: childEnv({
           CONTENT_DIR: contentDir,

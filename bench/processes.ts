@@ -13,8 +13,8 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 const PROBE = pathToFileURL(path.join(REPO_ROOT, 'bench', 'probe-rss.ts')).href;
 
 /** `node --import tsx [--import probe] script args…`, `script` relative to `root` (default: this repository). */
-export function nodeArgs(script: string, args: readonly string[] = [], { probe = false, root = REPO_ROOT } = {}): string[] {
-  return ['--import', 'tsx', ...(probe ? ['--import', PROBE] : []), path.join(root, script), ...args];
+export function nodeArgs(script: string, args: readonly string[] = [], { probe = false, root = REPO_ROOT, nodeFlags = [] as readonly string[] } = {}): string[] {
+  return [...nodeFlags, '--import', 'tsx', ...(probe ? ['--import', PROBE] : []), path.join(root, script), ...args];
 }
 
 /**

@@ -1,17 +1,12 @@
 /**
- * Reads and parses a share of the content files in a helper thread, so a cold build uses every
- * core. Sends back one ParsedFile or Problem per candidate, in the order given.
+ * A helper thread of a cold build: claims chunks of the content files from the shared counter,
+ * reads and parses them, and sends each chunk's results as soon as they are done (so sending
+ * overlaps parsing instead of coming all at the end). See src/io/parallel-parse.ts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { parseArticle } from './core/parse-article.js';
-import { readCandidate, type ContentCandidate } from './io/read-content.js';
-import type { ParsedFile } from './io/parallel-parse.js';
-import type { Problem } from './core/problems.js';
+import { parseClaimedChunks, type ParseWorkerData, type ParseWorkerMessage } from './io/parallel-parse.js';
 
-const { root, candidates, maxFileBytes } = workerData as { root: string; candidates: ContentCandidate[]; maxFileBytes: number };
-const results: (ParsedFile | Problem | undefined)[] = candidates.map((candidate) => {
-  const read = readCandidate(root, candidate, maxFileBytes);
-  if (read === undefined || 'issues' in read) return read;
-  return { file: read.file, size: read.size, mtimeMs: read.mtimeMs, parsed: parseArticle(read.text ?? '', read.file) };
-});
-parentPort!.postMessage(results);
+const { root, relatives, symlinks, maxFileBytes, next } = workerData as ParseWorkerData;
+const candidates = relatives.split('\0').map((relative, index) => ({ relative, isSymlink: symlinks[index] === 1 }));
+parseClaimedChunks(root, candidates, maxFileBytes, next, (start, results) => parentPort!.postMessage({ start, results } satisfies ParseWorkerMessage));
+parentPort!.postMessage({ done: true } satisfies ParseWorkerMessage);
