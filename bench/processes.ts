@@ -3,8 +3,9 @@
  * `node` directly (no shell, no npx), so its pid is the process measured and stopping it stops
  * exactly it. Every wait has a time limit.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PROBE_TAG } from './probe-tag.js';
@@ -13,6 +14,16 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 const PROBE = pathToFileURL(path.join(REPO_ROOT, 'bench', 'probe-rss.ts')).href;
 
 /** `node --import tsx [--import probe] script args…`, `script` relative to `root` (default: this repository). */
+/**
+ * Pins every thread of process `pid` to the CPUs in `cpus` (taskset's list syntax, e.g. "0" or
+ * "0-1"). False when that is not possible here (no taskset, one CPU); the caller then says so.
+ */
+export function pinToCpus(pid: number, cpus: string): boolean {
+  if (os.cpus().length < 2) return false;
+  const result = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+  return result.status === 0;
+}
+
 export function nodeArgs(script: string, args: readonly string[] = [], { probe = false, root = REPO_ROOT, nodeFlags = [] as readonly string[] } = {}): string[] {
   return [...nodeFlags, '--import', 'tsx', ...(probe ? ['--import', PROBE] : []), path.join(root, script), ...args];
 }

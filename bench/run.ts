@@ -529,7 +529,7 @@ export function formatResults(results: BenchResults): string {
   if (s) {
     out.push('');
     out.push(
-      `Serving ${s.feed ? `${s.feed.path} (${s.feed.bytes} bytes, gzip ${s.feed.gzipBytes})` : '(no feed)'}, N=${s.n}; autocannon in the bench process, ${s.load.connections} connections, pipelining ${s.load.pipelining}, ${s.load.seconds} s each after ${s.load.warmupSeconds} s warm-up`,
+      `Serving ${s.feed ? `${s.feed.path} (${s.feed.bytes} bytes, gzip ${s.feed.gzipBytes})` : '(no feed)'}, N=${s.n}; autocannon in the bench process${s.pinned ? ' (on its own CPU; the servers on CPU 0)' : ''}, ${s.load.connections} connections, pipelining ${s.load.pipelining}, ${s.load.seconds} s each in ${s.load.rounds ?? 1} interleaved round(s) after ${s.load.warmupSeconds} s warm-up`,
     );
     const rows: string[][] = [];
     for (const scenario of SCENARIOS) {

@@ -11,12 +11,13 @@
  * null with a note, and the bench goes on.
  */
 import { mkdir, realpath, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { CorpusManifest } from './corpus.js';
 import { median } from './cold-builds.js';
 import type { FloorResponses } from './floor-responses.js';
 import { combineLoads, loadProblems, runLoad, startLoad, type LoadResult } from './load.js';
-import { sleep, TimeoutError, type LogLine, type ServerProcess } from './processes.js';
+import { pinToCpus, sleep, TimeoutError, type LogLine, type ServerProcess } from './processes.js';
 import { chooseTopicFeed, isScheduledBuild, rawGet, reviseAll, reviseArticle, startFloor, startService, swapSymlink, type RunningService } from './service.js';
 
 /** Node-cron pattern (6 fields) that fires on 1 January at midnight only: "never" during a bench. */
@@ -250,6 +251,8 @@ export interface ServingFigures {
   readonly load: { connections: number; pipelining: number; seconds: number; rounds: number; warmupSeconds: number };
   readonly scenarios: Record<Scenario, Record<Target, LoadResult | null>>;
   idle: LoadResult | null;
+  /** Whether the servers ran on CPU 0 and the load generator on the others. */
+  pinned: boolean;
   readonly notes: string[];
 }
 
@@ -264,9 +267,16 @@ export async function measureServing(options: ServingOptions, budget: Budget): P
     load: { connections: options.connections, pipelining: options.pipelining, seconds: options.loadSeconds, rounds: options.rounds, warmupSeconds: options.warmupSeconds },
     scenarios: { ok200: empty(), notModified: empty(), gzip: empty() },
     idle: null,
+    pinned: false,
     notes: [],
   };
   const started: ServerProcess[] = [];
+  const allCpus = `0-${os.cpus().length - 1}`;
+  const unpin = () => {
+    if (!figures.pinned) return;
+    for (const server of started) if (server.child.pid !== undefined) pinToCpus(server.child.pid, allCpus);
+    pinToCpus(process.pid, allCpus);
+  };
   try {
     budget.log(`serving: starting the server at N=${options.n} (no scheduled build during the phase)`);
     const service = await startService({
@@ -309,6 +319,11 @@ export async function measureServing(options: ServingOptions, budget: Budget): P
     started.push(express.server, http.server);
     const urls: Record<Target, string> = { ours: service.url(feedPath), express: express.url(feedPath), http: http.url(feedPath) };
     budget.log(`serving: ${chosen.name}, ${identity.body.length} bytes (gzip ${gzip.body.length})`);
+    // The three servers on CPU 0, autocannon (this process) on the other CPUs: load generator and
+    // server no longer trade cores at the scheduler's whim, which moved the ratios by ±10 %.
+    const cpus = os.cpus().length;
+    figures.pinned = started.every((server) => server.child.pid !== undefined && pinToCpus(server.child.pid, '0')) && pinToCpus(process.pid, cpus > 2 ? `1-${cpus - 1}` : '1');
+    if (!figures.pinned) figures.notes.push('serving: servers and load generator not pinned to separate CPUs (taskset or a second CPU missing)');
 
     const requestHeaders: Record<Scenario, Record<string, string>> = {
       ok200: {},
@@ -342,6 +357,8 @@ export async function measureServing(options: ServingOptions, budget: Budget): P
         budget.log(`serving: ${scenario} ${target}: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.latencyP99Ms} ms`);
       }
     }
+    // The idle p99 is compared with the p99 during a rebuild, measured unpinned: unpin first.
+    unpin();
     within(budget, 1);
     figures.idle = await runLoad({ url: urls.ours, connections: options.idleConnections, overallRate: options.idleRate, durationSeconds: options.idleSeconds, expectStatus: 200 });
     figures.notes.push(...loadProblems('idle', figures.idle));
@@ -351,6 +368,7 @@ export async function measureServing(options: ServingOptions, budget: Budget): P
     figures.notes.push(`serving: stopped early: ${describe(error)}`);
     budget.log(`serving: stopped early: ${describe(error)}`);
   } finally {
+    unpin();
     for (const server of started.reverse()) await server.stop();
   }
   return figures;
