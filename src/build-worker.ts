@@ -3,16 +3,25 @@
  * thread that answers requests. The worker keeps the BuildCache between builds and sends back
  * only the files whose bytes changed, with their compressed bodies, as transferable buffers.
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildFeeds, createBuildCache, type BuiltFile } from './build.js';
 import type { Config } from './config.js';
 import { compress, contentHash, isCompressedEagerly } from './http/feed-snapshot.js';
 import { createLogger } from './io/logger.js';
 import { watchContent } from './io/watch-content.js';
-import type { WorkerReply, WorkerRequest, ChangedFile } from './worker-build.js';
+import { BUILD_THREAD_NICE, type WorkerReply, type WorkerRequest, type ChangedFile } from './worker-build.js';
 
 const config = workerData as Config;
 const logger = createLogger({ level: config.logLevel });
+
+// Requests come first: on Linux this lowers the priority of this thread only (and of the parse
+// threads it starts), so a rebuild never takes the CPU from the thread answering requests.
+try {
+  setPriority(BUILD_THREAD_NICE);
+} catch (error) {
+  logger.warn('could not lower the build thread\'s priority', { error });
+}
 const cache = createBuildCache();
 cache.changes = watchContent(config.contentDir, logger);
 /** What the main thread holds: the built file object and its hash, per name. */

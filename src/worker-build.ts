@@ -4,6 +4,9 @@ import type { Config } from './config.js';
 import type { Logger } from './io/logger.js';
 import { startWorker } from './worker-thread.js';
 
+/** The build thread's nice value (os.constants.priority.PRIORITY_BELOW_NORMAL). */
+export const BUILD_THREAD_NICE = 10;
+
 export interface WorkerRequest {
   readonly id: number;
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rename, symlink, writeFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
@@ -7,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import type { ContentChangeSet } from '../src/build.js';
 import { FeedStore } from '../src/feed-store.js';
 import { contentHash } from '../src/http/feed-snapshot.js';
-import { BuildWorker, type WorkerBuildResult } from '../src/worker-build.js';
+import { BUILD_THREAD_NICE, BuildWorker, type WorkerBuildResult } from '../src/worker-build.js';
 import { silentLogger } from '../src/io/logger.js';
 import { watchContent } from '../src/io/watch-content.js';
 import { articleText, frontMatter } from './helpers/articles.js';
@@ -54,6 +55,13 @@ describe('BuildWorker: builds in a worker thread that keeps its caches', () => {
     assert.equal(third.report.filesParsed, 1);
     const feeds = new Set(third.changed.filter((file) => /\.(xml|atom|json|html)$/.test(file.name) && !file.name.startsWith('index')).map((file) => file.name.replace(/\.\w+$/, '')));
     assert.deepEqual([...feeds].sort(), ['all', 'categories/feature', 'providers/orbit.example.com', 'space']);
+  });
+
+  it('runs at a lower priority than the thread answering requests (Linux: per-thread nice)', { skip: process.platform !== 'linux' && 'per-thread priorities are read from /proc' }, () => {
+    const niceOf = (tid: string) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+    const threads = readdirSync('/proc/self/task');
+    assert.equal(niceOf(String(process.pid)), 0, 'the main thread keeps its priority');
+    assert.ok(threads.some((tid) => niceOf(tid) === BUILD_THREAD_NICE), `a thread at nice ${BUILD_THREAD_NICE}`);
   });
 
   it('serves the changed bytes from the store and keeps the unchanged files', () => {
