@@ -5,7 +5,11 @@ import path from 'node:path';
 
 const created: string[] = [];
 process.on('exit', () => {
-  for (const dir of created) rmSync(dir, { recursive: true, force: true });
+  for (const dir of created) {
+    rmSync(dir, { recursive: true, force: true });
+    // testConfig (helpers/config.ts) keeps a build's state beside its feeds folder.
+    rmSync(`${dir}.state`, { recursive: true, force: true });
+  }
 });
 
 /**
