@@ -36,6 +36,15 @@ function within({ deadline }: Budget, capMs: number): number {
   return Math.min(capMs, left);
 }
 
+/** What every phase's server is started from. */
+type PhaseServiceOptions = Pick<RebuildOptions, 'serviceRoot' | 'contentDir' | 'feedsDir' | 'stateDir' | 'archives' | 'maxItems' | 'baseUrl'>;
+
+/** A phase's server on its options, with the schedule `cron`, allowed 15 minutes to boot. */
+function startPhaseService(name: string, cron: string, options: PhaseServiceOptions, budget: Budget): Promise<RunningService> {
+  const { contentDir, feedsDir, stateDir, archives, maxItems, baseUrl, serviceRoot } = options;
+  return startService({ name, contentDir, feedsDir, stateDir, cron, archives, maxItems, baseUrl, serviceRoot, bootTimeoutMs: within(budget, 15 * 60_000) });
+}
+
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** Waits for the next scheduled build that finishes after log index `since`; returns it and its index. */
@@ -116,18 +125,7 @@ export async function measureRebuilds(options: RebuildOptions, budget: Budget): 
   let service: RunningService | undefined;
   try {
     budget.log(`rebuilds: starting the server at N=${options.n} (BUILD_CRON='${REBUILD_CRON}', FEED_ARCHIVES=${options.archives})`);
-    service = await startService({
-      name: 'service-rebuilds',
-      contentDir: options.contentDir,
-      feedsDir: options.feedsDir,
-      stateDir: options.stateDir,
-      cron: REBUILD_CRON,
-      archives: options.archives,
-      maxItems: options.maxItems,
-      baseUrl: options.baseUrl,
-      bootTimeoutMs: within(budget, 15 * 60_000),
-      serviceRoot: options.serviceRoot,
-    });
+    service = await startPhaseService('service-rebuilds', REBUILD_CRON, options, budget);
     const { server } = service;
     figures.bootBuildMs = service.bootBuildMs;
     // A scheduled build may take as long as the boot build (it is one, before caches help).
@@ -279,18 +277,7 @@ export async function measureServing(options: ServingOptions, budget: Budget): P
   };
   try {
     budget.log(`serving: starting the server at N=${options.n} (no scheduled build during the phase)`);
-    const service = await startService({
-      name: 'service-serving',
-      contentDir: options.contentDir,
-      feedsDir: options.feedsDir,
-      stateDir: options.stateDir,
-      cron: NEVER_CRON,
-      archives: options.archives,
-      maxItems: options.maxItems,
-      baseUrl: options.baseUrl,
-      bootTimeoutMs: within(budget, 15 * 60_000),
-      serviceRoot: options.serviceRoot,
-    });
+    const service = await startPhaseService('service-serving', NEVER_CRON, options, budget);
     started.push(service.server);
     const chosen = await chooseTopicFeed(options.feedsDir, options.targetFeedBytes);
     const feedPath = `/feeds/${chosen.name}`;
@@ -433,18 +420,7 @@ export async function measureMemory(options: MemoryOptions, budget: Budget): Pro
   let service: RunningService | undefined;
   try {
     budget.log(`memory: starting the server at N=${options.n} (BUILD_CRON='${EVERY_SECOND}'), ${options.rebuilds} scheduled rebuilds`);
-    service = await startService({
-      name: 'service-memory',
-      contentDir: options.contentDir,
-      feedsDir: options.feedsDir,
-      stateDir: options.stateDir,
-      cron: EVERY_SECOND,
-      archives: options.archives,
-      maxItems: options.maxItems,
-      baseUrl: options.baseUrl,
-      bootTimeoutMs: within(budget, 15 * 60_000),
-      serviceRoot: options.serviceRoot,
-    });
+    service = await startPhaseService('service-memory', EVERY_SECOND, options, budget);
     const { server } = service;
     const readRss = async (): Promise<number> => {
       if (figures.source !== 'proc') {

@@ -1,13 +1,12 @@
-import { buildFeedFiles, type ParsedSource } from './core/build-feed-files.js';
+import { buildFeedFiles } from './core/build-feed-files.js';
 import type { FeedFile } from './core/feed-formats.js';
-import { parseArticle } from './core/parse-article.js';
 import type { EntryState } from './core/deleted-entries.js';
 import { formatProblem, type Problem } from './core/problems.js';
 import { createRenderCache, type RenderCache } from './core/render-cache.js';
 import type { Config } from './config.js';
 import { readEntryState, writeEntryState } from './io/entry-state.js';
 import type { Logger } from './io/logger.js';
-import { readAndParseAll, type ParsedFile } from './io/parallel-parse.js';
+import { parseContentFile, readAndParseAll, type ParsedFile } from './io/parallel-parse.js';
 import { listContent, readContent, readNamedFiles } from './io/read-content.js';
 import { compareCodePoints } from './core/topics.js';
 import { writeFeedFiles, type WrittenFile } from './io/write-feeds.js';
@@ -141,16 +140,13 @@ const byFile = (a: { file?: string }, b: { file?: string }) => compareCodePoints
 function rescanFiles(config: Config, cache: BuildCache, lastRead: NonNullable<BuildCache['lastRead']>, names: ReadonlySet<string>): Scan | undefined {
   const read = readNamedFiles(config.contentDir, names, {
     maxFileBytes: config.maxFileBytes,
-    isUnchanged: (file, size, mtimeMs) => {
-      const known = cache.parsed.get(file);
-      return known !== undefined && known.size === size && known.mtimeMs === mtimeMs;
-    },
+    isUnchanged: isKnownUnchanged(cache),
   });
   if (read === undefined) return undefined;
   let filesParsed = 0;
-  const problems = lastRead.problems.filter((problem) => problem.file === undefined || !read.results.has(problem.file));
+  const problems = lastRead.problems.filter((problem) => problem.file === undefined || !read.has(problem.file));
   const replacements = new Map<string, ParsedFile | undefined>();
-  for (const [file, result] of read.results) {
+  for (const [file, result] of read) {
     if (result === 'gone' || 'issues' in result) {
       if (result !== 'gone') problems.push(result);
       replacements.set(file, undefined);
@@ -158,7 +154,7 @@ function rescanFiles(config: Config, cache: BuildCache, lastRead: NonNullable<Bu
     } else if (result.text === undefined) {
       replacements.set(file, cache.parsed.get(file));
     } else {
-      const parsed: ParsedFile = { file, size: result.size, mtimeMs: result.mtimeMs, parsed: parseArticle(result.text, file) };
+      const parsed = parseContentFile(result);
       replacements.set(file, parsed);
       cache.parsed.set(file, parsed);
       filesParsed++;
@@ -180,6 +176,14 @@ function rescanFiles(config: Config, cache: BuildCache, lastRead: NonNullable<Bu
   for (const index of removed.sort((a, b) => b - a)) files.splice(index, 1);
   if (added) files.sort(byFile);
   return { files, problems: problems.sort(byFile), filesParsed };
+}
+
+/** Whether a file's size and mtime are those of its parse in the cache (so it need not be read). */
+function isKnownUnchanged(cache: BuildCache): (file: string, size: number, mtimeMs: number) => boolean {
+  return (file, size, mtimeMs) => {
+    const known = cache.parsed.get(file);
+    return known !== undefined && known.size === size && known.mtimeMs === mtimeMs;
+  };
 }
 
 /** Index of `file` in `files` (sorted by path), or -1. */
@@ -210,17 +214,14 @@ async function scanAndParse(config: Config, cache: BuildCache): Promise<Scan> {
   }
   const read = readContent(config.contentDir, {
     maxFileBytes: config.maxFileBytes,
-    isUnchanged: (file, size, mtimeMs) => {
-      const known = cache.parsed.get(file);
-      return known !== undefined && known.size === size && known.mtimeMs === mtimeMs;
-    },
+    isUnchanged: isKnownUnchanged(cache),
   });
   let filesParsed = 0;
   for (const file of read.files) {
     if (file.text === undefined) {
       files.push(cache.parsed.get(file.file)!);
     } else {
-      files.push({ file: file.file, size: file.size, mtimeMs: file.mtimeMs, parsed: parseArticle(file.text, file.file) });
+      files.push(parseContentFile(file));
       filesParsed++;
     }
   }
@@ -269,11 +270,9 @@ export async function buildFeeds({ config, logger, clock = () => new Date(), cac
     return { report, files: last.result.files };
   }
 
-  const sources: readonly ParsedSource[] = readFiles;
-
   // The state file is read once per process; after that the last build's state is current.
   const previousState = cache.state ?? (await readEntryState(config.stateDir));
-  const build = buildFeedFiles(sources, config.site, startedAt, {
+  const build = buildFeedFiles(readFiles, config.site, startedAt, {
     previousState,
     deletedEntryDays: config.deletedEntryDays,
     renderCache: cache.render,

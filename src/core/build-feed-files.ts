@@ -200,7 +200,6 @@ function reuseModel(last: ContentModel | undefined, results: readonly ParseResul
     if (!before.ok || !after.ok || swaps.size >= MAX_REUSED_CHANGES || !sameFiling(before.article, after.article)) return undefined;
     swaps.set(before.article, after.article);
   }
-  if (swaps.size === 0) return { ...last, nowMs, tracked: { ...last.tracked, changed: false } };
   // indexOf compares references without reading the articles: fast even over 100k.
   const swapped = (articles: readonly Article[]) => {
     let copy: Article[] | undefined;

@@ -35,11 +35,9 @@ export function gracefulCloser(server: Server): { close: () => Promise<void> } {
   return {
     close: () =>
       new Promise<void>((resolve) => {
-        // A request already read from a kept-alive connection is answered, then the connection ends.
-        server.on('request', (_request, response: ServerResponse) => {
-          response.setHeader('Connection', 'close');
-          response.once('finish', () => response.socket?.end());
-        });
+        // A request already read from a kept-alive connection is answered, then Node ends the
+        // connection (the response says Connection: close).
+        server.on('request', (_request, response: ServerResponse) => response.setHeader('Connection', 'close'));
         NetServer.prototype.close.call(server, () => resolve());
         for (const socket of sockets) endAfterResponse(socket);
       }),

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { parseArticle, type ParseResult } from '../core/parse-article.js';
 import type { Problem } from '../core/problems.js';
 import { startWorker } from '../worker-thread.js';
-import { readCandidate, type ContentCandidate } from './read-content.js';
+import { readCandidate, type ContentCandidate, type ContentFile } from './read-content.js';
 
 export interface ParsedFile {
   readonly file: string;
@@ -43,14 +43,18 @@ export function parseClaimedChunks(
 ): void {
   for (let start = Atomics.add(next, 0, PARSE_CHUNK); start < candidates.length; start = Atomics.add(next, 0, PARSE_CHUNK)) {
     const results: ReadResult[] = [];
-    for (const candidate of candidates.slice(start, start + PARSE_CHUNK)) results.push(readAndParse(root, candidate, maxFileBytes));
+    for (const candidate of candidates.slice(start, start + PARSE_CHUNK)) results.push(readAndParseFile(root, candidate, maxFileBytes));
     onChunk(start, results);
   }
 }
 
-function readAndParse(root: string, candidate: ContentCandidate, maxFileBytes: number): ReadResult {
+function readAndParseFile(root: string, candidate: ContentCandidate, maxFileBytes: number): ReadResult {
   const read = readCandidate(root, candidate, maxFileBytes);
-  if (read === undefined || 'issues' in read) return read;
+  return read === undefined || 'issues' in read ? read : parseContentFile(read);
+}
+
+/** A file read with its text, parsed. */
+export function parseContentFile(read: ContentFile): ParsedFile {
   return { file: read.file, size: read.size, mtimeMs: read.mtimeMs, parsed: parseArticle(read.text ?? '', read.file) };
 }
 

@@ -82,7 +82,7 @@ export function readNamedFiles(
   dir: string,
   files: Iterable<string>,
   options: ReadContentOptions,
-): { root: string; results: Map<string, ContentFile | Problem | 'gone'> } | undefined {
+): Map<string, ContentFile | Problem | 'gone'> | undefined {
   let root: string;
   try {
     root = realpathSync(dir);
@@ -91,8 +91,9 @@ export function readNamedFiles(
   }
   const results = new Map<string, ContentFile | Problem | 'gone'>();
   for (const file of files) {
-    const relative = file.split('/').join(path.sep);
-    if (file.split('/').some((part) => part.startsWith('.') || part === '')) return undefined;
+    const parts = file.split('/');
+    if (parts.some((part) => part.startsWith('.') || part === '')) return undefined;
+    const relative = parts.join(path.sep);
     let isSymlink: boolean;
     try {
       const info = lstatSync(path.join(root, relative));
@@ -106,7 +107,7 @@ export function readNamedFiles(
     if (result === undefined) return undefined;
     results.set(file, result);
   }
-  return { root, results };
+  return results;
 }
 
 /** One file: its text, or a Problem saying why it is skipped, or undefined (a folder link). */
