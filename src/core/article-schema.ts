@@ -23,17 +23,50 @@ function fail(context: z.core.$RefinementCtx, reason: string, message: string): 
   return z.NEVER as never;
 }
 
-/** An optional field: YAML's empty value (null) counts as absent. */
-function optional<T extends z.ZodType>(schema: T) {
-  return z.preprocess((value) => (value === null ? undefined : value), schema.optional());
+/**
+ * YAML's empty value (`images:`, `provider:` with nothing under it) counts as absent: a copy of the
+ * parsed front matter without null-valued keys, at every mapping level. Nulls inside lists stay,
+ * so `images: [~]` is still reported; a document without nulls is passed on as it is. Done once
+ * for the whole document instead of a preprocess step on every field (a zod pipe per field).
+ */
+function withoutNullFields(value: unknown): unknown {
+  return hasNullField(value) ? copyWithoutNullFields(value) : value;
+}
+
+function hasNullField(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some(hasNullField);
+  return Object.keys(value).some((key) => {
+    const field = (value as Record<string, unknown>)[key];
+    return field === null || hasNullField(field);
+  });
+}
+
+function copyWithoutNullFields(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copyWithoutNullFields);
+  if (value === null || typeof value !== 'object') return value;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const field = (value as Record<string, unknown>)[key];
+    if (field !== null) copy[key] = copyWithoutNullFields(field);
+  }
+  return copy;
 }
 
 const scalar = (expected: string) => z.string({ error: `must be ${expected}` });
 
-/** Text on one line, cleaned of XML-unsafe characters. */
-const text = scalar('text').transform((value) => toPlainText(value));
-const requiredText = text.pipe(z.string().min(1, 'must not be empty'));
-const optionalText = optional(text).transform((value) => (value === '' ? undefined : value));
+/** Text on one line, cleaned of XML-unsafe characters; it must not be empty. */
+const requiredText = scalar('text').transform((value, context) => {
+  const plain = toPlainText(value);
+  return plain === '' ? fail(context, 'too_small', 'must not be empty') : plain;
+});
+/** Optional text; blank counts as absent. */
+const optionalText = scalar('text')
+  .transform((value) => {
+    const plain = toPlainText(value);
+    return plain === '' ? undefined : plain;
+  })
+  .optional();
 
 /** An absolute http(s) URL, normalised by WHATWG URL (spaces and non-ASCII percent-encoded). */
 const httpUrl = scalar('a URL').transform((value, context) => {
@@ -50,13 +83,19 @@ const isoDateTime = scalar('an ISO 8601 date-time').transform(
     fail(context, 'invalid_date', 'must be an ISO 8601 date-time such as 2019-12-23T12:33:00Z or 2019-12-23T14:33:00+02:00'),
 );
 
-/** A bare host name such as `pymnts.com`; the provider's link is `https://` + domain. */
-const domainName = scalar('a domain name').transform((value, context) => {
+const DOMAIN_LABEL = '[\\p{L}\\p{N}](?:[\\p{L}\\p{N}-]*[\\p{L}\\p{N}])?';
+const DOMAIN_NAME = new RegExp(`^${DOMAIN_LABEL}(?:\\.${DOMAIN_LABEL})*$`, 'u');
+
+/** A bare host name such as `pymnts.com`, as WHATWG URL writes it (lower case, punycode); undefined if it is none. */
+function hostName(value: string): string | undefined {
   const host = value.trim().toLowerCase();
-  const label = '[\\p{L}\\p{N}](?:[\\p{L}\\p{N}-]*[\\p{L}\\p{N}])?';
-  if (new RegExp(`^${label}(?:\\.${label})*$`, 'u').test(host) && URL.canParse(`https://${host}/`)) return new URL(`https://${host}/`).hostname;
-  return fail(context, 'invalid_domain', 'must be a bare domain name such as example.com');
-});
+  return DOMAIN_NAME.test(host) ? URL.parse(`https://${host}/`)?.hostname : undefined;
+}
+
+/** A bare host name such as `pymnts.com`; the provider's link is `https://` + domain. */
+const domainName = scalar('a domain name').transform(
+  (value, context) => hostName(value) ?? fail(context, 'invalid_domain', 'must be a bare domain name such as example.com'),
+);
 
 /** An article's own permanent id: an absolute URI (urn:uuid:…, tag:…, https://…), as Atom requires. */
 const entryIdUri = scalar('an absolute URI').transform((value, context) => {
@@ -79,21 +118,21 @@ const flag = scalar('true or false').transform((value, context) => {
 });
 
 /** A topic needs letters or digits, or it has no URL slug. */
-const topicName = requiredText.transform((name, context) =>
-  topicSlug(name) === '' ? fail(context, 'invalid_topic', 'must contain letters or digits (it names a feed URL)') : name,
-);
+const topicName = scalar('text').transform((value, context) => {
+  const name = toPlainText(value);
+  if (name === '') return fail(context, 'too_small', 'must not be empty');
+  return topicSlug(name) === '' ? fail(context, 'invalid_topic', 'must contain letters or digits (it names a feed URL)') : name;
+});
 
-/** A list, or a single value standing for a list of one (`topics: AI`). */
+/** A list, or a single value standing for a list of one (`topics: AI`); absent is empty. */
 function listOf<T extends z.ZodType>(item: T, message: string) {
-  return optional(
-    z.preprocess((value) => (typeof value === 'string' ? [value] : value), z.array(item, { error: message })),
-  );
+  return z.preprocess((value) => (typeof value === 'string' ? [value] : value), z.array(item, { error: message })).optional();
 }
 
 export const ProviderSchema = z.object(
   {
     name: requiredText,
-    domain: optional(domainName),
+    domain: domainName.optional(),
   },
   { error: 'must be a mapping with name and domain' },
 );
@@ -101,8 +140,8 @@ export const ProviderSchema = z.object(
 export const ImageSchema = z.object(
   {
     url: httpUrl,
-    width: optional(dimension),
-    height: optional(dimension),
+    width: dimension.optional(),
+    height: dimension.optional(),
     title: optionalText,
   },
   { error: 'must be a mapping with url, width, height and title' },
@@ -112,39 +151,40 @@ export const RelatedArticleSchema = z.object(
   {
     title: requiredText,
     excerpt: optionalText,
-    publishedDateTime: optional(isoDateTime),
+    publishedDateTime: isoDateTime.optional(),
     sourceUrl: httpUrl,
     type: optionalText,
-    provider: optional(ProviderSchema),
-    quality: optional(score),
+    provider: ProviderSchema.optional(),
+    quality: score.optional(),
   },
   { error: 'must be a mapping with title and sourceUrl' },
 );
 
-export const FrontMatterSchema = z
-  .object({
-    id: optional(entryIdUri),
-    category: optionalText,
-    title: requiredText,
-    excerpt: optionalText,
-    publishedDateTime: isoDateTime,
-    updatedDateTime: optional(isoDateTime),
-    sourceUrl: httpUrl,
-    ampUrl: optional(httpUrl),
-    cdnAmpUrl: optional(httpUrl),
-    type: optionalText,
-    quality: optional(score),
-    heat: optional(score),
-    published: optional(flag).transform((value) => value ?? true),
-    provider: optional(ProviderSchema),
-    topics: listOf(topicName, 'must be a list of topic names').transform((topics) => [...new Set(topics ?? [])]),
-    images: optional(z.array(ImageSchema, { error: 'must be a list of {url, width, height, title}' })).transform((images) => images ?? []),
-    related: optional(z.array(RelatedArticleSchema, { error: 'must be a list of {title, sourceUrl, …}' })).transform(
-      (related) => related ?? [],
-    ),
-    secured: z.unknown().optional(),
-  })
-  .transform(({ secured: _opaque, ...article }) => article);
+export const FrontMatterSchema = z.preprocess(
+  withoutNullFields,
+  z
+    .object({
+      id: entryIdUri.optional(),
+      category: optionalText,
+      title: requiredText,
+      excerpt: optionalText,
+      publishedDateTime: isoDateTime,
+      updatedDateTime: isoDateTime.optional(),
+      sourceUrl: httpUrl,
+      ampUrl: httpUrl.optional(),
+      cdnAmpUrl: httpUrl.optional(),
+      type: optionalText,
+      quality: score.optional(),
+      heat: score.optional(),
+      published: flag.default(true),
+      provider: ProviderSchema.optional(),
+      topics: listOf(topicName, 'must be a list of topic names').transform((topics) => [...new Set(topics ?? [])]),
+      images: z.array(ImageSchema, { error: 'must be a list of {url, width, height, title}' }).default(() => []),
+      related: z.array(RelatedArticleSchema, { error: 'must be a list of {title, sourceUrl, …}' }).default(() => []),
+      secured: z.unknown().optional(),
+    })
+    .transform(({ secured: _opaque, ...article }) => article),
+);
 
 export type FrontMatter = z.output<typeof FrontMatterSchema>;
 export type ArticleImage = z.output<typeof ImageSchema>;

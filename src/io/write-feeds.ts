@@ -44,32 +44,55 @@ export async function writeFeedFiles(dir: string, files: readonly FeedFile[], { 
   // Claim every name before writing any file: a build killed halfway then leaves no file that
   // no manifest lists, and the next build removes whatever it does not write again.
   await writeManifest(dir, new Set([...previous, ...names]));
-  const written: string[] = [];
-  const unchanged: string[] = [];
-  const results: WrittenFile[] = [];
-  for (const file of files) {
-    if (isUnchanged?.(file)) {
-      unchanged.push(file.name);
-      continue;
-    }
+  // Several files at a time: each write ends with an fsync, and the disk can take many at once.
+  const outcomes = await mapConcurrently(files, WRITE_CONCURRENCY, async (file): Promise<WrittenFile | 'known'> => {
+    if (isUnchanged?.(file)) return 'known';
     const target = path.join(dir, file.name);
     const bytes = Buffer.from(file.body, 'utf8');
     const existing = await readFile(target).catch(() => undefined);
-    if (existing?.equals(bytes)) {
-      unchanged.push(file.name);
-      results.push({ name: file.name, modified: (await stat(target)).mtime, changed: false });
-      continue;
-    }
-    await writeAtomically(target, bytes);
-    written.push(file.name);
-    results.push({ name: file.name, modified: (await stat(target)).mtime, changed: true });
-  }
+    const changed = !existing?.equals(bytes);
+    if (changed) await writeAtomically(target, bytes);
+    return { name: file.name, modified: (await stat(target)).mtime, changed };
+  });
+  const written: string[] = [];
+  const unchanged: string[] = [];
+  const results: WrittenFile[] = [];
+  outcomes.forEach((outcome, index) => {
+    if (outcome === 'known' || !outcome.changed) unchanged.push(files[index]!.name);
+    else written.push(outcome.name);
+    if (outcome !== 'known') results.push(outcome);
+  });
 
   const removed = previous.filter((name) => !names.has(name) && isInside(dir, name));
   for (const name of removed) await rm(path.join(dir, name), { force: true });
   await removeEmptyFolders(dir, removed);
   await writeManifest(dir, names);
   return { files: results, written, unchanged, removed };
+}
+
+/** Files written at the same time. */
+const WRITE_CONCURRENCY = 16;
+
+/**
+ * `items.map(fn)`, with at most `limit` calls of `fn` pending at once; results in item order.
+ * After a call fails no new one starts, and the first failure is thrown.
+ */
+async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let failed = false;
+  const run = async (): Promise<void> => {
+    for (let index = next++; index < items.length && !failed; index = next++) {
+      try {
+        results[index] = await fn(items[index]!);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+  return results;
 }
 
 const TEMPORARY_FILE = /^\..+\.[0-9a-f]{12}\.tmp$/;

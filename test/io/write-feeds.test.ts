@@ -42,6 +42,27 @@ describe('writeFeedFiles: writing', () => {
     );
   });
 
+  it('writes many files at once but reports them in the order given', async () => {
+    const dir = await makeTempDir('write-feeds-');
+    const files = Array.from({ length: 100 }, (_, index) => feedFile(`topic-${String(99 - index).padStart(2, '0')}.xml`, `<rss>${index}</rss>`));
+    await writeFeedFiles(dir, files.slice(0, 50));
+    const report = await writeFeedFiles(dir, files);
+    assert.deepEqual(report.unchanged, files.slice(0, 50).map((file) => file.name));
+    assert.deepEqual(report.written, files.slice(50).map((file) => file.name));
+    assert.deepEqual(report.files.map((file) => file.name), files.map((file) => file.name));
+    for (const file of files) assert.equal(await readFile(path.join(dir, file.name), 'utf8'), file.body);
+  });
+
+  it('fails when a file cannot be written, and leaves no temporary file', async () => {
+    const dir = await makeTempDir('write-feeds-');
+    // A folder where a feed file should go: the rename onto it fails.
+    await mkdir(path.join(dir, 'ai.xml', 'inside'), { recursive: true });
+    const files = [...Array.from({ length: 40 }, (_, index) => feedFile(`t${index}.xml`, 'x')), feedFile('ai.xml', '<rss/>')];
+    await assert.rejects(writeFeedFiles(dir, files), (error: NodeJS.ErrnoException) => ['EISDIR', 'ENOTEMPTY', 'EEXIST'].includes(error.code ?? ''));
+    const names = await readdir(dir, { recursive: true });
+    assert.deepEqual(names.filter((name) => name.endsWith('.tmp')), []);
+  });
+
   it('creates the folder when it does not exist yet', async () => {
     const dir = path.join(await makeTempDir('write-feeds-'), 'nested', 'feeds');
     const report = await writeFeedFiles(dir, [feedFile('all.xml', '<rss/>')]);
