@@ -1,13 +1,14 @@
 /**
  * Cold static builds: the BASELINE (bench/baseline.ts) and our CLI, each run in its own process
  * into empty output and state folders, alternately (baseline, ours, baseline, ours, …) so a noisy
- * machine slows both alike. Wall time is measured here from spawn to exit (so both include node
- * and tsx start-up); peak RSS is what the child reports at exit (bench/probe-rss.ts).
+ * machine slows both alike. Wall time is measured here from spawn to exit (so both include node's
+ * start-up; both run as plain JavaScript, see bench/compiled.ts); peak RSS is what the child
+ * reports at exit (bench/probe-rss.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { childEnv, nodeArgs, runNode, type ChildRun } from './processes.js';
+import { childEnv, nodeArgs, npmScriptNodeFlags, runNode, type ChildRun } from './processes.js';
 
 export type BuildVariant = 'baseline' | 'ours' | 'ours-archives';
 
@@ -53,8 +54,9 @@ export async function runColdBuild(variant: BuildVariant, contentDir: string, se
         { env: childEnv({}), timeoutMs },
       );
     } else {
-      // With the heap limit `npm run build:feeds` gives it (archives at 100k need more than V8's default).
-      run = await runNode(nodeArgs('src/cli/build-feeds.ts', [], { probe: true, root: settings.serviceRoot, nodeFlags: ['--max-old-space-size=8192'] }), {
+      // With the node flags `npm run build:feeds` gives it (archives at 100k need a larger heap).
+      const nodeFlags = npmScriptNodeFlags('build:feeds', settings.serviceRoot);
+      run = await runNode(nodeArgs('src/cli/build-feeds.ts', [], { probe: true, root: settings.serviceRoot, nodeFlags }), {
         cwd: settings.serviceRoot,
         env: childEnv({
           CONTENT_DIR: contentDir,

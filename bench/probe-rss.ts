@@ -1,5 +1,5 @@
 /**
- * Preloaded into every measured child (`node --import tsx --import bench/probe-rss.ts …`): at exit
+ * Preloaded into every measured child (`node --import …/probe-rss.js …`, compiled): at exit
  * it prints one JSON line on stderr with the process's peak resident set size. `maxRSS` (KB) is
  * process-wide, so build work done in worker threads counts too.
  */

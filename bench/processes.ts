@@ -8,12 +8,23 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { compiledPath, ensureCompiled } from './compiled.js';
 import { PROBE_TAG } from './probe-tag.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const PROBE = pathToFileURL(path.join(REPO_ROOT, 'bench', 'probe-rss.ts')).href;
 
-/** `node --import tsx [--import probe] script args…`, `script` relative to `root` (default: this repository). */
+/**
+ * The node flags an npm script of the service passes (`node --max-old-space-size=8192 dist/…`),
+ * read from its package.json, so the bench runs the service as `npm start` and
+ * `npm run build:feeds` do.
+ */
+export function npmScriptNodeFlags(script: 'start' | 'build:feeds', root = REPO_ROOT): string[] {
+  const scripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {};
+  const match = /(?:^|&&\s*)node((?:\s+--\S+)*)\s+dist\//.exec(scripts[script] ?? '');
+  if (!match) throw new Error(`package.json: the "${script}" script does not run node dist/…`);
+  return match[1]!.trim().split(/\s+/).filter(Boolean);
+}
+
 /**
  * Pins every thread of process `pid` to the CPUs in `cpus` (taskset's list syntax, e.g. "0" or
  * "0-1"). False when that is not possible here (no taskset, one CPU); the caller then says so.
@@ -24,8 +35,14 @@ export function pinToCpus(pid: number, cpus: string): boolean {
   return result.status === 0;
 }
 
+/**
+ * `node [flags] [--import probe] <compiled script> args…`: `script` is a .ts path relative to
+ * `root` (default: this repository), run from its plain JavaScript (bench/compiled.ts).
+ */
 export function nodeArgs(script: string, args: readonly string[] = [], { probe = false, root = REPO_ROOT, nodeFlags = [] as readonly string[] } = {}): string[] {
-  return [...nodeFlags, '--import', 'tsx', ...(probe ? ['--import', PROBE] : []), path.join(root, script), ...args];
+  ensureCompiled(root, REPO_ROOT);
+  const probeArgs = probe ? ['--import', pathToFileURL(compiledPath(REPO_ROOT, 'bench/probe-rss.ts')).href] : [];
+  return [...nodeFlags, ...probeArgs, compiledPath(root, script), ...args];
 }
 
 /**

@@ -227,8 +227,6 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
   try {
     results.coldBuilds.push(...(await coldBuildPhase(settings, corpora, serviceRoot, phaseBudget('cold'))));
 
-    // The rebuild phase edits its content, so it gets a copy; the serving phase reuses the copy
-    // and the state (a build cache kept in STATE_DIR, if any, shortens its boot; not measured).
     // The rebuild phase edits its content, so it gets a copy. Run one after the other (the
     // default), the serving phase reuses that copy and the state (a build cache kept in
     // STATE_DIR, if any, shortens its boot, which is not measured). Run side by side (smoke

@@ -1,12 +1,13 @@
 /**
- * The service as the bench sees it: `node --import tsx src/main.ts` in its own process, driven
- * only through its public interface (environment, JSON log lines on stdout, HTTP on 127.0.0.1).
+ * The service as the bench sees it: `node src/main.js` (compiled) in its own process, with the
+ * node flags of `npm start`, driven only through its public interface (environment, JSON log
+ * lines on stdout, HTTP on 127.0.0.1).
  */
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import path from 'node:path';
-import { childEnv, nodeArgs, ServerProcess, type LogLine } from './processes.js';
+import { childEnv, nodeArgs, npmScriptNodeFlags, ServerProcess, type LogLine } from './processes.js';
 
 export interface ServiceOptions {
   readonly name: string;
@@ -38,7 +39,7 @@ export const isBuildFailed = (line: LogLine) => line.msg === 'build failed; stil
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const server = new ServerProcess(
     options.name,
-    nodeArgs('src/main.ts', [], { root: options.serviceRoot }),
+    nodeArgs('src/main.ts', [], { root: options.serviceRoot, nodeFlags: npmScriptNodeFlags('start', options.serviceRoot) }),
     childEnv({
       CONTENT_DIR: options.contentDir,
       FEEDS_DIR: options.feedsDir,

@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { BuildReport } from './build.js';
 import type { Config } from './config.js';
@@ -6,6 +8,37 @@ import { startWorker } from './worker-thread.js';
 
 /** The build thread's nice value (os.constants.priority.PRIORITY_BELOW_NORMAL). */
 export const BUILD_THREAD_NICE = 10;
+
+/**
+ * Lowers every thread of this process but the main one to BUILD_THREAD_NICE (Linux, where a nice
+ * value is per thread; elsewhere it does nothing). Those are V8's platform threads, which do the
+ * parallel and concurrent garbage collection of every thread's heap: at 100k articles they spend
+ * about as much CPU on the build's heap as the build itself, and at the main thread's priority
+ * they took the CPU from it (p99 of feed requests during a cold rebuild). The main thread's own
+ * collections are small. Threads started later inherit their creator's value. Returns how many
+ * threads were lowered.
+ */
+export function lowerBackgroundThreadPriority(): number {
+  let threads: string[];
+  try {
+    threads = readdirSync('/proc/self/task');
+  } catch {
+    return 0;
+  }
+  let lowered = 0;
+  for (const tid of threads.map(Number)) {
+    if (tid === process.pid) continue;
+    try {
+      if (getPriority(tid) < BUILD_THREAD_NICE) {
+        setPriority(tid, BUILD_THREAD_NICE);
+        lowered++;
+      }
+    } catch {
+      // The thread ended meanwhile, or this process may not change it: leave it.
+    }
+  }
+  return lowered;
+}
 
 export interface WorkerRequest {
   readonly id: number;
@@ -67,6 +100,7 @@ export class BuildWorker {
 
   #start(): Worker {
     if (this.#worker) return this.#worker;
+    lowerBackgroundThreadPriority();
     // A cold build with archive pages at 100k articles holds a few GB of rendered text at once.
     const worker = startWorker(import.meta.url, 'build-worker', { workerData: this.#config, resourceLimits: { maxOldGenerationSizeMb: 8192 } });
     worker.on('message', (reply: WorkerReply) => {

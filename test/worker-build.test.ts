@@ -22,8 +22,10 @@ describe('BuildWorker: builds in a worker thread that keeps its caches', () => {
   let second: WorkerBuildResult;
   let third: WorkerBuildResult;
   const store = new FeedStore();
+  let threadsBefore: string[] = [];
 
   before(async () => {
+    if (process.platform === 'linux') threadsBefore = readdirSync('/proc/self/task');
     contentDir = await makeTempDir('worker-content-');
     await writeFile(path.join(contentDir, 'ai.md'), articleText(frontMatter({ sourceUrl: 'https://news.example.com/ai', topics: ['AI'] })));
     await writeFile(path.join(contentDir, 'space.md'), articleText(frontMatter({ sourceUrl: 'https://news.example.com/space', topics: ['Space'], category: 'feature', provider: { name: 'Orbit', domain: 'orbit.example.com' } })));
@@ -62,6 +64,10 @@ describe('BuildWorker: builds in a worker thread that keeps its caches', () => {
     const threads = readdirSync('/proc/self/task');
     assert.equal(niceOf(String(process.pid)), 0, 'the main thread keeps its priority');
     assert.ok(threads.some((tid) => niceOf(tid) === BUILD_THREAD_NICE), `a thread at nice ${BUILD_THREAD_NICE}`);
+    // V8's garbage-collection helpers (and any other thread started before the worker) too.
+    const helpers = threadsBefore.filter((tid) => tid !== String(process.pid) && threads.includes(tid));
+    assert.ok(helpers.length >= 1, 'the process had helper threads before the build worker started');
+    for (const tid of helpers) assert.ok(niceOf(tid) >= BUILD_THREAD_NICE, `thread ${tid} at nice ${niceOf(tid)}`);
   });
 
   it('serves the changed bytes from the store and keeps the unchanged files', () => {
