@@ -13,7 +13,7 @@ import ts from 'typescript';
 export const COMPILED_DIR = '.bench-build';
 
 /** The bench files that run as child processes (and what they import). */
-const BENCH_CHILD_FILES = ['baseline.ts', 'floor-express.ts', 'floor-http.ts', 'floor-responses.ts', 'probe-rss.ts', 'probe-tag.ts'];
+const BENCH_CHILD_FILES = ['baseline.ts', 'build-stages.ts', 'floor-express.ts', 'floor-http.ts', 'floor-responses.ts', 'probe-rss.ts', 'probe-tag.ts'];
 
 const compiled = new Set<string>();
 

@@ -1,6 +1,7 @@
 /**
- * `npm run bench:profile -- [--n 100000] [--top 25]`: where a cold static build spends its time.
- * Runs our CLI once (compiled, with the node flags of `npm run build:feeds`, FEED_ARCHIVES=false,
+ * `npm run bench:profile -- [--n 100000] [--top 25]`: where a cold static build spends its time
+ * and memory. First the build's stages one at a time (bench/build-stages.ts: wall time, and RSS,
+ * V8 heap and buffers after each), then our CLI once (compiled, with the node flags of `npm run build:feeds`, FEED_ARCHIVES=false,
  * like the bench's cold builds) under V8's CPU profiler (--cpu-prof: one profile per thread) on the
  * bench corpus of size N, and prints per thread its busy time, garbage-collection time, and the
  * functions with the most time including and excluding what they call. The profiles are kept in
@@ -114,7 +115,19 @@ async function main(): Promise<number> {
       timeoutMs: 30 * 60_000,
     });
     if (run.code !== 0) throw new Error(`the build failed (exit ${run.code ?? run.signal}): ${run.stderr.slice(-2000)}`);
+    const stages = await runNode(nodeArgs('bench/build-stages.ts', [corpus.dir], { nodeFlags: npmScriptNodeFlags('build:feeds') }), { env: childEnv({}), timeoutMs: 30 * 60_000 });
+    if (stages.code !== 0) throw new Error(`the staged build failed (exit ${stages.code ?? stages.signal}): ${stages.stderr.slice(-2000)}`);
     const lines = [
+      `Cold build of N=${n}, stage by stage (no profiler; memory after each stage):`,
+      ...stages.stdout
+        .trim()
+        .split('\n')
+        .map((line) => {
+          const { stage, ms, rssMb, heapUsedMb, externalMb, ...detail } = JSON.parse(line) as Record<string, string | number>;
+          const details = Object.entries(detail).map(([key, value]) => `${value} ${key}`).join(', ');
+          return `  ${String(stage).padEnd(30)} ${String(ms).padStart(6)} ms   RSS ${String(rssMb).padStart(5)} MB, heap ${String(heapUsedMb).padStart(5)} MB, buffers ${String(externalMb).padStart(4)} MB${details ? `   (${details})` : ''}`;
+        }),
+      '',
       `Cold build of N=${n} (${corpus.dir}) under --cpu-prof: ${Math.round(run.wallMs)} ms wall, peak RSS ${Math.round((run.maxRssKb ?? 0) / 1024)} MB (the profiler adds time).`,
       `node ${nodeFlags.join(' ')} …/src/cli/build-feeds.js`,
     ];
