@@ -81,6 +81,8 @@ export interface RebuildOptions {
   /** The low load kept up during the cold rebuild (as for the idle p99): connections, req/s in all. */
   readonly p99Connections: number;
   readonly p99Rate: number;
+  /** How long the same load runs on the idle server before the cold rebuild. */
+  readonly idleSeconds: number;
   readonly targetFeedBytes: number;
 }
 
@@ -95,6 +97,9 @@ export interface RebuildFigures {
     /** durationMs of the scheduled build after every file changed. */
     rebuildMs: number | null;
     p99Ms: number | null;
+    /** The same low load on the same server just before, while its scheduled builds find no change. */
+    idleP99Ms: number | null;
+    idleLoad: LoadResult | null;
     load: LoadResult | null;
     feed: string | null;
     /** Articles revised in the swapped-in copy, and how long preparing it took (not measured load). */
@@ -119,7 +124,7 @@ export async function measureRebuilds(options: RebuildOptions, budget: Budget): 
     bootBuildMs: null,
     noChange: { samplesMs: [], written: [], medianMs: null },
     oneFileChange: { samplesMs: [], written: [], files: [], medianMs: null },
-    coldRebuild: { rebuildMs: null, p99Ms: null, load: null, feed: null, revisedFiles: 0, prepareMs: null, written: null, filesParsed: null },
+    coldRebuild: { rebuildMs: null, p99Ms: null, idleP99Ms: null, idleLoad: null, load: null, feed: null, revisedFiles: 0, prepareMs: null, written: null, filesParsed: null },
     notes: [],
   };
   let service: RunningService | undefined;
@@ -170,6 +175,12 @@ export async function measureRebuilds(options: RebuildOptions, budget: Budget): 
     // that picked up the new content (it writes files) has finished.
     const feed = await chooseTopicFeed(options.feedsDir, options.targetFeedBytes);
     figures.coldRebuild.feed = feed.name;
+    // Idle first, on this server with this load: the scheduled builds keep running and find no change.
+    const idle = await runLoad({ url: service.url(`/feeds/${feed.name}`), connections: options.p99Connections, overallRate: options.p99Rate, durationSeconds: options.idleSeconds, expectStatus: 200 });
+    figures.notes.push(...loadProblems('idle before the cold rebuild', idle));
+    figures.coldRebuild.idleP99Ms = idle.latencyP99Ms;
+    figures.coldRebuild.idleLoad = idle;
+    budget.log(`rebuilds: idle p99 ${idle.latencyP99Ms} ms before the cold rebuild`);
     const current = await realpath(options.contentDir);
     const fresh = path.join(path.dirname(options.contentDir), 'content-cold');
     const prepared = Date.now();
