@@ -242,4 +242,33 @@ export class TimeoutError extends Error {
   override name = 'TimeoutError';
 }
 
+/** CPU time (user + system, all threads) process `pid` has used, in ms; undefined where /proc is missing. */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Waits until process `pid` is quiet: less than `maxShare` of one CPU over a whole second (after
+ * a build V8 finishes collecting and shrinking the heap for a few seconds). Gives up after
+ * `timeoutMs`; returns how long it waited, or undefined if it was never quiet.
+ */
+export async function waitUntilQuiet(pid: number, { maxShare = 0.05, timeoutMs = 30_000 } = {}): Promise<number | undefined> {
+  const started = Date.now();
+  let before = processCpuMs(pid);
+  while (before !== undefined && Date.now() - started < timeoutMs) {
+    await sleep(1000);
+    const after = processCpuMs(pid);
+    if (after === undefined) return undefined;
+    if (after - before < 1000 * maxShare) return Date.now() - started;
+    before = after;
+  }
+  return undefined;
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));

@@ -17,7 +17,7 @@ import type { CorpusManifest } from './corpus.js';
 import { median } from './cold-builds.js';
 import type { FloorResponses } from './floor-responses.js';
 import { combineLoads, loadProblems, runLoad, startLoad, type LoadResult } from './load.js';
-import { pinToCpus, sleep, TimeoutError, type LogLine, type ServerProcess } from './processes.js';
+import { pinToCpus, sleep, TimeoutError, waitUntilQuiet, type LogLine, type ServerProcess } from './processes.js';
 import { chooseTopicFeed, isScheduledBuild, rawGet, reviseAll, reviseArticle, startFloor, startService, swapSymlink, type RunningService } from './service.js';
 
 /** Node-cron pattern (6 fields) that fires on 1 January at midnight only: "never" during a bench. */
@@ -175,7 +175,9 @@ export async function measureRebuilds(options: RebuildOptions, budget: Budget): 
     // that picked up the new content (it writes files) has finished.
     const feed = await chooseTopicFeed(options.feedsDir, options.targetFeedBytes);
     figures.coldRebuild.feed = feed.name;
-    // Idle first, on this server with this load: the scheduled builds keep running and find no change.
+    // Idle first, on this server with this load: the scheduled builds keep running and find no
+    // change. Measured once the server is quiet (the collection after the last edit is over).
+    if (service.server.child.pid !== undefined) await waitUntilQuiet(service.server.child.pid, { timeoutMs: within(budget, 30_000) });
     const idle = await runLoad({ url: service.url(`/feeds/${feed.name}`), connections: options.p99Connections, overallRate: options.p99Rate, durationSeconds: options.idleSeconds, expectStatus: 200 });
     figures.notes.push(...loadProblems('idle before the cold rebuild', idle));
     figures.coldRebuild.idleP99Ms = idle.latencyP99Ms;
@@ -262,6 +264,8 @@ export interface ServingFigures {
   idle: LoadResult | null;
   /** Whether the servers ran on CPU 0 and the load generator on the others. */
   pinned: boolean;
+  /** How long after its boot build the server became quiet, before anything was measured. */
+  quietAfterMs: number | null;
   readonly notes: string[];
 }
 
@@ -277,6 +281,7 @@ export async function measureServing(options: ServingOptions, budget: Budget): P
     scenarios: { ok200: empty(), notModified: empty(), gzip: empty() },
     idle: null,
     pinned: false,
+    quietAfterMs: null,
     notes: [],
   };
   const started: ServerProcess[] = [];
@@ -290,6 +295,10 @@ export async function measureServing(options: ServingOptions, budget: Budget): P
     budget.log(`serving: starting the server at N=${options.n} (no scheduled build during the phase)`);
     const service = await startPhaseService('service-serving', NEVER_CRON, options, budget);
     started.push(service.server);
+    // Steady state: the boot build is over, and so is the garbage collection after it.
+    const quietAfterMs = service.server.child.pid === undefined ? undefined : await waitUntilQuiet(service.server.child.pid, { timeoutMs: within(budget, 30_000) });
+    figures.quietAfterMs = quietAfterMs ?? null;
+    if (quietAfterMs === undefined) figures.notes.push('serving: the server did not become quiet (under 5 % of a CPU for a second) within 30 s of its boot build');
     const chosen = await chooseTopicFeed(options.feedsDir, options.targetFeedBytes);
     const feedPath = `/feeds/${chosen.name}`;
 

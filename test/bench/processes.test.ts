@@ -26,3 +26,27 @@ describe('bench processes: the service runs as its npm scripts run it', () => {
     assert.doesNotMatch(readFileSync(main, 'utf8'), /:\s*Promise<void>/, 'types are stripped');
   });
 });
+
+describe('bench processes: waiting for a quiet server', () => {
+  it('returns once a process uses little CPU, and not while it is busy', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
+    const { spawn } = await import('node:child_process');
+    const { waitUntilQuiet } = await import('../../bench/processes.js');
+    const busy = spawn(process.execPath, ['-e', 'const end = Date.now() + 2500; while (Date.now() < end);'], { stdio: 'ignore' });
+    try {
+      const started = Date.now();
+      const waited = await waitUntilQuiet(busy.pid!, { timeoutMs: 10_000 });
+      // Busy for 2.5 s, then gone: quiet can only be seen after the busy loop has ended.
+      assert.ok(waited === undefined || Date.now() - started >= 2000, `quiet after ${waited} ms`);
+    } finally {
+      busy.kill();
+    }
+    const idle = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10_000)'], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const waited = await waitUntilQuiet(idle.pid!, { timeoutMs: 5000 });
+      assert.ok(waited !== undefined && waited < 3000, `idle process seen quiet after ${waited} ms`);
+    } finally {
+      idle.kill();
+    }
+  });
+});
