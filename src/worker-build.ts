@@ -4,7 +4,7 @@ import type { Worker } from 'node:worker_threads';
 import type { BuildReport } from './build.js';
 import type { Config } from './config.js';
 import type { Logger } from './io/logger.js';
-import { startWorker } from './worker-thread.js';
+import { BUILD_YOUNG_GENERATION_MB, startWorker } from './worker-thread.js';
 
 /** The build thread's nice value (os.constants.priority.PRIORITY_BELOW_NORMAL). */
 export const BUILD_THREAD_NICE = 10;
@@ -102,7 +102,7 @@ export class BuildWorker {
     if (this.#worker) return this.#worker;
     lowerBackgroundThreadPriority();
     // A cold build with archive pages at 100k articles holds a few GB of rendered text at once.
-    const worker = startWorker(import.meta.url, 'build-worker', { workerData: this.#config, resourceLimits: { maxOldGenerationSizeMb: 8192 } });
+    const worker = startWorker(import.meta.url, 'build-worker', { workerData: this.#config, resourceLimits: { maxOldGenerationSizeMb: 8192, maxYoungGenerationSizeMb: BUILD_YOUNG_GENERATION_MB } });
     worker.on('message', (reply: WorkerReply) => {
       const pending = this.#pending.get(reply.id);
       if (!pending) return;

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArticle, type ParseResult } from '../core/parse-article.js';
 import type { Problem } from '../core/problems.js';
-import { startWorker } from '../worker-thread.js';
+import { BUILD_YOUNG_GENERATION_MB, startWorker } from '../worker-thread.js';
 import { readCandidate, type ContentCandidate, type ContentFile } from './read-content.js';
 
 export interface ParsedFile {
@@ -76,7 +76,10 @@ export async function readAndParseAll(root: string, candidates: readonly Content
       ? { root, relatives: candidates.map((candidate) => candidate.relative).join('\0'), symlinks: Uint8Array.from(candidates, (candidate) => (candidate.isSymlink ? 1 : 0)), maxFileBytes }
       : undefined;
   const helpers = Array.from({ length: helperCount }, () => {
-    const worker = startWorker(import.meta.url, '../parse-worker', { workerData: { ...data!, next } satisfies ParseWorkerData });
+    const worker = startWorker(import.meta.url, '../parse-worker', {
+      workerData: { ...data!, next } satisfies ParseWorkerData,
+      resourceLimits: { maxYoungGenerationSizeMb: BUILD_YOUNG_GENERATION_MB },
+    });
     return new Promise<void>((resolve, reject) => {
       worker.on('message', (message: ParseWorkerMessage) => {
         if ('done' in message) {
