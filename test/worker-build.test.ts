@@ -35,6 +35,8 @@ describe('BuildWorker: builds in a worker thread that keeps its caches', () => {
     second = await worker.build();
     store.publish(second, new Date('2025-01-01T00:05:00Z'));
     await writeFile(path.join(contentDir, 'space.md'), articleText(frontMatter({ title: 'Space, corrected', sourceUrl: 'https://news.example.com/space', topics: ['Space'], category: 'feature', provider: { name: 'Orbit', domain: 'orbit.example.com' } })));
+    // The worker hears of the edit from its file watcher: let the event arrive before the build.
+    await delay(200);
     third = await worker.build();
     store.publish(third, new Date('2025-01-01T00:10:00Z'));
   });
