@@ -15,29 +15,23 @@ export const BUILD_THREAD_NICE = 10;
  * parallel and concurrent garbage collection of every thread's heap: at 100k articles they spend
  * about as much CPU on the build's heap as the build itself, and at the main thread's priority
  * they took the CPU from it (p99 of feed requests during a cold rebuild). The main thread's own
- * collections are small. Threads started later inherit their creator's value. Returns how many
- * threads were lowered.
+ * collections are small. Threads started later inherit their creator's value.
  */
-export function lowerBackgroundThreadPriority(): number {
+export function lowerBackgroundThreadPriority(): void {
   let threads: string[];
   try {
     threads = readdirSync('/proc/self/task');
   } catch {
-    return 0;
+    return;
   }
-  let lowered = 0;
   for (const tid of threads.map(Number)) {
     if (tid === process.pid) continue;
     try {
-      if (getPriority(tid) < BUILD_THREAD_NICE) {
-        setPriority(tid, BUILD_THREAD_NICE);
-        lowered++;
-      }
+      if (getPriority(tid) < BUILD_THREAD_NICE) setPriority(tid, BUILD_THREAD_NICE);
     } catch {
       // The thread ended meanwhile, or this process may not change it: leave it.
     }
   }
-  return lowered;
 }
 
 export interface WorkerRequest {

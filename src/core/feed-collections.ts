@@ -2,7 +2,7 @@ import type { Article } from './article-schema.js';
 import type { FeedKind } from './feed-model.js';
 import type { Problem } from './problems.js';
 import { entryId } from './select-articles.js';
-import { RESERVED_SLUGS, SlugGroups, topicSlug } from './topics.js';
+import { SlugGroups, topicGroups, topicSlug } from './topics.js';
 
 /** The articles of one feed, newest first, before paging. */
 export interface FeedCollection {
@@ -36,9 +36,9 @@ export interface CollectedFeeds {
  * the articles: at 100k, each pass that touches every article costs tens of milliseconds.
  */
 export function collectFeeds(articles: readonly Article[]): CollectedFeeds {
-  const topics = new SlugGroups({ slugOf: topicSlug, reserved: RESERVED_SLUGS });
-  const providers = new SlugGroups({ slugOf: topicSlug, reportCollisions: false, pathPrefix: 'providers/' });
-  const categories = new SlugGroups({ slugOf: topicSlug, reportCollisions: false, pathPrefix: 'categories/' });
+  const topics = topicGroups();
+  const providers = new SlugGroups({ reportCollisions: false, pathPrefix: 'providers/' });
+  const categories = new SlugGroups({ reportCollisions: false, pathPrefix: 'categories/' });
   const feedsByEntry = new Map<string, string[]>();
   for (const article of articles) {
     const feeds = [ALL_TOPICS_PATH];
@@ -56,15 +56,15 @@ export function collectFeeds(articles: readonly Article[]): CollectedFeeds {
     }
     feedsByEntry.set(entryId(article), feeds);
   }
-  const topicGroups = topics.result();
+  const topicResult = topics.result();
   return {
     collections: [
       { path: ALL_TOPICS_PATH, kind: 'all', name: 'all topics', articles },
-      ...topicGroups.topics.map((topic) => ({ path: topic.slug, kind: 'topic' as const, name: topic.name, articles: topic.articles })),
+      ...topicResult.topics.map((topic) => ({ path: topic.slug, kind: 'topic' as const, name: topic.name, articles: topic.articles })),
       ...providers.result().topics.map((group) => ({ path: `providers/${group.slug}`, kind: 'provider' as const, name: group.name, articles: group.articles })),
       ...categories.result().topics.map((group) => ({ path: `categories/${group.slug}`, kind: 'category' as const, name: group.name, articles: group.articles })),
     ],
     feedsByEntry,
-    problems: topicGroups.problems,
+    problems: topicResult.problems,
   };
 }

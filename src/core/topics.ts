@@ -42,14 +42,13 @@ export interface TopicGrouping {
   readonly problems: readonly Problem[];
 }
 
-export interface GroupOptions {
-  /** The names an article is filed under (its topics, its category, its provider). */
-  readonly namesOf: (article: Article) => readonly string[];
-  readonly slugOf: (name: string) => string;
+export interface SlugGroupOptions {
   /** Slugs that get `-topic` appended. */
   readonly reserved?: ReadonlySet<string>;
   /** Report names that differ but share a slug (topics do; provider spellings need not). */
   readonly reportCollisions?: boolean;
+  /** Put before each slug in its collection's path (`providers/`). */
+  readonly pathPrefix?: string;
 }
 
 interface SlugGroup {
@@ -68,24 +67,23 @@ interface SlugGroup {
 export class SlugGroups {
   private readonly groups = new Map<string, SlugGroup>();
   private readonly renamed = new Map<string, string>();
-  private readonly slugOf: (name: string) => string;
   private readonly reserved: ReadonlySet<string>;
   private readonly reportCollisions: boolean;
   private readonly pathPrefix: string;
 
-  constructor(options: Omit<GroupOptions, 'namesOf'> & { readonly pathPrefix?: string }) {
-    this.slugOf = options.slugOf;
+  constructor(options: SlugGroupOptions = {}) {
     this.pathPrefix = options.pathPrefix ?? '';
     this.reserved = options.reserved ?? new Set();
     this.reportCollisions = options.reportCollisions ?? true;
   }
 
   /**
-   * Files `article` under `name` (its slug: `slugOf(name)` unless given). Returns the group's path
-   * (`pathPrefix` + slug, one string per group) when the article joined it now, undefined when the name has no slug or the article is already
-   * in that group (two of its names share a slug).
+   * Files `article` under `name` (its slug: `topicSlug(name)` unless given). Returns the group's
+   * path (`pathPrefix` + slug, one string per group) when the article joined it now, undefined
+   * when the name has no slug or the article is already in that group (two of its names share a
+   * slug).
    */
-  add(article: Article, name: string, baseSlug = this.slugOf(name)): string | undefined {
+  add(article: Article, name: string, baseSlug = topicSlug(name)): string | undefined {
     if (baseSlug === '') return undefined;
     const slug = this.reserved.has(baseSlug) ? `${baseSlug}-topic` : baseSlug;
     if (slug !== baseSlug) this.renamed.set(name, slug);
@@ -129,16 +127,16 @@ export class SlugGroups {
   }
 }
 
-/** Groups articles by the slugs of the names `namesOf` gives (see SlugGroups). */
-export function groupBySlug(articles: readonly Article[], options: GroupOptions): TopicGrouping {
-  const groups = new SlugGroups(options);
-  for (const article of articles) for (const name of options.namesOf(article)) groups.add(article, name);
-  return groups.result();
+/** The topic feeds' groups: reserved slugs renamed, collisions reported. */
+export function topicGroups(): SlugGroups {
+  return new SlugGroups({ reserved: RESERVED_SLUGS });
 }
 
-/** Topic feeds: one per topic slug; collisions and reserved slugs reported. */
+/** Topic feeds: one per topic slug; collisions and reserved slugs reported (see SlugGroups). */
 export function groupByTopic(articles: readonly Article[]): TopicGrouping {
-  return groupBySlug(articles, { namesOf: (article) => article.topics, slugOf: topicSlug, reserved: RESERVED_SLUGS });
+  const groups = topicGroups();
+  for (const article of articles) for (const name of article.topics) groups.add(article, name);
+  return groups.result();
 }
 
 /** Locale-independent ordering, so the same input sorts the same on every machine. */

@@ -1,5 +1,6 @@
 import { FEED_FORMATS } from '../core/feed-formats.js';
 import type { Logger } from './logger.js';
+import { mapConcurrently } from './map-concurrently.js';
 
 export interface HubNotifierOptions {
   readonly hubUrl: string;
@@ -31,29 +32,23 @@ export function changedFeedUrls(written: readonly string[], baseUrl: string): st
  */
 export function createHubNotifier({ hubUrl, baseUrl, logger, fetch: send = fetch, timeoutMs = 10_000, concurrency = 4 }: HubNotifierOptions) {
   const notify = async (url: string): Promise<void> => {
-    {
-      try {
-        const response = await send(hubUrl, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ 'hub.mode': 'publish', 'hub.url': url }).toString(),
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        await response.arrayBuffer().catch(() => undefined);
-        if (!response.ok) logger.warn('WebSub hub refused a publish notification', { hub: hubUrl, url, status: response.status });
-      } catch (error) {
-        logger.warn('WebSub hub could not be notified', { hub: hubUrl, url, error });
-      }
+    try {
+      const response = await send(hubUrl, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ 'hub.mode': 'publish', 'hub.url': url }).toString(),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      await response.arrayBuffer().catch(() => undefined);
+      if (!response.ok) logger.warn('WebSub hub refused a publish notification', { hub: hubUrl, url, status: response.status });
+    } catch (error) {
+      logger.warn('WebSub hub could not be notified', { hub: hubUrl, url, error });
     }
   };
   return async (written: readonly string[]): Promise<void> => {
     const urls = changedFeedUrls(written, baseUrl);
-    // A few at a time: bounded by the timeout, without flooding the hub.
-    let next = 0;
-    const worker = async () => {
-      while (next < urls.length) await notify(urls[next++]!);
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, urls.length) }, worker));
+    // A few at a time: bounded by the timeout, without flooding the hub (notify never throws).
+    await mapConcurrently(urls, concurrency, notify);
     if (urls.length) logger.info('WebSub hub notified', { hub: hubUrl, feeds: urls.length });
   };
 }

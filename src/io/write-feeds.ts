@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FeedFile } from '../core/feed-formats.js';
+import { mapConcurrently } from './map-concurrently.js';
 
 /** Lists the files the last build wrote, so stale ones are removed and nothing else ever is. */
 export const MANIFEST_NAME = '.feeds-manifest.json';
@@ -72,28 +73,6 @@ export async function writeFeedFiles(dir: string, files: readonly FeedFile[], { 
 
 /** Files written at the same time. */
 const WRITE_CONCURRENCY = 16;
-
-/**
- * `items.map(fn)`, with at most `limit` calls of `fn` pending at once; results in item order.
- * After a call fails no new one starts, and the first failure is thrown.
- */
-async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  let failed = false;
-  const run = async (): Promise<void> => {
-    for (let index = next++; index < items.length && !failed; index = next++) {
-      try {
-        results[index] = await fn(items[index]!);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
-  return results;
-}
 
 const TEMPORARY_FILE = /^\..+\.[0-9a-f]{12}\.tmp$/;
 
