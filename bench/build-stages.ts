@@ -8,12 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config.js';
-import { buildFeedFiles } from '../src/core/build-feed-files.js';
-import { createRenderCache } from '../src/core/render-cache.js';
-import { writeEntryState } from '../src/io/entry-state.js';
-import { readAndParseAll } from '../src/io/parallel-parse.js';
-import { listContent } from '../src/io/read-content.js';
-import { writeFeedFiles } from '../src/io/write-feeds.js';
+import { buildFeedFiles } from '../src/build/build-feed-files.js';
+import { createRenderCache } from '../src/build/render-cache.js';
+import { writeEntryState } from '../src/build/entry-state.js';
+import { readAndParseAll } from '../src/build/parse-threads.js';
+import { listContent } from '../src/content/read-content.js';
+import { writeFeedFiles } from '../src/build/write-feeds.js';
 
 const contentDir = process.argv[2] ?? '';
 const work = mkdtempSync(path.join(os.tmpdir(), 'feed-bench-stages-'));

@@ -1,8 +1,8 @@
 import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
-import type { FeedSite } from './core/feed-model.js';
+import type { FeedSite } from './feeds/feed-model.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
-import { LOG_LEVELS, type LogLevel } from './io/logger.js';
+import { LOG_LEVELS, type LogLevel } from './logger.js';
 
 export interface Config {
   readonly port: number;

@@ -1,13 +1,13 @@
 import { createServer } from 'node:http';
 import { loadConfig } from './config.js';
 import { ConfigError } from './errors.js';
-import { FeedStore } from './feed-store.js';
+import { FeedStore } from './http/feed-store.js';
 import { createApp } from './http/app.js';
 import { gracefulCloser } from './http/graceful-close.js';
-import { createLogger } from './io/logger.js';
-import { createHubNotifier } from './io/websub.js';
-import { buildAndPublish, scheduleBuilds } from './schedule.js';
-import { BuildWorker } from './worker-build.js';
+import { createLogger } from './logger.js';
+import { createHubNotifier } from './build/websub.js';
+import { buildAndPublish, scheduleBuilds } from './build/schedule.js';
+import { BuildWorker } from './build/thread-host.js';
 
 /** `npm start`: build once, serve, rebuild on the schedule; stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {

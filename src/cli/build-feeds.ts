@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { buildFeeds } from '../build.js';
+import { buildFeeds } from '../build/build-feeds.js';
 import { loadConfig } from '../config.js';
-import { formatProblem } from '../core/problems.js';
+import { formatProblem } from '../content/problems.js';
 import { ConfigError } from '../errors.js';
-import { silentLogger } from '../io/logger.js';
+import { silentLogger } from '../logger.js';
 
 const USAGE = `Usage: npm run build:feeds -- [--strict]
 

@@ -1,8 +1,8 @@
 import Negotiator from 'negotiator';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
-import { BROWSER_FILES, FEED_FORMATS, INDEX_FILES } from '../core/feed-formats.js';
-import type { FeedStore } from '../feed-store.js';
-import type { Logger } from '../io/logger.js';
+import { BROWSER_FILES, FEED_FORMATS, INDEX_FILES } from '../render/feed-formats.js';
+import type { FeedStore } from './feed-store.js';
+import type { Logger } from '../logger.js';
 import { isNotModified } from './conditional-get.js';
 import { etagFor, type ContentCoding, type ServedFile } from './feed-snapshot.js';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import type { BuiltFile } from '../build.js';
+import type { BuiltFile } from '../build/build-feeds.js';
 
 export type ContentCoding = 'br' | 'gzip' | 'identity';
 

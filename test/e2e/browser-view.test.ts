@@ -17,10 +17,10 @@ import path from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { DomUtils, parseDocument } from 'htmlparser2';
-import { buildFeeds } from '../../src/build.js';
-import { FeedStore } from '../../src/feed-store.js';
+import { buildFeeds } from '../../src/build/build-feeds.js';
+import { FeedStore } from '../../src/http/feed-store.js';
 import { createApp } from '../../src/http/app.js';
-import { silentLogger } from '../../src/io/logger.js';
+import { silentLogger } from '../../src/logger.js';
 import { testConfig } from '../helpers/config.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 

@@ -13,8 +13,8 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { DomUtils, parseDocument } from 'htmlparser2';
-import { buildFeeds, type BuildResult } from '../../src/build.js';
-import { createLogger } from '../../src/io/logger.js';
+import { buildFeeds, type BuildResult } from '../../src/build/build-feeds.js';
+import { createLogger } from '../../src/logger.js';
 import { testConfig } from '../helpers/config.js';
 import {
   BAD_MUTATION_NAMES,

@@ -15,11 +15,11 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import matter from 'gray-matter';
 import request from 'supertest';
-import { buildFeeds, type BuildResult } from '../../src/build.js';
-import { FeedStore } from '../../src/feed-store.js';
+import { buildFeeds, type BuildResult } from '../../src/build/build-feeds.js';
+import { FeedStore } from '../../src/http/feed-store.js';
 import { createApp } from '../../src/http/app.js';
-import { createLogger } from '../../src/io/logger.js';
-import { buildAndPublish } from '../../src/schedule.js';
+import { createLogger } from '../../src/logger.js';
+import { buildAndPublish } from '../../src/build/schedule.js';
 import { testConfig } from '../helpers/config.js';
 import {
   DRAFT_HOST,

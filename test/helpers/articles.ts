@@ -1,7 +1,7 @@
 import yaml from 'js-yaml';
-import type { Article } from '../../src/core/article-schema.js';
-import type { FeedSite } from '../../src/core/feed-model.js';
-import { parseArticle } from '../../src/core/parse-article.js';
+import type { Article } from '../../src/content/article-schema.js';
+import type { FeedSite } from '../../src/feeds/feed-model.js';
+import { parseArticle } from '../../src/content/parse-article.js';
 
 /** Front matter of a valid, complete article; tests override what they are about. */
 export function frontMatter(overrides: Record<string, unknown> = {}): Record<string, unknown> {

@@ -1,4 +1,4 @@
-import type { BuildReport, BuildResult, BuiltFile } from '../../src/build.js';
+import type { BuildReport, BuildResult, BuiltFile } from '../../src/build/build-feeds.js';
 
 /** A built file for tests; `modified` defaults to a fixed date. */
 export function builtFile(name: string, body: string, contentType = 'application/rss+xml; charset=utf-8', modified = new Date('2024-05-01T10:00:00Z')): BuiltFile {

@@ -1,4 +1,4 @@
-import { createLogger, type Logger } from '../../src/io/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 
 /** One parsed log line. */
 export interface LogEntry {

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 
-/** One JSON log line of the server (see src/io/logger.ts). */
+/** One JSON log line of the server (see src/logger.ts). */
 export interface LogLine {
   readonly level: string;
   readonly msg: string;

@@ -15,10 +15,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Express } from 'express';
 import request from 'supertest';
-import { buildFeeds } from '../../src/build.js';
-import { FeedStore } from '../../src/feed-store.js';
+import { buildFeeds } from '../../src/build/build-feeds.js';
+import { FeedStore } from '../../src/http/feed-store.js';
 import { createApp } from '../../src/http/app.js';
-import { silentLogger } from '../../src/io/logger.js';
+import { silentLogger } from '../../src/logger.js';
 import { testConfig } from '../helpers/config.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 

@@ -1,0 +1,200 @@
+import { z } from 'zod';
+import { parseIsoDateTime } from './iso-date.js';
+import { topicSlug } from '../feeds/topics.js';
+import { toPlainText } from './plain-text.js';
+
+/**
+ * The contract for an article's front matter, and the source of the `Article` type.
+ *
+ * Required: `title`, `publishedDateTime`, `sourceUrl`. Everything else is optional; unknown keys
+ * are dropped. `secured` is accepted as an opaque value and removed by the final transform, so the
+ * `Article` type has no such field and nothing downstream can copy it into a feed or a log line.
+ * Issues never carry the input value (zod's default), so a bad `secured` cannot leak through one.
+ *
+ * The YAML is read with js-yaml's FAILSAFE schema (parse-article.ts), so every scalar arrives as a
+ * string and this schema alone decides what is a number, a boolean or a date: `title: 007` stays
+ * "007", `country: NO` stays "NO", and `published: "false"` means false like `published: false`.
+ * An empty value (`images:`) counts as absent.
+ */
+
+/** Every issue carries a stable reason code in `params.reason`. */
+function fail(context: z.core.$RefinementCtx, reason: string, message: string): never {
+  context.addIssue({ code: 'custom', message, params: { reason } });
+  return z.NEVER as never;
+}
+
+/**
+ * YAML's empty value (`images:`, `provider:` with nothing under it) counts as absent: a copy of the
+ * parsed front matter without null-valued keys, at every mapping level. Nulls inside lists stay,
+ * so `images: [~]` is still reported; a document without nulls is passed on as it is. Done once
+ * for the whole document instead of a preprocess step on every field (a zod pipe per field).
+ */
+function withoutNullFields(value: unknown): unknown {
+  return hasNullField(value) ? copyWithoutNullFields(value) : value;
+}
+
+function hasNullField(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some(hasNullField);
+  return Object.keys(value).some((key) => {
+    const field = (value as Record<string, unknown>)[key];
+    return field === null || hasNullField(field);
+  });
+}
+
+function copyWithoutNullFields(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copyWithoutNullFields);
+  if (value === null || typeof value !== 'object') return value;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const field = (value as Record<string, unknown>)[key];
+    if (field !== null) copy[key] = copyWithoutNullFields(field);
+  }
+  return copy;
+}
+
+const scalar = (expected: string) => z.string({ error: `must be ${expected}` });
+
+/** Text on one line, cleaned of XML-unsafe characters; it must not be empty. */
+const requiredText = scalar('text').transform((value, context) => {
+  const plain = toPlainText(value);
+  return plain === '' ? fail(context, 'too_small', 'must not be empty') : plain;
+});
+/** Optional text; blank counts as absent. */
+const optionalText = scalar('text')
+  .transform((value) => {
+    const plain = toPlainText(value);
+    return plain === '' ? undefined : plain;
+  })
+  .optional();
+
+/** An absolute http(s) URL, normalised by WHATWG URL (spaces and non-ASCII percent-encoded). */
+const httpUrl = scalar('a URL').transform((value, context) => {
+  const url = URL.parse(value.trim());
+  if (url === null) return fail(context, 'invalid_url', 'must be an absolute http(s) URL');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail(context, 'invalid_url', 'must be an http or https URL');
+  return url.href;
+});
+
+/** ISO 8601 with any offset (`Z`, `+05:30`, `-0800`); no offset means UTC. */
+const isoDateTime = scalar('an ISO 8601 date-time').transform(
+  (value, context) =>
+    parseIsoDateTime(value) ??
+    fail(context, 'invalid_date', 'must be an ISO 8601 date-time such as 2019-12-23T12:33:00Z or 2019-12-23T14:33:00+02:00'),
+);
+
+const DOMAIN_LABEL = '[\\p{L}\\p{N}](?:[\\p{L}\\p{N}-]*[\\p{L}\\p{N}])?';
+const DOMAIN_NAME = new RegExp(`^${DOMAIN_LABEL}(?:\\.${DOMAIN_LABEL})*$`, 'u');
+
+/** A bare host name such as `pymnts.com`, as WHATWG URL writes it (lower case, punycode); undefined if it is none. */
+function hostName(value: string): string | undefined {
+  const host = value.trim().toLowerCase();
+  return DOMAIN_NAME.test(host) ? URL.parse(`https://${host}/`)?.hostname : undefined;
+}
+
+/** A bare host name such as `pymnts.com`; the provider's link is `https://` + domain. */
+const domainName = scalar('a domain name').transform(
+  (value, context) => hostName(value) ?? fail(context, 'invalid_domain', 'must be a bare domain name such as example.com'),
+);
+
+/** An article's own permanent id: an absolute URI (urn:uuid:…, tag:…, https://…), as Atom requires. */
+const entryIdUri = scalar('an absolute URI').transform((value, context) => {
+  const trimmed = toPlainText(value);
+  if (/^[a-z][a-z0-9+.-]*:\S+$/i.test(trimmed)) return trimmed;
+  return fail(context, 'invalid_id', 'must be an absolute URI such as urn:uuid:… or tag:example.com,2024:my-article');
+});
+
+const dimension = scalar('a whole number of pixels').transform((value, context) =>
+  /^\s*\d+\s*$/.test(value) && Number(value) > 0 ? Number(value) : fail(context, 'invalid_number', 'must be a whole number of pixels above 0'),
+);
+
+const score = scalar('a number').transform((value, context) =>
+  /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : fail(context, 'invalid_number', 'must be a number'),
+);
+
+const flag = scalar('true or false').transform((value, context) => {
+  const lower = value.trim().toLowerCase();
+  return lower === 'true' ? true : lower === 'false' ? false : fail(context, 'invalid_boolean', 'must be true or false');
+});
+
+/** A topic needs letters or digits, or it has no URL slug. */
+const topicName = scalar('text').transform((value, context) => {
+  const name = toPlainText(value);
+  if (name === '') return fail(context, 'too_small', 'must not be empty');
+  return topicSlug(name) === '' ? fail(context, 'invalid_topic', 'must contain letters or digits (it names a feed URL)') : name;
+});
+
+/** A list, or a single value standing for a list of one (`topics: AI`); absent is empty. */
+function listOf<T extends z.ZodType>(item: T, message: string) {
+  return z.preprocess((value) => (typeof value === 'string' ? [value] : value), z.array(item, { error: message })).optional();
+}
+
+export const ProviderSchema = z.object(
+  {
+    name: requiredText,
+    domain: domainName.optional(),
+  },
+  { error: 'must be a mapping with name and domain' },
+);
+
+export const ImageSchema = z.object(
+  {
+    url: httpUrl,
+    width: dimension.optional(),
+    height: dimension.optional(),
+    title: optionalText,
+  },
+  { error: 'must be a mapping with url, width, height and title' },
+);
+
+export const RelatedArticleSchema = z.object(
+  {
+    title: requiredText,
+    excerpt: optionalText,
+    publishedDateTime: isoDateTime.optional(),
+    sourceUrl: httpUrl,
+    type: optionalText,
+    provider: ProviderSchema.optional(),
+    quality: score.optional(),
+  },
+  { error: 'must be a mapping with title and sourceUrl' },
+);
+
+export const FrontMatterSchema = z.preprocess(
+  withoutNullFields,
+  z
+    .object({
+      id: entryIdUri.optional(),
+      category: optionalText,
+      title: requiredText,
+      excerpt: optionalText,
+      publishedDateTime: isoDateTime,
+      updatedDateTime: isoDateTime.optional(),
+      sourceUrl: httpUrl,
+      ampUrl: httpUrl.optional(),
+      cdnAmpUrl: httpUrl.optional(),
+      type: optionalText,
+      quality: score.optional(),
+      heat: score.optional(),
+      published: flag.default(true),
+      provider: ProviderSchema.optional(),
+      topics: listOf(topicName, 'must be a list of topic names').transform((topics) => [...new Set(topics ?? [])]),
+      images: z.array(ImageSchema, { error: 'must be a list of {url, width, height, title}' }).default(() => []),
+      related: z.array(RelatedArticleSchema, { error: 'must be a list of {title, sourceUrl, …}' }).default(() => []),
+      secured: z.unknown().optional(),
+    })
+    .transform(({ secured: _opaque, ...article }) => article),
+);
+
+export type FrontMatter = z.output<typeof FrontMatterSchema>;
+export type ArticleImage = z.output<typeof ImageSchema>;
+export type ArticleProvider = z.output<typeof ProviderSchema>;
+export type RelatedArticle = z.output<typeof RelatedArticleSchema>;
+
+/** A parsed, validated article: its front matter, its Markdown body and the file it came from. */
+export interface Article extends FrontMatter {
+  /** Path of the source file relative to the content folder, with `/` separators. */
+  readonly file: string;
+  /** The Markdown body, possibly empty. */
+  readonly body: string;
+}

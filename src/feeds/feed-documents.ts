@@ -1,0 +1,144 @@
+import type { Article } from '../content/article-schema.js';
+import type { FeedCollection } from './feed-collections.js';
+import { toFeedEntry } from '../render/feed-entry.js';
+import type { FeedDocument, FeedEntry, FeedSite, FeedUrls, Tombstone } from './feed-model.js';
+
+/** `/feeds/<path>.xml` etc. under the public base URL; each path segment percent-encoded. */
+export function feedUrls(baseUrl: string, path: string): FeedUrls {
+  const stem = `${baseUrl}/feeds/${path.split('/').map(encodeURIComponent).join('/')}`;
+  return { rss: `${stem}.xml`, atom: `${stem}.atom`, json: `${stem}.json`, html: `${stem}.html` };
+}
+
+/** Path of archive page `page` (1 = oldest) of a collection: `archive/ai/3`. */
+export function archivePath(collectionPath: string, page: number): string {
+  return `archive/${collectionPath}/${page}`;
+}
+
+export interface DocumentOptions {
+  /** Recently deleted entries per collection path, announced in its subscription document. */
+  readonly tombstones?: ReadonlyMap<string, readonly Tombstone[]>;
+}
+
+/**
+ * A feed document before its entries are made: its metadata and the articles it will hold.
+ * Planning is cheap (no Markdown, no HTML), so a build can plan every document and render only
+ * the ones whose content changed.
+ */
+export interface DocumentPlan {
+  readonly document: Omit<FeedDocument, 'entries'>;
+  readonly articles: readonly Article[];
+}
+
+/**
+ * The documents of every collection: a subscription document with the newest `site.maxItems`
+ * entries and, when `site.archives` is on and there are more, RFC 5005 archive pages. Pages are
+ * cut from the oldest entry forward, so adding new articles never changes a page's contents:
+ * page 1 holds the oldest `maxItems`, page 2 the next, and so on; only whole pages are written,
+ * and the entries after the last whole page are all in the subscription document.
+ */
+export function planFeedDocuments(collections: readonly FeedCollection[], site: FeedSite, options: DocumentOptions = {}): DocumentPlan[] {
+  return collections.flatMap((collection) => collectionPlans(collection, site, options.tombstones?.get(collection.path) ?? []));
+}
+
+/** A planned document with its entries, each made once by `entryOf` (which may cache). */
+export function materializeDocument(plan: DocumentPlan, entryOf: (article: Article) => FeedEntry): FeedDocument {
+  return { ...plan.document, entries: plan.articles.map(entryOf) };
+}
+
+/** Plans and materializes every document; each article is mapped to an entry once. */
+export function buildFeedDocuments(collections: readonly FeedCollection[], site: FeedSite, options: DocumentOptions = {}): FeedDocument[] {
+  const entries = new Map<Article, FeedEntry>();
+  const entryOf = (article: Article): FeedEntry => {
+    let entry = entries.get(article);
+    if (!entry) entries.set(article, (entry = toFeedEntry(article)));
+    return entry;
+  };
+  return planFeedDocuments(collections, site, options).map((plan) => materializeDocument(plan, entryOf));
+}
+
+function collectionPlans(collection: FeedCollection, site: FeedSite, deleted: readonly Tombstone[]): DocumentPlan[] {
+  const size = site.maxItems;
+  const all = collection.articles;
+  const pages = site.archives && all.length > size ? Math.floor(all.length / size) : 0;
+  const subscriptionUrls = feedUrls(site.baseUrl, collection.path);
+  const pageUrls = (page: number) => feedUrls(site.baseUrl, archivePath(collection.path, page));
+  const label = collectionLabel(collection);
+  const base = {
+    kind: collection.kind,
+    name: collection.name,
+    description: site.description.replaceAll('{topic}', collection.name),
+    language: site.language,
+    siteUrl: site.siteUrl,
+    author: { name: site.title, url: site.siteUrl },
+    hubUrl: site.hubUrl,
+  };
+
+  const subscriptionArticles = all.slice(0, size);
+  const plans: DocumentPlan[] = [
+    {
+      document: {
+        ...base,
+        path: collection.path,
+        title: `${site.title}: ${label}`,
+        urls: subscriptionUrls,
+        prevArchive: pages > 0 ? pageUrls(pages) : undefined,
+        stylesheetHref: stylesheetHref(collection.path),
+        // A deletion is a change too: the feed is as new as its newest entry or notice.
+        updated: new Date(Math.max(newestUpdate(subscriptionArticles).getTime(), ...deleted.map((tombstone) => tombstone.deletedAt.getTime()))),
+        deleted,
+      },
+      articles: subscriptionArticles,
+    },
+  ];
+  for (let page = 1; page <= pages; page++) {
+    // Newest first within the page; page 1 is the oldest `size` articles.
+    const pageArticles = all.slice(all.length - page * size, all.length - (page - 1) * size);
+    const path = archivePath(collection.path, page);
+    plans.push({
+      document: {
+        ...base,
+        path,
+        title: `${site.title}: ${label} (archive, page ${page})`,
+        urls: pageUrls(page),
+        archive: { page, current: subscriptionUrls },
+        // Archive pages are fetched once, never subscribed to: no hub.
+        hubUrl: undefined,
+        prevArchive: page > 1 ? pageUrls(page - 1) : undefined,
+        nextArchive: page < pages ? pageUrls(page + 1) : undefined,
+        stylesheetHref: stylesheetHref(path),
+        updated: newestUpdate(pageArticles),
+        deleted: [],
+      },
+      articles: pageArticles,
+    });
+  }
+  return plans;
+}
+
+function collectionLabel(collection: FeedCollection): string {
+  switch (collection.kind) {
+    case 'provider':
+      return `from ${collection.name}`;
+    case 'category':
+      return `category ${collection.name}`;
+    default:
+      return collection.name;
+  }
+}
+
+/** `feed.xsl` relative to a document at `path` (`providers/x` → `../feed.xsl`). */
+function stylesheetHref(path: string): string {
+  return `${'../'.repeat(path.split('/').length - 1)}feed.xsl`;
+}
+
+/**
+ * A feed's updated date is its newest entry's (11ty's rule); an empty feed uses the epoch. An
+ * entry's updated date is its article's updatedDateTime when later than publishedDateTime.
+ */
+function newestUpdate(articles: readonly Article[]): Date {
+  let newest = 0;
+  for (const article of articles) {
+    newest = Math.max(newest, article.publishedDateTime.getTime(), article.updatedDateTime?.getTime() ?? 0);
+  }
+  return new Date(newest);
+}

@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { buildFeeds, type BuildResult } from '../../src/build/build-feeds.js';
+import { createLogger } from '../../src/logger.js';
+import { MANIFEST_NAME } from '../../src/build/write-feeds.js';
+import { articleText, frontMatter } from '../helpers/articles.js';
+import { testConfig } from '../helpers/config.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+import { parseXmlDocument } from '../helpers/xml.js';
+
+const NOW = new Date('2025-01-01T00:00:00Z');
+const clock = () => NOW;
+
+/** Values that must never reach a feed or a log line. */
+const SECRETS = ['c2VjcmV0LXZhbHVlLXRoYXQtbXVzdC1uZXZlci1sZWFr', 'SECRET-IN-A-DRAFT', 'SECRET-IN-A-BAD-FILE', 'SECRET-IN-BROKEN-YAML'];
+
+const ARTICLES: Record<string, string> = {
+  'ai-one.md': articleText(frontMatter({ title: 'AI one', sourceUrl: 'https://news.example.com/ai-one', publishedDateTime: '2024-05-01T10:00:00Z' })),
+  'ai-and-space.md': articleText(
+    frontMatter({ title: 'AI and space', sourceUrl: 'https://news.example.com/ai-space', topics: ['AI', 'Space'], publishedDateTime: '2024-06-01T10:00:00Z' }),
+  ),
+  'draft.md': articleText(frontMatter({ title: 'A draft', sourceUrl: 'https://news.example.com/draft', published: false, secured: 'SECRET-IN-A-DRAFT' })),
+  'future.md': articleText(frontMatter({ title: 'Tomorrow', sourceUrl: 'https://news.example.com/future', publishedDateTime: '2099-01-01T00:00:00Z' })),
+  'invalid.md': articleText(frontMatter({ title: 'Bad URL', sourceUrl: 'not a url', secured: 'SECRET-IN-A-BAD-FILE' })),
+  'broken-yaml.md': '---\ntitle: Broken\nsecured: "SECRET-IN-BROKEN-YAML\n  : [\n---\n',
+};
+
+async function writeContent(dir: string, files: Record<string, string>): Promise<void> {
+  for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, name), text);
+}
+
+/** Every file in the feeds folder except the manifest, as name → bytes. */
+async function readFeedsDir(dir: string): Promise<Map<string, Buffer>> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const names = entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
+    .filter((name) => name !== MANIFEST_NAME)
+    .sort();
+  return new Map(await Promise.all(names.map(async (name) => [name, await readFile(path.join(dir, name))] as const)));
+}
+
+describe('buildFeeds: one build over a content folder', () => {
+  let contentDir: string;
+  let feedsDir: string;
+  let lines: string[];
+  let first: BuildResult;
+
+  before(async () => {
+    contentDir = await makeTempDir('build-content-');
+    feedsDir = path.join(await makeTempDir('build-feeds-'), 'feeds');
+    await writeContent(contentDir, ARTICLES);
+    lines = [];
+    const logger = createLogger({ level: 'debug', write: (line) => lines.push(line), clock });
+    first = await buildFeeds({ config: testConfig(contentDir, feedsDir), logger, clock });
+  });
+
+  it('counts what it read, published, held back and skipped', () => {
+    const { report } = first;
+    assert.equal(report.filesRead, 6);
+    assert.equal(report.published, 2);
+    assert.equal(report.drafts, 1);
+    assert.equal(report.scheduled, 1);
+    assert.equal(report.nextScheduled?.toISOString(), '2099-01-01T00:00:00.000Z');
+    assert.equal(report.topics, 2);
+    // all, ai, space, providers/news.example.com, categories/news
+    assert.equal(report.feeds, 5);
+    assert.equal(report.skipped, 2);
+    assert.equal(report.startedAt.getTime(), NOW.getTime());
+  });
+
+  it('reports each bad file with its name and code', () => {
+    assert.deepEqual(
+      first.report.problems.map((problem) => [problem.file, problem.code]).sort(),
+      [
+        ['broken-yaml.md', 'ARTICLE_UNREADABLE'],
+        ['invalid.md', 'ARTICLE_INVALID'],
+      ],
+    );
+    const invalid = first.report.problems.find((problem) => problem.file === 'invalid.md');
+    assert.deepEqual(
+      invalid?.issues.map((issue) => issue.path),
+      ['sourceUrl'],
+    );
+  });
+
+  it('returns RSS, Atom, JSON and HTML per feed (all, topics, providers, categories), the browser view and the indexes', () => {
+    const feeds = ['ai', 'all', 'categories/news', 'providers/news.example.com', 'space'];
+    const expected = [...feeds.flatMap((feed) => ['xml', 'atom', 'json', 'html'].map((extension) => `${feed}.${extension}`)), 'feed.css', 'feed.xsl', 'index.html', 'index.opml'];
+    assert.deepEqual(first.files.map((file) => file.name).sort(), expected.sort());
+    assert.deepEqual([...first.report.written].sort(), first.files.map((file) => file.name).sort());
+    assert.deepEqual(first.report.unchanged, []);
+  });
+
+  it('writes exactly the returned files, byte for byte', async () => {
+    const onDisk = await readFeedsDir(feedsDir);
+    assert.deepEqual([...onDisk.keys()], first.files.map((file) => file.name).sort());
+    for (const file of first.files) {
+      assert.ok(onDisk.get(file.name)?.equals(Buffer.from(file.body, 'utf8')), `${file.name} on disk equals the returned body`);
+    }
+  });
+
+  it("gives each returned file the mtime it has on disk as 'modified'", async () => {
+    for (const file of first.files) {
+      assert.equal(file.modified.getTime(), (await stat(path.join(feedsDir, file.name))).mtime.getTime(), file.name);
+    }
+  });
+
+  it('publishes the published articles and leaves out drafts, future and bad files', () => {
+    const ai = parseXmlDocument(first.files.find((file) => file.name === 'ai.xml')!.body);
+    const titles = (ai.rss.channel.item as { title: string }[]).map((item) => item.title);
+    assert.deepEqual(titles, ['AI and space', 'AI one']);
+    const all = JSON.parse(first.files.find((file) => file.name === 'all.json')!.body) as { items: { title: string }[] };
+    assert.deepEqual(
+      all.items.map((item) => item.title),
+      ['AI and space', 'AI one'],
+    );
+  });
+
+  it('logs one warn line per problem, naming the file', () => {
+    const warnings = lines.map((line) => JSON.parse(line) as { level: string; msg: string; file?: string; code?: string }).filter((entry) => entry.level === 'warn');
+    assert.equal(warnings.length, first.report.problems.length);
+    assert.deepEqual(warnings.map((entry) => entry.file).sort(), ['broken-yaml.md', 'invalid.md']);
+    for (const entry of warnings) assert.ok(entry.msg.includes(`${entry.file}`), entry.msg);
+  });
+
+  it('logs each entry as one JSON line', () => {
+    for (const line of lines) {
+      assert.ok(line.endsWith('\n'));
+      assert.equal(line.indexOf('\n'), line.length - 1);
+    }
+  });
+
+  it('never puts a secured value into a log line, a problem or an output file', () => {
+    const everything = [...lines, JSON.stringify(first.report.problems), ...first.files.map((file) => file.body)];
+    for (const secret of SECRETS) {
+      for (const text of everything) assert.ok(!text.includes(secret), `${secret} leaked`);
+    }
+  });
+
+  it('writes nothing on a second build of the same content', async () => {
+    const bytesBefore = await readFeedsDir(feedsDir);
+    const mtimes = await Promise.all(first.files.map(async (file) => (await stat(path.join(feedsDir, file.name))).mtime.getTime()));
+    const second = await buildFeeds({ config: testConfig(contentDir, feedsDir), logger: createLogger({ level: 'silent' }), clock });
+    assert.deepEqual(second.report.written, []);
+    assert.deepEqual(second.report.removed, []);
+    assert.deepEqual([...second.report.unchanged].sort(), first.files.map((file) => file.name).sort());
+    assert.deepEqual(second.files.map((file) => file.body), first.files.map((file) => file.body));
+    assert.deepEqual(await readFeedsDir(feedsDir), bytesBefore);
+    const mtimesAfter = await Promise.all(first.files.map(async (file) => (await stat(path.join(feedsDir, file.name))).mtime.getTime()));
+    assert.deepEqual(mtimesAfter, mtimes);
+  });
+});
+
+describe('buildFeeds: the content changes between builds', () => {
+  it('publishes a future article once its date has passed, and removes feeds of topics that are gone', async () => {
+    const contentDir = await makeTempDir('build-content-');
+    const feedsDir = await makeTempDir('build-feeds-');
+    await writeContent(contentDir, {
+      'ai.md': articleText(frontMatter({ sourceUrl: 'https://news.example.com/ai', topics: ['AI'] })),
+      'space.md': articleText(frontMatter({ sourceUrl: 'https://news.example.com/space', topics: ['Space'], publishedDateTime: '2025-06-01T00:00:00Z' })),
+    });
+    const config = testConfig(contentDir, feedsDir);
+    const logger = createLogger({ level: 'silent' });
+
+    const early = await buildFeeds({ config, logger, clock: () => new Date('2025-01-01T00:00:00Z') });
+    assert.equal(early.report.scheduled, 1);
+    assert.equal(
+      early.files.some((file) => file.name === 'space.xml'),
+      false,
+    );
+
+    const later = await buildFeeds({ config, logger, clock: () => new Date('2025-07-01T00:00:00Z') });
+    assert.equal(later.report.scheduled, 0);
+    assert.ok(later.report.written.includes('space.xml'));
+
+    await writeFile(path.join(contentDir, 'space.md'), articleText(frontMatter({ sourceUrl: 'https://news.example.com/space', topics: ['AI'] })));
+    const last = await buildFeeds({ config, logger, clock: () => new Date('2025-07-01T00:00:00Z') });
+    assert.deepEqual([...last.report.removed].sort(), ['space.atom', 'space.html', 'space.json', 'space.xml']);
+    assert.deepEqual([...(await readFeedsDir(feedsDir)).keys()], last.files.map((file) => file.name).sort());
+  });
+});

@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import type { FeedFile } from '../../src/render/feed-formats.js';
+import { MANIFEST_NAME, writeFeedFiles } from '../../src/build/write-feeds.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+const OLD = new Date('2020-01-02T03:04:05Z');
+
+function feedFile(name: string, body: string): FeedFile {
+  return { name, contentType: 'application/rss+xml; charset=utf-8', body };
+}
+
+/** Backdates every named file, so a rewrite would show up as a new mtime. */
+async function backdate(dir: string, names: readonly string[]): Promise<void> {
+  for (const name of names) await utimes(path.join(dir, name), OLD, OLD);
+}
+
+async function mtimeOf(dir: string, name: string): Promise<number> {
+  return (await stat(path.join(dir, name))).mtime.getTime();
+}
+
+describe('writeFeedFiles: writing', () => {
+  it('writes every file with its exact UTF-8 bytes and reports them as written', async () => {
+    const dir = await makeTempDir('write-feeds-');
+    const files = [feedFile('ai.xml', '<rss>Zürich — 人工智能</rss>'), feedFile('ai.json', '{"a":1}\n')];
+    const report = await writeFeedFiles(dir, files);
+    assert.deepEqual(report.written, ['ai.xml', 'ai.json']);
+    assert.deepEqual(report.unchanged, []);
+    assert.deepEqual(report.removed, []);
+    for (const file of files) {
+      assert.deepEqual(await readFile(path.join(dir, file.name)), Buffer.from(file.body, 'utf8'));
+    }
+    assert.deepEqual(
+      report.files.map((file) => [file.name, file.changed]),
+      [
+        ['ai.xml', true],
+        ['ai.json', true],
+      ],
+    );
+  });
+
+  it('writes many files at once but reports them in the order given', async () => {
+    const dir = await makeTempDir('write-feeds-');
+    const files = Array.from({ length: 100 }, (_, index) => feedFile(`topic-${String(99 - index).padStart(2, '0')}.xml`, `<rss>${index}</rss>`));
+    await writeFeedFiles(dir, files.slice(0, 50));
+    const report = await writeFeedFiles(dir, files);
+    assert.deepEqual(report.unchanged, files.slice(0, 50).map((file) => file.name));
+    assert.deepEqual(report.written, files.slice(50).map((file) => file.name));
+    assert.deepEqual(report.files.map((file) => file.name), files.map((file) => file.name));
+    for (const file of files) assert.equal(await readFile(path.join(dir, file.name), 'utf8'), file.body);
+  });
+
+  it('fails when a file cannot be written, and leaves no temporary file', async () => {
+    const dir = await makeTempDir('write-feeds-');
+    // A folder where a feed file should go: the rename onto it fails.
+    await mkdir(path.join(dir, 'ai.xml', 'inside'), { recursive: true });
+    const files = [...Array.from({ length: 40 }, (_, index) => feedFile(`t${index}.xml`, 'x')), feedFile('ai.xml', '<rss/>')];
+    await assert.rejects(writeFeedFiles(dir, files), (error: NodeJS.ErrnoException) => ['EISDIR', 'ENOTEMPTY', 'EEXIST'].includes(error.code ?? ''));
+    const names = await readdir(dir, { recursive: true });
+    assert.deepEqual(names.filter((name) => name.endsWith('.tmp')), []);
+  });
+
+  it('creates the folder when it does not exist yet', async () => {
+    const dir = path.join(await makeTempDir('write-feeds-'), 'nested', 'feeds');
+    const report = await writeFeedFiles(dir, [feedFile('all.xml', '<rss/>')]);
+    assert.deepEqual(report.written, ['all.xml']);
+    assert.equal(await readFile(path.join(dir, 'all.xml'), 'utf8'), '<rss/>');
+  });
+
+  it('leaves no temporary files behind', async () => {
+    const dir = await makeTempDir('write-feeds-');
+    await writeFeedFiles(dir, [feedFile('a.xml', 'one'), feedFile('b.xml', 'two')]);
+    await writeFeedFiles(dir, [feedFile('a.xml', 'one, changed'), feedFile('c.xml', 'three')]);
+    const names = await readdir(dir);
+    assert.deepEqual(
+      names.filter((name) => name.endsWith('.tmp')),
+      [],
+    );
+    assert.deepEqual(names.sort(), [MANIFEST_NAME, 'a.xml', 'c.xml'].sort());
+  });
+});
+
+describe('writeFeedFiles: unchanged bytes', () => {
+  it('reports files with the same bytes as unchanged and does not touch them (mtime kept)', async () => {
+    const dir = await makeTempDir('write-feeds-');
+    const files = [feedFile('ai.xml', '<rss>same</rss>'), feedFile('ai.atom', '<feed>same</feed>')];
+    await writeFeedFiles(dir, files);
+    await backdate(dir, ['ai.xml', 'ai.atom']);
+
+    const report = await writeFeedFiles(dir, files);
+    assert.deepEqual(report.written, []);
+    assert.deepEqual(report.unchanged, ['ai.xml', 'ai.atom']);
+    assert.equal(await mtimeOf(dir, 'ai.xml'), OLD.getTime());
+    assert.equal(await mtimeOf(dir, 'ai.atom'), OLD.getTime());
+    for (const file of report.files) {
+      assert.equal(file.changed, false);
+      assert.equal(file.modified.getTime(), OLD.getTime(), `${file.name} reports its kept mtime`);
+    }
+  });
+
+  it('rewrites only the files whose bytes changed', async () => {
+    const dir = await makeTempDir('write-feeds-');
+    await writeFeedFiles(dir, [feedFile('ai.xml', 'v1'), feedFile('ai.atom', 'v1')]);
+    await backdate(dir, ['ai.xml', 'ai.atom']);
+
+    const report = await writeFeedFiles(dir, [feedFile('ai.xml', 'v2'), feedFile('ai.atom', 'v1')]);
+    assert.deepEqual(report.written, ['ai.xml']);
+    assert.deepEqual(report.unchanged, ['ai.atom']);
+    assert.equal(await readFile(path.join(dir, 'ai.xml'), 'utf8'), 'v2');
+    assert.notEqual(await mtimeOf(dir, 'ai.xml'), OLD.getTime());
+    assert.equal(await mtimeOf(dir, 'ai.atom'), OLD.getTime());
+    const changed = report.files.find((file) => file.name === 'ai.xml');
+    assert.ok(changed?.changed);
+    assert.ok(changed.modified.getTime() > OLD.getTime());
+  });
+
+  it('treats a change of a single byte as a change', async () => {
+    const dir = await makeTempDir('write-feeds-');
+    await writeFeedFiles(dir, [feedFile('ai.json', '{"a":1}')]);
+    const report = await writeFeedFiles(dir, [feedFile('ai.json', '{"a":2}')]);
+    assert.deepEqual(report.written, ['ai.json']);
+    assert.equal(await readFile(path.join(dir, 'ai.json'), 'utf8'), '{"a":2}');
+  });
+});
+
+describe('writeFeedFiles: removing stale files', () => {
+  it('removes a file an earlier call wrote that this call does not', async () => {
+    const dir = await makeTempDir('write-feeds-');
+    await writeFeedFiles(dir, [feedFile('ai.xml', 'ai'), feedFile('space.xml', 'space')]);
+    const report = await writeFeedFiles(dir, [feedFile('ai.xml', 'ai')]);
+    assert.deepEqual(report.removed, ['space.xml']);
+    assert.deepEqual((await readdir(dir)).sort(), [MANIFEST_NAME, 'ai.xml'].sort());
+  });
+
+  it('never removes a file it did not write, even after several builds', async () => {
+    const dir = await makeTempDir('write-feeds-');
+    await writeFile(path.join(dir, 'notes.html'), '<p>mine</p>');
+    await writeFile(path.join(dir, 'old.xml'), '<rss>hand-made</rss>');
+    await writeFeedFiles(dir, [feedFile('ai.xml', 'ai')]);
+    const report = await writeFeedFiles(dir, [feedFile('space.xml', 'space')]);
+    assert.deepEqual(report.removed, ['ai.xml']);
+    assert.equal(await readFile(path.join(dir, 'notes.html'), 'utf8'), '<p>mine</p>');
+    assert.equal(await readFile(path.join(dir, 'old.xml'), 'utf8'), '<rss>hand-made</rss>');
+  });
+
+  it('does not report a file removed twice', async () => {
+    const dir = await makeTempDir('write-feeds-');
+    await writeFeedFiles(dir, [feedFile('ai.xml', 'ai'), feedFile('space.xml', 'space')]);
+    await writeFeedFiles(dir, [feedFile('ai.xml', 'ai')]);
+    const report = await writeFeedFiles(dir, [feedFile('ai.xml', 'ai')]);
+    assert.deepEqual(report.removed, []);
+  });
+});
+
+describe('writeFeedFiles: after a crash', () => {
+  it('removes temporary files a killed build left behind, but not fresh ones', async () => {
+    const dir = await makeTempDir();
+    await mkdir(path.join(dir, 'archive'), { recursive: true });
+    const abandoned = path.join(dir, 'archive', '.ai.xml.0123456789ab.tmp');
+    const fresh = path.join(dir, '.all.xml.ba9876543210.tmp');
+    await writeFile(abandoned, 'half a feed');
+    await writeFile(fresh, 'being written right now');
+    const old = new Date(Date.now() - 10 * 60_000);
+    await utimes(abandoned, old, old);
+    await writeFeedFiles(dir, [{ name: 'ai.xml', contentType: 'application/rss+xml', body: '<rss/>' }]);
+    assert.equal(existsSync(abandoned), false);
+    assert.equal(existsSync(fresh), true);
+  });
+});

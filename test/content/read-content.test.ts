@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import type { Problem } from '../../src/content/problems.js';
+import { readContent, type ContentRead } from '../../src/content/read-content.js';
+import { articleText, frontMatter } from '../helpers/articles.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+const MAX_FILE_BYTES = 4096;
+
+/** Writes `files` (relative name → contents) below a fresh temp folder and returns it. */
+async function contentDir(files: Record<string, string | Buffer>): Promise<string> {
+  const dir = await makeTempDir('read-content-');
+  for (const [name, contents] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+    await writeFile(path.join(dir, name), contents);
+  }
+  return dir;
+}
+
+function problemFor(read: ContentRead, file: string): Problem {
+  const problem = read.problems.find((candidate) => candidate.file === file);
+  assert.ok(problem, `expected a problem for ${file}; got ${JSON.stringify(read.problems)}`);
+  return problem;
+}
+
+function assertSkipped(read: ContentRead, file: string, reason: string): void {
+  const problem = problemFor(read, file);
+  assert.equal(problem.code, 'ARTICLE_UNREADABLE');
+  assert.deepEqual(
+    problem.issues.map((issue) => issue.reason),
+    [reason],
+  );
+  assert.equal(
+    read.files.some((source: { file: string; text?: string }) => source.file === file),
+    false,
+    `${file} must not be read`,
+  );
+}
+
+describe('readContent: Markdown files', () => {
+  let read: ContentRead;
+  const a = articleText(frontMatter({ title: 'A' }));
+  const b = articleText(frontMatter({ title: 'B' }));
+  const c = articleText(frontMatter({ title: 'C' }));
+
+  before(async () => {
+    const dir = await contentDir({ 'b.md': b, 'a.md': a, 'sub/deeper/c.md': c, 'UPPER.MD': a });
+    read = await readContent(dir, { maxFileBytes: MAX_FILE_BYTES });
+  });
+
+  it('reads .md files in sub-folders too, named relative to the folder with / separators, sorted', () => {
+    assert.deepEqual(
+      read.files.map((source: { file: string; text?: string }) => source.file),
+      ['UPPER.MD', 'a.md', 'b.md', 'sub/deeper/c.md'],
+    );
+  });
+
+  it('returns each file text unchanged', () => {
+    const byName = new Map(read.files.map((source: { file: string; text?: string }) => [source.file, source.text]));
+    assert.equal(byName.get('a.md'), a);
+    assert.equal(byName.get('b.md'), b);
+    assert.equal(byName.get('sub/deeper/c.md'), c);
+  });
+
+  it('reports no problem for readable Markdown files', () => {
+    assert.deepEqual(read.problems, []);
+  });
+});
+
+describe('readContent: hidden files and folders', () => {
+  it('ignores dot-files and everything inside dot-folders, without reporting them', async () => {
+    const dir = await contentDir({
+      'visible.md': articleText(),
+      '.git/x.md': articleText(),
+      '.git/objects/blob': 'binary\0stuff',
+      '.DS_Store': Buffer.from([0, 1, 2, 3]),
+      '.hidden.md': articleText(),
+      'sub/.cache/y.md': articleText(),
+    });
+    const read = await readContent(dir, { maxFileBytes: MAX_FILE_BYTES });
+    assert.deepEqual(
+      read.files.map((source: { file: string; text?: string }) => source.file),
+      ['visible.md'],
+    );
+    assert.deepEqual(read.problems, []);
+  });
+});
+
+describe('readContent: files it skips, each reported and the rest still read', () => {
+  let read: ContentRead;
+
+  before(async () => {
+    const outside = await contentDir({ 'secret.md': articleText() });
+    const dir = await contentDir({
+      'good.md': articleText(),
+      'notes.txt': 'plain text',
+      'big.md': `${articleText()}${'x'.repeat(MAX_FILE_BYTES)}`,
+      'binary.md': Buffer.concat([Buffer.from(articleText()), Buffer.from([0]), Buffer.from('more')]),
+      'latin1.md': Buffer.from([0xff, 0xfe, 0x41]),
+      'target.md': articleText(frontMatter({ title: 'Linked' })),
+    });
+    await symlink(path.join(outside, 'secret.md'), path.join(dir, 'outside.md'));
+    await symlink(path.join(dir, 'does-not-exist.md'), path.join(dir, 'broken.md'));
+    await symlink(path.join(dir, 'target.md'), path.join(dir, 'inside.md'));
+    read = await readContent(dir, { maxFileBytes: MAX_FILE_BYTES });
+  });
+
+  it("skips a non-Markdown file as 'not_markdown'", () => {
+    assertSkipped(read, 'notes.txt', 'not_markdown');
+  });
+
+  it("skips a file over maxFileBytes as 'too_large'", () => {
+    assertSkipped(read, 'big.md', 'too_large');
+  });
+
+  it("skips a file containing a NUL byte as 'binary'", () => {
+    assertSkipped(read, 'binary.md', 'binary');
+  });
+
+  it("skips a file that is not valid UTF-8 as 'not_utf8'", () => {
+    assertSkipped(read, 'latin1.md', 'not_utf8');
+  });
+
+  it("skips a symlink to a file outside the folder as 'symlink_outside'", () => {
+    assertSkipped(read, 'outside.md', 'symlink_outside');
+  });
+
+  it("skips a symlink to nothing as 'broken_symlink'", () => {
+    assertSkipped(read, 'broken.md', 'broken_symlink');
+  });
+
+  it('reads a symlink to a file inside the folder, under the link name', () => {
+    const linked = read.files.find((source: { file: string; text?: string }) => source.file === 'inside.md');
+    assert.ok(linked);
+    assert.match(linked.text ?? "", /title: Linked/);
+  });
+
+  it('still reads the good files, and reports exactly one problem per skipped file', () => {
+    assert.deepEqual(
+      read.files.map((source: { file: string; text?: string }) => source.file),
+      ['good.md', 'inside.md', 'target.md'],
+    );
+    assert.deepEqual(
+      read.problems.map((problem) => problem.file),
+      ['big.md', 'binary.md', 'broken.md', 'latin1.md', 'notes.txt', 'outside.md'],
+    );
+  });
+
+  it('never puts file contents into a problem', () => {
+    assert.doesNotMatch(JSON.stringify(read.problems), /secured|c2VjcmV0/);
+  });
+});
+
+describe('readContent: size limit', () => {
+  it('reads a file of exactly maxFileBytes', async () => {
+    const text = articleText();
+    const dir = await contentDir({ 'exact.md': text });
+    const read = await readContent(dir, { maxFileBytes: Buffer.byteLength(text) });
+    assert.deepEqual(
+      read.files.map((source: { file: string; text?: string }) => source.file),
+      ['exact.md'],
+    );
+    assert.deepEqual(read.problems, []);
+  });
+});
+
+describe('readContent: files known from an earlier build', () => {
+  it('does not read a file that isUnchanged says is known, and reads the others', async () => {
+    const dir = await makeTempDir();
+    await writeFile(path.join(dir, 'known.md'), 'known text');
+    await writeFile(path.join(dir, 'new.md'), 'new text');
+    const seen: [string, number][] = [];
+    const read = readContent(dir, {
+      maxFileBytes: 1000,
+      isUnchanged: (file, size) => {
+        seen.push([file, size]);
+        return file === 'known.md';
+      },
+    });
+    assert.deepEqual(seen.sort(), [['known.md', 10], ['new.md', 8]]);
+    assert.deepEqual(read.files.map((file) => [file.file, file.text]), [['known.md', undefined], ['new.md', 'new text']]);
+  });
+});

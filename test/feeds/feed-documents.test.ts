@@ -1,0 +1,224 @@
+/**
+ * buildFeedDocuments: a subscription document per collection and, when there are more articles
+ * than fit, RFC 5005 archive pages cut from the oldest article forward.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Article } from '../../src/content/article-schema.js';
+import { collectFeeds } from '../../src/feeds/feed-collections.js';
+import { buildFeedDocuments, feedUrls } from '../../src/feeds/feed-documents.js';
+import type { FeedDocument, FeedSite } from '../../src/feeds/feed-model.js';
+import { makeArticle, testSite } from '../helpers/articles.js';
+
+const SITE: FeedSite = { ...testSite, maxItems: 3 };
+const BASE = testSite.baseUrl;
+
+/** Article `n` (1 = oldest) about AI, with its own id and a date that grows with `n`. */
+function article(n: number, overrides: Record<string, unknown> = {}): Article {
+  return makeArticle(
+    { title: `Article ${n}`, sourceUrl: `https://news.example.com/${n}`, publishedDateTime: `2024-05-${String(n).padStart(2, '0')}T10:00:00Z`, ...overrides },
+    '',
+    `article-${n}.md`,
+  );
+}
+
+/** Articles 1..count, newest first (as collectFeeds expects). */
+const articles = (count: number) => Array.from({ length: count }, (_, index) => article(count - index));
+const idOf = (n: number) => `https://news.example.com/${n}`;
+
+function documentsOf(list: readonly Article[], site: FeedSite = SITE, options?: Parameters<typeof buildFeedDocuments>[2]): FeedDocument[] {
+  return buildFeedDocuments(collectFeeds(list).collections, site, options);
+}
+
+function find(documents: readonly FeedDocument[], path: string): FeedDocument {
+  const found = documents.find((document) => document.path === path);
+  assert.ok(found, `no document ${path} among ${documents.map((d) => d.path).join(', ')}`);
+  return found;
+}
+
+const ids = (document: FeedDocument) => document.entries.map((entry) => entry.id);
+const aiArchives = (documents: readonly FeedDocument[]) => documents.filter((document) => document.path.startsWith('archive/ai/'));
+
+describe('buildFeedDocuments: subscription documents', () => {
+  it('hold the maxItems newest entries, newest first', () => {
+    assert.deepEqual(ids(find(documentsOf(articles(7)), 'ai')), [idOf(7), idOf(6), idOf(5)]);
+  });
+
+  it('hold every entry when there are fewer than maxItems', () => {
+    assert.deepEqual(ids(find(documentsOf(articles(2)), 'ai')), [idOf(2), idOf(1)]);
+  });
+
+  it("give the path of the collection and its URLs, with the subscription's stylesheet beside it", () => {
+    const ai = find(documentsOf(articles(1)), 'ai');
+    assert.deepEqual(ai.urls, { rss: `${BASE}/feeds/ai.xml`, atom: `${BASE}/feeds/ai.atom`, json: `${BASE}/feeds/ai.json`, html: `${BASE}/feeds/ai.html` });
+    assert.equal(ai.stylesheetHref, 'feed.xsl');
+  });
+
+  it('name the hub when the site has one', () => {
+    const documents = documentsOf(articles(7), { ...SITE, hubUrl: 'https://hub.example.com/' });
+    for (const document of documents.filter((d) => d.archive === undefined)) assert.equal(document.hubUrl, 'https://hub.example.com/', document.path);
+  });
+
+  it('name no hub when the site has none', () => {
+    for (const document of documentsOf(articles(7))) assert.equal(document.hubUrl, undefined, document.path);
+  });
+});
+
+describe('buildFeedDocuments: RFC 5005 archive pages', () => {
+  it('writes floor(articles / maxItems) whole pages at archive/<path>/<n>', () => {
+    assert.deepEqual(
+      aiArchives(documentsOf(articles(7))).map((document) => document.path),
+      ['archive/ai/1', 'archive/ai/2'],
+    );
+  });
+
+  it('puts the oldest maxItems entries on page 1, newest first', () => {
+    assert.deepEqual(ids(find(documentsOf(articles(7)), 'archive/ai/1')), [idOf(3), idOf(2), idOf(1)]);
+  });
+
+  it('puts the next maxItems entries on page 2, newest first', () => {
+    assert.deepEqual(ids(find(documentsOf(articles(7)), 'archive/ai/2')), [idOf(6), idOf(5), idOf(4)]);
+  });
+
+  it('leaves every article reachable from the subscription document or a page', () => {
+    const documents = documentsOf(articles(7)).filter((document) => document.path === 'ai' || document.path.startsWith('archive/ai/'));
+    const reachable = new Set(documents.flatMap(ids));
+    assert.deepEqual([...reachable].sort(), [1, 2, 3, 4, 5, 6, 7].map(idOf).sort());
+  });
+
+  it('numbers every archive page by its page and points it at the subscription document', () => {
+    const documents = documentsOf(articles(7));
+    const ai = find(documents, 'ai');
+    for (const [page, document] of aiArchives(documents).entries()) {
+      assert.equal(document.archive?.page, page + 1);
+      assert.deepEqual(document.archive?.current, ai.urls);
+    }
+    assert.equal(ai.archive, undefined);
+  });
+
+  it('links the subscription document to the newest page as prev-archive', () => {
+    const documents = documentsOf(articles(7));
+    assert.deepEqual(find(documents, 'ai').prevArchive, feedUrls(BASE, 'archive/ai/2'));
+    assert.equal(find(documents, 'ai').nextArchive, undefined);
+  });
+
+  it('links the newest page to the older one (prev-archive) and to no newer page', () => {
+    const page2 = find(documentsOf(articles(7)), 'archive/ai/2');
+    assert.deepEqual(page2.prevArchive, feedUrls(BASE, 'archive/ai/1'));
+    assert.equal(page2.nextArchive, undefined);
+  });
+
+  it('links the oldest page to the newer one (next-archive) and to no older page', () => {
+    const page1 = find(documentsOf(articles(7)), 'archive/ai/1');
+    assert.deepEqual(page1.nextArchive, feedUrls(BASE, 'archive/ai/2'));
+    assert.equal(page1.prevArchive, undefined);
+  });
+
+  it('gives archive page URLs under /feeds/archive/', () => {
+    assert.deepEqual(find(documentsOf(articles(7)), 'archive/ai/1').urls, {
+      rss: `${BASE}/feeds/archive/ai/1.xml`,
+      atom: `${BASE}/feeds/archive/ai/1.atom`,
+      json: `${BASE}/feeds/archive/ai/1.json`,
+      html: `${BASE}/feeds/archive/ai/1.html`,
+    });
+  });
+
+  it('keeps the entries of existing pages when a newer article is added (pages are cut from the oldest)', () => {
+    const before = documentsOf(articles(7));
+    const after = documentsOf(articles(8));
+    for (const path of ['archive/ai/1', 'archive/ai/2']) assert.deepEqual(ids(find(after, path)), ids(find(before, path)), path);
+  });
+
+  it('writes archive pages for every collection that overflows, not only topics', () => {
+    const paths = documentsOf(articles(7)).map((document) => document.path);
+    for (const path of ['archive/all/1', 'archive/providers/news.example.com/1', 'archive/categories/news/2']) assert.ok(paths.includes(path), path);
+  });
+
+  it('writes no archive pages when archives are off', () => {
+    const documents = documentsOf(articles(7), { ...SITE, archives: false });
+    assert.deepEqual(
+      documents.filter((document) => document.archive !== undefined || document.path.startsWith('archive/')),
+      [],
+    );
+    assert.equal(find(documents, 'ai').prevArchive, undefined);
+  });
+
+  it('writes no archive pages for exactly maxItems articles', () => {
+    const documents = documentsOf(articles(3));
+    assert.deepEqual(aiArchives(documents), []);
+    assert.equal(find(documents, 'ai').prevArchive, undefined);
+  });
+
+  it('names no hub on archive pages, which are fetched once and never subscribed to', () => {
+    const documents = documentsOf(articles(7), { ...SITE, hubUrl: 'https://hub.example.com/' });
+    for (const document of aiArchives(documents)) assert.equal(document.hubUrl, undefined, document.path);
+  });
+
+  it('gives archive pages a stylesheet href that resolves to /feeds/feed.xsl', () => {
+    const page = find(documentsOf(articles(7)), 'archive/ai/1');
+    assert.equal(new URL(page.stylesheetHref, page.urls.rss).href, `${BASE}/feeds/feed.xsl`);
+  });
+});
+
+describe('buildFeedDocuments: dates', () => {
+  it("sets each document's updated to its newest entry's updated date", () => {
+    const list = articles(7).map((a) => (a.title === 'Article 3' ? article(3, { updatedDateTime: '2024-06-30T00:00:00Z' }) : a));
+    for (const document of documentsOf(list)) {
+      const newest = Math.max(...document.entries.map((entry) => entry.updated.getTime()));
+      assert.equal(document.updated.getTime(), newest, document.path);
+    }
+    // Page 1 holds article 3, updated later than anything else.
+    assert.equal(find(documentsOf(list), 'archive/ai/1').updated.toISOString(), '2024-06-30T00:00:00.000Z');
+  });
+});
+
+describe('buildFeedDocuments: stylesheet hrefs', () => {
+  it("is 'feed.xsl' for a top-level feed", () => {
+    assert.equal(find(documentsOf(articles(1)), 'ai').stylesheetHref, 'feed.xsl');
+  });
+
+  it("is '../../feed.xsl' for archive/ai/1 (served at /feeds/archive/ai/1.xml)", () => {
+    assert.equal(find(documentsOf(articles(7)), 'archive/ai/1').stylesheetHref, '../../feed.xsl');
+  });
+
+  it('resolves to /feeds/feed.xsl from every document, however deep', () => {
+    for (const document of documentsOf(articles(7))) {
+      assert.equal(new URL(document.stylesheetHref, document.urls.rss).href, `${BASE}/feeds/feed.xsl`, document.path);
+    }
+  });
+});
+
+describe('buildFeedDocuments: tombstones', () => {
+  const gone = { id: 'https://news.example.com/gone', deletedAt: new Date('2024-06-01T00:00:00Z') };
+
+  it('attaches the tombstones of a path to the subscription document of that path', () => {
+    const documents = documentsOf(articles(7), SITE, { tombstones: new Map([['ai', [gone]]]) });
+    assert.deepEqual(find(documents, 'ai').deleted, [gone]);
+  });
+
+  it('attaches them to no other document, archive pages included', () => {
+    const documents = documentsOf(articles(7), SITE, { tombstones: new Map([['ai', [gone]]]) });
+    for (const document of documents.filter((d) => d.path !== 'ai')) assert.deepEqual(document.deleted, [], document.path);
+  });
+
+  it('attaches none without the option', () => {
+    for (const document of documentsOf(articles(7))) assert.deepEqual(document.deleted, [], document.path);
+  });
+});
+
+describe('feedUrls', () => {
+  it('percent-encodes a CJK slug', () => {
+    // 人工智能 in UTF-8, percent-encoded.
+    const encoded = '%E4%BA%BA%E5%B7%A5%E6%99%BA%E8%83%BD';
+    assert.deepEqual(feedUrls(BASE, '人工智能'), {
+      rss: `${BASE}/feeds/${encoded}.xml`,
+      atom: `${BASE}/feeds/${encoded}.atom`,
+      json: `${BASE}/feeds/${encoded}.json`,
+      html: `${BASE}/feeds/${encoded}.html`,
+    });
+  });
+
+  it('keeps the slashes of a nested path', () => {
+    assert.equal(feedUrls(BASE, 'providers/pymnts.com').rss, `${BASE}/feeds/providers/pymnts.com.xml`);
+  });
+});

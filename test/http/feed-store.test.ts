@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { describe, it } from 'node:test';
+import { FeedStore } from '../../src/http/feed-store.js';
+import { createSnapshot, etagFor } from '../../src/http/feed-snapshot.js';
+import { builtFile, fakeBuildResult } from '../helpers/build-result.js';
+
+const T1 = new Date('2025-01-01T00:00:00Z');
+const T2 = new Date('2025-01-01T00:05:00Z');
+const T3 = new Date('2025-01-01T00:10:00Z');
+
+/** A body long enough that gzip and brotli make it smaller. */
+const xmlBody = (title: string) => `<?xml version="1.0" encoding="utf-8"?>\n<rss><channel>${`<item><title>${title} — Zürich</title></item>`.repeat(40)}</channel></rss>\n`;
+
+const result = (title = 'One') => fakeBuildResult([builtFile('ai.xml', xmlBody(title)), builtFile('ai.json', '{"version":"https://jsonfeed.org/version/1.1"}', 'application/feed+json; charset=utf-8')]);
+
+describe('FeedStore: before the first build', () => {
+  it("is 'starting' with no snapshot and no last build", () => {
+    const store = new FeedStore();
+    assert.equal(store.snapshot, undefined);
+    const { memory, ...health } = store.health();
+    assert.deepEqual(health, { status: 'starting', lastBuild: null, lastScheduledBuildFailed: false, lastFailure: null });
+    assert.ok(memory.rssBytes > 0 && memory.heapUsedBytes > 0);
+  });
+
+  it("stays 'starting' when the first build fails, and records the failure", () => {
+    const store = new FeedStore();
+    store.recordFailure(new Error('disk full'), T1, { scheduled: false });
+    const health = store.health();
+    assert.equal(health.status, 'starting');
+    assert.equal(health.lastBuild, null);
+    assert.deepEqual(health.lastFailure, { at: T1.toISOString(), message: 'disk full' });
+  });
+});
+
+describe('FeedStore: after a successful build', () => {
+  it("is 'ok' and reports the build's counts", () => {
+    const store = new FeedStore();
+    store.publish(result(), T1);
+    const { memory: _memory, ...health } = store.health();
+    assert.deepEqual(health, {
+      status: 'ok',
+      lastBuild: { finishedAt: T1.toISOString(), durationMs: 12, articles: 2, drafts: 1, scheduled: 0, feeds: 2, files: 2, skipped: 0, problems: 0 },
+      lastScheduledBuildFailed: false,
+      lastFailure: null,
+    });
+  });
+
+  it('serves the published files by name', () => {
+    const store = new FeedStore();
+    store.publish(result(), T1);
+    assert.deepEqual([...(store.snapshot?.files.keys() ?? [])].sort(), ['ai.json', 'ai.xml']);
+    assert.equal(store.snapshot?.files.get('ai.xml')?.bodies.identity.toString('utf8'), xmlBody('One'));
+    assert.equal(store.snapshot?.builtAt.getTime(), T1.getTime());
+  });
+
+  it('replaces the snapshot as a whole on the next publish', () => {
+    const store = new FeedStore();
+    store.publish(result('One'), T1);
+    const first = store.snapshot;
+    store.publish(result('Two'), T2);
+    assert.notEqual(store.snapshot, first);
+    assert.equal(store.snapshot?.files.get('ai.xml')?.bodies.identity.toString('utf8'), xmlBody('Two'));
+    assert.equal(first?.files.get('ai.xml')?.bodies.identity.toString('utf8'), xmlBody('One'), 'the old snapshot is not mutated');
+  });
+});
+
+describe('FeedStore: a failed build', () => {
+  it("after a scheduled failure: 'degraded', flagged, and the same snapshot still served", () => {
+    const store = new FeedStore();
+    store.publish(result(), T1);
+    const snapshot = store.snapshot;
+    store.recordFailure(new Error('EACCES: permission denied'), T2, { scheduled: true });
+    assert.equal(store.snapshot, snapshot);
+    const health = store.health();
+    assert.equal(health.status, 'degraded');
+    assert.equal(health.lastScheduledBuildFailed, true);
+    assert.deepEqual(health.lastFailure, { at: T2.toISOString(), message: 'EACCES: permission denied' });
+    assert.equal(health.lastBuild?.finishedAt, T1.toISOString(), 'lastBuild is still the good one');
+  });
+
+  it('records a thrown non-Error by its string form', () => {
+    const store = new FeedStore();
+    store.publish(result(), T1);
+    store.recordFailure('plain string', T2, { scheduled: true });
+    assert.equal(store.health().lastFailure?.message, 'plain string');
+  });
+
+  it('clears the flag on the next successful scheduled build', () => {
+    const store = new FeedStore();
+    store.publish(result(), T1);
+    store.recordFailure(new Error('boom'), T2, { scheduled: true });
+    store.publish(result('Two'), T3, { scheduled: true });
+    const health = store.health();
+    assert.equal(health.status, 'ok');
+    assert.equal(health.lastScheduledBuildFailed, false);
+    assert.equal(health.lastBuild?.finishedAt, T3.toISOString());
+  });
+
+  it('keeps the flag after a successful build that was not scheduled', () => {
+    const store = new FeedStore();
+    store.publish(result(), T1);
+    store.recordFailure(new Error('boom'), T2, { scheduled: true });
+    store.publish(result('Two'), T3, { scheduled: false });
+    assert.equal(store.health().lastScheduledBuildFailed, true);
+  });
+
+  it("stays 'ok' after a failure that was not scheduled", () => {
+    const store = new FeedStore();
+    store.publish(result(), T1);
+    store.recordFailure(new Error('boom'), T2);
+    assert.equal(store.health().status, 'ok');
+    assert.equal(store.health().lastScheduledBuildFailed, false);
+  });
+});
+
+describe('createSnapshot', () => {
+  const files = [builtFile('ai.xml', xmlBody('One')), builtFile('all.xml', xmlBody('All'))];
+
+  it('stores gzip and brotli bodies that decompress to the identity body', () => {
+    const snapshot = createSnapshot(files, T1);
+    for (const file of files) {
+      const served = snapshot.files.get(file.name);
+      assert.ok(served);
+      assert.deepEqual(served.bodies.identity, Buffer.from(file.body, 'utf8'));
+      assert.deepEqual(gunzipSync(served.bodies.gzip), served.bodies.identity);
+      assert.deepEqual(brotliDecompressSync(served.bodies.br), served.bodies.identity);
+      assert.ok(served.bodies.gzip.length < served.bodies.identity.length);
+      assert.ok(served.bodies.br.length < served.bodies.identity.length);
+    }
+  });
+
+  it('keeps the name, content type and modification time of each file', () => {
+    const served = createSnapshot([builtFile('ai.json', '{}', 'application/feed+json; charset=utf-8', T2)], T1).files.get('ai.json');
+    assert.equal(served?.name, 'ai.json');
+    assert.equal(served?.contentType, 'application/feed+json; charset=utf-8');
+    assert.equal(served?.lastModified.getTime(), T2.getTime());
+  });
+
+  it('reuses the previous ServedFile object for a file whose bytes did not change', () => {
+    const first = createSnapshot(files, T1);
+    const second = createSnapshot([builtFile('ai.xml', xmlBody('One')), builtFile('all.xml', xmlBody('All, changed'))], T2, first);
+    assert.equal(second.files.get('ai.xml'), first.files.get('ai.xml'));
+    assert.notEqual(second.files.get('all.xml'), first.files.get('all.xml'));
+    assert.equal(second.builtAt.getTime(), T2.getTime());
+  });
+
+  it('gives a changed file a new hash, and equal bytes the same hash', () => {
+    const a = createSnapshot([builtFile('ai.xml', 'one')], T1).files.get('ai.xml');
+    const b = createSnapshot([builtFile('ai.xml', 'one')], T1).files.get('ai.xml');
+    const c = createSnapshot([builtFile('ai.xml', 'two')], T1).files.get('ai.xml');
+    assert.ok(a && b && c);
+    assert.equal(a.hash, b.hash);
+    assert.notEqual(a.hash, c.hash);
+  });
+
+  it('does not reuse a file whose content type changed', () => {
+    const first = createSnapshot([builtFile('x.xml', 'same', 'application/rss+xml; charset=utf-8')], T1);
+    const second = createSnapshot([builtFile('x.xml', 'same', 'application/atom+xml; charset=utf-8')], T2, first);
+    assert.notEqual(second.files.get('x.xml'), first.files.get('x.xml'));
+    assert.equal(second.files.get('x.xml')?.contentType, 'application/atom+xml; charset=utf-8');
+  });
+
+  it('drops files that are not in the new build', () => {
+    const first = createSnapshot(files, T1);
+    const second = createSnapshot([files[0]!], T2, first);
+    assert.deepEqual([...second.files.keys()], ['ai.xml']);
+  });
+
+  it('derives a distinct strong ETag per coding from the hash', () => {
+    const served = createSnapshot(files, T1).files.get('ai.xml');
+    assert.ok(served);
+    assert.equal(etagFor(served, 'identity'), `"${served.hash}"`);
+    assert.equal(etagFor(served, 'gzip'), `"${served.hash}.gzip"`);
+    assert.equal(etagFor(served, 'br'), `"${served.hash}.br"`);
+  });
+});
