@@ -1,15 +1,15 @@
 import type { Article } from '../content/article-schema.js';
 import { trackDeletedEntries, type EntryState, EMPTY_ENTRY_STATE } from '../feeds/deleted-entries.js';
 import { ALL_TOPICS_PATH, collectFeeds, type FeedCollection } from '../feeds/feed-collections.js';
-import { materializeDocument, planFeedDocuments } from '../feeds/feed-documents.js';
-import { cachedEntry, createRenderCache, documentFingerprint, type RenderCache } from './render-cache.js';
+import { planFeedDocuments } from '../feeds/feed-documents.js';
+import { cachedFragments, createRenderCache, documentFingerprint, type RenderCache } from './render-cache.js';
+import { renderDocumentFiles } from '../render/render-document.js';
 import type { FeedFile } from '../render/feed-formats.js';
 import { renderIndexHtml, renderOpml } from '../render/feed-index.js';
 import type { FeedKind, FeedSite } from '../feeds/feed-model.js';
 import { parseArticle, type ParseResult } from '../content/parse-article.js';
 import type { Problem } from '../content/problems.js';
-import { renderFeedFiles } from '../render/render-feeds.js';
-import { renderBrowserFiles, renderFeedPage } from '../render/browser-view.js';
+import { renderBrowserFiles } from '../render/browser-view.js';
 import { selectPublishable, type Selection } from '../feeds/select-articles.js';
 
 export interface SourceFile {
@@ -94,8 +94,8 @@ export function buildFeedFiles(
       documents.set(plan.document.path, previous);
       continue;
     }
-    const document = materializeDocument(plan, (article) => cachedEntry(cache, article));
-    documents.set(plan.document.path, { fingerprint, files: [...renderFeedFiles(document), renderFeedPage(document)] });
+    const files = renderDocumentFiles(plan.document, plan.articles.map((article) => cachedFragments(cache, article)));
+    documents.set(plan.document.path, { fingerprint, files });
     rendered++;
   }
   cache.documents = documents;

@@ -1,5 +1,6 @@
 import type { Article } from '../content/article-schema.js';
 import { toFeedEntry } from '../render/feed-entry.js';
+import { renderEntryFragments, type EntryFragments } from '../render/entry-fragments.js';
 import type { FeedFile } from '../render/feed-formats.js';
 import type { ContentModel } from './build-feed-files.js';
 import type { DocumentPlan } from '../feeds/feed-documents.js';
@@ -13,6 +14,7 @@ import type { FeedEntry } from '../feeds/feed-model.js';
  */
 export interface RenderCache {
   readonly entries: WeakMap<Article, FeedEntry>;
+  readonly fragments: WeakMap<Article, EntryFragments>;
   readonly revisions: WeakMap<Article, number>;
   nextRevision: number;
   /** Rendered files per document path, with the fingerprint they were rendered from. */
@@ -22,7 +24,7 @@ export interface RenderCache {
 }
 
 export function createRenderCache(): RenderCache {
-  return { entries: new WeakMap(), revisions: new WeakMap(), nextRevision: 1, documents: new Map() };
+  return { entries: new WeakMap(), fragments: new WeakMap(), revisions: new WeakMap(), nextRevision: 1, documents: new Map() };
 }
 
 /** The entry of an article, made once per article object. */
@@ -30,6 +32,13 @@ export function cachedEntry(cache: RenderCache, article: Article): FeedEntry {
   let entry = cache.entries.get(article);
   if (!entry) cache.entries.set(article, (entry = toFeedEntry(article)));
   return entry;
+}
+
+/** The entry of an article rendered in every format, once per article object. */
+export function cachedFragments(cache: RenderCache, article: Article): EntryFragments {
+  let fragments = cache.fragments.get(article);
+  if (!fragments) cache.fragments.set(article, (fragments = renderEntryFragments(cachedEntry(cache, article))));
+  return fragments;
 }
 
 function revision(cache: RenderCache, article: Article): number {

@@ -99,6 +99,9 @@ export interface FeedDocument {
   readonly deleted: readonly Tombstone[];
 }
 
+/** A document without its entries: everything its head and links are made from. */
+export type FeedDocumentHead = Omit<FeedDocument, 'entries'>;
+
 /** What the feed documents are built from; resolved once from Config. */
 export interface FeedSite {
   /** Public base URL the feeds are reached at, without a trailing slash. */

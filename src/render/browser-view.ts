@@ -1,8 +1,8 @@
 import { FEED_CSS } from './browser-view/feed-css.js';
 import { FEED_XSL } from './browser-view/feed-xsl.js';
 import { BROWSER_FILES, FEED_FORMATS, type FeedFile } from './feed-formats.js';
-import type { FeedDocument, FeedEntry, FeedUrls } from '../feeds/feed-model.js';
-import { escapeHtml } from '../content/plain-text.js';
+import type { FeedDocument, FeedDocumentHead, FeedEntry, FeedUrls } from '../feeds/feed-model.js';
+import { escapeHtml } from './escape.js';
 
 /**
  * The browser view of the feeds: `feed.xsl`, which turns an RSS or Atom document into a page when
@@ -28,9 +28,20 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
  * `<path>.html`: the entries of one feed document as a plain HTML5 page, with the same content
  * and markup as feed.xsl gives the RSS and Atom documents, and autodiscovery links so a reader
  * given the page's address finds the feeds. No script and no inline style (the server's CSP allows
- * neither); every text and URL is escaped. Pure: the same document gives the same bytes.
+ * neither); every text and URL is escaped. Pure: the same document gives the same bytes. The
+ * page is its frame (pageFrame) around each entry's article (renderPageEntry), joined by lines.
  */
 export function renderFeedPage(document: FeedDocument): FeedFile {
+  const frame = pageFrame(document);
+  const entries = document.entries.length > 0 ? document.entries.map(renderPageEntry).join('\n') : EMPTY_PAGE;
+  return { name: `${document.path}.${BROWSER_FILES.html.extension}`, contentType: BROWSER_FILES.html.contentType, body: `${frame.head}${entries}${frame.tail}` };
+}
+
+/** What a page without entries shows where the entries go. */
+export const EMPTY_PAGE = '<p class="empty">No entries yet.</p>';
+
+/** A page's text before its entries and after them. */
+export function pageFrame(document: FeedDocumentHead): { readonly head: string; readonly tail: string } {
   // An archive page (RFC 5005) is not something to subscribe to: point readers at the current feed.
   const subscription: FeedUrls = document.archive?.current ?? document.urls;
   const discovery = FORMAT_LABELS.map(
@@ -47,8 +58,7 @@ export function renderFeedPage(document: FeedDocument): FeedFile {
     ? `This page is an archive of older entries. To subscribe, copy the current feed's address into your feed reader: <code class="feed-url">${escapeHtml(subscription.rss)}</code>`
     : `Subscribe by copying this feed's address into your feed reader: <code class="feed-url">${escapeHtml(subscription.rss)}</code>`;
   const archiveNav = archiveNavigation(document);
-  const entries = document.entries.length > 0 ? document.entries.map(renderEntry).join('\n') : '<p class="empty">No entries yet.</p>';
-  const body = `<!doctype html>
+  const head = `<!doctype html>
 <html lang="${escapeHtml(document.language)}">
 <head>
 <meta charset="utf-8">
@@ -65,15 +75,17 @@ ${document.description ? `<p class="feed-description">${escapeHtml(document.desc
 <p class="formats">Also available as: ${formats.join(' · ')}</p>
 ${archiveNav}</header>
 <main class="entries">
-${entries}
+`;
+  const tail = `
 </main>
 ${archiveNav ? `<footer class="feed-footer">\n${archiveNav}</footer>\n` : ''}</body>
 </html>
 `;
-  return { name: `${document.path}.${BROWSER_FILES.html.extension}`, contentType: BROWSER_FILES.html.contentType, body };
+  return { head, tail };
 }
 
-function renderEntry(entry: FeedEntry): string {
+/** One entry as an `<article>` of the page. */
+export function renderPageEntry(entry: FeedEntry): string {
   const [image] = entry.images;
   const meta = [
     `<time datetime="${entry.published.toISOString()}">${formatUtc(entry.published)}</time>`,
@@ -96,7 +108,7 @@ function renderEntry(entry: FeedEntry): string {
 }
 
 /** RFC 5005 paging between the HTML pages: newer, current, older; empty when there is none. */
-function archiveNavigation(document: FeedDocument): string {
+function archiveNavigation(document: FeedDocumentHead): string {
   const links = [
     ...(document.nextArchive ? [`<a rel="next-archive" href="${escapeHtml(document.nextArchive.html)}">Newer entries</a>`] : []),
     ...(document.archive ? [`<a rel="current" href="${escapeHtml(document.archive.current.html)}">Current feed</a>`] : []),

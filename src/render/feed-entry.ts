@@ -4,7 +4,7 @@ import { imageTypeFromUrl } from './image-type.js';
 import { renderMarkdownHtml } from './markdown-html.js';
 import { entryId } from '../feeds/select-articles.js';
 import { topicSlug } from '../feeds/topics.js';
-import { escapeHtml } from '../content/plain-text.js';
+import { escapeHtml } from './escape.js';
 
 /**
  * Maps an article to a feed entry, field by field. Nothing is spread from the article, so fields

@@ -4,7 +4,7 @@ import type { FeedDocument, FeedSite } from '../feeds/feed-model.js';
 /** What the indexes need of a document: its metadata and how many entries it holds. */
 export type IndexedDocument = Omit<FeedDocument, 'entries'> & { readonly entryCount: number };
 import { serializeXml, xmlElement, xmlTextElement } from './xml-tree.js';
-import { escapeHtml } from '../content/plain-text.js';
+import { escapeHtml } from './escape.js';
 
 function mediaType(contentType: string): string {
   return contentType.split(';')[0]!.trim();

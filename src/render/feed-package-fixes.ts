@@ -1,27 +1,33 @@
 /**
- * The one place that corrects and extends what the `feed` package (6.0.0) writes. Each fix names
- * the pitfall it answers (see ../shared/STYLE.md, "library facts"); each has a test in
+ * The one place that uses the `feed` package (6.0.0), and corrects what it writes. Each fix
+ * names the pitfall it answers (../shared/STYLE.md, "library facts"); each has a test in
  * test/render/feed-package-fixes.test.ts.
  *
- * `feed` is given only what it writes correctly (ids, links, dates, titles, HTML summary and
- * content). Everything carrying free text in attributes, or that `feed` cannot express, is added
- * here from the FeedDocument: authors, categories, images, related and AMP links, the alternate
- * links between formats. The XML is then written by xml-tree.ts, which escapes attributes and text
- * correctly and splits every `]]>` in CDATA.
+ * `feed` writes the head of each document (the channel or feed elements before the entries):
+ * which elements there are, in which order, with which fixed values (docs, generator, self
+ * links). Its output is used as TEXT, never parsed back: it is rendered once per process with a
+ * marker in every place a document's value goes, turned into a template (the fixes below are
+ * text edits of that output), and each document's head is the template with its values
+ * substituted, escaped by src/render/escape.ts. Entries are not given to `feed` at all
+ * (entry-fragments.ts renders each one once).
+ *
+ * What is corrected:
+ * - xml-js (under `feed`) turns a literal `&amp;` in text into `&`, and escapes only `&` in
+ *   attributes: every value is substituted here, escaped by escape.ts.
+ * - RSS declares `xmlns:dc` only when an item has content (dc:creator needs it always), and no
+ *   Media RSS, content or RFC 5005 namespaces: the root element's namespaces are ours.
+ * - `options.feed` would become the self link of RSS *and* Atom: `feedLinks` is used per format.
+ * - `json1()` writes JSON Feed 1.0 (version 1, a singular `author`, the HTML description copied
+ *   into `summary`, no `language`): its head is rewritten as 1.1.
+ * - The links between formats, the HTML page, the WebSub hub and RFC 5005 paging are added.
  */
-import type { FeedDocument, FeedEntry } from '../feeds/feed-model.js';
-import { FEED_FORMATS } from './feed-formats.js';
-import { escapeHtml } from '../content/plain-text.js';
-import {
-  firstChild,
-  insertChildren,
-  parseXml,
-  serializeElement,
-  serializeXml,
-  xmlElement,
-  xmlTextElement,
-  type XmlElement,
-} from './xml-tree.js';
+import { Feed } from 'feed';
+import { FEED_FORMATS, type FeedFormat } from './feed-formats.js';
+import type { FeedDocumentHead } from '../feeds/feed-model.js';
+import { escapeXmlAttribute, escapeXmlText } from './escape.js';
+
+export const GENERATOR = 'feed-syndication-service';
+export const JSON_FEED_VERSION = 'https://jsonfeed.org/version/1.1';
 
 const NS = {
   atom: 'http://www.w3.org/2005/Atom',
@@ -33,207 +39,243 @@ const NS = {
 } as const;
 
 /**
+ * What `feed` is given for the template: a marker in each place a document's value goes, which
+ * `feed` writes as it is (ASCII letters, or a URL already in WHATWG form where `feed` passes the
+ * value through `new URL()`). The date is the epoch: its two spellings are replaced like markers.
+ */
+const MARKERS = {
+  id: 'FEEDxMARKxID',
+  title: 'FEEDxMARKxTITLE',
+  description: 'FEEDxMARKxDESCRIPTION',
+  link: 'https://feed-marker.invalid/link',
+  language: 'FEEDxMARKxLANGUAGE',
+  rss: 'https://feed-marker.invalid/rss',
+  atom: 'https://feed-marker.invalid/atom',
+  json: 'https://feed-marker.invalid/json',
+  authorName: 'FEEDxMARKxAUTHORxNAME',
+  authorUrl: 'https://feed-marker.invalid/author',
+  stylesheet: 'FEEDxMARKxSTYLESHEET',
+} as const;
+type Marker = keyof typeof MARKERS;
+const EPOCH = new Date(0);
+const EPOCH_RFC822 = EPOCH.toUTCString();
+const EPOCH_ISO = EPOCH.toISOString();
+
+interface Template {
+  /** The head as literal text and slots (a marker, or the updated date) in order. */
+  readonly parts: readonly (string | { readonly slot: Marker | 'updated' })[];
+}
+
+/** `feed`'s three documents for an empty feed, with markers. */
+function feedOutput(): { rss: string; atom: string; json: string } {
+  const feed = new Feed({
+    id: MARKERS.id,
+    title: MARKERS.title,
+    description: MARKERS.description,
+    link: MARKERS.link,
+    language: MARKERS.language,
+    updated: EPOCH,
+    generator: GENERATOR,
+    // Not `feed`: that option becomes the self link of RSS *and* Atom.
+    feedLinks: { rss: MARKERS.rss, atom: MARKERS.atom, json: MARKERS.json },
+    author: { name: MARKERS.authorName, link: MARKERS.authorUrl },
+    // Browsers render the feed through this XSL stylesheet (served as XML to them; see http/app.ts).
+    stylesheet: MARKERS.stylesheet,
+  });
+  return { rss: feed.rss2(), atom: feed.atom1(), json: feed.json1() };
+}
+
+/**
+ * Turns `feed`'s XML into a head template: the declaration and the stylesheet instruction on
+ * lines of their own, our root start tag, two-space indentation (`feed` uses four), the closing
+ * tags cut off (the entries and our closing tags follow), and `replace` applied to the rest.
+ */
+function xmlTemplate(xml: string, root: string, rootStartTag: string, closing: string, replace: (text: string) => string): Template {
+  let text = xml.replace('?><?xml-stylesheet', '?>\n<?xml-stylesheet');
+  const rootTag = new RegExp(`^<${root}\\b[^>]*>$`, 'm');
+  if (!rootTag.test(text)) throw new Error(`feed package: no <${root}> start tag in its output`);
+  text = text.replace(rootTag, rootStartTag);
+  text = text.replace(/^((?: {4})+)/gm, (spaces: string) => ' '.repeat(spaces.length / 2));
+  const end = text.lastIndexOf(closing);
+  if (end === -1) throw new Error(`feed package: its output does not end with ${closing.trim()}`);
+  return toTemplate(replace(text.slice(0, end)));
+}
+
+/** Splits text at the markers and the epoch dates; every marker must occur (checked by tests). */
+function toTemplate(text: string): Template {
+  const slots = new Map<string, Marker | 'updated'>([
+    ...Object.entries(MARKERS).map(([name, marker]) => [marker, name as Marker] as const),
+    [EPOCH_RFC822, 'updated'],
+    [EPOCH_ISO, 'updated'],
+  ]);
+  const pattern = new RegExp([...slots.keys()].sort((a, b) => b.length - a.length).map((key) => key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+  const parts: Template['parts'][number][] = [];
+  let last = 0;
+  for (const match of text.matchAll(pattern)) {
+    parts.push(text.slice(last, match.index));
+    parts.push({ slot: slots.get(match[0])! });
+    last = match.index + match[0].length;
+  }
+  parts.push(text.slice(last));
+  return { parts: parts.filter((part) => part !== '') };
+}
+
+interface Templates {
+  readonly rss: Template;
+  readonly atom: Template;
+  /** feed's JSON Feed head with markers, parsed once: the keys and their order. */
+  readonly json: Readonly<Record<string, unknown>>;
+}
+
+let templates: Templates | undefined;
+
+/** Rendered by `feed` once per process. */
+function headTemplates(): Templates {
+  if (templates) return templates;
+  const output = feedOutput();
+  const rss = xmlTemplate(
+    output.rss,
+    'rss',
+    `<rss version="2.0" xmlns:atom="${NS.atom}" xmlns:content="${NS.content}" xmlns:dc="${NS.dc}" xmlns:media="${NS.media}" xmlns:fh="${NS.fh}">`,
+    '\n  </channel>',
+    (text) => text,
+  );
+  const atom = xmlTemplate(
+    output.atom,
+    'feed',
+    `<feed xmlns="${NS.atom}" xmlns:media="${NS.media}" xmlns:fh="${NS.fh}" xmlns:at="${NS.at}" xml:lang="${MARKERS.language}">`,
+    '\n</feed>',
+    (text) => text,
+  );
+  templates = { rss, atom, json: JSON.parse(output.json) as Record<string, unknown> };
+  return templates;
+}
+
+/** A URL as `feed` writes its links (it passes them through WHATWG URL). */
+function asFeedWritesUrl(url: string): string {
+  return new URL(url).toString();
+}
+
+/** Each slot's text for one document, escaped for where it stands. */
+function slotValues(document: FeedDocumentHead, format: 'rss' | 'atom'): Record<Marker | 'updated', string> {
+  const text = escapeXmlText;
+  const attribute = escapeXmlAttribute;
+  return {
+    id: text(document.urls.atom),
+    title: text(document.title),
+    description: text(document.description),
+    link: format === 'rss' ? text(asFeedWritesUrl(document.siteUrl)) : attribute(asFeedWritesUrl(document.siteUrl)),
+    language: format === 'rss' ? text(document.language) : attribute(document.language),
+    rss: attribute(asFeedWritesUrl(document.urls.rss)),
+    atom: attribute(asFeedWritesUrl(document.urls.atom)),
+    json: attribute(document.urls.json),
+    authorName: text(document.author.name),
+    authorUrl: text(asFeedWritesUrl(document.author.url ?? document.siteUrl)),
+    stylesheet: document.stylesheetHref,
+    updated: format === 'rss' ? document.updated.toUTCString() : document.updated.toISOString(),
+  };
+}
+
+function fill(template: Template, values: Record<Marker | 'updated', string>): string {
+  let text = '';
+  for (const part of template.parts) text += typeof part === 'string' ? part : values[part.slot];
+  return text;
+}
+
+function mediaType(contentType: string): string {
+  return contentType.split(';')[0]!.trim();
+}
+
+/**
  * Links every format shares, as [rel, type, href]: the other formats and the HTML page, the
  * WebSub hub, and RFC 5005 paging (current / prev-archive / next-archive).
  */
-function documentLinks(document: FeedDocument, self: keyof typeof FEED_FORMATS): [string, string | undefined, string][] {
+function documentLinks(document: FeedDocumentHead, self: FeedFormat): [string, string | undefined, string][] {
   const links: [string, string | undefined, string][] = [];
   for (const format of ['rss', 'atom', 'json'] as const) {
     if (format !== self) links.push(['alternate', mediaType(FEED_FORMATS[format].contentType), document.urls[format]]);
   }
   links.push(['alternate', 'text/html', document.urls.html]);
   if (document.hubUrl) links.push(['hub', undefined, document.hubUrl]);
-  if (document.archive) links.push(['current', mediaType(FEED_FORMATS[self].contentType), document.archive.current[self]]);
-  if (document.prevArchive) links.push(['prev-archive', mediaType(FEED_FORMATS[self].contentType), document.prevArchive[self]]);
-  if (document.nextArchive) links.push(['next-archive', mediaType(FEED_FORMATS[self].contentType), document.nextArchive[self]]);
+  const selfType = mediaType(FEED_FORMATS[self].contentType);
+  if (document.archive) links.push(['current', selfType, document.archive.current[self]]);
+  if (document.prevArchive) links.push(['prev-archive', selfType, document.prevArchive[self]]);
+  if (document.nextArchive) links.push(['next-archive', selfType, document.nextArchive[self]]);
   return links;
 }
 
+function xmlAttributes(list: readonly (readonly [string, string | undefined])[]): string {
+  return list.map(([name, value]) => (value === undefined ? '' : ` ${name}="${escapeXmlAttribute(value)}"`)).join('');
+}
+
 /** `<fh:archive/>` marks an RFC 5005 archive document, which readers fetch once. */
-function archiveMarker(document: FeedDocument): XmlElement[] {
-  return document.archive ? [xmlElement('fh:archive')] : [];
-}
-
-/**
- * Media RSS for every image (readers such as Feedly show these), in RSS and Atom alike: each as
- * media:content with its size and title, the first also as media:thumbnail.
- */
-function mediaElements(entry: FeedEntry): XmlElement[] {
-  const elements = entry.images.map((image) =>
-    xmlElement('media:content', { url: image.url, medium: 'image', type: image.type, width: image.width, height: image.height }, [
-      ...(image.title ? [xmlTextElement('media:title', image.title, { type: 'plain' })] : []),
-    ]),
-  );
-  const [first] = entry.images;
-  if (first) elements.push(xmlElement('media:thumbnail', { url: first.url, width: first.width, height: first.height }));
-  return elements;
-}
-
-export const JSON_FEED_VERSION = 'https://jsonfeed.org/version/1.1';
-
-function mediaType(contentType: string): string {
-  return contentType.split(';')[0]!.trim();
-}
-
-/** Replaces an element's children with one text node (xml-js turned a literal `&amp;` into `&`). */
-function setText(element: XmlElement, text: string): void {
-  element.elements = [{ type: 'text', text }];
-}
-
-
-// ---------------------------------------------------------------- entries
-
-/**
- * Entries are rendered here, once per entry and format, not by `feed`: `feed` renders every
- * entry again for every document it appears in (an article is in 4–5 documents: all, its topics,
- * its provider, its category, and their archive pages), and nearly every element of its entry
- * output needed correcting anyway (titles, guid, author, categories, enclosure types) or was
- * missing (Media RSS, related and AMP links). `feed` still writes each document's head, which
- * the functions below correct, and the entries are spliced in. Measured before this change:
- * ~25 ms per document, so a cold build with archives at 100k articles took over 280 s.
- */
-const fragments = new WeakMap<FeedEntry, { rss: string; atom: string; json: string }>();
-
-function entryFragments(entry: FeedEntry): { rss: string; atom: string; json: string } {
-  let cached = fragments.get(entry);
-  if (!cached) {
-    cached = {
-      rss: serializeElement(rssItem(entry), '    '),
-      atom: serializeElement(atomEntry(entry), '  '),
-      json: JSON.stringify(jsonFeedItem(entry), null, 2).replaceAll('\n', '\n    '),
-    };
-    fragments.set(entry, cached);
-  }
-  return cached;
-}
-
-function cdataElement(name: string, text: string, attributes: Record<string, string> = {}): XmlElement {
-  return xmlElement(name, attributes, [{ type: 'cdata', cdata: text }]);
-}
-
-/** An RSS 2.0 item: guid isPermaLink only when the id is the link; provider as dc:creator. */
-export function rssItem(entry: FeedEntry): XmlElement {
-  const children: XmlElement[] = [
-    xmlTextElement('title', entry.title),
-    xmlTextElement('link', entry.link),
-    xmlTextElement('guid', entry.id, { isPermaLink: String(entry.id === entry.link) }),
-    xmlTextElement('pubDate', entry.published.toUTCString()),
-  ];
-  // <description> is HTML: the plain excerpt is escaped.
-  if (entry.summary !== undefined) children.push(cdataElement('description', escapeHtml(entry.summary)));
-  if (entry.contentHtml) children.push(cdataElement('content:encoded', entry.contentHtml));
-  // RSS reserves <author> for an e-mail address.
-  if (entry.author) {
-    children.push(xmlTextElement('dc:creator', entry.author.name));
-    // The provider also published the article (RSS <source> would need the provider's own feed URL).
-    children.push(xmlTextElement('dc:publisher', entry.author.name));
-  }
-  for (const category of entry.categories) children.push(xmlTextElement('category', category.label));
-  // A real MIME type (`feed` guesses image/jpg or image//th from the URL); RSS allows one enclosure.
-  const [image] = entry.images;
-  if (image) children.push(xmlElement('enclosure', { url: image.url, length: 0, type: image.type }));
-  for (const related of entry.related) children.push(xmlElement('atom:link', { rel: 'related', href: related.url, title: related.title }));
-  if (entry.ampUrl) children.push(xmlElement('atom:link', { rel: 'amphtml', href: entry.ampUrl, type: 'text/html' }));
-  children.push(...mediaElements(entry));
-  return xmlElement('item', {}, children);
-}
-
-/** An Atom entry: plain-text title, categories with a term, enclosures with real types. */
-export function atomEntry(entry: FeedEntry): XmlElement {
-  const children: XmlElement[] = [
-    xmlTextElement('title', entry.title, { type: 'text' }),
-    xmlTextElement('id', entry.id),
-    xmlElement('link', { href: entry.link }),
-    xmlTextElement('updated', entry.updated.toISOString()),
-  ];
-  if (entry.author) {
-    children.push(
-      xmlElement('author', {}, [xmlTextElement('name', entry.author.name), ...(entry.author.url ? [xmlTextElement('uri', entry.author.url)] : [])]),
-    );
-  }
-  for (const category of entry.categories) children.push(xmlElement('category', { term: category.term, label: category.label }));
-  for (const image of entry.images) children.push(xmlElement('link', { rel: 'enclosure', href: image.url, type: image.type, title: image.title }));
-  for (const related of entry.related) children.push(xmlElement('link', { rel: 'related', href: related.url, title: related.title }));
-  if (entry.ampUrl) children.push(xmlElement('link', { rel: 'amphtml', type: 'text/html', href: entry.ampUrl }));
-  children.push(...mediaElements(entry));
-  if (entry.summary !== undefined) children.push(cdataElement('summary', escapeHtml(entry.summary), { type: 'html' }));
-  if (entry.contentHtml) children.push(cdataElement('content', entry.contentHtml, { type: 'html' }));
-  children.push(xmlTextElement('published', entry.published.toISOString()));
-  return xmlElement('entry', {}, children);
-}
-
-/** Inserts rendered entries before `closing` (the last occurrence) in a serialized document. */
-function spliceEntries(xml: string, closing: string, entries: readonly string[], indent: string): string {
-  const at = xml.lastIndexOf(closing);
-  if (at === -1) throw new Error(`no ${closing.trim()} in the rendered document`);
-  return entries.length === 0 ? xml : `${xml.slice(0, at)}${entries.map((entry) => `\n${indent}${entry}`).join('')}${xml.slice(at)}`;
+function archiveMarker(document: FeedDocumentHead, indent: string): string {
+  return document.archive ? `\n${indent}<fh:archive/>` : '';
 }
 
 // ---------------------------------------------------------------- RSS 2.0
 
-/** Corrects the channel `feed` wrote (no items), then adds the document's items. */
-export function fixRss(xml: string, document: FeedDocument): string {
-  const tree = parseXml(xml);
-  const rss = firstChild(tree, 'rss');
-  // `feed` declares xmlns:dc only when an item has content; dc:creator needs it always.
-  rss.attributes = {
-    version: '2.0',
-    'xmlns:atom': NS.atom,
-    'xmlns:content': NS.content,
-    'xmlns:dc': NS.dc,
-    'xmlns:media': NS.media,
-    'xmlns:fh': NS.fh,
-  };
-  const channel = firstChild(rss, 'channel');
-  setText(firstChild(channel, 'title'), document.title);
-  setText(firstChild(channel, 'description'), document.description);
-  // The self link comes from feedLinks.rss; the rest are added here.
-  insertChildren(channel, [
-    ...documentLinks(document, 'rss').map(([rel, type, href]) => xmlElement('atom:link', { href, rel, type })),
-    ...archiveMarker(document),
-  ]);
-  return spliceEntries(serializeXml(tree), '\n  </channel>', document.entries.map((entry) => entryFragments(entry).rss), '    ');
+/** Everything of an RSS document before its first item (which follows on a new line). */
+export function rssHead(document: FeedDocumentHead): string {
+  const links = documentLinks(document, 'rss')
+    .map(([rel, type, href]) => `\n    <atom:link${xmlAttributes([['href', href], ['rel', rel], ['type', type]])}/>`)
+    .join('');
+  return `${fill(headTemplates().rss, slotValues(document, 'rss'))}${links}${archiveMarker(document, '    ')}`;
 }
+
+export const RSS_TAIL = '\n  </channel>\n</rss>\n';
 
 // ---------------------------------------------------------------- Atom 1.0
 
-/** Corrects the feed head `feed` wrote (no entries), then adds deletions and entries. */
-export function fixAtom(xml: string, document: FeedDocument): string {
-  const tree = parseXml(xml);
-  const feed = firstChild(tree, 'feed');
-  feed.attributes = { xmlns: NS.atom, 'xmlns:media': NS.media, 'xmlns:fh': NS.fh, 'xmlns:at': NS.at, 'xml:lang': document.language };
-  setText(firstChild(feed, 'title'), document.title);
-  setText(firstChild(feed, 'subtitle'), document.description);
-  insertChildren(
-    feed,
-    [...documentLinks(document, 'atom').map(([rel, type, href]) => xmlElement('link', { rel, type, href })), ...archiveMarker(document)],
-    'subtitle',
-  );
+/** Everything of an Atom document before its first entry: head, links, subtitle, deletions. */
+export function atomHead(document: FeedDocumentHead): string {
+  const template = fill(headTemplates().atom, slotValues(document, 'atom'));
+  const subtitle = template.lastIndexOf('\n  <subtitle>');
+  if (subtitle === -1) throw new Error('feed package: no <subtitle> in its Atom output');
+  const links = documentLinks(document, 'atom')
+    .map(([rel, type, href]) => `\n  <link${xmlAttributes([['rel', rel], ['type', type], ['href', href]])}/>`)
+    .join('');
   // RFC 6721: entries that were published and are gone, so aggregators can retract them. Before
   // the entries: RFC 4287's grammar puts a feed's extension elements ahead of its entry list.
-  insertChildren(
-    feed,
-    document.deleted.map((tombstone) => xmlElement('at:deleted-entry', { ref: tombstone.id, when: tombstone.deletedAt.toISOString() })),
-  );
-  return spliceEntries(serializeXml(tree), '\n</feed>', document.entries.map((entry) => entryFragments(entry).atom), '  ');
+  const deleted = document.deleted
+    .map((tombstone) => `\n  <at:deleted-entry${xmlAttributes([['ref', tombstone.id], ['when', tombstone.deletedAt.toISOString()]])}/>`)
+    .join('');
+  return `${template.slice(0, subtitle)}${links}${archiveMarker(document, '  ')}${template.slice(subtitle)}${deleted}`;
 }
+
+export const ATOM_TAIL = '\n</feed>\n';
 
 // ---------------------------------------------------------------- JSON Feed 1.1
 
-interface JsonFeedAuthor {
-  name?: string;
-  url?: string;
+/** `feed`'s JSON head with each marker replaced by the document's value (in keys' order). */
+function substituted(value: unknown, values: Readonly<Record<string, string>>): unknown {
+  if (typeof value === 'string') return values[value] ?? value;
+  if (Array.isArray(value)) return value.map((item) => substituted(item, values));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, substituted(item, values)]));
+  }
+  return value;
 }
 
 /**
- * `feed` writes JSON Feed 1.0: version 1, a singular `author`, the HTML description copied into
- * `summary`, no `language`, and no item without content. This rewrites its head as 1.1 and adds
- * the document's items.
+ * The JSON Feed document up to its items: `"items": ` is last, and the items list follows
+ * (render-document.ts). `feed` writes JSON Feed 1.0; this rewrites its head as 1.1.
  */
-export function fixJsonFeed(json: string, document: FeedDocument): string {
-  const { version: _version1, author, items: _none, ...feed } = JSON.parse(json) as Record<string, unknown> & {
-    author?: JsonFeedAuthor;
-    items: unknown[];
+export function jsonHead(document: FeedDocumentHead): string {
+  const values: Record<string, string> = {
+    [MARKERS.id]: document.urls.atom,
+    [MARKERS.title]: document.title,
+    [MARKERS.description]: document.description,
+    [MARKERS.link]: document.siteUrl,
+    [MARKERS.language]: document.language,
+    [MARKERS.rss]: document.urls.rss,
+    [MARKERS.atom]: document.urls.atom,
+    [MARKERS.json]: document.urls.json,
+    [MARKERS.authorName]: document.author.name,
+    [MARKERS.authorUrl]: document.author.url ?? document.siteUrl,
+  };
+  const { version: _version1, author, items: _none, ...feed } = substituted(headTemplates().json, values) as Record<string, unknown> & {
+    author?: { name?: string; url?: string };
   };
   const fixed = {
     version: JSON_FEED_VERSION,
@@ -247,32 +289,8 @@ export function fixJsonFeed(json: string, document: FeedDocument): string {
     hubs: document.hubUrl ? [{ type: 'WebSub', url: document.hubUrl }] : undefined,
     items: [],
   };
-  const head = JSON.stringify(fixed, null, 2);
-  const items = document.entries.map((entry) => entryFragments(entry).json);
-  const body = items.length ? head.replace(/"items": \[\]\n\}$/, `"items": [\n    ${items.join(',\n    ')}\n  ]\n}`) : head;
-  return `${body}\n`;
-}
-
-/** A JSON Feed 1.1 item: `authors`, a plain summary, content on every item, images as attachments. */
-export function jsonFeedItem(entry: FeedEntry): Record<string, unknown> {
-  return {
-    id: entry.id,
-    url: entry.link,
-    title: entry.title,
-    date_modified: entry.updated.toISOString(),
-    date_published: entry.published.toISOString(),
-    summary: entry.summary,
-    // 1.1 requires content_html or content_text on every item.
-    ...(entry.contentHtml ? { content_html: entry.contentHtml } : { content_text: entry.summary ?? entry.title }),
-    image: entry.images[0]?.url,
-    authors: entry.author ? [{ name: entry.author.name, url: entry.author.url }] : undefined,
-    tags: entry.categories.length ? entry.categories.map((category) => category.label) : undefined,
-    attachments: entry.images.length
-      ? entry.images.map((image) => ({ url: image.url, mime_type: image.type, title: image.title }))
-      : undefined,
-    _syndication:
-      entry.ampUrl || entry.related.length
-        ? { amp_url: entry.ampUrl, related: entry.related.length ? entry.related : undefined }
-        : undefined,
-  };
+  const text = JSON.stringify(fixed, null, 2);
+  const items = text.lastIndexOf('[]\n}');
+  if (items === -1 || items !== text.length - 4) throw new Error('JSON Feed head: "items" is not last');
+  return text.slice(0, items);
 }
