@@ -35,7 +35,7 @@ export const isBuildFinished = (line: LogLine) => line.msg === 'build finished';
 export const isScheduledBuild = (line: LogLine) => line.msg === 'build finished' && line.scheduled === true;
 export const isBuildFailed = (line: LogLine) => line.msg === 'build failed; still serving the last good feeds' || (line.level === 'error' && /build/i.test(String(line.msg)));
 
-/** Starts the service and waits for its boot build and `serving feeds`. */
+/** Starts the service and waits for `serving feeds` and its first build. */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const server = new ServerProcess(
     options.name,
@@ -50,18 +50,22 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       BUILD_CRON: options.cron,
       FEED_MAX_ITEMS: String(options.maxItems),
       FEED_ARCHIVES: String(options.archives),
+      // These phases time the scheduled builds; the watcher's builds are measured apart.
+      WATCH_CONTENT: 'false',
       LOG_LEVEL: 'info',
     }),
     options.serviceRoot,
   );
   try {
-    const serving = await server.waitFor((line) => line.msg === 'serving feeds' || isBuildFailed(line), {
+    // The server listens at once (serving the last build in its feeds folder, or 503), then builds.
+    const serving = await server.waitFor((line) => line.msg === 'serving feeds', { timeoutMs: options.bootTimeoutMs, since: 0, what: '"serving feeds"' });
+    const first = await server.waitFor((line) => isBuildFinished(line) || isBuildFailed(line), {
       timeoutMs: options.bootTimeoutMs,
       since: 0,
-      what: 'boot build and "serving feeds"',
+      what: 'the first build',
     });
-    if (serving.msg !== 'serving feeds') throw new Error(`${options.name}: the boot build failed: ${JSON.stringify(serving)}`);
-    const boot = server.lines.find(isBuildFinished);
+    if (!isBuildFinished(first)) throw new Error(`${options.name}: the first build failed: ${JSON.stringify(first)}`);
+    const boot = first;
     const port = Number(serving.port);
     if (!Number.isInteger(port) || port <= 0) throw new Error(`${options.name}: "serving feeds" names no port: ${JSON.stringify(serving)}`);
     return {

@@ -14,6 +14,10 @@ export interface Config {
   /** Where the build keeps what it needs between builds (entries seen, for deletion notices). */
   readonly stateDir: string;
   readonly buildCron: string;
+  /** Watch the content folder and build as soon as it changes (the cron schedule stays as a safety net). */
+  readonly watchContent: boolean;
+  /** A change is built once the folder has been quiet this long (ms), so a burst of files is one build. */
+  readonly watchQuietMs: number;
   readonly cacheMaxAgeSeconds: number;
   /** Cache-Control max-age of archive pages (RFC 5005), which change only if old content does. */
   readonly archiveCacheMaxAgeSeconds: number;
@@ -72,6 +76,8 @@ const EnvSchema = z.object({
         context.addIssue({ code: 'custom', message: `expected a cron pattern such as */5 * * * * (${detail || 'invalid'})` });
       }
     }),
+  WATCH_CONTENT: boolean.default(true),
+  WATCH_QUIET_MS: integer(0, 60_000).default(100),
   CACHE_MAX_AGE: integer(0, 31_536_000).default(300),
   MAX_FILE_BYTES: integer(1, 1024 ** 3).default(1024 * 1024),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
@@ -109,6 +115,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
     },
     stateDir: values.STATE_DIR,
     buildCron: values.BUILD_CRON,
+    watchContent: values.WATCH_CONTENT,
+    watchQuietMs: values.WATCH_QUIET_MS,
     cacheMaxAgeSeconds: values.CACHE_MAX_AGE,
     archiveCacheMaxAgeSeconds: values.ARCHIVE_CACHE_MAX_AGE,
     deletedEntryDays: values.DELETED_ENTRY_DAYS,

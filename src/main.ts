@@ -1,15 +1,23 @@
 import { createServer } from 'node:http';
 import { loadConfig } from './config.js';
+import { UNKNOWN_CHANGES, watchContent } from './content/watch-content.js';
 import { ConfigError } from './errors.js';
 import { FeedStore } from './http/feed-store.js';
 import { createApp } from './http/app.js';
 import { gracefulCloser } from './http/graceful-close.js';
 import { createLogger } from './logger.js';
 import { createHubNotifier } from './build/websub.js';
-import { buildAndPublish, scheduleBuilds } from './build/schedule.js';
-import { BuildWorker } from './build/thread-host.js';
+import { BuildTrigger } from './build/schedule.js';
+import { BuildThreadHost } from './build/thread-host.js';
 
-/** `npm start`: build once, serve, rebuild on the schedule; stop cleanly on SIGTERM/SIGINT. */
+/** A burst of changes builds at the latest this long after its first change. */
+const WATCH_MAX_WAIT_MS = 1000;
+
+/**
+ * `npm start`: serve the last build in the feeds folder at once, build in the background (and
+ * again on every change the content watcher sees, and on the schedule); stop cleanly on
+ * SIGTERM/SIGINT.
+ */
 async function main(): Promise<void> {
   let config;
   try {
@@ -23,14 +31,23 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel });
   const store = new FeedStore({ feedsDir: config.feedsDir });
-  // Builds run in a worker thread that keeps its caches: requests are never held up by a build.
-  const worker = new BuildWorker(config, logger);
-  const build = () => worker.build();
+  // The last complete build a previous process left: served as soon as the server listens.
+  const loaded = store.loadFromDisk();
+  const known = [...(store.snapshot?.files.values() ?? [])].flatMap((file) => (file.kind === 'memory' ? [{ name: file.name, hash: file.hash }] : []));
+  // Builds run in a thread that keeps its caches: requests are never held up by a build.
+  const host = new BuildThreadHost(config, logger, { known });
   const onChanged = config.site.hubUrl ? createHubNotifier({ hubUrl: config.site.hubUrl, baseUrl: config.site.baseUrl, logger }) : undefined;
-
-  // The boot build notifies the hub only once the server listens, so the hub can fetch the feeds.
-  const boot = await buildAndPublish({ build, store, logger }, { scheduled: false });
-  const task = scheduleBuilds({ cron: config.buildCron, build, store, logger, onChanged });
+  let trigger: BuildTrigger<Awaited<ReturnType<BuildThreadHost['build']>>> | undefined;
+  const watcher = config.watchContent ? watchContent(config.contentDir, logger, { onChange: () => trigger?.contentChanged() }) : undefined;
+  trigger = new BuildTrigger({
+    cron: config.buildCron,
+    build: () => host.build(watcher?.takeChanges() ?? UNKNOWN_CHANGES),
+    store,
+    logger,
+    onChanged,
+    quietMs: config.watchQuietMs,
+    maxWaitMs: WATCH_MAX_WAIT_MS,
+  });
   const app = createApp({
     store,
     logger,
@@ -43,8 +60,16 @@ async function main(): Promise<void> {
   server.listen({ port: config.port, host: config.host }, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    logger.info('serving feeds', { url: `${config.site.baseUrl}/feeds/`, port, schedule: config.buildCron });
-    if (onChanged && boot?.report.written.length) void onChanged(boot.report.written);
+    logger.info('serving feeds', {
+      url: `${config.site.baseUrl}/feeds/`,
+      port,
+      schedule: config.buildCron,
+      watching: config.watchContent,
+      servingPreviousBuild: loaded > 0 ? { files: loaded } : false,
+    });
+    // The first build runs once the server listens, so the hub can fetch what it is told of.
+    void trigger.run('start');
+    trigger.start();
   });
   server.on('error', (error) => {
     logger.error('server failed', { error });
@@ -56,10 +81,13 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('stopping', { signal });
-    void task.stop();
-    void worker.close();
+    watcher?.close();
     // In-flight responses are sent in full; idle keep-alive connections are ended.
-    void closer.close().then(() => process.exit(0));
+    const closed = closer.close();
+    void Promise.race([trigger.stop(), new Promise((resolve) => setTimeout(resolve, 2000).unref())])
+      .then(() => host.close())
+      .then(() => closed)
+      .then(() => process.exit(0));
     setTimeout(() => {
       logger.warn('forced exit: connections still open after 10 s');
       process.exit(1);

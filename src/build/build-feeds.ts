@@ -1,22 +1,46 @@
-import { buildFeedFiles } from './build-feed-files.js';
-import type { FeedFile } from '../render/feed-formats.js';
-import type { EntryState } from '../feeds/deleted-entries.js';
-import { formatProblem, type Problem } from '../content/problems.js';
-import { createRenderCache, type RenderCache } from './render-cache.js';
+/**
+ * The one build: content/ → feeds/ → render/ → the feeds folder. The CLI, the server's build
+ * thread and the tests call this; nothing else writes feeds.
+ *
+ *  1. scan (scan-content.ts): list the content folder; read, hash and parse only what the cache
+ *     (build-cache.ts) does not already know, on every core; with archives on, render each new
+ *     article's entry in the same pass, into the entry store;
+ *  2. model (feeds/): select, order, group and track deletions, over small ArticleRecords;
+ *  3. plan every document (subscription feeds and RFC 5005 archive pages);
+ *  4. write (write-documents.ts): each document assembled from its entries' stored bytes and
+ *     written at once, one at a time, unless it is unchanged; then the indexes and the manifest.
+ *
+ * Bad articles are reported, never thrown; an I/O failure throws and leaves the previous files in
+ * place (each file is replaced by a rename, and the manifest is written last).
+ */
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import type { Config } from '../config.js';
-import { readEntryState, writeEntryState } from './entry-state.js';
+import { formatProblem, type Problem } from '../content/problems.js';
+import type { ArticleRecord } from '../feeds/article-record.js';
+import { makeContentModel, reuseContentModel, type FileOutcome } from '../feeds/content-model.js';
+import { planFeedDocuments } from '../feeds/feed-documents.js';
 import type { Logger } from '../logger.js';
-import { parseContentFile, readAndParseAll, type ParsedFile } from './parse-threads.js';
-import { listContent, readContent, readNamedFiles } from '../content/read-content.js';
-import { compareCodePoints } from '../feeds/topics.js';
-import { writeFeedFiles, type WrittenFile } from './write-feeds.js';
+import { renderBrowserFiles } from '../render/browser-view.js';
+import { renderIndexHtml, renderOpml } from '../render/feed-index.js';
+import { cacheStamp, loadBuildCache, saveBuildCache, type BuildCache, type SavedReport, type ScannedFile } from './build-cache.js';
+import { eraseEntries, type EntryLocation } from './entry-store.js';
+import { readEntryState, writeEntryState } from './entry-state.js';
+import { UNKNOWN_CHANGES, type ContentChangeSet } from '../content/watch-content.js';
+import { ContentChangedDuringBuild, renderMissingEntries, scanContent, type ContentScan } from './scan-content.js';
+import { documentFileNames, writeDocuments, type DocumentFile } from './write-documents.js';
+import { FeedsWriter, hasUnfinishedWrite, MANIFEST_NAME, readManifest, removeAbandonedTemporaryFiles } from './write-feeds.js';
+
+export { createBuildCache } from './build-cache.js';
+export { UNKNOWN_CHANGES, type ContentChangeSet } from '../content/watch-content.js';
 
 export interface BuildReport {
   readonly startedAt: Date;
   readonly durationMs: number;
   /** Markdown files read from the content folder (including ones unchanged since the last build). */
   readonly filesRead: number;
-  /** Files parsed by this build: new or changed since the last build of this process. */
+  /** Files parsed by this build: bytes not seen by an earlier build (of this process or, through the cache, any). */
   readonly filesParsed: number;
   readonly published: number;
   readonly drafts: number;
@@ -27,7 +51,7 @@ export interface BuildReport {
   readonly archivePages: number;
   /** Entries announced as deleted (RFC 6721). */
   readonly deleted: number;
-  /** Feed documents rendered by this build; the others were unchanged and reused. */
+  /** Feed documents rendered by this build; the others were unchanged and kept. */
   readonly rendered: number;
   /** Files that were not published because of a problem (each is in `problems`). */
   readonly skipped: number;
@@ -35,228 +59,170 @@ export interface BuildReport {
   readonly written: readonly string[];
   readonly unchanged: readonly string[];
   readonly removed: readonly string[];
+  /** Where the time went, in ms: scanning (list, read, parse), the model, rendering entries not yet rendered, writing. */
+  readonly stages?: { readonly scanMs: number; readonly modelMs: number; readonly entriesMs: number; readonly writeMs: number };
 }
 
-/** A built file and when its bytes last changed (its mtime in the feeds folder). */
-export interface BuiltFile extends FeedFile {
+/** A file of the feeds folder after a build: what the server needs to serve it. */
+export interface BuiltFile {
+  readonly name: string;
+  readonly contentType: string;
+  /** sha256 of the bytes, base64url, 27 characters. */
+  readonly hash: string;
+  readonly size: number;
+  /** When its bytes last changed (its mtime in the feeds folder). */
   readonly modified: Date;
+  /** Its bytes, when the caller asked for them (BuildDependencies.keepBody). */
+  readonly body?: Buffer;
 }
 
 export interface BuildResult {
   readonly report: BuildReport;
   readonly files: readonly BuiltFile[];
-}
-
-/**
- * What a long-running process keeps between builds so that a rebuild does only the work that
- * changed: parsed articles by file (size and mtime must match), rendered documents (see
- * core/render-cache.ts), and the files last written (so unchanged ones are neither compared with
- * the disk nor rewritten). A build without a cache does everything, like a first build.
- */
-export interface BuildCache {
-  readonly parsed: Map<string, ParsedFile>;
-  /** The entry state as the last build left it (see core/deleted-entries.ts). */
-  state?: EntryState;
-  /**
-   * The last build, and until when it stays right if no file changes: the next held-back
-   * article's date or the next deletion notice's expiry, whichever is first.
-   */
-  last?: { readonly result: BuildResult; readonly inputs: readonly ParsedFile[]; readonly problems: string; readonly validUntil: number };
-  /** The last scan of the content folder, reused while `changes` says nothing happened. */
-  lastRead?: { readonly files: ParsedFile[]; readonly problems: Problem[]; readonly at: number };
-  /** Tells whether the content folder may have changed since it was last asked (a file watcher). */
-  changes?: ContentChanges;
-  readonly render: RenderCache;
-  readonly written: Map<string, { readonly file: FeedFile; readonly built: BuiltFile }>;
-}
-
-/**
- * What a file watcher saw since it was last asked: nothing, changes to these files only (paths
- * relative to the content folder, `/` separators), or something it cannot name (scan everything).
- */
-export type ContentChangeSet = { readonly kind: 'files'; readonly files: ReadonlySet<string> } | { readonly kind: 'unknown' };
-
-export const UNKNOWN_CHANGES: ContentChangeSet = { kind: 'unknown' };
-
-/**
- * A file watcher's report. `takeChanges()` answers `unknown` on its first call and after the
- * watcher failed; each call starts a new period. A full scan still runs at least every
- * FULL_SCAN_INTERVAL_MS, in case the platform missed an event.
- */
-export interface ContentChanges {
-  takeChanges(): ContentChangeSet;
-}
-
-const FULL_SCAN_INTERVAL_MS = 10 * 60_000;
-
-export function createBuildCache(): BuildCache {
-  return { parsed: new Map(), render: createRenderCache(), written: new Map() };
+  /** The feeds folder the files are in (absolute). */
+  readonly feedsDir?: string;
 }
 
 export interface BuildDependencies {
   readonly config: Config;
   readonly logger: Logger;
   readonly clock?: () => Date;
+  /**
+   * Kept between builds by a long-running process. Without one, the build loads the cache that
+   * the last build saved in STATE_DIR (or starts empty) and saves it again at the end.
+   */
   readonly cache?: BuildCache;
+  /** What a file watcher saw since the last build (default: anything may have changed). */
+  readonly changes?: ContentChangeSet;
+  /** Which written files' bytes to return in BuildResult.files (the server keeps subscription feeds). */
+  readonly keepBody?: (name: string) => boolean;
+  /** Whether the caller holds these bytes already (so an unchanged document is not rendered to give them). */
+  readonly hasBody?: (name: string, hash: string) => boolean;
+  /** Save the cache to STATE_DIR at the end (default true); the server saves it after answering. */
+  readonly saveCache?: boolean;
+  /** Called after each stage (scan, model, entries, write) with its name: bench:profile takes memory there. */
+  readonly onStage?: (stage: 'scan' | 'model' | 'entries' | 'write') => void;
 }
 
-/**
- * Reads the content folder and parses what is new. A cold build (empty cache) reads and parses
- * every file, spread over the machine's cores; a rebuild checks each file's size and mtime and
- * reads and parses only the files that changed.
- */
-async function readAndParse(config: Config, cache: BuildCache): Promise<Scan> {
-  // Asked first, so an event during the scan below is reported to the next build.
-  const changes = cache.changes?.takeChanges() ?? UNKNOWN_CHANGES;
-  const lastRead = cache.lastRead;
-  if (changes.kind === 'files' && lastRead && Date.now() - lastRead.at < FULL_SCAN_INTERVAL_MS) {
-    const scan = changes.files.size === 0 ? { files: lastRead.files, problems: lastRead.problems, filesParsed: 0 } : rescanFiles(config, cache, lastRead, changes.files);
-    if (scan) {
-      cache.lastRead = { ...scan, at: lastRead.at };
-      return scan;
-    }
-  }
-  const scanned = await scanAndParse(config, cache);
-  cache.lastRead = { files: scanned.files, problems: scanned.problems, at: Date.now() };
-  // Forget files that are gone, so the cache holds no more than the content folder.
-  cache.parsed.clear();
-  for (const file of scanned.files) cache.parsed.set(file.file, file);
-  return scanned;
-}
-
-interface Scan {
-  readonly files: ParsedFile[];
-  readonly problems: Problem[];
-  readonly filesParsed: number;
-}
-
-const byFile = (a: { file?: string }, b: { file?: string }) => compareCodePoints(a.file ?? '', b.file ?? '');
-
-/**
- * The last scan with the named files read again (the watcher's report): changed ones parsed,
- * removed ones dropped, new ones added in path order. Undefined when only a full scan can tell
- * (a name is now a folder, the folder itself is gone).
- */
-function rescanFiles(config: Config, cache: BuildCache, lastRead: NonNullable<BuildCache['lastRead']>, names: ReadonlySet<string>): Scan | undefined {
-  const read = readNamedFiles(config.contentDir, names, {
-    maxFileBytes: config.maxFileBytes,
-    isUnchanged: isKnownUnchanged(cache),
-  });
-  if (read === undefined) return undefined;
-  let filesParsed = 0;
-  const problems = lastRead.problems.filter((problem) => problem.file === undefined || !read.has(problem.file));
-  const replacements = new Map<string, ParsedFile | undefined>();
-  for (const [file, result] of read) {
-    if (result === 'gone' || 'issues' in result) {
-      if (result !== 'gone') problems.push(result);
-      replacements.set(file, undefined);
-      cache.parsed.delete(file);
-    } else if (result.text === undefined) {
-      replacements.set(file, cache.parsed.get(file));
-    } else {
-      const parsed = parseContentFile(result);
-      replacements.set(file, parsed);
-      cache.parsed.set(file, parsed);
-      filesParsed++;
-    }
-  }
-  // The scan is sorted by path: each named file is found by binary search, not by a pass over all.
-  const files = [...lastRead.files];
-  const removed: number[] = [];
-  let added = false;
-  for (const [file, replacement] of replacements) {
-    const index = indexOfFile(files, file);
-    if (index >= 0 && replacement) files[index] = replacement;
-    else if (index >= 0) removed.push(index);
-    else if (replacement) {
-      files.push(replacement);
-      added = true;
-    }
-  }
-  for (const index of removed.sort((a, b) => b - a)) files.splice(index, 1);
-  if (added) files.sort(byFile);
-  return { files, problems: problems.sort(byFile), filesParsed };
-}
-
-/** Whether a file's size and mtime are those of its parse in the cache (so it need not be read). */
-function isKnownUnchanged(cache: BuildCache): (file: string, size: number, mtimeMs: number) => boolean {
-  return (file, size, mtimeMs) => {
-    const known = cache.parsed.get(file);
-    return known !== undefined && known.size === size && known.mtimeMs === mtimeMs;
-  };
-}
-
-/** Index of `file` in `files` (sorted by path), or -1. */
-function indexOfFile(files: readonly ParsedFile[], file: string): number {
-  let low = 0;
-  let high = files.length - 1;
-  while (low <= high) {
-    const middle = (low + high) >>> 1;
-    const order = compareCodePoints(files[middle]!.file, file);
-    if (order === 0) return middle;
-    if (order < 0) low = middle + 1;
-    else high = middle - 1;
-  }
-  return -1;
-}
-
-async function scanAndParse(config: Config, cache: BuildCache): Promise<Scan> {
-  const files: ParsedFile[] = [];
-  const problems: Problem[] = [];
-  if (cache.parsed.size === 0) {
-    const { root, candidates } = listContent(config.contentDir);
-    for (const result of await readAndParseAll(root, candidates, config.maxFileBytes)) {
-      if (result === undefined) continue;
-      if ('issues' in result) problems.push(result);
-      else files.push(result);
-    }
-    return { files, problems, filesParsed: files.length };
-  }
-  const read = readContent(config.contentDir, {
-    maxFileBytes: config.maxFileBytes,
-    isUnchanged: isKnownUnchanged(cache),
-  });
-  let filesParsed = 0;
-  for (const file of read.files) {
-    if (file.text === undefined) {
-      files.push(cache.parsed.get(file.file)!);
-    } else {
-      files.push(parseContentFile(file));
-      filesParsed++;
-    }
-  }
-  return { files, problems: [...read.problems], filesParsed };
-}
+const ms = (duration: number) => Math.round(duration);
 
 /** Milliseconds since `started` (performance.now()), to the microsecond: monotonic, unlike Date. */
 function elapsedMs(started: number): number {
   return Math.round((performance.now() - started) * 1000) / 1000;
 }
 
+export async function buildFeeds(dependencies: BuildDependencies): Promise<BuildResult> {
+  const { config, logger } = dependencies;
+  const stamp = cacheStamp(config);
+  const cache = dependencies.cache ?? loadBuildCache(config.stateDir, stamp, logger);
+  // Left by a build killed while writing its state or cache (a minute old: not one running now).
+  removeAbandonedTemporaryFiles(config.stateDir);
+  let result: BuildResult;
+  try {
+    try {
+      result = await buildOnce(dependencies, cache);
+    } catch (error) {
+      if (!(error instanceof ContentChangedDuringBuild)) throw error;
+      // A file changed between the scan and its rendering: once more, with what is there now.
+      logger.info('content changed during the build; building again', { reason: error.message });
+      result = await buildOnce({ ...dependencies, changes: UNKNOWN_CHANGES }, cache);
+    }
+  } catch (error) {
+    // The feeds folder may now hold part of a build: the next build must check every file.
+    cache.last = undefined;
+    cache.lastBuild = undefined;
+    throw error;
+  }
+  if (dependencies.saveCache !== false && cache.dirty) saveBuildCache(cache, stamp, liveEntryKeys(cache));
+  return result;
+}
+
 /**
- * The one build: read content/, turn it into feeds, write them to feeds/. The CLI, the boot build
- * and every scheduled build call this; the server serves the files it returns, which are the same
- * bytes it wrote. Bad articles are reported, never thrown; an I/O failure throws and leaves the
- * previous files in place.
+ * Erases the stored entries no article to publish holds any more (removed, made a draft, edited,
+ * or a second article with an id already taken), so that nothing of them stays in the cache.
  */
-export async function buildFeeds({ config, logger, clock = () => new Date(), cache = createBuildCache() }: BuildDependencies): Promise<BuildResult> {
+function eraseDeadEntries(cache: BuildCache, live: ReadonlySet<string>): void {
+  const dead: EntryLocation[] = [];
+  for (const [key, location] of cache.entries) {
+    if (live.has(key)) continue;
+    dead.push(location);
+    cache.entries.delete(key);
+  }
+  if (dead.length === 0) return;
+  eraseEntries(cache.entriesDir, dead);
+  cache.dirty = true;
+}
+
+/** A digest of what a build reads: every file's path and content key, in order, and the read problems. */
+function inputsDigest(scan: ContentScan, problemsKey: string): string {
+  const hash = createHash('sha256');
+  for (const file of scan.files) hash.update(file.file).update('\0').update(file.key).update('\n');
+  return hash.update(problemsKey).digest('base64url');
+}
+
+/** The feeds folder's manifest file's size and mtime, or undefined when there is none. */
+function manifestStat(feedsDir: string): { size: number; mtimeMs: number } | undefined {
+  try {
+    const stats = statSync(path.join(feedsDir, MANIFEST_NAME));
+    return { size: stats.size, mtimeMs: stats.mtimeMs };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The report of a build that changed nothing, from a saved report. */
+function unchangedReport(saved: SavedReport, startedAt: Date, durationMs: number, names: readonly string[]): BuildReport {
+  const { nextScheduled, ...rest } = saved;
+  return {
+    ...rest,
+    startedAt,
+    durationMs,
+    filesParsed: 0,
+    rendered: 0,
+    ...(nextScheduled ? { nextScheduled: new Date(nextScheduled) } : {}),
+    written: [],
+    unchanged: names,
+    removed: [],
+  };
+}
+
+/** Content keys whose entries the cache keeps: those of the articles to publish, now or when due. */
+export function liveEntryKeys(cache: BuildCache): Set<string> {
+  const keys = new Set<string>();
+  const selection = cache.model?.selection;
+  if (!selection) {
+    for (const key of cache.entries.keys()) keys.add(key);
+    return keys;
+  }
+  for (const record of selection.publishable) keys.add(record.key);
+  for (const record of selection.scheduled) keys.add(record.key);
+  return keys;
+}
+
+async function buildOnce(dependencies: BuildDependencies, cache: BuildCache): Promise<BuildResult> {
+  const { config, logger, clock = () => new Date(), changes = UNKNOWN_CHANGES, keepBody, hasBody, onStage } = dependencies;
   const startedAt = clock();
   const started = performance.now();
-  const { files: readFiles, problems: readProblems, filesParsed } = await readAndParse(config, cache);
+  const scan = await scanContent(config, cache, changes, { renderEntries: config.site.archives });
+  const scanned = performance.now();
+  onStage?.('scan');
+
+  // The caller must already hold every file it keeps the bytes of: they are not rendered again.
+  const held = (file: { name: string; hash: string }) => keepBody?.(file.name) !== true || hasBody?.(file.name, file.hash) === true;
 
   // Nothing changed since the last build, and nothing it depends on has come due: its files are
   // still right, so nothing is grouped, rendered or written (the usual scheduled rebuild).
   const last = cache.last;
-  const problemsKey = JSON.stringify(readProblems);
+  const problemsKey = JSON.stringify(scan.problems);
   if (
     last &&
-    filesParsed === 0 &&
+    scan.filesParsed === 0 &&
     startedAt.getTime() < last.validUntil &&
     problemsKey === last.problems &&
-    readFiles.length === last.inputs.length &&
-    readFiles.every((file, index) => file === last.inputs[index])
+    sameFiles(scan.files, last.files) &&
+    last.result.files.every(held) &&
+    !hasUnfinishedWrite(config.feedsDir)
   ) {
-    const names = last.result.files.map((file) => file.name);
     const report: BuildReport = {
       ...last.result.report,
       startedAt,
@@ -264,55 +230,116 @@ export async function buildFeeds({ config, logger, clock = () => new Date(), cac
       filesParsed: 0,
       rendered: 0,
       written: [],
-      unchanged: names,
+      unchanged: last.result.files.map((file) => file.name),
       removed: [],
     };
-    return { report, files: last.result.files };
+    return { report, files: last.result.files, feedsDir: path.resolve(config.feedsDir) };
+  }
+
+  // The same, for the build a previous process saved with the cache (a restart, the next CI run).
+  const saved = cache.lastBuild;
+  const inputs = last ? undefined : inputsDigest(scan, problemsKey);
+  // A build killed while writing leaves its claims file: the folder may then hold part of it.
+  if (!last && saved && saved.inputs === inputs && startedAt.getTime() < saved.validUntil && !hasUnfinishedWrite(config.feedsDir)) {
+    const manifest = manifestStat(config.feedsDir);
+    const files = manifest && manifest.size === saved.manifest.size && manifest.mtimeMs === saved.manifest.mtimeMs ? readManifest(config.feedsDir) : undefined;
+    if (files && [...files.files.values()].every(held)) {
+      const built = [...files.files.values()].map((file): BuiltFile => ({ name: file.name, contentType: file.contentType, hash: file.hash, size: file.size, modified: new Date(Math.round(file.mtimeMs)) }));
+      return { report: unchangedReport(saved.report, startedAt, elapsedMs(started), built.map((file) => file.name)), files: built, feedsDir: path.resolve(config.feedsDir) };
+    }
   }
 
   // The state file is read once per process; after that the last build's state is current.
-  const previousState = cache.state ?? (await readEntryState(config.stateDir));
-  const build = buildFeedFiles(readFiles, config.site, startedAt, {
-    previousState,
-    deletedEntryDays: config.deletedEntryDays,
-    renderCache: cache.render,
-  });
-  const written = await writeFeedFiles(config.feedsDir, build.files, { isUnchanged: (file) => cache.written.get(file.name)?.file === file });
-  if (build.stateChanged || cache.state === undefined) await writeEntryState(config.stateDir, build.state);
-  cache.state = build.state;
+  const previousState = cache.state ?? readEntryState(config.stateDir);
+  const results: FileOutcome<ArticleRecord>[] = scan.files.map((file) => file.outcome);
+  const model =
+    reuseContentModel(cache.model, results, startedAt, previousState, config.deletedEntryDays) ??
+    makeContentModel(results, startedAt, previousState, config.deletedEntryDays);
+  cache.model = model;
+  const plans = planFeedDocuments(model.collections, config.site, { tombstones: model.tracked.tombstones });
+  const modelled = performance.now();
+  onStage?.('model');
+  // With archives off only the documents' entries were not rendered while parsing.
+  await renderMissingEntries(config, cache, plans);
+  const rendered = performance.now();
+  onStage?.('entries');
 
-  const modified = new Map<string, WrittenFile>(written.files.map((file) => [file.name, file]));
-  const files = build.files.map((file): BuiltFile => {
-    const previous = cache.written.get(file.name);
-    if (previous?.file === file) return previous.built;
-    return { ...file, modified: modified.get(file.name)?.modified ?? startedAt };
+  const writer = new FeedsWriter(config.feedsDir, cache.written);
+  const extras = [
+    ...renderBrowserFiles(),
+    renderOpml(plans.map((plan) => ({ ...plan.document, entryCount: plan.articles.length })), config.site),
+    renderIndexHtml(plans.map((plan) => ({ ...plan.document, entryCount: plan.articles.length })), config.site),
+  ];
+  writer.claim([...documentFileNames(plans), ...extras.map((file) => file.name)]);
+  const documents = writeDocuments(writer, plans, cache, { keepBody, hasBody });
+  const extraFiles: DocumentFile[] = extras.map((file) => {
+    const bytes = Buffer.from(file.body, 'utf8');
+    const written = writer.write(file.name, file.contentType, bytes);
+    return keepBody?.(file.name) ? { ...written, body: bytes } : written;
   });
-  cache.written.clear();
-  build.files.forEach((file, index) => cache.written.set(file.name, { file, built: files[index]! }));
+  const { manifest, removed } = writer.finish();
+  cache.written = manifest;
+  eraseDeadEntries(cache, liveEntryKeys(cache));
+  const { tracked } = model;
+  if (tracked.changed || cache.state === undefined) writeEntryState(config.stateDir, tracked.state);
+  cache.state = tracked.state;
 
-  const problems = [...readProblems, ...build.problems];
+  const wrote = performance.now();
+  onStage?.('write');
+  const writtenFiles = [...documents.files, ...extraFiles];
+  const problems = [...scan.problems, ...model.problems];
   for (const problem of problems) {
     logger.warn(formatProblem(problem, config.contentDir).join('\n'), { code: problem.code, file: problem.file, issues: problem.issues });
   }
+  const { selection, collections } = model;
   const report: BuildReport = {
     startedAt,
     durationMs: elapsedMs(started),
-    filesRead: readFiles.length,
-    filesParsed,
-    ...build.counts,
-    nextScheduled: build.nextScheduled,
+    filesRead: scan.files.length,
+    filesParsed: scan.filesParsed,
+    published: selection.publishable.length,
+    drafts: selection.drafts.length,
+    scheduled: selection.scheduled.length,
+    nextScheduled: model.nextScheduled,
+    topics: collections.filter((collection) => collection.kind === 'topic' && collection.articles.length > 0).length,
+    feeds: plans.filter((plan) => plan.document.archive === undefined).length,
+    archivePages: plans.filter((plan) => plan.document.archive !== undefined).length,
+    deleted: tracked.deleted,
+    rendered: documents.rendered,
     skipped: problems.filter((problem) => problem.file !== undefined).length,
     problems,
-    written: written.written,
-    unchanged: written.unchanged,
-    removed: written.removed,
+    written: writtenFiles.filter((file) => file.changed).map((file) => file.name),
+    unchanged: writtenFiles.filter((file) => !file.changed).map((file) => file.name),
+    removed,
+    stages: { scanMs: ms(scanned - started), modelMs: ms(modelled - scanned), entriesMs: ms(rendered - modelled), writeMs: ms(wrote - rendered) },
   };
-  const result = { report, files };
-  cache.last = { result, inputs: readFiles, problems: problemsKey, validUntil: validUntil(build) };
-  return result;
+  const files: BuiltFile[] = writtenFiles.map((file) => ({
+    name: file.name,
+    contentType: file.contentType,
+    hash: file.hash,
+    size: file.size,
+    modified: new Date(Math.round(file.mtimeMs)),
+    ...(file.body ? { body: file.body } : {}),
+  }));
+  // Bytes are returned once, not kept: the caller has them.
+  const withoutBodies = files.some((file) => file.body) ? files.map(({ body: _body, ...file }) => file) : files;
+  const feedsDir = path.resolve(config.feedsDir);
+  cache.last = { result: { report, files: withoutBodies, feedsDir }, files: scan.files, problems: problemsKey, validUntil: model.validUntil };
+  const { startedAt: _startedAt, nextScheduled, written: _written, unchanged: _unchanged, removed: _removed, ...kept } = report;
+  cache.lastBuild = {
+    inputs: inputs ?? inputsDigest(scan, problemsKey),
+    validUntil: Math.min(model.validUntil, Number.MAX_SAFE_INTEGER),
+    report: { ...kept, ...(nextScheduled ? { nextScheduled: nextScheduled.toISOString() } : {}) },
+    manifest: manifestStat(config.feedsDir) ?? { size: -1, mtimeMs: -1 },
+  };
+  cache.dirty = true;
+  return { report, files, feedsDir };
 }
 
-/** When a build's output would change with no file changing: a held-back article comes due, or a deletion notice expires. */
-function validUntil(build: { nextScheduled?: Date; nextExpiry: number }): number {
-  return Math.min(build.nextScheduled?.getTime() ?? Number.POSITIVE_INFINITY, build.nextExpiry);
+/** Whether two scans hold the same files with the same bytes, in order. */
+function sameFiles(a: readonly ScannedFile[], b: readonly ScannedFile[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let index = 0; index < a.length; index++) if (a[index]!.file !== b[index]!.file || a[index]!.key !== b[index]!.key) return false;
+  return true;
 }

@@ -1,12 +1,22 @@
 /**
- * A helper thread of a cold build: claims chunks of the content files from the shared counter,
- * reads and parses them, and sends each chunk's results as soon as they are done (so sending
- * overlaps parsing instead of coming all at the end). See src/build/parse-threads.ts.
+ * A helper thread of a build: claims chunks of the content files from the shared counter, reads
+ * and parses them (and renders their entries into a segment of its own, when asked), and sends
+ * each chunk's results as soon as they are done, so sending overlaps parsing. See parse-threads.ts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { parseClaimedChunks, type ParseWorkerData, type ParseWorkerMessage } from './parse-threads.js';
+import { SegmentWriter } from './entry-store.js';
+import { parseClaimedChunks, type ParseThreadData, type ParseThreadMessage } from './parse-threads.js';
 
-const { root, relatives, symlinks, maxFileBytes, next } = workerData as ParseWorkerData;
+const { root, relatives, symlinks, maxFileBytes, knownKeys, entriesDir, next } = workerData as ParseThreadData;
 const candidates = relatives.split('\0').map((relative, index) => ({ relative, isSymlink: symlinks[index] === 1 }));
-parseClaimedChunks(root, candidates, maxFileBytes, next, (start, results) => parentPort!.postMessage({ start, results } satisfies ParseWorkerMessage));
-parentPort!.postMessage({ done: true } satisfies ParseWorkerMessage);
+const writer = entriesDir === undefined ? undefined : new SegmentWriter(entriesDir);
+try {
+  parseClaimedChunks(
+    { root, candidates, maxFileBytes, knownKeys: new Set(knownKeys === '' ? [] : knownKeys.split('\0')), writer },
+    next,
+    (start, results) => parentPort!.postMessage({ start, results } satisfies ParseThreadMessage),
+  );
+} finally {
+  writer?.close();
+}
+parentPort!.postMessage({ done: true } satisfies ParseThreadMessage);

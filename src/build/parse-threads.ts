@@ -1,17 +1,48 @@
+/**
+ * Reading, parsing and rendering content files, spread over the machine's cores: the calling
+ * thread and helper threads (parse-thread-main.ts) claim chunks of the files from a shared counter
+ * until none are left, so all finish together however fast each one is; helpers send each chunk
+ * as soon as it is done. Results come back in file order. What crosses a thread boundary is small:
+ * a file's stat, key and ArticleRecord (or Problem), and where its rendered entry was stored;
+ * never its text.
+ */
 import { availableParallelism } from 'node:os';
-import { parseArticle, type ParseResult } from '../content/parse-article.js';
+import { parseArticle } from '../content/parse-article.js';
 import type { Problem } from '../content/problems.js';
-import { BUILD_YOUNG_GENERATION_MB, startWorker } from './start-thread.js';
-import { readCandidate, type ContentCandidate, type ContentFile } from '../content/read-content.js';
+import { readCandidate, type ContentCandidate, type ContentFile, type FileStat } from '../content/read-content.js';
+import { toArticleRecord, type ArticleRecord } from '../feeds/article-record.js';
+import type { FileOutcome } from '../feeds/content-model.js';
+import { renderEntryFragments } from '../render/entry-fragments.js';
+import { toFeedEntry } from '../render/feed-entry.js';
+import { SegmentWriter, type EntryLocation } from './entry-store.js';
+import { BUILD_YOUNG_GENERATION_MB, startThread } from './start-thread.js';
 
-export interface ParsedFile {
+/** A file read and, unless its key was known, parsed (and its entry rendered, if asked). */
+export interface ReadFile {
   readonly file: string;
-  readonly size: number;
-  readonly mtimeMs: number;
-  readonly parsed: ParseResult;
+  readonly stat: FileStat;
+  readonly key: string;
+  /** Absent when the key was among the known ones: the caller has its outcome. */
+  readonly outcome?: FileOutcome<ArticleRecord>;
+  /** Where its rendered entry was stored, when entries were rendered. */
+  readonly entry?: EntryLocation;
 }
 
-export type ReadResult = ParsedFile | Problem | undefined;
+/** A file's result: read (and parsed), a Problem (unreadable, too large, not Markdown…), or undefined (a link to a folder). */
+export type ReadResult = ReadFile | Problem | undefined;
+
+/** Reading every file of a content folder, or some of them. */
+export interface ReadJob {
+  readonly root: string;
+  readonly candidates: readonly ContentCandidate[];
+  readonly maxFileBytes: number;
+  /** Content keys whose outcome the caller has: a file with one of these is read and hashed only. */
+  readonly knownKeys?: ReadonlySet<string>;
+  /** Render each published article's entry as it is parsed, into segments in this folder. */
+  readonly entriesDir?: string;
+  /** The segment this thread appends to (default: a new one in entriesDir); helpers start their own. */
+  readonly writer?: SegmentWriter;
+}
 
 /** Below this many files a helper thread costs more than it saves. */
 const PARALLEL_THRESHOLD = 2000;
@@ -19,81 +50,105 @@ const PARALLEL_THRESHOLD = 2000;
 /** Files a thread claims at a time: small enough that all threads finish together. */
 export const PARSE_CHUNK = 250;
 
-/** What a helper thread is given (src/parse-worker.ts). */
-export interface ParseWorkerData {
+/** What a helper thread is given (parse-thread-main.ts). */
+export interface ParseThreadData {
   readonly root: string;
   /** The candidates' relative paths, joined by NUL (one string clones faster than 100k objects). */
   readonly relatives: string;
   readonly symlinks: Uint8Array;
   readonly maxFileBytes: number;
+  /** The known keys, joined by NUL. */
+  readonly knownKeys: string;
+  readonly entriesDir?: string;
   /** Shared claim counter: the next candidate index nobody has taken. */
   readonly next: Int32Array;
 }
 
 /** A helper's report: the results of the chunk that starts at `start`, or that it is done. */
-export type ParseWorkerMessage = { readonly start: number; readonly results: readonly ReadResult[] } | { readonly done: true };
+export type ParseThreadMessage = { readonly start: number; readonly results: readonly ReadResult[] } | { readonly done: true };
 
-/** Reads and parses candidates [start, start + PARSE_CHUNK) claimed from `next` until none are left. */
+/** A file read whole, parsed, and (given a writer) its entry rendered and stored. */
+export function parseContentFile(read: ContentFile, writer?: SegmentWriter): ReadFile {
+  const parsed = parseArticle(read.text, read.file);
+  if (!parsed.ok) return { file: read.file, stat: read.stat, key: read.key, outcome: parsed };
+  const outcome = { ok: true as const, article: toArticleRecord(parsed.article, read.key) };
+  // Drafts never reach a document; every other article may (archives hold them all).
+  const entry = writer && parsed.article.published ? writer.append(renderEntryFragments(toFeedEntry(parsed.article))) : undefined;
+  return { file: read.file, stat: read.stat, key: read.key, outcome, ...(entry ? { entry } : {}) };
+}
+
+function readAndParseFile(root: string, candidate: ContentCandidate, maxFileBytes: number, knownKeys: ReadonlySet<string>, writer: SegmentWriter | undefined): ReadResult {
+  const read = readCandidate(root, candidate, maxFileBytes);
+  if (read === undefined || 'issues' in read) return read;
+  if (knownKeys.has(read.key)) return { file: read.file, stat: read.stat, key: read.key };
+  return parseContentFile(read, writer);
+}
+
+/** Reads candidates [start, start + PARSE_CHUNK) claimed from `next` until none are left. */
 export function parseClaimedChunks(
-  root: string,
-  candidates: readonly ContentCandidate[],
-  maxFileBytes: number,
+  job: Omit<ReadJob, 'entriesDir'>,
   next: Int32Array,
   onChunk: (start: number, results: ReadResult[]) => void,
 ): void {
+  const { root, candidates, maxFileBytes, writer } = job;
+  const knownKeys = job.knownKeys ?? new Set<string>();
   for (let start = Atomics.add(next, 0, PARSE_CHUNK); start < candidates.length; start = Atomics.add(next, 0, PARSE_CHUNK)) {
     const results: ReadResult[] = [];
-    for (const candidate of candidates.slice(start, start + PARSE_CHUNK)) results.push(readAndParseFile(root, candidate, maxFileBytes));
+    for (const candidate of candidates.slice(start, start + PARSE_CHUNK)) results.push(readAndParseFile(root, candidate, maxFileBytes, knownKeys, writer));
+    writer?.flush();
     onChunk(start, results);
   }
 }
 
-function readAndParseFile(root: string, candidate: ContentCandidate, maxFileBytes: number): ReadResult {
-  const read = readCandidate(root, candidate, maxFileBytes);
-  return read === undefined || 'issues' in read ? read : parseContentFile(read);
-}
-
-/** A file read with its text, parsed. */
-export function parseContentFile(read: ContentFile): ParsedFile {
-  return { file: read.file, size: read.size, mtimeMs: read.mtimeMs, parsed: parseArticle(read.text ?? '', read.file) };
-}
-
 /**
- * Reads and parses every candidate, spreading the work over the machine's cores: this thread and
- * helper threads (src/parse-worker.ts) claim chunks from a shared counter until none are left, so
- * all finish together however fast each one is; helpers send each chunk as soon as it is done.
- * Results come back in candidate order. Used for cold builds; rebuilds parse only changed files.
+ * Reads and parses every candidate of `job`, on this thread and `threads - 1` helpers. Results
+ * come back in candidate order.
  */
-export async function readAndParseAll(root: string, candidates: readonly ContentCandidate[], maxFileBytes: number, threads = availableParallelism()): Promise<ReadResult[]> {
+export async function readAndParseAll(job: ReadJob, threads = availableParallelism()): Promise<ReadResult[]> {
+  const { candidates } = job;
   const results: ReadResult[] = new Array(candidates.length);
   const store = (start: number, chunk: readonly ReadResult[]) => {
     for (let index = 0; index < chunk.length; index++) results[start + index] = chunk[index];
   };
   const next = new Int32Array(new SharedArrayBuffer(4));
   const helperCount = candidates.length < PARALLEL_THRESHOLD ? 0 : Math.max(0, threads - 1);
-  const data: Omit<ParseWorkerData, 'next'> | undefined =
+  const data: Omit<ParseThreadData, 'next'> | undefined =
     helperCount > 0
-      ? { root, relatives: candidates.map((candidate) => candidate.relative).join('\0'), symlinks: Uint8Array.from(candidates, (candidate) => (candidate.isSymlink ? 1 : 0)), maxFileBytes }
+      ? {
+          root: job.root,
+          relatives: candidates.map((candidate) => candidate.relative).join('\0'),
+          symlinks: Uint8Array.from(candidates, (candidate) => (candidate.isSymlink ? 1 : 0)),
+          maxFileBytes: job.maxFileBytes,
+          knownKeys: [...(job.knownKeys ?? [])].join('\0'),
+          entriesDir: job.entriesDir,
+        }
       : undefined;
   const helpers = Array.from({ length: helperCount }, () => {
-    const worker = startWorker(import.meta.url, 'parse-thread-main', {
-      workerData: { ...data!, next } satisfies ParseWorkerData,
+    const thread = startThread(import.meta.url, 'parse-thread-main', {
+      workerData: { ...data!, next } satisfies ParseThreadData,
       resourceLimits: { maxYoungGenerationSizeMb: BUILD_YOUNG_GENERATION_MB },
     });
     return new Promise<void>((resolve, reject) => {
-      worker.on('message', (message: ParseWorkerMessage) => {
+      thread.on('message', (message: ParseThreadMessage) => {
         if ('done' in message) {
           resolve();
-          void worker.terminate();
+          void thread.terminate();
         } else {
           store(message.start, message.results);
         }
       });
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`parse worker exited with code ${code}`)));
+      thread.once('error', reject);
+      thread.once('exit', (code) => reject(new Error(`parse thread exited with code ${code}`)));
     });
   });
-  parseClaimedChunks(root, candidates, maxFileBytes, next, store);
+  const ownWriter = job.entriesDir === undefined || job.writer ? undefined : new SegmentWriter(job.entriesDir);
+  const writer = job.writer ?? ownWriter;
+  try {
+    parseClaimedChunks({ ...job, writer }, next, store);
+  } finally {
+    ownWriter?.close();
+    job.writer?.flush();
+  }
   await Promise.all(helpers);
   return results;
 }

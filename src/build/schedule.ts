@@ -1,12 +1,12 @@
 import { createTask, type ScheduledTask } from 'node-cron';
 import type { BuildResult } from './build-feeds.js';
-import type { WorkerBuildResult } from './thread-host.js';
+import type { ThreadBuildResult } from './thread-host.js';
 import type { FeedStore } from '../http/feed-store.js';
 import type { Logger } from '../logger.js';
 
-export interface ScheduleOptions<R extends BuildResult | WorkerBuildResult = BuildResult | WorkerBuildResult> {
+export interface ScheduleOptions<R extends BuildResult | ThreadBuildResult = BuildResult | ThreadBuildResult> {
   readonly cron: string;
-  /** The build: in-process (tests, CLI) or in the worker thread (the server). */
+  /** The build: in-process (tests, CLI) or in the build thread (the server). */
   readonly build: () => Promise<R>;
   readonly store: FeedStore;
   readonly logger: Logger;
@@ -17,11 +17,11 @@ export interface ScheduleOptions<R extends BuildResult | WorkerBuildResult = Bui
 
 /**
  * Runs `build` and publishes its result to the store. A failure is logged and recorded, and the
- * store keeps serving the last good build. Used for the boot build and for every scheduled one.
+ * store keeps serving the last good build. Used for every build the server runs.
  */
-export async function buildAndPublish<R extends BuildResult | WorkerBuildResult>(
+export async function buildAndPublish<R extends BuildResult | ThreadBuildResult>(
   { build, store, logger, clock = () => new Date(), onChanged }: Omit<ScheduleOptions<R>, 'cron'>,
-  { scheduled }: { scheduled: boolean },
+  { scheduled, reason = scheduled ? 'schedule' : 'start' }: { scheduled: boolean; reason?: string },
 ): Promise<R | undefined> {
   try {
     const result = await build();
@@ -29,6 +29,7 @@ export async function buildAndPublish<R extends BuildResult | WorkerBuildResult>
     const { report } = result;
     logger.info('build finished', {
       scheduled,
+      reason,
       durationMs: report.durationMs,
       filesRead: report.filesRead,
       filesParsed: report.filesParsed,
@@ -42,14 +43,14 @@ export async function buildAndPublish<R extends BuildResult | WorkerBuildResult>
       unchanged: report.unchanged.length,
       removed: report.removed.length,
     });
-    // Not awaited: a slow hub must not hold the build (or, with noOverlap, the next one).
+    // Not awaited: a slow hub must not hold the build (or the next one).
     if (onChanged && report.written.length) {
       onChanged(report.written).catch((error: unknown) => logger.warn('change notification failed', { error }));
     }
     return result;
   } catch (error) {
     store.recordFailure(error, clock(), { scheduled });
-    logger.error('build failed; still serving the last good feeds', { scheduled, error });
+    logger.error('build failed; still serving the last good feeds', { scheduled, reason, error });
     return undefined;
   }
 }
@@ -73,4 +74,98 @@ export function scheduleBuilds(options: ScheduleOptions): ScheduledTask {
   task.on('execution:overlap', () => logger.warn('scheduled build skipped: the previous build is still running'));
   task.start();
   return task;
+}
+
+export interface BuildTriggerOptions<R extends BuildResult | ThreadBuildResult> extends ScheduleOptions<R> {
+  /** A change is built once no further change has come for this long (a burst of files is one build). */
+  readonly quietMs: number;
+  /** …but no later than this after the first change of a burst, so a steady stream still builds. */
+  readonly maxWaitMs: number;
+}
+
+/**
+ * Every build the server runs, in one queue: the first build, the cron schedule (the safety net),
+ * and builds started by a change the content watcher saw, after a short quiet period. One build
+ * runs at a time; a change during a build starts one more build when it ends (a cron tick during
+ * a build is skipped, as before). `stop()` stops all three and waits for a running build.
+ */
+export class BuildTrigger<R extends BuildResult | ThreadBuildResult> {
+  readonly #options: BuildTriggerOptions<R>;
+  #task: ScheduledTask | undefined;
+  #running: Promise<unknown> | undefined;
+  #again: string | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #burstStarted = 0;
+  #stopped = false;
+
+  constructor(options: BuildTriggerOptions<R>) {
+    this.#options = options;
+  }
+
+  /** Starts the cron schedule. */
+  start(): void {
+    const { cron, logger } = this.#options;
+    this.#task = createTask(cron, () => this.#tick(), {
+      name: 'build-feeds',
+      logger: {
+        info: (message) => logger.debug(message),
+        warn: (message) => logger.warn(message),
+        error: (message, error) => logger.error(String(message), { error }),
+        debug: (message) => logger.debug(String(message)),
+      },
+    });
+    this.#task.start();
+  }
+
+  #tick(): Promise<unknown> | undefined {
+    if (this.#running) {
+      this.#options.logger.warn('scheduled build skipped: the previous build is still running');
+      return undefined;
+    }
+    return this.run('schedule');
+  }
+
+  /** Runs a build now, or once the running one ends. Resolves when that build has finished. */
+  run(reason: string): Promise<unknown> {
+    if (this.#stopped) return Promise.resolve();
+    if (this.#running) {
+      this.#again ??= reason;
+      return this.#running;
+    }
+    const running = (async () => {
+      let next: string | undefined = reason;
+      while (next !== undefined && !this.#stopped) {
+        this.#again = undefined;
+        await buildAndPublish(this.#options, { scheduled: next !== 'start', reason: next });
+        next = this.#again;
+      }
+    })();
+    this.#running = running.finally(() => {
+      if (this.#running === tracked) this.#running = undefined;
+    });
+    const tracked = this.#running;
+    return tracked;
+  }
+
+  /** The content watcher saw a change: build after the quiet period. */
+  contentChanged(): void {
+    if (this.#stopped) return;
+    const now = Date.now();
+    if (this.#timer === undefined) this.#burstStarted = now;
+    else clearTimeout(this.#timer);
+    const wait = Math.max(0, Math.min(this.#options.quietMs, this.#burstStarted + this.#options.maxWaitMs - now));
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.run('content changed');
+    }, wait);
+  }
+
+  /** Stops the schedule and the watcher's builds, and waits for a running build to end. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#task?.destroy();
+    await this.#running;
+  }
 }

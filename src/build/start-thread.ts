@@ -14,7 +14,7 @@ export const BUILD_YOUNG_GENERATION_MB = 192;
  * that is `<stem>.js`. Under tsx (tests, development) it is `<stem>.ts`, and tsx's loader must be
  * registered inside the worker: loader hooks given with --import do not reach workers.
  */
-export function startWorker(callerUrl: string, stem: string, options: WorkerOptions): Worker {
+export function startThread(callerUrl: string, stem: string, options: WorkerOptions): Worker {
   if (!callerUrl.endsWith('.ts')) return new Worker(new URL(`./${stem}.js`, callerUrl), options);
   const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
   const entry = JSON.stringify(new URL(`./${stem}.ts`, callerUrl).href);

@@ -4,7 +4,8 @@ import type { Worker } from 'node:worker_threads';
 import type { BuildReport } from './build-feeds.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { BUILD_YOUNG_GENERATION_MB, startWorker } from './start-thread.js';
+import { BUILD_YOUNG_GENERATION_MB, startThread } from './start-thread.js';
+import { UNKNOWN_CHANGES, type ContentChangeSet } from '../content/watch-content.js';
 
 /** The build thread's nice value (os.constants.priority.PRIORITY_BELOW_NORMAL). */
 export const BUILD_THREAD_NICE = 10;
@@ -34,11 +35,16 @@ export function lowerBackgroundThreadPriority(): void {
   }
 }
 
-export interface WorkerRequest {
-  readonly id: number;
+/** What the host asks of the build thread: a build (with what the watcher saw), or to save and stop. */
+export type ThreadRequest = { readonly id: number; readonly build: { readonly changes: ContentChangeSet; readonly known?: readonly KnownFile[] } } | { readonly id: number; readonly close: true };
+
+/** A file the host serves already (loaded from the feeds folder at start-up): the thread need not send it. */
+export interface KnownFile {
+  readonly name: string;
+  readonly hash: string;
 }
 
-/** A file whose bytes changed since the worker's last reply. */
+/** A file whose bytes changed since the thread's last reply. */
 export interface ChangedFile {
   readonly name: string;
   readonly contentType: string;
@@ -50,73 +56,91 @@ export interface ChangedFile {
   readonly br?: Uint8Array;
 }
 
-export type WorkerReply =
+export type ThreadReply =
   | { readonly id: number; readonly ok: true; readonly report: BuildReport; readonly changed: readonly ChangedFile[]; readonly names: readonly string[] }
+  | { readonly id: number; readonly ok: true; readonly closed: true }
   | { readonly id: number; readonly ok: false; readonly message: string };
 
-/** A build done in the worker: its report, the files that changed, and every current file name. */
-export interface WorkerBuildResult {
+/** A build done in the build thread: its report, the files that changed, and every current file name. */
+export interface ThreadBuildResult {
   readonly report: BuildReport;
   readonly changed: readonly ChangedFile[];
   readonly names: readonly string[];
 }
 
 /**
- * Runs builds in a worker thread (src/build-worker.ts) that keeps its caches between builds. One
- * build at a time; a worker that dies is replaced by the next build.
+ * The main thread's side of the build thread (build/thread-main.ts), which keeps the build cache
+ * between builds. One build at a time; a thread that dies is replaced by the next build (which
+ * then starts from the cache saved in STATE_DIR).
  */
-export class BuildWorker {
+export class BuildThreadHost {
   readonly #config: Config;
   readonly #logger: Logger;
-  #worker: Worker | undefined;
+  #thread: Worker | undefined;
   #nextId = 1;
-  readonly #pending = new Map<number, { resolve: (result: WorkerBuildResult) => void; reject: (error: Error) => void }>();
+  #known: readonly KnownFile[] | undefined;
+  readonly #pending = new Map<number, { resolve: (result: ThreadBuildResult) => void; reject: (error: Error) => void }>();
 
-  constructor(config: Config, logger: Logger) {
+  /** `known`: the files the server already serves (from the feeds folder), so the first build sends only what differs. */
+  constructor(config: Config, logger: Logger, { known }: { known?: readonly KnownFile[] } = {}) {
     this.#config = config;
     this.#logger = logger;
+    this.#known = known;
   }
 
-  build(): Promise<WorkerBuildResult> {
-    const worker = this.#start();
+  build(changes: ContentChangeSet = UNKNOWN_CHANGES): Promise<ThreadBuildResult> {
+    const thread = this.#start();
     const id = this.#nextId++;
+    const known = this.#known;
+    this.#known = undefined;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      worker.postMessage({ id } satisfies WorkerRequest);
+      thread.postMessage({ id, build: { changes, ...(known ? { known } : {}) } } satisfies ThreadRequest);
     });
   }
 
-  async close(): Promise<void> {
-    const worker = this.#worker;
-    this.#worker = undefined;
-    if (worker) await worker.terminate();
+  /** Lets the thread save its cache (bounded by `timeoutMs`), then stops it. */
+  async close(timeoutMs = 5000): Promise<void> {
+    const thread = this.#thread;
+    this.#thread = undefined;
+    if (!thread) return;
+    const id = this.#nextId++;
+    const saved = new Promise<void>((resolve) => {
+      thread.on('message', (reply: ThreadReply) => {
+        if (reply.id === id) resolve();
+      });
+      thread.once('exit', () => resolve());
+    });
+    thread.postMessage({ id, close: true } satisfies ThreadRequest);
+    await Promise.race([saved, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    await thread.terminate();
   }
 
   #start(): Worker {
-    if (this.#worker) return this.#worker;
+    if (this.#thread) return this.#thread;
     lowerBackgroundThreadPriority();
-    // A cold build with archive pages at 100k articles holds a few GB of rendered text at once.
-    const worker = startWorker(import.meta.url, 'thread-main', { workerData: this.#config, resourceLimits: { maxOldGenerationSizeMb: 8192, maxYoungGenerationSizeMb: BUILD_YOUNG_GENERATION_MB } });
-    worker.on('message', (reply: WorkerReply) => {
+    // A limit, not a reservation: the build thread holds the article index, about 1 KB an article.
+    const worker = startThread(import.meta.url, 'thread-main', { workerData: this.#config, resourceLimits: { maxOldGenerationSizeMb: 8192, maxYoungGenerationSizeMb: BUILD_YOUNG_GENERATION_MB } });
+    worker.on('message', (reply: ThreadReply) => {
       const pending = this.#pending.get(reply.id);
       if (!pending) return;
       this.#pending.delete(reply.id);
-      if (reply.ok) pending.resolve({ report: reply.report, changed: reply.changed, names: reply.names });
-      else pending.reject(new Error(reply.message));
+      if (!reply.ok) pending.reject(new Error(reply.message));
+      else if ('report' in reply) pending.resolve({ report: reply.report, changed: reply.changed, names: reply.names });
     });
     const fail = (error: Error) => {
-      if (this.#worker === worker) this.#worker = undefined;
+      if (this.#thread === worker) this.#thread = undefined;
       for (const [id, pending] of this.#pending) {
         this.#pending.delete(id);
         pending.reject(error);
       }
     };
     worker.on('error', (error) => {
-      this.#logger.error('build worker failed', { error });
+      this.#logger.error('build thread failed', { error });
       fail(error);
     });
-    worker.on('exit', (code) => fail(new Error(`build worker exited with code ${code}`)));
-    this.#worker = worker;
+    worker.on('exit', (code) => fail(new Error(`build thread exited with code ${code}`)));
+    this.#thread = worker;
     return worker;
   }
 }

@@ -1,16 +1,18 @@
 /**
- * The build, in a worker thread: parsing, rendering, writing and compressing never block the
- * thread that answers requests. The worker keeps the BuildCache between builds and sends back
- * only the files whose bytes changed, with their compressed bodies, as transferable buffers.
+ * Inside the build thread: parsing, rendering, writing and compressing never block the thread
+ * that answers requests. It keeps the BuildCache between builds, saves it to STATE_DIR a few
+ * seconds after a build that changed it (and when asked to stop), and sends back only the files
+ * whose bytes changed, with their compressed bodies, as transferable buffers. Archive pages are
+ * never sent: the server reads them from the feeds folder when asked.
  */
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { buildFeeds, createBuildCache, type BuiltFile } from './build-feeds.js';
+import { buildFeeds, liveEntryKeys } from './build-feeds.js';
+import { cacheStamp, loadBuildCache, saveBuildCache } from './build-cache.js';
 import type { Config } from '../config.js';
-import { compress, contentHash, isCompressedEagerly } from '../http/feed-snapshot.js';
+import { compress, isServedFromMemory } from '../http/feed-snapshot.js';
 import { createLogger } from '../logger.js';
-import { watchContent } from '../content/watch-content.js';
-import { BUILD_THREAD_NICE, type WorkerReply, type WorkerRequest, type ChangedFile } from './thread-host.js';
+import { BUILD_THREAD_NICE, type ChangedFile, type ThreadReply, type ThreadRequest } from './thread-host.js';
 
 const config = workerData as Config;
 const logger = createLogger({ level: config.logLevel });
@@ -20,47 +22,73 @@ const logger = createLogger({ level: config.logLevel });
 try {
   setPriority(BUILD_THREAD_NICE);
 } catch (error) {
-  logger.warn('could not lower the build thread\'s priority', { error });
+  logger.warn("could not lower the build thread's priority", { error });
 }
-const cache = createBuildCache();
-cache.changes = watchContent(config.contentDir, logger);
-/** What the main thread holds: the built file object and its hash, per name. */
-const sent = new Map<string, { file: BuiltFile; hash: string }>();
+
+const stamp = cacheStamp(config);
+const cache = loadBuildCache(config.stateDir, stamp, logger);
+/** What the main thread serves: each file's hash, by name. */
+let sent = new Map<string, string>();
+
+/** The cache is saved this long after the build that changed it: a burst of builds saves once. */
+const SAVE_DELAY_MS = 5000;
+let saveTimer: NodeJS.Timeout | undefined;
+
+function saveCache(): void {
+  clearTimeout(saveTimer);
+  saveTimer = undefined;
+  try {
+    saveBuildCache(cache, stamp, liveEntryKeys(cache));
+  } catch (error) {
+    logger.warn('build cache could not be saved; the next start builds more', { error });
+  }
+}
 
 /** A buffer that owns its whole ArrayBuffer, so it can be transferred instead of copied. */
 function standalone(buffer: Buffer): Uint8Array {
   return buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength ? buffer : new Uint8Array(buffer);
 }
 
-parentPort!.on('message', async (request: WorkerRequest) => {
+parentPort!.on('message', async (request: ThreadRequest) => {
+  if ('close' in request) {
+    if (saveTimer) saveCache();
+    parentPort!.postMessage({ id: request.id, ok: true, closed: true } satisfies ThreadReply);
+    return;
+  }
   try {
-    const result = await buildFeeds({ config, logger, cache });
+    if (request.build.known) sent = new Map(request.build.known.map((file) => [file.name, file.hash]));
+    const result = await buildFeeds({
+      config,
+      logger,
+      cache,
+      changes: request.build.changes,
+      keepBody: isServedFromMemory,
+      hasBody: (name, hash) => sent.get(name) === hash,
+      saveCache: false,
+    });
     const changed: ChangedFile[] = [];
     const transfer: ArrayBuffer[] = [];
     for (const file of result.files) {
-      const known = sent.get(file.name);
-      if (known?.file === file) continue;
-      const identity = Buffer.from(file.body, 'utf8');
-      const hash = contentHash(identity);
-      sent.set(file.name, { file, hash });
-      if (known?.hash === hash) continue;
-      // Archive pages (most of the output with archives on) stay on disk, where the build wrote
-      // them: the server reads one when it is asked for, instead of holding them all in memory.
-      const eager = isCompressedEagerly(file.name);
+      if (sent.get(file.name) === file.hash) continue;
+      sent.set(file.name, file.hash);
+      const eager = isServedFromMemory(file.name) && file.body !== undefined;
       const bodies = {
-        identity: eager ? standalone(identity) : undefined,
-        gzip: eager ? standalone(compress('gzip', identity)) : undefined,
-        br: eager ? standalone(compress('br', identity)) : undefined,
+        identity: eager ? standalone(file.body) : undefined,
+        gzip: eager ? standalone(compress('gzip', file.body)) : undefined,
+        br: eager ? standalone(compress('br', file.body)) : undefined,
       };
       for (const body of Object.values(bodies)) if (body) transfer.push(body.buffer as ArrayBuffer);
-      changed.push({ name: file.name, contentType: file.contentType, lastModified: file.modified, hash, ...bodies });
+      changed.push({ name: file.name, contentType: file.contentType, lastModified: file.modified, hash: file.hash, ...bodies });
     }
     const names = new Set(result.files.map((file) => file.name));
     for (const name of sent.keys()) if (!names.has(name)) sent.delete(name);
-    const reply: WorkerReply = { id: request.id, ok: true, report: result.report, changed, names: [...names] };
+    const reply: ThreadReply = { id: request.id, ok: true, report: result.report, changed, names: [...names] };
     parentPort!.postMessage(reply, transfer);
+    if (result.report.filesParsed > 0 || result.report.rendered > 0 || result.report.removed.length > 0) {
+      saveTimer ??= setTimeout(saveCache, SAVE_DELAY_MS);
+    }
   } catch (error) {
-    const reply: WorkerReply = { id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) };
+    const reply: ThreadReply = { id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) };
     parentPort!.postMessage(reply);
   }
 });

@@ -3,7 +3,8 @@ import { buildFeeds } from '../build/build-feeds.js';
 import { loadConfig } from '../config.js';
 import { formatProblem } from '../content/problems.js';
 import { ConfigError } from '../errors.js';
-import { silentLogger } from '../logger.js';
+import { MANIFEST_NAME } from '../build/write-feeds.js';
+import type { Logger } from '../logger.js';
 
 const USAGE = `Usage: npm run build:feeds -- [--strict]
 
@@ -38,7 +39,16 @@ async function main(): Promise<number> {
     throw error;
   }
 
-  const { report } = await buildFeeds({ config, logger: silentLogger });
+  // Warnings such as a discarded build cache go to stderr; problems are printed below from the report.
+  const logger: Logger = {
+    debug: () => {},
+    info: () => {},
+    warn: (message, fields) => {
+      if (fields?.issues === undefined) process.stderr.write(`Warning: ${message}\n`);
+    },
+    error: (message) => process.stderr.write(`Error: ${message}\n`),
+  };
+  const { report } = await buildFeeds({ config, logger });
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`Read ${report.filesRead} article file(s) from ${config.contentDir}/ in ${Math.round(report.durationMs)} ms.`);
   out(`Published ${report.published} article(s) in ${report.feeds} feed(s): all topics, ${report.topics} topic(s), each provider and category.`);
@@ -51,7 +61,9 @@ async function main(): Promise<number> {
     for (const problem of report.problems) for (const line of formatProblem(problem, config.contentDir)) out(`  ${line}`);
   }
   out(`Wrote ${report.written.length} file(s) to ${config.feedsDir}/, ${report.unchanged.length} unchanged, ${report.removed.length} removed.`);
-  for (const name of report.written) out(`  ${config.feedsDir}/${name}`);
+  if (report.written.length <= 200) for (const name of report.written) out(`  ${config.feedsDir}/${name}`);
+  else out(`  (${report.written.length} names; the manifest ${config.feedsDir}/${MANIFEST_NAME} lists every file)`);
+  if (report.stages) out(`Stages: scan ${report.stages.scanMs} ms, model ${report.stages.modelMs} ms, entries ${report.stages.entriesMs} ms, write ${report.stages.writeMs} ms.`);
   if (config.strict && report.problems.length) {
     process.stderr.write(`Strict mode: failing because ${report.problems.length} problem(s) were reported.\n`);
     return 1;

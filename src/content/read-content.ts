@@ -1,24 +1,47 @@
-import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Issue, Problem } from './problems.js';
 
 export interface ReadContentOptions {
   /** Files larger than this are skipped (default 1 MiB). */
   readonly maxFileBytes: number;
-  /**
-   * Says whether a file is known from an earlier build (same size and modification time); such a
-   * file is not read again and comes back without `text`.
-   */
-  readonly isUnchanged?: (file: string, size: number, mtimeMs: number) => boolean;
 }
 
+/**
+ * What the file system says of a content file, as the build cache compares it: a file whose
+ * size, modification time, change time and inode are those recorded is taken to hold the bytes
+ * it held then (the change time cannot be set back by anyone, and a replaced file has a new
+ * inode); see build/scan-content.ts for when even that is not trusted.
+ */
+export interface FileStat {
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  readonly ino: number;
+}
+
+export function fileStat(stats: Stats): FileStat {
+  return { size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ino: stats.ino };
+}
+
+export function sameStat(a: FileStat, b: FileStat): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
+}
+
+/** A content file read whole: its bytes' key (a hash, see contentKey) and its text. */
 export interface ContentFile {
   /** Path relative to the content folder, with `/` separators. */
   readonly file: string;
-  readonly size: number;
-  readonly mtimeMs: number;
-  /** The file's text; absent when `isUnchanged` said it was known. */
-  readonly text?: string;
+  readonly stat: FileStat;
+  /** The hash of the file's bytes: the key of what they give in the build cache. */
+  readonly key: string;
+  readonly text: string;
+}
+
+/** sha256 of a file's bytes, base64url, 22 characters (132 bits). */
+export function contentKey(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('base64url').slice(0, 22);
 }
 
 export interface ContentRead {
@@ -59,12 +82,12 @@ export function listContent(dir: string): { root: string; candidates: ContentCan
   return { root, candidates };
 }
 
-export function readContent(dir: string, { maxFileBytes, isUnchanged }: ReadContentOptions): ContentRead {
+export function readContent(dir: string, { maxFileBytes }: ReadContentOptions): ContentRead {
   const { root, candidates } = listContent(dir);
   const files: ContentFile[] = [];
   const problems: Problem[] = [];
   for (const candidate of candidates) {
-    const result = readCandidate(root, candidate, maxFileBytes, isUnchanged);
+    const result = readCandidate(root, candidate, maxFileBytes);
     if (result === undefined) continue;
     if ('issues' in result) problems.push(result);
     else files.push(result);
@@ -81,15 +104,15 @@ export function readContent(dir: string, { maxFileBytes, isUnchanged }: ReadCont
 export function readNamedFiles(
   dir: string,
   files: Iterable<string>,
-  options: ReadContentOptions,
-): Map<string, ContentFile | Problem | 'gone'> | undefined {
+  options: ReadContentOptions & { readonly isUnchanged?: (file: string, stat: FileStat) => boolean },
+): Map<string, ContentFile | Problem | 'gone' | 'unchanged'> | undefined {
   let root: string;
   try {
     root = realpathSync(dir);
   } catch {
     return undefined;
   }
-  const results = new Map<string, ContentFile | Problem | 'gone'>();
+  const results = new Map<string, ContentFile | Problem | 'gone' | 'unchanged'>();
   for (const file of files) {
     const parts = file.split('/');
     if (parts.some((part) => part.startsWith('.') || part === '')) return undefined;
@@ -111,13 +134,22 @@ export function readNamedFiles(
 }
 
 /** One file: its text, or a Problem saying why it is skipped, or undefined (a folder link). */
-export function readCandidate(
-  root: string,
-  { relative, isSymlink }: ContentCandidate,
-  maxFileBytes: number,
-  isUnchanged?: ReadContentOptions['isUnchanged'],
-): ContentFile | Problem | undefined {
-  return readOne(root, relative, isSymlink, maxFileBytes, isUnchanged);
+export function readCandidate(root: string, { relative, isSymlink }: ContentCandidate, maxFileBytes: number): ContentFile | Problem | undefined {
+  const result = readOne(root, relative, isSymlink, maxFileBytes, undefined);
+  return result === 'unchanged' ? undefined : result;
+}
+
+/**
+ * What the file system says of a candidate now (following a symlink), or undefined when that
+ * cannot be told cheaply: then the file is read.
+ */
+export function statCandidate(root: string, { relative }: ContentCandidate): FileStat | undefined {
+  try {
+    const stats = statSync(path.join(root, relative));
+    return stats.isFile() ? fileStat(stats) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function readOne(
@@ -125,8 +157,8 @@ function readOne(
   relative: string,
   isSymlink: boolean,
   maxFileBytes: number,
-  isUnchanged: ReadContentOptions['isUnchanged'],
-): ContentFile | Problem | undefined {
+  isUnchanged: ((file: string, stat: FileStat) => boolean) | undefined,
+): ContentFile | Problem | 'unchanged' | undefined {
   const file = relative.split(path.sep).join('/');
   const absolute = path.join(root, relative);
   const skip = (reason: string, message: string): Problem => ({ code: 'ARTICLE_UNREADABLE', file, issues: [{ path: '', reason, message } satisfies Issue] });
@@ -145,7 +177,7 @@ function readOne(
     if (isUnchanged) {
       // One stat call for a file that is probably unchanged, instead of open, fstat and close.
       const known = statSync(absolute);
-      if (known.isFile() && isUnchanged(file, known.size, known.mtimeMs)) return { file, size: known.size, mtimeMs: known.mtimeMs };
+      if (known.isFile() && isUnchanged(file, fileStat(known))) return 'unchanged';
     }
     const fd = openSync(absolute, 'r');
     try {
@@ -167,7 +199,7 @@ function readOne(
       } catch {
         return skip('not_utf8', 'is not valid UTF-8 text');
       }
-      return { file, size: info.size, mtimeMs: info.mtimeMs, text };
+      return { file, stat: fileStat(info), key: contentKey(content), text };
     } finally {
       closeSync(fd);
     }

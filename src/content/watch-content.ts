@@ -1,23 +1,49 @@
 import { readdirSync, realpathSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
-import { UNKNOWN_CHANGES, type ContentChanges, type ContentChangeSet } from '../build/build-feeds.js';
 import type { Logger } from '../logger.js';
 
 /**
- * Watches the content folder so that a scheduled rebuild does not stat every file: at 100k files
- * those stats are most of a rebuild. One watcher per folder (inotify reports changes to the files
- * in a watched folder); Node 20's recursive mode would instead put a watcher and a stat on every
- * file. An event naming a Markdown file marks that file; an event for anything else (a folder,
- * another file, no name), any watcher error or a CONTENT_DIR symlink switched to another folder
- * means "anything may have changed" and the next build scans everything. Hidden files and folders
- * are not content and are ignored. The build also scans in full now and then.
+ * What a file watcher saw since it was last asked: nothing, changes to these files only (paths
+ * relative to the content folder, `/` separators), or something it cannot name (scan everything).
  */
-export function watchContent(dir: string, logger: Logger): ContentChanges {
+export type ContentChangeSet = { readonly kind: 'files'; readonly files: ReadonlySet<string> } | { readonly kind: 'unknown' };
+
+export const UNKNOWN_CHANGES: ContentChangeSet = { kind: 'unknown' };
+
+/**
+ * A watcher's report. `takeChanges()` answers `unknown` on its first call and after the watcher
+ * failed; each call starts a new period.
+ */
+export interface ContentWatcher {
+  takeChanges(): ContentChangeSet;
+  close(): void;
+}
+
+export interface WatchOptions {
+  /**
+   * Called on every event that may change the feeds (not for hidden files), as it happens, with
+   * the Markdown file it names, or undefined when it names something else (scan everything).
+   */
+  readonly onChange?: (file: string | undefined) => void;
+}
+
+/**
+ * Watches the content folder, so that a change starts a build at once (build/schedule.ts) and a
+ * rebuild does not stat every file: at 100k files those stats are most of a rebuild. One watcher
+ * per folder (inotify reports changes to the files in a watched folder); Node 20's recursive mode
+ * would instead put a watcher and a stat on every file. An event naming a Markdown file marks that
+ * file; an event for anything else (a folder, another file, no name), any watcher error or a
+ * CONTENT_DIR symlink switched to another folder means "anything may have changed" and the next
+ * build scans everything. Hidden files and folders are not content and are ignored. The build
+ * also scans in full now and then, in case the platform missed an event.
+ */
+export function watchContent(dir: string, logger: Logger, { onChange }: WatchOptions = {}): ContentWatcher {
   let pending: Set<string> | 'unknown' = 'unknown';
   let watchers: FSWatcher[] = [];
   let watched: string | undefined;
+  let closed = false;
   // CONTENT_DIR may be a symlink switched to a new release (an atomic deploy): watchers on the
-  // old folder would never hear of it, so its real path is checked on every build.
+  // old folder would never hear of it, so its real path is checked every time changes are taken.
   const realPath = () => {
     try {
       return realpathSync(dir);
@@ -30,15 +56,19 @@ export function watchContent(dir: string, logger: Logger): ContentChanges {
     watchers = [];
   };
   const noted = (folder: string, name: string | null) => {
-    if (pending === 'unknown') return;
     if (name === null) {
       pending = 'unknown';
+      onChange?.(undefined);
       return;
     }
     const file = folder === '' ? name : `${folder}/${name}`;
     if (file.split(/[\\/]/).some((part) => part.startsWith('.'))) return;
-    if (file.toLowerCase().endsWith('.md')) pending.add(file);
-    else pending = 'unknown';
+    const markdown = file.toLowerCase().endsWith('.md');
+    if (pending !== 'unknown') {
+      if (markdown) pending.add(file);
+      else pending = 'unknown';
+    }
+    onChange?.(markdown ? file : undefined);
   };
   const start = () => {
     stop();
@@ -48,11 +78,13 @@ export function watchContent(dir: string, logger: Logger): ContentChanges {
       const root = watched;
       const folders = readdirSync(root, { recursive: true, withFileTypes: true })
         .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
-        .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'));
+        .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
+        .filter((folder) => !folder.split('/').some((part) => part.startsWith('.')));
       for (const folder of ['', ...folders]) {
         const watcher = watch(path.join(root, folder), { persistent: false }, (_event, name) => noted(folder, name));
         watcher.on('error', () => {
           pending = 'unknown';
+          onChange?.(undefined);
         });
         watchers.push(watcher);
       }
@@ -61,6 +93,7 @@ export function watchContent(dir: string, logger: Logger): ContentChanges {
       stop();
     }
   };
+  start();
   return {
     takeChanges(): ContentChangeSet {
       const unknown = pending === 'unknown' || watchers.length === 0 || realPath() !== watched;
@@ -68,10 +101,14 @@ export function watchContent(dir: string, logger: Logger): ContentChanges {
       pending = new Set();
       // Folders may have come or gone: watch the current set before the scan that follows.
       if (unknown) {
-        start();
+        if (!closed) start();
         return UNKNOWN_CHANGES;
       }
       return { kind: 'files', files: files! };
+    },
+    close() {
+      closed = true;
+      stop();
     },
   };
 }

@@ -1,16 +1,16 @@
-import type { Article } from '../content/article-schema.js';
+import type { Filing } from './article-record.js';
 import type { FeedKind } from './feed-model.js';
 import type { Problem } from '../content/problems.js';
 import { entryId } from './select-articles.js';
 import { SlugGroups, topicGroups, topicSlug } from './topics.js';
 
 /** The articles of one feed, newest first, before paging. */
-export interface FeedCollection {
+export interface FeedCollection<T extends Filing = Filing> {
   /** Path under /feeds/ without extension: `all`, `ai`, `providers/pymnts.com`, `categories/news`. */
   readonly path: string;
   readonly kind: FeedKind;
   readonly name: string;
-  readonly articles: readonly Article[];
+  readonly articles: readonly T[];
 }
 
 export const ALL_TOPICS_PATH = 'all';
@@ -23,8 +23,8 @@ export function providerSlug(provider: { name: string; domain?: string }): strin
   return provider.domain ?? topicSlug(provider.name);
 }
 
-export interface CollectedFeeds {
-  readonly collections: FeedCollection[];
+export interface CollectedFeeds<T extends Filing = Filing> {
+  readonly collections: FeedCollection<T>[];
   /** For each entry id, the paths of the collections it is in (`all` first). */
   readonly feedsByEntry: Map<string, string[]>;
   readonly problems: readonly Problem[];
@@ -35,10 +35,10 @@ export interface CollectedFeeds {
  * must be publishable and sorted newest first; each collection keeps that order. One pass over
  * the articles: at 100k, each pass that touches every article costs tens of milliseconds.
  */
-export function collectFeeds(articles: readonly Article[]): CollectedFeeds {
-  const topics = topicGroups();
-  const providers = new SlugGroups({ reportCollisions: false, pathPrefix: 'providers/' });
-  const categories = new SlugGroups({ reportCollisions: false, pathPrefix: 'categories/' });
+export function collectFeeds<T extends Filing>(articles: readonly T[]): CollectedFeeds<T> {
+  const topics = topicGroups<T>();
+  const providers = new SlugGroups<T>({ reportCollisions: false, pathPrefix: 'providers/' });
+  const categories = new SlugGroups<T>({ reportCollisions: false, pathPrefix: 'categories/' });
   const feedsByEntry = new Map<string, string[]>();
   for (const article of articles) {
     const feeds = [ALL_TOPICS_PATH];

@@ -1,7 +1,6 @@
-import type { Article } from '../content/article-schema.js';
+import type { Filing } from './article-record.js';
 import type { FeedCollection } from './feed-collections.js';
-import { toFeedEntry } from '../render/feed-entry.js';
-import type { FeedDocument, FeedEntry, FeedSite, FeedUrls, Tombstone } from './feed-model.js';
+import type { FeedDocumentHead, FeedSite, FeedUrls, Tombstone } from './feed-model.js';
 
 /** `/feeds/<path>.xml` etc. under the public base URL; each path segment percent-encoded. */
 export function feedUrls(baseUrl: string, path: string): FeedUrls {
@@ -24,9 +23,9 @@ export interface DocumentOptions {
  * Planning is cheap (no Markdown, no HTML), so a build can plan every document and render only
  * the ones whose content changed.
  */
-export interface DocumentPlan {
-  readonly document: Omit<FeedDocument, 'entries'>;
-  readonly articles: readonly Article[];
+export interface DocumentPlan<T extends Filing = Filing> {
+  readonly document: FeedDocumentHead;
+  readonly articles: readonly T[];
 }
 
 /**
@@ -36,27 +35,11 @@ export interface DocumentPlan {
  * page 1 holds the oldest `maxItems`, page 2 the next, and so on; only whole pages are written,
  * and the entries after the last whole page are all in the subscription document.
  */
-export function planFeedDocuments(collections: readonly FeedCollection[], site: FeedSite, options: DocumentOptions = {}): DocumentPlan[] {
+export function planFeedDocuments<T extends Filing>(collections: readonly FeedCollection<T>[], site: FeedSite, options: DocumentOptions = {}): DocumentPlan<T>[] {
   return collections.flatMap((collection) => collectionPlans(collection, site, options.tombstones?.get(collection.path) ?? []));
 }
 
-/** A planned document with its entries, each made once by `entryOf` (which may cache). */
-export function materializeDocument(plan: DocumentPlan, entryOf: (article: Article) => FeedEntry): FeedDocument {
-  return { ...plan.document, entries: plan.articles.map(entryOf) };
-}
-
-/** Plans and materializes every document; each article is mapped to an entry once. */
-export function buildFeedDocuments(collections: readonly FeedCollection[], site: FeedSite, options: DocumentOptions = {}): FeedDocument[] {
-  const entries = new Map<Article, FeedEntry>();
-  const entryOf = (article: Article): FeedEntry => {
-    let entry = entries.get(article);
-    if (!entry) entries.set(article, (entry = toFeedEntry(article)));
-    return entry;
-  };
-  return planFeedDocuments(collections, site, options).map((plan) => materializeDocument(plan, entryOf));
-}
-
-function collectionPlans(collection: FeedCollection, site: FeedSite, deleted: readonly Tombstone[]): DocumentPlan[] {
+function collectionPlans<T extends Filing>(collection: FeedCollection<T>, site: FeedSite, deleted: readonly Tombstone[]): DocumentPlan<T>[] {
   const size = site.maxItems;
   const all = collection.articles;
   const pages = site.archives && all.length > size ? Math.floor(all.length / size) : 0;
@@ -74,7 +57,7 @@ function collectionPlans(collection: FeedCollection, site: FeedSite, deleted: re
   };
 
   const subscriptionArticles = all.slice(0, size);
-  const plans: DocumentPlan[] = [
+  const plans: DocumentPlan<T>[] = [
     {
       document: {
         ...base,
@@ -84,7 +67,7 @@ function collectionPlans(collection: FeedCollection, site: FeedSite, deleted: re
         prevArchive: pages > 0 ? pageUrls(pages) : undefined,
         stylesheetHref: stylesheetHref(collection.path),
         // A deletion is a change too: the feed is as new as its newest entry or notice.
-        updated: new Date(Math.max(newestUpdate(subscriptionArticles).getTime(), ...deleted.map((tombstone) => tombstone.deletedAt.getTime()))),
+        updated: new Date(deleted.reduce((newest, tombstone) => Math.max(newest, tombstone.deletedAt.getTime()), newestUpdate(subscriptionArticles).getTime())),
         deleted,
       },
       articles: subscriptionArticles,
@@ -135,7 +118,7 @@ function stylesheetHref(path: string): string {
  * A feed's updated date is its newest entry's (11ty's rule); an empty feed uses the epoch. An
  * entry's updated date is its article's updatedDateTime when later than publishedDateTime.
  */
-function newestUpdate(articles: readonly Article[]): Date {
+function newestUpdate(articles: readonly Filing[]): Date {
   let newest = 0;
   for (const article of articles) {
     newest = Math.max(newest, article.publishedDateTime.getTime(), article.updatedDateTime?.getTime() ?? 0);

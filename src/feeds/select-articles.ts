@@ -1,19 +1,19 @@
-import type { Article } from '../content/article-schema.js';
+import type { Filing } from './article-record.js';
 import type { Problem } from '../content/problems.js';
 import { compareCodePoints } from './topics.js';
 
 /** The permanent id of an article's entry: its own `id` when it has one, else its sourceUrl. */
-export function entryId(article: Pick<Article, 'id' | 'sourceUrl'>): string {
+export function entryId(article: Pick<Filing, 'id' | 'sourceUrl'>): string {
   return article.id ?? article.sourceUrl;
 }
 
-export interface Selection {
+export interface Selection<T extends Filing = Filing> {
   /** Articles to publish now, newest first. */
-  readonly publishable: readonly Article[];
+  readonly publishable: readonly T[];
   /** `published: false`: in no output at all. */
-  readonly drafts: readonly Article[];
+  readonly drafts: readonly T[];
   /** Dated after `now`: held back until the first build after their date. */
-  readonly scheduled: readonly Article[];
+  readonly scheduled: readonly T[];
   /** Second and later articles claiming an entry id already taken. */
   readonly problems: readonly Problem[];
 }
@@ -23,11 +23,11 @@ export interface Selection {
  * whose file sorts first wins and the other is reported: a reader must never see one id twice.
  * Reads each article once (input in file order, the usual case, is not sorted again).
  */
-export function selectPublishable(articles: readonly Article[], now: Date): Selection {
-  const drafts: Article[] = [];
-  const scheduled: Article[] = [];
-  const byId = new Map<string, Article>();
-  const keyed: SortKey[] = [];
+export function selectPublishable<T extends Filing>(articles: readonly T[], now: Date): Selection<T> {
+  const drafts: T[] = [];
+  const scheduled: T[] = [];
+  const byId = new Map<string, T>();
+  const keyed: SortKey<T>[] = [];
   const problems: Problem[] = [];
   const nowMs = now.getTime();
   let previousFile = '';
@@ -67,17 +67,17 @@ export function selectPublishable(articles: readonly Article[], now: Date): Sele
   return { publishable: sortedByKey(keyed), drafts, scheduled, problems };
 }
 
-interface SortKey {
+interface SortKey<T> {
   readonly time: number;
   readonly id: string;
-  readonly article: Article;
+  readonly article: T;
 }
 
 /**
  * Newest first by publication; ties broken by entry id so the order never depends on file names.
  * Each article's date and id are read once, when its key is made (100k sort in milliseconds).
  */
-function sortedByKey(keyed: SortKey[]): Article[] {
+function sortedByKey<T>(keyed: SortKey<T>[]): T[] {
   keyed.sort((a, b) => b.time - a.time || compareCodePoints(a.id, b.id));
   return keyed.map((entry) => entry.article);
 }

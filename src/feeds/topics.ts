@@ -1,5 +1,4 @@
 import transliterate from '@sindresorhus/transliterate';
-import type { Article } from '../content/article-schema.js';
 import type { Problem } from '../content/problems.js';
 
 /**
@@ -30,15 +29,15 @@ export function topicSlug(name: string): string {
 
 const slugs = new Map<string, string>();
 
-export interface Topic {
+export interface Topic<T = unknown> {
   readonly slug: string;
   /** The display name: the spelling most articles use (ties: the first in code-point order). */
   readonly name: string;
-  readonly articles: readonly Article[];
+  readonly articles: readonly T[];
 }
 
-export interface TopicGrouping {
-  readonly topics: readonly Topic[];
+export interface TopicGrouping<T = unknown> {
+  readonly topics: readonly Topic<T>[];
   readonly problems: readonly Problem[];
 }
 
@@ -51,12 +50,12 @@ export interface SlugGroupOptions {
   readonly pathPrefix?: string;
 }
 
-interface SlugGroup {
+interface SlugGroup<T> {
   readonly slug: string;
   /** Its collection's path: the slug after `pathPrefix`. */
   readonly path: string;
   readonly names: Map<string, number>;
-  readonly articles: Article[];
+  readonly articles: T[];
 }
 
 /**
@@ -64,8 +63,8 @@ interface SlugGroup {
  * differ but share a slug (`AI`, `ai`) are merged into one group and reported, so no article is
  * lost; a name whose slug is reserved gets `-topic` appended and is reported too.
  */
-export class SlugGroups {
-  private readonly groups = new Map<string, SlugGroup>();
+export class SlugGroups<T> {
+  private readonly groups = new Map<string, SlugGroup<T>>();
   private readonly renamed = new Map<string, string>();
   private readonly reserved: ReadonlySet<string>;
   private readonly reportCollisions: boolean;
@@ -83,7 +82,7 @@ export class SlugGroups {
    * when the name has no slug or the article is already in that group (two of its names share a
    * slug).
    */
-  add(article: Article, name: string, baseSlug = topicSlug(name)): string | undefined {
+  add(article: T, name: string, baseSlug = topicSlug(name)): string | undefined {
     if (baseSlug === '') return undefined;
     const slug = this.reserved.has(baseSlug) ? `${baseSlug}-topic` : baseSlug;
     if (slug !== baseSlug) this.renamed.set(name, slug);
@@ -96,8 +95,8 @@ export class SlugGroups {
   }
 
   /** The groups sorted by slug, each named by the spelling most used, and what to report. */
-  result(): TopicGrouping {
-    const topics: Topic[] = [];
+  result(): TopicGrouping<T> {
+    const topics: Topic<T>[] = [];
     const problems: Problem[] = [];
     for (const [name, slug] of [...this.renamed].sort(([a], [b]) => compareCodePoints(a, b))) {
       problems.push({
@@ -128,13 +127,13 @@ export class SlugGroups {
 }
 
 /** The topic feeds' groups: reserved slugs renamed, collisions reported. */
-export function topicGroups(): SlugGroups {
-  return new SlugGroups({ reserved: RESERVED_SLUGS });
+export function topicGroups<T>(): SlugGroups<T> {
+  return new SlugGroups<T>({ reserved: RESERVED_SLUGS });
 }
 
 /** Topic feeds: one per topic slug; collisions and reserved slugs reported (see SlugGroups). */
-export function groupByTopic(articles: readonly Article[]): TopicGrouping {
-  const groups = topicGroups();
+export function groupByTopic<T extends { readonly topics: readonly string[] }>(articles: readonly T[]): TopicGrouping<T> {
+  const groups = topicGroups<T>();
   for (const article of articles) for (const name of article.topics) groups.add(article, name);
   return groups.result();
 }

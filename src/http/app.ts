@@ -4,7 +4,9 @@ import { BROWSER_FILES, FEED_FORMATS, INDEX_FILES } from '../render/feed-formats
 import type { FeedStore } from './feed-store.js';
 import type { Logger } from '../logger.js';
 import { isNotModified } from './conditional-get.js';
-import { etagFor, type ContentCoding, type ServedFile } from './feed-snapshot.js';
+import { readFile } from 'node:fs/promises';
+import { contentHash } from '../build/write-feeds.js';
+import { etagFor, type ContentCoding, type DiskFile, type MemoryFile, type ServedFile } from './feed-snapshot.js';
 
 export interface AppOptions {
   readonly store: FeedStore;
@@ -124,20 +126,20 @@ function sendFeedFile(request: Request, response: Response, store: FeedStore, na
       response.setHeader('Content-Security-Policy', XML_VIEW_CSP);
     }
   }
-  const coding = chooseCoding(request, file);
   response.setHeader('Content-Type', contentType);
   response.setHeader('Cache-Control', cacheControl(file.name));
-  const etag = etagFor(file, coding);
-  response.setHeader('ETag', etag);
   response.setHeader('Last-Modified', httpDate(file.lastModified));
   response.setHeader('Vary', vary);
+  if (file.kind === 'disk') {
+    sendDiskFile(request, response, file);
+    return;
+  }
+  const coding = chooseCoding(request, file);
+  const etag = etagFor(file.hash, coding);
+  response.setHeader('ETag', etag);
   const ifNoneMatch = request.headers['if-none-match'];
-  const ifModifiedSince = request.headers['if-modified-since'];
   // A reader echoing the ETag it was sent (the usual revalidation) needs no parsing.
-  if (
-    ifNoneMatch === etag ||
-    ((ifNoneMatch !== undefined || ifModifiedSince !== undefined) && isNotModified({ ifNoneMatch, ifModifiedSince }, { hash: file.hash, lastModified: file.lastModified }))
-  ) {
+  if (ifNoneMatch === etag || isConditionallyFresh(request, file.hash, file.lastModified)) {
     response.statusCode = 304;
     response.end();
     return;
@@ -147,6 +149,40 @@ function sendFeedFile(request: Request, response: Response, store: FeedStore, na
   response.setHeader('Content-Length', body.length);
   response.statusCode = 200;
   response.end(request.method === 'HEAD' ? undefined : body);
+}
+
+function isConditionallyFresh(request: Request, hash: string, lastModified: Date): boolean {
+  const ifNoneMatch = request.headers['if-none-match'];
+  const ifModifiedSince = request.headers['if-modified-since'];
+  return (ifNoneMatch !== undefined || ifModifiedSince !== undefined) && isNotModified({ ifNoneMatch, ifModifiedSince }, { hash, lastModified });
+}
+
+/**
+ * An archive page, read from the feeds folder without blocking the event loop, served as it is
+ * (uncompressed). Its ETag is the hash of the bytes read, so a body always matches its ETag even
+ * when a build replaced the file a moment ago.
+ */
+function sendDiskFile(request: Request, response: Response, file: DiskFile): void {
+  readFile(file.path).then(
+    (body) => {
+      if (response.destroyed) return;
+      const hash = contentHash(body);
+      response.setHeader('ETag', etagFor(hash, 'identity'));
+      if (isConditionallyFresh(request, hash, file.lastModified)) {
+        response.statusCode = 304;
+        response.end();
+        return;
+      }
+      response.setHeader('Content-Length', body.length);
+      response.statusCode = 200;
+      response.end(request.method === 'HEAD' ? undefined : body);
+    },
+    () => {
+      // Gone between the build that listed it and this request (the next build drops it).
+      for (const header of ['Content-Type', 'Cache-Control', 'Last-Modified', 'Vary']) response.removeHeader(header);
+      sendError(response, 404, 'FEED_NOT_FOUND', 'No such feed. The feeds are listed at /feeds/.');
+    },
+  );
 }
 
 const httpDates = new WeakMap<Date, string>();
@@ -203,9 +239,9 @@ const preferredCodings = memoized((acceptEncoding: string): readonly ContentCodi
  * Brotli if the client accepts it, else gzip, else identity (q=0 honoured). The server picks: a
  * browser's `gzip, deflate, br` lists gzip first but accepts br, which is smaller.
  */
-function chooseCoding(request: Request, file: ServedFile): ContentCoding {
+function chooseCoding(request: Request, file: MemoryFile): ContentCoding {
   const acceptEncoding = request.headers['accept-encoding'];
-  if (!file.compressible || acceptEncoding === undefined) return 'identity';
+  if (acceptEncoding === undefined) return 'identity';
   for (const coding of preferredCodings(acceptEncoding)) {
     if (file.bodies[coding].length < file.bodies.identity.length) return coding;
   }

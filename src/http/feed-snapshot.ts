@@ -1,24 +1,37 @@
-import { createHash } from 'node:crypto';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import type { BuiltFile } from '../build/build-feeds.js';
 
 export type ContentCoding = 'br' | 'gzip' | 'identity';
 
 /**
- * One servable file. Its compressed bodies are made at most once per file version: eagerly for
- * the feeds readers poll (when the snapshot is made, off the request path in the build worker),
- * or on first request and then kept, for archive pages that are rarely fetched. Never per request.
+ * A file served from memory: the feeds readers poll (subscription documents), the indexes and the
+ * browser view. Its compressed bodies are made at most once per file version: by the build thread
+ * when it sends a changed file, or on first request for a file loaded from the feeds folder at
+ * start-up. Never per request.
  */
-export interface ServedFile {
+export interface MemoryFile {
+  readonly kind: 'memory';
   readonly name: string;
   readonly contentType: string;
   /** Content hash of the identity bytes; each coding's ETag is derived from it. */
   readonly hash: string;
   readonly lastModified: Date;
   readonly bodies: Readonly<Record<ContentCoding, Buffer>>;
-  /** False for a page served from disk as it is (no compressed variants). */
-  readonly compressible: boolean;
 }
+
+/**
+ * A file served from the feeds folder, read (asynchronously) when it is asked for: RFC 5005
+ * archive pages, most of the output with archives on, fetched rarely and never all held.
+ */
+export interface DiskFile {
+  readonly kind: 'disk';
+  readonly name: string;
+  readonly contentType: string;
+  readonly lastModified: Date;
+  /** Absolute path of the file. */
+  readonly path: string;
+}
+
+export type ServedFile = MemoryFile | DiskFile;
 
 /** What one build publishes; replaced as a whole, so a request sees one build or the next. */
 export interface FeedSnapshot {
@@ -26,9 +39,9 @@ export interface FeedSnapshot {
   readonly files: ReadonlyMap<string, ServedFile>;
 }
 
-/** sha256, base64url, 27 characters (160 bits): the ETag of a file's bytes. */
-export function contentHash(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('base64url').slice(0, 27);
+/** Archive pages stay on disk; every other file is served from memory. */
+export function isServedFromMemory(name: string): boolean {
+  return !name.startsWith('archive/');
 }
 
 /** gzip 6 and brotli 5: most of the size gain at a small fraction of the maximum settings' time. */
@@ -38,39 +51,18 @@ export function compress(coding: Exclude<ContentCoding, 'identity'>, identity: B
     : brotliCompressSync(identity, { params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: identity.length } });
 }
 
-/** Archive pages are compressed on first request; everything else when the snapshot is made. */
-export function isCompressedEagerly(name: string): boolean {
-  return !name.startsWith('archive/');
-}
-
-export interface ServedFileInput {
+export interface MemoryFileInput {
   readonly name: string;
   readonly contentType: string;
   readonly lastModified: Date;
-  /** The bytes, or a function that reads them (from the feeds folder) each time they are needed. */
-  readonly identity: Buffer | (() => Buffer);
-  readonly hash?: string;
+  readonly hash: string;
+  readonly identity: Buffer;
   readonly gzip?: Buffer;
   readonly br?: Buffer;
 }
 
-/** A ServedFile whose compressed bodies are the ones given, or made once when first asked for. */
-export function servedFile({ name, contentType, lastModified, identity, hash, gzip, br }: ServedFileInput): ServedFile {
-  if (typeof identity === 'function') {
-    // Read from disk on each request and served as it is: the page is not kept in memory.
-    const bodies = {
-      get identity(): Buffer {
-        return identity();
-      },
-      get gzip(): Buffer {
-        return identity();
-      },
-      get br(): Buffer {
-        return identity();
-      },
-    };
-    return { name, contentType, hash: hash ?? contentHash(identity()), lastModified, bodies, compressible: false };
-  }
+/** A MemoryFile whose compressed bodies are the ones given, or made once when first asked for. */
+export function memoryFile({ name, contentType, lastModified, hash, identity, gzip, br }: MemoryFileInput): MemoryFile {
   const encoded: { gzip?: Buffer; br?: Buffer } = { gzip, br };
   const bodies = {
     identity,
@@ -81,34 +73,13 @@ export function servedFile({ name, contentType, lastModified, identity, hash, gz
       return (encoded.br ??= compress('br', identity));
     },
   };
-  return { name, contentType, hash: hash ?? contentHash(identity), lastModified, bodies, compressible: true };
-}
-
-/**
- * Makes the servable snapshot of an in-process build. Files whose bytes did not change since
- * `previous` reuse its entry (and compressed bodies), so a rebuild with no change compresses nothing.
- */
-export function createSnapshot(files: readonly BuiltFile[], builtAt: Date, previous?: FeedSnapshot): FeedSnapshot {
-  const served = new Map<string, ServedFile>();
-  for (const file of files) {
-    const identity = Buffer.from(file.body, 'utf8');
-    const hash = contentHash(identity);
-    const reused = previous?.files.get(file.name);
-    if (reused && reused.hash === hash && reused.contentType === file.contentType) {
-      served.set(file.name, reused);
-      continue;
-    }
-    const entry = servedFile({ name: file.name, contentType: file.contentType, lastModified: file.modified, identity, hash });
-    if (isCompressedEagerly(file.name)) void [entry.bodies.gzip, entry.bodies.br];
-    served.set(file.name, entry);
-  }
-  return { builtAt, files: served };
+  return { kind: 'memory', name, contentType, hash, lastModified, bodies };
 }
 
 /**
  * A strong ETag per coding: the bytes differ, so the validators must too (RFC 9110 §8.8.3). The
  * coding follows a `.`, which base64url (the hash's alphabet) never contains.
  */
-export function etagFor(file: ServedFile, coding: ContentCoding): string {
-  return coding === 'identity' ? `"${file.hash}"` : `"${file.hash}.${coding}"`;
+export function etagFor(hash: string, coding: ContentCoding): string {
+  return coding === 'identity' ? `"${hash}"` : `"${hash}.${coding}"`;
 }

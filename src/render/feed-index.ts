@@ -1,10 +1,10 @@
 import { FEED_FORMATS, INDEX_FILES, type FeedFile } from './feed-formats.js';
-import type { FeedDocument, FeedSite } from '../feeds/feed-model.js';
-
-/** What the indexes need of a document: its metadata and how many entries it holds. */
-export type IndexedDocument = Omit<FeedDocument, 'entries'> & { readonly entryCount: number };
+import type { FeedDocument, FeedDocumentHead, FeedSite } from '../feeds/feed-model.js';
 import { serializeXml, xmlElement, xmlTextElement } from './xml-tree.js';
 import { escapeHtml } from './escape.js';
+
+/** What the indexes need of a document: its metadata and how many entries it holds. */
+export type IndexedDocument = FeedDocumentHead & { readonly entryCount: number };
 
 function mediaType(contentType: string): string {
   return contentType.split(';')[0]!.trim();
@@ -12,7 +12,9 @@ function mediaType(contentType: string): string {
 
 /** The newest update across all feeds (never the clock). */
 function newest(documents: readonly IndexedDocument[]): Date {
-  return new Date(Math.max(0, ...documents.map((document) => document.updated.getTime())));
+  let time = 0;
+  for (const document of documents) time = Math.max(time, document.updated.getTime());
+  return new Date(time);
 }
 
 const SECTIONS = [

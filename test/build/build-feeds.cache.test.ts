@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { buildFeeds, createBuildCache, UNKNOWN_CHANGES, type BuildResult, type ContentChanges, type ContentChangeSet } from '../../src/build/build-feeds.js';
+import { buildFeeds, createBuildCache, UNKNOWN_CHANGES, type BuildResult, type ContentChangeSet } from '../../src/build/build-feeds.js';
 import { silentLogger } from '../../src/logger.js';
 import { articleText, frontMatter } from '../helpers/articles.js';
 import { testConfig } from '../helpers/config.js';
@@ -12,7 +13,8 @@ async function setup() {
   const contentDir = await makeTempDir('cache-content-');
   await writeFile(path.join(contentDir, 'now.md'), articleText(frontMatter({ sourceUrl: 'https://news.example.com/now', publishedDateTime: '2025-01-01T00:00:00Z' })));
   await writeFile(path.join(contentDir, 'later.md'), articleText(frontMatter({ sourceUrl: 'https://news.example.com/later', publishedDateTime: '2025-06-01T00:00:00Z' })));
-  return { contentDir, config: testConfig(contentDir, await makeTempDir('cache-feeds-')), cache: createBuildCache() };
+  const config = testConfig(contentDir, await makeTempDir('cache-feeds-'));
+  return { contentDir, config, cache: createBuildCache(config.stateDir) };
 }
 
 describe('buildFeeds with a cache: rebuilds do only what changed', () => {
@@ -53,19 +55,19 @@ describe('buildFeeds with a cache: rebuilds do only what changed', () => {
 function scriptedChanges() {
   let next: ContentChangeSet = UNKNOWN_CHANGES;
   return {
-    changes: { takeChanges: () => {
+    take(): ContentChangeSet {
       const answer = next;
       next = { kind: 'files', files: new Set() };
       return answer;
-    } } satisfies ContentChanges,
+    },
     report(files: string[] | 'unknown') {
       next = files === 'unknown' ? UNKNOWN_CHANGES : { kind: 'files', files: new Set(files) };
     },
   };
 }
 
-/** Every built file as name → body. */
-const bodies = (result: BuildResult) => new Map(result.files.map((file) => [file.name, file.body]));
+/** Every built file as name → text, read from the feeds folder. */
+const bodies = (result: BuildResult) => new Map(result.files.map((file) => [file.name, readFileSync(path.join(result.feedsDir!, file.name), 'utf8')]));
 
 describe('buildFeeds with a file watcher: reads only the files it names', () => {
   const article = (name: string, extra: Record<string, unknown> = {}) =>
@@ -76,10 +78,9 @@ describe('buildFeeds with a file watcher: reads only the files it names', () => 
     const contentDir = await makeTempDir('watched-content-');
     await writeFile(path.join(contentDir, 'a.md'), article('a'));
     const config = testConfig(contentDir, await makeTempDir('watched-feeds-'));
-    const cache = createBuildCache();
+    const cache = createBuildCache(config.stateDir);
     const watcher = scriptedChanges();
-    cache.changes = watcher.changes;
-    const rebuild = () => buildFeeds({ config, logger: silentLogger, cache, clock: () => new Date('2025-02-01T00:00:00Z') });
+    const rebuild = () => buildFeeds({ config, logger: silentLogger, cache, changes: watcher.take(), clock: () => new Date('2025-02-01T00:00:00Z') });
     await rebuild();
     return { contentDir, watcher, rebuild };
   }
@@ -91,14 +92,13 @@ describe('buildFeeds with a file watcher: reads only the files it names', () => 
     await writeFile(path.join(contentDir, 'sub', 'd.md'), article('d', { topics: ['Space'] }));
     await writeFile(path.join(contentDir, 'bad.md'), article('bad', { sourceUrl: 'not a url' }));
     const config = testConfig(contentDir, await makeTempDir('watched-feeds-'), { MAX_FILE_BYTES: '2000' });
-    const cache = createBuildCache();
+    const cache = createBuildCache(config.stateDir);
     const watcher = scriptedChanges();
-    cache.changes = watcher.changes;
     // The same history, scanning the whole folder every time (no watcher), in its own folders.
     const fullConfig = testConfig(contentDir, await makeTempDir('full-feeds-'), { MAX_FILE_BYTES: '2000' });
-    const fullCache = createBuildCache();
+    const fullCache = createBuildCache(fullConfig.stateDir);
     const clock = () => new Date('2025-02-01T00:00:00Z');
-    await buildFeeds({ config, logger: silentLogger, cache, clock });
+    await buildFeeds({ config, logger: silentLogger, cache, changes: watcher.take(), clock });
     await buildFeeds({ config: fullConfig, logger: silentLogger, cache: fullCache, clock });
 
     await writeFile(path.join(contentDir, 'b.md'), article('b', { title: 'B, edited' }));
@@ -108,7 +108,7 @@ describe('buildFeeds with a file watcher: reads only the files it names', () => 
     await writeFile(path.join(contentDir, 'bad.md'), article('bad'));
     await writeFile(path.join(contentDir, 'a.md'), article('a', { excerpt: 'x'.repeat(3000) }));
     watcher.report(['b.md', 'sub/e.md', '0-first.md', 'c.md', 'bad.md', 'a.md']);
-    const watched = await buildFeeds({ config, logger: silentLogger, cache, clock });
+    const watched = await buildFeeds({ config, logger: silentLogger, cache, changes: watcher.take(), clock });
 
     const full = await buildFeeds({ config: fullConfig, logger: silentLogger, cache: fullCache, clock });
     assert.equal(watched.report.filesParsed, 4, 'b, e, 0-first and bad parsed; a is too large now');

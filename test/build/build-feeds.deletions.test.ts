@@ -51,8 +51,8 @@ async function readTree(dir: string): Promise<Map<string, string>> {
 
 function fileOf(result: BuildResult, name: string): string {
   const file = result.files.find((candidate) => candidate.name === name);
-  assert.ok(file, `no ${name} among the built files`);
-  return file.body;
+  assert.ok(file?.body, `no ${name} among the built files`);
+  return file.body.toString('utf8');
 }
 
 /** [ref, when] of each at:deleted-entry in an Atom document. */
@@ -67,14 +67,14 @@ before(async () => {
   const contentDir = await makeTempDir('deletions-content-');
   config = testConfig(contentDir, path.join(await makeTempDir('deletions-feeds-'), 'feeds'));
   for (const [name, fields] of Object.entries(FILES)) await writeFile(path.join(contentDir, name), articleText(fields));
-  const first = await buildFeeds({ config, logger: silentLogger, clock: () => T1 });
+  const first = await buildFeeds({ config, logger: silentLogger, clock: () => T1, keepBody: () => true });
   assert.equal(first.report.published, 3);
 
   await rm(path.join(contentDir, 'removed.md'));
-  second = await buildFeeds({ config, logger: silentLogger, clock: () => T2 });
+  second = await buildFeeds({ config, logger: silentLogger, clock: () => T2, keepBody: () => true });
 
   await writeFile(path.join(contentDir, 'drafted.md'), articleText({ ...FILES['drafted.md'], published: false }));
-  third = await buildFeeds({ config, logger: silentLogger, clock: () => T3 });
+  third = await buildFeeds({ config, logger: silentLogger, clock: () => T3, keepBody: () => true });
 });
 
 describe('a deleted article file', () => {
@@ -114,14 +114,14 @@ describe('an article made a draft', () => {
 
   it('is in no RSS or JSON Feed file, as an entry or a notice', () => {
     for (const file of third.files.filter((candidate) => /\.(xml|json)$/.test(candidate.name))) {
-      assert.ok(!file.body.includes(DRAFTED_ID), file.name);
-      assert.ok(!file.body.includes(REMOVED_ID), file.name);
+      assert.ok(!file.body!.includes(DRAFTED_ID), file.name);
+      assert.ok(!file.body!.includes(REMOVED_ID), file.name);
     }
   });
 
   it('is no longer an entry of any Atom feed', () => {
     for (const file of third.files.filter((candidate) => candidate.name.endsWith('.atom'))) {
-      const entries = (parseXmlDocument(file.body).feed as XmlNode).entry as XmlNode[] | undefined;
+      const entries = (parseXmlDocument(file.body!.toString('utf8')).feed as XmlNode).entry as XmlNode[] | undefined;
       assert.ok(!(entries ?? []).some((entry) => entry.id === DRAFTED_ID), file.name);
     }
   });
@@ -160,9 +160,9 @@ describe('a deleted article that was the only one in its feed', () => {
     const config = testConfig(contentDir, feedsDir);
     await writeFile(path.join(contentDir, 'a.md'), articleText(frontMatter({ sourceUrl: 'https://news.example.com/a', topics: ['AI'] })));
     await writeFile(path.join(contentDir, 'b.md'), articleText(frontMatter({ sourceUrl: 'https://news.example.com/b', topics: ['AI', 'Space'] })));
-    await buildFeeds({ config, logger: silentLogger, clock: () => T1 });
+    await buildFeeds({ config, logger: silentLogger, clock: () => T1, keepBody: () => true });
     await rm(path.join(contentDir, 'b.md'));
-    const after = await buildFeeds({ config, logger: silentLogger, clock: () => T2 });
+    const after = await buildFeeds({ config, logger: silentLogger, clock: () => T2, keepBody: () => true });
     assert.equal(after.report.removed.includes('space.atom'), false);
     assert.deepEqual(deletedEntries(fileOf(after, 'space.atom')), [['https://news.example.com/b', T2.toISOString()]]);
     const atom = parseXmlDocument(fileOf(after, 'space.atom')).feed;

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { parseArticle } from '../../src/content/parse-article.js';
 import type { Problem } from '../../src/content/problems.js';
-import { readAndParseAll, type ParsedFile } from '../../src/build/parse-threads.js';
+import { readAndParseAll, type ReadResult } from '../../src/build/parse-threads.js';
+import { EntryReader } from '../../src/build/entry-store.js';
 import { listContent } from '../../src/content/read-content.js';
 import { articleText, frontMatter } from '../helpers/articles.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -12,7 +13,8 @@ import { makeTempDir } from '../helpers/temp-dir.js';
 describe('readAndParseAll: a cold build spread over threads', () => {
   const COUNT = 2101; // above the threshold at which helper threads start
   let root: string;
-  let results: (ParsedFile | Problem | undefined)[];
+  let results: ReadResult[];
+  let entriesDir: string;
   let candidates: ReturnType<typeof listContent>['candidates'];
 
   before(async () => {
@@ -25,7 +27,8 @@ describe('readAndParseAll: a cold build spread over threads', () => {
     }
     await writeFile(path.join(dir, 'notes.txt'), 'not markdown');
     ({ root, candidates } = listContent(dir));
-    results = await readAndParseAll(root, candidates, 1024 * 1024, 2);
+    entriesDir = await makeTempDir('parallel-entries-');
+    results = await readAndParseAll({ root, candidates, maxFileBytes: 1024 * 1024, entriesDir }, 2);
   });
 
   it('returns one result per candidate, in candidate order', () => {
@@ -40,10 +43,10 @@ describe('readAndParseAll: a cold build spread over threads', () => {
     for (const result of results) {
       if (!result || 'issues' in result) continue;
       const again = parseArticle(articleTextFor(result.file), result.file);
-      assert.equal(result.parsed.ok, again.ok, result.file);
-      if (result.parsed.ok && again.ok) {
-        assert.equal(result.parsed.article.title, again.article.title);
-        assert.equal(result.parsed.article.publishedDateTime.getTime(), again.article.publishedDateTime.getTime(), 'Dates survive the thread boundary');
+      assert.equal(result.outcome?.ok, again.ok, result.file);
+      if (result.outcome?.ok && again.ok) {
+        assert.equal(result.outcome.article.sourceUrl, again.article.sourceUrl);
+        assert.equal(result.outcome.article.publishedDateTime.getTime(), again.article.publishedDateTime.getTime(), 'Dates survive the thread boundary');
       }
     }
   });
@@ -51,8 +54,34 @@ describe('readAndParseAll: a cold build spread over threads', () => {
   it('reports the files it cannot use, from every thread', () => {
     const problems = results.filter((result): result is Problem => result !== undefined && 'issues' in result);
     assert.deepEqual(problems.map((problem) => problem.file), ['notes.txt']);
-    const invalid = results.filter((result) => result && !('issues' in result) && !result.parsed.ok);
+    const invalid = results.filter((result) => result && !('issues' in result) && !result.outcome?.ok);
     assert.equal(invalid.length, Math.ceil(COUNT / 97));
+  });
+
+  it("stores each published article's entry, rendered in the thread that parsed it, where its location says", () => {
+    const reader = new EntryReader(entriesDir);
+    try {
+      for (const result of results) {
+        if (!result || 'issues' in result || !result.outcome?.ok) continue;
+        assert.ok(result.entry, `${result.file} has a rendered entry`);
+        const entry = reader.read(result.entry);
+        const index = /article-(\d+)\.md$/.exec(result.file)![1];
+        assert.match(entry.rss.toString('utf8'), new RegExp(`<title>Article ${index}</title>`));
+        assert.match(entry.json.toString('utf8'), new RegExp(`"title": "Article ${index}"`));
+      }
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('hashes but does not parse a file whose key the caller knows', async () => {
+    const known = results.find((result): result is Exclude<ReadResult, undefined | Problem> => result !== undefined && !('issues' in result));
+    assert.ok(known);
+    const again = await readAndParseAll({ root, candidates, maxFileBytes: 1024 * 1024, knownKeys: new Set([known.key]) }, 1);
+    const same = again.find((result) => result && !('issues' in result) && result.file === known.file);
+    assert.ok(same && !('issues' in same));
+    assert.equal(same.key, known.key);
+    assert.equal(same.outcome, undefined);
   });
 });
 

@@ -4,6 +4,7 @@ import { after, describe, it } from 'node:test';
 import type { ScheduledTask } from 'node-cron';
 import type { BuildResult } from '../../src/build/build-feeds.js';
 import { FeedStore } from '../../src/http/feed-store.js';
+import type { MemoryFile } from '../../src/http/feed-snapshot.js';
 import { createLogger } from '../../src/logger.js';
 import { buildAndPublish, scheduleBuilds } from '../../src/build/schedule.js';
 import { builtFile, fakeBuildResult } from '../helpers/build-result.js';
@@ -31,7 +32,7 @@ describe('buildAndPublish', () => {
     assert.equal(returned, built);
     assert.equal(store.health().status, 'ok');
     assert.equal(store.health().lastBuild?.finishedAt, T1.toISOString());
-    assert.equal(store.snapshot?.files.get('ai.xml')?.bodies.identity.toString(), '<rss>one</rss>');
+    assert.equal((store.snapshot?.files.get('ai.xml') as MemoryFile | undefined)?.bodies.identity.toString(), '<rss>one</rss>');
     const info = entries.filter((entry) => entry.level === 'info');
     assert.equal(info.length, 1);
     assert.equal(info[0]?.msg, 'build finished');
@@ -99,7 +100,7 @@ describe('scheduleBuilds', () => {
     await task.execute();
     assert.ok(calls >= 1);
     assert.equal(store.health().status, 'ok');
-    assert.equal(store.snapshot?.files.get('ai.xml')?.bodies.identity.toString(), '<rss>one</rss>');
+    assert.equal((store.snapshot?.files.get('ai.xml') as MemoryFile | undefined)?.bodies.identity.toString(), '<rss>one</rss>');
     await task.destroy();
   });
 
@@ -121,13 +122,13 @@ describe('scheduleBuilds', () => {
     await task.execute();
     assert.equal(store.health().status, 'degraded');
     assert.equal(store.health().lastScheduledBuildFailed, true);
-    assert.equal(store.snapshot?.files.get('ai.xml')?.bodies.identity.toString(), '<rss>one</rss>');
+    assert.equal((store.snapshot?.files.get('ai.xml') as MemoryFile | undefined)?.bodies.identity.toString(), '<rss>one</rss>');
 
     fail = false;
     await task.execute();
     assert.equal(store.health().status, 'ok');
     assert.equal(store.health().lastScheduledBuildFailed, false);
-    assert.equal(store.snapshot?.files.get('ai.xml')?.bodies.identity.toString(), '<rss>two</rss>');
+    assert.equal((store.snapshot?.files.get('ai.xml') as MemoryFile | undefined)?.bodies.identity.toString(), '<rss>two</rss>');
     await task.destroy();
   });
 

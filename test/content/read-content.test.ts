@@ -3,7 +3,8 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { Problem } from '../../src/content/problems.js';
-import { readContent, type ContentRead } from '../../src/content/read-content.js';
+import { createHash } from 'node:crypto';
+import { listContent, readContent, sameStat, statCandidate, type ContentRead } from '../../src/content/read-content.js';
 import { articleText, frontMatter } from '../helpers/articles.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -166,20 +167,27 @@ describe('readContent: size limit', () => {
   });
 });
 
-describe('readContent: files known from an earlier build', () => {
-  it('does not read a file that isUnchanged says is known, and reads the others', async () => {
+describe('readContent: what the build cache keys a file by', () => {
+  it('gives each file the hash of its bytes as its key: equal bytes, equal keys', async () => {
     const dir = await makeTempDir();
-    await writeFile(path.join(dir, 'known.md'), 'known text');
-    await writeFile(path.join(dir, 'new.md'), 'new text');
-    const seen: [string, number][] = [];
-    const read = readContent(dir, {
-      maxFileBytes: 1000,
-      isUnchanged: (file, size) => {
-        seen.push([file, size]);
-        return file === 'known.md';
-      },
-    });
-    assert.deepEqual(seen.sort(), [['known.md', 10], ['new.md', 8]]);
-    assert.deepEqual(read.files.map((file) => [file.file, file.text]), [['known.md', undefined], ['new.md', 'new text']]);
+    await writeFile(path.join(dir, 'a.md'), 'same text');
+    await writeFile(path.join(dir, 'b.md'), 'same text');
+    await writeFile(path.join(dir, 'c.md'), 'same texT');
+    const read = readContent(dir, { maxFileBytes: 1000 });
+    const [a, b, c] = read.files.map((file) => file.key);
+    assert.equal(a, b);
+    assert.notEqual(a, c);
+    assert.equal(a, createHash('sha256').update('same text').digest('base64url').slice(0, 22));
+  });
+
+  it('gives each file its size, mtime, ctime and inode, as statCandidate does without reading it', async () => {
+    const dir = await makeTempDir();
+    await writeFile(path.join(dir, 'a.md'), 'text');
+    const [file] = readContent(dir, { maxFileBytes: 1000 }).files;
+    const { root, candidates } = listContent(dir);
+    const stat = statCandidate(root, candidates[0]!);
+    assert.deepEqual(stat, file!.stat);
+    assert.equal(stat?.size, 4);
+    assert.ok(sameStat(stat!, file!.stat));
   });
 });

@@ -9,6 +9,7 @@
  * skipped elsewhere.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { access, constants, copyFile, readFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -157,7 +158,7 @@ describe('the browser view in headless Chromium', () => {
     store.publish(result, new Date());
     const json = result.files.find((file) => file.name === 'ai.json');
     assert.ok(json, 'the build wrote no ai.json');
-    aiTitles = (JSON.parse(json.body) as { items: { title: string }[] }).items.map((item) => item.title);
+    aiTitles = (JSON.parse(readFileSync(path.join(feedsDir, 'ai.json'), 'utf8')) as { items: { title: string }[] }).items.map((item) => item.title);
     assert.ok(aiTitles.length > 0, 'the AI feed has no entries');
     screenshotsDir = await makeTempDir('browser-view-screenshots-');
   });

@@ -201,6 +201,8 @@ describe('SIGTERM on the running server', { timeout: 180_000 }, () => {
     const serving = await server.waitForLine((line) => line.msg === 'serving feeds', BOOT_TIMEOUT_MS, "the 'serving feeds' log line");
     const port = serving.port;
     assert.ok(typeof port === 'number' && port > 0, `'serving feeds' names the port: ${JSON.stringify(serving)}`);
+    // An empty feeds folder: the server listens at once and answers 503 until its first build.
+    await server.waitForLine((line) => line.msg === 'build finished', BOOT_TIMEOUT_MS, "the first 'build finished' log line");
 
     // Three slow readers of the big feeds, each stopped after 64 KiB of a ~8 MB response.
     for (const name of ['all.xml', 'all.atom', 'all.json']) readers.push(new SlowReader(port, `/feeds/${name}`, 64 * 1024));

@@ -17,13 +17,13 @@ function article(n: number, overrides: Record<string, unknown> = {}): Article {
   );
 }
 
-const paths = (collections: readonly FeedCollection[]) => collections.map((collection) => collection.path);
-const byPath = (collections: readonly FeedCollection[], path: string): FeedCollection => {
+const paths = (collections: readonly FeedCollection<Article>[]) => collections.map((collection) => collection.path);
+const byPath = (collections: readonly FeedCollection<Article>[], path: string): FeedCollection<Article> => {
   const found = collections.find((collection) => collection.path === path);
   assert.ok(found, `no collection ${path} among ${paths(collections).join(', ')}`);
   return found;
 };
-const titles = (collection: FeedCollection) => collection.articles.map((a) => a.title);
+const titles = (collection: FeedCollection<Article>) => collection.articles.map((a) => a.title);
 
 describe('collectFeeds', () => {
   describe('the all-topics feed', () => {

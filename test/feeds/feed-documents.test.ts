@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Article } from '../../src/content/article-schema.js';
 import { collectFeeds } from '../../src/feeds/feed-collections.js';
-import { buildFeedDocuments, feedUrls } from '../../src/feeds/feed-documents.js';
+import { buildFeedDocuments } from '../helpers/documents.js';
+import { feedUrls } from '../../src/feeds/feed-documents.js';
 import type { FeedDocument, FeedSite } from '../../src/feeds/feed-model.js';
 import { makeArticle, testSite } from '../helpers/articles.js';
 

@@ -1,9 +1,18 @@
 import assert from 'node:assert/strict';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { BuiltFile } from '../../src/build/build-feeds.js';
+import { buildFeeds } from '../../src/build/build-feeds.js';
+import { contentHash } from '../../src/build/write-feeds.js';
 import { FeedStore } from '../../src/http/feed-store.js';
-import { createSnapshot, etagFor } from '../../src/http/feed-snapshot.js';
+import { etagFor, type MemoryFile, type ServedFile } from '../../src/http/feed-snapshot.js';
+import { silentLogger } from '../../src/logger.js';
+import { articleText, frontMatter } from '../helpers/articles.js';
 import { builtFile, fakeBuildResult } from '../helpers/build-result.js';
+import { testConfig } from '../helpers/config.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 const T1 = new Date('2025-01-01T00:00:00Z');
 const T2 = new Date('2025-01-01T00:05:00Z');
@@ -50,7 +59,7 @@ describe('FeedStore: after a successful build', () => {
     const store = new FeedStore();
     store.publish(result(), T1);
     assert.deepEqual([...(store.snapshot?.files.keys() ?? [])].sort(), ['ai.json', 'ai.xml']);
-    assert.equal(store.snapshot?.files.get('ai.xml')?.bodies.identity.toString('utf8'), xmlBody('One'));
+    assert.equal(inMemory(store.snapshot?.files.get('ai.xml')).bodies.identity.toString('utf8'), xmlBody('One'));
     assert.equal(store.snapshot?.builtAt.getTime(), T1.getTime());
   });
 
@@ -60,8 +69,8 @@ describe('FeedStore: after a successful build', () => {
     const first = store.snapshot;
     store.publish(result('Two'), T2);
     assert.notEqual(store.snapshot, first);
-    assert.equal(store.snapshot?.files.get('ai.xml')?.bodies.identity.toString('utf8'), xmlBody('Two'));
-    assert.equal(first?.files.get('ai.xml')?.bodies.identity.toString('utf8'), xmlBody('One'), 'the old snapshot is not mutated');
+    assert.equal(inMemory(store.snapshot?.files.get('ai.xml')).bodies.identity.toString('utf8'), xmlBody('Two'));
+    assert.equal(inMemory(first?.files.get('ai.xml')).bodies.identity.toString('utf8'), xmlBody('One'), 'the old snapshot is not mutated');
   });
 });
 
@@ -114,15 +123,20 @@ describe('FeedStore: a failed build', () => {
   });
 });
 
-describe('createSnapshot', () => {
+describe('FeedStore: the snapshot of a build', () => {
   const files = [builtFile('ai.xml', xmlBody('One')), builtFile('all.xml', xmlBody('All'))];
 
+  /** The snapshot after publishing `built` (to `store`, when given, after what it holds). */
+  const snapshotOf = (built: BuiltFile[], at: Date, store = new FeedStore()) => {
+    store.publish(fakeBuildResult(built), at);
+    return store.snapshot!;
+  };
+
   it('stores gzip and brotli bodies that decompress to the identity body', () => {
-    const snapshot = createSnapshot(files, T1);
+    const snapshot = snapshotOf(files, T1);
     for (const file of files) {
-      const served = snapshot.files.get(file.name);
-      assert.ok(served);
-      assert.deepEqual(served.bodies.identity, Buffer.from(file.body, 'utf8'));
+      const served = inMemory(snapshot.files.get(file.name));
+      assert.deepEqual(served.bodies.identity, file.body);
       assert.deepEqual(gunzipSync(served.bodies.gzip), served.bodies.identity);
       assert.deepEqual(brotliDecompressSync(served.bodies.br), served.bodies.identity);
       assert.ok(served.bodies.gzip.length < served.bodies.identity.length);
@@ -131,47 +145,106 @@ describe('createSnapshot', () => {
   });
 
   it('keeps the name, content type and modification time of each file', () => {
-    const served = createSnapshot([builtFile('ai.json', '{}', 'application/feed+json; charset=utf-8', T2)], T1).files.get('ai.json');
+    const served = snapshotOf([builtFile('ai.json', '{}', 'application/feed+json; charset=utf-8', T2)], T1).files.get('ai.json');
     assert.equal(served?.name, 'ai.json');
     assert.equal(served?.contentType, 'application/feed+json; charset=utf-8');
     assert.equal(served?.lastModified.getTime(), T2.getTime());
   });
 
   it('reuses the previous ServedFile object for a file whose bytes did not change', () => {
-    const first = createSnapshot(files, T1);
-    const second = createSnapshot([builtFile('ai.xml', xmlBody('One')), builtFile('all.xml', xmlBody('All, changed'))], T2, first);
+    const store = new FeedStore();
+    const first = snapshotOf(files, T1, store);
+    const second = snapshotOf([builtFile('ai.xml', xmlBody('One')), builtFile('all.xml', xmlBody('All, changed'))], T2, store);
     assert.equal(second.files.get('ai.xml'), first.files.get('ai.xml'));
     assert.notEqual(second.files.get('all.xml'), first.files.get('all.xml'));
     assert.equal(second.builtAt.getTime(), T2.getTime());
   });
 
   it('gives a changed file a new hash, and equal bytes the same hash', () => {
-    const a = createSnapshot([builtFile('ai.xml', 'one')], T1).files.get('ai.xml');
-    const b = createSnapshot([builtFile('ai.xml', 'one')], T1).files.get('ai.xml');
-    const c = createSnapshot([builtFile('ai.xml', 'two')], T1).files.get('ai.xml');
-    assert.ok(a && b && c);
+    const a = inMemory(snapshotOf([builtFile('ai.xml', 'one')], T1).files.get('ai.xml'));
+    const b = inMemory(snapshotOf([builtFile('ai.xml', 'one')], T1).files.get('ai.xml'));
+    const c = inMemory(snapshotOf([builtFile('ai.xml', 'two')], T1).files.get('ai.xml'));
     assert.equal(a.hash, b.hash);
     assert.notEqual(a.hash, c.hash);
   });
 
   it('does not reuse a file whose content type changed', () => {
-    const first = createSnapshot([builtFile('x.xml', 'same', 'application/rss+xml; charset=utf-8')], T1);
-    const second = createSnapshot([builtFile('x.xml', 'same', 'application/atom+xml; charset=utf-8')], T2, first);
+    const store = new FeedStore();
+    const first = snapshotOf([builtFile('x.xml', 'same', 'application/rss+xml; charset=utf-8')], T1, store);
+    const second = snapshotOf([builtFile('x.xml', 'same', 'application/atom+xml; charset=utf-8')], T2, store);
     assert.notEqual(second.files.get('x.xml'), first.files.get('x.xml'));
     assert.equal(second.files.get('x.xml')?.contentType, 'application/atom+xml; charset=utf-8');
   });
 
   it('drops files that are not in the new build', () => {
-    const first = createSnapshot(files, T1);
-    const second = createSnapshot([files[0]!], T2, first);
+    const store = new FeedStore();
+    snapshotOf(files, T1, store);
+    const second = snapshotOf([files[0]!], T2, store);
     assert.deepEqual([...second.files.keys()], ['ai.xml']);
   });
 
   it('derives a distinct strong ETag per coding from the hash', () => {
-    const served = createSnapshot(files, T1).files.get('ai.xml');
-    assert.ok(served);
-    assert.equal(etagFor(served, 'identity'), `"${served.hash}"`);
-    assert.equal(etagFor(served, 'gzip'), `"${served.hash}.gzip"`);
-    assert.equal(etagFor(served, 'br'), `"${served.hash}.br"`);
+    const served = inMemory(snapshotOf(files, T1).files.get('ai.xml'));
+    assert.equal(etagFor(served.hash, 'identity'), `"${served.hash}"`);
+    assert.equal(etagFor(served.hash, 'gzip'), `"${served.hash}.gzip"`);
+    assert.equal(etagFor(served.hash, 'br'), `"${served.hash}.br"`);
   });
 });
+
+describe('FeedStore: the last build in the feeds folder, at start-up', () => {
+  it('serves nothing from an empty feeds folder (the first start answers 503)', async () => {
+    const store = new FeedStore({ feedsDir: await makeTempDir('store-empty-') });
+    assert.equal(store.loadFromDisk(), 0);
+    assert.equal(store.snapshot, undefined);
+    assert.equal(store.health().status, 'starting');
+  });
+
+  it('serves every file the manifest lists: feeds from memory with their bytes, archive pages from disk', async () => {
+    const contentDir = await makeTempDir('store-content-');
+    for (const n of [1, 2, 3]) {
+      await writeFile(path.join(contentDir, `a${n}.md`), articleText(frontMatter({ sourceUrl: `https://news.example.com/${n}`, publishedDateTime: `2024-05-0${n}T10:00:00Z` })));
+    }
+    const feedsDir = path.join(await makeTempDir('store-feeds-'), 'feeds');
+    const built = await buildFeeds({ config: testConfig(contentDir, feedsDir, { FEED_MAX_ITEMS: '1' }), logger: silentLogger, clock: () => T1 });
+    const store = new FeedStore({ feedsDir });
+    assert.equal(store.loadFromDisk(), built.files.length);
+    const snapshot = store.snapshot!;
+    assert.deepEqual([...snapshot.files.keys()].sort(), built.files.map((file) => file.name).sort());
+    for (const file of built.files) {
+      const served = snapshot.files.get(file.name)!;
+      assert.equal(served.contentType, file.contentType, file.name);
+      assert.equal(served.lastModified.getTime(), file.modified.getTime(), file.name);
+      if (file.name.startsWith('archive/')) {
+        assert.equal(served.kind, 'disk', file.name);
+      } else {
+        const onDisk = await readFile(path.join(feedsDir, file.name));
+        assert.ok(inMemory(served).bodies.identity.equals(onDisk), file.name);
+        assert.equal(inMemory(served).hash, file.hash, file.name);
+      }
+    }
+    assert.ok(snapshot.files.has('archive/all/1.xml'), 'an archive page is listed');
+    const health = store.health();
+    assert.equal(health.status, 'ok');
+    assert.equal(health.servingPreviousBuild?.files, built.files.length);
+  });
+
+  it('takes the hash of a file held in memory from its bytes, not from the manifest', async () => {
+    const feedsDir = path.join(await makeTempDir('store-stale-'), 'feeds');
+    const contentDir = await makeTempDir('store-stale-content-');
+    await writeFile(path.join(contentDir, 'a.md'), articleText(frontMatter()));
+    await buildFeeds({ config: testConfig(contentDir, feedsDir), logger: silentLogger, clock: () => T1 });
+    // A process killed between renaming a file and writing the manifest leaves this.
+    await writeFile(path.join(feedsDir, 'ai.xml'), '<rss>newer bytes</rss>');
+    const store = new FeedStore({ feedsDir });
+    store.loadFromDisk();
+    const served = inMemory(store.snapshot!.files.get('ai.xml'));
+    assert.equal(served.bodies.identity.toString(), '<rss>newer bytes</rss>');
+    assert.equal(served.hash, contentHash(Buffer.from('<rss>newer bytes</rss>')));
+  });
+});
+
+/** A served file that must be held in memory. */
+function inMemory(file: ServedFile | undefined): MemoryFile {
+  assert.ok(file?.kind === 'memory', `${file?.name} is served from memory`);
+  return file;
+}

@@ -5,6 +5,7 @@
  * their own Cache-Control; every response carries the security headers.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -42,7 +43,7 @@ let built: BuildResult;
 function builtBytes(name: string): Buffer {
   const file = built.files.find((candidate) => candidate.name === name);
   assert.ok(file, `the build produced no ${name}`);
-  return Buffer.from(file.body, 'utf8');
+  return readFileSync(path.join(built.feedsDir!, name));
 }
 
 before(async () => {

@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+/**
+ * Compiles the TypeScript in src/ to dist/ unless dist/ was compiled from exactly these sources
+ * already: `npm start` and `npm run build:feeds` run this first, so a restart does not wait
+ * seconds for the compiler when nothing changed. The stamp in dist/ is a hash of every source
+ * file, the tsconfig files and package.json; any difference (or no dist/ at all) compiles afresh
+ * into an empty dist/, so no file of a removed source is left behind. Plain JavaScript with no
+ * dependencies, so it runs before anything is compiled. `--force` always compiles.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.join(root, 'dist');
+const stampFile = path.join(dist, '.build-stamp');
+const ENTRY_POINTS = ['main.js', 'cli/build-feeds.js'];
+
+/** sha256 of the compiler's inputs: every file below src/, the tsconfig files and package.json. */
+function sourcesDigest() {
+  const hash = createHash('sha256');
+  const sources = readdirSync(path.join(root, 'src'), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)))
+    .sort();
+  for (const file of [...sources, 'tsconfig.json', 'tsconfig.build.json', 'package.json']) {
+    hash.update(file.split(path.sep).join('/')).update('\0');
+    try {
+      hash.update(readFileSync(path.join(root, file)));
+    } catch {
+      hash.update('(missing)');
+    }
+    hash.update('\0');
+  }
+  return hash.digest('hex');
+}
+
+const force = process.argv.includes('--force');
+const digest = sourcesDigest();
+let stamp;
+try {
+  stamp = readFileSync(stampFile, 'utf8').trim();
+} catch {
+  stamp = undefined;
+}
+if (!force && stamp === digest && ENTRY_POINTS.every((file) => existsSync(path.join(dist, file)))) process.exit(0);
+
+rmSync(dist, { recursive: true, force: true });
+const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+if (tsc.status !== 0) {
+  process.stderr.write(`ensure-built: the TypeScript compiler failed (${tsc.status ?? tsc.signal}); dist/ is not up to date\n`);
+  process.exit(tsc.status ?? 1);
+}
+// Written last, atomically: a compile interrupted halfway leaves no stamp, so the next run compiles again.
+writeFileSync(`${stampFile}.tmp`, `${digest}\n`);
+renameSync(`${stampFile}.tmp`, stampFile);

@@ -1,0 +1,348 @@
+/**
+ * The ONE build cache: everything a build keeps so that the next one does only the work that
+ * changed. A long-running process keeps it in memory between builds; every build also saves it in
+ * STATE_DIR/cache/ (index.json and the entry segments), so that the next process (a restart, the
+ * next CI run with the folder restored) starts warm.
+ *
+ * Stamped with the code and the configuration that produced it: a cache from another version of
+ * the service, another configuration, or one that is corrupt or truncated is discarded with one
+ * log line, and the build does everything afresh. Nothing read from it is trusted beyond that:
+ * a content file counts as unchanged only by its bytes' hash or a stat that cannot lie (see
+ * scan-content.ts), and a stored entry is checked against its digest before it is first copied
+ * into a feed (entry-store.ts).
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Config } from '../config.js';
+import type { Issue, Problem } from '../content/problems.js';
+import type { FileStat } from '../content/read-content.js';
+import { draftRecord, type ArticleRecord } from '../feeds/article-record.js';
+import type { ContentModel, FileOutcome } from '../feeds/content-model.js';
+import type { EntryState } from '../feeds/deleted-entries.js';
+import type { Logger } from '../logger.js';
+import { EntryReader, type EntryLocation, type SegmentWriter } from './entry-store.js';
+import type { BuildReport, BuildResult } from './build-feeds.js';
+import type { FeedsManifest } from './write-feeds.js';
+import { writeAtomically } from './write-feeds.js';
+
+/** A content file as the last scan found it, and what its bytes gave. */
+export interface ScannedFile {
+  readonly file: string;
+  readonly stat: FileStat;
+  /** When that stat was taken (ms since the epoch): a file changed in the same instant is read again. */
+  readonly checkedAt: number;
+  readonly key: string;
+  readonly outcome: FileOutcome<ArticleRecord>;
+}
+
+export interface BuildCache {
+  /** Content files by path (relative, `/` separators), as the last scan found them. */
+  readonly files: Map<string, ScannedFile>;
+  /** Rendered entries by content key (entry-store.ts). */
+  readonly entries: Map<string, EntryLocation>;
+  /** The fingerprint of every document the last build wrote, by document path. */
+  readonly documents: Map<string, string>;
+  /** Where the entry segments are, and the reader that holds them open. */
+  readonly entriesDir: string;
+  readonly reader: EntryReader;
+  /** The segment this thread appends rendered entries to between builds (memory only). */
+  writer?: SegmentWriter;
+  /** The last build's selection and grouping, reused when only article texts changed (memory only). */
+  model?: ContentModel<ArticleRecord>;
+  /** The entry state as the last build left it (memory only; STATE_DIR/entries.json on disk). */
+  state?: EntryState;
+  /** The files in the feeds folder as the last build left them (memory only; its manifest on disk). */
+  written?: FeedsManifest;
+  /**
+   * The last build and until when it stays right if no file changes: the next held-back
+   * article's date or the next deletion notice's expiry, whichever is first (memory only).
+   */
+  last?: { readonly result: BuildResult; readonly files: readonly ScannedFile[]; readonly problems: string; readonly validUntil: number };
+  /** The last full scan's read problems and when it ran (memory only). */
+  lastScan?: { readonly files: readonly ScannedFile[]; readonly problems: readonly Problem[]; readonly at: number };
+  /**
+   * The last build as saved: a digest of its inputs (every file's path and content key, and the
+   * read problems), until when its output stays right, its report, and the feeds folder's manifest
+   * as it left it. A new process whose scan gives the same digest has nothing to do.
+   */
+  lastBuild?: SavedBuild;
+  /** Something in the cache changed since it was loaded or saved (memory only). */
+  dirty: boolean;
+}
+
+export interface SavedBuild {
+  readonly inputs: string;
+  readonly validUntil: number;
+  readonly report: SavedReport;
+  /** The feeds folder's manifest file as the build left it: its size and mtime. */
+  readonly manifest: { readonly size: number; readonly mtimeMs: number };
+}
+
+/** A build report as saved (dates as ISO text). */
+export type SavedReport = Omit<BuildReport, 'startedAt' | 'nextScheduled' | 'written' | 'unchanged' | 'removed'> & { readonly nextScheduled?: string };
+
+const CACHE_FOLDER = 'cache';
+const INDEX_FILE = 'index.json';
+const FORMAT = 'feed-syndication-service build cache';
+const FORMAT_VERSION = 1;
+
+export function cacheDir(stateDir: string): string {
+  return path.join(stateDir, CACHE_FOLDER);
+}
+
+/** An empty cache whose entries go to STATE_DIR/cache/. */
+export function createBuildCache(stateDir: string): BuildCache {
+  const entriesDir = cacheDir(stateDir);
+  return { files: new Map(), entries: new Map(), documents: new Map(), entriesDir, reader: new EntryReader(entriesDir), dirty: true };
+}
+
+// ---------------------------------------------------------------- the stamp
+
+/**
+ * What produced a cache: the service's code (every module file beside this one, hashed) and the
+ * versions of the packages whose output it holds, and the configuration that shapes the output.
+ */
+export interface CacheStamp {
+  readonly code: string;
+  readonly config: string;
+}
+
+let codeStamp: string | undefined;
+
+const RENDERING_PACKAGES = ['feed', 'gray-matter', 'js-yaml', 'markdown-it', 'sanitize-html', 'zod', '@sindresorhus/transliterate'];
+
+/** A hash of this service's own code (src/ or dist/, whichever runs) and of its renderers' versions. */
+function currentCodeStamp(): string {
+  if (codeStamp) return codeStamp;
+  const hash = createHash('sha256');
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  const files = readdirSync(root, { recursive: true, encoding: 'utf8' })
+    .filter((name) => /\.(?:js|ts)$/.test(name) && !name.endsWith('.d.ts'))
+    .sort();
+  for (const name of files) hash.update(name).update('\0').update(readFileSync(path.join(root, name))).update('\0');
+  for (const name of RENDERING_PACKAGES) {
+    let version = 'absent';
+    try {
+      version = (JSON.parse(readFileSync(fileURLToPath(import.meta.resolve(`${name}/package.json`)), 'utf8')) as { version?: string }).version ?? 'unknown';
+    } catch {
+      // Not resolvable as name/package.json (no such export): its main file decides below.
+      try {
+        version = createHash('sha256').update(readFileSync(fileURLToPath(import.meta.resolve(name)))).digest('hex');
+      } catch {
+        version = 'unresolvable';
+      }
+    }
+    hash.update(`${name}@${version}\0`);
+  }
+  codeStamp = hash.digest('base64url').slice(0, 22);
+  return codeStamp;
+}
+
+/** The settings that shape what a build writes (not where it listens or how much it logs). */
+export function configStamp(config: Config): string {
+  const shaping = { site: config.site, deletedEntryDays: config.deletedEntryDays, maxFileBytes: config.maxFileBytes };
+  return createHash('sha256').update(JSON.stringify(shaping)).digest('base64url').slice(0, 22);
+}
+
+export function cacheStamp(config: Config): CacheStamp {
+  return { code: currentCodeStamp(), config: configStamp(config) };
+}
+
+// ---------------------------------------------------------------- on disk
+
+/**
+ * index.json, one JSON value per line: the header (format, version, stamp), then one line per
+ * content file, rendered entry and written document, then a trailer with the line count and the
+ * sha256 of every line before it, so a truncated or altered index is recognised as such.
+ */
+type FileLine = ['f', string, number, number, number, number, number, string, StoredOutcome];
+type EntryLine = ['e', string, string, number, number, number, number, number, string];
+type DocumentLine = ['d', string, string];
+type BuildLine = ['b', SavedBuild];
+type StoredOutcome = { r: StoredRecord } | { p: { code: Problem['code']; issues: readonly Issue[] } };
+/** A draft is stored as a draft and nothing more. */
+const DRAFT: StoredRecord = { s: '', d: false, p: 0, t: [] };
+
+interface StoredRecord {
+  i?: string;
+  s: string;
+  d: boolean;
+  p: number;
+  u?: number;
+  t: readonly string[];
+  n?: string;
+  m?: string;
+  c?: string;
+}
+
+function storeOutcome(outcome: FileOutcome<ArticleRecord>): StoredOutcome {
+  if (!outcome.ok) return { p: { code: outcome.problem.code, issues: outcome.problem.issues } };
+  const article = outcome.article;
+  if (!article.published) return { r: DRAFT };
+  return {
+    r: {
+      i: article.id,
+      s: article.sourceUrl,
+      d: article.published,
+      p: article.publishedDateTime.getTime(),
+      u: article.updatedDateTime?.getTime(),
+      t: article.topics,
+      n: article.provider?.name,
+      m: article.provider?.domain,
+      c: article.category,
+    },
+  };
+}
+
+/** Strings that repeat across articles (topics, providers, categories) are kept once. */
+function interner(): (text: string) => string {
+  const seen = new Map<string, string>();
+  return (text) => {
+    const known = seen.get(text);
+    if (known !== undefined) return known;
+    seen.set(text, text);
+    return text;
+  };
+}
+
+function loadOutcome(stored: StoredOutcome, file: string, key: string, intern: (text: string) => string): FileOutcome<ArticleRecord> {
+  if ('p' in stored) return { ok: false, problem: { code: stored.p.code, file, issues: stored.p.issues } };
+  const r = stored.r;
+  if (!r.d) return { ok: true, article: draftRecord(file, key) };
+  if (typeof r.s !== 'string' || typeof r.p !== 'number' || !Array.isArray(r.t)) throw new Error('bad record');
+  return {
+    ok: true,
+    article: {
+      file,
+      key,
+      id: r.i,
+      sourceUrl: r.s,
+      published: r.d,
+      publishedDateTime: new Date(r.p),
+      updatedDateTime: r.u === undefined ? undefined : new Date(r.u),
+      topics: r.t.map(intern),
+      provider: r.n === undefined ? undefined : r.m === undefined ? { name: intern(r.n) } : { name: intern(r.n), domain: intern(r.m) },
+      category: r.c === undefined ? undefined : intern(r.c),
+    },
+  };
+}
+
+/**
+ * Reads STATE_DIR/cache/index.json into a cache for this code and configuration. A cache that is
+ * missing gives an empty one; one that is unreadable, truncated, altered, or stamped by other code
+ * or another configuration is removed with one log line, and an empty one is returned.
+ */
+export function loadBuildCache(stateDir: string, stamp: CacheStamp, logger: Logger): BuildCache {
+  const cache = createBuildCache(stateDir);
+  const dir = cacheDir(stateDir);
+  let text: string;
+  try {
+    text = readFileSync(path.join(dir, INDEX_FILE), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') discard(dir, logger, `it cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    else removeSegments(dir, new Set());
+    return cache;
+  }
+  const reason = parseIndex(text, stamp, cache);
+  if (reason !== undefined) {
+    discard(dir, logger, reason);
+    return createBuildCache(stateDir);
+  }
+  cache.dirty = false;
+  // Segments no entry points to are left by an interrupted build or by compaction.
+  removeSegments(dir, new Set([...cache.entries.values()].map((entry) => entry.segment)));
+  return cache;
+}
+
+/** Fills `cache` from the index text; returns why it cannot be used, or undefined. */
+function parseIndex(text: string, stamp: CacheStamp, cache: BuildCache): string | undefined {
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  const trailerLine = lines.pop();
+  let trailer: { lines?: unknown; sha256?: unknown };
+  try {
+    trailer = JSON.parse(trailerLine ?? '') as typeof trailer;
+  } catch {
+    return 'it is truncated (no trailer)';
+  }
+  if (trailer.lines !== lines.length) return 'it is truncated';
+  const digest = createHash('sha256');
+  for (const line of lines) digest.update(line).update('\n');
+  if (trailer.sha256 !== digest.digest('base64url')) return 'its checksum does not match (corrupt)';
+  let header: { format?: unknown; version?: unknown; code?: unknown; config?: unknown };
+  try {
+    header = JSON.parse(lines[0] ?? '') as typeof header;
+  } catch {
+    return 'its header is unreadable';
+  }
+  if (header.format !== FORMAT || header.version !== FORMAT_VERSION) return 'it is in another format';
+  if (header.code !== stamp.code) return 'it was made by another version of the service';
+  if (header.config !== stamp.config) return 'it was made with another configuration';
+  const intern = interner();
+  try {
+    for (let index = 1; index < lines.length; index++) {
+      const line = JSON.parse(lines[index]!) as FileLine | EntryLine | DocumentLine | BuildLine;
+      if (line[0] === 'f') {
+        const [, file, size, mtimeMs, ctimeMs, ino, checkedAt, key, outcome] = line;
+        cache.files.set(file, { file, stat: { size, mtimeMs, ctimeMs, ino }, checkedAt, key, outcome: loadOutcome(outcome, file, key, intern) });
+      } else if (line[0] === 'e') {
+        const [, key, segment, offset, rss, atom, json, html, digestText] = line;
+        cache.entries.set(key, { segment: intern(segment), offset, lengths: [rss, atom, json, html], digest: digestText });
+      } else if (line[0] === 'd') {
+        cache.documents.set(line[1], line[2]);
+      } else if (line[0] === 'b') {
+        cache.lastBuild = line[1];
+      } else {
+        return 'it has a line of an unknown kind';
+      }
+    }
+  } catch {
+    return 'a line of it is unreadable';
+  }
+  return undefined;
+}
+
+function discard(dir: string, logger: Logger, reason: string): void {
+  logger.warn(`build cache discarded: ${reason}; this build reads, parses and renders everything`, { cache: dir });
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Removes entry segments not in `keep` (and temporary files of an index being written). */
+function removeSegments(dir: string, keep: ReadonlySet<string>): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if ((name.startsWith('entries-') && name.endsWith('.bin') && !keep.has(name)) || name.endsWith('.tmp')) rmSync(path.join(dir, name), { force: true });
+  }
+}
+
+/**
+ * Writes the cache's index (atomically: a temporary file renamed over the old one), keeping only
+ * the entries that `live` says are still used.
+ */
+export function saveBuildCache(cache: BuildCache, stamp: CacheStamp, liveKeys: ReadonlySet<string>): void {
+  mkdirSync(cache.entriesDir, { recursive: true });
+  const lines: string[] = [JSON.stringify({ format: FORMAT, version: FORMAT_VERSION, code: stamp.code, config: stamp.config })];
+  for (const scanned of cache.files.values()) {
+    const { stat } = scanned;
+    lines.push(JSON.stringify(['f', scanned.file, stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, scanned.checkedAt, scanned.key, storeOutcome(scanned.outcome)] satisfies FileLine));
+  }
+  for (const [key, entry] of cache.entries) {
+    if (!liveKeys.has(key)) continue;
+    const [rss, atom, json, html] = entry.lengths;
+    lines.push(JSON.stringify(['e', key, entry.segment, entry.offset, rss, atom, json, html, entry.digest] satisfies EntryLine));
+  }
+  for (const [document, fingerprint] of cache.documents) lines.push(JSON.stringify(['d', document, fingerprint] satisfies DocumentLine));
+  if (cache.lastBuild) lines.push(JSON.stringify(['b', cache.lastBuild] satisfies BuildLine));
+  const digest = createHash('sha256');
+  for (const line of lines) digest.update(line).update('\n');
+  lines.push(JSON.stringify({ lines: lines.length, sha256: digest.digest('base64url') }));
+  writeAtomically(path.join(cache.entriesDir, INDEX_FILE), Buffer.from(`${lines.join('\n')}\n`));
+  cache.dirty = false;
+}

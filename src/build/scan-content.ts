@@ -1,0 +1,247 @@
+/**
+ * The first stage of a build: what is in the content folder now, and what each file gives. With
+ * a warm cache (build-cache.ts) most files are neither read nor parsed:
+ *
+ * - a file whose size, mtime, ctime and inode are those recorded when it was last read, and that
+ *   had not changed for RACY_MS before that (a write in the same instant as the read could leave
+ *   all four as they were, as git's "racily clean" files), is taken as it was;
+ * - any other file is read and hashed; if its bytes hash to a known key (a checkout that gave
+ *   every file a new mtime, a renamed file, an edit undone) what they gave is reused;
+ * - only bytes never seen before are parsed, on every core (parse-threads.ts), and with
+ *   `renderEntries` their entries are rendered in the same pass.
+ *
+ * A file watcher's report (the server) narrows this to the files it names.
+ */
+import { mkdirSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config.js';
+import type { Problem } from '../content/problems.js';
+import type { ContentChangeSet } from '../content/watch-content.js';
+import { listContent, readNamedFiles, sameStat, statCandidate, type FileStat } from '../content/read-content.js';
+import type { ArticleRecord } from '../feeds/article-record.js';
+import type { FileOutcome } from '../feeds/content-model.js';
+import { compareCodePoints } from '../feeds/topics.js';
+import type { BuildCache, ScannedFile } from './build-cache.js';
+import { SegmentWriter } from './entry-store.js';
+import { parseContentFile, readAndParseAll, type ReadFile } from './parse-threads.js';
+
+/** A change younger than this when a file was read may share its stat with the next change. */
+export const RACY_MS = 2000;
+
+/** A full scan runs at least this often even when a watcher names every change (in case it missed one). */
+const FULL_SCAN_INTERVAL_MS = 10 * 60_000;
+
+export interface ContentScan {
+  /** Every content file that could be read, sorted by path, with what its bytes gave. */
+  readonly files: readonly ScannedFile[];
+  /** Files that could not be read (too large, not UTF-8, not Markdown…), sorted by path. */
+  readonly problems: readonly Problem[];
+  /** Files parsed by this scan (bytes not seen before). */
+  readonly filesParsed: number;
+}
+
+export interface ScanOptions {
+  /** Render each new published article's entry while it is parsed (archives need them all). */
+  readonly renderEntries: boolean;
+}
+
+const byFile = (a: { file?: string }, b: { file?: string }) => compareCodePoints(a.file ?? '', b.file ?? '');
+
+/** Whether `known` (from an earlier read) may stand for the file whose stat is now `stat`. */
+function isTrusted(known: ScannedFile | undefined, stat: FileStat | undefined): known is ScannedFile {
+  return (
+    known !== undefined &&
+    stat !== undefined &&
+    sameStat(known.stat, stat) &&
+    known.stat.mtimeMs < known.checkedAt - RACY_MS &&
+    known.stat.ctimeMs < known.checkedAt - RACY_MS
+  );
+}
+
+/** An outcome found by content key, given to the file that now holds those bytes. */
+function forFile(outcome: FileOutcome<ArticleRecord>, file: string): FileOutcome<ArticleRecord> {
+  if (outcome.ok) return outcome.article.file === file ? outcome : { ok: true, article: { ...outcome.article, file } };
+  return outcome.problem.file === file ? outcome : { ok: false, problem: { ...outcome.problem, file } };
+}
+
+/** Writes entries rendered on this thread (rebuilds): one segment, opened when first needed. */
+export function entryWriter(cache: BuildCache): SegmentWriter {
+  if (!cache.writer) {
+    mkdirSync(cache.entriesDir, { recursive: true });
+    cache.writer = new SegmentWriter(cache.entriesDir);
+  }
+  return cache.writer;
+}
+
+/**
+ * Scans the content folder into `cache.files` and returns what it holds now. `changes` narrows
+ * the scan to the files a watcher named (when the last full scan is recent enough).
+ */
+export async function scanContent(config: Config, cache: BuildCache, changes: ContentChangeSet, options: ScanOptions): Promise<ContentScan> {
+  const last = cache.lastScan;
+  if (changes.kind === 'files' && last && Date.now() - last.at < FULL_SCAN_INTERVAL_MS) {
+    const scan = changes.files.size === 0 ? { files: last.files, problems: last.problems, filesParsed: 0 } : rescanFiles(config, cache, last, changes.files, options);
+    if (scan) {
+      cache.lastScan = { files: scan.files, problems: scan.problems, at: last.at };
+      return scan;
+    }
+  }
+  const scan = await fullScan(config, cache, options);
+  cache.lastScan = { files: scan.files, problems: scan.problems, at: Date.now() };
+  return scan;
+}
+
+async function fullScan(config: Config, cache: BuildCache, options: ScanOptions): Promise<ContentScan> {
+  const checkedAt = Date.now();
+  const { root, candidates } = listContent(config.contentDir);
+  const files: (ScannedFile | undefined)[] = new Array(candidates.length);
+  const toRead: number[] = [];
+  if (cache.files.size === 0) {
+    for (let index = 0; index < candidates.length; index++) toRead.push(index);
+  } else {
+    candidates.forEach((candidate, index) => {
+      const known = cache.files.get(candidate.relative.split('\\').join('/'));
+      if (isTrusted(known, known && statCandidate(root, candidate))) files[index] = known;
+      else toRead.push(index);
+    });
+  }
+  const byKey = new Map<string, ScannedFile>();
+  if (toRead.length > 0) for (const known of cache.files.values()) byKey.set(known.key, known);
+  const results = await readAndParseAll({
+    root,
+    candidates: toRead.map((index) => candidates[index]!),
+    maxFileBytes: config.maxFileBytes,
+    knownKeys: new Set(byKey.keys()),
+    entriesDir: options.renderEntries ? cache.entriesDir : undefined,
+    writer: options.renderEntries ? entryWriter(cache) : undefined,
+  });
+  const problems: Problem[] = [];
+  let filesParsed = 0;
+  results.forEach((result, position) => {
+    if (result === undefined) return;
+    if ('issues' in result) {
+      problems.push(result);
+      return;
+    }
+    if (result.outcome) filesParsed++;
+    files[toRead[position]!] = scanned(cache, result, checkedAt, byKey);
+  });
+  const present = files.filter((file): file is ScannedFile => file !== undefined);
+  if (toRead.length > 0 || present.length !== cache.files.size) cache.dirty = true;
+  // Forget files that are gone, so the cache holds no more than the content folder.
+  cache.files.clear();
+  for (const file of present) cache.files.set(file.file, file);
+  return { files: present, problems, filesParsed };
+}
+
+function scanned(cache: BuildCache, result: ReadFile, checkedAt: number, byKey: ReadonlyMap<string, ScannedFile>): ScannedFile {
+  if (result.entry) {
+    cache.entries.set(result.key, result.entry);
+    cache.reader.trust(result.entry);
+  }
+  const outcome = result.outcome ?? forFile(byKey.get(result.key)!.outcome, result.file);
+  return { file: result.file, stat: result.stat, checkedAt, key: result.key, outcome };
+}
+
+/**
+ * The last scan with the named files read again (the watcher's report): changed ones parsed,
+ * removed ones dropped, new ones added in path order. Undefined when only a full scan can tell
+ * (a name is now a folder, the folder itself is gone).
+ */
+function rescanFiles(config: Config, cache: BuildCache, last: NonNullable<BuildCache['lastScan']>, names: ReadonlySet<string>, options: ScanOptions): ContentScan | undefined {
+  const checkedAt = Date.now();
+  const read = readNamedFiles(config.contentDir, names, {
+    maxFileBytes: config.maxFileBytes,
+    isUnchanged: (file, stat) => isTrusted(cache.files.get(file), stat),
+  });
+  if (read === undefined) return undefined;
+  if (read.size > 0) cache.dirty = true;
+  let filesParsed = 0;
+  const problems = last.problems.filter((problem) => problem.file === undefined || !read.has(problem.file));
+  const replacements = new Map<string, ScannedFile | undefined>();
+  const byKey = new Map<string, ScannedFile>();
+  for (const known of last.files) if (read.has(known.file)) byKey.set(known.key, known);
+  for (const [file, result] of read) {
+    if (result === 'unchanged') {
+      replacements.set(file, cache.files.get(file));
+    } else if (result === 'gone' || 'issues' in result) {
+      if (result !== 'gone') problems.push(result);
+      replacements.set(file, undefined);
+      cache.files.delete(file);
+    } else {
+      const known = cache.files.get(file)?.key === result.key ? cache.files.get(file) : byKey.get(result.key);
+      const parsed = known ? { file, stat: result.stat, key: result.key, outcome: forFile(known.outcome, file) } : parseContentFile(result, options.renderEntries ? entryWriter(cache) : undefined);
+      if (!known) filesParsed++;
+      const file_ = scanned(cache, parsed, checkedAt, byKey);
+      replacements.set(file, file_);
+      cache.files.set(file, file_);
+    }
+  }
+  cache.writer?.flush();
+  // The scan is sorted by path: each named file is found by binary search, not by a pass over all.
+  const files = [...last.files];
+  const removed: number[] = [];
+  let added = false;
+  for (const [file, replacement] of replacements) {
+    const index = indexOfFile(files, file);
+    if (index >= 0 && replacement) files[index] = replacement;
+    else if (index >= 0) removed.push(index);
+    else if (replacement) {
+      files.push(replacement);
+      added = true;
+    }
+  }
+  for (const index of removed.sort((a, b) => b - a)) files.splice(index, 1);
+  if (added) files.sort(byFile);
+  return { files, problems: problems.sort(byFile), filesParsed };
+}
+
+/** Index of `file` in `files` (sorted by path), or -1. */
+function indexOfFile(files: readonly ScannedFile[], file: string): number {
+  let low = 0;
+  let high = files.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const order = compareCodePoints(files[middle]!.file, file);
+    if (order === 0) return middle;
+    if (order < 0) low = middle + 1;
+    else high = middle - 1;
+  }
+  return -1;
+}
+
+/** Thrown when a file's bytes are no longer those the scan saw (it changed during the build). */
+export class ContentChangedDuringBuild extends Error {
+  constructor(file: string) {
+    super(`${file} changed while the build was running`);
+    this.name = 'ContentChangedDuringBuild';
+  }
+}
+
+/**
+ * Renders the entries of `records` that the cache does not have yet (with archives off, only
+ * the articles that a document holds are ever rendered): their files are read and parsed again,
+ * on every core when there are many, and must still hold the bytes the scan saw.
+ */
+export async function renderMissingEntries(config: Config, cache: BuildCache, documents: readonly { readonly articles: readonly ArticleRecord[] }[]): Promise<number> {
+  const missing = new Map<string, ArticleRecord>();
+  for (const document of documents) for (const record of document.articles) if (!cache.entries.has(record.key)) missing.set(record.file, record);
+  if (missing.size === 0) return 0;
+  cache.dirty = true;
+  const files = [...missing.keys()].sort(compareCodePoints);
+  const results = await readAndParseAll({
+    root: realpathSync(config.contentDir),
+    // As links, so a file that became a link out of the content folder is refused, as a scan would.
+    candidates: files.map((file) => ({ relative: file.split('/').join(path.sep), isSymlink: true })),
+    maxFileBytes: config.maxFileBytes,
+    entriesDir: cache.entriesDir,
+    writer: entryWriter(cache),
+  });
+  results.forEach((result, index) => {
+    const file = files[index]!;
+    if (result === undefined || 'issues' in result || result.key !== missing.get(file)!.key || !result.entry) throw new ContentChangedDuringBuild(file);
+    cache.entries.set(result.key, result.entry);
+    cache.reader.trust(result.entry);
+  });
+  return missing.size;
+}

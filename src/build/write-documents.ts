@@ -1,0 +1,107 @@
+/**
+ * Writes every planned document to the feeds folder, one at a time: its rendered entries are read
+ * from the entry store and spliced between its frames (render/render-document.ts), so at most one
+ * document is in memory at once, however large the archive. A document whose fingerprint (its
+ * head and the content keys of its entries) is the one written last time, and whose files are on
+ * disk as the manifest says, is kept without being rendered.
+ *
+ * Archive pages go first, subscription documents after them, indexes last, then the manifest: a
+ * reader that follows a link from a new file always finds what it links to.
+ */
+import { createHash } from 'node:crypto';
+import type { ArticleRecord } from '../feeds/article-record.js';
+import type { DocumentPlan } from '../feeds/feed-documents.js';
+import { DOCUMENT_FORMATS, documentFrames, type DocumentFrame } from '../render/render-document.js';
+import type { BuildCache } from './build-cache.js';
+import type { EntryBytes } from './entry-store.js';
+import type { FeedsWriter, WrittenFile } from './write-feeds.js';
+
+/** A file written (or kept) and, when asked for, its bytes. */
+export interface DocumentFile extends WrittenFile {
+  readonly body?: Buffer;
+}
+
+export interface DocumentsWritten {
+  readonly files: readonly DocumentFile[];
+  /** Documents rendered (the others were kept as they were). */
+  readonly rendered: number;
+}
+
+/** Everything a document's bytes depend on, hashed: its head and which entries it holds, in order. */
+export function documentFingerprint(plan: DocumentPlan<ArticleRecord>): string {
+  const hash = createHash('sha256').update(JSON.stringify(plan.document));
+  for (const article of plan.articles) hash.update('\0').update(article.key);
+  return hash.digest('base64url').slice(0, 22);
+}
+
+/** The documents' file names, in the order they are written. */
+export function documentFileNames(plans: readonly DocumentPlan<ArticleRecord>[]): string[] {
+  return writingOrder(plans).flatMap((plan) => DOCUMENT_FORMATS.map((format) => `${plan.document.path}.${extensionOf(format)}`));
+}
+
+function extensionOf(format: (typeof DOCUMENT_FORMATS)[number]): string {
+  return format === 'rss' ? 'xml' : format;
+}
+
+/** Archive pages first (oldest first within a feed), then the subscription documents. */
+function writingOrder<T extends DocumentPlan<ArticleRecord>>(plans: readonly T[]): T[] {
+  return [...plans.filter((plan) => plan.document.archive !== undefined), ...plans.filter((plan) => plan.document.archive === undefined)];
+}
+
+/** One document's file: its frame filled with the entries' bytes. */
+function assemble(frame: DocumentFrame, entries: readonly Buffer[]): Buffer {
+  if (entries.length === 0) return Buffer.from(`${frame.head}${frame.empty}`);
+  const parts: Buffer[] = [Buffer.from(`${frame.head}${frame.first}`)];
+  const between = Buffer.from(frame.between);
+  entries.forEach((entry, index) => {
+    if (index > 0) parts.push(between);
+    parts.push(entry);
+  });
+  parts.push(Buffer.from(frame.last));
+  return Buffer.concat(parts);
+}
+
+/** Which written files' bytes the caller wants back, and which bytes it has already. */
+export interface BodyWishes {
+  /** The server keeps subscription feeds in memory: it wants their bytes whenever they change. */
+  readonly keepBody?: (name: string) => boolean;
+  /** Whether the caller already holds these bytes (by hash), so an unchanged document need not be rendered for them. */
+  readonly hasBody?: (name: string, hash: string) => boolean;
+}
+
+/** Writes (or keeps) the four files of every document. */
+export function writeDocuments(writer: FeedsWriter, plans: readonly DocumentPlan<ArticleRecord>[], cache: BuildCache, { keepBody = () => false, hasBody = () => false }: BodyWishes = {}): DocumentsWritten {
+  const files: DocumentFile[] = [];
+  const fingerprints = new Map<string, string>();
+  let rendered = 0;
+  for (const plan of writingOrder(plans)) {
+    const fingerprint = documentFingerprint(plan);
+    fingerprints.set(plan.document.path, fingerprint);
+    const names = DOCUMENT_FORMATS.map((format) => `${plan.document.path}.${extensionOf(format)}`);
+    const unchanged = (name: string) => writer.isIntact(name) && (!keepBody(name) || hasBody(name, writer.previous.get(name)!.hash));
+    if (cache.documents.get(plan.document.path) === fingerprint && names.every(unchanged)) {
+      for (const name of names) files.push(writer.keep(name));
+      continue;
+    }
+    rendered++;
+    const entries: EntryBytes[] = plan.articles.map((article) => {
+      const location = cache.entries.get(article.key);
+      if (!location) throw new Error(`no rendered entry for ${article.file}`);
+      return cache.reader.read(location);
+    });
+    const frames = documentFrames(plan.document);
+    for (const format of DOCUMENT_FORMATS) {
+      const frame = frames[format];
+      const bytes = assemble(
+        frame,
+        entries.map((entry) => entry[format]),
+      );
+      const written = writer.write(frame.name, frame.contentType, bytes);
+      files.push(keepBody(frame.name) ? { ...written, body: bytes } : written);
+    }
+  }
+  if (rendered > 0 || fingerprints.size !== cache.documents.size) cache.dirty = true;
+  cache.documents.clear();
+  for (const [path, fingerprint] of fingerprints) cache.documents.set(path, fingerprint);
+  return { files, rendered };
+}

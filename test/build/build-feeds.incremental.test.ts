@@ -1,0 +1,156 @@
+/**
+ * buildFeeds with one cache carried between builds, as the server's build thread does: the
+ * cache reuses parses, rendered entries, documents and the last selection and grouping, and
+ * must then write exactly what a build with an empty cache writes. Random edit sequences over a
+ * real content folder, seeded (FUZZ_SEED).
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { buildFeeds, createBuildCache, type BuildResult, type ContentChangeSet } from '../../src/build/build-feeds.js';
+import { MANIFEST_NAME } from '../../src/build/write-feeds.js';
+import { silentLogger } from '../../src/logger.js';
+import { articleText, frontMatter } from '../helpers/articles.js';
+import { testConfig } from '../helpers/config.js';
+import { mulberry32 } from '../helpers/random.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
+const SETTINGS = { FEED_TITLE: 'Test feeds', FEED_MAX_ITEMS: '3', FEED_ARCHIVES: 'true' };
+const TOPICS = ['AI', 'Space', 'ai', 'Climate', 'All'];
+const PROVIDERS = [{ name: 'Orbit', domain: 'orbit.example.com' }, { name: 'Orbit News', domain: 'orbit.example.com' }, { name: 'Daily Planet' }, { name: 'daily planet' }];
+
+type Fields = Record<string, unknown>;
+
+/** The fields of a new article, drawn at random from small pools so that they collide. */
+function randomFields(random: () => number, index: number): Fields {
+  const fields: Fields = {};
+  for (const field of FILING_FIELDS) fields[field] = drawFiling(random, field, index);
+  return { ...fields, title: `Article ${index}`, excerpt: 'Excerpt' };
+}
+
+const FILING_FIELDS = ['sourceUrl', 'publishedDateTime', 'published', 'topics', 'provider', 'category'] as const;
+
+function drawFiling(random: () => number, field: (typeof FILING_FIELDS)[number], index: number): unknown {
+  const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
+  switch (field) {
+    case 'sourceUrl':
+      return `https://news.example.com/${random() < 0.1 ? 'same' : `${index}-${Math.floor(random() * 3)}`}`;
+    case 'publishedDateTime':
+      return `2025-01-${String(1 + Math.floor(random() * 28)).padStart(2, '0')}T00:00:00Z`;
+    case 'published':
+      return random() < 0.9;
+    case 'topics':
+      return [pick(TOPICS), pick(TOPICS)];
+    case 'provider':
+      return pick(PROVIDERS);
+    case 'category':
+      return pick(['news', 'News', 'analysis']);
+  }
+}
+
+const fileName = (index: number) => `a${String(index).padStart(3, '0')}.md`;
+
+/** Every file of a feeds folder but the manifest, as name → text. */
+function folderView(dir: string): Map<string, string> {
+  const names = readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name !== MANIFEST_NAME)
+    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
+    .sort();
+  return new Map(names.map((name) => [name, readFileSync(path.join(dir, name), 'utf8')]));
+}
+
+const reportView = (result: BuildResult) => {
+  const { published, drafts, scheduled, topics, feeds, archivePages, deleted, skipped, problems, nextScheduled, filesRead } = result.report;
+  return { published, drafts, scheduled, topics, feeds, archivePages, deleted, skipped, problems, nextScheduled, filesRead };
+};
+
+/** A content folder, a build with a carried cache told what changed, and one with an empty cache every time. */
+async function twoBuilders() {
+  const contentDir = await makeTempDir('incremental-content-');
+  const cachedConfig = testConfig(contentDir, path.join(await makeTempDir('incremental-cached-'), 'feeds'), SETTINGS);
+  const freshConfig = testConfig(contentDir, path.join(await makeTempDir('incremental-fresh-'), 'feeds'), SETTINGS);
+  const cache = createBuildCache(cachedConfig.stateDir);
+  const changed = new Set<string>();
+  let first = true;
+  const write = async (index: number, fields: Fields, body = 'Body') => {
+    await writeFile(path.join(contentDir, fileName(index)), articleText(frontMatter(fields), body));
+    changed.add(fileName(index));
+  };
+  const remove = async (index: number) => {
+    await rm(path.join(contentDir, fileName(index)));
+    changed.add(fileName(index));
+  };
+  /** Builds both ways at `now` and checks they wrote the same. */
+  const buildBoth = async (now: Date, what: string) => {
+    const changes: ContentChangeSet = first ? { kind: 'unknown' } : { kind: 'files', files: new Set(changed) };
+    first = false;
+    changed.clear();
+    const cached = await buildFeeds({ config: cachedConfig, logger: silentLogger, cache, changes, clock: () => now, saveCache: false });
+    const fresh = await buildFeeds({ config: freshConfig, logger: silentLogger, cache: createBuildCache(freshConfig.stateDir), clock: () => now, saveCache: false });
+    assert.deepEqual(reportView(cached), reportView(fresh), `${what} (seed ${SEED}): reports`);
+    const cachedFiles = folderView(cachedConfig.feedsDir);
+    const freshFiles = folderView(freshConfig.feedsDir);
+    assert.deepEqual([...cachedFiles.keys()], [...freshFiles.keys()], `${what} (seed ${SEED}): file names`);
+    for (const [name, text] of freshFiles) assert.equal(cachedFiles.get(name), text, `${what} (seed ${SEED}): ${name}`);
+    return { cached, fresh, cachedFiles };
+  };
+  return { write, remove, buildBoth };
+}
+
+describe('buildFeeds: a carried cache writes what an empty cache writes', () => {
+  it('over 60 rounds of random edits: texts only, refiling, additions and removals', async () => {
+    const random = mulberry32(SEED);
+    const { write, remove, buildBoth } = await twoBuilders();
+    const fields = new Map<number, Fields>();
+    const put = async (index: number, next: Fields, body = 'Body') => {
+      fields.set(index, next);
+      await write(index, next, body);
+    };
+    const anyIndex = () => [...fields.keys()][Math.floor(random() * fields.size)]!;
+    for (let index = 0; index < 30; index++) await put(index, randomFields(random, index));
+    await buildBoth(new Date(Date.UTC(2025, 1, 1)), 'first build');
+    let textOnlyRounds = 0;
+    let reused = 0;
+    for (let round = 1; round <= 60; round++) {
+      const kind = random();
+      if (kind < 0.5) {
+        // Texts only: the cache may reuse its grouping.
+        for (let edits = 1 + Math.floor(random() * 3); edits > 0; edits--) {
+          const index = anyIndex();
+          await put(index, { ...fields.get(index), title: `Article ${index}, round ${round}` }, `Body of round ${round}`);
+        }
+        textOnlyRounds++;
+      } else if (kind < 0.85) {
+        // One field that decides where the article is filed (and a text edit with it).
+        const index = anyIndex();
+        const field = FILING_FIELDS[Math.floor(random() * FILING_FIELDS.length)]!;
+        await put(index, { ...fields.get(index), [field]: drawFiling(random, field, index), title: `Refiled in round ${round}` });
+      } else if (kind < 0.93) {
+        await put(100 + round, randomFields(random, 100 + round));
+      } else {
+        const index = anyIndex();
+        fields.delete(index);
+        await remove(index);
+      }
+      const { cached } = await buildBoth(new Date(Date.UTC(2025, 1, 1, 0, round)), `round ${round}`);
+      if (cached.report.rendered < cached.report.feeds + cached.report.archivePages) reused++;
+    }
+    assert.ok(textOnlyRounds > 10, 'the cache was exercised');
+    assert.ok(reused > 30, `the cached build kept unchanged documents in ${reused} rounds`);
+  });
+
+  it('renames a provider feed when an edit changes which spelling most of its articles use', async () => {
+    const { write, buildBoth } = await twoBuilders();
+    const orbit = (index: number, name: string) => write(index, { ...randomFields(mulberry32(index), index), published: true, provider: { name, domain: 'orbit.example.com' } });
+    const now = new Date('2025-02-01T00:00:00Z');
+    await orbit(1, 'Orbit');
+    await orbit(2, 'Orbit News');
+    await buildBoth(now, 'first build');
+    await orbit(1, 'Orbit News');
+    const { cachedFiles } = await buildBoth(now, 'after the edit');
+    assert.match(cachedFiles.get('providers/orbit.example.com.xml')!, /<title>[^<]*Orbit News<\/title>/);
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * The content watcher: which files it names, when it cannot name them, and that it calls back as
+ * things happen. Every wait is for an event the watcher reports (bounded), never a fixed sleep.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, rename, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { watchContent, type ContentChangeSet, type ContentWatcher } from '../../src/content/watch-content.js';
+import { silentLogger } from '../../src/logger.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+const files = (set: ContentChangeSet) => (set.kind === 'files' ? [...set.files].sort() : set.kind);
+
+const watchers: ContentWatcher[] = [];
+after(() => {
+  for (const watcher of watchers) watcher.close();
+});
+
+/** A watcher on `dir` and a way to wait until it has called back about what a test expects. */
+function watched(dir: string) {
+  const seen: (string | undefined)[] = [];
+  let wake: (() => void) | undefined;
+  const watcher = watchContent(dir, silentLogger, {
+    onChange: (file) => {
+      seen.push(file);
+      wake?.();
+    },
+  });
+  watchers.push(watcher);
+  /** Resolves once `done(seen)` holds (checked at every callback), or fails after 5 s. */
+  const until = async (what: string, done: (seen: readonly (string | undefined)[]) => boolean) => {
+    const deadline = Date.now() + 5000;
+    while (!done(seen)) {
+      const left = deadline - Date.now();
+      assert.ok(left > 0, `the watcher never reported ${what}; it reported ${JSON.stringify(seen)}`);
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, left).unref();
+      });
+    }
+  };
+  return { watcher, seen, until };
+}
+
+describe('watchContent: names the files that changed', () => {
+  it('says "unknown" first, then names each Markdown file written, in the folder or a sub-folder', async () => {
+    const dir = await makeTempDir('watch-');
+    await mkdir(path.join(dir, 'sub'));
+    const { watcher, until } = watched(dir);
+    assert.equal(files(watcher.takeChanges()), 'unknown', 'first call');
+    assert.deepEqual(files(watcher.takeChanges()), [], 'nothing happened');
+    await writeFile(path.join(dir, '.hidden.md.swp'), 'z');
+    await writeFile(path.join(dir, 'sub', 'new.md'), 'x');
+    await writeFile(path.join(dir, 'top.md'), 'y');
+    await until('both files', (seen) => seen.includes('sub/new.md') && seen.includes('top.md'));
+    assert.deepEqual(files(watcher.takeChanges()), ['sub/new.md', 'top.md']);
+    assert.deepEqual(files(watcher.takeChanges()), [], 'each call starts a new period');
+  });
+
+  it('never calls back for hidden files', async () => {
+    const dir = await makeTempDir('watch-');
+    const { watcher, seen, until } = watched(dir);
+    watcher.takeChanges();
+    await writeFile(path.join(dir, '.editor-swap.md'), 'z');
+    await writeFile(path.join(dir, 'marker.md'), 'x');
+    await until('the marker file', (calls) => calls.includes('marker.md'));
+    assert.ok(!seen.some((file) => file?.startsWith('.')), JSON.stringify(seen));
+    assert.deepEqual(files(watcher.takeChanges()), ['marker.md']);
+  });
+
+  it('says "unknown" after a folder or a file that is not Markdown appears, and then watches the new folder', async () => {
+    const dir = await makeTempDir('watch-');
+    const { watcher, seen, until } = watched(dir);
+    watcher.takeChanges();
+    await mkdir(path.join(dir, 'folder'));
+    await until('the new folder', (calls) => calls.includes(undefined));
+    assert.equal(files(watcher.takeChanges()), 'unknown', 'a new folder');
+    seen.length = 0;
+    await writeFile(path.join(dir, 'notes.txt'), 'x');
+    await until('the text file', (calls) => calls.includes(undefined));
+    assert.equal(files(watcher.takeChanges()), 'unknown', 'a file that is not Markdown');
+    await writeFile(path.join(dir, 'folder', 'in-new-folder.md'), 'x');
+    await until('the file in the new folder', (calls) => calls.includes('folder/in-new-folder.md'));
+    assert.deepEqual(files(watcher.takeChanges()), ['folder/in-new-folder.md'], 'the new folder is watched');
+  });
+});
+
+describe('watchContent: a content folder that is a symlink', () => {
+  it('notices when the symlink is switched to another folder (an atomic deploy)', async () => {
+    const base = await makeTempDir('watch-link-');
+    await mkdir(path.join(base, 'release-1'));
+    await mkdir(path.join(base, 'release-2'));
+    await symlink(path.join(base, 'release-1'), path.join(base, 'content'));
+    const { watcher } = watched(path.join(base, 'content'));
+    watcher.takeChanges();
+    assert.deepEqual(watcher.takeChanges(), { kind: 'files', files: new Set() });
+    await symlink(path.join(base, 'release-2'), path.join(base, 'next'));
+    await rename(path.join(base, 'next'), path.join(base, 'content'));
+    assert.equal(watcher.takeChanges().kind, 'unknown');
+  });
+});
