@@ -304,6 +304,25 @@ function parseIndex(text: string, stamp: CacheStamp, cache: BuildCache): string 
   return undefined;
 }
 
+/**
+ * Empties `cache` in place and removes its folder, after an entry in it turned out not to be what
+ * was written (a truncated or altered segment): the caller then builds everything afresh.
+ */
+export function discardBuildCache(cache: BuildCache, logger: Logger, reason: string): void {
+  cache.reader.close();
+  cache.writer?.close();
+  cache.writer = undefined;
+  discard(cache.entriesDir, logger, reason);
+  cache.files.clear();
+  cache.entries.clear();
+  cache.documents.clear();
+  cache.model = undefined;
+  cache.last = undefined;
+  cache.lastScan = undefined;
+  cache.lastBuild = undefined;
+  cache.dirty = true;
+}
+
 function discard(dir: string, logger: Logger, reason: string): void {
   logger.warn(`build cache discarded: ${reason}; this build reads, parses and renders everything`, { cache: dir });
   rmSync(dir, { recursive: true, force: true });

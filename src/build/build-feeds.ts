@@ -24,13 +24,13 @@ import { planFeedDocuments } from '../feeds/feed-documents.js';
 import type { Logger } from '../logger.js';
 import { renderBrowserFiles } from '../render/browser-view.js';
 import { renderIndexHtml, renderOpml } from '../render/feed-index.js';
-import { cacheStamp, loadBuildCache, saveBuildCache, type BuildCache, type SavedReport, type ScannedFile } from './build-cache.js';
-import { eraseEntries, type EntryLocation } from './entry-store.js';
+import { cacheStamp, discardBuildCache, loadBuildCache, saveBuildCache, type BuildCache, type SavedReport, type ScannedFile } from './build-cache.js';
+import { eraseEntries, EntryStoreCorrupt, type EntryLocation } from './entry-store.js';
 import { readEntryState, writeEntryState } from './entry-state.js';
 import { UNKNOWN_CHANGES, type ContentChangeSet } from '../content/watch-content.js';
 import { ContentChangedDuringBuild, renderMissingEntries, scanContent, type ContentScan } from './scan-content.js';
 import { documentFileNames, writeDocuments, type DocumentFile } from './write-documents.js';
-import { FeedsWriter, hasUnfinishedWrite, MANIFEST_NAME, readManifest, removeAbandonedTemporaryFiles } from './write-feeds.js';
+import { FeedsWriter, hasUnfinishedWrite, MANIFEST_NAME, readManifest, removeAbandonedTemporaryFiles, sameMtime } from './write-feeds.js';
 
 export { createBuildCache } from './build-cache.js';
 export { UNKNOWN_CHANGES, type ContentChangeSet } from '../content/watch-content.js';
@@ -122,9 +122,15 @@ export async function buildFeeds(dependencies: BuildDependencies): Promise<Build
     try {
       result = await buildOnce(dependencies, cache);
     } catch (error) {
-      if (!(error instanceof ContentChangedDuringBuild)) throw error;
-      // A file changed between the scan and its rendering: once more, with what is there now.
-      logger.info('content changed during the build; building again', { reason: error.message });
+      if (error instanceof ContentChangedDuringBuild) {
+        // A file changed between the scan and its rendering: once more, with what is there now.
+        logger.info('content changed during the build; building again', { reason: error.message });
+      } else if (error instanceof EntryStoreCorrupt) {
+        // A stored entry is not what was written: nothing of the cache is used, and nothing wrong was written.
+        discardBuildCache(cache, logger, `an entry in it is damaged (${error.message})`);
+      } else {
+        throw error;
+      }
       result = await buildOnce({ ...dependencies, changes: UNKNOWN_CHANGES }, cache);
     }
   } catch (error) {
@@ -242,7 +248,7 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache): Pr
   // A build killed while writing leaves its claims file: the folder may then hold part of it.
   if (!last && saved && saved.inputs === inputs && startedAt.getTime() < saved.validUntil && !hasUnfinishedWrite(config.feedsDir)) {
     const manifest = manifestStat(config.feedsDir);
-    const files = manifest && manifest.size === saved.manifest.size && manifest.mtimeMs === saved.manifest.mtimeMs ? readManifest(config.feedsDir) : undefined;
+    const files = manifest && manifest.size === saved.manifest.size && sameMtime(saved.manifest.mtimeMs, manifest.mtimeMs) ? readManifest(config.feedsDir) : undefined;
     if (files && [...files.files.values()].every(held)) {
       const built = [...files.files.values()].map((file): BuiltFile => ({ name: file.name, contentType: file.contentType, hash: file.hash, size: file.size, modified: new Date(Math.round(file.mtimeMs)) }));
       return { report: unchangedReport(saved.report, startedAt, elapsedMs(started), built.map((file) => file.name)), files: built, feedsDir: path.resolve(config.feedsDir) };

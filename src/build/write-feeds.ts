@@ -80,6 +80,15 @@ function listedNames(file: string): string[] {
   }
 }
 
+/**
+ * Whether a file's mtime on disk is the one recorded. A folder restored from an archive (a CI
+ * cache step: tar keeps whole seconds) has the recorded time cut to the second; a file changed
+ * since has a later time.
+ */
+export function sameMtime(recordedMs: number, onDiskMs: number): boolean {
+  return onDiskMs <= recordedMs && recordedMs - onDiskMs < 1000;
+}
+
 /** Left by a build that found temporary files too young to remove (a later build removes them). */
 const CLEANUP_NAME = '.feeds-cleanup-pending';
 
@@ -197,7 +206,7 @@ export class FeedsWriter {
     if (!known) return false;
     try {
       const stats = statSync(path.join(this.dir, name));
-      return stats.size === known.size && stats.mtimeMs === known.mtimeMs;
+      return stats.size === known.size && sameMtime(known.mtimeMs, stats.mtimeMs);
     } catch {
       return false;
     }

@@ -1,0 +1,200 @@
+/**
+ * The build cache in STATE_DIR/cache: a build in a new process starts from it, and a cache that
+ * is corrupt, truncated, from another version or another configuration, or whose stored entries
+ * are damaged, is discarded with one log line and never makes a wrong feed. Every case compares
+ * the whole feeds folder, byte for byte, with a build that never had a cache.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { buildFeeds } from '../../src/build/build-feeds.js';
+import { MANIFEST_NAME } from '../../src/build/write-feeds.js';
+import type { Config } from '../../src/config.js';
+import { silentLogger } from '../../src/logger.js';
+import { articleText, frontMatter } from '../helpers/articles.js';
+import { testConfig } from '../helpers/config.js';
+import { collectingLogger } from '../helpers/logger.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+const NOW = new Date('2025-03-01T00:00:00Z');
+const clock = () => NOW;
+const SETTINGS = { FEED_MAX_ITEMS: '2' };
+
+/** Every file of a feeds folder but the manifest, as name → bytes. */
+function folderBytes(dir: string): Map<string, Buffer> {
+  const names = readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name !== MANIFEST_NAME)
+    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
+    .sort();
+  return new Map(names.map((name) => [name, readFileSync(path.join(dir, name))]));
+}
+
+function assertSameFolder(actual: string, expected: string): void {
+  const got = folderBytes(actual);
+  const want = folderBytes(expected);
+  assert.deepEqual([...got.keys()], [...want.keys()], 'the same file names');
+  for (const [name, bytes] of want) assert.ok(got.get(name)?.equals(bytes), `${name} is byte-identical to a build without a cache`);
+}
+
+let contentDir: string;
+/** A build with the cache as a first build left it, copied for each case. */
+let built: { feedsDir: string; stateDir: string };
+/** The same content built with no cache at all. */
+let reference: Config;
+
+before(async () => {
+  contentDir = await makeTempDir('cache-content-');
+  const topics = [['AI'], ['AI', 'Space'], ['Space'], ['AI'], ['Climate'], ['AI', 'Climate'], ['Space']];
+  for (const [index, list] of topics.entries()) {
+    const fields = frontMatter({ title: `Article ${index}`, sourceUrl: `https://news.example.com/${index}`, publishedDateTime: `2025-01-0${index + 1}T00:00:00Z`, topics: list });
+    await writeFile(path.join(contentDir, `a${index}.md`), articleText(fields, index % 2 ? `Body **${index}** with [a link](/x).` : ''));
+  }
+  await writeFile(path.join(contentDir, 'draft.md'), articleText(frontMatter({ title: 'A draft', sourceUrl: 'https://news.example.com/draft', published: false })));
+  const config = testConfig(contentDir, path.join(await makeTempDir('cache-built-'), 'feeds'), SETTINGS);
+  await buildFeeds({ config, logger: silentLogger, clock });
+  built = { feedsDir: config.feedsDir, stateDir: config.stateDir };
+  reference = testConfig(contentDir, path.join(await makeTempDir('cache-reference-'), 'feeds'), SETTINGS);
+  await buildFeeds({ config: reference, logger: silentLogger, clock });
+  rmSync(path.join(reference.stateDir, 'cache'), { recursive: true, force: true });
+});
+
+/** A copy of the first build's feeds and state folders, with the config pointing at them. */
+async function copyOfBuilt(env: Record<string, string> = {}): Promise<Config> {
+  const config = testConfig(contentDir, path.join(await makeTempDir('cache-case-'), 'feeds'), { ...SETTINGS, ...env });
+  // As a CI cache step restores them: with their modification times.
+  cpSync(built.feedsDir, config.feedsDir, { recursive: true, preserveTimestamps: true });
+  cpSync(built.stateDir, config.stateDir, { recursive: true, preserveTimestamps: true });
+  return config;
+}
+
+const indexFile = (config: Config) => path.join(config.stateDir, 'cache', 'index.json');
+const segments = (config: Config) =>
+  readdirSync(path.join(config.stateDir, 'cache'))
+    .filter((name) => name.endsWith('.bin'))
+    .map((name) => path.join(config.stateDir, 'cache', name));
+
+/** Builds with a collecting logger; returns the build and the warnings that speak of the cache. */
+async function buildLogged(config: Config) {
+  const { logger, entries } = collectingLogger();
+  const result = await buildFeeds({ config, logger, clock });
+  const cacheLines = entries.filter((entry) => /cache/.test(entry.msg));
+  return { result, cacheLines };
+}
+
+describe('build cache: a new process starts from it', () => {
+  it('parses and renders nothing when nothing changed, and writes the same folder', async () => {
+    const config = await copyOfBuilt();
+    const { result, cacheLines } = await buildLogged(config);
+    assert.deepEqual(cacheLines, []);
+    assert.equal(result.report.filesParsed, 0);
+    assert.equal(result.report.rendered, 0);
+    assert.deepEqual(result.report.written, []);
+    assertSameFolder(config.feedsDir, reference.feedsDir);
+  });
+
+  it('re-renders from stored entries, without parsing, when the feeds folder is gone (a CI run that keeps only STATE_DIR)', async () => {
+    const config = await copyOfBuilt();
+    rmSync(config.feedsDir, { recursive: true });
+    const { result, cacheLines } = await buildLogged(config);
+    assert.deepEqual(cacheLines, []);
+    assert.equal(result.report.filesParsed, 0);
+    assert.ok(result.report.rendered > 0);
+    assertSameFolder(config.feedsDir, reference.feedsDir);
+  });
+
+  it('keeps nothing of a draft: neither its link nor its title is in the cache', async () => {
+    const config = await copyOfBuilt();
+    const cached = [indexFile(config), ...segments(config)].map((file) => readFileSync(file, 'latin1')).join('\n');
+    assert.ok(!cached.includes('news.example.com/draft'), 'the draft link');
+    assert.ok(!cached.includes('A draft'), 'the draft title');
+    assert.ok(cached.includes('news.example.com/3'), 'a published link is there (the check can fail)');
+  });
+});
+
+describe('build cache: discarded, with one log line, and never a wrong feed', () => {
+  /** Runs the case: damage the copy, build, expect one line naming the reason and a correct folder. */
+  async function discardedBecause(reason: RegExp, damage: (config: Config) => void, env: Record<string, string> = {}, expected = reference) {
+    const config = await copyOfBuilt(env);
+    damage(config);
+    const { result, cacheLines } = await buildLogged(config);
+    assert.equal(cacheLines.length, 1, `one log line: ${JSON.stringify(cacheLines)}`);
+    assert.equal(cacheLines[0]!.level, 'warn');
+    assert.match(cacheLines[0]!.msg, reason);
+    assertSameFolder(config.feedsDir, expected.feedsDir);
+    return result;
+  }
+
+  it('a truncated index', async () => {
+    const result = await discardedBecause(/truncated/, (config) => {
+      const text = readFileSync(indexFile(config));
+      writeFileSync(indexFile(config), text.subarray(0, Math.floor(text.length / 2)));
+    });
+    assert.equal(result.report.filesParsed, 8, 'every file parsed again');
+  });
+
+  it('an index with one byte changed (same length)', async () => {
+    await discardedBecause(/checksum|corrupt/, (config) => {
+      const text = readFileSync(indexFile(config), 'utf8');
+      const at = text.indexOf('news.example.com/3');
+      writeFileSync(indexFile(config), `${text.slice(0, at)}news.example.com/4${text.slice(at + 'news.example.com/3'.length)}`);
+    });
+  });
+
+  it('an index that is not JSON at all', async () => {
+    await discardedBecause(/truncated|unreadable/, (config) => writeFileSync(indexFile(config), 'garbage\u0000\u0001'));
+  });
+
+  it('an index written by another version of the service (its checksum intact)', async () => {
+    await discardedBecause(/another version/, (config) => rewriteHeader(config, (header) => ({ ...header, code: 'other-code' })));
+  });
+
+  it('an index in another format version', async () => {
+    await discardedBecause(/another format/, (config) => rewriteHeader(config, (header) => ({ ...header, version: 99 })));
+  });
+
+  it('an index made with another configuration (another feed title)', async () => {
+    const other = testConfig(contentDir, path.join(await makeTempDir('cache-other-'), 'feeds'), { ...SETTINGS, FEED_TITLE: 'Other title' });
+    await buildFeeds({ config: other, logger: silentLogger, clock });
+    await discardedBecause(/another configuration/, () => {}, { FEED_TITLE: 'Other title' }, other);
+  });
+
+  it('a segment cut short, when its entries are needed', async () => {
+    await discardedBecause(/damaged/, (config) => {
+      rmSync(config.feedsDir, { recursive: true });
+      for (const file of segments(config)) writeFileSync(file, readFileSync(file).subarray(0, 100));
+    });
+  });
+
+  it('a segment with bytes changed inside an entry (same length)', async () => {
+    await discardedBecause(/damaged/, (config) => {
+      rmSync(config.feedsDir, { recursive: true });
+      for (const file of segments(config)) {
+        const bytes = readFileSync(file);
+        const at = bytes.indexOf('Article 3');
+        if (at >= 0) bytes.write('Article 9', at);
+        writeFileSync(file, bytes);
+      }
+    });
+  });
+
+  it('a segment that is gone', async () => {
+    await discardedBecause(/damaged/, (config) => {
+      rmSync(config.feedsDir, { recursive: true });
+      for (const file of segments(config)) rmSync(file);
+    });
+  });
+});
+
+/** Rewrites the index header and recomputes the trailer, so that only the header differs. */
+function rewriteHeader(config: Config, change: (header: Record<string, unknown>) => Record<string, unknown>): void {
+  const lines = readFileSync(indexFile(config), 'utf8').trimEnd().split('\n');
+  lines.pop();
+  lines[0] = JSON.stringify(change(JSON.parse(lines[0]!) as Record<string, unknown>));
+  const digest = createHash('sha256');
+  for (const line of lines) digest.update(line).update('\n');
+  lines.push(JSON.stringify({ lines: lines.length, sha256: digest.digest('base64url') }));
+  writeFileSync(indexFile(config), `${lines.join('\n')}\n`);
+}
