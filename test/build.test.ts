@@ -182,3 +182,65 @@ describe('buildFeeds: the content changes between builds', () => {
     assert.deepEqual([...(await readFeedsDir(feedsDir)).keys()], last.files.map((file) => file.name).sort());
   });
 });
+
+describe('buildFeeds: articles without an excerpt keep their secured value out', () => {
+  /**
+   * No article here has an excerpt, so whatever stands in for it (the body, the title) is what a
+   * feed carries. Each `secured` value is the front matter's last field, right above the body, in
+   * a different YAML form; each body carries a public marker, so the test can tell it was published.
+   */
+  const FRONT = (slug: string) => `title: No excerpt ${slug}\npublishedDateTime: 2024-07-01T10:00:00Z\nsourceUrl: https://news.example.com/no-excerpt/${slug}`;
+  const NO_EXCERPT: Record<string, { text: string; secrets: readonly string[]; body?: string }> = {
+    'plain.md': {
+      text: articleText(frontMatter({ title: 'No excerpt plain', sourceUrl: 'https://news.example.com/no-excerpt/plain', excerpt: undefined, secured: 'SECRET-NEXT-TO-THE-BODY-7f3a' }), 'PUBLIC-BODY-plain: the text readers get.\n'),
+      secrets: ['SECRET-NEXT-TO-THE-BODY-7f3a'],
+      body: 'PUBLIC-BODY-plain',
+    },
+    'empty-body.md': {
+      text: articleText(frontMatter({ title: 'No excerpt empty', sourceUrl: 'https://news.example.com/no-excerpt/empty', excerpt: undefined, secured: 'SECRET-WITH-NO-BODY-c91e' })),
+      secrets: ['SECRET-WITH-NO-BODY-c91e'],
+    },
+    'block.md': {
+      text: `---\n${FRONT('block')}\nsecured: |\n  SECRET-BLOCK-LINE-ONE-5d20\n  SECRET-BLOCK-LINE-TWO-0b6f\n---\nPUBLIC-BODY-block right under the block.\n`,
+      secrets: ['SECRET-BLOCK-LINE-ONE-5d20', 'SECRET-BLOCK-LINE-TWO-0b6f'],
+      body: 'PUBLIC-BODY-block',
+    },
+    'nested.md': {
+      text: `---\n${FRONT('nested')}\nsecured:\n  token: SECRET-NESTED-TOKEN-42aa\n  parts: [SECRET-NESTED-PART-e7c4]\n---\n\nPUBLIC-BODY-nested after a blank line.\n`,
+      secrets: ['SECRET-NESTED-TOKEN-42aa', 'SECRET-NESTED-PART-e7c4'],
+      body: 'PUBLIC-BODY-nested',
+    },
+  };
+
+  /** A fresh content folder of the articles above, built once; the build's log lines, report and folders. */
+  async function buildWithoutExcerpts() {
+    const contentDir = await makeTempDir('no-excerpt-content-');
+    const feedsDir = path.join(await makeTempDir('no-excerpt-feeds-'), 'feeds');
+    await writeContent(contentDir, Object.fromEntries(Object.entries(NO_EXCERPT).map(([name, { text }]) => [name, text])));
+    const lines: string[] = [];
+    const config = testConfig(contentDir, feedsDir);
+    const result = await buildFeeds({ config, logger: createLogger({ level: 'debug', write: (line) => lines.push(line), clock }), clock });
+    return { result, lines, feedsDir, stateDir: config.stateDir };
+  }
+
+  it('publishes every one of them, the body as content, and the title where there is no body', async () => {
+    const { result, feedsDir } = await buildWithoutExcerpts();
+    assert.deepEqual(result.report.problems, []);
+    const items = (JSON.parse(await readFile(path.join(feedsDir, 'all.json'), 'utf8')) as { items: { title: string; summary?: string; content_html?: string; content_text?: string }[] }).items;
+    assert.equal(items.length, Object.keys(NO_EXCERPT).length);
+    for (const item of items) assert.equal(item.summary, undefined, `${item.title} has no summary`);
+    for (const { body } of Object.values(NO_EXCERPT)) if (body) assert.ok(items.some((item) => item.content_html?.includes(body)), `${body} is published`);
+    assert.deepEqual(items.filter((item) => item.content_html === undefined).map((item) => [item.title, item.content_text]), [['No excerpt empty', 'No excerpt empty']]);
+  });
+
+  it('puts no secured value in any written file, the state, a log line or the report', async () => {
+    const { result, lines, feedsDir, stateDir } = await buildWithoutExcerpts();
+    const written = [...(await readFeedsDir(feedsDir)), ...(await readFeedsDir(stateDir))].map(([name, bytes]) => [name, bytes.toString('utf8')] as const);
+    const places = [...written, ...lines.map((line, index) => [`log line ${index + 1}`, line] as const), ['the report', JSON.stringify(result.report)] as const];
+    const leaks = Object.values(NO_EXCERPT)
+      .flatMap(({ secrets }) => secrets)
+      .flatMap((secret) => places.filter(([, text]) => text.includes(secret)).map(([where]) => `${secret} in ${where}`));
+    assert.ok(written.length > 10, 'the feeds and the state were written');
+    assert.deepEqual(leaks, []);
+  });
+});
