@@ -17,7 +17,7 @@ import { testConfig } from './helpers/config.js';
 import { expatErrors, missingExpat } from './helpers/expat.js';
 import { readWrittenFeed } from './helpers/feeds-folder.js';
 import { makeTempDir } from './helpers/temp-dir.js';
-import { parseXmlDocument, textOf, type XmlNode } from './helpers/xml.js';
+import { listOf, parseXmlDocument, textOf, type XmlNode } from './helpers/xml.js';
 
 const NOW = new Date('2025-03-01T00:00:00Z');
 
@@ -36,9 +36,8 @@ async function written(feedsDir: string, names: readonly string[]): Promise<Map<
   return new Map(await Promise.all(names.map(async (name) => [name, await readWrittenFeed(feedsDir, name)] as const)));
 }
 
-const list = (node: unknown): XmlNode[] => (node === undefined ? [] : Array.isArray(node) ? node : [node as XmlNode]);
-const onlyRssItem = async (feedsDir: string, feed = 'all'): Promise<XmlNode> => list(parseXmlDocument(await readWrittenFeed(feedsDir, `${feed}.xml`)).rss.channel.item)[0]!;
-const onlyAtomEntry = async (feedsDir: string, feed = 'all'): Promise<XmlNode> => list(parseXmlDocument(await readWrittenFeed(feedsDir, `${feed}.atom`)).feed.entry)[0]!;
+const onlyRssItem = async (feedsDir: string, feed = 'all'): Promise<XmlNode> => listOf(parseXmlDocument(await readWrittenFeed(feedsDir, `${feed}.xml`)).rss.channel.item)[0]!;
+const onlyAtomEntry = async (feedsDir: string, feed = 'all'): Promise<XmlNode> => listOf(parseXmlDocument(await readWrittenFeed(feedsDir, `${feed}.atom`)).feed.entry)[0]!;
 
 /** What a reader shows of an HTML fragment: its text, entities decoded (htmlparser2). */
 const htmlText = (html: string | undefined): string => DomUtils.textContent(parseDocument(html ?? '')).trim();
@@ -100,7 +99,7 @@ describe('"<", "&" and quotes in values the feeds carry in XML attributes', () =
   /** The written name of a feed: the one feed file whose name starts with `prefix` and ends with `.xml`. */
   async function feedNamed(feedsDir: string, prefix: string): Promise<string> {
     const index = parseXmlDocument(await readWrittenFeed(feedsDir, 'index.opml'));
-    const urls = list(index.opml.body.outline).flatMap((outline) => [outline, ...list(outline.outline)]).map((outline) => outline['@_xmlUrl'] as string | undefined);
+    const urls = listOf(index.opml.body.outline).flatMap((outline) => [outline, ...listOf(outline.outline)]).map((outline) => outline['@_xmlUrl'] as string | undefined);
     const matches = urls.filter((url): url is string => url !== undefined && new URL(url).pathname.startsWith(`/feeds/${prefix}`)).map((url) => new URL(url).pathname.slice('/feeds/'.length, -'.xml'.length));
     assert.equal(matches.length, 1, `one ${prefix}… feed in index.opml: ${urls.join(', ')}`);
     return matches[0]!;
@@ -116,21 +115,21 @@ describe('"<", "&" and quotes in values the feeds carry in XML attributes', () =
 
   it('gives the image title back exactly from the Atom enclosure link', async () => {
     const entry = await onlyAtomEntry(await buildMarkup());
-    const enclosures = list(entry.link).filter((link) => link['@_rel'] === 'enclosure');
+    const enclosures = listOf(entry.link).filter((link) => link['@_rel'] === 'enclosure');
     assert.deepEqual(enclosures.map((link) => link['@_title']), [IMAGE_TITLE]);
   });
 
   it('gives the related title back exactly from the Atom and the RSS related links', async () => {
     const feedsDir = await buildMarkup();
-    const atomRelated = list((await onlyAtomEntry(feedsDir)).link).filter((link) => link['@_rel'] === 'related');
-    const rssRelated = list((await onlyRssItem(feedsDir))['atom:link']).filter((link) => link['@_rel'] === 'related');
+    const atomRelated = listOf((await onlyAtomEntry(feedsDir)).link).filter((link) => link['@_rel'] === 'related');
+    const rssRelated = listOf((await onlyRssItem(feedsDir))['atom:link']).filter((link) => link['@_rel'] === 'related');
     assert.deepEqual(atomRelated.map((link) => link['@_title']), [RELATED_TITLE]);
     assert.deepEqual(rssRelated.map((link) => link['@_title']), [RELATED_TITLE]);
   });
 
   it('gives the topic and the category back exactly as Atom category labels', async () => {
     const entry = await onlyAtomEntry(await buildMarkup());
-    assert.deepEqual(list(entry.category).map((category) => category['@_label']), [TOPIC, CATEGORY]);
+    assert.deepEqual(listOf(entry.category).map((category) => category['@_label']), [TOPIC, CATEGORY]);
   });
 
   it("names each feed in index.opml by that feed's own title, topic, provider and category intact", async () => {
@@ -140,8 +139,8 @@ describe('"<", "&" and quotes in values the feeds carry in XML attributes', () =
       const title = textOf(parseXmlDocument(await readWrittenFeed(feedsDir, `${feed}.xml`)).rss.channel.title) ?? '';
       assert.ok(title.includes(name), `the RSS title of ${feed}, ${JSON.stringify(title)}, names ${JSON.stringify(name)}`);
       const index = parseXmlDocument(await readWrittenFeed(feedsDir, 'index.opml'));
-      const outline = list(index.opml.body.outline)
-        .flatMap((group) => list(group.outline))
+      const outline = listOf(index.opml.body.outline)
+        .flatMap((group) => listOf(group.outline))
         .find((candidate) => candidate['@_xmlUrl'] === `https://feeds.example.org/feeds/${feed}.xml`);
       assert.deepEqual([outline?.['@_text'], outline?.['@_title']], [title, title], feed);
     }

@@ -17,7 +17,7 @@ import { articleText, frontMatter } from './helpers/articles.js';
 import { testConfig } from './helpers/config.js';
 import { readFeedsFolder } from './helpers/feeds-folder.js';
 import { makeTempDir } from './helpers/temp-dir.js';
-import { parseXmlDocument, textOf, type XmlNode } from './helpers/xml.js';
+import { listOf, parseXmlDocument, textOf, type XmlNode } from './helpers/xml.js';
 
 const T1 = new Date('2025-03-01T00:00:00Z');
 const T2 = new Date('2025-03-01T00:05:00Z');
@@ -80,11 +80,10 @@ function assertSameFiles(actual: Map<string, Buffer>, expected: Map<string, Buff
 }
 
 const EDITED_LINK = 'https://news.example.com/edited';
-const list = (node: unknown): XmlNode[] => (node === undefined ? [] : Array.isArray(node) ? node : [node as XmlNode]);
 const rssChannel = (files: Map<string, Buffer>, name: string): XmlNode => parseXmlDocument(files.get(name)?.toString('utf8') ?? '').rss.channel;
 /** The `<link>` of each item (fast-xml-parser gives every `link` as an array), in feed order. */
 const itemLinks = (files: Map<string, Buffer>, name: string): string[] =>
-  list(rssChannel(files, name).item).flatMap((item) => list(item.link).map((link) => textOf(link) ?? ''));
+  listOf(rssChannel(files, name).item).flatMap((item) => listOf(item.link).map((link) => textOf(link) ?? ''));
 
 /** Whether the RSS feed `feed` or one of its archive pages has the edited article as an item. */
 function holdsEdited(files: Map<string, Buffer>, feed: string): boolean {

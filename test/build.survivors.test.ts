@@ -18,7 +18,7 @@ import { articleText, frontMatter } from './helpers/articles.js';
 import { testConfig } from './helpers/config.js';
 import { readFeedsFolder, readWrittenFeed } from './helpers/feeds-folder.js';
 import { makeTempDir } from './helpers/temp-dir.js';
-import { parseXmlDocument, textOf, type XmlNode } from './helpers/xml.js';
+import { listOf, parseXmlDocument, textOf } from './helpers/xml.js';
 
 const T1 = new Date('2025-03-01T00:00:00Z');
 const T2 = new Date('2025-03-01T00:05:00Z');
@@ -32,7 +32,6 @@ async function freshSite(prefix: string, env: Record<string, string> = {}): Prom
   return { contentDir, config, cache: createBuildCache() };
 }
 
-const list = (node: unknown): XmlNode[] => (node === undefined ? [] : Array.isArray(node) ? node : [node as XmlNode]);
 
 /** Entry titles of the written RSS, Atom and JSON Feed versions of one feed. */
 async function writtenTitles(feedsDir: string, feed: string): Promise<{ rss: string[]; atom: string[]; json: string[] }> {
@@ -40,8 +39,8 @@ async function writtenTitles(feedsDir: string, feed: string): Promise<{ rss: str
   const atom = parseXmlDocument(await readWrittenFeed(feedsDir, `${feed}.atom`)).feed;
   const json = JSON.parse(await readWrittenFeed(feedsDir, `${feed}.json`)) as { items: { title: string }[] };
   return {
-    rss: list(rss.item).map((item) => textOf(item.title) ?? ''),
-    atom: list(atom.entry).map((entry) => textOf(entry.title) ?? ''),
+    rss: listOf(rss.item).map((item) => textOf(item.title) ?? ''),
+    atom: listOf(atom.entry).map((entry) => textOf(entry.title) ?? ''),
     json: json.items.map((item) => item.title),
   };
 }
@@ -97,7 +96,7 @@ describe('deletion notices in builds sharing the cache, when no file changes', (
   /** The `ref`s of the at:deleted-entry elements of a written Atom feed. */
   async function deletedRefs(feedsDir: string, feed: string): Promise<string[]> {
     const atom = parseXmlDocument(await readWrittenFeed(feedsDir, `${feed}.atom`)).feed;
-    return list(atom['at:deleted-entry']).map((element) => element['@_ref']);
+    return listOf(atom['at:deleted-entry']).map((element) => element['@_ref']);
   }
 
   /**

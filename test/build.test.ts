@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { buildFeeds, type BuildResult } from '../src/build.js';
 import { createLogger } from '../src/io/logger.js';
-import { MANIFEST_NAME } from '../src/io/write-feeds.js';
 import { articleText, frontMatter } from './helpers/articles.js';
 import { testConfig } from './helpers/config.js';
+import { readFeedsFolder } from './helpers/feeds-folder.js';
 import { makeTempDir } from './helpers/temp-dir.js';
 import { parseXmlDocument } from './helpers/xml.js';
 
@@ -29,17 +29,6 @@ const ARTICLES: Record<string, string> = {
 
 async function writeContent(dir: string, files: Record<string, string>): Promise<void> {
   for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, name), text);
-}
-
-/** Every file in the feeds folder except the manifest, as name → bytes. */
-async function readFeedsDir(dir: string): Promise<Map<string, Buffer>> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  const names = entries
-    .filter((entry) => entry.isFile())
-    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
-    .filter((name) => name !== MANIFEST_NAME)
-    .sort();
-  return new Map(await Promise.all(names.map(async (name) => [name, await readFile(path.join(dir, name))] as const)));
 }
 
 describe('buildFeeds: one build over a content folder', () => {
@@ -95,7 +84,7 @@ describe('buildFeeds: one build over a content folder', () => {
   });
 
   it('writes exactly the returned files, byte for byte', async () => {
-    const onDisk = await readFeedsDir(feedsDir);
+    const onDisk = await readFeedsFolder(feedsDir);
     assert.deepEqual([...onDisk.keys()], first.files.map((file) => file.name).sort());
     for (const file of first.files) {
       assert.ok(onDisk.get(file.name)?.equals(Buffer.from(file.body, 'utf8')), `${file.name} on disk equals the returned body`);
@@ -141,14 +130,14 @@ describe('buildFeeds: one build over a content folder', () => {
   });
 
   it('writes nothing on a second build of the same content', async () => {
-    const bytesBefore = await readFeedsDir(feedsDir);
+    const bytesBefore = await readFeedsFolder(feedsDir);
     const mtimes = await Promise.all(first.files.map(async (file) => (await stat(path.join(feedsDir, file.name))).mtime.getTime()));
     const second = await buildFeeds({ config: testConfig(contentDir, feedsDir), logger: createLogger({ level: 'silent' }), clock });
     assert.deepEqual(second.report.written, []);
     assert.deepEqual(second.report.removed, []);
     assert.deepEqual([...second.report.unchanged].sort(), first.files.map((file) => file.name).sort());
     assert.deepEqual(second.files.map((file) => file.body), first.files.map((file) => file.body));
-    assert.deepEqual(await readFeedsDir(feedsDir), bytesBefore);
+    assert.deepEqual(await readFeedsFolder(feedsDir), bytesBefore);
     const mtimesAfter = await Promise.all(first.files.map(async (file) => (await stat(path.join(feedsDir, file.name))).mtime.getTime()));
     assert.deepEqual(mtimesAfter, mtimes);
   });
@@ -179,7 +168,7 @@ describe('buildFeeds: the content changes between builds', () => {
     await writeFile(path.join(contentDir, 'space.md'), articleText(frontMatter({ sourceUrl: 'https://news.example.com/space', topics: ['AI'] })));
     const last = await buildFeeds({ config, logger, clock: () => new Date('2025-07-01T00:00:00Z') });
     assert.deepEqual([...last.report.removed].sort(), ['space.atom', 'space.html', 'space.json', 'space.xml']);
-    assert.deepEqual([...(await readFeedsDir(feedsDir)).keys()], last.files.map((file) => file.name).sort());
+    assert.deepEqual([...(await readFeedsFolder(feedsDir)).keys()], last.files.map((file) => file.name).sort());
   });
 });
 
@@ -235,7 +224,7 @@ describe('buildFeeds: articles without an excerpt keep their secured value out',
 
   it('puts no secured value in any written file, the state, a log line or the report', async () => {
     const { result, lines, feedsDir, stateDir } = await buildWithoutExcerpts();
-    const written = [...(await readFeedsDir(feedsDir)), ...(await readFeedsDir(stateDir))].map(([name, bytes]) => [name, bytes.toString('utf8')] as const);
+    const written = [...(await readFeedsFolder(feedsDir)), ...(await readFeedsFolder(stateDir))].map(([name, bytes]) => [name, bytes.toString('utf8')] as const);
     const places = [...written, ...lines.map((line, index) => [`log line ${index + 1}`, line] as const), ['the report', JSON.stringify(result.report)] as const];
     const leaks = Object.values(NO_EXCERPT)
       .flatMap(({ secrets }) => secrets)
