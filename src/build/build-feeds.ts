@@ -32,7 +32,7 @@ import { ContentChangedDuringBuild, renderMissingEntries, scanContent, type Cont
 import { documentFileNames, writeDocuments, type DocumentFile } from './write-documents.js';
 import { FeedsWriter, hasUnfinishedWrite, MANIFEST_NAME, readManifest, removeAbandonedTemporaryFiles, sameMtime } from './write-feeds.js';
 
-export { createBuildCache } from './build-cache.js';
+export { createBuildCache, type BuildCache } from './build-cache.js';
 export { UNKNOWN_CHANGES, type ContentChangeSet } from '../content/watch-content.js';
 
 export interface BuildReport {

@@ -47,8 +47,12 @@ export interface ScanOptions {
 
 const byFile = (a: { file?: string }, b: { file?: string }) => compareCodePoints(a.file ?? '', b.file ?? '');
 
-/** Whether `known` (from an earlier read) may stand for the file whose stat is now `stat`. */
-function isTrusted(known: ScannedFile | undefined, stat: FileStat | undefined): known is ScannedFile {
+/**
+ * Whether `known` (from an earlier read) may stand for the file whose stat is now `stat`: all four
+ * of size, mtime, ctime and inode as recorded, and the file had not changed for RACY_MS when it was
+ * read (else a write in the same clock tick could have left all four as they were).
+ */
+export function isTrusted(known: Pick<ScannedFile, 'stat' | 'checkedAt'> | undefined, stat: FileStat | undefined): known is ScannedFile {
   return (
     known !== undefined &&
     stat !== undefined &&

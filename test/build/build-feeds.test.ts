@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { buildFeeds, type BuildResult } from '../../src/build/build-feeds.js';
 import { createLogger } from '../../src/logger.js';
-import { MANIFEST_NAME } from '../../src/build/write-feeds.js';
 import { articleText, frontMatter } from '../helpers/articles.js';
 import { testConfig } from '../helpers/config.js';
+import { readFeedsFolder } from '../helpers/feeds-folder.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { parseXmlDocument } from '../helpers/xml.js';
 
@@ -29,17 +29,6 @@ const ARTICLES: Record<string, string> = {
 
 async function writeContent(dir: string, files: Record<string, string>): Promise<void> {
   for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, name), text);
-}
-
-/** Every file in the feeds folder except the manifest, as name → bytes. */
-async function readFeedsDir(dir: string): Promise<Map<string, Buffer>> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  const names = entries
-    .filter((entry) => entry.isFile())
-    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
-    .filter((name) => name !== MANIFEST_NAME)
-    .sort();
-  return new Map(await Promise.all(names.map(async (name) => [name, await readFile(path.join(dir, name))] as const)));
 }
 
 describe('buildFeeds: one build over a content folder', () => {
@@ -95,7 +84,7 @@ describe('buildFeeds: one build over a content folder', () => {
   });
 
   it('writes exactly the returned files, byte for byte', async () => {
-    const onDisk = await readFeedsDir(feedsDir);
+    const onDisk = await readFeedsFolder(feedsDir);
     assert.deepEqual([...onDisk.keys()], first.files.map((file) => file.name).sort());
     for (const file of first.files) {
       assert.ok(file.body && onDisk.get(file.name)?.equals(file.body), `${file.name} on disk equals the returned body`);
@@ -141,14 +130,14 @@ describe('buildFeeds: one build over a content folder', () => {
   });
 
   it('writes nothing on a second build of the same content', async () => {
-    const bytesBefore = await readFeedsDir(feedsDir);
+    const bytesBefore = await readFeedsFolder(feedsDir);
     const mtimes = await Promise.all(first.files.map(async (file) => (await stat(path.join(feedsDir, file.name))).mtime.getTime()));
     const second = await buildFeeds({ config: testConfig(contentDir, feedsDir), logger: createLogger({ level: 'silent' }), clock, keepBody: () => true });
     assert.deepEqual(second.report.written, []);
     assert.deepEqual(second.report.removed, []);
     assert.deepEqual([...second.report.unchanged].sort(), first.files.map((file) => file.name).sort());
     assert.deepEqual(second.files.map((file) => file.body), first.files.map((file) => file.body));
-    assert.deepEqual(await readFeedsDir(feedsDir), bytesBefore);
+    assert.deepEqual(await readFeedsFolder(feedsDir), bytesBefore);
     const mtimesAfter = await Promise.all(first.files.map(async (file) => (await stat(path.join(feedsDir, file.name))).mtime.getTime()));
     assert.deepEqual(mtimesAfter, mtimes);
   });
@@ -179,6 +168,68 @@ describe('buildFeeds: the content changes between builds', () => {
     await writeFile(path.join(contentDir, 'space.md'), articleText(frontMatter({ sourceUrl: 'https://news.example.com/space', topics: ['AI'] })));
     const last = await buildFeeds({ config, logger, clock: () => new Date('2025-07-01T00:00:00Z') });
     assert.deepEqual([...last.report.removed].sort(), ['space.atom', 'space.html', 'space.json', 'space.xml']);
-    assert.deepEqual([...(await readFeedsDir(feedsDir)).keys()], last.files.map((file) => file.name).sort());
+    assert.deepEqual([...(await readFeedsFolder(feedsDir)).keys()], last.files.map((file) => file.name).sort());
+  });
+});
+
+describe('buildFeeds: articles without an excerpt keep their secured value out', () => {
+  /**
+   * No article here has an excerpt, so whatever stands in for it (the body, the title) is what a
+   * feed carries. Each `secured` value is the front matter's last field, right above the body, in
+   * a different YAML form; each body carries a public marker, so the test can tell it was published.
+   */
+  const FRONT = (slug: string) => `title: No excerpt ${slug}\npublishedDateTime: 2024-07-01T10:00:00Z\nsourceUrl: https://news.example.com/no-excerpt/${slug}`;
+  const NO_EXCERPT: Record<string, { text: string; secrets: readonly string[]; body?: string }> = {
+    'plain.md': {
+      text: articleText(frontMatter({ title: 'No excerpt plain', sourceUrl: 'https://news.example.com/no-excerpt/plain', excerpt: undefined, secured: 'SECRET-NEXT-TO-THE-BODY-7f3a' }), 'PUBLIC-BODY-plain: the text readers get.\n'),
+      secrets: ['SECRET-NEXT-TO-THE-BODY-7f3a'],
+      body: 'PUBLIC-BODY-plain',
+    },
+    'empty-body.md': {
+      text: articleText(frontMatter({ title: 'No excerpt empty', sourceUrl: 'https://news.example.com/no-excerpt/empty', excerpt: undefined, secured: 'SECRET-WITH-NO-BODY-c91e' })),
+      secrets: ['SECRET-WITH-NO-BODY-c91e'],
+    },
+    'block.md': {
+      text: `---\n${FRONT('block')}\nsecured: |\n  SECRET-BLOCK-LINE-ONE-5d20\n  SECRET-BLOCK-LINE-TWO-0b6f\n---\nPUBLIC-BODY-block right under the block.\n`,
+      secrets: ['SECRET-BLOCK-LINE-ONE-5d20', 'SECRET-BLOCK-LINE-TWO-0b6f'],
+      body: 'PUBLIC-BODY-block',
+    },
+    'nested.md': {
+      text: `---\n${FRONT('nested')}\nsecured:\n  token: SECRET-NESTED-TOKEN-42aa\n  parts: [SECRET-NESTED-PART-e7c4]\n---\n\nPUBLIC-BODY-nested after a blank line.\n`,
+      secrets: ['SECRET-NESTED-TOKEN-42aa', 'SECRET-NESTED-PART-e7c4'],
+      body: 'PUBLIC-BODY-nested',
+    },
+  };
+
+  /** A fresh content folder of the articles above, built once; the build's log lines, report and folders. */
+  async function buildWithoutExcerpts() {
+    const contentDir = await makeTempDir('no-excerpt-content-');
+    const feedsDir = path.join(await makeTempDir('no-excerpt-feeds-'), 'feeds');
+    await writeContent(contentDir, Object.fromEntries(Object.entries(NO_EXCERPT).map(([name, { text }]) => [name, text])));
+    const lines: string[] = [];
+    const config = testConfig(contentDir, feedsDir);
+    const result = await buildFeeds({ config, logger: createLogger({ level: 'debug', write: (line) => lines.push(line), clock }), clock });
+    return { result, lines, feedsDir, stateDir: config.stateDir };
+  }
+
+  it('publishes every one of them, the body as content, and the title where there is no body', async () => {
+    const { result, feedsDir } = await buildWithoutExcerpts();
+    assert.deepEqual(result.report.problems, []);
+    const items = (JSON.parse(await readFile(path.join(feedsDir, 'all.json'), 'utf8')) as { items: { title: string; summary?: string; content_html?: string; content_text?: string }[] }).items;
+    assert.equal(items.length, Object.keys(NO_EXCERPT).length);
+    for (const item of items) assert.equal(item.summary, undefined, `${item.title} has no summary`);
+    for (const { body } of Object.values(NO_EXCERPT)) if (body) assert.ok(items.some((item) => item.content_html?.includes(body)), `${body} is published`);
+    assert.deepEqual(items.filter((item) => item.content_html === undefined).map((item) => [item.title, item.content_text]), [['No excerpt empty', 'No excerpt empty']]);
+  });
+
+  it('puts no secured value in any written file, the state, a log line or the report', async () => {
+    const { result, lines, feedsDir, stateDir } = await buildWithoutExcerpts();
+    const written = [...(await readFeedsFolder(feedsDir)), ...(await readFeedsFolder(stateDir))].map(([name, bytes]) => [name, bytes.toString('utf8')] as const);
+    const places = [...written, ...lines.map((line, index) => [`log line ${index + 1}`, line] as const), ['the report', JSON.stringify(result.report)] as const];
+    const leaks = Object.values(NO_EXCERPT)
+      .flatMap(({ secrets }) => secrets)
+      .flatMap((secret) => places.filter(([, text]) => text.includes(secret)).map(([where]) => `${secret} in ${where}`));
+    assert.ok(written.length > 10, 'the feeds and the state were written');
+    assert.deepEqual(leaks, []);
   });
 });

@@ -4,14 +4,16 @@
  * `chromium`, installed by .ci/run). For /feeds/ai.xml and /feeds/ai.atom Chromium must apply
  * feed.xsl (the server sends the feeds as application/xml to a browser) and load feed.css; for
  * /feeds/ai.html it must load feed.css. Each page's rendered DOM (--dump-dom) must show every AI
- * entry's title and the subscribe line, and a screenshot is taken (copied to
- * /tmp/browser-view-*.png for people to look at). Without Chromium this fails in CI and is
- * skipped elsewhere.
+ * entry's title and the subscribe line, and a screenshot is taken, each in its own temporary
+ * folder (removed when the run ends), so concurrent runs never overwrite one another's. To keep
+ * them for people to look at, set BROWSER_VIEW_SCREENSHOTS to a folder: each screenshot is copied
+ * there as <page>.png, and its path printed. Without Chromium this fails in CI and is skipped
+ * elsewhere.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { access, constants, copyFile, readFile } from 'node:fs/promises';
+import { access, constants, copyFile, mkdir, readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -32,6 +34,8 @@ const CONTENT_DIR = new URL('../../content/', import.meta.url).pathname;
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_TIMEOUT_MS = 30_000;
 const IN_CI = process.env.CI === 'true';
+/** Where to keep a copy of each screenshot after the run, if anywhere. */
+const KEEP_SCREENSHOTS = process.env.BROWSER_VIEW_SCREENSHOTS?.trim() || undefined;
 
 /** What Chromium prints to stdout, and how it ended. */
 interface ChromiumRun {
@@ -138,7 +142,6 @@ describe('the browser view in headless Chromium', () => {
   let server: http.Server;
   let origin: string;
   let feedsDir: string;
-  let screenshotsDir: string;
   let aiTitles: string[];
   /** Every path the server was asked for, in order. */
   const requested: string[] = [];
@@ -160,7 +163,6 @@ describe('the browser view in headless Chromium', () => {
     assert.ok(json, 'the build wrote no ai.json');
     aiTitles = (JSON.parse(readFileSync(path.join(feedsDir, 'ai.json'), 'utf8')) as { items: { title: string }[] }).items.map((item) => item.title);
     assert.ok(aiTitles.length > 0, 'the AI feed has no entries');
-    screenshotsDir = await makeTempDir('browser-view-screenshots-');
   });
 
   after(async () => {
@@ -207,13 +209,17 @@ describe('the browser view in headless Chromium', () => {
 
       it('takes a screenshot of the page', async (t) => {
         if (await missingChromium(t)) return;
-        const png = path.join(screenshotsDir, `${shot}.png`);
+        const png = path.join(await makeTempDir(`browser-view-${shot}-`), `${shot}.png`);
         const run = await runChromium([`--screenshot=${png}`, '--window-size=1280,1800', `${origin}/feeds/${file}`]);
         assert.equal(run.code, 0, `chromium exited with ${run.code}: ${run.stderr.slice(-2000)}`);
         const bytes = await readFile(png);
         assert.ok(bytes.length > 10 * 1024, `the screenshot is only ${bytes.length} bytes`);
         // For people to look at after the run, also when the next check fails.
-        await copyFile(png, `/tmp/browser-view-${shot}.png`);
+        if (KEEP_SCREENSHOTS) {
+          await mkdir(KEEP_SCREENSHOTS, { recursive: true });
+          await copyFile(png, path.join(KEEP_SCREENSHOTS, `${shot}.png`));
+          t.diagnostic(`screenshot kept as ${path.join(KEEP_SCREENSHOTS, `${shot}.png`)}`);
+        }
         // A blank page (feed.xsl blocked, say) compresses to just over 10 KB at this size.
         assert.ok(pngByteVariety(bytes) > 32, `the screenshot of /feeds/${file} is blank; console:\n${consoleMessages(run)}`);
       });

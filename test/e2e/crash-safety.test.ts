@@ -15,7 +15,8 @@
  *     change (reading and rendering leave the folder alone, and start-up times vary too much to
  *     aim from the start). A build that finishes before its kill is undone (the old build put
  *     back, temporary files kept), so the next kill again interrupts a real change. The delays
- *     come from a PRNG whose seed is printed (rerun with CRASH_SEED=<seed>); CRASH_ARTICLES
+ *     come from a PRNG whose seed is printed and named by every failure of (a) (rerun with
+ *     CRASH_SEED=<seed>; the build's own timing still varies); CRASH_ARTICLES
  *     (default 600: every CLI run costs seconds) and CRASH_KILLS (default 8) size the run.
  *
  *     DELETED_ENTRY_DAYS=0: deletion notices (RFC 6721) carry the time of the build that first
@@ -38,12 +39,15 @@ import { silentLogger } from '../../src/logger.js';
 import { scheduleBuilds } from '../../src/build/schedule.js';
 import { testConfig } from '../helpers/config.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
-import { mulberry32 } from '../helpers/random.js';
+import { envSeed, mulberry32, namingSeedOnFailure } from '../helpers/random.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const ARTICLES = Number(process.env.CRASH_ARTICLES ?? 600);
 const KILLS = Number(process.env.CRASH_KILLS ?? 8);
-const SEED = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
+/** A new seed each run unless CRASH_SEED is given, so runs try other moments; printed, and named by every failure of (a). */
+const SEED = envSeed('CRASH_SEED', Math.floor(Math.random() * 2 ** 31));
+const REPLAY = `(seed ${SEED}; rerun with CRASH_SEED=${SEED})`;
+const withSeed = namingSeedOnFailure(REPLAY);
 const TOPICS = ['AI', 'Climate', 'Finance', 'Health', 'Space', 'Energy', 'Robotics', 'Policy', 'Security', 'Transport'];
 const BASE_TIME = Date.UTC(2021, 0, 1);
 const TEMPORARY = /\.tmp$/;
@@ -175,7 +179,7 @@ after(() => {
 
 // ---------------------------------------------------------------- (a)
 
-describe('a build killed at any moment leaves every feed file old or new', { timeout: 300_000 }, () => {
+describe(`a build killed at any moment leaves every feed file old or new ${REPLAY}`, { timeout: 300_000 }, () => {
   let base: string;
   let contentDir: string;
   let feedsDir: string;
@@ -188,8 +192,8 @@ describe('a build killed at any moment leaves every feed file old or new', { tim
   let writeMs: number;
   const random = mulberry32(SEED);
 
-  before(async () => {
-    console.log(`crash-safety: seed ${SEED} (rerun with CRASH_SEED=${SEED}), ${ARTICLES} articles, ${KILLS} kills`);
+  before(withSeed(async () => {
+    console.log(`crash-safety: ${REPLAY}, ${ARTICLES} articles, ${KILLS} kills`);
     base = await makeTempDir('crash-safety-');
     contentDir = path.join(base, 'content');
     feedsDir = path.join(base, 'feeds');
@@ -264,7 +268,7 @@ describe('a build killed at any moment leaves every feed file old or new', { tim
     assert.ok(changed > 100, 'the change rewrites many files');
     assert.ok(gone > 0, 'the change removes files');
     assert.ok([...newFiles.keys()].some((name) => !oldFiles.has(name)), 'the change adds files');
-  });
+  }));
 
   /** Names of files that are in neither set, or whose bytes are neither the old nor the new ones. */
   async function violations(): Promise<string[]> {
@@ -296,7 +300,7 @@ describe('a build killed at any moment leaves every feed file old or new', { tim
     await cp(path.join(base, 'old', 'state'), stateDir, { recursive: true });
   }
 
-  it(`keeps every feed file whole through ${KILLS} SIGKILLs at random moments`, async () => {
+  it(`keeps every feed file whole through ${KILLS} SIGKILLs at random moments`, withSeed(async () => {
     const outcomes: string[] = [];
     let midWrite = 0;
     for (let kill = 1; kill <= KILLS; kill++) {
@@ -315,13 +319,13 @@ describe('a build killed at any moment leaves every feed file old or new', { tim
       if (!completed && changed > 0 && isNew < newFiles.size) midWrite++;
       const when = whole ? `${delayMs} ms after start` : `${delayMs} ms after its first write`;
       outcomes.push(`${when}: ${run.signal ?? `exit ${run.code}`}, ${changed} file(s) changed, ${isNew}/${newFiles.size} new`);
-      assert.deepEqual(await violations(), [], `after kill ${kill}, ${when} (seed ${SEED}); so far:\n${outcomes.join('\n')}`);
+      assert.deepEqual(await violations(), [], `after kill ${kill}, ${when}; so far:\n${outcomes.join('\n')}`);
       if (completed) await restoreOldBuild();
     }
     console.log(`crash-safety: ${midWrite} of ${KILLS} kills landed while files were being written:\n  ${outcomes.join('\n  ')}`);
-  });
+  }));
 
-  it('leaves exactly the new set after one complete build, with only young temporary files', async () => {
+  it('leaves exactly the new set after one complete build, with only young temporary files', withSeed(async () => {
     const run = await runCli(env);
     assert.equal(run.code, 0, run.stderr);
     const now = await feedFiles(feedsDir);
@@ -335,13 +339,13 @@ describe('a build killed at any moment leaves every feed file old or new', { tim
     assert.ok(manifest, 'the manifest exists');
     const listed = (JSON.parse(manifest.toString('utf8')) as { files: [string][] }).files.map(([name]) => name);
     assert.deepEqual(listed, [...newFiles.keys()].sort(), 'the manifest lists the new set');
-  });
+  }));
 
   describe('a build after the temporary files are over a minute old', () => {
     let run: Run;
     const plantedInState = '.entries.json.0123456789ab.tmp';
 
-    before(async () => {
+    before(withSeed(async () => {
       const left = await temporaryFiles(feedsDir);
       console.log(`crash-safety: ${left.length} temporary file(s) left in the feeds folder, ${(await temporaryFiles(stateDir)).length} in the state folder`);
       // What a build killed while writing entries.json (with writeAtomically, as the feeds are) leaves.
@@ -350,20 +354,20 @@ describe('a build killed at any moment leaves every feed file old or new', { tim
       for (const name of left) await utimes(path.join(feedsDir, name), twoMinutesAgo, twoMinutesAgo);
       for (const name of await temporaryFiles(stateDir)) await utimes(path.join(stateDir, name), twoMinutesAgo, twoMinutesAgo);
       run = await runCli(env);
-    });
+    }));
 
-    it('removes the temporary files killed builds left in the feeds folder', async () => {
+    it('removes the temporary files killed builds left in the feeds folder', withSeed(async () => {
       assert.equal(run.code, 0, run.stderr);
       assert.deepEqual(await temporaryFiles(feedsDir), []);
       assert.deepEqual([...(await feedFiles(feedsDir)).keys()].sort(), [...newFiles.keys()].sort());
-    });
+    }));
 
-    it('removes those of the state folder too', async () => {
+    it('removes those of the state folder too', withSeed(async () => {
       assert.deepEqual(await temporaryFiles(stateDir), [], 'a temporary file in STATE_DIR older than a minute is never removed');
-    });
+    }));
   });
 
-  it('removes the files a killed build added when the next build does not write them (content changed back)', async () => {
+  it('removes the files a killed build added when the next build does not write them (content changed back)', withSeed(async () => {
     // The old build again, then a build of the new content killed right after it wrote its
     // first file that the old set does not have (an archive page of a topic that grew).
     await restoreOldBuild();
@@ -386,7 +390,7 @@ describe('a build killed at any moment leaves every feed file old or new', { tim
     const left = [...now.keys()].filter((name) => !oldFiles.has(name));
     assert.deepEqual(left, [], `files written by the killed build (${orphans.length} of them: ${orphans.slice(0, 3).join(', ')}…) and by no complete build are still there`);
     for (const [name, bytes] of now) assert.ok(bytes.equals(oldFiles.get(name)!), `${name} differs from the old build`);
-  });
+  }));
 });
 
 // ---------------------------------------------------------------- (b)

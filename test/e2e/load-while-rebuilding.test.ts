@@ -12,6 +12,10 @@
  * Requests send no Accept-Encoding, so bodies are identity bytes (the ETag of the identity
  * variant). The content is ASCII: autocannon decodes each body chunk to a string on its own, which
  * would mangle a multi-byte character split between chunks.
+ *
+ * Which article each edit changes and which older ETag a request sends come from a PRNG seeded by
+ * LOAD_SEED (default below); a failure names the seed, and `LOAD_SEED=<seed>` replays those choices
+ * (the timing of requests and rebuilds still varies from run to run).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -25,6 +29,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { XMLValidator } from 'fast-xml-parser';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { envSeed, namingSeedOnFailure, Random } from '../helpers/random.js';
 import { ServerProcess } from '../helpers/server-process.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -33,6 +38,12 @@ const CONNECTIONS = 64;
 const ARTICLES = 300;
 const TOPICS = ['AI', 'Climate', 'Finance', 'Health', 'Space', 'Energy', 'Robotics', 'Policy', 'Security', 'Transport'];
 const MIN_REBUILDS = 10;
+const SEED = envSeed('LOAD_SEED', 20261125);
+const REPLAY = `(seed ${SEED}; replay with LOAD_SEED=${SEED})`;
+const withSeed = namingSeedOnFailure(REPLAY);
+/** Two streams, so the edits do not depend on how many requests ran in between. */
+const editRandom = new Random(SEED);
+const etagRandom = new Random((SEED ^ 0x9e3779b9) >>> 0);
 
 // ---------------------------------------------------------------- content
 
@@ -190,7 +201,7 @@ function requestsFor(paths: readonly string[]): autocannon.Request[] {
       setupRequest: (request, context) => {
         const history = seenEtags.get(urlPath) ?? [];
         const stale = turn++ % 4 === 0 && history.length > 1;
-        const etag = stale ? history[Math.floor(Math.random() * (history.length - 1))] : ((context as Context).etags?.[urlPath] ?? history.at(-1));
+        const etag = stale ? history[etagRandom.int(0, history.length - 2)] : ((context as Context).etags?.[urlPath] ?? history.at(-1));
         (context as Context).sent = etag;
         if (etag === undefined) return { ...request, headers: {} };
         tally.conditionalSent++;
@@ -204,11 +215,11 @@ function requestsFor(paths: readonly string[]): autocannon.Request[] {
 
 // ---------------------------------------------------------------- the test
 
-describe(`${LOAD_SECONDS} s of load while the feeds are rebuilt every second`, { timeout: (LOAD_SECONDS + 120) * 1000 }, () => {
+describe(`${LOAD_SECONDS} s of load while the feeds are rebuilt every second ${REPLAY}`, { timeout: (LOAD_SECONDS + 120) * 1000 }, () => {
   let server: ServerProcess;
   let port: number;
 
-  before(async () => {
+  before(withSeed(async () => {
     const base = await makeTempDir('load-');
     contentDir = path.join(base, 'content');
     await mkdir(contentDir);
@@ -235,7 +246,7 @@ describe(`${LOAD_SECONDS} s of load while the feeds are rebuilt every second`, {
       if (Date.now() > deadline) throw new Error('the server did not answer /healthz with 200 within 60 s');
       await delay(200);
     }
-  });
+  }));
 
   after(async () => {
     if (server && !server.exit) {
@@ -248,7 +259,7 @@ describe(`${LOAD_SECONDS} s of load while the feeds are rebuilt every second`, {
     }
   });
 
-  it('answers every request with a whole body of one build, or a justified 304, and rebuilds at least 10 times', async () => {
+  it('answers every request with a whole body of one build, or a justified 304, and rebuilds at least 10 times', withSeed(async () => {
     const paths = ['/feeds/all.xml', '/feeds/all.atom', '/feeds/all.json'];
     for (const topic of TOPICS) for (const extension of ['xml', 'atom', 'json']) paths.push(`/feeds/${topic.toLowerCase()}.${extension}`);
 
@@ -272,7 +283,7 @@ describe(`${LOAD_SECONDS} s of load while the feeds are rebuilt every second`, {
     const editContent = (async () => {
       for (let step = 0; loading; step++) {
         if (step % 3 === 2) await writeArticle(nextId++, 1);
-        else await writeArticle(Math.floor(Math.random() * nextId), 2 + step);
+        else await writeArticle(editRandom.int(0, nextId - 1), 2 + step);
         edits++;
         await delay(300);
       }
@@ -296,7 +307,7 @@ describe(`${LOAD_SECONDS} s of load while the feeds are rebuilt every second`, {
     const logged = (level: string) => server.lines.filter((line) => line.level === level);
     console.log(
       [
-        `load while rebuilding: ${LOAD_SECONDS} s, ${CONNECTIONS} connections, ${paths.length} feeds (${Date.now() - started} ms)`,
+        `load while rebuilding: ${LOAD_SECONDS} s, ${CONNECTIONS} connections, ${paths.length} feeds (${Date.now() - started} ms) ${REPLAY}`,
         `  requests: ${result.requests.total} (${result.requests.average.toFixed(0)}/s); latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms`,
         `  200: ${count(200)}, 304: ${count(304)}, other: ${[...tally.statuses].filter(([status]) => status !== 200 && status !== 304).map(([status, n]) => `${status}×${n}`).join(', ') || 'none'}`,
         `  conditional requests: ${tally.conditionalSent} (${tally.staleSent} with an older ETag)`,
@@ -322,5 +333,5 @@ describe(`${LOAD_SECONDS} s of load while the feeds are rebuilt every second`, {
     assert.ok((seenEtags.get('/feeds/all.xml')?.length ?? 0) >= 3, 'the content changes reached the served feeds');
     assert.deepEqual(logged('error'), [], 'the server logged errors');
     assert.ok(!server.exit, 'the server died');
-  });
+  }));
 });

@@ -11,7 +11,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Random } from './random.js';
+import { envSeed, Random } from './random.js';
 
 /** The default seed; FUZZ_SEED overrides it. */
 export const DEFAULT_FUZZ_SEED = 20261125;
@@ -51,11 +51,7 @@ export interface CorpusOptions {
 
 /** FUZZ_SEED (decimal or 0x…) or DEFAULT_FUZZ_SEED. */
 export function seedFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): number {
-  const value = env.FUZZ_SEED?.trim();
-  if (!value) return DEFAULT_FUZZ_SEED;
-  const seed = Number(value);
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new TypeError(`FUZZ_SEED must be a whole number, received ${JSON.stringify(value)}`);
-  return seed >>> 0;
+  return envSeed('FUZZ_SEED', DEFAULT_FUZZ_SEED, env);
 }
 
 export { mulberry32 } from './random.js';

@@ -45,3 +45,36 @@ export class Random {
     return out;
   }
 }
+
+/**
+ * The seed in the environment variable `name` (decimal or 0x…), or `fallback` when it is unset or
+ * empty; anything else is a TypeError naming the variable.
+ */
+export function envSeed(name: string, fallback: number, env: Readonly<Record<string, string | undefined>> = process.env): number {
+  const value = env[name]?.trim();
+  if (!value) return fallback;
+  const seed = Number(value);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new TypeError(`${name} must be a whole number, received ${JSON.stringify(value)}`);
+  return seed >>> 0;
+}
+
+/**
+ * Wraps a test or hook so that whatever it throws ends with `replay` (say, `seed 7; rerun with
+ * X_SEED=7`): in the message, which the TAP reporter prints, and in the stack above its frames,
+ * which the spec reporter prints. A random test's failure then always says how to replay it.
+ */
+export function namingSeedOnFailure(replay: string) {
+  return <A extends unknown[], R>(body: (...args: A) => R | Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await body(...args);
+      } catch (error) {
+        if (error instanceof Error && !error.message.endsWith(replay)) {
+          error.message += `\n${replay}`;
+          const frames = error.stack?.indexOf('\n    at ') ?? -1;
+          if (error.stack && frames !== -1) error.stack = `${error.stack.slice(0, frames)}\n${replay}${error.stack.slice(frames)}`;
+        }
+        throw error;
+      }
+    };
+}

@@ -33,3 +33,9 @@ export function textOf(node: unknown): string | undefined {
   if (typeof node === 'object' && '#text' in node) return String((node as { '#text': unknown })['#text']);
   return '';
 }
+
+/** An element that may be absent, once or repeated (the parser gives undefined, a node or an array), as a list. */
+export function listOf(node: unknown): XmlNode[] {
+  if (node === undefined || node === null) return [];
+  return Array.isArray(node) ? node : [node as XmlNode];
+}
