@@ -21,6 +21,7 @@ import type { FileStat } from '../content/read-content.js';
 import { draftRecord, type ArticleRecord } from '../feeds/article-record.js';
 import type { ContentModel, FileOutcome } from '../feeds/content-model.js';
 import type { EntryState } from '../feeds/deleted-entries.js';
+import type { DocumentPlan, PlanMemo } from '../feeds/feed-documents.js';
 import type { Logger } from '../logger.js';
 import { EntryReader, type EntryLocation, type SegmentWriter } from './entry-store.js';
 import type { BuildReport, BuildResult } from './build-feeds.js';
@@ -68,8 +69,19 @@ export interface BuildCache {
    * as it left it. A new process whose scan gives the same digest has nothing to do.
    */
   lastBuild?: SavedBuild;
+  /** The last build of this process, made into lastBuild when the cache is saved (memory only). */
+  finishedBuild?: { readonly files: readonly ScannedFile[]; readonly problems: string } & Omit<SavedBuild, 'inputs'>;
   /** Something in the cache changed since it was loaded or saved (memory only). */
   dirty: boolean;
+  /** The last document plans of each collection path, reused where nothing in them changed (memory only). */
+  readonly plans: Map<string, PlanMemo<ArticleRecord>>;
+  /**
+   * The plans whose four files the last build of this process wrote or found intact: the next
+   * build keeps them without looking at the disk (memory only; emptied when a build fails).
+   */
+  writtenPlans: WeakSet<DocumentPlan<ArticleRecord>>;
+  /** The last build of this process finished and left no temporary file in the feeds folder (memory only). */
+  feedsFolderSwept?: boolean;
 }
 
 export interface SavedBuild {
@@ -95,7 +107,16 @@ export function cacheDir(stateDir: string): string {
 /** An empty cache whose entries go to STATE_DIR/cache/. */
 export function createBuildCache(stateDir: string): BuildCache {
   const entriesDir = cacheDir(stateDir);
-  return { files: new Map(), entries: new Map(), documents: new Map(), entriesDir, reader: new EntryReader(entriesDir), dirty: true };
+  return {
+    files: new Map(),
+    entries: new Map(),
+    documents: new Map(),
+    entriesDir,
+    reader: new EntryReader(entriesDir),
+    dirty: true,
+    plans: new Map(),
+    writtenPlans: new WeakSet(),
+  };
 }
 
 // ---------------------------------------------------------------- the stamp
@@ -148,6 +169,13 @@ export function configStamp(config: Config): string {
 
 export function cacheStamp(config: Config): CacheStamp {
   return { code: currentCodeStamp(), config: configStamp(config) };
+}
+
+/** A digest of what a build reads: every file's path and content key, in order, and the read problems. */
+export function inputsDigest(files: readonly ScannedFile[], problemsKey: string): string {
+  const hash = createHash('sha256');
+  for (const file of files) hash.update(file.file).update('\0').update(file.key).update('\n');
+  return hash.update(problemsKey).digest('base64url');
 }
 
 // ---------------------------------------------------------------- on disk
@@ -320,6 +348,9 @@ export function discardBuildCache(cache: BuildCache, logger: Logger, reason: str
   cache.last = undefined;
   cache.lastScan = undefined;
   cache.lastBuild = undefined;
+  cache.finishedBuild = undefined;
+  cache.writtenPlans = new WeakSet();
+  cache.plans.clear();
   cache.dirty = true;
 }
 
@@ -347,6 +378,11 @@ function removeSegments(dir: string, keep: ReadonlySet<string>): void {
  */
 export function saveBuildCache(cache: BuildCache, stamp: CacheStamp, liveKeys: ReadonlySet<string>): void {
   mkdirSync(cache.entriesDir, { recursive: true });
+  if (cache.finishedBuild) {
+    const { files, problems, ...saved } = cache.finishedBuild;
+    cache.lastBuild = { ...saved, inputs: inputsDigest(files, problems) };
+    cache.finishedBuild = undefined;
+  }
   const lines: string[] = [JSON.stringify({ format: FORMAT, version: FORMAT_VERSION, code: stamp.code, config: stamp.config })];
   for (const scanned of cache.files.values()) {
     const { stat } = scanned;

@@ -19,18 +19,20 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import { formatProblem, type Problem } from '../content/problems.js';
 import type { ArticleRecord } from '../feeds/article-record.js';
-import { makeContentModel, reuseContentModel, type FileOutcome } from '../feeds/content-model.js';
+import { makeContentModel, updateContentModel, type ContentModel, type FileOutcome } from '../feeds/content-model.js';
+import { entryId } from '../feeds/select-articles.js';
+import { compareCodePoints } from '../feeds/topics.js';
 import { planFeedDocuments } from '../feeds/feed-documents.js';
 import type { Logger } from '../logger.js';
 import { renderBrowserFiles } from '../render/browser-view.js';
 import { renderIndexHtml, renderOpml } from '../render/feed-index.js';
-import { cacheStamp, discardBuildCache, loadBuildCache, saveBuildCache, type BuildCache, type SavedReport, type ScannedFile } from './build-cache.js';
+import { cacheStamp, discardBuildCache, inputsDigest, loadBuildCache, saveBuildCache, type BuildCache, type SavedReport, type ScannedFile } from './build-cache.js';
 import { eraseEntries, EntryStoreCorrupt, type EntryLocation } from './entry-store.js';
 import { readEntryState, writeEntryState } from './entry-state.js';
 import { UNKNOWN_CHANGES, type ContentChangeSet } from '../content/watch-content.js';
 import { ContentChangedDuringBuild, renderMissingEntries, scanContent, type ContentScan } from './scan-content.js';
 import { documentFileNames, writeDocuments, type DocumentFile } from './write-documents.js';
-import { FeedsWriter, hasUnfinishedWrite, MANIFEST_NAME, readManifest, removeAbandonedTemporaryFiles, sameMtime } from './write-feeds.js';
+import { FeedsWriter, hasUnfinishedWrite, MANIFEST_NAME, readManifest, removeAbandonedTemporaryFiles, sameMtime, type FeedsManifest, type ManifestFile } from './write-feeds.js';
 
 export { createBuildCache, type BuildCache } from './build-cache.js';
 export { UNKNOWN_CHANGES, type ContentChangeSet } from '../content/watch-content.js';
@@ -78,9 +80,48 @@ export interface BuiltFile {
 
 export interface BuildResult {
   readonly report: BuildReport;
+  /** Every file of the feeds folder after the build, sorted by name (made when first read). */
   readonly files: readonly BuiltFile[];
   /** The feeds folder the files are in (absolute). */
   readonly feedsDir?: string;
+  /**
+   * The files this build wrote or looked at, with the bytes the caller asked for (keepBody);
+   * every file when `complete`. A caller that holds the last build's files applies these and
+   * `removed` (the build thread's host does).
+   */
+  readonly changed?: readonly BuiltFile[];
+  readonly removed?: readonly string[];
+  readonly complete?: boolean;
+}
+
+/** A file of the manifest as a BuiltFile (no bytes). */
+function builtFile(file: ManifestFile): BuiltFile {
+  return { name: file.name, contentType: file.contentType, hash: file.hash, size: file.size, modified: new Date(Math.round(file.mtimeMs)) };
+}
+
+/** A result whose `files` are read from the manifest when first asked for. */
+function buildResult(
+  report: BuildReport,
+  manifest: FeedsManifest,
+  feedsDir: string,
+  delta: { readonly changed: readonly BuiltFile[]; readonly removed: readonly string[]; readonly complete: boolean },
+): BuildResult {
+  let files: BuiltFile[] | undefined;
+  // The manifest's files as they are now (a later partial build changes its map in place).
+  const snapshot = [...manifest.files.values()];
+  return {
+    report,
+    feedsDir,
+    ...delta,
+    get files(): BuiltFile[] {
+      if (!files) {
+        // With the bytes of the files this build returned them for.
+        const given = new Map(delta.changed.filter((file) => file.body).map((file) => [file.name, file]));
+        files = snapshot.sort((a, b) => compareCodePoints(a.name, b.name)).map((file) => given.get(file.name) ?? builtFile(file));
+      }
+      return files;
+    },
+  };
 }
 
 export interface BuildDependencies {
@@ -137,6 +178,10 @@ export async function buildFeeds(dependencies: BuildDependencies): Promise<Build
     // The feeds folder may now hold part of a build: the next build must check every file.
     cache.last = undefined;
     cache.lastBuild = undefined;
+    cache.finishedBuild = undefined;
+    cache.written = undefined;
+    cache.writtenPlans = new WeakSet();
+    cache.feedsFolderSwept = false;
     throw error;
   }
   if (dependencies.saveCache !== false && cache.dirty) saveBuildCache(cache, stamp, liveEntryKeys(cache));
@@ -146,24 +191,33 @@ export async function buildFeeds(dependencies: BuildDependencies): Promise<Build
 /**
  * Erases the stored entries no article to publish holds any more (removed, made a draft, edited,
  * or a second article with an id already taken), so that nothing of them stays in the cache.
+ * Looks at the keys the scan saw go and at articles that lost their id, not at every entry (at
+ * a million articles that pass would be most of a one-file rebuild); a model made afresh (a
+ * first build) has no such list, and then every entry is looked at.
  */
-function eraseDeadEntries(cache: BuildCache, live: ReadonlySet<string>): void {
-  const dead: EntryLocation[] = [];
-  for (const [key, location] of cache.entries) {
-    if (live.has(key)) continue;
-    dead.push(location);
-    cache.entries.delete(key);
+function eraseDeadEntries(cache: BuildCache, replacedKeys: readonly string[] | undefined, model: ContentModel<ArticleRecord>): void {
+  let candidates: Set<string>;
+  if (replacedKeys === undefined || model.changes === undefined) {
+    candidates = new Set(cache.entries.keys());
+  } else {
+    candidates = new Set(replacedKeys);
+    for (const claimants of model.index.claimants.values()) for (let position = 1; position < claimants.length; position++) candidates.add(claimants[position]!.key);
   }
-  if (dead.length === 0) return;
-  eraseEntries(cache.entriesDir, dead);
+  for (const key of [...candidates]) if (!cache.entries.has(key)) candidates.delete(key);
+  if (candidates.size === 0) return;
+  // Kept: an entry some article to publish (now or when due) still holds.
+  const nowMs = model.nowMs;
+  for (const file of cache.files.values()) {
+    if (!candidates.has(file.key) || !file.outcome.ok) continue;
+    const article = file.outcome.article;
+    if (!article.published) continue;
+    const due = article.publishedDateTime.getTime() <= nowMs;
+    if (!due || model.index.claimants.get(entryId(article))?.[0] === article) candidates.delete(file.key);
+  }
+  if (candidates.size === 0) return;
+  eraseEntries(cache.entriesDir, [...candidates].map((key) => cache.entries.get(key)!));
+  for (const key of candidates) cache.entries.delete(key);
   cache.dirty = true;
-}
-
-/** A digest of what a build reads: every file's path and content key, in order, and the read problems. */
-function inputsDigest(scan: ContentScan, problemsKey: string): string {
-  const hash = createHash('sha256');
-  for (const file of scan.files) hash.update(file.file).update('\0').update(file.key).update('\n');
-  return hash.update(problemsKey).digest('base64url');
 }
 
 /** The feeds folder's manifest file's size and mtime, or undefined when there is none. */
@@ -239,19 +293,19 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache): Pr
       unchanged: last.result.files.map((file) => file.name),
       removed: [],
     };
-    return { report, files: last.result.files, feedsDir: path.resolve(config.feedsDir) };
+    return { ...last.result, report, changed: [], removed: [], complete: false, files: last.result.files };
   }
 
   // The same, for the build a previous process saved with the cache (a restart, the next CI run).
   const saved = cache.lastBuild;
-  const inputs = last ? undefined : inputsDigest(scan, problemsKey);
+  const inputs = last ? undefined : inputsDigest(scan.files, problemsKey);
   // A build killed while writing leaves its claims file: the folder may then hold part of it.
   if (!last && saved && saved.inputs === inputs && startedAt.getTime() < saved.validUntil && !hasUnfinishedWrite(config.feedsDir)) {
     const manifest = manifestStat(config.feedsDir);
     const files = manifest && manifest.size === saved.manifest.size && sameMtime(saved.manifest.mtimeMs, manifest.mtimeMs) ? readManifest(config.feedsDir) : undefined;
     if (files && [...files.files.values()].every(held)) {
-      const built = [...files.files.values()].map((file): BuiltFile => ({ name: file.name, contentType: file.contentType, hash: file.hash, size: file.size, modified: new Date(Math.round(file.mtimeMs)) }));
-      return { report: unchangedReport(saved.report, startedAt, elapsedMs(started), built.map((file) => file.name)), files: built, feedsDir: path.resolve(config.feedsDir) };
+      const report = unchangedReport(saved.report, startedAt, elapsedMs(started), [...files.files.keys()].sort());
+      return buildResult(report, files, path.resolve(config.feedsDir), { changed: [...files.files.values()].map(builtFile), removed: [], complete: true });
     }
   }
 
@@ -259,45 +313,48 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache): Pr
   const previousState = cache.state ?? readEntryState(config.stateDir);
   const results: FileOutcome<ArticleRecord>[] = scan.files.map((file) => file.outcome);
   const model =
-    reuseContentModel(cache.model, results, startedAt, previousState, config.deletedEntryDays) ??
+    updateContentModel(cache.model, results, startedAt, previousState, config.deletedEntryDays) ??
     makeContentModel(results, startedAt, previousState, config.deletedEntryDays);
   cache.model = model;
-  const plans = planFeedDocuments(model.collections, config.site, { tombstones: model.tracked.tombstones });
+  const plans = planFeedDocuments(model.collections, config.site, { tombstones: model.tracked.tombstones, memo: cache.plans });
   const modelled = performance.now();
   onStage?.('model');
   // With archives off only the documents' entries were not rendered while parsing.
-  await renderMissingEntries(config, cache, plans);
+  await renderMissingEntries(config, cache, plans.filter((plan) => !cache.writtenPlans.has(plan)));
   const rendered = performance.now();
   onStage?.('entries');
 
-  const writer = new FeedsWriter(config.feedsDir, cache.written);
-  const extras = [
-    ...renderBrowserFiles(),
-    renderOpml(plans.map((plan) => ({ ...plan.document, entryCount: plan.articles.length })), config.site),
-    renderIndexHtml(plans.map((plan) => ({ ...plan.document, entryCount: plan.articles.length })), config.site),
-  ];
-  writer.claim([...documentFileNames(plans), ...extras.map((file) => file.name)]);
-  const documents = writeDocuments(writer, plans, cache, { keepBody, hasBody });
+  // A rebuild in a process whose last build finished writes only what changed (a partial write).
+  const partial = cache.written !== undefined && cache.feedsFolderSwept === true;
+  const writer = new FeedsWriter(config.feedsDir, cache.written, { sweep: !partial });
+  cache.feedsFolderSwept = false;
+  const indexed = plans.map((plan) => ({ ...plan.document, entryCount: plan.articles.length }));
+  const extras = [...renderBrowserFiles(), renderOpml(indexed, config.site), renderIndexHtml(indexed, config.site)];
+  writer.claim([...documentFileNames(partial ? plans.filter((plan) => !cache.writtenPlans.has(plan)) : plans), ...extras.map((file) => file.name)]);
+  const documents = writeDocuments(writer, plans, cache, { keepBody, hasBody, partial });
   const extraFiles: DocumentFile[] = extras.map((file) => {
     const bytes = Buffer.from(file.body, 'utf8');
     const written = writer.write(file.name, file.contentType, bytes);
     return keepBody?.(file.name) ? { ...written, body: bytes } : written;
   });
-  const { manifest, removed } = writer.finish();
+  const { manifest, removed } = writer.finish({ complete: !partial });
   cache.written = manifest;
-  eraseDeadEntries(cache, liveEntryKeys(cache));
+  cache.feedsFolderSwept = !writer.leftTemporaryFiles;
+  eraseDeadEntries(cache, scan.replacedKeys, model);
   const { tracked } = model;
-  if (tracked.changed || cache.state === undefined) writeEntryState(config.stateDir, tracked.state);
+  if (tracked.changed || cache.state === undefined) writeEntryState(config.stateDir, tracked.state, cache.state === undefined ? undefined : tracked.changedIds);
   cache.state = tracked.state;
 
   const wrote = performance.now();
   onStage?.('write');
-  const writtenFiles = [...documents.files, ...extraFiles];
+  const touched = [...documents.files, ...extraFiles];
   const problems = [...scan.problems, ...model.problems];
   for (const problem of problems) {
     logger.warn(formatProblem(problem, config.contentDir).join('\n'), { code: problem.code, file: problem.file, issues: problem.issues });
   }
   const { selection, collections } = model;
+  const written = touched.filter((file) => file.changed).map((file) => file.name);
+  const writtenSet = new Set(written);
   const report: BuildReport = {
     startedAt,
     durationMs: elapsedMs(started),
@@ -314,32 +371,31 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache): Pr
     rendered: documents.rendered,
     skipped: problems.filter((problem) => problem.file !== undefined).length,
     problems,
-    written: writtenFiles.filter((file) => file.changed).map((file) => file.name),
-    unchanged: writtenFiles.filter((file) => !file.changed).map((file) => file.name),
+    written,
+    unchanged: [...manifest.files.keys()].filter((name) => !writtenSet.has(name)),
     removed,
     stages: { scanMs: ms(scanned - started), modelMs: ms(modelled - scanned), entriesMs: ms(rendered - modelled), writeMs: ms(wrote - rendered) },
   };
-  const files: BuiltFile[] = writtenFiles.map((file) => ({
-    name: file.name,
-    contentType: file.contentType,
-    hash: file.hash,
-    size: file.size,
-    modified: new Date(Math.round(file.mtimeMs)),
-    ...(file.body ? { body: file.body } : {}),
-  }));
-  // Bytes are returned once, not kept: the caller has them.
-  const withoutBodies = files.some((file) => file.body) ? files.map(({ body: _body, ...file }) => file) : files;
   const feedsDir = path.resolve(config.feedsDir);
-  cache.last = { result: { report, files: withoutBodies, feedsDir }, files: scan.files, problems: problemsKey, validUntil: model.validUntil };
+  const changed = touched.map((file): BuiltFile => ({ ...builtFile(file), ...(file.body ? { body: file.body } : {}) }));
+  const result = buildResult(report, manifest, feedsDir, { changed, removed, complete: !partial });
+  // Bytes are returned once, not kept: the caller has them.
+  cache.last = {
+    result: buildResult(report, manifest, feedsDir, { changed: [], removed: [], complete: false }),
+    files: scan.files,
+    problems: problemsKey,
+    validUntil: model.validUntil,
+  };
   const { startedAt: _startedAt, nextScheduled, written: _written, unchanged: _unchanged, removed: _removed, ...kept } = report;
-  cache.lastBuild = {
-    inputs: inputs ?? inputsDigest(scan, problemsKey),
+  cache.finishedBuild = {
+    files: scan.files,
+    problems: problemsKey,
     validUntil: Math.min(model.validUntil, Number.MAX_SAFE_INTEGER),
     report: { ...kept, ...(nextScheduled ? { nextScheduled: nextScheduled.toISOString() } : {}) },
     manifest: manifestStat(config.feedsDir) ?? { size: -1, mtimeMs: -1 },
   };
   cache.dirty = true;
-  return { report, files, feedsDir };
+  return result;
 }
 
 /** Whether two scans hold the same files with the same bytes, in order. */

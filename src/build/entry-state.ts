@@ -1,23 +1,89 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+/**
+ * The entry state on disk (STATE_DIR/entries.json): every entry id earlier builds published and
+ * the feeds it was in, and since when it is gone. A build that changed a few ids appends them to
+ * a journal beside it (entries.json.journal, see journaled-file.ts for how the two agree) instead
+ * of writing every id again: at a million articles the whole file is tens of megabytes.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { parseEntryState, serializeEntryState, type EntryState } from '../feeds/deleted-entries.js';
-import { removeAbandonedTemporaryFiles, writeAtomically } from './write-feeds.js';
+import { parseEntryState, serializeEntryState, type EntryRecord, type EntryState } from '../feeds/deleted-entries.js';
+import { appendJournal } from './journaled-file.js';
+import { writeAtomically } from './write-feeds.js';
 
 const STATE_FILE = 'entries.json';
+/** Past this share of the ids, a journal is folded into a new snapshot. */
+const JOURNAL_SHARE = 0.25;
+const JOURNAL_MIN_ROWS = 1000;
+
+/** Which snapshot a state's map was last read from or written to, by the map (updated in place by rebuilds). */
+const stored = new WeakMap<ReadonlyMap<string, EntryRecord>, { readonly file: string; readonly generation: string; journalRows: number }>();
 
 /** The entry ids earlier builds published; none (a first build) when the file is missing. */
 export function readEntryState(stateDir: string): EntryState {
+  const file = path.join(stateDir, STATE_FILE);
   let text: string | undefined;
   try {
-    text = readFileSync(path.join(stateDir, STATE_FILE), 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch {
     text = undefined;
   }
-  return parseEntryState(text);
+  const state = parseEntryState(text);
+  const generation = text === undefined ? undefined : generationOf(text);
+  if (generation === undefined) return state;
+  const entries = new Map(state.entries);
+  let journalRows = 0;
+  let journal: string | undefined;
+  try {
+    journal = readFileSync(`${file}.journal`, 'utf8');
+  } catch {
+    journal = undefined;
+  }
+  const lines = journal?.split('\n') ?? [];
+  if (lines.length > 0 && generationOf(lines[0]!) === generation) {
+    for (const line of lines.slice(1)) {
+      if (line === '') continue;
+      let row: unknown;
+      try {
+        row = JSON.parse(line);
+      } catch {
+        break;
+      }
+      if (!Array.isArray(row) || typeof row[0] !== 'string') continue;
+      journalRows++;
+      const record = parseEntryState(`{"version":1,"entries":{${JSON.stringify(row[0])}:${JSON.stringify(row[1] ?? null)}}}`).entries.get(row[0]);
+      if (record) entries.set(row[0], record);
+      else entries.delete(row[0]);
+    }
+  }
+  stored.set(entries, { file, generation, journalRows });
+  return { version: 1, entries };
 }
 
-export function writeEntryState(stateDir: string, state: EntryState): void {
+function generationOf(text: string): string | undefined {
+  const match = /"generation":"([0-9a-f]+)"/.exec(text.slice(0, 200));
+  return match?.[1];
+}
+
+/**
+ * Stores `state`. With `changedIds` (the ids a rebuild changed) and a snapshot this state was
+ * read from or written to, only those ids are appended to the journal.
+ */
+export function writeEntryState(stateDir: string, state: EntryState, changedIds?: readonly string[]): void {
+  const file = path.join(stateDir, STATE_FILE);
+  const known = stored.get(state.entries);
+  if (changedIds && known && known.file === file && known.journalRows + changedIds.length <= Math.max(JOURNAL_MIN_ROWS, state.entries.size * JOURNAL_SHARE)) {
+    appendJournal(
+      file,
+      known.generation,
+      changedIds.map((id) => JSON.stringify([id, state.entries.get(id) ?? null])),
+    );
+    known.journalRows += changedIds.length;
+    return;
+  }
   mkdirSync(stateDir, { recursive: true });
-  removeAbandonedTemporaryFiles(stateDir);
-  writeAtomically(path.join(stateDir, STATE_FILE), Buffer.from(serializeEntryState(state)));
+  const generation = randomBytes(8).toString('hex');
+  writeAtomically(file, Buffer.from(serializeEntryState(state, generation)));
+  rmSync(`${file}.journal`, { force: true });
+  stored.set(state.entries, { file, generation, journalRows: 0 });
 }

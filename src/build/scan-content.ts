@@ -38,6 +38,8 @@ export interface ContentScan {
   readonly problems: readonly Problem[];
   /** Files parsed by this scan (bytes not seen before). */
   readonly filesParsed: number;
+  /** Content keys some file held before this scan that no file holds now (their entries may go). */
+  readonly replacedKeys: readonly string[];
 }
 
 export interface ScanOptions {
@@ -84,7 +86,7 @@ export function entryWriter(cache: BuildCache): SegmentWriter {
 export async function scanContent(config: Config, cache: BuildCache, changes: ContentChangeSet, options: ScanOptions): Promise<ContentScan> {
   const last = cache.lastScan;
   if (changes.kind === 'files' && last && Date.now() - last.at < FULL_SCAN_INTERVAL_MS) {
-    const scan = changes.files.size === 0 ? { files: last.files, problems: last.problems, filesParsed: 0 } : rescanFiles(config, cache, last, changes.files, options);
+    const scan = changes.files.size === 0 ? { files: last.files, problems: last.problems, filesParsed: 0, replacedKeys: [] } : rescanFiles(config, cache, last, changes.files, options);
     if (scan) {
       cache.lastScan = { files: scan.files, problems: scan.problems, at: last.at };
       return scan;
@@ -132,10 +134,12 @@ async function fullScan(config: Config, cache: BuildCache, options: ScanOptions)
   });
   const present = files.filter((file): file is ScannedFile => file !== undefined);
   if (toRead.length > 0 || present.length !== cache.files.size) cache.dirty = true;
+  const keys = new Set(present.map((file) => file.key));
+  const replacedKeys = [...new Set([...cache.files.values()].map((file) => file.key))].filter((key) => !keys.has(key));
   // Forget files that are gone, so the cache holds no more than the content folder.
   cache.files.clear();
   for (const file of present) cache.files.set(file.file, file);
-  return { files: present, problems, filesParsed };
+  return { files: present, problems, filesParsed, replacedKeys };
 }
 
 function scanned(cache: BuildCache, result: ReadFile, checkedAt: number, byKey: ReadonlyMap<string, ScannedFile>): ScannedFile {
@@ -161,14 +165,19 @@ function rescanFiles(config: Config, cache: BuildCache, last: NonNullable<BuildC
   if (read === undefined) return undefined;
   if (read.size > 0) cache.dirty = true;
   let filesParsed = 0;
+  const oldKeys: string[] = [];
   const problems = last.problems.filter((problem) => problem.file === undefined || !read.has(problem.file));
   const replacements = new Map<string, ScannedFile | undefined>();
   const byKey = new Map<string, ScannedFile>();
   for (const known of last.files) if (read.has(known.file)) byKey.set(known.key, known);
   for (const [file, result] of read) {
+    const before = cache.files.get(file)?.key;
     if (result === 'unchanged') {
       replacements.set(file, cache.files.get(file));
-    } else if (result === 'gone' || 'issues' in result) {
+      continue;
+    }
+    if (before !== undefined) oldKeys.push(before);
+    if (result === 'gone' || 'issues' in result) {
       if (result !== 'gone') problems.push(result);
       replacements.set(file, undefined);
       cache.files.delete(file);
@@ -184,23 +193,18 @@ function rescanFiles(config: Config, cache: BuildCache, last: NonNullable<BuildC
   cache.writer?.flush();
   // The scan is sorted by path: each named file is found by binary search, not by a pass over all.
   const files = [...last.files];
-  const removed: number[] = [];
-  let added = false;
   for (const [file, replacement] of replacements) {
     const index = indexOfFile(files, file);
     if (index >= 0 && replacement) files[index] = replacement;
-    else if (index >= 0) removed.push(index);
-    else if (replacement) {
-      files.push(replacement);
-      added = true;
-    }
+    else if (index >= 0) files.splice(index, 1);
+    else if (replacement) files.splice(-index - 1, 0, replacement);
   }
-  for (const index of removed.sort((a, b) => b - a)) files.splice(index, 1);
-  if (added) files.sort(byFile);
-  return { files, problems: problems.sort(byFile), filesParsed };
+  // A key another file still holds (the same bytes twice) stays: the caller looks again.
+  const nowHeld = new Set([...replacements.values()].flatMap((replacement) => (replacement ? [replacement.key] : [])));
+  return { files, problems: problems.sort(byFile), filesParsed, replacedKeys: oldKeys.filter((key) => !nowHeld.has(key)) };
 }
 
-/** Index of `file` in `files` (sorted by path), or -1. */
+/** Index of `file` in `files` (sorted by path), or -(where it would go + 1). */
 function indexOfFile(files: readonly ScannedFile[], file: string): number {
   let low = 0;
   let high = files.length - 1;
@@ -211,7 +215,7 @@ function indexOfFile(files: readonly ScannedFile[], file: string): number {
     if (order < 0) low = middle + 1;
     else high = middle - 1;
   }
-  return -1;
+  return -(low + 1);
 }
 
 /** Thrown when a file's bytes are no longer those the scan saw (it changed during the build). */

@@ -57,15 +57,21 @@ export interface ChangedFile {
 }
 
 export type ThreadReply =
-  | { readonly id: number; readonly ok: true; readonly report: BuildReport; readonly changed: readonly ChangedFile[]; readonly names: readonly string[] }
+  | ({ readonly id: number; readonly ok: true } & ThreadBuildResult)
   | { readonly id: number; readonly ok: true; readonly closed: true }
   | { readonly id: number; readonly ok: false; readonly message: string };
 
-/** A build done in the build thread: its report, the files that changed, and every current file name. */
+/**
+ * A build done in the build thread: its report, the files whose bytes changed since its last
+ * reply, the names of the files that went, and, after a build that looked at every file (the
+ * thread's first), every current file name.
+ */
 export interface ThreadBuildResult {
+  readonly kind: 'thread';
   readonly report: BuildReport;
   readonly changed: readonly ChangedFile[];
-  readonly names: readonly string[];
+  readonly removed: readonly string[];
+  readonly names?: readonly string[];
 }
 
 /**
@@ -126,7 +132,10 @@ export class BuildThreadHost {
       if (!pending) return;
       this.#pending.delete(reply.id);
       if (!reply.ok) pending.reject(new Error(reply.message));
-      else if ('report' in reply) pending.resolve({ report: reply.report, changed: reply.changed, names: reply.names });
+      else if ('report' in reply) {
+        const { id: _id, ok: _ok, ...result } = reply;
+        pending.resolve(result);
+      }
     });
     const fail = (error: Error) => {
       if (this.#thread === worker) this.#thread = undefined;

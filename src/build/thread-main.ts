@@ -68,7 +68,7 @@ parentPort!.on('message', async (request: ThreadRequest) => {
     });
     const changed: ChangedFile[] = [];
     const transfer: ArrayBuffer[] = [];
-    for (const file of result.files) {
+    for (const file of result.changed ?? []) {
       if (sent.get(file.name) === file.hash) continue;
       sent.set(file.name, file.hash);
       const eager = isServedFromMemory(file.name) && file.body !== undefined;
@@ -80,9 +80,15 @@ parentPort!.on('message', async (request: ThreadRequest) => {
       for (const body of Object.values(bodies)) if (body) transfer.push(body.buffer as ArrayBuffer);
       changed.push({ name: file.name, contentType: file.contentType, lastModified: file.modified, hash: file.hash, ...bodies });
     }
-    const names = new Set(result.files.map((file) => file.name));
-    for (const name of sent.keys()) if (!names.has(name)) sent.delete(name);
-    const reply: ThreadReply = { id: request.id, ok: true, report: result.report, changed, names: [...names] };
+    const removed = [...(result.removed ?? [])];
+    for (const name of removed) sent.delete(name);
+    let names: string[] | undefined;
+    if (result.complete) {
+      names = (result.changed ?? []).map((file) => file.name);
+      const current = new Set(names);
+      for (const name of sent.keys()) if (!current.has(name)) sent.delete(name);
+    }
+    const reply: ThreadReply = { id: request.id, ok: true, kind: 'thread', report: result.report, changed, removed, ...(names ? { names } : {}) };
     parentPort!.postMessage(reply, transfer);
     if (result.report.filesParsed > 0 || result.report.rendered > 0 || result.report.removed.length > 0) {
       saveTimer ??= setTimeout(saveCache, SAVE_DELAY_MS);

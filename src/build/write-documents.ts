@@ -27,11 +27,29 @@ export interface DocumentsWritten {
   readonly rendered: number;
 }
 
-/** Everything a document's bytes depend on, hashed: its head and which entries it holds, in order. */
+/**
+ * Everything a document's bytes depend on, hashed: what of its head varies between documents of
+ * one configuration (the cache is stamped with the configuration) and which entries it holds, in
+ * order.
+ */
 export function documentFingerprint(plan: DocumentPlan<ArticleRecord>): string {
-  const hash = createHash('sha256').update(JSON.stringify(plan.document));
+  const { document } = plan;
+  const head = [
+    document.path,
+    document.kind,
+    document.name,
+    document.title,
+    document.description,
+    document.updated.getTime(),
+    document.archive?.page ?? '',
+    document.prevArchive?.json ?? '',
+    document.nextArchive?.json ?? '',
+    document.hubUrl ?? '',
+    document.deleted.map((tombstone) => `${tombstone.id} ${tombstone.deletedAt.getTime()}`).join('\n'),
+  ].join('\0');
+  const hash = createHash('sha1').update(head);
   for (const article of plan.articles) hash.update('\0').update(article.key);
-  return hash.digest('base64url').slice(0, 22);
+  return hash.digest('base64url');
 }
 
 /** The documents' file names, in the order they are written. */
@@ -69,21 +87,37 @@ export interface BodyWishes {
   readonly hasBody?: (name: string, hash: string) => boolean;
 }
 
-/** Writes (or keeps) the four files of every document. */
-export function writeDocuments(writer: FeedsWriter, plans: readonly DocumentPlan<ArticleRecord>[], cache: BuildCache, { keepBody = () => false, hasBody = () => false }: BodyWishes = {}): DocumentsWritten {
+/**
+ * Writes (or keeps) the four files of every document. Partial (`partial: true`, a rebuild in a
+ * process whose last build finished): a plan that is the very object the last build wrote is not
+ * looked at again, and the documents no plan has any more are given to the writer to remove.
+ */
+export function writeDocuments(
+  writer: FeedsWriter,
+  plans: readonly DocumentPlan<ArticleRecord>[],
+  cache: BuildCache,
+  { keepBody = () => false, hasBody = () => false, partial = false }: BodyWishes & { readonly partial?: boolean } = {},
+): DocumentsWritten {
   const files: DocumentFile[] = [];
-  const fingerprints = new Map<string, string>();
+  const writtenPlans = partial ? cache.writtenPlans : new WeakSet<DocumentPlan<ArticleRecord>>();
+  const fingerprints = partial ? cache.documents : new Map<string, string>();
   let rendered = 0;
+  let changed = false;
   for (const plan of writingOrder(plans)) {
-    const fingerprint = documentFingerprint(plan);
-    fingerprints.set(plan.document.path, fingerprint);
     const names = DOCUMENT_FORMATS.map((format) => `${plan.document.path}.${extensionOf(format)}`);
+    // The very plan this process wrote last time: its files are as it left them.
+    if (partial && writtenPlans.has(plan) && names.every((name) => !keepBody(name) || hasBody(name, writer.previous.get(name)!.hash))) continue;
+    const fingerprint = documentFingerprint(plan);
+    const known = cache.documents.get(plan.document.path);
+    fingerprints.set(plan.document.path, fingerprint);
+    writtenPlans.add(plan);
     const unchanged = (name: string) => writer.isIntact(name) && (!keepBody(name) || hasBody(name, writer.previous.get(name)!.hash));
-    if (cache.documents.get(plan.document.path) === fingerprint && names.every(unchanged)) {
+    if (known === fingerprint && names.every(unchanged)) {
       for (const name of names) files.push(writer.keep(name));
       continue;
     }
     rendered++;
+    changed = true;
     const entries: EntryBytes[] = plan.articles.map((article) => {
       const location = cache.entries.get(article.key);
       if (!location) throw new Error(`no rendered entry for ${article.file}`);
@@ -100,8 +134,23 @@ export function writeDocuments(writer: FeedsWriter, plans: readonly DocumentPlan
       files.push(keepBody(frame.name) ? { ...written, body: bytes } : written);
     }
   }
-  if (rendered > 0 || fingerprints.size !== cache.documents.size) cache.dirty = true;
-  cache.documents.clear();
-  for (const [path, fingerprint] of fingerprints) cache.documents.set(path, fingerprint);
+  if (partial) {
+    // Documents no plan holds any more (a feed that went, a page that went): their files go.
+    if (fingerprints.size > plans.length || changed) {
+      const current = new Set(plans.map((plan) => plan.document.path));
+      for (const path of [...fingerprints.keys()]) {
+        if (current.has(path)) continue;
+        fingerprints.delete(path);
+        for (const format of DOCUMENT_FORMATS) writer.remove(`${path}.${extensionOf(format)}`);
+        changed = true;
+      }
+    }
+  } else {
+    changed ||= fingerprints.size !== cache.documents.size;
+    cache.documents.clear();
+    for (const [path, fingerprint] of fingerprints) cache.documents.set(path, fingerprint);
+    cache.writtenPlans = writtenPlans;
+  }
+  if (changed) cache.dirty = true;
   return { files, rendered };
 }

@@ -14,9 +14,10 @@
  * the rename, and the next build repairs anything else.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { FeedFile } from '../render/feed-formats.js';
+import { appendJournal, readJournaled, writeSnapshot } from './journaled-file.js';
 
 /** Lists the files the last build wrote, with what the server needs to serve each one. */
 export const MANIFEST_NAME = '.feeds-manifest.json';
@@ -35,7 +36,11 @@ export interface ManifestFile {
 }
 
 export interface FeedsManifest {
-  readonly files: ReadonlyMap<string, ManifestFile>;
+  readonly files: Map<string, ManifestFile>;
+  /** The snapshot generation its journal continues (manifest version 3); undefined for an older manifest. */
+  readonly generation?: string;
+  /** Rows in its journal: past a share of the files the next write is a whole snapshot again. */
+  readonly journalRows: number;
 }
 
 export interface WrittenFile extends ManifestFile {
@@ -48,25 +53,53 @@ export function contentHash(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('base64url').slice(0, 27);
 }
 
-/** The manifest in `dir`, or undefined when there is none (or it is unreadable). */
+/** A manifest row as text: [name, content type, hash, size, mtime]; made once per file object. */
+const rowTexts = new WeakMap<ManifestFile, string>();
+
+function rowText(file: ManifestFile): string {
+  let text = rowTexts.get(file);
+  if (text === undefined) rowTexts.set(file, (text = JSON.stringify([file.name, file.contentType, file.hash, file.size, file.mtimeMs])));
+  return text;
+}
+
+function manifestFile(row: unknown, dir: string): ManifestFile | undefined {
+  if (!Array.isArray(row)) return undefined;
+  const [name, contentType, hash, size, mtimeMs] = row as unknown[];
+  if (typeof name !== 'string' || typeof contentType !== 'string' || typeof hash !== 'string' || typeof size !== 'number' || typeof mtimeMs !== 'number') return undefined;
+  return isInside(dir, name) ? { name, contentType, hash, size, mtimeMs } : undefined;
+}
+
+/**
+ * The manifest in `dir`, or undefined when there is none (or it is unreadable). Version 3 is a
+ * snapshot of JSON lines and a journal of the rows changed since (journaled-file.ts): a row
+ * [name] says the file is gone. Version 2 (one JSON document) is still read.
+ */
 export function readManifest(dir: string): FeedsManifest | undefined {
+  const file = path.join(dir, MANIFEST_NAME);
+  const journaled = readJournaled(file);
+  if (journaled?.header.version === 3) {
+    const files = new Map<string, ManifestFile>();
+    for (const row of journaled.rows) {
+      if (Array.isArray(row) && row.length === 1 && typeof row[0] === 'string') files.delete(row[0]);
+      const known = manifestFile(row, dir);
+      if (known) files.set(known.name, known);
+    }
+    return { files, generation: typeof journaled.header.generation === 'string' ? journaled.header.generation : undefined, journalRows: journaled.journalRows };
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path.join(dir, MANIFEST_NAME), 'utf8'));
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
     return undefined;
   }
-  const files = new Map<string, ManifestFile>();
   const list = (parsed as { version?: unknown; files?: unknown }).files;
   if ((parsed as { version?: unknown }).version !== 2 || !Array.isArray(list)) return undefined;
+  const files = new Map<string, ManifestFile>();
   for (const row of list) {
-    if (!Array.isArray(row)) continue;
-    const [name, contentType, hash, size, mtimeMs] = row as unknown[];
-    if (typeof name !== 'string' || typeof contentType !== 'string' || typeof hash !== 'string' || typeof size !== 'number' || typeof mtimeMs !== 'number') continue;
-    if (!isInside(dir, name)) continue;
-    files.set(name, { name, contentType, hash, size, mtimeMs });
+    const known = manifestFile(row, dir);
+    if (known) files.set(known.name, known);
   }
-  return { files };
+  return { files, journalRows: 0 };
 }
 
 /** Names a manifest or claims file lists, in any version (version 1 was a plain list of names). */
@@ -82,11 +115,12 @@ function listedNames(file: string): string[] {
 
 /**
  * Whether a file's mtime on disk is the one recorded. A folder restored from an archive (a CI
- * cache step: tar keeps whole seconds) has the recorded time cut to the second; a file changed
- * since has a later time.
+ * cache step: tar keeps whole seconds) or copied with its times (which keep milliseconds, rounded
+ * through seconds as a float) has the recorded time cut, or a hair later; a file changed since has
+ * a later time.
  */
 export function sameMtime(recordedMs: number, onDiskMs: number): boolean {
-  return onDiskMs <= recordedMs && recordedMs - onDiskMs < 1000;
+  return onDiskMs <= recordedMs + 1 && recordedMs - onDiskMs < 1000;
 }
 
 /** Left by a build that found temporary files too young to remove (a later build removes them). */
@@ -167,37 +201,73 @@ function isInside(dir: string, name: string): boolean {
   return resolved.startsWith(path.resolve(dir) + path.sep) && !name.split(/[\\/]/).includes('..');
 }
 
+/** Past this share of the files, a journal is folded into a new manifest snapshot. */
+const JOURNAL_SHARE = 0.25;
+const JOURNAL_MIN_ROWS = 2000;
+
 /**
  * One build's writes to the feeds folder: open it, claim the names the build may write, write or
  * keep each file, then finish (manifest, removals). A file is written when its bytes differ from
  * what the manifest says is on disk (or when the disk no longer matches the manifest).
+ *
+ * Two ways to finish. Complete: the build wrote or kept every file it has, and anything else an
+ * earlier build listed goes. Partial (a rebuild that knows what changed): the files it did not
+ * mention stay as the manifest lists them, and it names what goes with `remove`.
  */
 export class FeedsWriter {
   readonly dir: string;
   readonly previous: ReadonlyMap<string, ManifestFile>;
+  readonly #manifest: FeedsManifest | undefined;
   readonly #stale: Set<string>;
   readonly #current = new Map<string, WrittenFile>();
+  readonly #removals = new Set<string>();
   readonly #folders = new Set<string>();
   readonly #order: string[] = [];
   readonly #youngTemporaryFiles: number;
+  /** The names this build claimed (not listed by the manifest), and whether the claims file lists them yet. */
+  #claimed: string[] = [];
+  #claimsWritten = false;
 
-  /** Opens `dir` (created if missing); `previous` is the last manifest when the caller has it. */
-  constructor(dir: string, previous?: FeedsManifest) {
+  /**
+   * Opens `dir` (created if missing). `previous` is the last manifest when the caller has it
+   * (a partial finish changes its file map in place); `sweep: false` skips looking for temporary
+   * files left by killed builds (the caller's last build in this process finished and left none).
+   */
+  constructor(dir: string, previous?: FeedsManifest, { sweep = true }: { sweep?: boolean } = {}) {
     this.dir = dir;
     mkdirSync(dir, { recursive: true });
-    this.#youngTemporaryFiles = removeAbandonedTemporaryFiles(dir).kept;
-    this.previous = (previous ?? readManifest(dir))?.files ?? new Map();
-    this.#stale = new Set([...listedNames(path.join(dir, MANIFEST_NAME)), ...listedNames(path.join(dir, CLAIMS_NAME)), ...this.previous.keys()]);
+    this.#youngTemporaryFiles = sweep ? removeAbandonedTemporaryFiles(dir).kept : 0;
+    this.#manifest = previous ?? readManifest(dir);
+    this.previous = this.#manifest?.files ?? new Map();
+    // Claimed by a build that did not finish, or listed by a manifest too old to read as one.
+    this.#stale = new Set([...listedNames(path.join(dir, CLAIMS_NAME)), ...(this.#manifest ? [] : listedNames(path.join(dir, MANIFEST_NAME)))]);
   }
 
   /**
-   * Records every name this build may write before any is written: a build killed halfway then
-   * leaves no file that the next build does not know to remove.
+   * Records every name this build may write that no earlier build listed, before any is written:
+   * a build killed halfway then leaves no file that the next build does not know to remove.
    */
   claim(names: Iterable<string>): void {
-    const claimed = new Set(this.#stale);
-    for (const name of names) claimed.add(name);
-    writeAtomically(path.join(this.dir, CLAIMS_NAME), Buffer.from(`${JSON.stringify([...claimed].sort())}\n`));
+    const added: string[] = [];
+    for (const name of names) if (!this.previous.has(name) && !this.#stale.has(name)) added.push(name);
+    this.#claimed = added;
+  }
+
+  /**
+   * Writes the claims file before the first file this build writes, and again (with them) before
+   * it changes the manifest to leave out files it is about to remove: its presence also tells
+   * the next build that this one may have stopped halfway (so nothing is taken on trust).
+   */
+  #writeClaims(removing: readonly string[] = []): void {
+    if (this.#claimsWritten && removing.length === 0) return;
+    const claimed = [...this.#stale, ...this.#claimed, ...removing];
+    writeAtomically(path.join(this.dir, CLAIMS_NAME), Buffer.from(`${JSON.stringify([...new Set(claimed)].sort())}\n`));
+    this.#claimsWritten = true;
+  }
+
+  /** Whether it left temporary files too young to remove (a later build removes them). */
+  get leftTemporaryFiles(): boolean {
+    return this.#youngTemporaryFiles > 0;
   }
 
   /** Whether `name` is on disk as the previous manifest records it (same size and mtime). */
@@ -226,8 +296,8 @@ export class FeedsWriter {
     const hash = contentHash(bytes);
     const target = path.join(this.dir, name);
     const known = this.previous.get(name);
-    if (known && known.hash === hash && known.size === bytes.length && this.isIntact(name)) {
-      const file = { ...known, contentType, changed: false };
+    if (known && known.hash === hash && known.size === bytes.length && known.contentType === contentType && this.isIntact(name)) {
+      const file = { ...known, changed: false };
       this.#record(file);
       return file;
     }
@@ -238,6 +308,7 @@ export class FeedsWriter {
       this.#record(file);
       return file;
     }
+    this.#writeClaims();
     const folder = path.dirname(target);
     if (!this.#folders.has(folder)) {
       mkdirSync(folder, { recursive: true });
@@ -247,6 +318,11 @@ export class FeedsWriter {
     const file = { name, contentType, hash, size: bytes.length, mtimeMs, changed: true };
     this.#record(file);
     return file;
+  }
+
+  /** In a partial build: `name` is no longer one of the build's files. */
+  remove(name: string): void {
+    this.#removals.add(name);
   }
 
   /** The file's stat when it holds exactly `bytes`. */
@@ -270,24 +346,52 @@ export class FeedsWriter {
   }
 
   /**
-   * Writes the manifest of every file written or kept, then removes what earlier builds wrote and
-   * this one did not (and the folders that leaves empty). Returns the removed names.
+   * Records the new manifest (a journal of what changed, or a whole snapshot), then removes what
+   * is no longer the build's (and the folders that leaves empty). Complete: every file was
+   * written or kept, and everything else goes. Returns the manifest and the removed names.
    */
-  finish(): { manifest: FeedsManifest; removed: string[] } {
-    const files = new Map<string, ManifestFile>();
-    for (const name of [...this.#current.keys()].sort()) {
-      const { changed: _changed, ...file } = this.#current.get(name)!;
-      files.set(name, file);
+  finish({ complete = true }: { complete?: boolean } = {}): { manifest: FeedsManifest; removed: string[] } {
+    const files = complete ? new Map<string, ManifestFile>() : (this.previous as Map<string, ManifestFile>);
+    const changedRows: string[] = [];
+    const add = (file: ManifestFile) => {
+      const known = this.previous.get(file.name);
+      const unchanged = known !== undefined && known.hash === file.hash && known.mtimeMs === file.mtimeMs && known.contentType === file.contentType && known.size === file.size;
+      const kept = unchanged ? known : file;
+      if (!unchanged) changedRows.push(rowText(kept));
+      files.set(file.name, kept);
+    };
+    const candidates = complete ? [...this.previous.keys(), ...this.#stale] : [...this.#removals, ...this.#stale];
+    for (const written of this.#current.values()) {
+      const { changed: _changed, ...file } = written;
+      add(file);
     }
-    const rows = [...files.values()].map((file) => [file.name, file.contentType, file.hash, file.size, file.mtimeMs]);
-    writeAtomically(path.join(this.dir, MANIFEST_NAME), Buffer.from(`{"version":2,"files":[\n${rows.map((row) => JSON.stringify(row)).join(',\n')}\n]}\n`));
-    const removed = [...this.#stale].filter((name) => !files.has(name) && isInside(this.dir, name)).sort();
+    const removed = [...new Set(candidates)].filter((name) => !this.#current.has(name) && (complete || !files.has(name) || this.#removals.has(name)) && isInside(this.dir, name)).sort();
+    for (const name of removed) {
+      if (files.delete(name) || this.previous.has(name)) changedRows.push(JSON.stringify([name]));
+    }
+    // Listed before the manifest leaves them out: a build killed before it removed them leaves
+    // none that no list names.
+    if (removed.length > 0) this.#writeClaims(removed);
+    const manifestFile = path.join(this.dir, MANIFEST_NAME);
+    let manifest: FeedsManifest;
+    const journalRows = (this.#manifest?.journalRows ?? 0) + changedRows.length;
+    if (this.#manifest?.generation !== undefined && changedRows.length === 0 && existsSync(manifestFile)) {
+      // Nothing changed: the manifest stays as it is (and so does its mtime, which a cache records).
+      manifest = { files, generation: this.#manifest.generation, journalRows: this.#manifest.journalRows };
+    } else if (this.#manifest?.generation !== undefined && journalRows <= Math.max(JOURNAL_MIN_ROWS, files.size * JOURNAL_SHARE)) {
+      appendJournal(manifestFile, this.#manifest.generation, changedRows);
+      manifest = { files, generation: this.#manifest.generation, journalRows };
+    } else {
+      const rows = [...files.keys()].sort().map((name) => rowText(files.get(name)!));
+      const generation = writeSnapshot(manifestFile, { version: 3 }, rows);
+      manifest = { files, generation, journalRows: 0 };
+    }
     for (const name of removed) rmSync(path.join(this.dir, name), { force: true });
     removeEmptyFolders(this.dir, removed);
     if (this.#youngTemporaryFiles > 0) writeAtomically(path.join(this.dir, CLEANUP_NAME), Buffer.from(`${this.#youngTemporaryFiles}\n`));
     else rmSync(path.join(this.dir, CLEANUP_NAME), { force: true });
     rmSync(path.join(this.dir, CLAIMS_NAME), { force: true });
-    return { manifest: { files }, removed };
+    return { manifest, removed };
   }
 }
 

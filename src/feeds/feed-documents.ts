@@ -13,10 +13,25 @@ export function archivePath(collectionPath: string, page: number): string {
   return `archive/${collectionPath}/${page}`;
 }
 
-export interface DocumentOptions {
+export interface DocumentOptions<T extends Filing = Filing> {
   /** Recently deleted entries per collection path, announced in its subscription document. */
   readonly tombstones?: ReadonlyMap<string, readonly Tombstone[]>;
+  /**
+   * The plans made last time, by collection path (a long-running process keeps this): the very
+   * same collection with the very same notices gets the very same plans, and a changed one keeps
+   * the plan objects of its pages that hold the very same articles, so later stages can tell
+   * unchanged documents by identity. Updated in place.
+   */
+  readonly memo?: Map<string, PlanMemo<T>>;
 }
+
+export interface PlanMemo<T extends Filing> {
+  readonly collection: FeedCollection<T>;
+  readonly deleted: readonly Tombstone[];
+  readonly plans: DocumentPlan<T>[];
+}
+
+const NO_TOMBSTONES: readonly Tombstone[] = Object.freeze([]);
 
 /**
  * A feed document before its entries are made: its metadata and the articles it will hold.
@@ -35,14 +50,36 @@ export interface DocumentPlan<T extends Filing = Filing> {
  * page 1 holds the oldest `maxItems`, page 2 the next, and so on; only whole pages are written,
  * and the entries after the last whole page are all in the subscription document.
  */
-export function planFeedDocuments<T extends Filing>(collections: readonly FeedCollection<T>[], site: FeedSite, options: DocumentOptions = {}): DocumentPlan<T>[] {
-  return collections.flatMap((collection) => collectionPlans(collection, site, options.tombstones?.get(collection.path) ?? []));
+export function planFeedDocuments<T extends Filing>(collections: readonly FeedCollection<T>[], site: FeedSite, options: DocumentOptions<T> = {}): DocumentPlan<T>[] {
+  const { memo } = options;
+  const plans = collections.flatMap((collection) => {
+    const deleted = options.tombstones?.get(collection.path) ?? NO_TOMBSTONES;
+    const known = memo?.get(collection.path);
+    if (known && known.collection === collection && known.deleted === deleted) return known.plans;
+    const made = collectionPlans(collection, site, deleted, known?.plans);
+    memo?.set(collection.path, { collection, deleted, plans: made });
+    return made;
+  });
+  if (memo && memo.size > collections.length) {
+    const present = new Set(collections.map((collection) => collection.path));
+    for (const path of memo.keys()) if (!present.has(path)) memo.delete(path);
+  }
+  return plans;
 }
 
-function collectionPlans<T extends Filing>(collection: FeedCollection<T>, site: FeedSite, deleted: readonly Tombstone[]): DocumentPlan<T>[] {
+/** Whether `plan` holds exactly `articles[start, start + count)` (the same objects, in order). */
+function holds<T>(plan: DocumentPlan<T & Filing> | undefined, articles: readonly T[], start: number, count: number): boolean {
+  if (plan === undefined || plan.articles.length !== count) return false;
+  for (let index = 0; index < count; index++) if (plan.articles[index] !== articles[start + index]) return false;
+  return true;
+}
+
+function collectionPlans<T extends Filing>(collection: FeedCollection<T>, site: FeedSite, deleted: readonly Tombstone[], previous: readonly DocumentPlan<T>[] = []): DocumentPlan<T>[] {
   const size = site.maxItems;
   const all = collection.articles;
   const pages = site.archives && all.length > size ? Math.floor(all.length / size) : 0;
+  const previousPages = previous.length - 1;
+  const sameName = previous[0]?.document.name === collection.name;
   const subscriptionUrls = feedUrls(site.baseUrl, collection.path);
   const pageUrls = (page: number) => feedUrls(site.baseUrl, archivePath(collection.path, page));
   const label = collectionLabel(collection);
@@ -57,8 +94,11 @@ function collectionPlans<T extends Filing>(collection: FeedCollection<T>, site: 
   };
 
   const subscriptionArticles = all.slice(0, size);
+  const lastSubscription = previous[0];
   const plans: DocumentPlan<T>[] = [
-    {
+    sameName && lastSubscription?.document.deleted === deleted && previousPages === pages && holds(lastSubscription, all, 0, subscriptionArticles.length)
+      ? lastSubscription
+      : {
       document: {
         ...base,
         path: collection.path,
@@ -75,7 +115,14 @@ function collectionPlans<T extends Filing>(collection: FeedCollection<T>, site: 
   ];
   for (let page = 1; page <= pages; page++) {
     // Newest first within the page; page 1 is the oldest `size` articles.
-    const pageArticles = all.slice(all.length - page * size, all.length - (page - 1) * size);
+    const start = all.length - page * size;
+    // The same articles, the same neighbours: the very plan of last time.
+    const last = sameName ? previous[page] : undefined;
+    if (last && (page < pages) === (page < previousPages) && holds(last, all, start, size)) {
+      plans.push(last);
+      continue;
+    }
+    const pageArticles = all.slice(start, start + size);
     const path = archivePath(collection.path, page);
     plans.push({
       document: {

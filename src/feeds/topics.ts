@@ -98,32 +98,38 @@ export class SlugGroups<T> {
   result(): TopicGrouping<T> {
     const topics: Topic<T>[] = [];
     const problems: Problem[] = [];
-    for (const [name, slug] of [...this.renamed].sort(([a], [b]) => compareCodePoints(a, b))) {
-      problems.push({
-        code: 'TOPIC_SLUG_COLLISION',
-        issues: [{ path: 'topics', reason: 'reserved_slug', message: `the topic "${name}" would have a reserved slug; its feed is "${slug}"` }],
-      });
-    }
+    for (const [name, slug] of [...this.renamed].sort(([a], [b]) => compareCodePoints(a, b))) problems.push(reservedSlugProblem(name, slug));
     for (const group of this.groups.values()) {
       const names = [...group.names.keys()].sort(compareCodePoints);
       const name = names.reduce((best, candidate) => ((group.names.get(candidate) ?? 0) > (group.names.get(best) ?? 0) ? candidate : best));
-      if (names.length > 1 && this.reportCollisions) {
-        problems.push({
-          code: 'TOPIC_SLUG_COLLISION',
-          issues: [
-            {
-              path: 'topics',
-              reason: 'slug_collision',
-              message: `the topics ${names.map((n) => JSON.stringify(n)).join(', ')} all have the slug "${group.slug}"; they share one feed, titled "${name}"`,
-            },
-          ],
-        });
-      }
+      if (names.length > 1 && this.reportCollisions) problems.push(slugCollisionProblem(names, group.slug, name));
       topics.push({ slug: group.slug, name, articles: group.articles });
     }
     topics.sort((a, b) => compareCodePoints(a.slug, b.slug));
     return { topics, problems };
   }
+}
+
+/** A topic whose slug is reserved, and the feed it gets instead. */
+export function reservedSlugProblem(name: string, slug: string): Problem {
+  return {
+    code: 'TOPIC_SLUG_COLLISION',
+    issues: [{ path: 'topics', reason: 'reserved_slug', message: `the topic "${name}" would have a reserved slug; its feed is "${slug}"` }],
+  };
+}
+
+/** Topic names (sorted) that share one slug, and the one the feed is titled with. */
+export function slugCollisionProblem(names: readonly string[], slug: string, title: string): Problem {
+  return {
+    code: 'TOPIC_SLUG_COLLISION',
+    issues: [
+      {
+        path: 'topics',
+        reason: 'slug_collision',
+        message: `the topics ${names.map((n) => JSON.stringify(n)).join(', ')} all have the slug "${slug}"; they share one feed, titled "${title}"`,
+      },
+    ],
+  };
 }
 
 /** The topic feeds' groups: reserved slugs renamed, collisions reported. */

@@ -84,7 +84,7 @@ export class FeedStore {
    * the files that changed; the others are carried over from the current snapshot.
    */
   publish(result: BuildResult | ThreadBuildResult, finishedAt: Date, { scheduled = false } = {}): void {
-    this.#snapshot = 'changed' in result ? this.#updatedSnapshot(result, finishedAt) : this.#snapshotOf(result.files, finishedAt, result.feedsDir ?? this.#feedsDir);
+    this.#snapshot = 'kind' in result ? this.#updatedSnapshot(result, finishedAt) : this.#snapshotOf(result.files, finishedAt, result.feedsDir ?? this.#feedsDir);
     this.#report = result.report;
     this.#loaded = undefined;
     if (scheduled) this.#lastScheduledFailed = false;
@@ -105,25 +105,31 @@ export class FeedStore {
     return { builtAt, files };
   }
 
-  #updatedSnapshot({ changed, names }: ThreadBuildResult, builtAt: Date): FeedSnapshot {
-    const updates = new Map(changed.map((file) => [file.name, file]));
-    const files = new Map<string, ServedFile>();
-    for (const name of names) {
-      const update = updates.get(name);
-      const file = update
-        ? update.identity
-          ? memoryFile({
-              name: update.name,
-              contentType: update.contentType,
-              lastModified: update.lastModified,
-              hash: update.hash,
-              identity: toBuffer(update.identity),
-              gzip: update.gzip && toBuffer(update.gzip),
-              br: update.br && toBuffer(update.br),
-            })
-          : servedFile(this.#feedsDir, { name: update.name, contentType: update.contentType, lastModified: update.lastModified })
-        : this.#snapshot?.files.get(name);
-      if (file) files.set(name, file);
+  /**
+   * The current snapshot with a thread build's changes applied: changed files replaced, removed
+   * ones dropped; after a build that named every file, the others dropped too.
+   */
+  #updatedSnapshot({ changed, removed, names }: ThreadBuildResult, builtAt: Date): FeedSnapshot {
+    const files = new Map<string, ServedFile>(this.#snapshot?.files ?? []);
+    if (names) {
+      const current = new Set(names);
+      for (const name of files.keys()) if (!current.has(name)) files.delete(name);
+    }
+    for (const name of removed) files.delete(name);
+    for (const update of changed) {
+      const file = update.identity
+        ? memoryFile({
+            name: update.name,
+            contentType: update.contentType,
+            lastModified: update.lastModified,
+            hash: update.hash,
+            identity: toBuffer(update.identity),
+            gzip: update.gzip && toBuffer(update.gzip),
+            br: update.br && toBuffer(update.br),
+          })
+        : servedFile(this.#feedsDir, { name: update.name, contentType: update.contentType, lastModified: update.lastModified });
+      if (file) files.set(update.name, file);
+      else files.delete(update.name);
     }
     return { builtAt, files };
   }

@@ -26,7 +26,7 @@ const SETTINGS = { FEED_MAX_ITEMS: '2' };
 /** Every file of a feeds folder but the manifest, as name → bytes. */
 function folderBytes(dir: string): Map<string, Buffer> {
   const names = readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && entry.name !== MANIFEST_NAME)
+    .filter((entry) => entry.isFile() && !entry.name.startsWith(MANIFEST_NAME))
     .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
     .sort();
   return new Map(names.map((name) => [name, readFileSync(path.join(dir, name))]));

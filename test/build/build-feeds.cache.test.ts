@@ -25,7 +25,8 @@ describe('buildFeeds with a cache: rebuilds do only what changed', () => {
     assert.equal(second.report.filesParsed, 0);
     assert.equal(second.report.rendered, 0);
     assert.deepEqual(second.report.written, []);
-    assert.equal(second.files, first.files);
+    const files = (result: BuildResult) => result.files.map((file) => [file.name, file.hash, file.modified.getTime()]);
+    assert.deepEqual(files(second), files(first));
   });
 
   it('publishes a held-back article at the first rebuild after its date, though no file changed', async () => {

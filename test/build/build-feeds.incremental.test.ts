@@ -56,7 +56,7 @@ const fileName = (index: number) => `a${String(index).padStart(3, '0')}.md`;
 /** Every file of a feeds folder but the manifest, as name → text. */
 function folderView(dir: string): Map<string, string> {
   const names = readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && entry.name !== MANIFEST_NAME)
+    .filter((entry) => entry.isFile() && !entry.name.startsWith(MANIFEST_NAME))
     .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
     .sort();
   return new Map(names.map((name) => [name, readFileSync(path.join(dir, name), 'utf8')]));

@@ -294,7 +294,8 @@ describe(`a build killed at any moment leaves every feed file old or new ${REPLA
    * used when a build finished before its kill, so the next kill again interrupts a real change.
    */
   async function restoreOldBuild(): Promise<void> {
-    for (const name of (await feedFiles(feedsDir)).keys()) await rm(path.join(feedsDir, name));
+    // The whole folder, as a restore from a backup puts it back: the manifest's journal too.
+    await rm(feedsDir, { recursive: true, force: true });
     await cp(path.join(base, 'old', 'feeds'), feedsDir, { recursive: true });
     await rm(stateDir, { recursive: true, force: true });
     await cp(path.join(base, 'old', 'state'), stateDir, { recursive: true });
@@ -337,7 +338,17 @@ describe(`a build killed at any moment leaves every feed file old or new ${REPLA
     }
     const manifest = (await listFiles(feedsDir, { dotFiles: true })).get('.feeds-manifest.json');
     assert.ok(manifest, 'the manifest exists');
-    const listed = (JSON.parse(manifest.toString('utf8')) as { files: [string][] }).files.map(([name]) => name);
+    // A snapshot of JSON lines (header first), then its journal's rows ([name] means gone).
+    const listedNames = new Set<string>();
+    const [header, ...rows] = manifest.toString('utf8').trimEnd().split('\n');
+    const generation = (JSON.parse(header!) as { generation: string }).generation;
+    const journal = (await listFiles(feedsDir, { dotFiles: true })).get('.feeds-manifest.json.journal')?.toString('utf8').trimEnd().split('\n') ?? [];
+    const journalRows = journal.length > 0 && (JSON.parse(journal[0]!) as { generation: string }).generation === generation ? journal.slice(1) : [];
+    for (const row of [...rows, ...journalRows].map((line) => JSON.parse(line) as string[])) {
+      if (row.length === 1) listedNames.delete(row[0]!);
+      else listedNames.add(row[0]!);
+    }
+    const listed = [...listedNames].sort();
     assert.deepEqual(listed, [...newFiles.keys()].sort(), 'the manifest lists the new set');
   }));
 

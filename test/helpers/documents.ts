@@ -5,7 +5,7 @@ import type { FeedDocument, FeedEntry, FeedSite } from '../../src/feeds/feed-mod
 import { toFeedEntry } from '../../src/render/feed-entry.js';
 
 /** Plans every document of `collections` and gives each its entries (each article mapped once). */
-export function buildFeedDocuments(collections: readonly FeedCollection<Article>[], site: FeedSite, options: DocumentOptions = {}): FeedDocument[] {
+export function buildFeedDocuments(collections: readonly FeedCollection<Article>[], site: FeedSite, options: DocumentOptions<Article> = {}): FeedDocument[] {
   const entries = new Map<Article, FeedEntry>();
   const entryOf = (article: Article): FeedEntry => {
     let entry = entries.get(article);

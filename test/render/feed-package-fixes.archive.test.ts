@@ -39,7 +39,7 @@ function article(n: number, overrides: Record<string, unknown> = {}): Article {
 const FIVE = [5, 4, 3, 2, 1].map((n) => article(n));
 
 /** Every rendered file of `articles`, name → body. */
-function render(articles: readonly Article[], site: FeedSite = SITE, options?: DocumentOptions): Map<string, string> {
+function render(articles: readonly Article[], site: FeedSite = SITE, options?: DocumentOptions<Article>): Map<string, string> {
   const documents = buildFeedDocuments(collectFeeds(articles).collections, site, options);
   return new Map(documents.flatMap(renderFeedFiles).map((file) => [file.name, file.body]));
 }
