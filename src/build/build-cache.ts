@@ -12,7 +12,7 @@
  * into a feed (entry-store.ts).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.js';
@@ -26,7 +26,6 @@ import type { Logger } from '../logger.js';
 import { EntryReader, type EntryLocation, type SegmentWriter } from './entry-store.js';
 import type { BuildReport, BuildResult } from './build-feeds.js';
 import type { FeedsManifest } from './write-feeds.js';
-import { writeAtomically } from './write-feeds.js';
 
 /** A content file as the last scan found it, and what its bytes gave. */
 export interface ScannedFile {
@@ -82,6 +81,55 @@ export interface BuildCache {
   writtenPlans: WeakSet<DocumentPlan<ArticleRecord>>;
   /** The last build of this process finished and left no temporary file in the feeds folder (memory only). */
   feedsFolderSwept?: boolean;
+  /** Values that repeat across articles (topics, providers, categories, segment names), each kept once (memory only). */
+  readonly shared: SharedValues;
+}
+
+/**
+ * One copy of each value that repeats across articles: a record that arrives from a parse thread
+ * (a structured clone) brings its own copies of its topics, provider and category, which at 100k
+ * articles add up to tens of megabytes.
+ */
+export class SharedValues {
+  readonly #strings = new Map<string, string>();
+  readonly #lists = new Map<string, string[]>();
+  readonly #providers = new Map<string, NonNullable<ArticleRecord['provider']>>();
+
+  string(text: string): string {
+    const known = this.#strings.get(text);
+    if (known !== undefined) return known;
+    this.#strings.set(text, text);
+    return text;
+  }
+
+  /** The list, shared (frozen: a shared list is never changed). */
+  list(items: readonly string[]): string[] {
+    const key = items.join('\0');
+    const known = this.#lists.get(key);
+    if (known) return known;
+    const list = Object.freeze(items.map((item) => this.string(item))) as string[];
+    this.#lists.set(key, list);
+    return list;
+  }
+
+  provider(provider: ArticleRecord['provider']): ArticleRecord['provider'] {
+    if (provider === undefined) return undefined;
+    const key = `${provider.name}\0${provider.domain ?? ''}`;
+    const known = this.#providers.get(key);
+    if (known) return known;
+    const shared = provider.domain === undefined ? { name: this.string(provider.name) } : { name: this.string(provider.name), domain: this.string(provider.domain) };
+    this.#providers.set(key, shared);
+    return shared;
+  }
+
+  /** The record with its repeating values replaced by the shared copies (changed in place: it was just received). */
+  record<T extends ArticleRecord>(record: T): T {
+    const mutable = record as { -readonly [K in keyof ArticleRecord]: ArticleRecord[K] };
+    mutable.topics = this.list(record.topics);
+    mutable.provider = this.provider(record.provider);
+    if (record.category !== undefined) mutable.category = this.string(record.category);
+    return record;
+  }
 }
 
 export interface SavedBuild {
@@ -114,6 +162,7 @@ export function createBuildCache(stateDir: string): BuildCache {
     entriesDir,
     reader: new EntryReader(entriesDir),
     dirty: true,
+    shared: new SharedValues(),
     plans: new Map(),
     writtenPlans: new WeakSet(),
   };
@@ -224,18 +273,7 @@ function storeOutcome(outcome: FileOutcome<ArticleRecord>): StoredOutcome {
   };
 }
 
-/** Strings that repeat across articles (topics, providers, categories) are kept once. */
-function interner(): (text: string) => string {
-  const seen = new Map<string, string>();
-  return (text) => {
-    const known = seen.get(text);
-    if (known !== undefined) return known;
-    seen.set(text, text);
-    return text;
-  };
-}
-
-function loadOutcome(stored: StoredOutcome, file: string, key: string, intern: (text: string) => string): FileOutcome<ArticleRecord> {
+function loadOutcome(stored: StoredOutcome, file: string, key: string, shared: SharedValues): FileOutcome<ArticleRecord> {
   if ('p' in stored) return { ok: false, problem: { code: stored.p.code, file, issues: stored.p.issues } };
   const r = stored.r;
   if (!r.d) return { ok: true, article: draftRecord(file, key) };
@@ -250,9 +288,9 @@ function loadOutcome(stored: StoredOutcome, file: string, key: string, intern: (
       published: r.d,
       publishedDateTime: new Date(r.p),
       updatedDateTime: r.u === undefined ? undefined : new Date(r.u),
-      topics: r.t.map(intern),
-      provider: r.n === undefined ? undefined : r.m === undefined ? { name: intern(r.n) } : { name: intern(r.n), domain: intern(r.m) },
-      category: r.c === undefined ? undefined : intern(r.c),
+      topics: shared.list(r.t),
+      provider: shared.provider(r.n === undefined ? undefined : r.m === undefined ? { name: r.n } : { name: r.n, domain: r.m }),
+      category: r.c === undefined ? undefined : shared.string(r.c),
     },
   };
 }
@@ -308,13 +346,13 @@ function parseIndex(text: string, stamp: CacheStamp, cache: BuildCache): string 
   if (header.format !== FORMAT || header.version !== FORMAT_VERSION) return 'it is in another format';
   if (header.code !== stamp.code) return 'it was made by another version of the service';
   if (header.config !== stamp.config) return 'it was made with another configuration';
-  const intern = interner();
+  const intern = (text: string) => cache.shared.string(text);
   try {
     for (let index = 1; index < lines.length; index++) {
       const line = JSON.parse(lines[index]!) as FileLine | EntryLine | DocumentLine | BuildLine;
       if (line[0] === 'f') {
         const [, file, size, mtimeMs, ctimeMs, ino, checkedAt, key, outcome] = line;
-        cache.files.set(file, { file, stat: { size, mtimeMs, ctimeMs, ino }, checkedAt, key, outcome: loadOutcome(outcome, file, key, intern) });
+        cache.files.set(file, { file, stat: { size, mtimeMs, ctimeMs, ino }, checkedAt, key, outcome: loadOutcome(outcome, file, key, cache.shared) });
       } else if (line[0] === 'e') {
         const [, key, segment, offset, rss, atom, json, html, digestText] = line;
         cache.entries.set(key, { segment: intern(segment), offset, lengths: [rss, atom, json, html], digest: digestText });
@@ -383,21 +421,97 @@ export function saveBuildCache(cache: BuildCache, stamp: CacheStamp, liveKeys: R
     cache.lastBuild = { ...saved, inputs: inputsDigest(files, problems) };
     cache.finishedBuild = undefined;
   }
-  const lines: string[] = [JSON.stringify({ format: FORMAT, version: FORMAT_VERSION, code: stamp.code, config: stamp.config })];
-  for (const scanned of cache.files.values()) {
-    const { stat } = scanned;
-    lines.push(JSON.stringify(['f', scanned.file, stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, scanned.checkedAt, scanned.key, storeOutcome(scanned.outcome)] satisfies FileLine));
+  // Written line by line through a buffer, not built whole: at a million files it is hundreds of megabytes.
+  const out = new LineWriter(path.join(cache.entriesDir, INDEX_FILE));
+  try {
+    out.line(JSON.stringify({ format: FORMAT, version: FORMAT_VERSION, code: stamp.code, config: stamp.config }));
+    for (const scanned of cache.files.values()) out.line(fileLine(scanned));
+    for (const [key, entry] of cache.entries) if (liveKeys.has(key)) out.line(entryLine(key, entry));
+    for (const [document, fingerprint] of cache.documents) out.line(JSON.stringify(['d', document, fingerprint] satisfies DocumentLine));
+    if (cache.lastBuild) out.line(JSON.stringify(['b', cache.lastBuild] satisfies BuildLine));
+    out.finish((count, sha256) => JSON.stringify({ lines: count, sha256 }));
+  } catch (error) {
+    out.abandon();
+    throw error;
   }
-  for (const [key, entry] of cache.entries) {
-    if (!liveKeys.has(key)) continue;
-    const [rss, atom, json, html] = entry.lengths;
-    lines.push(JSON.stringify(['e', key, entry.segment, entry.offset, rss, atom, json, html, entry.digest] satisfies EntryLine));
-  }
-  for (const [document, fingerprint] of cache.documents) lines.push(JSON.stringify(['d', document, fingerprint] satisfies DocumentLine));
-  if (cache.lastBuild) lines.push(JSON.stringify(['b', cache.lastBuild] satisfies BuildLine));
-  const digest = createHash('sha256');
-  for (const line of lines) digest.update(line).update('\n');
-  lines.push(JSON.stringify({ lines: lines.length, sha256: digest.digest('base64url') }));
-  writeAtomically(path.join(cache.entriesDir, INDEX_FILE), Buffer.from(`${lines.join('\n')}\n`));
   cache.dirty = false;
+}
+
+/** Each line made once per object: a file or an entry that did not change keeps its line. */
+const fileLines = new WeakMap<ScannedFile, string>();
+const entryLines = new WeakMap<EntryLocation, string>();
+
+function fileLine(scanned: ScannedFile): string {
+  let line = fileLines.get(scanned);
+  if (line === undefined) {
+    const { stat } = scanned;
+    line = JSON.stringify(['f', scanned.file, stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, scanned.checkedAt, scanned.key, storeOutcome(scanned.outcome)] satisfies FileLine);
+    fileLines.set(scanned, line);
+  }
+  return line;
+}
+
+function entryLine(key: string, entry: EntryLocation): string {
+  let line = entryLines.get(entry);
+  if (line === undefined) {
+    const [rss, atom, json, html] = entry.lengths;
+    line = JSON.stringify(['e', key, entry.segment, entry.offset, rss, atom, json, html, entry.digest] satisfies EntryLine);
+    entryLines.set(entry, line);
+  }
+  return line;
+}
+
+/**
+ * Writes a file of lines through a temporary file and a rename, a megabyte at a time, counting
+ * the lines and hashing them for the trailer that `finish` adds.
+ */
+class LineWriter {
+  readonly #target: string;
+  readonly #temporary: string;
+  readonly #fd: number;
+  readonly #hash = createHash('sha256');
+  #pending: string[] = [];
+  #pendingLength = 0;
+  #count = 0;
+
+  constructor(target: string) {
+    this.#target = target;
+    this.#temporary = `${target}.${process.pid}.${Date.now().toString(36)}.tmp`;
+    this.#fd = openSync(this.#temporary, 'w');
+  }
+
+  line(text: string): void {
+    this.#hash.update(text).update('\n');
+    this.#count++;
+    this.#pending.push(text);
+    this.#pendingLength += text.length + 1;
+    if (this.#pendingLength >= 1 << 20) this.#flush();
+  }
+
+  #flush(): void {
+    if (this.#pending.length === 0) return;
+    const bytes = Buffer.from(`${this.#pending.join('\n')}\n`, 'utf8');
+    this.#pending = [];
+    this.#pendingLength = 0;
+    let written = 0;
+    while (written < bytes.length) written += writeSync(this.#fd, bytes, written);
+  }
+
+  /** Adds the trailer (made from the line count and hash) and puts the file in place. */
+  finish(trailer: (count: number, sha256: string) => string): void {
+    const text = trailer(this.#count, this.#hash.digest('base64url'));
+    this.#pending.push(text);
+    this.#flush();
+    closeSync(this.#fd);
+    renameSync(this.#temporary, this.#target);
+  }
+
+  abandon(): void {
+    try {
+      closeSync(this.#fd);
+    } catch {
+      // Already closed.
+    }
+    rmSync(this.#temporary, { force: true });
+  }
 }

@@ -143,7 +143,8 @@ export function eraseEntries(dir: string, locations: Iterable<EntryLocation>): n
 export class EntryReader {
   readonly #dir: string;
   readonly #fds = new Map<string, number>();
-  readonly #checked = new Set<string>();
+  /** The entries known good: written by this process, or read and checked once. */
+  readonly #checked = new WeakSet<EntryLocation>();
 
   constructor(dir: string) {
     this.#dir = dir;
@@ -151,7 +152,7 @@ export class EntryReader {
 
   /** Entries written by this process need no check when read back. */
   trust(location: EntryLocation): void {
-    this.#checked.add(`${location.segment}:${location.offset}`);
+    this.#checked.add(location);
   }
 
   read(location: EntryLocation): EntryBytes {
@@ -165,10 +166,9 @@ export class EntryReader {
       if (count === 0) throw new EntryStoreCorrupt(`${location.segment} ends before the entry at ${location.offset}`);
       read += count;
     }
-    const id = `${location.segment}:${location.offset}`;
-    if (!this.#checked.has(id)) {
+    if (!this.#checked.has(location)) {
       if (entryDigest(bytes) !== location.digest) throw new EntryStoreCorrupt(`${location.segment}: the entry at ${location.offset} is not the one written there`);
-      this.#checked.add(id);
+      this.#checked.add(location);
     }
     return {
       rss: bytes.subarray(0, rss),

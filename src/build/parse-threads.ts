@@ -131,6 +131,8 @@ export async function readAndParseAll(job: ReadJob, threads = availableParalleli
     return new Promise<void>((resolve, reject) => {
       thread.on('message', (message: ParseThreadMessage) => {
         if ('done' in message) {
+          // Nothing of this build is held by the thread's listeners once it is done.
+          thread.removeAllListeners();
           resolve();
           void thread.terminate();
         } else {

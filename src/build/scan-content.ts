@@ -144,9 +144,11 @@ async function fullScan(config: Config, cache: BuildCache, options: ScanOptions)
 
 function scanned(cache: BuildCache, result: ReadFile, checkedAt: number, byKey: ReadonlyMap<string, ScannedFile>): ScannedFile {
   if (result.entry) {
-    cache.entries.set(result.key, result.entry);
-    cache.reader.trust(result.entry);
+    const entry = { ...result.entry, segment: cache.shared.string(result.entry.segment) };
+    cache.entries.set(result.key, entry);
+    cache.reader.trust(entry);
   }
+  if (result.outcome?.ok) cache.shared.record(result.outcome.article);
   const outcome = result.outcome ?? forFile(byKey.get(result.key)!.outcome, result.file);
   return { file: result.file, stat: result.stat, checkedAt, key: result.key, outcome };
 }

@@ -328,8 +328,9 @@ export class FeedsWriter {
   /** The file's stat when it holds exactly `bytes`. */
   #sameOnDisk(target: string, bytes: Uint8Array): { mtimeMs: number } | undefined {
     try {
-      const stats = statSync(target);
-      return stats.isFile() && stats.size === bytes.length && readFileSync(target).equals(bytes) ? stats : undefined;
+      // Most often there is no such file yet (a first build): no exception made for that.
+      const stats = statSync(target, { throwIfNoEntry: false });
+      return stats?.isFile() && stats.size === bytes.length && readFileSync(target).equals(bytes) ? stats : undefined;
     } catch {
       return undefined;
     }

@@ -364,8 +364,15 @@ export function makeContentModel<T extends Filing>(results: readonly FileOutcome
   const nowMs = now.getTime();
   const sorted = isSortedByFile(results) ? results : [...results].sort((a, b) => compareCodePoints(fileOf(a), fileOf(b)));
   for (const result of sorted) if (result.ok && isIndexed(result.article, nowMs)) claim(index, result.article, true);
-  index.publishable.sort(compareForFeeds);
-  for (const group of index.groups.values()) group.articles.sort(compareForFeeds);
+  // Each article's date and id are read once, into its rank: the feeds then sort by rank.
+  const ranked = index.publishable.map((article) => ({ time: article.publishedDateTime.getTime(), id: entryId(article), article }));
+  ranked.sort((a, b) => b.time - a.time || compareCodePoints(a.id, b.id));
+  const rank = new Map<T, number>();
+  index.publishable = ranked.map(({ article }, position) => {
+    rank.set(article, position);
+    return article;
+  });
+  for (const group of index.groups.values()) group.articles.sort((a, b) => rank.get(a)! - rank.get(b)!);
   const tracked = trackDeletedEntries(previousState, index.feedsByEntry, now, deletedEntryDays);
   return readModel(index, results, now, deletedEntryDays, tracked);
 }
