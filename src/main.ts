@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const store = new FeedStore({ feedsDir: config.feedsDir });
   // The last complete build a previous process left: served as soon as the server listens.
   const loaded = store.loadFromDisk();
-  const known = [...(store.snapshot?.files.values() ?? [])].flatMap((file) => (file.kind === 'memory' ? [{ name: file.name, hash: file.hash }] : []));
+  const known = [...loaded].map(([name, hash]) => ({ name, hash }));
   // Builds run in a thread that keeps its caches: requests are never held up by a build.
   const host = new BuildThreadHost(config, logger, { known });
   const onChanged = config.site.hubUrl ? createHubNotifier({ hubUrl: config.site.hubUrl, baseUrl: config.site.baseUrl, logger }) : undefined;
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
       port,
       schedule: config.buildCron,
       watching: config.watchContent,
-      servingPreviousBuild: loaded > 0 ? { files: loaded } : false,
+      servingPreviousBuild: store.snapshot ? { files: store.snapshot.files.size } : false,
     });
     // The first build runs once the server listens, so the hub can fetch what it is told of.
     void trigger.run('start');

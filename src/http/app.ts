@@ -131,7 +131,7 @@ function sendFeedFile(request: Request, response: Response, store: FeedStore, na
   response.setHeader('Last-Modified', httpDate(file.lastModified));
   response.setHeader('Vary', vary);
   if (file.kind === 'disk') {
-    sendDiskFile(request, response, file);
+    sendDiskFile(request, response, file, store);
     return;
   }
   const coding = chooseCoding(request, file);
@@ -158,15 +158,17 @@ function isConditionallyFresh(request: Request, hash: string, lastModified: Date
 }
 
 /**
- * An archive page, read from the feeds folder without blocking the event loop, served as it is
- * (uncompressed). Its ETag is the hash of the bytes read, so a body always matches its ETag even
- * when a build replaced the file a moment ago.
+ * A file read from the feeds folder without blocking the event loop (an archive page or an HTML
+ * page; at start-up, any file on its first request), served as it is (uncompressed). Its ETag is
+ * the hash of the bytes read, so a body always matches its ETag even when a build replaced the
+ * file a moment ago.
  */
-function sendDiskFile(request: Request, response: Response, file: DiskFile): void {
+function sendDiskFile(request: Request, response: Response, file: DiskFile, store: FeedStore): void {
   readFile(file.path).then(
     (body) => {
-      if (response.destroyed) return;
       const hash = contentHash(body);
+      if (file.keepInMemory) store.keep(file, body, hash);
+      if (response.destroyed) return;
       response.setHeader('ETag', etagFor(hash, 'identity'));
       if (isConditionallyFresh(request, hash, file.lastModified)) {
         response.statusCode = 304;

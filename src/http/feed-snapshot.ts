@@ -29,6 +29,11 @@ export interface DiskFile {
   readonly lastModified: Date;
   /** Absolute path of the file. */
   readonly path: string;
+  /**
+   * A feed served from memory once read: at start-up every file is read from disk on its first
+   * request (the server listens before it reads any), then kept like a build's.
+   */
+  readonly keepInMemory?: boolean;
 }
 
 export type ServedFile = MemoryFile | DiskFile;
@@ -39,9 +44,12 @@ export interface FeedSnapshot {
   readonly files: ReadonlyMap<string, ServedFile>;
 }
 
-/** Archive pages stay on disk; every other file is served from memory. */
+/**
+ * The feeds readers poll are served from memory; archive pages (fetched once, most of the output)
+ * and the HTML pages (opened now and then in a browser) stay on disk.
+ */
 export function isServedFromMemory(name: string): boolean {
-  return !name.startsWith('archive/');
+  return !name.startsWith('archive/') && !name.endsWith('.html');
 }
 
 /** gzip 6 and brotli 5: most of the size gain at a small fraction of the maximum settings' time. */

@@ -1,9 +1,9 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { BuildReport, BuildResult, BuiltFile } from '../build/build-feeds.js';
 import type { ThreadBuildResult } from '../build/thread-host.js';
 import { contentHash, MANIFEST_NAME, readManifest } from '../build/write-feeds.js';
-import { isServedFromMemory, memoryFile, type FeedSnapshot, type ServedFile } from './feed-snapshot.js';
+import { isServedFromMemory, memoryFile, type DiskFile, type FeedSnapshot, type ServedFile } from './feed-snapshot.js';
 
 export interface BuildFailure {
   readonly at: Date;
@@ -57,16 +57,20 @@ export class FeedStore {
 
   /**
    * Serves the last complete build in the feeds folder, as its manifest lists it (names, content
-   * types, dates). Files served from memory are read now, and their hash is taken from their bytes,
-   * so a body always matches its ETag. Returns the number of files, 0 when there is no build there.
+   * types, dates). Nothing is read yet: every file is read on its first request, its ETag taken
+   * from the bytes read (so a body always matches its ETag), and the feeds readers poll are then
+   * kept in memory. Returns the files' manifest hashes (what the build thread may assume the
+   * server holds), empty when there is no build there.
    */
-  loadFromDisk(): number {
+  loadFromDisk(): ReadonlyMap<string, string> {
     const manifest = readManifest(this.#feedsDir);
-    if (!manifest || manifest.files.size === 0) return 0;
+    if (!manifest || manifest.files.size === 0) return new Map();
     const files = new Map<string, ServedFile>();
+    const hashes = new Map<string, string>();
     for (const file of manifest.files.values()) {
-      const served = servedFile(this.#feedsDir, { name: file.name, contentType: file.contentType, lastModified: new Date(Math.round(file.mtimeMs)) });
-      if (served) files.set(file.name, served);
+      const keepInMemory = isServedFromMemory(file.name);
+      files.set(file.name, { kind: 'disk', name: file.name, contentType: file.contentType, lastModified: new Date(Math.round(file.mtimeMs)), path: path.join(this.#feedsDir, file.name), keepInMemory });
+      if (keepInMemory) hashes.set(file.name, file.hash);
     }
     let writtenAt: Date;
     try {
@@ -76,7 +80,17 @@ export class FeedStore {
     }
     this.#snapshot = { builtAt: writtenAt, files };
     this.#loaded = { writtenAt, files: files.size };
-    return files.size;
+    return hashes;
+  }
+
+  /**
+   * Keeps in memory a file read from disk on request (`file` marked keepInMemory), unless a
+   * build has replaced it since.
+   */
+  keep(file: DiskFile, identity: Buffer, hash: string): void {
+    const files = this.#snapshot?.files as Map<string, ServedFile> | undefined;
+    if (files?.get(file.name) !== file) return;
+    files.set(file.name, memoryFile({ name: file.name, contentType: file.contentType, lastModified: file.lastModified, hash, identity }));
   }
 
   /**
@@ -99,8 +113,7 @@ export class FeedStore {
         files.set(file.name, known);
         continue;
       }
-      const served = servedFile(feedsDir, { name: file.name, contentType: file.contentType, lastModified: file.modified, identity: file.body, hash: file.hash });
-      if (served) files.set(file.name, served);
+      files.set(file.name, servedFile(feedsDir, { name: file.name, contentType: file.contentType, lastModified: file.modified, identity: file.body, hash: file.hash }));
     }
     return { builtAt, files };
   }
@@ -128,8 +141,7 @@ export class FeedStore {
             br: update.br && toBuffer(update.br),
           })
         : servedFile(this.#feedsDir, { name: update.name, contentType: update.contentType, lastModified: update.lastModified });
-      if (file) files.set(update.name, file);
-      else files.delete(update.name);
+      files.set(update.name, file);
     }
     return { builtAt, files };
   }
@@ -173,20 +185,12 @@ function toBuffer(bytes: Uint8Array): Buffer {
 }
 
 /**
- * A file of the feeds folder as served: from memory (its bytes given, or read now) or from disk.
- * Undefined when a file to hold in memory cannot be read (it is then not served).
+ * A file of the feeds folder as served: from memory when its bytes are given, else from disk
+ * (kept in memory after its first request when it is a feed readers poll). Nothing is read here:
+ * this runs on the thread that answers requests.
  */
-function servedFile(feedsDir: string, { name, contentType, lastModified, identity, hash }: { name: string; contentType: string; lastModified: Date; identity?: Buffer; hash?: string }): ServedFile | undefined {
+function servedFile(feedsDir: string, { name, contentType, lastModified, identity, hash }: { name: string; contentType: string; lastModified: Date; identity?: Buffer; hash?: string }): ServedFile {
   const file = path.join(feedsDir, name);
-  if (!isServedFromMemory(name)) return { kind: 'disk', name, contentType, lastModified, path: file };
-  let bytes = identity;
-  if (bytes === undefined) {
-    try {
-      bytes = readFileSync(file);
-    } catch {
-      return undefined;
-    }
-    hash = undefined;
-  }
-  return memoryFile({ name, contentType, lastModified, hash: hash ?? contentHash(bytes), identity: bytes });
+  if (!isServedFromMemory(name) || identity === undefined) return { kind: 'disk', name, contentType, lastModified, path: file, keepInMemory: isServedFromMemory(name) };
+  return memoryFile({ name, contentType, lastModified, hash: hash ?? contentHash(identity), identity });
 }

@@ -8,7 +8,9 @@ import { buildFeeds } from '../../src/build/build-feeds.js';
 import { contentHash } from '../../src/build/write-feeds.js';
 import { FeedStore } from '../../src/http/feed-store.js';
 import { etagFor, type MemoryFile, type ServedFile } from '../../src/http/feed-snapshot.js';
+import { createApp } from '../../src/http/app.js';
 import { silentLogger } from '../../src/logger.js';
+import request from 'supertest';
 import { articleText, frontMatter } from '../helpers/articles.js';
 import { builtFile, fakeBuildResult } from '../helpers/build-result.js';
 import { testConfig } from '../helpers/config.js';
@@ -194,52 +196,70 @@ describe('FeedStore: the snapshot of a build', () => {
 describe('FeedStore: the last build in the feeds folder, at start-up', () => {
   it('serves nothing from an empty feeds folder (the first start answers 503)', async () => {
     const store = new FeedStore({ feedsDir: await makeTempDir('store-empty-') });
-    assert.equal(store.loadFromDisk(), 0);
+    assert.equal(store.loadFromDisk().size, 0);
     assert.equal(store.snapshot, undefined);
     assert.equal(store.health().status, 'starting');
   });
 
-  it('serves every file the manifest lists: feeds from memory with their bytes, archive pages from disk', async () => {
+  /** A build of three articles, pages of one, in a fresh feeds folder. */
+  async function built() {
     const contentDir = await makeTempDir('store-content-');
     for (const n of [1, 2, 3]) {
       await writeFile(path.join(contentDir, `a${n}.md`), articleText(frontMatter({ sourceUrl: `https://news.example.com/${n}`, publishedDateTime: `2024-05-0${n}T10:00:00Z` })));
     }
     const feedsDir = path.join(await makeTempDir('store-feeds-'), 'feeds');
-    const built = await buildFeeds({ config: testConfig(contentDir, feedsDir, { FEED_MAX_ITEMS: '1' }), logger: silentLogger, clock: () => T1 });
+    const result = await buildFeeds({ config: testConfig(contentDir, feedsDir, { FEED_MAX_ITEMS: '1' }), logger: silentLogger, clock: () => T1 });
+    return { feedsDir, result };
+  }
+
+  it('lists every file of the manifest, reading none of them yet, with its type and date', async () => {
+    const { feedsDir, result } = await built();
     const store = new FeedStore({ feedsDir });
-    assert.equal(store.loadFromDisk(), built.files.length);
+    const hashes = store.loadFromDisk();
     const snapshot = store.snapshot!;
-    assert.deepEqual([...snapshot.files.keys()].sort(), built.files.map((file) => file.name).sort());
-    for (const file of built.files) {
+    assert.deepEqual([...snapshot.files.keys()].sort(), result.files.map((file) => file.name).sort());
+    for (const file of result.files) {
       const served = snapshot.files.get(file.name)!;
+      assert.equal(served.kind, 'disk', `${file.name} is not read before it is asked for`);
       assert.equal(served.contentType, file.contentType, file.name);
       assert.equal(served.lastModified.getTime(), file.modified.getTime(), file.name);
-      if (file.name.startsWith('archive/')) {
-        assert.equal(served.kind, 'disk', file.name);
-      } else {
-        const onDisk = await readFile(path.join(feedsDir, file.name));
-        assert.ok(inMemory(served).bodies.identity.equals(onDisk), file.name);
-        assert.equal(inMemory(served).hash, file.hash, file.name);
-      }
     }
-    assert.ok(snapshot.files.has('archive/all/1.xml'), 'an archive page is listed');
+    assert.equal(hashes.get('ai.xml'), result.files.find((file) => file.name === 'ai.xml')!.hash, 'the manifest hash of a feed held in memory');
+    assert.equal(hashes.has('archive/all/1.xml'), false, 'archive pages are never held');
     const health = store.health();
     assert.equal(health.status, 'ok');
-    assert.equal(health.servingPreviousBuild?.files, built.files.length);
+    assert.equal(health.servingPreviousBuild?.files, result.files.length);
   });
 
-  it('takes the hash of a file held in memory from its bytes, not from the manifest', async () => {
-    const feedsDir = path.join(await makeTempDir('store-stale-'), 'feeds');
-    const contentDir = await makeTempDir('store-stale-content-');
-    await writeFile(path.join(contentDir, 'a.md'), articleText(frontMatter()));
-    await buildFeeds({ config: testConfig(contentDir, feedsDir), logger: silentLogger, clock: () => T1 });
-    // A process killed between renaming a file and writing the manifest leaves this.
+  it('serves each file with the bytes on disk, keeps the feeds in memory after their first request, and never archive pages', async () => {
+    const { feedsDir } = await built();
+    const store = new FeedStore({ feedsDir });
+    store.loadFromDisk();
+    const app = createApp({ store, logger: silentLogger, cacheMaxAgeSeconds: 60 });
+    for (const name of ['ai.xml', 'archive/all/1.xml', 'ai.html']) {
+      const response = await request(app).get(`/feeds/${name}`).buffer(true).parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      });
+      const onDisk = await readFile(path.join(feedsDir, name));
+      assert.equal(response.status, 200, name);
+      assert.ok((response.body as Buffer).equals(onDisk), `${name} is served as it is on disk`);
+      assert.equal(response.headers.etag, `"${contentHash(onDisk)}"`, `${name}: the ETag of the bytes sent`);
+    }
+    assert.equal(store.snapshot!.files.get('ai.xml')!.kind, 'memory', 'a polled feed is held after its first request');
+    assert.equal(store.snapshot!.files.get('archive/all/1.xml')!.kind, 'disk');
+    assert.equal(store.snapshot!.files.get('ai.html')!.kind, 'disk');
+  });
+
+  it('takes the ETag of a file from its bytes, not from the manifest (a process killed between a rename and the manifest)', async () => {
+    const { feedsDir } = await built();
     await writeFile(path.join(feedsDir, 'ai.xml'), '<rss>newer bytes</rss>');
     const store = new FeedStore({ feedsDir });
     store.loadFromDisk();
-    const served = inMemory(store.snapshot!.files.get('ai.xml'));
-    assert.equal(served.bodies.identity.toString(), '<rss>newer bytes</rss>');
-    assert.equal(served.hash, contentHash(Buffer.from('<rss>newer bytes</rss>')));
+    const response = await request(createApp({ store, logger: silentLogger, cacheMaxAgeSeconds: 60 })).get('/feeds/ai.xml');
+    assert.equal(response.text, '<rss>newer bytes</rss>');
+    assert.equal(response.headers.etag, `"${contentHash(Buffer.from('<rss>newer bytes</rss>'))}"`);
   });
 });
 
