@@ -138,6 +138,7 @@ export async function measureColdBuilds({ sizes, runs, corpora, settings, workRo
   };
   const done: string[] = [];
   let folders = 0;
+  await mkdir(workRoot, { recursive: true });
   const folder = async (n: number) => {
     // Room for one more default build; if short, the output of finished runs goes first.
     const need = Math.max(5 * 2 ** 30, n * DISK_BYTES_PER_ARTICLE);

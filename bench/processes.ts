@@ -281,8 +281,8 @@ interface Waiter {
 export class ServerProcess {
   readonly child: ChildProcess;
   readonly lines: LogLine[] = [];
-  /** performance.now() at spawn. */
-  readonly spawnedAt = performance.now();
+  /** Date.now() at spawn. */
+  readonly startedAt = Date.now();
   #waiters = new Set<Waiter>();
   #stderr = '';
   #exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
@@ -383,7 +383,28 @@ export class ServerProcess {
     const timer = setTimeout(() => signalTree(this.child.pid!, 'SIGKILL'), graceMs);
     await exited;
     clearTimeout(timer);
+    // npm has exited; the process measured must have gone with it (else it is orphaned: kill it).
+    if (this.#measured !== undefined && isAlive(this.#measured)) {
+      await waitFor(() => !isAlive(this.#measured!), graceMs);
+      if (isAlive(this.#measured)) process.kill(this.#measured, 'SIGKILL');
+    }
   }
+}
+
+/** Whether process `pid` still exists (a zombie of ours counts as gone once reaped). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves once `done()` holds (checked every 50 ms) or after `timeoutMs`. */
+async function waitFor(done: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!done() && Date.now() < end) await sleep(50);
 }
 
 export class TimeoutError extends Error {

@@ -19,7 +19,7 @@ import { median } from './cold-builds.js';
 import type { FloorResponses } from './floor-responses.js';
 import { combineLoads, loadProblems, runLoad, startLoad, type LoadResult } from './load.js';
 import { pinToCpus, sleep, TimeoutError, waitUntilQuiet, type LogLine, type ServerProcess } from './processes.js';
-import { chooseTopicFeed, isScheduledBuild, rawGet, reviseAll, reviseArticle, startFloor, startService, swapSymlink, type RunningService } from './service.js';
+import { chooseTopicFeed, isBuildFailed, isBuildFinished, isScheduledBuild, rawGet, reviseAll, reviseArticle, startFloor, startService, swapSymlink, type RunningService } from './service.js';
 
 /** Node-cron pattern (6 fields) that fires on 1 January at midnight only: "never" during a bench. */
 export const NEVER_CRON = '0 0 0 1 1 *';
@@ -52,9 +52,16 @@ function startPhaseService(name: string, cron: string, options: PhaseServiceOpti
 
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+/** The server's last log lines, for the note of a phase that stopped early. */
+export function lastLogLines(server: ServerProcess | undefined, count = 6): string[] {
+  if (!server) return [];
+  return server.lines.slice(-count).map(({ receivedAt, ...line }) => `${server.name} log, ${Math.round(receivedAt - server.startedAt)} ms after spawn: ${JSON.stringify(line).slice(0, 300)}`);
+}
+
 /** Waits for the next scheduled build that finishes after log index `since`; returns it and its index. */
 async function nextBuild(server: ServerProcess, since: number, timeoutMs: number, accept: (line: LogLine) => boolean = () => true): Promise<{ line: LogLine; index: number }> {
-  const line = await server.waitFor((candidate) => isScheduledBuild(candidate) && accept(candidate), { since, timeoutMs, what: 'scheduled "build finished"' });
+  const line = await server.waitFor((candidate) => (isScheduledBuild(candidate) && accept(candidate)) || isBuildFailed(candidate), { since, timeoutMs, what: 'scheduled "build finished"' });
+  if (!isBuildFinished(line)) throw new Error(`${server.name}: a build failed: ${JSON.stringify(line).slice(0, 400)}`);
   return { line, index: server.lines.indexOf(line) };
 }
 
@@ -168,9 +175,11 @@ export async function measureRebuilds(options: RebuildOptions, budget: Budget): 
     // first build that finishes afterwards and writes something (it saw the edit).
     for (let edit = 0; edit < options.oneFileSamples; edit++) {
       const file = options.manifest.recentPublished[edit % options.manifest.recentPublished.length] ?? options.manifest.newestPublished;
-      await reviseArticle(path.join(options.contentDir, file), edit + 1);
+      // Taken before the edit: the line of a build that saw it may be handled before this
+      // function resumes after the rename.
       const editedAt = Date.now();
-      const found = await nextBuild(server, since, buildWait(), (line) => line.receivedAt > editedAt && writtenOf(line) > 0);
+      await reviseArticle(path.join(options.contentDir, file), edit + 1);
+      const found = await nextBuild(server, since, buildWait(), (line) => line.receivedAt >= editedAt && writtenOf(line) > 0);
       since = found.index + 1;
       figures.oneFileChange.samplesMs.push(durationOf(found.line));
       figures.oneFileChange.written.push(writtenOf(found.line));
@@ -200,6 +209,7 @@ export async function measureRebuilds(options: RebuildOptions, budget: Budget): 
     figures.coldRebuild.revisedFiles = await reviseAll(current, fresh, 'cold');
     figures.coldRebuild.prepareMs = Date.now() - prepared;
     const aligned = await nextBuild(server, server.lines.length, buildWait());
+    const swapStartedAt = Date.now();
     await swapSymlink(options.contentDir, fresh);
     const swappedAt = Date.now();
     const tick = Math.floor(aligned.line.receivedAt / TICK_MS) * TICK_MS + TICK_MS;
@@ -214,7 +224,7 @@ export async function measureRebuilds(options: RebuildOptions, budget: Budget): 
     });
     let rebuilt: LogLine;
     try {
-      ({ line: rebuilt } = await nextBuild(server, aligned.index + 1, buildWait(), (line) => line.receivedAt > swappedAt && writtenOf(line) > 0));
+      ({ line: rebuilt } = await nextBuild(server, aligned.index + 1, buildWait(), (line) => line.receivedAt >= swapStartedAt && writtenOf(line) > 0));
     } finally {
       load.stop();
     }
@@ -227,7 +237,7 @@ export async function measureRebuilds(options: RebuildOptions, budget: Budget): 
     figures.coldRebuild.load = result;
     budget.log(`rebuilds: cold rebuild ${figures.coldRebuild.rebuildMs} ms, p99 ${figures.coldRebuild.p99Ms} ms under load`);
   } catch (error) {
-    figures.notes.push(`rebuilds: stopped early: ${describe(error)}`);
+    figures.notes.push(`rebuilds: stopped early: ${describe(error)}`, ...lastLogLines(service?.server));
     budget.log(`rebuilds: stopped early: ${describe(error)}`);
   } finally {
     await service?.server.stop();
@@ -383,7 +393,7 @@ export async function measureServing(options: ServingOptions, budget: Budget): P
     budget.log(`serving: idle p99 ${figures.idle.latencyP99Ms} ms (${options.idleConnections} connections)`);
     if (service.server.lines.filter(isScheduledBuild).length > buildsBefore) figures.notes.push('serving: a scheduled build ran during the measurements');
   } catch (error) {
-    figures.notes.push(`serving: stopped early: ${describe(error)}`);
+    figures.notes.push(`serving: stopped early: ${describe(error)}`, ...lastLogLines(started[0]));
     budget.log(`serving: stopped early: ${describe(error)}`);
   } finally {
     unpin();

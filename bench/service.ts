@@ -44,7 +44,8 @@ export const isScheduledBuild = (line: LogLine) => isBuildFinished(line) && (lin
 /** A build the content watcher started. */
 export const isWatcherBuild = (line: LogLine) => isBuildFinished(line) && line.reason === 'content changed';
 export const isBuildFailed = (line: LogLine) => line.msg === 'build failed; still serving the last good feeds' || (line.level === 'error' && /build/i.test(String(line.msg)));
-const isServerScript = (argv: readonly string[]) => argv.some((arg) => /(^|\/)main\.js$/.test(arg));
+/** `node … main.js` (not the shell npm runs it in, whose one argument ends with the same words). */
+export const isServerScript = (argv: readonly string[]) => argv.length > 1 && /(^|\/)node$/.test(argv[0]!) && argv.slice(1).some((arg) => /(^|\/)main\.js$/.test(arg));
 
 /** `npm start` with the bench's settings; nothing awaited. */
 export function spawnService(options: ServiceOptions): ServerProcess {
