@@ -92,12 +92,17 @@ export function num(value: number | null | undefined): string {
   return value === null || value === undefined ? 'n/a' : String(Math.round(value));
 }
 
+/** Figures in ms as a short list: whole ms, comma-separated. */
+export function msList(values: readonly number[]): string {
+  return values.map((value) => (Number.isFinite(value) ? String(Math.round(value)) : 'n/a')).join(', ');
+}
+
 export const fixed = (value: number | null | undefined, digits = 0) => (value === null || value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(digits));
 
-/** Numbers right-aligned; the first column and text columns (`note`, `samples`, `figures`) left-aligned. */
+/** Numbers right-aligned; the first column and text columns (`build`, `step`, `note`, `samples`, `figures`) left-aligned. */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const left = (column: number) => column === 0 || ['note', 'samples', 'figures'].includes(headers[column]!);
+  const left = (column: number) => column === 0 || ['build', 'step', 'note', 'samples', 'figures'].includes(headers[column]!);
   const line = (cells: readonly string[]) =>
     cells
       .map((cell, column) => (left(column) ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))

@@ -27,7 +27,7 @@ import { ensureServiceBuilt, measureColdBuilds, VARIANT_LABELS, type BuildVarian
 import { DEFAULT_SEED, ensureCorpus, type CorpusManifest } from './corpus.js';
 import { formatMillion, runMillion, type MillionOptions } from './million.js';
 import { REPO_ROOT } from './processes.js';
-import { fixed, formatTargets, gitState, machine, mb, ms, num, ratio, reportHeading, saveResults, shorten, table, target, type Machine, type Target } from './report.js';
+import { fixed, formatTargets, gitState, machine, mb, ms, msList, num, ratio, reportHeading, saveResults, shorten, table, target, type Machine, type Target } from './report.js';
 
 export type { Target } from './report.js';
 import { measureServerLife, type MemoryFigures, type ServerLifeFigures } from './server-life.js';
@@ -377,7 +377,7 @@ export function evaluateTargets(results: BenchResults): Target[] {
     target('restart-first-200', `restart N=${serverN}: first 200 after spawn`, restart?.firstOkMs ?? null, 'ms', '<=', 1000, restart ? `listening after ${ms(restart.listeningMs)}; ${restart.refused} refused before` : 'n/a'),
     target('restart-non-200', `restart N=${serverN}: answers not 200`, restart?.firstOkMs == null ? null : restart.non200, 'count', '<=', 0, restart ? `${restart.polls} polls; ${JSON.stringify(restart.non200Kinds)}` : 'n/a'),
     target('freshness-median', `new article in its feed N=${serverN}: median`, life?.freshness.medianMs ?? null, 'ms', '<=', 1000, `${life?.freshness.samplesMs.length ?? 0} samples`),
-    target('freshness-max', `new article in its feed N=${serverN}: worst`, life?.freshness.maxMs ?? null, 'ms', '<=', 2000, life?.freshness.samplesMs.join(', ') || 'n/a'),
+    target('freshness-max', `new article in its feed N=${serverN}: worst`, life?.freshness.maxMs ?? null, 'ms', '<=', 2000, msList(life?.freshness.samplesMs ?? []) || 'n/a'),
     target('rebuild-one-file', `one-file rebuild N=${serverN} (watcher) vs baseline cold`, ratio(life?.watcherRebuilds.medianMs, baselineAtServer?.medianWallMs), 'ratio', '<=', 0.05, `${ms(life?.watcherRebuilds.medianMs)} vs ${ms(baselineAtServer?.medianWallMs)}`),
     target('rebuild-no-change', `no-change rebuild N=${rebuildN} (schedule) vs baseline cold`, ratio(results.rebuilds?.noChange.medianMs, baselineAtRebuilds), 'ratio', '<=', 0.03, `${ms(results.rebuilds?.noChange.medianMs)} vs ${ms(baselineAtRebuilds)}`),
     target('serve-200', 'feed 200 req/s vs Express floor', ratio(rps('ok200', 'ours'), rps('ok200', 'express')), 'ratio', '>=', 0.9, `${num(rps('ok200', 'ours'))} vs ${num(rps('ok200', 'express'))} req/s`),
@@ -480,8 +480,8 @@ export function formatResults(results: BenchResults): string {
         [
           ['first build (cold, empty feeds and state folders)', ms(life.firstBuild.durationMs), ''],
           ['RSS after the first build, once quiet (at its end)', mb(life.firstBuild.rssKb), `${mb(life.firstBuild.rssKbAtFinish)} at its end; quiet after ${ms(life.firstBuild.quietAfterMs)}`],
-          [`new article file until in ${life.freshness.feed ?? 'its feed'}: median / worst`, `${ms(life.freshness.medianMs)} / ${ms(life.freshness.maxMs)}`, `${life.freshness.samplesMs.join(', ')} (their builds: ${life.freshness.buildMs.join(', ')} ms)`],
-          [`one article edited, the watcher's build: median / worst`, `${ms(life.watcherRebuilds.medianMs)} / ${ms(life.watcherRebuilds.maxMs)}`, `${life.watcherRebuilds.samplesMs.length} builds; first ${life.watcherRebuilds.samplesMs.slice(0, 5).join(', ')}`],
+          [`new article file until in ${life.freshness.feed ?? 'its feed'}: median / worst`, `${ms(life.freshness.medianMs)} / ${ms(life.freshness.maxMs)}`, `${msList(life.freshness.samplesMs)} (their builds: ${msList(life.freshness.buildMs)} ms)`],
+          [`one article edited, the watcher's build: median / worst`, `${ms(life.watcherRebuilds.medianMs)} / ${ms(life.watcherRebuilds.maxMs)}`, `${life.watcherRebuilds.samplesMs.length} builds; first ${msList(life.watcherRebuilds.samplesMs.slice(0, 5))}`],
           [`RSS after rebuild ${m?.firstSampleAfter ?? '?'} / ${m?.rebuildsPlanned ?? '?'}`, `${mb(m?.rssKbFirst)} / ${mb(m?.rssKbLast)}`, m ? `${m.rebuildsDone} done` : ''],
           ['restart over that build: "serving feeds" / first 200', `${ms(restart.listeningMs)} / ${ms(restart.firstOkMs)}`, `from spawn; ${restart.refused} refused before it listened`],
           ['restart: answers not 200, polls', `${restart.non200} of ${restart.polls}`, `${JSON.stringify(restart.non200Kinds)}; ${restart.pollsAfterFirstOk} polls after the first 200`],
@@ -499,8 +499,8 @@ export function formatResults(results: BenchResults): string {
         ['build', 'ms', 'samples'],
         [
           ['first build (over the server phase\'s folders when run after it)', fixed(r.bootBuildMs), ''],
-          ['scheduled rebuild, no change', fixed(r.noChange.medianMs), r.noChange.samplesMs.join(', ')],
-          ['scheduled rebuild, one file changed', fixed(r.oneFileChange.medianMs), r.oneFileChange.samplesMs.join(', ')],
+          ['scheduled rebuild, no change', fixed(r.noChange.medianMs), msList(r.noChange.samplesMs)],
+          ['scheduled rebuild, one file changed', fixed(r.oneFileChange.medianMs), msList(r.oneFileChange.samplesMs)],
           [
             `cold rebuild in the running server (all ${r.coldRebuild.revisedFiles || ''} files changed at once)`.replace('  ', ' '),
             fixed(r.coldRebuild.rebuildMs),

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { median } from './cold-builds.js';
 import { TOPICS, type CorpusManifest } from './corpus.js';
 import { freePort, sleep, waitUntilQuiet, type LogLine } from './processes.js';
+import { ms, msList } from './report.js';
 import { within, type Budget } from './server-phases.js';
 import { isBuildFailed, isBuildFinished, isWatcherBuild, rawGet, reviseArticle, serverRssKb, spawnService, startService, whenListening, writeNewArticle, type RunningService } from './service.js';
 
@@ -156,7 +157,7 @@ export async function measureServerLife(options: ServerLifeOptions, budget: Budg
     life.firstBuild.rssKb = held.rssKb;
     life.firstBuild.rssSource = held.source;
     memory.source = held.source;
-    budget.log(`server: first build ${Math.round(life.firstBuild.durationMs ?? Number.NaN)} ms; RSS ${Math.round(atFinish.rssKb / 1024)} MB at its end, ${Math.round(held.rssKb / 1024)} MB quiet`);
+    budget.log(`server: first build ${ms(life.firstBuild.durationMs)}; RSS ${Math.round(atFinish.rssKb / 1024)} MB at its end, ${Math.round(held.rssKb / 1024)} MB quiet`);
     restartReserveMs = Math.max(0, Math.min((budget.deadline - Date.now()) / 3, 60_000 + 2 * (life.firstBuild.durationMs ?? 0)));
     const beforeRestart: Budget = { ...budget, deadline: budget.deadline - restartReserveMs };
 
@@ -178,7 +179,7 @@ export async function measureServerLife(options: ServerLifeOptions, budget: Budg
         const build = await server.waitFor(isWatcherBuild, { since, timeoutMs: within(beforeRestart, 30_000), what: 'the watcher\'s build' });
         life.freshness.buildMs.push(durationOf(build) ?? Number.NaN);
       }
-      budget.log(`server: new article served after ${life.freshness.samplesMs.join(', ')} ms`);
+      budget.log(`server: new article served after ${msList(life.freshness.samplesMs)} ms`);
     } catch (error) {
       life.notes.push(`freshness: stopped after ${life.freshness.samplesMs.length} sample(s): ${describe(error)}`);
     }
@@ -225,7 +226,7 @@ export async function measureServerLife(options: ServerLifeOptions, budget: Budg
     const scheduled = server.lines.filter((line) => isBuildFinished(line) && line.reason === 'schedule').length;
     if (scheduled) life.notes.push(`server: ${scheduled} build(s) of the default schedule ran during the phase`);
     budget.log(
-      `server: ${memory.rebuildsDone} watcher rebuilds, median ${life.watcherRebuilds.medianMs} ms; RSS ${memory.rssKbFirst} KB after rebuild ${options.firstSampleAfter}, ${memory.rssKbLast} KB after ${options.rebuilds}`,
+      `server: ${memory.rebuildsDone} watcher rebuilds, median ${ms(life.watcherRebuilds.medianMs)}; RSS ${memory.rssKbFirst} KB after rebuild ${options.firstSampleAfter}, ${memory.rssKbLast} KB after ${options.rebuilds}`,
     );
   } catch (error) {
     life.notes.push(`server: stopped early: ${describe(error)}`);
@@ -237,7 +238,7 @@ export async function measureServerLife(options: ServerLifeOptions, budget: Budg
   if (life.firstBuild.durationMs !== null) {
     try {
       Object.assign(life.restart, await measureRestart({ ...settings, feedPath, pollMs: options.pollMs, firstBuildMs: life.firstBuild.durationMs }, budget));
-      budget.log(`restart: first 200 after ${life.restart.firstOkMs} ms, ${life.restart.non200} answer(s) not 200, ${life.restart.refused} refused before listening`);
+      budget.log(`restart: first 200 after ${ms(life.restart.firstOkMs)}, ${life.restart.non200} answer(s) not 200, ${life.restart.refused} refused before listening`);
     } catch (error) {
       life.notes.push(`restart: ${describe(error)}`);
       budget.log(`restart: ${describe(error)}`);

@@ -18,6 +18,7 @@ import type { CorpusManifest } from './corpus.js';
 import { median } from './cold-builds.js';
 import type { FloorResponses } from './floor-responses.js';
 import { combineLoads, loadProblems, runLoad, startLoad, type LoadResult } from './load.js';
+import { msList } from './report.js';
 import { pinToCpus, sleep, TimeoutError, waitUntilQuiet, type LogLine, type ServerProcess } from './processes.js';
 import { chooseTopicFeed, isBuildFailed, isBuildFinished, isScheduledBuild, rawGet, reviseAll, reviseArticle, startFloor, startService, swapSymlink, type RunningService } from './service.js';
 
@@ -153,7 +154,7 @@ export async function measureRebuilds(options: RebuildOptions, budget: Budget): 
     figures.bootBuildMs = service.bootBuildMs;
     // A scheduled build may take as long as the boot build (it is one, before caches help).
     const buildWait = () => within(budget, Math.max(60_000, 3 * Math.max(service!.bootBuildMs, options.coldBuildMs ?? 0) + 10_000));
-    budget.log(`rebuilds: first build ${service.bootBuildMs} ms`);
+    budget.log(`rebuilds: first build ${Math.round(service.bootBuildMs)} ms`);
 
     // No change: skip the first scheduled builds (they may still warm caches), then take samples.
     // Each edit below is made right after a build's line arrived: the next build starts at the
@@ -169,7 +170,7 @@ export async function measureRebuilds(options: RebuildOptions, budget: Budget): 
       if (writtenOf(line) > 0) figures.notes.push(`no-change rebuild ${figures.noChange.samplesMs.length} wrote ${writtenOf(line)} file(s)`);
     }
     figures.noChange.medianMs = median(figures.noChange.samplesMs);
-    budget.log(`rebuilds: no change ${figures.noChange.samplesMs.join(', ')} ms`);
+    budget.log(`rebuilds: no change ${msList(figures.noChange.samplesMs)} ms`);
 
     // One file changed: edit one recent article (so the all-topics feed changes too); measure the
     // first build that finishes afterwards and writes something (it saw the edit).
@@ -186,7 +187,7 @@ export async function measureRebuilds(options: RebuildOptions, budget: Budget): 
       figures.oneFileChange.files.push(file);
     }
     figures.oneFileChange.medianMs = median(figures.oneFileChange.samplesMs);
-    budget.log(`rebuilds: one file changed ${figures.oneFileChange.samplesMs.join(', ')} ms`);
+    budget.log(`rebuilds: one file changed ${msList(figures.oneFileChange.samplesMs)} ms`);
 
     // Cold rebuild in the running server: every file changed at once. CONTENT_DIR is a symbolic
     // link; a revised copy of every article (new bytes, sizes and mtimes, so no cached parse or
@@ -235,7 +236,7 @@ export async function measureRebuilds(options: RebuildOptions, budget: Budget): 
     if (typeof rebuilt.filesParsed === 'number') figures.coldRebuild.filesParsed = rebuilt.filesParsed;
     figures.coldRebuild.p99Ms = result.latencyP99Ms;
     figures.coldRebuild.load = result;
-    budget.log(`rebuilds: cold rebuild ${figures.coldRebuild.rebuildMs} ms, p99 ${figures.coldRebuild.p99Ms} ms under load`);
+    budget.log(`rebuilds: cold rebuild ${Math.round(figures.coldRebuild.rebuildMs ?? Number.NaN)} ms, p99 ${figures.coldRebuild.p99Ms} ms under load`);
   } catch (error) {
     figures.notes.push(`rebuilds: stopped early: ${describe(error)}`, ...lastLogLines(service?.server));
     budget.log(`rebuilds: stopped early: ${describe(error)}`);
