@@ -193,8 +193,8 @@ export interface ChildRun {
 const KEEP = 64 * 1024;
 const tail = (text: string, chunk: string) => (text.length + chunk.length > KEEP ? (text + chunk).slice(-KEEP) : text + chunk);
 
-/** npm's own command-line program (as opposed to what it runs). */
-export const isNpmItself = (probe: ProbeLine) => /[\\/]npm[\\/]bin[\\/]npm-cli\.js$/.test(probe.script);
+/** npm's own command-line program (as opposed to what it runs): `…/bin/npm` as found on PATH, or `…/npm/bin/npm-cli.js`. */
+export const isNpmItself = (probe: ProbeLine) => /[\\/]npm$|[\\/]npm[\\/]bin[\\/]npm-cli\.js$/.test(probe.script);
 
 /**
  * The peak RSS of a run: the largest of its node processes', npm's own left out when the probes

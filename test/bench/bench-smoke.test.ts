@@ -60,6 +60,10 @@ describe('npm run bench -- --quick, cut down', () => {
     assert.equal(Object.keys(figures).filter((name) => name.startsWith('serving.') && name.endsWith('.requestsPerSecond')).length, 9);
     assert.equal(results.targets.length, 17);
     assert.equal(results.schema, 2);
+    // npm's own probe line was told apart from the build's.
+    for (const row of results.coldBuilds.filter((candidate) => candidate.variant !== 'baseline')) {
+      for (const run of row.runs) assert.ok(typeof run.npmMaxRssKb === 'number' && run.maxRssKb !== null && run.maxRssKb > 0, JSON.stringify(run));
+    }
   });
 
   it('times new articles and restarts as the server phase says', () => {

@@ -73,6 +73,7 @@ describe('bench processes: what npm starts', () => {
     const check = { maxRssKb: 40_000, script: '/srv/app/scripts/ensure-built.mjs' };
     const build = { maxRssKb: 60_000, script: '/srv/app/dist/cli/build-feeds.js' };
     assert.equal(peakRssKb([check, build, npm]), 60_000);
+    assert.equal(peakRssKb([check, build, { ...npm, script: '/usr/bin/npm' }]), 60_000, 'npm as found on PATH');
     assert.equal(peakRssKb([npm]), 90_000, 'npm alone: its figure rather than none');
     assert.equal(peakRssKb([]), undefined);
   });
