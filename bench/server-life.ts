@@ -16,20 +16,13 @@ import { median } from './cold-builds.js';
 import { TOPICS, type CorpusManifest } from './corpus.js';
 import { freePort, sleep, waitUntilQuiet, type LogLine } from './processes.js';
 import { ms, msList } from './report.js';
-import { within, type Budget } from './server-phases.js';
+import { within, type Budget, type PhaseFolders } from './server-phases.js';
 import { isBuildFailed, isBuildFinished, isWatcherBuild, rawGet, reviseArticle, serverRssKb, spawnService, startService, whenListening, writeNewArticle, type RunningService } from './service.js';
 
-export interface ServerLifeOptions {
-  /** The service's checkout (default: this repository). */
-  readonly serviceRoot?: string;
-  readonly n: number;
+export interface ServerLifeOptions extends PhaseFolders {
   /** A private copy of the corpus: this phase edits files and adds new ones. */
   readonly contentDir: string;
-  readonly feedsDir: string;
-  readonly stateDir: string;
   readonly manifest: CorpusManifest;
-  readonly maxItems: number;
-  readonly baseUrl: string;
   /** Rebuilds, each after one article was edited. */
   readonly rebuilds: number;
   /** The rebuild after which RSS is first sampled (the last sample is after `rebuilds`). */

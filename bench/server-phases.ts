@@ -38,8 +38,20 @@ export function within({ deadline }: Budget, capMs: number): number {
   return Math.min(capMs, left);
 }
 
-/** What every phase's server is started from. */
-type PhaseServiceOptions = Pick<RebuildOptions, 'serviceRoot' | 'contentDir' | 'feedsDir' | 'stateDir' | 'archives' | 'maxItems' | 'baseUrl'>;
+/** Where a phase's server runs: the checkout, the corpus size and the folders it is given. */
+export interface PhaseFolders {
+  /** The service's checkout (default: this repository). */
+  readonly serviceRoot?: string;
+  readonly n: number;
+  readonly contentDir: string;
+  readonly feedsDir: string;
+  readonly stateDir: string;
+  readonly maxItems: number;
+  readonly baseUrl: string;
+}
+
+/** What the rebuild and serving phases' servers are started from. */
+type PhaseServiceOptions = PhaseFolders & { readonly archives: boolean };
 
 /**
  * A phase's server on its options, with the schedule `cron` and the content watcher off
@@ -72,21 +84,14 @@ const writtenOf = (line: LogLine) => (typeof line.written === 'number' ? line.wr
 // ---------------------------------------------------------------------------------------------
 // Rebuilds
 
-export interface RebuildOptions {
-  /** Where the service's src/ is (default: this repository). */
-  readonly serviceRoot?: string;
-  readonly n: number;
+export interface RebuildOptions extends PhaseFolders {
   /**
    * A symbolic link to a private copy of the corpus, used as CONTENT_DIR: this phase edits one
    * file at a time, then swaps the link to a copy with every file changed.
    */
   readonly contentDir: string;
-  readonly feedsDir: string;
-  readonly stateDir: string;
   readonly manifest: CorpusManifest;
   readonly archives: boolean;
-  readonly maxItems: number;
-  readonly baseUrl: string;
   /** Scheduled builds after boot that are not measured. */
   readonly rebuildWarmups: number;
   readonly noChangeSamples: number;
@@ -254,17 +259,9 @@ export type Target = 'ours' | 'express' | 'http';
 export const SCENARIOS: readonly Scenario[] = ['ok200', 'notModified', 'gzip'];
 export const TARGETS: readonly Target[] = ['ours', 'express', 'http'];
 
-export interface ServingOptions {
-  /** Where the service's src/ is (default: this repository). */
-  readonly serviceRoot?: string;
-  readonly n: number;
-  readonly contentDir: string;
-  readonly feedsDir: string;
-  readonly stateDir: string;
+export interface ServingOptions extends PhaseFolders {
   readonly workDir: string;
   readonly archives: boolean;
-  readonly maxItems: number;
-  readonly baseUrl: string;
   readonly targetFeedBytes: number;
   readonly connections: number;
   readonly pipelining: number;
