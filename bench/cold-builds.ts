@@ -1,26 +1,41 @@
 /**
- * Cold static builds: the BASELINE (bench/baseline.ts) and our CLI, each run in its own process
- * into empty output and state folders, alternately (baseline, ours, baseline, ours, …) so a noisy
- * machine slows both alike. Wall time is measured here from spawn to exit (so both include node's
- * start-up; both run as plain JavaScript, see bench/compiled.ts); peak RSS is what the child
- * reports at exit (bench/probe-rss.ts).
+ * Cold static builds: the BASELINE (bench/baseline.ts, run with node) and our `npm run
+ * build:feeds`, run as users run it (`npm run build:feeds --silent` in the service's folder: npm,
+ * a shell, the up-to-date check scripts/ensure-built.mjs, then node with the script's flags), each
+ * in its own process tree, alternately (baseline, ours, …) so a noisy machine slows both alike.
+ * Wall time is measured here from spawn to exit (node's start-up, npm's and the up-to-date check
+ * included). Peak RSS is the largest `maxRSS` any node process of the tree reports at its exit
+ * (bench/probe-rss.ts, preloaded through NODE_OPTIONS), npm's own left out.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { childEnv, nodeArgs, npmScriptNodeFlags, runNode, type ChildRun } from './processes.js';
+import { childEnv, freeDisk, isNpmItself, nodeArgs, NPM, npmScriptArgs, probeUrl, runCommand, runNode, type ChildRun } from './processes.js';
+import type { Budget } from './server-phases.js';
 
-export type BuildVariant = 'baseline' | 'ours' | 'ours-archives';
+/**
+ * `ours-archives` is the service as shipped (FEED_ARCHIVES left at its default, on); `ours-cached`
+ * runs it again over the feeds and state folders of the `ours-archives` run just before, with
+ * nothing changed; `ours` sets FEED_ARCHIVES=false.
+ */
+export type BuildVariant = 'baseline' | 'ours-archives' | 'ours-cached' | 'ours';
+
+export const VARIANTS: readonly BuildVariant[] = ['baseline', 'ours-archives', 'ours-cached', 'ours'];
 
 export const VARIANT_LABELS: Record<BuildVariant, string> = {
-  baseline: 'baseline (gray-matter + feed, naive)',
+  baseline: 'baseline (gray-matter + feed, straightforward)',
+  'ours-archives': 'ours, defaults (archives on)',
+  'ours-cached': 'ours, defaults again, cache kept, no change',
   ours: 'ours, FEED_ARCHIVES=false',
-  'ours-archives': 'ours, FEED_ARCHIVES=true',
 };
 
 export interface ColdRun {
   readonly wallMs: number;
   readonly maxRssKb: number | null;
+  /** npm's own peak RSS (not in maxRssKb); absent for the baseline. */
+  readonly npmMaxRssKb?: number | null;
+  /** The build's own time as the program prints it (the CLI's "… in N ms.", the baseline's durationMs). */
+  readonly buildMs?: number | null;
   readonly ok: boolean;
   readonly error?: string;
 }
@@ -32,6 +47,7 @@ export interface ColdBuildRow {
   /** Median of the successful runs; null when none succeeded. */
   medianWallMs: number | null;
   medianMaxRssKb: number | null;
+  medianBuildMs?: number | null;
   /** Why runs are missing, if they are. */
   note?: string;
 }
@@ -39,52 +55,161 @@ export interface ColdBuildRow {
 export interface ColdBuildSettings {
   readonly maxItems: number;
   readonly baseUrl: string;
-  /** Where the service's src/ is (default: this repository). */
+  /** The service's checkout (default: this repository). */
   readonly serviceRoot: string;
 }
 
-/** One cold build of `variant` over `contentDir`, in a fresh temporary output folder. */
-export async function runColdBuild(variant: BuildVariant, contentDir: string, settings: ColdBuildSettings, timeoutMs: number): Promise<ColdRun> {
-  const work = await mkdtemp(path.join(os.tmpdir(), 'feed-bench-cold-'));
-  try {
-    let run: ChildRun;
-    if (variant === 'baseline') {
-      run = await runNode(
-        nodeArgs('bench/baseline.ts', ['--content', contentDir, '--out', path.join(work, 'feeds'), '--max-items', String(settings.maxItems), '--base-url', settings.baseUrl], { probe: true }),
-        { env: childEnv({}), timeoutMs },
-      );
-    } else {
-      // With the node flags `npm run build:feeds` gives it (archives at 100k need a larger heap).
-      const nodeFlags = npmScriptNodeFlags('build:feeds', settings.serviceRoot);
-      run = await runNode(nodeArgs('src/cli/build-feeds.ts', [], { probe: true, root: settings.serviceRoot, nodeFlags }), {
-        cwd: settings.serviceRoot,
-        env: childEnv({
-          CONTENT_DIR: contentDir,
-          FEEDS_DIR: path.join(work, 'feeds'),
-          STATE_DIR: path.join(work, 'state'),
-          PUBLIC_BASE_URL: settings.baseUrl,
-          FEED_MAX_ITEMS: String(settings.maxItems),
-          FEED_ARCHIVES: variant === 'ours-archives' ? 'true' : 'false',
-          LOG_LEVEL: 'silent',
-        }),
-        timeoutMs,
-      });
-    }
-    const ok = !run.timedOut && run.code === 0;
-    const error = run.timedOut
-      ? `timed out after ${Math.round(timeoutMs / 1000)} s`
-      : run.code !== 0
-        ? `exit ${run.code ?? run.signal}: ${crashReason(run.stderr)}`
-        : undefined;
-    return { wallMs: Math.round(run.wallMs), maxRssKb: run.maxRssKb ?? null, ok, ...(error ? { error } : {}) };
-  } finally {
-    await rm(work, { recursive: true, force: true });
+/**
+ * One cold build of `variant` over `contentDir`, writing to `workDir`/feeds and `workDir`/state
+ * (empty, except for `ours-cached`, which gets the folder of the `ours-archives` run before it).
+ * The caller removes the folder: deleting gigabytes right before a timed run slows its writes.
+ */
+export async function runColdBuild(variant: BuildVariant, contentDir: string, settings: ColdBuildSettings, timeoutMs: number, workDir: string): Promise<ColdRun> {
+  const feedsDir = path.join(workDir, 'feeds');
+  let run: ChildRun;
+  if (variant === 'baseline') {
+    run = await runNode(
+      nodeArgs('bench/baseline.ts', ['--content', contentDir, '--out', feedsDir, '--max-items', String(settings.maxItems), '--base-url', settings.baseUrl], { probe: true }),
+      { env: childEnv({}), timeoutMs },
+    );
+  } else {
+    run = await runCommand(NPM, npmScriptArgs('build:feeds'), {
+      cwd: settings.serviceRoot,
+      env: childEnv({
+        CONTENT_DIR: contentDir,
+        FEEDS_DIR: feedsDir,
+        STATE_DIR: path.join(workDir, 'state'),
+        PUBLIC_BASE_URL: settings.baseUrl,
+        FEED_MAX_ITEMS: String(settings.maxItems),
+        LOG_LEVEL: 'silent',
+        ...(variant === 'ours' ? { FEED_ARCHIVES: 'false' } : {}),
+        NODE_OPTIONS: `--import=${probeUrl()}`,
+      }),
+      timeoutMs,
+    });
   }
+  const ok = !run.timedOut && run.code === 0;
+  const error = run.timedOut
+    ? `timed out after ${Math.round(timeoutMs / 1000)} s`
+    : run.code !== 0
+      ? `exit ${run.code ?? run.signal}: ${crashReason(run.stderr)}`
+      : undefined;
+  const npm = run.probes.filter(isNpmItself);
+  return {
+    wallMs: Math.round(run.wallMs),
+    maxRssKb: run.maxRssKb ?? null,
+    ...(variant === 'baseline' ? {} : { npmMaxRssKb: npm.length ? Math.max(...npm.map((probe) => probe.maxRssKb)) : null }),
+    buildMs: buildDurationMs(variant, run.stdout),
+    ok,
+    ...(error ? { error } : {}),
+  };
+}
+
+/**
+ * Disk a default build (archives on) takes per article, feeds and state folders together, with
+ * some room to spare (about 42 KB measured at 10 000 articles, in 4 KB blocks).
+ */
+export const DISK_BYTES_PER_ARTICLE = 50_000;
+
+export interface ColdPhaseOptions {
+  readonly sizes: readonly number[];
+  /** Rounds per size: baseline, ours with defaults, the same again (cache kept), ours without archives. */
+  readonly runs: number;
+  readonly corpora: ReadonlyMap<number, { readonly dir: string }>;
+  readonly settings: ColdBuildSettings;
+  /**
+   * A fresh folder for the runs' output, one sub-folder per run. Nothing is removed during the
+   * phase (unless the disk runs short): the caller removes it all once the measurements are over.
+   */
+  readonly workRoot: string;
+}
+
+/** Every cold build of the bench, size by size, round by round; rows sorted by size and VARIANTS. */
+export async function measureColdBuilds({ sizes, runs, corpora, settings, workRoot }: ColdPhaseOptions, budget: Budget): Promise<{ rows: ColdBuildRow[]; notes: string[] }> {
+  const rows: ColdBuildRow[] = [];
+  const notes: string[] = [];
+  const row = (n: number, variant: BuildVariant) => {
+    let found = rows.find((candidate) => candidate.n === n && candidate.variant === variant);
+    if (!found) {
+      found = { n, variant, runs: [], medianWallMs: null, medianMaxRssKb: null };
+      rows.push(found);
+    }
+    return found;
+  };
+  const done: string[] = [];
+  let folders = 0;
+  await mkdir(workRoot, { recursive: true });
+  const folder = async (n: number) => {
+    // Room for one more default build; if short, the output of finished runs goes first.
+    const need = Math.max(5 * 2 ** 30, n * DISK_BYTES_PER_ARTICLE);
+    if ((await freeDisk(workRoot)).bytes < need && done.length) {
+      notes.push(`cold builds: under ${Math.round(need / 2 ** 30)} GB free before a run at N=${n}: the output of ${done.length} finished run(s) was removed first (which may slow the next run's writes)`);
+      for (const dir of done.splice(0)) await rm(dir, { recursive: true, force: true });
+    }
+    const dir = path.join(workRoot, `run-${++folders}`);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  };
+  const failed = new Set<BuildVariant>();
+  const run = async (n: number, variant: BuildVariant, dir: string): Promise<boolean> => {
+    const target = row(n, variant);
+    const left = budget.deadline - Date.now();
+    if (failed.has(variant)) {
+      target.note = 'skipped: a smaller size timed out';
+      return false;
+    }
+    if (left < 1000) {
+      target.note = 'skipped: out of time';
+      return false;
+    }
+    const result = await runColdBuild(variant, corpora.get(n)!.dir, settings, Math.min(20 * 60_000, left), dir);
+    target.runs.push(result);
+    if (!result.ok) {
+      target.note = result.error;
+      if (result.error?.startsWith('timed out')) failed.add(variant);
+    }
+    budget.log(`cold build N=${n} ${variant}: ${result.ok ? `${result.wallMs} ms, ${result.maxRssKb} KB peak RSS` : result.error}`);
+    return result.ok;
+  };
+  for (const n of sizes) {
+    for (let round = 0; round < runs; round++) {
+      const baseline = await folder(n);
+      await run(n, 'baseline', baseline);
+      const defaults = await folder(n);
+      if (await run(n, 'ours-archives', defaults)) await run(n, 'ours-cached', defaults);
+      else row(n, 'ours-cached').note ??= 'skipped: the default build it repeats failed';
+      const noArchives = await folder(n);
+      await run(n, 'ours', noArchives);
+      done.push(baseline, defaults, noArchives);
+    }
+  }
+  rows.sort((a, b) => a.n - b.n || VARIANTS.indexOf(a.variant) - VARIANTS.indexOf(b.variant));
+  return { rows: rows.map(summarize), notes };
+}
+
+/** The build's own duration from what it printed: the baseline's JSON line, the CLI's "Read … in N ms." line. */
+export function buildDurationMs(variant: BuildVariant, stdout: string): number | null {
+  const match = variant === 'baseline' ? /"durationMs":(\d+)/.exec(stdout) : /^Read \d+ article file\(s\) from .* in (\d+) ms\.$/m.exec(stdout);
+  return match ? Number(match[1]) : null;
+}
+
+/**
+ * Brings the service's dist/ up to date once, untimed, as a user's first `npm start` or `npm run
+ * build:feeds` would (scripts/ensure-built.mjs): the timed runs then pay only the up-to-date check,
+ * as a user's second build does. Returns a note when the checkout has no such script (an older
+ * one: its npm scripts then compile as they always did, inside the timed runs).
+ */
+export async function ensureServiceBuilt(serviceRoot: string, timeoutMs: number): Promise<{ ms: number; note?: string }> {
+  const script = path.join(serviceRoot, 'scripts', 'ensure-built.mjs');
+  if (!existsSync(script)) return { ms: 0, note: `${serviceRoot} has no scripts/ensure-built.mjs: its npm scripts compile (or not) as they are written, inside the timed runs` };
+  const run = await runNode([script], { cwd: serviceRoot, env: childEnv({}), timeoutMs });
+  if (run.timedOut || run.code !== 0) throw new Error(`node scripts/ensure-built.mjs in ${serviceRoot} failed (${run.timedOut ? 'timed out' : `exit ${run.code}`}): ${crashReason(run.stderr)}`);
+  return { ms: Math.round(run.wallMs) };
 }
 
 /** The line that says why a child died (V8's "FATAL ERROR: … heap out of memory", a thrown error), else the last one. */
 function crashReason(stderr: string): string {
-  const lines = stderr.split('\n').map((line) => line.trim()).filter((line) => line && !line.includes('feed-bench-probe'));
+  const lines = stderr.split('\n').map((line) => line.trim()).filter(Boolean);
   return (lines.find((line) => /FATAL ERROR|out of memory/i.test(line)) ?? lines.find((line) => /^\w*Error\b/.test(line)) ?? lines.at(-1) ?? 'no output').slice(0, 300);
 }
 
@@ -99,5 +224,6 @@ export function summarize(row: ColdBuildRow): ColdBuildRow {
   const good = row.runs.filter((run) => run.ok);
   row.medianWallMs = median(good.map((run) => run.wallMs));
   row.medianMaxRssKb = median(good.flatMap((run) => (run.maxRssKb === null ? [] : [run.maxRssKb])));
+  row.medianBuildMs = median(good.flatMap((run) => (typeof run.buildMs === 'number' ? [run.buildMs] : [])));
   return row;
 }

@@ -1,10 +1,14 @@
 /**
  * Child processes for the bench: every measured thing runs in its own process, started with
- * `node` directly (no shell, no npx), so its pid is the process measured and stopping it stops
- * exactly it. Every wait has a time limit.
+ * `node` directly (baseline, floors) or with `npm` as users run the service (`npm run
+ * build:feeds`, `npm start`: npm, then a shell, then node). The process measured is then npm's
+ * node descendant, found in /proc; stopping a child stops exactly it and its descendants, each by
+ * its pid. Every wait has a time limit.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -41,8 +45,14 @@ export function pinToCpus(pid: number, cpus: string): boolean {
  */
 export function nodeArgs(script: string, args: readonly string[] = [], { probe = false, root = REPO_ROOT, nodeFlags = [] as readonly string[] } = {}): string[] {
   ensureCompiled(root, REPO_ROOT);
-  const probeArgs = probe ? ['--import', pathToFileURL(compiledPath(REPO_ROOT, 'bench/probe-rss.ts')).href] : [];
+  const probeArgs = probe ? ['--import', probeUrl()] : [];
   return [...nodeFlags, ...probeArgs, compiledPath(root, script), ...args];
+}
+
+/** The file URL of the compiled bench/probe-rss.ts, for `--import` (also in NODE_OPTIONS). */
+export function probeUrl(): string {
+  ensureCompiled(REPO_ROOT, REPO_ROOT);
+  return pathToFileURL(compiledPath(REPO_ROOT, 'bench/probe-rss.ts')).href;
 }
 
 /**
@@ -55,18 +65,114 @@ export function childEnv(extra: Readonly<Record<string, string>>): NodeJS.Proces
   return { ...env, ...extra };
 }
 
+/** The command that runs the service's npm scripts, found on PATH as a user's shell finds it. */
+export const NPM = 'npm';
+
+/** `npm start --silent`, `npm run build:feeds --silent`: the scripts as users run them, without npm's banner. */
+export function npmScriptArgs(script: 'start' | 'build:feeds'): string[] {
+  return script === 'start' ? ['start', '--silent'] : ['run', script, '--silent'];
+}
+
+/** The pids below `root` in the process tree (children first), from /proc; empty where /proc is missing. */
+export function descendantPids(root: number): number[] {
+  const children = new Map<number, number[]>();
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // stat(5): "pid (comm) state ppid …"; comm may hold spaces and parentheses.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const siblings = children.get(ppid) ?? [];
+    siblings.push(Number(name));
+    children.set(ppid, siblings);
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+/** The arguments process `pid` was started with (/proc/<pid>/cmdline); empty once it is gone. */
+export function commandLine(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** Sends `signal` to `pid` and every process below it, each by its pid (listed first: orphans move to init). */
+export function signalTree(pid: number, signal: NodeJS.Signals): void {
+  for (const target of [...descendantPids(pid).reverse(), pid]) {
+    try {
+      process.kill(target, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** A TCP port free on 127.0.0.1 now (for a server that must be polled before it says where it listens). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen({ port: 0, host: '127.0.0.1' }, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 const live = new Set<ChildProcess>();
 let cleanupInstalled = false;
 
-/** If the bench itself dies, the processes it started go with it (each by its own pid). */
+/** If the bench itself dies, the processes it started go with it (each by its own pid, with what npm started). */
 function track(child: ChildProcess): void {
   live.add(child);
   child.once('exit', () => live.delete(child));
   if (cleanupInstalled) return;
   cleanupInstalled = true;
   process.once('exit', () => {
-    for (const running of live) running.kill('SIGKILL');
+    for (const running of live) if (running.pid !== undefined) signalTree(running.pid, 'SIGKILL');
   });
+}
+
+/** Calls `onLine` with each complete line of a text stream. */
+function eachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let buffered = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buffered += chunk;
+    let newline;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      onLine(buffered.slice(0, newline));
+      buffered = buffered.slice(newline + 1);
+    }
+  });
+}
+
+/** What bench/probe-rss.ts printed at one node process's exit. */
+export interface ProbeLine {
+  readonly maxRssKb: number;
+  /** The script the process ran (process.argv[1]); '' when the probe did not say. */
+  readonly script: string;
 }
 
 export interface ChildRun {
@@ -75,8 +181,10 @@ export interface ChildRun {
   readonly timedOut: boolean;
   /** From spawn to exit, measured here. */
   readonly wallMs: number;
-  /** Peak RSS reported by the child itself at exit (bench/probe-rss.ts), in KB. */
+  /** Peak RSS of the process tree as the probes reported it (peakRssKb), in KB. */
   readonly maxRssKb?: number;
+  /** Every probe line, one per node process that ran with the probe, in the order they exited. */
+  readonly probes: readonly ProbeLine[];
   /** The last 64 KB of each stream. */
   readonly stdout: string;
   readonly stderr: string;
@@ -85,20 +193,59 @@ export interface ChildRun {
 const KEEP = 64 * 1024;
 const tail = (text: string, chunk: string) => (text.length + chunk.length > KEEP ? (text + chunk).slice(-KEEP) : text + chunk);
 
+/** npm's own command-line program (as opposed to what it runs): `…/bin/npm` as found on PATH, or `…/npm/bin/npm-cli.js`. */
+export const isNpmItself = (probe: ProbeLine) => /[\\/]npm$|[\\/]npm[\\/]bin[\\/]npm-cli\.js$/.test(probe.script);
+
+/**
+ * The peak RSS of a run: the largest of its node processes', npm's own left out when the probes
+ * tell it apart (npm holds its own ~50 MB while the build runs, in a process of its own).
+ */
+export function peakRssKb(probes: readonly ProbeLine[]): number | undefined {
+  const measured = probes.filter((probe) => !isNpmItself(probe));
+  const pool = measured.length ? measured : probes;
+  return pool.length ? Math.max(...pool.map((probe) => probe.maxRssKb)) : undefined;
+}
+
+/** A probe line, or undefined for any other line. */
+export function parseProbeLine(line: string): ProbeLine | undefined {
+  if (!line.includes(PROBE_TAG)) return undefined;
+  try {
+    const parsed = JSON.parse(line) as { bench?: string; maxRssKb?: number; script?: string };
+    if (parsed.bench === PROBE_TAG && typeof parsed.maxRssKb === 'number') return { maxRssKb: parsed.maxRssKb, script: parsed.script ?? '' };
+  } catch {
+    // Not our line after all.
+  }
+  return undefined;
+}
+
 /** Runs a node script to its end (or kills it at `timeoutMs`) and reports time and peak RSS. */
-export function runNode(args: readonly string[], { env, timeoutMs, cwd = REPO_ROOT }: { env: NodeJS.ProcessEnv; timeoutMs: number; cwd?: string }): Promise<ChildRun> {
+export function runNode(args: readonly string[], options: { env: NodeJS.ProcessEnv; timeoutMs: number; cwd?: string }): Promise<ChildRun> {
+  return runCommand(process.execPath, args, options);
+}
+
+/**
+ * Runs `command` to its end (or kills it and everything it started at `timeoutMs`) and reports
+ * time and peak RSS. Probe lines are picked from stderr as they come, so a long stderr never
+ * pushes them out of the kept tail.
+ */
+export function runCommand(command: string, args: readonly string[], { env, timeoutMs, cwd = REPO_ROOT }: { env: NodeJS.ProcessEnv; timeoutMs: number; cwd?: string }): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     track(child);
     let stdout = '';
     let stderr = '';
+    const probes: ProbeLine[] = [];
     let timedOut = false;
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout = tail(stdout, chunk)));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = tail(stderr, chunk)));
+    eachLine(child.stderr, (line) => {
+      const probe = parseProbeLine(line);
+      if (probe) probes.push(probe);
+      else stderr = tail(stderr, `${line}\n`);
+    });
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      if (child.pid !== undefined) signalTree(child.pid, 'SIGKILL');
     }, timeoutMs);
     child.once('error', (error) => {
       clearTimeout(timer);
@@ -107,22 +254,9 @@ export function runNode(args: readonly string[], { env, timeoutMs, cwd = REPO_RO
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       const wallMs = performance.now() - started;
-      resolve({ code, signal, timedOut, wallMs, maxRssKb: probeLine(stderr)?.maxRssKb, stdout, stderr });
+      resolve({ code, signal, timedOut, wallMs, maxRssKb: peakRssKb(probes), probes, stdout, stderr });
     });
   });
-}
-
-function probeLine(stderr: string): { maxRssKb: number } | undefined {
-  for (const line of stderr.split('\n').reverse()) {
-    if (!line.includes(PROBE_TAG)) continue;
-    try {
-      const parsed = JSON.parse(line) as { bench?: string; maxRssKb?: number };
-      if (parsed.bench === PROBE_TAG && typeof parsed.maxRssKb === 'number') return { maxRssKb: parsed.maxRssKb };
-    } catch {
-      // Not our line after all.
-    }
-  }
-  return undefined;
 }
 
 /** One JSON log line of a server, with the time this process received it. */
@@ -147,23 +281,18 @@ interface Waiter {
 export class ServerProcess {
   readonly child: ChildProcess;
   readonly lines: LogLine[] = [];
+  /** Date.now() at spawn. */
+  readonly startedAt = Date.now();
   #waiters = new Set<Waiter>();
   #stderr = '';
   #exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  #measured: number | undefined;
 
-  constructor(readonly name: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd = REPO_ROOT) {
-    this.child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `command` (default node) with `args`; for `npm`, call `attachDescendant` once the server runs. */
+  constructor(readonly name: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd = REPO_ROOT, command = process.execPath) {
+    this.child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     track(this.child);
-    let buffered = '';
-    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      buffered += chunk;
-      let newline;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const text = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        this.#onLine(text);
-      }
-    });
+    eachLine(this.child.stdout!, (text) => this.#onLine(text));
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.#stderr = tail(this.#stderr, chunk)));
     this.child.once('exit', (code, signal) => {
       this.#exit = { code, signal };
@@ -175,8 +304,20 @@ export class ServerProcess {
     });
   }
 
+  /** The process measured, pinned and stopped: the one spawned, or the descendant attached. */
   get pid(): number {
-    return this.child.pid!;
+    return this.#measured ?? this.child.pid!;
+  }
+
+  /**
+   * Makes the descendant whose command line `matches` (e.g. npm's `node … dist/main.js`) the
+   * process measured. Throws when there is none.
+   */
+  attachDescendant(matches: (argv: readonly string[]) => boolean): number {
+    const found = descendantPids(this.child.pid!).find((pid) => matches(commandLine(pid)));
+    if (found === undefined) throw new Error(`${this.name}: no process below pid ${this.child.pid} matches (is /proc there?)`);
+    this.#measured = found;
+    return found;
   }
 
   get exited(): boolean {
@@ -227,15 +368,43 @@ export class ServerProcess {
     return Number(match[1]);
   }
 
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */
+  /**
+   * SIGTERM to the process measured (npm then exits with it), then SIGKILL to the whole tree after
+   * `graceMs`; resolves when the spawned process has exited.
+   */
   async stop(graceMs = 5000): Promise<void> {
     if (this.#exit) return;
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    try {
+      process.kill(this.pid, 'SIGTERM');
+    } catch {
+      // Gone already; npm follows.
+    }
+    const timer = setTimeout(() => signalTree(this.child.pid!, 'SIGKILL'), graceMs);
     await exited;
     clearTimeout(timer);
+    // npm has exited; the process measured must have gone with it (else it is orphaned: kill it).
+    if (this.#measured !== undefined && isAlive(this.#measured)) {
+      await waitFor(() => !isAlive(this.#measured!), graceMs);
+      if (isAlive(this.#measured)) process.kill(this.#measured, 'SIGKILL');
+    }
   }
+}
+
+/** Whether process `pid` still exists (a zombie of ours counts as gone once reaped). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves once `done()` holds (checked every 50 ms) or after `timeoutMs`. */
+async function waitFor(done: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!done() && Date.now() < end) await sleep(50);
 }
 
 export class TimeoutError extends Error {
@@ -272,3 +441,9 @@ export async function waitUntilQuiet(pid: number, { maxShare = 0.05, timeoutMs =
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/** Free space and free inodes of the file system that holds `dir` (what an unprivileged user may use). */
+export async function freeDisk(dir: string): Promise<{ bytes: number; inodes: number }> {
+  const stats = await statfs(dir);
+  return { bytes: stats.bavail * stats.bsize, inodes: stats.ffree };
+}

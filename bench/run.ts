@@ -1,42 +1,41 @@
 /**
- * `npm run bench`: the figures of issue 5, printed as a table with PASS/MISS per target and saved
- * as JSON to bench/results/<ISO timestamp>.json and bench/results/latest.json.
+ * `npm run bench`: the targets of issue 9 (and the serving targets of issue 5), printed as a table
+ * with PASS/MISS per target and saved as JSON to bench/results/<ISO timestamp>.json and
+ * bench/results/latest.json. Every figure is a ratio to the bench's straightforward baseline (or
+ * a time limit) measured in the same run, with the service's configuration as shipped and its
+ * commands as users run them (`npm run build:feeds`, `npm start`).
  *
- *   npm run bench                                # full: N = 10k, 50k, 100k (well under 30 min)
- *   npm run bench -- --quick                     # N = 1000, 2 s loads, 10 rebuilds (about a minute)
+ *   npm run bench                                # full: N = 10k, 50k, 100k
+ *   npm run bench -- --quick                     # N = 1000, short loads, 10 rebuilds (a few minutes)
  *   npm run bench -- --sizes 10000,50000         # other sizes; the server parts use the largest
+ *   npm run bench -- --million                   # only the 1,000,000-article build (bench/million.ts)
  *
  * Phases, each in child processes, each bounded by a share of `--max-minutes`:
- *   1. cold static builds, baseline and ours alternately (bench/cold-builds.ts);
- *   2. scheduled rebuilds and p99 during a cold rebuild in the running server;
- *   3. serving against the Express and node:http floors, and the idle p99;
- *   4. memory over many scheduled rebuilds (bench/server-phases.ts).
+ *   1. cold `npm run build:feeds`, beside the baseline, alternately (bench/cold-builds.ts);
+ *   2. the server as users run it: first build, freshness, rebuilds by the content watcher,
+ *      restart (bench/server-life.ts);
+ *   3. scheduled rebuilds and the p99 during a cold rebuild in the running server;
+ *   4. serving against the Express and node:http floors, and the idle p99 (bench/server-phases.ts).
  * The corpus is generated once per N and seed into the temporary folder and reused (bench/corpus.ts).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runColdBuild, summarize, VARIANT_LABELS, type BuildVariant, type ColdBuildRow } from './cold-builds.js';
+import { ensureServiceBuilt, measureColdBuilds, VARIANT_LABELS, type BuildVariant, type ColdBuildRow } from './cold-builds.js';
 import { DEFAULT_SEED, ensureCorpus, type CorpusManifest } from './corpus.js';
+import { formatMillion, runMillion, type MillionOptions } from './million.js';
 import { REPO_ROOT } from './processes.js';
+import { fixed, formatTargets, gitState, machine, mb, ms, msList, num, ratio, reportHeading, saveResults, shorten, table, target, type Machine, type Target } from './report.js';
+
+export type { Target } from './report.js';
+import { measureServerLife, type MemoryFigures, type ServerLifeFigures } from './server-life.js';
 import { copyTree } from './service.js';
-import {
-  measureMemory,
-  measureRebuilds,
-  measureServing,
-  SCENARIOS,
-  TARGETS,
-  type Budget,
-  type MemoryFigures,
-  type RebuildFigures,
-  type ServingFigures,
-} from './server-phases.js';
+import { measureRebuilds, measureServing, SCENARIOS, TARGETS, type Budget, type RebuildFigures, type ServingFigures } from './server-phases.js';
 
 export interface BenchOptions {
-  /** N = 1000, 2 s loads, 10 memory rebuilds, a 6-minute budget. */
+  /** N = 1000, 2 s loads, 10 rebuilds, a shorter budget. */
   readonly quick?: boolean;
   /** Corpus sizes for the cold builds; the server phases use the largest. */
   readonly sizes?: readonly number[];
@@ -46,14 +45,13 @@ export interface BenchOptions {
   /** Where corpora are cached (default the system temporary folder). */
   readonly corpusRoot?: string;
   /**
-   * The checkout whose src/ is measured (default: this repository), e.g. an exported older commit
-   * with node_modules linked in. The baseline and the floors always come from this bench/.
+   * The checkout whose service is measured (default: this repository), e.g. an exported older
+   * commit with node_modules linked in: its `npm run build:feeds` and `npm start` are run. The
+   * baseline and the floors always come from this bench/.
    */
   readonly serviceRoot?: string;
-  /** Baseline/ours pairs per size. */
+  /** Rounds per size of the cold builds (baseline, ours with defaults, again with its cache, ours without archives). */
   readonly runs?: number;
-  /** Runs of ours with archives per size (after all pairs). */
-  readonly archiveRuns?: number;
   /** Seconds of load per scenario and target, split into `servingRounds` interleaved rounds. */
   readonly loadSeconds?: number;
   readonly servingRounds?: number;
@@ -63,22 +61,23 @@ export interface BenchOptions {
   /** Low load for the p99 figures (idle and during the cold rebuild): connections, req/s in all. */
   readonly p99Connections?: number;
   readonly p99Rate?: number;
-  /** Scheduled rebuilds after boot left out of the no-change samples. */
+  /** Scheduled rebuilds after the first build left out of the no-change samples. */
   readonly rebuildWarmups?: number;
   readonly noChangeSamples?: number;
+  /** Scheduled rebuilds after one file changed (the rebuild phase; the target uses the watcher's). */
   readonly oneFileSamples?: number;
-  /** N of the memory phase (default 10 000; quick: the smallest size). */
-  readonly memorySize?: number;
+  /** Rebuilds of the server phase, each after one article was edited (the watcher builds them). */
   readonly memoryRebuilds?: number;
+  /** The rebuild after which RSS is first sampled. */
   readonly memoryFirstSample?: number;
-  /**
-   * FEED_ARCHIVES of the long-running servers. Default false: the rebuild targets are ratios to
-   * the baseline, which writes no archives, and a full run stays within its time. `true` is the
-   * service's own default.
-   */
+  /** New articles timed from their write until their topic feed lists them. */
+  readonly freshnessSamples?: number;
+  /** How often the freshness and restart polls ask (ms). */
+  readonly pollMs?: number;
+  /** FEED_ARCHIVES of the rebuild and serving phases' servers (default true, the service's default). */
   readonly serverArchives?: boolean;
   /**
-   * Run the three server phases side by side rather than one after the other: faster, but they
+   * Run the server phases side by side rather than one after the other: faster, but they
    * disturb each other's figures. For the smoke test only.
    */
   readonly parallelServerPhases?: boolean;
@@ -87,28 +86,21 @@ export interface BenchOptions {
   readonly log?: (line: string) => void;
 }
 
-export interface Target {
-  readonly id: string;
-  readonly label: string;
-  /** The measured ratio, or null when a figure is missing. */
-  readonly ratio: number | null;
-  readonly limit: number;
-  readonly comparison: '<=' | '>=' | '<';
-  readonly pass: boolean;
-  readonly detail: string;
-}
-
 export interface BenchResults {
-  readonly schema: 1;
+  /** 2: cold builds and servers run through npm, the baseline's gray-matter without its cache, the server phase. */
+  readonly schema: 2;
   readonly startedAt: string;
   finishedAt: string;
   durationS: number;
-  readonly machine: { node: string; cpus: number; cpuModel: string; memoryMb: number; platform: string };
+  readonly machine: Machine;
   readonly git: { commit: string | null; dirty: boolean | null };
   readonly options: Required<Omit<BenchOptions, 'log' | 'resultsDir' | 'corpusRoot' | 'serviceRoot'>>;
   readonly serviceRoot: string;
+  /** The untimed `node scripts/ensure-built.mjs` before the timed runs, and how long it took. */
+  compile: { ms: number; note?: string } | null;
   readonly corpus: { n: number; seed: number; dir: string; bytes: number; drafts: number; generated: boolean }[];
-  readonly coldBuilds: ColdBuildRow[];
+  coldBuilds: ColdBuildRow[];
+  server: ServerLifeFigures | null;
   rebuilds: RebuildFigures | null;
   serving: ServingFigures | null;
   memory: MemoryFigures | null;
@@ -121,7 +113,6 @@ const FULL = {
   sizes: [10_000, 50_000, 100_000],
   seed: DEFAULT_SEED,
   runs: 3,
-  archiveRuns: 1,
   loadSeconds: 12,
   servingRounds: 3,
   warmupSeconds: 2,
@@ -131,13 +122,14 @@ const FULL = {
   p99Rate: 200,
   rebuildWarmups: 1,
   noChangeSamples: 3,
-  oneFileSamples: 3,
-  memorySize: 10_000,
+  oneFileSamples: 2,
   memoryRebuilds: 100,
   memoryFirstSample: 10,
-  serverArchives: false,
+  freshnessSamples: 10,
+  pollMs: 20,
+  serverArchives: true,
   parallelServerPhases: false,
-  maxMinutes: 28,
+  maxMinutes: 60,
 };
 
 const QUICK: typeof FULL = {
@@ -152,26 +144,28 @@ const QUICK: typeof FULL = {
   rebuildWarmups: 0,
   noChangeSamples: 2,
   oneFileSamples: 1,
-  memorySize: 1000,
   memoryRebuilds: 10,
   memoryFirstSample: 2,
-  maxMinutes: 6,
+  maxMinutes: 10,
 };
 
 /** Shares of the time budget; a phase that finishes early leaves its rest to the next ones. */
-const PHASE_SHARES = { cold: 0.42, rebuilds: 0.22, serving: 0.14, memory: 0.22 };
+const PHASE_SHARES = { cold: 0.4, server: 0.25, rebuilds: 0.2, serving: 0.15 };
 const MAX_ITEMS = 50;
 const BASE_URL = 'http://127.0.0.1:8080';
 const TARGET_FEED_BYTES = 50_000;
+const NOT_OPTIONS = ['log', 'resultsDir', 'corpusRoot', 'serviceRoot'];
 
 export function resolveOptions(options: BenchOptions = {}): typeof FULL {
   const defaults = options.quick ? QUICK : FULL;
-  const defined = Object.fromEntries(Object.entries(options).filter(([key, value]) => value !== undefined && !['log', 'resultsDir', 'corpusRoot', 'serviceRoot'].includes(key)));
+  const defined = Object.fromEntries(Object.entries(options).filter(([key, value]) => value !== undefined && !NOT_OPTIONS.includes(key)));
   const resolved = { ...defaults, ...defined } as typeof FULL;
   const sizes = [...resolved.sizes].sort((a, b) => a - b);
   if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new TypeError(`sizes must be positive whole numbers, got ${JSON.stringify(resolved.sizes)}`);
-  const memorySize = options.memorySize ?? (options.quick ? sizes[0]! : defaults.memorySize);
-  return { ...resolved, sizes, memorySize };
+  if (!(resolved.memoryFirstSample >= 1 && resolved.memoryFirstSample <= resolved.memoryRebuilds)) {
+    throw new TypeError(`memoryFirstSample must be from 1 to memoryRebuilds (${resolved.memoryRebuilds}), got ${resolved.memoryFirstSample}`);
+  }
+  return { ...resolved, sizes };
 }
 
 /** Runs the whole bench and returns (and saves) its results. */
@@ -184,16 +178,18 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
   const started = Date.now();
   const deadline = started + settings.maxMinutes * 60_000;
   const results: BenchResults = {
-    schema: 1,
+    schema: 2,
     startedAt: new Date(started).toISOString(),
     finishedAt: '',
     durationS: 0,
-    machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryMb: Math.round(os.totalmem() / 2 ** 20), platform: `${os.platform()} ${os.release()}` },
+    machine: machine(),
     git: gitState(serviceRoot),
     options: settings,
     serviceRoot,
+    compile: null,
     corpus: [],
     coldBuilds: [],
+    server: null,
     rebuilds: null,
     serving: null,
     memory: null,
@@ -213,9 +209,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
   };
 
   const serverSize = settings.sizes.at(-1)!;
-  const corpusSizes = [...new Set([...settings.sizes, settings.memorySize])];
   const corpora = new Map<number, { dir: string; manifest: CorpusManifest }>();
-  for (const n of corpusSizes) {
+  for (const n of settings.sizes) {
     const began = Date.now();
     const corpus = await ensureCorpus(n, settings.seed, corpusRoot);
     corpora.set(n, corpus);
@@ -223,34 +218,77 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
     log(`corpus N=${n}: ${corpus.generated ? `generated in ${Date.now() - began} ms` : 'cached'} (${corpus.dir})`);
   }
 
+  // dist/ compiled once, untimed, as by a user's first build: the timed runs then pay only the
+  // up-to-date check of `npm run build:feeds` and `npm start`, as a user's second build does.
+  results.compile = await ensureServiceBuilt(serviceRoot, 10 * 60_000);
+  log(`service compiled: ${results.compile.note ?? `node scripts/ensure-built.mjs, ${results.compile.ms} ms`}`);
+
   const work = await mkdtemp(path.join(os.tmpdir(), 'feed-bench-work-'));
   try {
-    results.coldBuilds.push(...(await coldBuildPhase(settings, corpora, serviceRoot, phaseBudget('cold'))));
+    const cold = await measureColdBuilds(
+      { sizes: settings.sizes, runs: settings.runs, corpora, settings: { maxItems: MAX_ITEMS, baseUrl: BASE_URL, serviceRoot }, workRoot: path.join(work, 'cold') },
+      phaseBudget('cold'),
+    );
+    results.coldBuilds = cold.rows;
+    results.notes.push(...cold.notes);
+    const coldDefault = results.coldBuilds.find((row) => row.n === serverSize && row.variant === 'ours-archives')?.medianWallMs ?? undefined;
 
-    // The rebuild phase edits its content, so it gets a copy. Run one after the other (the
-    // default), the serving phase reuses that copy and the state (a build cache kept in
-    // STATE_DIR, if any, shortens its boot, which is not measured). Run side by side (smoke
-    // runs only: the phases then disturb each other's figures), each has its own.
+    // The server phases edit their content, so they get a copy (hard links). One after the other
+    // (the default), they share it and the feeds and state folders: the server phase starts on
+    // empty ones; the rebuild phase's server then starts over what it left (CONTENT_DIR is a
+    // symbolic link the cold rebuild swaps); the serving phase starts on the same state with an
+    // empty feeds folder. Side by side (smoke runs only: the phases then disturb each other's
+    // figures), each has its own.
     const parallel = settings.parallelServerPhases;
+    const manifest = corpora.get(serverSize)!.manifest;
+    const corpusDir = corpora.get(serverSize)!.dir;
     const content = path.join(work, 'content');
-    const contentCopy = path.join(work, 'content-1');
-    const sharedBudget = parallel ? phaseBudget('rebuilds', ['serving', 'memory']) : undefined;
+    const sharedBudget = parallel ? phaseBudget('server', ['rebuilds', 'serving']) : undefined;
+    const common = { n: serverSize, serviceRoot, maxItems: MAX_ITEMS, baseUrl: BASE_URL };
+    const privateCopy = async (name: string, budget: Budget) => {
+      const dir = path.join(work, name);
+      await copyTree(corpusDir, dir, Math.max(1, budget.deadline - Date.now()));
+      return dir;
+    };
+    if (!parallel) {
+      await copyTree(corpusDir, path.join(work, 'content-1'), 30 * 60_000);
+      await symlink(path.join(work, 'content-1'), content);
+    }
+    const serverPhase = async () => {
+      const budget = sharedBudget ?? phaseBudget('server');
+      try {
+        const { life, memory } = await measureServerLife(
+          {
+            ...common,
+            contentDir: parallel ? await privateCopy('content-s', budget) : content,
+            feedsDir: path.join(work, parallel ? 'feeds-s' : 'feeds-a'),
+            stateDir: path.join(work, parallel ? 'state-s' : 'state'),
+            manifest,
+            rebuilds: settings.memoryRebuilds,
+            firstSampleAfter: settings.memoryFirstSample,
+            freshnessSamples: settings.freshnessSamples,
+            pollMs: settings.pollMs,
+          },
+          budget,
+        );
+        results.server = life;
+        results.memory = memory;
+      } catch (error) {
+        results.notes.push(`server: ${(error as Error).message}`);
+      }
+    };
     const rebuildsPhase = async () => {
       const budget = sharedBudget ?? phaseBudget('rebuilds');
       try {
-        await copyTree(corpora.get(serverSize)!.dir, contentCopy, Math.max(1, budget.deadline - Date.now()));
-        await symlink(contentCopy, content);
+        if (parallel) await symlink(await privateCopy('content-1', budget), content);
         results.rebuilds = await measureRebuilds(
           {
-            n: serverSize,
+            ...common,
             contentDir: content,
             feedsDir: path.join(work, 'feeds-a'),
             stateDir: path.join(work, 'state'),
-            manifest: corpora.get(serverSize)!.manifest,
-            serviceRoot,
+            manifest,
             archives: settings.serverArchives,
-            maxItems: MAX_ITEMS,
-            baseUrl: BASE_URL,
             rebuildWarmups: settings.rebuildWarmups,
             noChangeSamples: settings.noChangeSamples,
             oneFileSamples: settings.oneFileSamples,
@@ -258,6 +296,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
             p99Rate: settings.p99Rate,
             idleSeconds: settings.idleSeconds,
             targetFeedBytes: TARGET_FEED_BYTES,
+            coldBuildMs: results.server?.firstBuild.durationMs ?? coldDefault,
           },
           budget,
         );
@@ -268,15 +307,12 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
     const servingPhase = async () => {
       results.serving = await measureServing(
         {
-          n: serverSize,
-          contentDir: parallel ? corpora.get(serverSize)!.dir : content,
+          ...common,
+          contentDir: parallel ? corpusDir : content,
           feedsDir: path.join(work, 'feeds-b'),
           stateDir: path.join(work, parallel ? 'state-b' : 'state'),
           workDir: work,
-          serviceRoot,
           archives: settings.serverArchives,
-          maxItems: MAX_ITEMS,
-          baseUrl: BASE_URL,
           targetFeedBytes: TARGET_FEED_BYTES,
           connections: settings.connections,
           pipelining: 1,
@@ -290,32 +326,16 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
         sharedBudget ?? phaseBudget('serving'),
       );
     };
-    const memoryPhase = async () => {
-      results.memory = await measureMemory(
-        {
-          n: settings.memorySize,
-          contentDir: corpora.get(settings.memorySize)!.dir,
-          feedsDir: path.join(work, 'feeds-c'),
-          stateDir: path.join(work, 'state-c'),
-          archives: settings.serverArchives,
-          maxItems: MAX_ITEMS,
-          baseUrl: BASE_URL,
-          rebuilds: settings.memoryRebuilds,
-          firstSampleAfter: settings.memoryFirstSample,
-          serviceRoot,
-        },
-        sharedBudget ?? phaseBudget('memory'),
-      );
-    };
     if (parallel) {
       results.notes.push('server phases ran side by side (parallelServerPhases): their figures disturb each other');
-      await Promise.all([rebuildsPhase(), servingPhase(), memoryPhase()]);
+      await Promise.all([serverPhase(), rebuildsPhase(), servingPhase()]);
     } else {
+      await serverPhase();
       await rebuildsPhase();
       await servingPhase();
-      await memoryPhase();
     }
   } finally {
+    // Removed only now: deleting gigabytes right before a timed run slows its writes.
     await rm(work, { recursive: true, force: true });
   }
 
@@ -326,91 +346,44 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
   return results;
 }
 
-async function coldBuildPhase(settings: typeof FULL, corpora: Map<number, { dir: string }>, serviceRoot: string, budget: Budget): Promise<ColdBuildRow[]> {
-  const rows: ColdBuildRow[] = [];
-  const row = (n: number, variant: BuildVariant) => {
-    let found = rows.find((candidate) => candidate.n === n && candidate.variant === variant);
-    if (!found) {
-      found = { n, variant, runs: [], medianWallMs: null, medianMaxRssKb: null };
-      rows.push(found);
-    }
-    return found;
-  };
-  const failed = new Set<BuildVariant>();
-  const run = async (n: number, variant: BuildVariant) => {
-    const target = row(n, variant);
-    const left = budget.deadline - Date.now();
-    if (failed.has(variant)) {
-      target.note = 'skipped: a smaller size timed out';
-      return;
-    }
-    if (left < 1000) {
-      target.note = 'skipped: out of time';
-      return;
-    }
-    const result = await runColdBuild(variant, corpora.get(n)!.dir, { maxItems: MAX_ITEMS, baseUrl: BASE_URL, serviceRoot }, Math.min(15 * 60_000, left));
-    target.runs.push(result);
-    if (!result.ok) {
-      target.note = result.error;
-      if (result.error?.startsWith('timed out')) failed.add(variant);
-    }
-    budget.log(`cold build N=${n} ${variant}: ${result.ok ? `${result.wallMs} ms, ${result.maxRssKb} KB peak RSS` : result.error}`);
-  };
-  for (const n of settings.sizes) {
-    for (let pair = 0; pair < settings.runs; pair++) {
-      await run(n, 'baseline');
-      await run(n, 'ours');
-    }
-  }
-  for (const n of settings.sizes) for (let repeat = 0; repeat < settings.archiveRuns; repeat++) await run(n, 'ours-archives');
-  const order: BuildVariant[] = ['baseline', 'ours', 'ours-archives'];
-  rows.sort((a, b) => a.n - b.n || order.indexOf(a.variant) - order.indexOf(b.variant));
-  return rows.map(summarize);
-}
-
-function gitState(root: string): BenchResults['git'] {
-  const commit = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' });
-  const status = spawnSync('git', ['status', '--porcelain', '--', 'src'], { cwd: root, encoding: 'utf8' });
-  return {
-    commit: commit.status === 0 ? commit.stdout.trim() : null,
-    dirty: status.status === 0 ? status.stdout.trim().length > 0 : null,
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Targets, figures, table
-
-const ratio = (value: number | null | undefined, base: number | null | undefined) =>
-  value === null || value === undefined || base === null || base === undefined || !Number.isFinite(value) || !Number.isFinite(base) || base <= 0 ? null : value / base;
 
 export function evaluateTargets(results: BenchResults): Target[] {
   const largest = results.options.sizes.at(-1)!;
   const cold = (variant: BuildVariant, n = largest) => results.coldBuilds.find((row) => row.n === n && row.variant === variant);
   const baseline = cold('baseline');
-  const ours = cold('ours');
+  const defaults = cold('ours-archives');
+  const cached = cold('ours-cached');
+  const noArchives = cold('ours');
+  const serverN = results.server?.n ?? largest;
+  const baselineAtServer = cold('baseline', serverN);
   const rebuildN = results.rebuilds?.n ?? largest;
-  const baselineAtServer = cold('baseline', rebuildN)?.medianWallMs;
-  const rps = (scenario: (typeof SCENARIOS)[number], target: (typeof TARGETS)[number]) => results.serving?.scenarios[scenario][target]?.requestsPerSecond;
-  const target = (id: string, label: string, value: number | null, comparison: Target['comparison'], limit: number, detail: string): Target => ({
-    id,
-    label,
-    ratio: value,
-    limit,
-    comparison,
-    pass: value !== null && (comparison === '<=' ? value <= limit : comparison === '>=' ? value >= limit : value < limit),
-    detail,
-  });
-  const ms = (value: number | null | undefined) => (value === null || value === undefined ? 'n/a' : `${Math.round(value)} ms`);
+  const baselineAtRebuilds = cold('baseline', rebuildN)?.medianWallMs;
+  const rps = (scenario: (typeof SCENARIOS)[number], server: (typeof TARGETS)[number]) => results.serving?.scenarios[scenario][server]?.requestsPerSecond;
+  const life = results.server;
+  const restart = life?.restart;
+  const m = results.memory;
+  const wallVsBaseline = (row: ColdBuildRow | undefined) => `${ms(row?.medianWallMs)} vs ${ms(baseline?.medianWallMs)}`;
+  const rssVsBaseline = (row: ColdBuildRow | undefined) => `${mb(row?.medianMaxRssKb)} vs ${mb(baseline?.medianMaxRssKb)}`;
   return [
-    target('cold-time', `cold build N=${largest}: time vs baseline`, ratio(ours?.medianWallMs, baseline?.medianWallMs), '<=', 0.4, `${ms(ours?.medianWallMs)} vs ${ms(baseline?.medianWallMs)}`),
-    target('cold-rss', `cold build N=${largest}: peak RSS vs baseline`, ratio(ours?.medianMaxRssKb, baseline?.medianMaxRssKb), '<=', 0.5, `${mb(ours?.medianMaxRssKb)} vs ${mb(baseline?.medianMaxRssKb)}`),
-    target('rebuild-no-change', `no-change rebuild N=${rebuildN} vs baseline cold`, ratio(results.rebuilds?.noChange.medianMs, baselineAtServer), '<=', 0.03, `${ms(results.rebuilds?.noChange.medianMs)} vs ${ms(baselineAtServer)}`),
-    target('rebuild-one-file', `one-file rebuild N=${rebuildN} vs baseline cold`, ratio(results.rebuilds?.oneFileChange.medianMs, baselineAtServer), '<=', 0.05, `${ms(results.rebuilds?.oneFileChange.medianMs)} vs ${ms(baselineAtServer)}`),
-    target('serve-200', 'feed 200 req/s vs Express floor', ratio(rps('ok200', 'ours'), rps('ok200', 'express')), '>=', 0.9, `${num(rps('ok200', 'ours'))} vs ${num(rps('ok200', 'express'))} req/s`),
-    target('serve-304', 'feed 304 req/s vs Express floor', ratio(rps('notModified', 'ours'), rps('notModified', 'express')), '>=', 0.9, `${num(rps('notModified', 'ours'))} vs ${num(rps('notModified', 'express'))} req/s`),
-    target('serve-gzip', 'feed gzip req/s vs Express floor', ratio(rps('gzip', 'ours'), rps('gzip', 'express')), '>=', 0.85, `${num(rps('gzip', 'ours'))} vs ${num(rps('gzip', 'express'))} req/s`),
-    target('p99-cold-rebuild', 'p99 during cold rebuild vs idle', ratio(results.rebuilds?.coldRebuild.p99Ms, idleP99Ms(results)), '<=', 3, `${results.rebuilds?.coldRebuild.p99Ms ?? 'n/a'} vs ${idleP99Ms(results) ?? 'n/a'} ms`),
-    target('memory-growth', `RSS after rebuild ${results.memory?.rebuildsPlanned ?? '?'} vs ${results.memory?.firstSampleAfter ?? '?'} (N=${results.memory?.n ?? '?'})`, results.memory?.ratio ?? null, '<', 1.1, `${mb(results.memory?.rssKbLast)} vs ${mb(results.memory?.rssKbFirst)}`),
+    target('cold-archives-time', `cold build N=${largest}, defaults (archives on): time vs baseline`, ratio(defaults?.medianWallMs, baseline?.medianWallMs), 'ratio', '<=', 1, wallVsBaseline(defaults)),
+    target('cold-archives-rss', `cold build N=${largest}, defaults (archives on): peak RSS vs baseline`, ratio(defaults?.medianMaxRssKb, baseline?.medianMaxRssKb), 'ratio', '<=', 1, rssVsBaseline(defaults)),
+    target('cold-time', `cold build N=${largest}, FEED_ARCHIVES=false: time vs baseline`, ratio(noArchives?.medianWallMs, baseline?.medianWallMs), 'ratio', '<=', 0.4, wallVsBaseline(noArchives)),
+    target('cold-rss', `cold build N=${largest}, FEED_ARCHIVES=false: peak RSS vs baseline`, ratio(noArchives?.medianMaxRssKb, baseline?.medianMaxRssKb), 'ratio', '<=', 0.5, rssVsBaseline(noArchives)),
+    target('cold-cached-time', `cold build N=${largest}, cache kept, no change: time vs baseline`, ratio(cached?.medianWallMs, baseline?.medianWallMs), 'ratio', '<=', 0.1, wallVsBaseline(cached)),
+    target('server-rss', `server N=${serverN}: RSS after its first build vs baseline peak`, ratio(life?.firstBuild.rssKb, baselineAtServer?.medianMaxRssKb), 'ratio', '<=', 1, `${mb(life?.firstBuild.rssKb)} vs ${mb(baselineAtServer?.medianMaxRssKb)}`),
+    target('memory-growth', `server N=${m?.n ?? serverN}: RSS after rebuild ${m?.rebuildsPlanned ?? '?'} vs ${m?.firstSampleAfter ?? '?'}`, m?.ratio ?? null, 'ratio', '<', 1.1, `${mb(m?.rssKbLast)} vs ${mb(m?.rssKbFirst)}`),
+    target('restart-first-200', `restart N=${serverN}: first 200 after spawn`, restart?.firstOkMs ?? null, 'ms', '<=', 1000, restart ? `listening after ${ms(restart.listeningMs)}; ${restart.refused} refused before` : 'n/a'),
+    target('restart-non-200', `restart N=${serverN}: answers not 200`, restart?.firstOkMs == null ? null : restart.non200, 'count', '<=', 0, restart ? `${restart.polls} polls; ${JSON.stringify(restart.non200Kinds)}` : 'n/a'),
+    target('freshness-median', `new article in its feed N=${serverN}: median`, life?.freshness.medianMs ?? null, 'ms', '<=', 1000, `${life?.freshness.samplesMs.length ?? 0} samples`),
+    target('freshness-max', `new article in its feed N=${serverN}: worst`, life?.freshness.maxMs ?? null, 'ms', '<=', 2000, msList(life?.freshness.samplesMs ?? []) || 'n/a'),
+    target('rebuild-one-file', `one-file rebuild N=${serverN} (watcher) vs baseline cold`, ratio(life?.watcherRebuilds.medianMs, baselineAtServer?.medianWallMs), 'ratio', '<=', 0.05, `${ms(life?.watcherRebuilds.medianMs)} vs ${ms(baselineAtServer?.medianWallMs)}`),
+    target('rebuild-no-change', `no-change rebuild N=${rebuildN} (schedule) vs baseline cold`, ratio(results.rebuilds?.noChange.medianMs, baselineAtRebuilds), 'ratio', '<=', 0.03, `${ms(results.rebuilds?.noChange.medianMs)} vs ${ms(baselineAtRebuilds)}`),
+    target('serve-200', 'feed 200 req/s vs Express floor', ratio(rps('ok200', 'ours'), rps('ok200', 'express')), 'ratio', '>=', 0.9, `${num(rps('ok200', 'ours'))} vs ${num(rps('ok200', 'express'))} req/s`),
+    target('serve-304', 'feed 304 req/s vs Express floor', ratio(rps('notModified', 'ours'), rps('notModified', 'express')), 'ratio', '>=', 0.9, `${num(rps('notModified', 'ours'))} vs ${num(rps('notModified', 'express'))} req/s`),
+    target('serve-gzip', 'feed gzip req/s vs Express floor', ratio(rps('gzip', 'ours'), rps('gzip', 'express')), 'ratio', '>=', 0.85, `${num(rps('gzip', 'ours'))} vs ${num(rps('gzip', 'express'))} req/s`),
+    target('p99-cold-rebuild', 'p99 during cold rebuild vs idle', ratio(results.rebuilds?.coldRebuild.p99Ms, idleP99Ms(results)), 'ratio', '<=', 3, `${results.rebuilds?.coldRebuild.p99Ms ?? 'n/a'} vs ${idleP99Ms(results) ?? 'n/a'} ms`),
   ];
 }
 
@@ -425,21 +398,10 @@ function idleP99Ms(results: BenchResults): number | null {
   return figures.length ? Math.min(...figures) : null;
 }
 
-function shorten(text: string, length: number): string {
-  return text.length > length ? `${text.slice(0, length - 1)}…` : text;
-}
-
-function mb(kb: number | null | undefined): string {
-  return kb === null || kb === undefined ? 'n/a' : `${Math.round(kb / 1024)} MB`;
-}
-
-function num(value: number | null | undefined): string {
-  return value === null || value === undefined ? 'n/a' : String(Math.round(value));
-}
-
 /**
  * The headline figures by name, for checks and comparisons: every one should be a finite positive
- * number after a complete run (null marks one that could not be measured).
+ * number after a complete run (null marks one that could not be measured), except counts, whose
+ * names end in `Count` (and the targets with unit `count`), which may be 0.
  */
 export function keyFigures(results: BenchResults): Record<string, number | null> {
   const figures: Record<string, number | null> = {};
@@ -447,6 +409,15 @@ export function keyFigures(results: BenchResults): Record<string, number | null>
     figures[`cold.${row.n}.${row.variant}.wallMs`] = row.medianWallMs;
     figures[`cold.${row.n}.${row.variant}.maxRssKb`] = row.medianMaxRssKb;
   }
+  const life = results.server;
+  figures['server.firstBuildMs'] = life?.firstBuild.durationMs ?? null;
+  figures['server.rssKbAfterFirstBuild'] = life?.firstBuild.rssKb ?? null;
+  figures['server.watcherRebuildMs'] = life?.watcherRebuilds.medianMs ?? null;
+  figures['server.freshnessMedianMs'] = life?.freshness.medianMs ?? null;
+  figures['server.freshnessMaxMs'] = life?.freshness.maxMs ?? null;
+  figures['server.restartFirstOkMs'] = life?.restart.firstOkMs ?? null;
+  figures['server.restartBuildMs'] = life?.restart.buildMs ?? null;
+  figures['server.restartNon200Count'] = life?.restart.firstOkMs == null ? null : life.restart.non200;
   figures['rebuilds.bootBuildMs'] = results.rebuilds?.bootBuildMs ?? null;
   figures['rebuilds.noChangeMs'] = results.rebuilds?.noChange.medianMs ?? null;
   figures['rebuilds.oneFileChangeMs'] = results.rebuilds?.oneFileChange.medianMs ?? null;
@@ -454,53 +425,33 @@ export function keyFigures(results: BenchResults): Record<string, number | null>
   figures['rebuilds.coldRebuildP99Ms'] = results.rebuilds?.coldRebuild.p99Ms ?? null;
   figures['rebuilds.idleP99Ms'] = results.rebuilds?.coldRebuild.idleP99Ms ?? null;
   for (const scenario of SCENARIOS) {
-    for (const target of TARGETS) {
-      const load = results.serving?.scenarios[scenario][target];
-      figures[`serving.${scenario}.${target}.requestsPerSecond`] = load?.requestsPerSecond ?? null;
-      figures[`serving.${scenario}.${target}.p99Ms`] = load?.latencyP99Ms ?? null;
+    for (const server of TARGETS) {
+      const load = results.serving?.scenarios[scenario][server];
+      figures[`serving.${scenario}.${server}.requestsPerSecond`] = load?.requestsPerSecond ?? null;
+      figures[`serving.${scenario}.${server}.p99Ms`] = load?.latencyP99Ms ?? null;
     }
   }
   figures['serving.idleP99Ms'] = results.serving?.idle?.latencyP99Ms ?? null;
   figures['memory.rssKbFirst'] = results.memory?.rssKbFirst ?? null;
   figures['memory.rssKbLast'] = results.memory?.rssKbLast ?? null;
   figures['memory.ratio'] = results.memory?.ratio ?? null;
-  for (const target of results.targets) figures[`target.${target.id}`] = target.ratio;
+  for (const judged of results.targets) figures[`target.${judged.id}`] = judged.ratio;
   return figures;
 }
-
-async function saveResults(results: BenchResults, dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const json = `${JSON.stringify(results, null, 2)}\n`;
-  const stamp = results.startedAt.replace(/:/g, '-');
-  await writeFile(path.join(dir, `${stamp}.json`), json);
-  await writeFile(path.join(dir, 'latest.json'), json);
-}
-
-/** Numbers right-aligned; the first column and text columns (`note`, `samples`, `figures`) left-aligned. */
-function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const left = (column: number) => column === 0 || ['note', 'samples', 'figures'].includes(headers[column]!);
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((cell, column) => (left(column) ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(headers), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
-}
-
-const fixed = (value: number | null | undefined, digits = 0) => (value === null || value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(digits));
 
 export function formatResults(results: BenchResults): string {
   const out: string[] = [];
   const o = results.options;
-  out.push(`Feed bench ${results.startedAt} (${results.durationS} s)  node ${results.machine.node}, ${results.machine.cpus} × ${results.machine.cpuModel}, ${results.machine.memoryMb} MB`);
-  out.push(`${results.serviceRoot}: commit ${results.git.commit?.slice(0, 12) ?? '?'}${results.git.dirty ? ' + uncommitted changes in src/' : ''}; ${o.quick ? 'QUICK' : 'full'} run; FEED_MAX_ITEMS=${MAX_ITEMS}; seed ${o.seed}`);
+  const [first, second] = reportHeading('Feed bench', results);
+  out.push(first!, `${second}; ${o.quick ? 'QUICK' : 'full'} run; FEED_MAX_ITEMS=${MAX_ITEMS}; seed ${o.seed}`);
   out.push('');
-  out.push('Cold static build (each run its own process; wall time from spawn to exit; median of runs)');
+  out.push(
+    `Cold \`npm run build:feeds\` (each run its own process tree; wall time from spawn to exit, npm and the up-to-date check included; peak RSS the largest node process's but npm's; median of runs; dist/ compiled once before: ${results.compile?.note ?? `${results.compile?.ms ?? '?'} ms`})`,
+  );
   const baselineOf = (n: number) => results.coldBuilds.find((row) => row.n === n && row.variant === 'baseline');
   out.push(
     table(
-      ['N', 'build', 'runs', 'wall ms', 'peak RSS MB', 'time/baseline', 'RSS/baseline', 'note'],
+      ['N', 'build', 'runs', 'wall ms', 'build ms', 'peak RSS MB', 'time/baseline', 'RSS/baseline', 'note'],
       results.coldBuilds.map((row) => {
         const base = baselineOf(row.n);
         return [
@@ -508,6 +459,7 @@ export function formatResults(results: BenchResults): string {
           VARIANT_LABELS[row.variant],
           `${row.runs.filter((run) => run.ok).length}/${row.runs.length}`,
           fixed(row.medianWallMs),
+          fixed(row.medianBuildMs),
           fixed(row.medianMaxRssKb === null ? null : row.medianMaxRssKb / 1024),
           row.variant === 'baseline' ? '' : fixed(ratio(row.medianWallMs, base?.medianWallMs), 2),
           row.variant === 'baseline' ? '' : fixed(ratio(row.medianMaxRssKb, base?.medianMaxRssKb), 2),
@@ -516,17 +468,39 @@ export function formatResults(results: BenchResults): string {
       }),
     ),
   );
+  const life = results.server;
+  const m = results.memory;
+  if (life) {
+    const restart = life.restart;
+    out.push('');
+    out.push(`The server as users run it, N=${life.n}: ${life.command}; durationMs from its "build finished" lines, RSS from ${life.firstBuild.rssSource ?? 'n/a'}`);
+    out.push(
+      table(
+        ['figure', 'value', 'samples'],
+        [
+          ['first build (cold, empty feeds and state folders)', ms(life.firstBuild.durationMs), ''],
+          ['RSS after the first build, once quiet (at its end)', mb(life.firstBuild.rssKb), `${mb(life.firstBuild.rssKbAtFinish)} at its end; quiet after ${ms(life.firstBuild.quietAfterMs)}`],
+          [`new article file until in ${life.freshness.feed ?? 'its feed'}: median / worst`, `${ms(life.freshness.medianMs)} / ${ms(life.freshness.maxMs)}`, `${msList(life.freshness.samplesMs)} (their builds: ${msList(life.freshness.buildMs)} ms)`],
+          [`one article edited, the watcher's build: median / worst`, `${ms(life.watcherRebuilds.medianMs)} / ${ms(life.watcherRebuilds.maxMs)}`, `${life.watcherRebuilds.samplesMs.length} builds; first ${msList(life.watcherRebuilds.samplesMs.slice(0, 5))}`],
+          [`RSS after rebuild ${m?.firstSampleAfter ?? '?'} / ${m?.rebuildsPlanned ?? '?'}`, `${mb(m?.rssKbFirst)} / ${mb(m?.rssKbLast)}`, m ? `${m.rebuildsDone} done` : ''],
+          ['restart over that build: "serving feeds" / first 200', `${ms(restart.listeningMs)} / ${ms(restart.firstOkMs)}`, `from spawn; ${restart.refused} refused before it listened`],
+          ['restart: answers not 200, polls', `${restart.non200} of ${restart.polls}`, `${JSON.stringify(restart.non200Kinds)}; ${restart.pollsAfterFirstOk} polls after the first 200`],
+          ["restart: its first build (state kept)", ms(restart.buildMs), `${restart.buildWritten ?? 'n/a'} written; finished ${ms(restart.buildFinishedMs)} after spawn`],
+        ],
+      ),
+    );
+  }
   const r = results.rebuilds;
   if (r) {
     out.push('');
-    out.push(`Long-running server, N=${r.n}, FEED_ARCHIVES=${r.archives}, BUILD_CRON='${r.cron}' (durationMs from the "build finished" log lines)`);
+    out.push(`Scheduled builds, N=${r.n}, FEED_ARCHIVES=${r.archives}, BUILD_CRON='${r.cron}', WATCH_CONTENT=false (durationMs from the "build finished" log lines)`);
     out.push(
       table(
         ['build', 'ms', 'samples'],
         [
-          ['boot build (cold, in the server)', fixed(r.bootBuildMs), ''],
-          ['scheduled rebuild, no change', fixed(r.noChange.medianMs), r.noChange.samplesMs.join(', ')],
-          ['scheduled rebuild, one file changed', fixed(r.oneFileChange.medianMs), r.oneFileChange.samplesMs.join(', ')],
+          ['first build (over the server phase\'s folders when run after it)', fixed(r.bootBuildMs), ''],
+          ['scheduled rebuild, no change', fixed(r.noChange.medianMs), msList(r.noChange.samplesMs)],
+          ['scheduled rebuild, one file changed', fixed(r.oneFileChange.medianMs), msList(r.oneFileChange.samplesMs)],
           [
             `cold rebuild in the running server (all ${r.coldRebuild.revisedFiles || ''} files changed at once)`.replace('  ', ' '),
             fixed(r.coldRebuild.rebuildMs),
@@ -545,15 +519,15 @@ export function formatResults(results: BenchResults): string {
     const rows: string[][] = [];
     for (const scenario of SCENARIOS) {
       const express = s.scenarios[scenario].express?.requestsPerSecond;
-      for (const target of TARGETS) {
-        const load = s.scenarios[scenario][target];
+      for (const server of TARGETS) {
+        const load = s.scenarios[scenario][server];
         rows.push([
           scenario === 'ok200' ? '200' : scenario === 'notModified' ? '304 (If-None-Match)' : '200 gzip',
-          target === 'ours' ? 'ours (src/main.ts)' : target === 'express' ? 'Express floor' : 'node:http floor',
+          server === 'ours' ? 'ours (npm start)' : server === 'express' ? 'Express floor' : 'node:http floor',
           fixed(load?.requestsPerSecond),
           fixed(load?.latencyP50Ms, 2),
           fixed(load?.latencyP99Ms, 2),
-          target === 'express' ? '' : fixed(ratio(load?.requestsPerSecond, express), 2),
+          server === 'express' ? '' : fixed(ratio(load?.requestsPerSecond, express), 2),
         ]);
       }
     }
@@ -570,22 +544,10 @@ export function formatResults(results: BenchResults): string {
       ],
     ),
   );
-  const m = results.memory;
-  if (m) {
-    out.push('');
-    out.push(
-      `Memory, N=${m.n}, BUILD_CRON='${m.cron}', FEED_ARCHIVES=${m.archives}: RSS ${mb(m.rssKbFirst)} after rebuild ${m.firstSampleAfter}, ${mb(m.rssKbLast)} after rebuild ${m.rebuildsPlanned} (${m.rebuildsDone} done; from ${m.source ?? 'n/a'})`,
-    );
-  }
   out.push('');
   out.push('Targets');
-  out.push(
-    table(
-      ['target', 'ratio', 'limit', 'result', 'figures'],
-      results.targets.map((target) => [target.label, fixed(target.ratio, 3), `${target.comparison} ${target.limit}`, target.pass ? 'PASS' : target.ratio === null ? 'MISS (no figure)' : 'MISS', target.detail]),
-    ),
-  );
-  const notes = [...results.notes, ...(r?.notes ?? []), ...(s?.notes ?? []), ...(m?.notes ?? [])];
+  out.push(formatTargets(results.targets));
+  const notes = [...results.notes, ...(life?.notes ?? []), ...(m?.notes ?? []), ...(r?.notes ?? []), ...(s?.notes ?? [])];
   if (notes.length) {
     out.push('');
     out.push('Notes (in full in the JSON)');
@@ -597,10 +559,12 @@ export function formatResults(results: BenchResults): string {
 // ---------------------------------------------------------------------------------------------
 // CLI
 
-const USAGE = `Usage: npm run bench -- [--quick] [--sizes 10000,50000,100000] [--runs 3] [--max-minutes 28]
+const USAGE = `Usage: npm run bench -- [--quick] [--sizes 10000,50000,100000] [--runs 3] [--max-minutes 60]
                        [--server-archives true|false] [--results DIR] [--service-root DIR]
+       npm run bench -- --million [--million-n 1000000] [--results DIR] [--service-root DIR]
 
-Prints a table with PASS/MISS per target and writes bench/results/<timestamp>.json and latest.json.`;
+Prints a table with PASS/MISS per target and writes bench/results/<timestamp>.json and latest.json
+(--million: <timestamp>-million.json and latest-million.json).`;
 
 async function main(): Promise<number> {
   let values;
@@ -614,6 +578,8 @@ async function main(): Promise<number> {
         'server-archives': { type: 'string' },
         results: { type: 'string' },
         'service-root': { type: 'string' },
+        million: { type: 'boolean' },
+        'million-n': { type: 'string' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -624,6 +590,18 @@ async function main(): Promise<number> {
   }
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (values.million) {
+    const options: MillionOptions = {
+      n: values['million-n'] === undefined ? undefined : Number(values['million-n']),
+      resultsDir: values.results,
+      serviceRoot: values['service-root'],
+    };
+    const results = await runMillion(options);
+    process.stdout.write(`${formatMillion(results)}\n`);
+    if (results.refused) return 1;
+    process.stdout.write(`\nSaved ${path.join(values.results ?? path.join('bench', 'results'), 'latest-million.json')}\n`);
     return 0;
   }
   const results = await runBench({

@@ -1,12 +1,13 @@
 /**
- * The long-running-server parts of the bench, each against `src/main.ts` in its own process:
+ * The long-running-server parts of the bench that time the builds of the schedule, each against
+ * `npm start` in its own process tree, with the content watcher off (WATCH_CONTENT=false):
  *
  * - rebuilds: scheduled rebuilds with no change, after one file changed, and the p99 of feed
  *   requests during a cold rebuild in the running server (every file changed at once);
  * - serving: one ~50 KB topic feed as 200, 304 and gzip, beside two floors sending the same bytes
- *   (bare Express, bare node:http), and the idle p99;
- * - memory: RSS over many scheduled rebuilds.
+ *   (bare Express, bare node:http), and the idle p99.
  *
+ * The server as users run it (watcher on, restart, freshness, memory) is bench/server-life.ts.
  * Every wait is bounded by the phase's deadline; what a phase could not measure in time is left
  * null with a note, and the bench goes on.
  */
@@ -17,8 +18,9 @@ import type { CorpusManifest } from './corpus.js';
 import { median } from './cold-builds.js';
 import type { FloorResponses } from './floor-responses.js';
 import { combineLoads, loadProblems, runLoad, startLoad, type LoadResult } from './load.js';
+import { msList } from './report.js';
 import { pinToCpus, sleep, TimeoutError, waitUntilQuiet, type LogLine, type ServerProcess } from './processes.js';
-import { chooseTopicFeed, isScheduledBuild, rawGet, reviseAll, reviseArticle, startFloor, startService, swapSymlink, type RunningService } from './service.js';
+import { chooseTopicFeed, isBuildFailed, isBuildFinished, isScheduledBuild, rawGet, reviseAll, reviseArticle, startFloor, startService, swapSymlink, type RunningService } from './service.js';
 
 /** Node-cron pattern (6 fields) that fires on 1 January at midnight only: "never" during a bench. */
 export const NEVER_CRON = '0 0 0 1 1 *';
@@ -30,26 +32,49 @@ export interface Budget {
 }
 
 /** A wait's time limit: `capMs`, cut to what is left of the phase. */
-function within({ deadline }: Budget, capMs: number): number {
+export function within({ deadline }: Budget, capMs: number): number {
   const left = deadline - Date.now();
   if (left <= 0) throw new TimeoutError('the phase used up its time budget');
   return Math.min(capMs, left);
 }
 
-/** What every phase's server is started from. */
-type PhaseServiceOptions = Pick<RebuildOptions, 'serviceRoot' | 'contentDir' | 'feedsDir' | 'stateDir' | 'archives' | 'maxItems' | 'baseUrl'>;
+/** Where a phase's server runs: the checkout, the corpus size and the folders it is given. */
+export interface PhaseFolders {
+  /** The service's checkout (default: this repository). */
+  readonly serviceRoot?: string;
+  readonly n: number;
+  readonly contentDir: string;
+  readonly feedsDir: string;
+  readonly stateDir: string;
+  readonly maxItems: number;
+  readonly baseUrl: string;
+}
 
-/** A phase's server on its options, with the schedule `cron`, allowed 15 minutes to boot. */
+/** What the rebuild and serving phases' servers are started from. */
+type PhaseServiceOptions = PhaseFolders & { readonly archives: boolean };
+
+/**
+ * A phase's server on its options, with the schedule `cron` and the content watcher off
+ * (WATCH_CONTENT=false: these phases time the builds of the schedule, and the cold rebuild swaps
+ * CONTENT_DIR, which the watcher would build at once), allowed 15 minutes for its first build.
+ */
 function startPhaseService(name: string, cron: string, options: PhaseServiceOptions, budget: Budget): Promise<RunningService> {
   const { contentDir, feedsDir, stateDir, archives, maxItems, baseUrl, serviceRoot } = options;
-  return startService({ name, contentDir, feedsDir, stateDir, cron, archives, maxItems, baseUrl, serviceRoot, bootTimeoutMs: within(budget, 15 * 60_000) });
+  return startService({ name, contentDir, feedsDir, stateDir, cron, archives, watch: false, maxItems, baseUrl, serviceRoot, bootTimeoutMs: within(budget, 15 * 60_000) });
 }
 
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+/** The server's last log lines, for the note of a phase that stopped early. */
+export function lastLogLines(server: ServerProcess | undefined, count = 6): string[] {
+  if (!server) return [];
+  return server.lines.slice(-count).map(({ receivedAt, ...line }) => `${server.name} log, ${Math.round(receivedAt - server.startedAt)} ms after spawn: ${JSON.stringify(line).slice(0, 300)}`);
+}
+
 /** Waits for the next scheduled build that finishes after log index `since`; returns it and its index. */
 async function nextBuild(server: ServerProcess, since: number, timeoutMs: number, accept: (line: LogLine) => boolean = () => true): Promise<{ line: LogLine; index: number }> {
-  const line = await server.waitFor((candidate) => isScheduledBuild(candidate) && accept(candidate), { since, timeoutMs, what: 'scheduled "build finished"' });
+  const line = await server.waitFor((candidate) => (isScheduledBuild(candidate) && accept(candidate)) || isBuildFailed(candidate), { since, timeoutMs, what: 'scheduled "build finished"' });
+  if (!isBuildFinished(line)) throw new Error(`${server.name}: a build failed: ${JSON.stringify(line).slice(0, 400)}`);
   return { line, index: server.lines.indexOf(line) };
 }
 
@@ -59,21 +84,14 @@ const writtenOf = (line: LogLine) => (typeof line.written === 'number' ? line.wr
 // ---------------------------------------------------------------------------------------------
 // Rebuilds
 
-export interface RebuildOptions {
-  /** Where the service's src/ is (default: this repository). */
-  readonly serviceRoot?: string;
-  readonly n: number;
+export interface RebuildOptions extends PhaseFolders {
   /**
    * A symbolic link to a private copy of the corpus, used as CONTENT_DIR: this phase edits one
    * file at a time, then swaps the link to a copy with every file changed.
    */
   readonly contentDir: string;
-  readonly feedsDir: string;
-  readonly stateDir: string;
   readonly manifest: CorpusManifest;
   readonly archives: boolean;
-  readonly maxItems: number;
-  readonly baseUrl: string;
   /** Scheduled builds after boot that are not measured. */
   readonly rebuildWarmups: number;
   readonly noChangeSamples: number;
@@ -84,12 +102,18 @@ export interface RebuildOptions {
   /** How long the same load runs on the idle server before the cold rebuild. */
   readonly idleSeconds: number;
   readonly targetFeedBytes: number;
+  /**
+   * How long a cold build of this N takes, if known (the server phase's first build): the first
+   * build here may come from a kept cache, and the cold rebuild must still be waited for.
+   */
+  readonly coldBuildMs?: number;
 }
 
 export interface RebuildFigures {
   readonly n: number;
   readonly archives: boolean;
   readonly cron: string;
+  /** The server's first build: cold, or over the feeds and state the server phase left (sequential runs). */
   bootBuildMs: number | null;
   readonly noChange: { samplesMs: number[]; written: number[]; medianMs: number | null };
   readonly oneFileChange: { samplesMs: number[]; written: number[]; files: string[]; medianMs: number | null };
@@ -134,8 +158,8 @@ export async function measureRebuilds(options: RebuildOptions, budget: Budget): 
     const { server } = service;
     figures.bootBuildMs = service.bootBuildMs;
     // A scheduled build may take as long as the boot build (it is one, before caches help).
-    const buildWait = () => within(budget, Math.max(60_000, 3 * service!.bootBuildMs + 10_000));
-    budget.log(`rebuilds: boot build ${service.bootBuildMs} ms`);
+    const buildWait = () => within(budget, Math.max(60_000, 3 * Math.max(service!.bootBuildMs, options.coldBuildMs ?? 0) + 10_000));
+    budget.log(`rebuilds: first build ${Math.round(service.bootBuildMs)} ms`);
 
     // No change: skip the first scheduled builds (they may still warm caches), then take samples.
     // Each edit below is made right after a build's line arrived: the next build starts at the
@@ -151,22 +175,24 @@ export async function measureRebuilds(options: RebuildOptions, budget: Budget): 
       if (writtenOf(line) > 0) figures.notes.push(`no-change rebuild ${figures.noChange.samplesMs.length} wrote ${writtenOf(line)} file(s)`);
     }
     figures.noChange.medianMs = median(figures.noChange.samplesMs);
-    budget.log(`rebuilds: no change ${figures.noChange.samplesMs.join(', ')} ms`);
+    budget.log(`rebuilds: no change ${msList(figures.noChange.samplesMs)} ms`);
 
     // One file changed: edit one recent article (so the all-topics feed changes too); measure the
     // first build that finishes afterwards and writes something (it saw the edit).
     for (let edit = 0; edit < options.oneFileSamples; edit++) {
       const file = options.manifest.recentPublished[edit % options.manifest.recentPublished.length] ?? options.manifest.newestPublished;
-      await reviseArticle(path.join(options.contentDir, file), edit + 1);
+      // Taken before the edit: the line of a build that saw it may be handled before this
+      // function resumes after the rename.
       const editedAt = Date.now();
-      const found = await nextBuild(server, since, buildWait(), (line) => line.receivedAt > editedAt && writtenOf(line) > 0);
+      await reviseArticle(path.join(options.contentDir, file), edit + 1);
+      const found = await nextBuild(server, since, buildWait(), (line) => line.receivedAt >= editedAt && writtenOf(line) > 0);
       since = found.index + 1;
       figures.oneFileChange.samplesMs.push(durationOf(found.line));
       figures.oneFileChange.written.push(writtenOf(found.line));
       figures.oneFileChange.files.push(file);
     }
     figures.oneFileChange.medianMs = median(figures.oneFileChange.samplesMs);
-    budget.log(`rebuilds: one file changed ${figures.oneFileChange.samplesMs.join(', ')} ms`);
+    budget.log(`rebuilds: one file changed ${msList(figures.oneFileChange.samplesMs)} ms`);
 
     // Cold rebuild in the running server: every file changed at once. CONTENT_DIR is a symbolic
     // link; a revised copy of every article (new bytes, sizes and mtimes, so no cached parse or
@@ -177,7 +203,7 @@ export async function measureRebuilds(options: RebuildOptions, budget: Budget): 
     figures.coldRebuild.feed = feed.name;
     // Idle first, on this server with this load: the scheduled builds keep running and find no
     // change. Measured once the server is quiet (the collection after the last edit is over).
-    if (service.server.child.pid !== undefined) await waitUntilQuiet(service.server.child.pid, { timeoutMs: within(budget, 30_000) });
+    await waitUntilQuiet(service.server.pid, { timeoutMs: within(budget, 30_000) });
     const idle = await runLoad({ url: service.url(`/feeds/${feed.name}`), connections: options.p99Connections, overallRate: options.p99Rate, durationSeconds: options.idleSeconds, expectStatus: 200 });
     figures.notes.push(...loadProblems('idle before the cold rebuild', idle));
     figures.coldRebuild.idleP99Ms = idle.latencyP99Ms;
@@ -189,6 +215,7 @@ export async function measureRebuilds(options: RebuildOptions, budget: Budget): 
     figures.coldRebuild.revisedFiles = await reviseAll(current, fresh, 'cold');
     figures.coldRebuild.prepareMs = Date.now() - prepared;
     const aligned = await nextBuild(server, server.lines.length, buildWait());
+    const swapStartedAt = Date.now();
     await swapSymlink(options.contentDir, fresh);
     const swappedAt = Date.now();
     const tick = Math.floor(aligned.line.receivedAt / TICK_MS) * TICK_MS + TICK_MS;
@@ -203,7 +230,7 @@ export async function measureRebuilds(options: RebuildOptions, budget: Budget): 
     });
     let rebuilt: LogLine;
     try {
-      ({ line: rebuilt } = await nextBuild(server, aligned.index + 1, buildWait(), (line) => line.receivedAt > swappedAt && writtenOf(line) > 0));
+      ({ line: rebuilt } = await nextBuild(server, aligned.index + 1, buildWait(), (line) => line.receivedAt >= swapStartedAt && writtenOf(line) > 0));
     } finally {
       load.stop();
     }
@@ -214,9 +241,9 @@ export async function measureRebuilds(options: RebuildOptions, budget: Budget): 
     if (typeof rebuilt.filesParsed === 'number') figures.coldRebuild.filesParsed = rebuilt.filesParsed;
     figures.coldRebuild.p99Ms = result.latencyP99Ms;
     figures.coldRebuild.load = result;
-    budget.log(`rebuilds: cold rebuild ${figures.coldRebuild.rebuildMs} ms, p99 ${figures.coldRebuild.p99Ms} ms under load`);
+    budget.log(`rebuilds: cold rebuild ${Math.round(figures.coldRebuild.rebuildMs ?? Number.NaN)} ms, p99 ${figures.coldRebuild.p99Ms} ms under load`);
   } catch (error) {
-    figures.notes.push(`rebuilds: stopped early: ${describe(error)}`);
+    figures.notes.push(`rebuilds: stopped early: ${describe(error)}`, ...lastLogLines(service?.server));
     budget.log(`rebuilds: stopped early: ${describe(error)}`);
   } finally {
     await service?.server.stop();
@@ -232,17 +259,9 @@ export type Target = 'ours' | 'express' | 'http';
 export const SCENARIOS: readonly Scenario[] = ['ok200', 'notModified', 'gzip'];
 export const TARGETS: readonly Target[] = ['ours', 'express', 'http'];
 
-export interface ServingOptions {
-  /** Where the service's src/ is (default: this repository). */
-  readonly serviceRoot?: string;
-  readonly n: number;
-  readonly contentDir: string;
-  readonly feedsDir: string;
-  readonly stateDir: string;
+export interface ServingOptions extends PhaseFolders {
   readonly workDir: string;
   readonly archives: boolean;
-  readonly maxItems: number;
-  readonly baseUrl: string;
   readonly targetFeedBytes: number;
   readonly connections: number;
   readonly pipelining: number;
@@ -288,7 +307,7 @@ export async function measureServing(options: ServingOptions, budget: Budget): P
   const allCpus = `0-${os.cpus().length - 1}`;
   const unpin = () => {
     if (!figures.pinned) return;
-    for (const server of started) if (server.child.pid !== undefined) pinToCpus(server.child.pid, allCpus);
+    for (const server of started) pinToCpus(server.pid, allCpus);
     pinToCpus(process.pid, allCpus);
   };
   try {
@@ -296,7 +315,7 @@ export async function measureServing(options: ServingOptions, budget: Budget): P
     const service = await startPhaseService('service-serving', NEVER_CRON, options, budget);
     started.push(service.server);
     // Steady state: the boot build is over, and so is the garbage collection after it.
-    const quietAfterMs = service.server.child.pid === undefined ? undefined : await waitUntilQuiet(service.server.child.pid, { timeoutMs: within(budget, 30_000) });
+    const quietAfterMs = await waitUntilQuiet(service.server.pid, { timeoutMs: within(budget, 30_000) });
     figures.quietAfterMs = quietAfterMs ?? null;
     if (quietAfterMs === undefined) figures.notes.push('serving: the server did not become quiet (under 5 % of a CPU for a second) within 30 s of its boot build');
     const chosen = await chooseTopicFeed(options.feedsDir, options.targetFeedBytes);
@@ -329,7 +348,7 @@ export async function measureServing(options: ServingOptions, budget: Budget): P
     // The three servers on CPU 0, autocannon (this process) on the other CPUs: load generator and
     // server no longer trade cores at the scheduler's whim, which moved the ratios by ±10 %.
     const cpus = os.cpus().length;
-    figures.pinned = started.every((server) => server.child.pid !== undefined && pinToCpus(server.child.pid, '0')) && pinToCpus(process.pid, cpus > 2 ? `1-${cpus - 1}` : '1');
+    figures.pinned = started.every((server) => pinToCpus(server.pid, '0')) && pinToCpus(process.pid, cpus > 2 ? `1-${cpus - 1}` : '1');
     if (!figures.pinned) figures.notes.push('serving: servers and load generator not pinned to separate CPUs (taskset or a second CPU missing)');
 
     const requestHeaders: Record<Scenario, Record<string, string>> = {
@@ -372,107 +391,11 @@ export async function measureServing(options: ServingOptions, budget: Budget): P
     budget.log(`serving: idle p99 ${figures.idle.latencyP99Ms} ms (${options.idleConnections} connections)`);
     if (service.server.lines.filter(isScheduledBuild).length > buildsBefore) figures.notes.push('serving: a scheduled build ran during the measurements');
   } catch (error) {
-    figures.notes.push(`serving: stopped early: ${describe(error)}`);
+    figures.notes.push(`serving: stopped early: ${describe(error)}`, ...lastLogLines(started[0]));
     budget.log(`serving: stopped early: ${describe(error)}`);
   } finally {
     unpin();
     for (const server of started.reverse()) await server.stop();
-  }
-  return figures;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Memory
-
-export interface MemoryOptions {
-  /** Where the service's src/ is (default: this repository). */
-  readonly serviceRoot?: string;
-  readonly n: number;
-  readonly contentDir: string;
-  readonly feedsDir: string;
-  readonly stateDir: string;
-  readonly archives: boolean;
-  readonly maxItems: number;
-  readonly baseUrl: string;
-  /** Scheduled rebuilds to run. */
-  readonly rebuilds: number;
-  /** The rebuild after which the first sample is taken (the last is taken after `rebuilds`). */
-  readonly firstSampleAfter: number;
-}
-
-export interface MemoryFigures {
-  readonly n: number;
-  readonly archives: boolean;
-  readonly cron: string;
-  readonly rebuildsPlanned: number;
-  rebuildsDone: number;
-  readonly firstSampleAfter: number;
-  /** Where RSS was read: /healthz (if it reports memory) or /proc/<pid>/status VmRSS. */
-  source: 'healthz' | 'proc' | null;
-  rssKbFirst: number | null;
-  rssKbLast: number | null;
-  /** rssKbLast / rssKbFirst (below 1.10 means less than 10 % growth). */
-  ratio: number | null;
-  /** RSS (KB) after each rebuild, in order. */
-  readonly series: number[];
-  readonly durationsMs: number[];
-  readonly notes: string[];
-}
-
-const EVERY_SECOND = '* * * * * *';
-
-export async function measureMemory(options: MemoryOptions, budget: Budget): Promise<MemoryFigures> {
-  const figures: MemoryFigures = {
-    n: options.n,
-    archives: options.archives,
-    cron: EVERY_SECOND,
-    rebuildsPlanned: options.rebuilds,
-    rebuildsDone: 0,
-    firstSampleAfter: options.firstSampleAfter,
-    source: null,
-    rssKbFirst: null,
-    rssKbLast: null,
-    ratio: null,
-    series: [],
-    durationsMs: [],
-    notes: [],
-  };
-  let service: RunningService | undefined;
-  try {
-    budget.log(`memory: starting the server at N=${options.n} (BUILD_CRON='${EVERY_SECOND}'), ${options.rebuilds} scheduled rebuilds`);
-    service = await startPhaseService('service-memory', EVERY_SECOND, options, budget);
-    const { server } = service;
-    const readRss = async (): Promise<number> => {
-      if (figures.source !== 'proc') {
-        const health = await rawGet(service!.url('/healthz'));
-        const memory = (JSON.parse(health.body.toString('utf8')) as { memory?: { rss?: unknown } }).memory;
-        if (typeof memory?.rss === 'number') {
-          figures.source = 'healthz';
-          return Math.round(memory.rss / 1024);
-        }
-        figures.source = 'proc';
-      }
-      return server.rssKb();
-    };
-    let since = server.lines.length;
-    const buildWait = () => within(budget, Math.max(60_000, 3 * service!.bootBuildMs + 10_000));
-    for (let rebuild = 1; rebuild <= options.rebuilds; rebuild++) {
-      const { line, index } = await nextBuild(server, since, buildWait());
-      since = index + 1;
-      const rss = await readRss();
-      figures.series.push(rss);
-      figures.durationsMs.push(durationOf(line));
-      figures.rebuildsDone = rebuild;
-      if (rebuild === options.firstSampleAfter) figures.rssKbFirst = rss;
-      if (rebuild === options.rebuilds) figures.rssKbLast = rss;
-    }
-    if (figures.rssKbFirst !== null && figures.rssKbLast !== null) figures.ratio = figures.rssKbLast / figures.rssKbFirst;
-    budget.log(`memory: RSS ${figures.rssKbFirst} KB after rebuild ${options.firstSampleAfter}, ${figures.rssKbLast} KB after rebuild ${options.rebuilds}`);
-  } catch (error) {
-    figures.notes.push(`memory: stopped after ${figures.rebuildsDone} rebuild(s): ${describe(error)}`);
-    budget.log(`memory: stopped after ${figures.rebuildsDone} rebuild(s): ${describe(error)}`);
-  } finally {
-    await service?.server.stop();
   }
   return figures;
 }

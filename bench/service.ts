@@ -1,83 +1,123 @@
 /**
- * The service as the bench sees it: `node src/main.js` (compiled) in its own process, with the
- * node flags of `npm start`, driven only through its public interface (environment, JSON log
- * lines on stdout, HTTP on 127.0.0.1).
+ * The service as the bench sees it: `npm start` in the service's folder (npm, a shell, the up-to-date
+ * check scripts/ensure-built.mjs, then `node <flags> dist/main.js`), as users run it, driven only
+ * through its public interface (environment, JSON log lines on stdout, HTTP on 127.0.0.1). The
+ * process measured, pinned and stopped is npm's `node … main.js` descendant.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import path from 'node:path';
-import { childEnv, nodeArgs, npmScriptNodeFlags, ServerProcess, type LogLine } from './processes.js';
+import { childEnv, nodeArgs, NPM, npmScriptArgs, REPO_ROOT, ServerProcess, type LogLine } from './processes.js';
 
 export interface ServiceOptions {
   readonly name: string;
   readonly contentDir: string;
   readonly feedsDir: string;
   readonly stateDir: string;
-  readonly cron: string;
-  readonly archives: boolean;
+  /** BUILD_CRON; unset: the service's default. */
+  readonly cron?: string;
+  /** FEED_ARCHIVES; unset: the service's default (on). */
+  readonly archives?: boolean;
+  /** WATCH_CONTENT; unset: the service's default (on). */
+  readonly watch?: boolean;
+  /** PORT; 0 (the default) lets the system choose. */
+  readonly port?: number;
   readonly maxItems: number;
   readonly baseUrl: string;
   readonly bootTimeoutMs: number;
-  /** Where the service's src/ is (default: this repository). */
+  /** Where the service's checkout is (default: this repository). */
   readonly serviceRoot?: string;
 }
 
 export interface RunningService {
   readonly server: ServerProcess;
   readonly port: number;
-  /** durationMs of the boot build (a cold build inside the server). */
+  /** durationMs of the first build (cold, or from the cache a previous process left in STATE_DIR). */
   readonly bootBuildMs: number;
   url(pathname: string): string;
 }
 
 export const isBuildFinished = (line: LogLine) => line.msg === 'build finished';
-export const isScheduledBuild = (line: LogLine) => line.msg === 'build finished' && line.scheduled === true;
+/** A build the cron schedule started (older services mark it only with `scheduled: true`). */
+export const isScheduledBuild = (line: LogLine) => isBuildFinished(line) && (line.reason === 'schedule' || (line.reason === undefined && line.scheduled === true));
+/** A build the content watcher started. */
+export const isWatcherBuild = (line: LogLine) => isBuildFinished(line) && line.reason === 'content changed';
 export const isBuildFailed = (line: LogLine) => line.msg === 'build failed; still serving the last good feeds' || (line.level === 'error' && /build/i.test(String(line.msg)));
+/** `node … main.js` (not the shell npm runs it in, whose one argument ends with the same words). */
+export const isServerScript = (argv: readonly string[]) => argv.length > 1 && /(^|\/)node$/.test(argv[0]!) && argv.slice(1).some((arg) => /(^|\/)main\.js$/.test(arg));
 
-/** Starts the service and waits for `serving feeds` and its first build. */
-export async function startService(options: ServiceOptions): Promise<RunningService> {
-  const server = new ServerProcess(
+/** `npm start` with the bench's settings; nothing awaited. */
+export function spawnService(options: ServiceOptions): ServerProcess {
+  const setting = (name: string, value: string | number | boolean | undefined): Record<string, string> => (value === undefined ? {} : { [name]: String(value) });
+  return new ServerProcess(
     options.name,
-    nodeArgs('src/main.ts', [], { root: options.serviceRoot, nodeFlags: npmScriptNodeFlags('start', options.serviceRoot) }),
+    npmScriptArgs('start'),
     childEnv({
       CONTENT_DIR: options.contentDir,
       FEEDS_DIR: options.feedsDir,
       STATE_DIR: options.stateDir,
       PUBLIC_BASE_URL: options.baseUrl,
       HOST: '127.0.0.1',
-      PORT: '0',
-      BUILD_CRON: options.cron,
+      PORT: String(options.port ?? 0),
       FEED_MAX_ITEMS: String(options.maxItems),
-      FEED_ARCHIVES: String(options.archives),
-      // These phases time the scheduled builds; the watcher's builds are measured apart.
-      WATCH_CONTENT: 'false',
       LOG_LEVEL: 'info',
+      ...setting('BUILD_CRON', options.cron),
+      ...setting('FEED_ARCHIVES', options.archives),
+      ...setting('WATCH_CONTENT', options.watch),
     }),
-    options.serviceRoot,
+    options.serviceRoot ?? REPO_ROOT,
+    NPM,
   );
+}
+
+/** Waits for `serving feeds`, attaches the node server process; returns that line and the port. */
+export async function whenListening(server: ServerProcess, timeoutMs: number): Promise<{ line: LogLine; port: number }> {
+  // The server listens at once (serving the last build in its feeds folder, or 503), then builds.
+  const line = await server.waitFor((candidate) => candidate.msg === 'serving feeds', { timeoutMs, since: 0, what: '"serving feeds"' });
+  const port = Number(line.port);
+  if (!Number.isInteger(port) || port <= 0) throw new Error(`${server.name}: "serving feeds" names no port: ${JSON.stringify(line)}`);
+  server.attachDescendant(isServerScript);
+  return { line, port };
+}
+
+/** Starts the service and waits for `serving feeds` and its first build. */
+export async function startService(options: ServiceOptions): Promise<RunningService> {
+  const server = spawnService(options);
   try {
-    // The server listens at once (serving the last build in its feeds folder, or 503), then builds.
-    const serving = await server.waitFor((line) => line.msg === 'serving feeds', { timeoutMs: options.bootTimeoutMs, since: 0, what: '"serving feeds"' });
+    const { port } = await whenListening(server, options.bootTimeoutMs);
     const first = await server.waitFor((line) => isBuildFinished(line) || isBuildFailed(line), {
       timeoutMs: options.bootTimeoutMs,
       since: 0,
       what: 'the first build',
     });
     if (!isBuildFinished(first)) throw new Error(`${options.name}: the first build failed: ${JSON.stringify(first)}`);
-    const boot = first;
-    const port = Number(serving.port);
-    if (!Number.isInteger(port) || port <= 0) throw new Error(`${options.name}: "serving feeds" names no port: ${JSON.stringify(serving)}`);
     return {
       server,
       port,
-      bootBuildMs: typeof boot?.durationMs === 'number' ? boot.durationMs : Number.NaN,
+      bootBuildMs: typeof first.durationMs === 'number' ? first.durationMs : Number.NaN,
       url: (pathname) => `http://127.0.0.1:${port}${pathname}`,
     };
   } catch (error) {
     await server.stop();
     throw error;
   }
+}
+
+/**
+ * The server's resident set size in KB, and where it was read: `/healthz` (`memory.rssBytes`, or
+ * an older service's `memory.rss`), else /proc/<pid>/status VmRSS of the node server process.
+ */
+export async function serverRssKb(service: RunningService): Promise<{ rssKb: number; source: 'healthz' | 'proc' }> {
+  try {
+    const health = await rawGet(service.url('/healthz'));
+    const memory = (JSON.parse(health.body.toString('utf8')) as { memory?: { rssBytes?: unknown; rss?: unknown } }).memory;
+    const bytes = memory?.rssBytes ?? memory?.rss;
+    if (typeof bytes === 'number') return { rssKb: Math.round(bytes / 1024), source: 'healthz' };
+  } catch {
+    // Read it from /proc instead.
+  }
+  return { rssKb: service.server.rssKb(), source: 'proc' };
 }
 
 /** A floor server (bench/floor-*.ts) started on an ephemeral port. */
@@ -170,18 +210,53 @@ export async function swapSymlink(link: string, target: string): Promise<void> {
 }
 
 /**
- * A real edit of one article: its title gets a revision suffix (the output changes). Written
- * beside it under a hidden name and renamed over it, as many editors save, so a hard-linked copy
- * (copyTree) never changes the cached corpus.
+ * A real edit of one article: its title gets a revision suffix (the output changes; `revision`
+ * must differ from the file's current one). Written beside it under a hidden name and renamed
+ * over it, as many editors save, so a hard-linked copy (copyTree) never changes the cached corpus.
  */
-export async function reviseArticle(file: string, revision: number): Promise<void> {
+export async function reviseArticle(file: string, revision: string | number): Promise<void> {
   file = await realpath(file);
   const text = await readFile(file, 'utf8');
   const revised = reviseTitle(text, String(revision));
-  if (revised === text) throw new Error(`no title line to revise in ${file}`);
+  if (revised === text) throw new Error(`no title line to revise in ${file}, or revision ${revision} is already there`);
+  await replaceFile(file, revised);
+}
+
+/** Writes `text` to `file` under a hidden name beside it, then renames it into place (one event for a watcher). */
+async function replaceFile(file: string, text: string): Promise<void> {
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.bench-edit`);
-  await writeFile(temporary, revised);
+  await writeFile(temporary, text);
   await rename(temporary, file);
+}
+
+/**
+ * A new published article in `contentDir`, in the content format, dated `date` (whole seconds),
+ * with one topic; its sourceUrl is unique per `id`. Returns the file's path.
+ */
+export async function writeNewArticle(contentDir: string, { id, title, topic, date }: { id: string; title: string; topic: string; date: Date }): Promise<string> {
+  const file = path.join(await realpath(contentDir), `bench-new-${id}.md`);
+  const iso = new Date(Math.floor(date.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  const text = [
+    '---',
+    'category: news',
+    `title: ${JSON.stringify(title)}`,
+    `excerpt: ${JSON.stringify('An article the bench wrote to time how soon a new file is served.')}`,
+    `publishedDateTime: ${iso}`,
+    `sourceUrl: https://bench.example.com/new/${id}/`,
+    'type: article',
+    'published: true',
+    '',
+    'provider:',
+    '  name: "Bench"',
+    '  domain: bench.example.com',
+    '',
+    'topics:',
+    `  - ${JSON.stringify(topic)}`,
+    '---',
+    '',
+  ].join('\n');
+  await replaceFile(file, text);
+  return file;
 }
 
 /**
