@@ -232,7 +232,8 @@ function manifestStat(feedsDir: string): { size: number; mtimeMs: number } | und
 
 /** The report of a build that changed nothing, from a saved report. */
 function unchangedReport(saved: SavedReport, startedAt: Date, durationMs: number, names: readonly string[]): BuildReport {
-  const { nextScheduled, ...rest } = saved;
+  // The saved stages are the last build's, not this one's: left out.
+  const { nextScheduled, stages: _stages, ...rest } = saved;
   return {
     ...rest,
     startedAt,
@@ -283,8 +284,9 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache): Pr
     last.result.files.every(held) &&
     !hasUnfinishedWrite(config.feedsDir)
   ) {
+    const { stages: _stages, ...lastReport } = last.result.report;
     const report: BuildReport = {
-      ...last.result.report,
+      ...lastReport,
       startedAt,
       durationMs: elapsedMs(started),
       filesParsed: 0,

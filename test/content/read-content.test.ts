@@ -180,6 +180,15 @@ describe('readContent: what the build cache keys a file by', () => {
     assert.equal(a, createHash('sha256').update('same text').digest('base64url').slice(0, 22));
   });
 
+  it('keys a file by all of its bytes: two files that differ only in their last byte, past the front matter, get different keys', async () => {
+    const dir = await makeTempDir();
+    const head = `---\ntitle: Same\n---\n${'body text '.repeat(200)}`;
+    await writeFile(path.join(dir, 'a.md'), `${head}A`);
+    await writeFile(path.join(dir, 'b.md'), `${head}B`);
+    const [a, b] = readContent(dir, { maxFileBytes: 10_000 }).files;
+    assert.notEqual(a!.key, b!.key);
+  });
+
   it('gives each file its size, mtime, ctime and inode, as statCandidate does without reading it', async () => {
     const dir = await makeTempDir();
     await writeFile(path.join(dir, 'a.md'), 'text');

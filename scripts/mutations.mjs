@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+/**
+ * `npm run test:mutations`: puts each bug of a listed set into src/ one at a time, runs the tests
+ * that guard that part, and reports whether they noticed (killed) or not (survived). Not part of
+ * CI: a run takes a few minutes. Each mutation is a plain text replacement that must match
+ * exactly once (a mutation that no longer applies is reported as such, so the list is kept up to
+ * date with the code); src/ is restored after each one, also when the run is interrupted.
+ *
+ * The list covers what decides what readers get: the secured field and drafts, future dates,
+ * CDATA and attribute escaping, conditional GET, slugs, archive paging and links, deletion notices
+ * and their expiry, ordering and its tie-break, and the build cache's keys and shortcuts.
+ *
+ *   node scripts/mutations.mjs            # every mutation
+ *   node scripts/mutations.mjs cdata etag # those whose id contains one of the words
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * [id, file, text to find, replacement, test files that must fail, why it is equivalent (when a
+ * mutant is known to change nothing a reader could see, and is expected to survive)].
+ */
+const MUTATIONS = [
+  ['cdata-second-terminator', 'src/render/escape.ts', ".replaceAll(']]>', ']]]]><![CDATA[>')", ".replace(']]>', ']]]]><![CDATA[>')", ['test/render/feed-package-fixes.cdata.test.ts']],
+  ['attribute-quote-unescaped', 'src/render/escape.ts', ".replace(/\"/g, '&quot;')", '', ['test/render/xml-tree.test.ts', 'test/build/build-feeds.escaping.test.ts']],
+  ['attribute-lt-unescaped', 'src/render/escape.ts', ".replace(/</g, '&lt;')", '', ['test/render/xml-tree.test.ts', 'test/build/build-feeds.escaping.test.ts']],
+  ['etag-prefix-match', 'src/http/conditional-get.ts', "opaqueTag(tag) === validators.hash", "validators.hash.startsWith(opaqueTag(tag) ?? '\\u0000')", ['test/http/conditional-get.behaviour.test.ts']],
+  ['etag-weak-rejected', 'src/http/conditional-get.ts', '/^(?:W\\/)?"([^"]*)"$/', '/^"([^"]*)"$/', ['test/http/app.test.ts', 'test/http/conditional-get.behaviour.test.ts']],
+  ['if-modified-since-later', 'src/http/conditional-get.ts', '* 1000 <= since', '* 1000 < since', ['test/http/app.test.ts']],
+  ['draft-published', 'src/feeds/content-model.ts', 'return article.published && article.publishedDateTime.getTime() <= nowMs;', 'return article.publishedDateTime.getTime() <= nowMs;', ['test/feeds/content-model.test.ts', 'test/build/build-feeds.test.ts']],
+  ['future-published', 'src/feeds/content-model.ts', 'return article.published && article.publishedDateTime.getTime() <= nowMs;', 'return article.published && article.publishedDateTime.getTime() <= nowMs + 86_400_000;', ['test/feeds/content-model.test.ts', 'test/build/build-feeds.test.ts']],
+  [
+    'secured-as-excerpt',
+    'src/content/parse-article.ts',
+    'toArticle(result.data, file,',
+    'toArticle({ ...result.data, excerpt: result.data.excerpt ?? (typeof (data as { secured?: unknown }).secured === "string" ? String((data as { secured?: unknown }).secured) : undefined) }, file,',
+    ['test/build/build-feeds.test.ts', 'test/e2e/no-leaks.test.ts'],
+  ],
+  [
+    'secured-kept-by-schema',
+    'src/content/article-schema.ts',
+    '.transform(({ secured: _opaque, ...article }) => article)',
+    '',
+    ['test/content/parse-article.test.ts', 'test/e2e/no-leaks.test.ts'],
+    'equivalent: parse-article.ts makes the Article field by field (toArticle), so a secured value the schema kept still reaches no Article, entry or log',
+  ],
+  ['slug-case-kept', 'src/feeds/topics.ts', '      .toLowerCase()\n', '', ['test/feeds/topics.test.ts']],
+  ['slug-reserved-ignored', 'src/feeds/content-model.ts', "reserved && RESERVED_SLUGS.has(baseSlug)", 'false', ['test/feeds/content-model.test.ts', 'test/build/build-feeds.test.ts']],
+  ['archive-partial-page', 'src/feeds/feed-documents.ts', 'Math.floor(all.length / size)', 'Math.ceil(all.length / size)', ['test/feeds/feed-documents.test.ts', 'test/render/feed-package-fixes.archive.test.ts']],
+  ['archive-next-link-off-by-one', 'src/feeds/feed-documents.ts', 'nextArchive: page < pages ? pageUrls(page + 1) : undefined,', 'nextArchive: page <= pages ? pageUrls(page + 1) : undefined,', ['test/feeds/feed-documents.test.ts', 'test/render/feed-package-fixes.archive.test.ts']],
+  ['tombstone-never-expires', 'src/feeds/deleted-entries.ts', 'now.getTime() - deletedAt.getTime() >= retentionMs', 'now.getTime() - deletedAt.getTime() >= retentionMs * 1000', ['test/feeds/deleted-entries.test.ts', 'test/build/build-feeds.survivors.test.ts']],
+  ['tombstone-expiry-ignored-by-shortcut', 'src/build/build-feeds.ts', '    startedAt.getTime() < last.validUntil &&\n', '', ['test/build/build-feeds.survivors.test.ts', 'test/build/build-feeds.cache.test.ts']],
+  ['tie-break-dropped', 'src/feeds/content-model.ts', 'ranked.sort((a, b) => b.time - a.time || compareCodePoints(a.id, b.id));', 'ranked.sort((a, b) => b.time - a.time);', ['test/feeds/content-model.test.ts', 'test/e2e/bundled-content.test.ts']],
+  ['stat-shortcut-without-ctime', 'src/build/scan-content.ts', '    sameStat(known.stat, stat) &&', '    known.stat.size === stat.size && known.stat.mtimeMs === stat.mtimeMs &&', ['test/build/scan-content.test.ts']],
+  [
+    'stat-shortcut-mtime-not-racy',
+    'src/build/scan-content.ts',
+    'known.stat.mtimeMs < known.checkedAt - RACY_MS &&',
+    'true &&',
+    ['test/build/scan-content.test.ts'],
+    'equivalent: a write that sets the mtime sets the ctime to now as well, so the ctime check (kept) already refuses every file changed in the instant it was read',
+  ],
+  ['stat-shortcut-not-racy', 'src/build/scan-content.ts', 'known.stat.ctimeMs < known.checkedAt - RACY_MS', 'true', ['test/build/scan-content.test.ts']],
+  ['content-key-of-a-prefix', 'src/content/read-content.ts', "createHash('sha256').update(bytes)", "createHash('sha256').update(bytes.subarray(0, 200))", ['test/build/build-feeds.survivors.test.ts', 'test/content/read-content.test.ts']],
+  ['fingerprint-without-entries', 'src/build/write-documents.ts', "for (const article of plan.articles) hash.update('\\0').update(article.key);", '', ['test/build/build-feeds.cache.test.ts', 'test/build/build-cache.test.ts']],
+  ['model-update-skips-multi-topic', 'src/feeds/content-model.ts', '    if (after?.ok && isIndexed(after.article, nowMs)) {', '    if (after?.ok && isIndexed(after.article, nowMs) && after.article.topics.length < 2) {', ['test/feeds/content-model.test.ts']],
+  ['cache-stamp-ignores-config', 'src/build/build-cache.ts', "if (header.config !== stamp.config) return 'it was made with another configuration';", '', ['test/build/build-cache.test.ts']],
+];
+
+const only = process.argv.slice(2);
+const chosen = MUTATIONS.filter(([id]) => only.length === 0 || only.some((word) => id.includes(word)));
+const originals = new Map();
+const restore = () => {
+  for (const [file, text] of originals) writeFileSync(file, text);
+  originals.clear();
+};
+process.on('SIGINT', () => {
+  restore();
+  process.exit(130);
+});
+
+const results = [];
+const started = performance.now();
+for (const [id, file, find, replace, tests, equivalent] of chosen) {
+  const absolute = path.join(root, file);
+  const text = readFileSync(absolute, 'utf8');
+  const count = text.split(find).length - 1;
+  if (count !== 1) {
+    results.push({ id, outcome: `does not apply (found ${count} times)` });
+    continue;
+  }
+  originals.set(absolute, text);
+  writeFileSync(absolute, text.replace(find, replace));
+  const runStarted = performance.now();
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=dot', ...tests], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: process.env.CI ?? '' }, timeout: 10 * 60_000 });
+  restore();
+  const seconds = Math.round((performance.now() - runStarted) / 100) / 10;
+  const outcome = run.status !== 0 ? 'killed' : equivalent ? 'equivalent' : 'SURVIVED';
+  results.push({ id, outcome, seconds, tests });
+  process.stdout.write(`${outcome.padEnd(10)} ${id} (${seconds} s: ${tests.join(', ')})${outcome === 'equivalent' ? `\n           ${equivalent}` : ''}\n`);
+}
+const applied = results.filter((result) => result.seconds !== undefined);
+const killed = applied.filter((result) => result.outcome === 'killed').length;
+const equivalents = applied.filter((result) => result.outcome === 'equivalent').length;
+for (const result of results.filter((candidate) => candidate.seconds === undefined)) process.stdout.write(`STALE      ${result.id}: ${result.outcome}\n`);
+process.stdout.write(`\n${killed} of ${applied.length - equivalents} mutations killed, ${equivalents} equivalent (${Math.round((performance.now() - started) / 1000)} s)\n`);
+process.exitCode = killed + equivalents === applied.length && applied.length === results.length ? 0 : 1;
