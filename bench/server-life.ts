@@ -95,6 +95,13 @@ export interface MemoryFigures {
   rssKbLast: number | null;
   /** rssKbLast / rssKbFirst (below 1.10 means less than 10 % growth). */
   ratio: number | null;
+  /**
+   * The largest RSS after each of the first `firstSampleAfter` rebuilds and after each of the last
+   * as many: RSS rises and falls over a few rebuilds as V8 collects, so two single samples can
+   * land on a peak and a trough; these show the trend.
+   */
+  peakKbFirst?: number | null;
+  peakKbLast?: number | null;
   /** RSS (KB) after each rebuild, in order. */
   readonly series: number[];
   readonly durationsMs: number[];
@@ -130,6 +137,8 @@ export async function measureServerLife(options: ServerLifeOptions, budget: Budg
     rssKbFirst: null,
     rssKbLast: null,
     ratio: null,
+    peakKbFirst: null,
+    peakKbLast: null,
     series: [],
     durationsMs: [],
     notes: [],
@@ -215,6 +224,10 @@ export async function measureServerLife(options: ServerLifeOptions, budget: Budg
     life.watcherRebuilds.medianMs = median(samples);
     life.watcherRebuilds.maxMs = samples.length ? Math.max(...samples) : null;
     if (memory.rssKbFirst !== null && memory.rssKbLast !== null) memory.ratio = memory.rssKbLast / memory.rssKbFirst;
+    if (memory.rebuildsDone === options.rebuilds) {
+      memory.peakKbFirst = Math.max(...memory.series.slice(0, options.firstSampleAfter));
+      memory.peakKbLast = Math.max(...memory.series.slice(-options.firstSampleAfter));
+    }
     life.watcherRebuilds.emptyBuilds = server.lines.slice(rebuildsFrom).filter((line) => isBuildFinished(line) && writtenOf(line) === 0).length;
     if (life.watcherRebuilds.bySchedule) life.notes.push(`server: ${life.watcherRebuilds.bySchedule} edit(s) built by a tick of the default schedule that came before the watcher's build (counted: the same one-file change)`);
     if (life.watcherRebuilds.emptyBuilds) life.notes.push(`server: ${life.watcherRebuilds.emptyBuilds} build(s) during the rebuilds wrote nothing (not counted)`);
