@@ -52,7 +52,7 @@ export interface ServerLifeFigures {
    * found nothing to write (the watcher's after such a tick) are counted in `emptyBuilds`.
    */
   readonly watcherRebuilds: { samplesMs: number[]; written: number[]; medianMs: number | null; maxMs: number | null; bySchedule: number; emptyBuilds: number };
-  readonly freshness: { feed: string | null; samplesMs: number[]; buildMs: number[]; medianMs: number | null; maxMs: number | null };
+  readonly freshness: { feed: string | null; samplesMs: number[]; buildMs: number[]; written: number[]; medianMs: number | null; maxMs: number | null };
   readonly restart: RestartFigures;
   readonly notes: string[];
 }
@@ -121,7 +121,7 @@ export async function measureServerLife(options: ServerLifeOptions, budget: Budg
     command: 'npm start (defaults: archives on, content watcher on, default schedule)',
     firstBuild: { durationMs: null, rssKbAtFinish: null, rssKb: null, quietAfterMs: null, rssSource: null },
     watcherRebuilds: { samplesMs: [], written: [], medianMs: null, maxMs: null, bySchedule: 0, emptyBuilds: 0 },
-    freshness: { feed: null, samplesMs: [], buildMs: [], medianMs: null, maxMs: null },
+    freshness: { feed: null, samplesMs: [], buildMs: [], written: [], medianMs: null, maxMs: null },
     restart: emptyRestart(),
     notes: [],
   };
@@ -186,6 +186,7 @@ export async function measureServerLife(options: ServerLifeOptions, budget: Budg
         if (servedAfterMs === undefined) throw new Error(`sample ${sample}: not in ${feedPath} within the time allowed`);
         const build = await changeBuild(server, since, within(beforeRestart, 30_000));
         life.freshness.buildMs.push(durationOf(build) ?? Number.NaN);
+        life.freshness.written.push(writtenOf(build) ?? Number.NaN);
       }
       budget.log(`server: new article served after ${msList(life.freshness.samplesMs)} ms`);
     } catch (error) {
