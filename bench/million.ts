@@ -21,7 +21,8 @@ import { DISK_BYTES_PER_ARTICLE, ensureServiceBuilt, runColdBuild, type ColdRun 
 import { corpusDir, DEFAULT_SEED, ensureCorpus } from './corpus.js';
 import { freeDisk, REPO_ROOT } from './processes.js';
 import { formatTargets, gitState, machine, mb, ms, reportHeading, saveResults, table, target, type Machine, type Target } from './report.js';
-import { copyTree, isBuildFailed, isBuildFinished, isWatcherBuild, reviseArticle, startService } from './service.js';
+import { changeBuild } from './server-life.js';
+import { copyTree, isBuildFinished, isWatcherBuild, reviseArticle, startService } from './service.js';
 
 export interface MillionOptions {
   /** Articles (default 1,000,000; smaller to try the mode). */
@@ -143,8 +144,8 @@ export async function runMillion(options: MillionOptions = {}): Promise<MillionR
       results.watcher = { firstBuildMs: typeof boot?.durationMs === 'number' ? boot.durationMs : null, oneFileBuildMs: null, written: null };
       const since = service.server.lines.length;
       await reviseArticle(path.join(content, second ?? corpus.manifest.newestPublished), 'million 2');
-      const line = await service.server.waitFor((candidate) => isWatcherBuild(candidate) || isBuildFailed(candidate), { since, timeoutMs: STEP_TIMEOUT_MS, what: 'the watcher\'s build' });
-      if (!isBuildFinished(line)) throw new Error(`the watcher's build failed: ${JSON.stringify(line)}`);
+      const line = await changeBuild(service.server, since, STEP_TIMEOUT_MS);
+      if (!isWatcherBuild(line)) results.notes.push(`million: a tick of the default schedule took the edit before the watcher's build (its durationMs is reported)`);
       results.watcher.oneFileBuildMs = typeof line.durationMs === 'number' ? line.durationMs : null;
       results.watcher.written = typeof line.written === 'number' ? line.written : null;
       log(`million: the watcher's build after one edit ${results.watcher.oneFileBuildMs} ms`);

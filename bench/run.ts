@@ -482,7 +482,11 @@ export function formatResults(results: BenchResults): string {
           ['RSS after the first build, once quiet (at its end)', mb(life.firstBuild.rssKb), `${mb(life.firstBuild.rssKbAtFinish)} at its end; quiet after ${ms(life.firstBuild.quietAfterMs)}`],
           [`new article file until in ${life.freshness.feed ?? 'its feed'}: median / worst`, `${ms(life.freshness.medianMs)} / ${ms(life.freshness.maxMs)}`, `${msList(life.freshness.samplesMs)} (their builds: ${msList(life.freshness.buildMs)} ms)`],
           [`one article edited, the watcher's build: median / worst`, `${ms(life.watcherRebuilds.medianMs)} / ${ms(life.watcherRebuilds.maxMs)}`, `${life.watcherRebuilds.samplesMs.length} builds; first ${msList(life.watcherRebuilds.samplesMs.slice(0, 5))}`],
-          [`RSS after rebuild ${m?.firstSampleAfter ?? '?'} / ${m?.rebuildsPlanned ?? '?'}`, `${mb(m?.rssKbFirst)} / ${mb(m?.rssKbLast)}`, m ? `${m.rebuildsDone} done` : ''],
+          [
+            `RSS after rebuild ${m?.firstSampleAfter ?? '?'} / ${m?.rebuildsPlanned ?? '?'}`,
+            `${mb(m?.rssKbFirst)} / ${mb(m?.rssKbLast)}`,
+            m ? `${m.rebuildsDone} done; largest after rebuilds 1-${m.firstSampleAfter} / the last ${m.firstSampleAfter}: ${mb(m.peakKbFirst)} / ${mb(m.peakKbLast)}; largest of all ${mb(m.series.length ? Math.max(...m.series) : null)}` : '',
+          ],
           ['restart over that build: "serving feeds" / first 200', `${ms(restart.listeningMs)} / ${ms(restart.firstOkMs)}`, `from spawn; ${restart.refused} refused before it listened`],
           ['restart: answers not 200, polls', `${restart.non200} of ${restart.polls}`, `${JSON.stringify(restart.non200Kinds)}; ${restart.pollsAfterFirstOk} polls after the first 200`],
           ["restart: its first build (state kept)", ms(restart.buildMs), `${restart.buildWritten ?? 'n/a'} written; finished ${ms(restart.buildFinishedMs)} after spawn`],

@@ -14,7 +14,7 @@
 import path from 'node:path';
 import { median } from './cold-builds.js';
 import { TOPICS, type CorpusManifest } from './corpus.js';
-import { freePort, sleep, waitUntilQuiet, type LogLine } from './processes.js';
+import { freePort, sleep, waitUntilQuiet, type LogLine, type ServerProcess } from './processes.js';
 import { ms, msList } from './report.js';
 import { within, type Budget, type PhaseFolders } from './server-phases.js';
 import { isBuildFailed, isBuildFinished, isWatcherBuild, rawGet, reviseArticle, serverRssKb, spawnService, startService, whenListening, writeNewArticle, type RunningService } from './service.js';
@@ -30,6 +30,8 @@ export interface ServerLifeOptions extends PhaseFolders {
   readonly freshnessSamples: number;
   /** How often a feed is polled (freshness, restart). */
   readonly pollMs: number;
+  /** BUILD_CRON; unset (the bench's runs): the service's default. */
+  readonly cron?: string;
 }
 
 export interface ServerLifeFigures {
@@ -44,9 +46,13 @@ export interface ServerLifeFigures {
     quietAfterMs: number | null;
     rssSource: 'healthz' | 'proc' | null;
   };
-  /** durationMs of the watcher's builds after one article was edited (each a real change). */
-  readonly watcherRebuilds: { samplesMs: number[]; written: number[]; medianMs: number | null; maxMs: number | null; idleBuilds: number };
-  readonly freshness: { feed: string | null; samplesMs: number[]; buildMs: number[]; medianMs: number | null; maxMs: number | null };
+  /**
+   * durationMs of the builds after one article was edited (each a real change): the watcher's, or
+   * (`bySchedule`) a tick of the default schedule that came first and took the change; builds that
+   * found nothing to write (the watcher's after such a tick) are counted in `emptyBuilds`.
+   */
+  readonly watcherRebuilds: { samplesMs: number[]; written: number[]; medianMs: number | null; maxMs: number | null; bySchedule: number; emptyBuilds: number };
+  readonly freshness: { feed: string | null; samplesMs: number[]; buildMs: number[]; written: number[]; medianMs: number | null; maxMs: number | null };
   readonly restart: RestartFigures;
   readonly notes: string[];
 }
@@ -89,6 +95,13 @@ export interface MemoryFigures {
   rssKbLast: number | null;
   /** rssKbLast / rssKbFirst (below 1.10 means less than 10 % growth). */
   ratio: number | null;
+  /**
+   * The largest RSS after each of the first `firstSampleAfter` rebuilds and after each of the last
+   * as many: RSS rises and falls over a few rebuilds as V8 collects, so two single samples can
+   * land on a peak and a trough; these show the trend.
+   */
+  peakKbFirst?: number | null;
+  peakKbLast?: number | null;
   /** RSS (KB) after each rebuild, in order. */
   readonly series: number[];
   readonly durationsMs: number[];
@@ -107,15 +120,15 @@ export async function measureServerLife(options: ServerLifeOptions, budget: Budg
     n: options.n,
     command: 'npm start (defaults: archives on, content watcher on, default schedule)',
     firstBuild: { durationMs: null, rssKbAtFinish: null, rssKb: null, quietAfterMs: null, rssSource: null },
-    watcherRebuilds: { samplesMs: [], written: [], medianMs: null, maxMs: null, idleBuilds: 0 },
-    freshness: { feed: null, samplesMs: [], buildMs: [], medianMs: null, maxMs: null },
+    watcherRebuilds: { samplesMs: [], written: [], medianMs: null, maxMs: null, bySchedule: 0, emptyBuilds: 0 },
+    freshness: { feed: null, samplesMs: [], buildMs: [], written: [], medianMs: null, maxMs: null },
     restart: emptyRestart(),
     notes: [],
   };
   const memory: MemoryFigures = {
     n: options.n,
     archives: true,
-    cron: '(default)',
+    cron: options.cron ?? '(default)',
     trigger: 'one article edited, then the content watcher\'s build',
     rebuildsPlanned: options.rebuilds,
     rebuildsDone: 0,
@@ -124,11 +137,13 @@ export async function measureServerLife(options: ServerLifeOptions, budget: Budg
     rssKbFirst: null,
     rssKbLast: null,
     ratio: null,
+    peakKbFirst: null,
+    peakKbLast: null,
     series: [],
     durationsMs: [],
     notes: [],
   };
-  const settings = { contentDir: options.contentDir, feedsDir: options.feedsDir, stateDir: options.stateDir, maxItems: options.maxItems, baseUrl: options.baseUrl, serviceRoot: options.serviceRoot };
+  const settings = { contentDir: options.contentDir, feedsDir: options.feedsDir, stateDir: options.stateDir, maxItems: options.maxItems, baseUrl: options.baseUrl, serviceRoot: options.serviceRoot, cron: options.cron };
   const feedPath = `/feeds/${POLLED_TOPIC.feed}`;
   let service: RunningService | undefined;
   // Kept for the restart: what is left of the budget after the first build, a share of it.
@@ -169,8 +184,9 @@ export async function measureServerLife(options: ServerLifeOptions, budget: Budg
         const elapsed = Math.round(performance.now() - started);
         life.freshness.samplesMs.push(elapsed);
         if (servedAfterMs === undefined) throw new Error(`sample ${sample}: not in ${feedPath} within the time allowed`);
-        const build = await server.waitFor(isWatcherBuild, { since, timeoutMs: within(beforeRestart, 30_000), what: 'the watcher\'s build' });
+        const build = await changeBuild(server, since, within(beforeRestart, 30_000));
         life.freshness.buildMs.push(durationOf(build) ?? Number.NaN);
+        life.freshness.written.push(writtenOf(build) ?? Number.NaN);
       }
       budget.log(`server: new article served after ${msList(life.freshness.samplesMs)} ms`);
     } catch (error) {
@@ -184,20 +200,14 @@ export async function measureServerLife(options: ServerLifeOptions, budget: Budg
     // Rebuilds: one recent article edited at a time (so the all-topics feed changes too), each
     // built by the watcher; RSS after each.
     const files = options.manifest.recentPublished.length ? options.manifest.recentPublished : [options.manifest.newestPublished];
+    const rebuildsFrom = server.lines.length;
     try {
       for (let rebuild = 1; rebuild <= options.rebuilds; rebuild++) {
         const file = files[(rebuild - 1) % files.length]!;
         const since = server.lines.length;
         await reviseArticle(path.join(options.contentDir, file), `edit ${rebuild}`);
-        // The first build of the watcher after the edit that wrote something; builds that wrote
-        // nothing (an event seen twice) are counted apart.
-        const line = await server.waitFor((candidate) => (isWatcherBuild(candidate) && (writtenOf(candidate) ?? 1) > 0) || isBuildFailed(candidate), {
-          since,
-          timeoutMs: within(beforeRestart, Math.max(60_000, 3 * (life.firstBuild.durationMs ?? 0) + 10_000)),
-          what: 'the watcher\'s build after an edit',
-        });
-        if (!isBuildFinished(line)) throw new Error(`rebuild ${rebuild} failed: ${JSON.stringify(line)}`);
-        life.watcherRebuilds.idleBuilds += server.lines.slice(since).filter((candidate) => candidate !== line && isWatcherBuild(candidate)).length;
+        const line = await changeBuild(server, since, within(beforeRestart, Math.max(60_000, 3 * (life.firstBuild.durationMs ?? 0) + 10_000)));
+        if (!isWatcherBuild(line)) life.watcherRebuilds.bySchedule++;
         const duration = durationOf(line) ?? Number.NaN;
         life.watcherRebuilds.samplesMs.push(duration);
         life.watcherRebuilds.written.push(writtenOf(line) ?? Number.NaN);
@@ -215,7 +225,13 @@ export async function measureServerLife(options: ServerLifeOptions, budget: Budg
     life.watcherRebuilds.medianMs = median(samples);
     life.watcherRebuilds.maxMs = samples.length ? Math.max(...samples) : null;
     if (memory.rssKbFirst !== null && memory.rssKbLast !== null) memory.ratio = memory.rssKbLast / memory.rssKbFirst;
-    if (life.watcherRebuilds.idleBuilds) life.notes.push(`server: ${life.watcherRebuilds.idleBuilds} more watcher build(s) wrote nothing (not counted)`);
+    if (memory.rebuildsDone === options.rebuilds) {
+      memory.peakKbFirst = Math.max(...memory.series.slice(0, options.firstSampleAfter));
+      memory.peakKbLast = Math.max(...memory.series.slice(-options.firstSampleAfter));
+    }
+    life.watcherRebuilds.emptyBuilds = server.lines.slice(rebuildsFrom).filter((line) => isBuildFinished(line) && writtenOf(line) === 0).length;
+    if (life.watcherRebuilds.bySchedule) life.notes.push(`server: ${life.watcherRebuilds.bySchedule} edit(s) built by a tick of the default schedule that came before the watcher's build (counted: the same one-file change)`);
+    if (life.watcherRebuilds.emptyBuilds) life.notes.push(`server: ${life.watcherRebuilds.emptyBuilds} build(s) during the rebuilds wrote nothing (not counted)`);
     const scheduled = server.lines.filter((line) => isBuildFinished(line) && line.reason === 'schedule').length;
     if (scheduled) life.notes.push(`server: ${scheduled} build(s) of the default schedule ran during the phase`);
     budget.log(
@@ -314,6 +330,21 @@ async function measureRestart(settings: RestartSettings, budget: Budget): Promis
     await server.stop(15_000);
   }
   return figures;
+}
+
+/**
+ * The first build after log index `since` that took a change (it wrote files), whichever started
+ * it: the watcher, or a tick of the schedule that came first (the watcher's build after it then
+ * finds nothing). Throws on a failed build.
+ */
+export async function changeBuild(server: ServerProcess, since: number, timeoutMs: number): Promise<LogLine> {
+  const line = await server.waitFor((candidate) => (isBuildFinished(candidate) && candidate.reason !== 'start' && (writtenOf(candidate) ?? 1) > 0) || isBuildFailed(candidate), {
+    since,
+    timeoutMs,
+    what: 'a build that took the change',
+  });
+  if (!isBuildFinished(line)) throw new Error(`a build failed: ${JSON.stringify(line).slice(0, 400)}`);
+  return line;
 }
 
 /** One GET: its status, 'refused' when nothing listens yet, or the error's code. */
