@@ -55,6 +55,16 @@ export async function buildAndPublish<R extends BuildResult | ThreadBuildResult>
   }
 }
 
+/** node-cron's own messages through our logger; its routine "task ran" lines at debug. */
+function cronLogger(logger: Logger): NonNullable<Parameters<typeof createTask>[2]>['logger'] {
+  return {
+    info: (message) => logger.debug(message),
+    warn: (message) => logger.warn(message),
+    error: (message, error) => logger.error(String(message), { error }),
+    debug: (message) => logger.debug(String(message)),
+  };
+}
+
 /**
  * A node-cron task that rebuilds on `cron`. `noOverlap` makes a tick that finds the previous build
  * still running skip instead of starting a second one. The task is returned started.
@@ -64,12 +74,7 @@ export function scheduleBuilds(options: ScheduleOptions): ScheduledTask {
   const task = createTask(cron, () => buildAndPublish(options, { scheduled: true }), {
     name: 'build-feeds',
     noOverlap: true,
-    logger: {
-      info: (message) => logger.debug(message),
-      warn: (message) => logger.warn(message),
-      error: (message, error) => logger.error(String(message), { error }),
-      debug: (message) => logger.debug(String(message)),
-    },
+    logger: cronLogger(logger),
   });
   task.on('execution:overlap', () => logger.warn('scheduled build skipped: the previous build is still running'));
   task.start();
@@ -107,12 +112,7 @@ export class BuildTrigger<R extends BuildResult | ThreadBuildResult> {
     const { cron, logger } = this.#options;
     this.#task = createTask(cron, () => this.#tick(), {
       name: 'build-feeds',
-      logger: {
-        info: (message) => logger.debug(message),
-        warn: (message) => logger.warn(message),
-        error: (message, error) => logger.error(String(message), { error }),
-        debug: (message) => logger.debug(String(message)),
-      },
+      logger: cronLogger(logger),
     });
     this.#task.start();
   }
