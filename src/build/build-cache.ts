@@ -12,7 +12,7 @@
  * into a feed (entry-store.ts).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.js';
@@ -23,6 +23,7 @@ import type { ContentModel, FileOutcome } from '../feeds/content-model.js';
 import type { EntryState } from '../feeds/deleted-entries.js';
 import type { DocumentPlan, PlanMemo } from '../feeds/feed-documents.js';
 import type { Logger } from '../logger.js';
+import { writeAll } from './write-all.js';
 import { EntryReader, type EntryLocation, type SegmentWriter } from './entry-store.js';
 import type { BuildReport, BuildResult } from './build-feeds.js';
 import type { FeedsManifest } from './write-feeds.js';
@@ -493,8 +494,7 @@ class LineWriter {
     const bytes = Buffer.from(`${this.#pending.join('\n')}\n`, 'utf8');
     this.#pending = [];
     this.#pendingLength = 0;
-    let written = 0;
-    while (written < bytes.length) written += writeSync(this.#fd, bytes, written);
+    writeAll(this.#fd, bytes);
   }
 
   /** Adds the trailer (made from the line count and hash) and puts the file in place. */

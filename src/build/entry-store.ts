@@ -14,6 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { EntryFragments } from '../render/entry-fragments.js';
+import { writeAll } from './write-all.js';
 
 /** Where one rendered entry is: its segment, offset and the byte length of each format. */
 export interface EntryLocation {
@@ -90,8 +91,7 @@ export class SegmentWriter {
     this.#pending = [];
     this.#pendingBytes = 0;
     this.#fd ??= openSync(this.#file, 'a');
-    let written = 0;
-    while (written < bytes.length) written += writeSync(this.#fd, bytes, written);
+    writeAll(this.#fd, bytes);
   }
 
   close(): void {

@@ -14,9 +14,10 @@
  * the rename, and the next build repairs anything else.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { FeedFile } from '../render/feed-formats.js';
+import { writeAll } from './write-all.js';
 import { appendJournal, readJournaled, writeSnapshot } from './journaled-file.js';
 
 /** Lists the files the last build wrote, with what the server needs to serve each one. */
@@ -154,8 +155,7 @@ export function writeAtomically(target: string, bytes: Uint8Array): { mtimeMs: n
     const fd = openSync(temporary, 'w');
     let mtimeMs: number;
     try {
-      let written = 0;
-      while (written < bytes.length) written += writeSync(fd, bytes, written);
+      writeAll(fd, bytes);
       mtimeMs = fstatSync(fd).mtimeMs;
     } finally {
       closeSync(fd);

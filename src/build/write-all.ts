@@ -1,0 +1,7 @@
+import { writeSync } from 'node:fs';
+
+/** Writes all of `bytes` at the file's position: `writeSync` may write fewer bytes than asked. */
+export function writeAll(fd: number, bytes: Uint8Array): void {
+  let written = 0;
+  while (written < bytes.length) written += writeSync(fd, bytes, written);
+}
