@@ -1,6 +1,7 @@
 import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
 import type { FeedSite } from './feeds/feed-model.js';
+import type { RemovalPolicy } from './feeds/removal-guard.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 
@@ -27,6 +28,11 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Treat any skipped file or reported problem as a failed build (for CI). */
   readonly strict: boolean;
+  /**
+   * A build that would remove more published entries than the larger of `percent` % and `minimum`
+   * is not published (an unmounted volume looks like an empty content folder), unless `allow`.
+   */
+  readonly removalGuard: RemovalPolicy & { readonly allow: boolean };
 }
 
 const integer = (min: number, max: number) =>
@@ -82,6 +88,9 @@ const EnvSchema = z.object({
   MAX_FILE_BYTES: integer(1, 1024 ** 3).default(1024 * 1024),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   STRICT: boolean.default(false),
+  REMOVAL_LIMIT_PERCENT: integer(0, 100).default(10),
+  REMOVAL_LIMIT_ENTRIES: integer(0, 1_000_000_000).default(20),
+  ALLOW_MASS_REMOVAL: boolean.default(false),
 });
 
 /**
@@ -89,7 +98,7 @@ const EnvSchema = z.object({
  * receives the frozen Config. Empty variables count as unset. Throws ConfigError naming every bad
  * setting and what was expected.
  */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>, overrides: { strict?: boolean } = {}): Config {
+export function loadConfig(env: Readonly<Record<string, string | undefined>>, overrides: { strict?: boolean; allowMassRemoval?: boolean } = {}): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const result = EnvSchema.safeParse(present);
   if (!result.success) {
@@ -123,6 +132,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
     maxFileBytes: values.MAX_FILE_BYTES,
     logLevel: values.LOG_LEVEL,
     strict: overrides.strict ?? values.STRICT,
+    removalGuard: { percent: values.REMOVAL_LIMIT_PERCENT, minimum: values.REMOVAL_LIMIT_ENTRIES, allow: overrides.allowMassRemoval ?? values.ALLOW_MASS_REMOVAL },
   });
 }
 

@@ -32,13 +32,13 @@ export function createLogger({ level = 'info', write = (line) => process.stdout.
   return { debug: method('debug'), info: method('info'), warn: method('warn'), error: method('error') };
 }
 
-/** Errors become {name, code, message, stack}; JSON.stringify would print `{}`. */
+/** Errors become {name, code, details, message, stack}; JSON.stringify would print `{}`. */
 function serializeFields(fields: LogFields): LogFields {
   const out: LogFields = {};
   for (const [key, value] of Object.entries(fields)) {
     out[key] =
       value instanceof Error
-        ? { name: value.name, code: (value as { code?: unknown }).code, message: value.message, stack: value.stack }
+        ? { name: value.name, code: (value as { code?: unknown }).code, details: (value as { details?: unknown }).details, message: value.message, stack: value.stack }
         : value;
   }
   return out;

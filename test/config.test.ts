@@ -30,6 +30,7 @@ describe('loadConfig: defaults', () => {
     assert.equal(config.site.siteUrl, 'http://localhost:3000/feeds/');
     assert.equal(config.site.maxItems, 50);
     assert.equal(config.site.language, 'en');
+    assert.deepEqual(config.removalGuard, { percent: 10, minimum: 20, allow: false });
   });
 
   it('counts empty-string variables as unset', () => {
@@ -124,6 +125,21 @@ describe('loadConfig: strict mode', () => {
     assert.deepEqual(
       error.issues.map((issue) => issue.setting),
       ['STRICT'],
+    );
+  });
+});
+
+describe('loadConfig: the mass-removal guard', () => {
+  it('reads its limits and the override, and lets the CLI flag win', () => {
+    assert.deepEqual(loadConfig({ REMOVAL_LIMIT_PERCENT: '25', REMOVAL_LIMIT_ENTRIES: '0' }).removalGuard, { percent: 25, minimum: 0, allow: false });
+    assert.equal(loadConfig({ ALLOW_MASS_REMOVAL: 'true' }).removalGuard.allow, true);
+    assert.equal(loadConfig({}, { allowMassRemoval: true }).removalGuard.allow, true);
+  });
+
+  it('rejects a percentage over 100 and a word that is not a boolean', () => {
+    assert.deepEqual(
+      configError({ REMOVAL_LIMIT_PERCENT: '150', ALLOW_MASS_REMOVAL: 'please' }).issues.map((issue) => issue.setting),
+      ['REMOVAL_LIMIT_PERCENT', 'ALLOW_MASS_REMOVAL'],
     );
   });
 });

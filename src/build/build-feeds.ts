@@ -23,6 +23,9 @@ import { makeContentModel, updateContentModel, type ContentModel, type FileOutco
 import { entryId } from '../feeds/select-articles.js';
 import { compareCodePoints } from '../feeds/topics.js';
 import { planFeedDocuments } from '../feeds/feed-documents.js';
+import { exceedsRemovalLimit, removalLimit } from '../feeds/removal-guard.js';
+import type { RemovalCount } from '../feeds/deleted-entries.js';
+import { FeedServiceError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { renderBrowserFiles } from '../render/browser-view.js';
 import { renderIndexHtml, renderOpml } from '../render/feed-index.js';
@@ -317,6 +320,12 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache): Pr
   const model =
     updateContentModel(cache.model, results, startedAt, previousState, config.deletedEntryDays) ??
     makeContentModel(results, startedAt, previousState, config.deletedEntryDays);
+  if (!config.removalGuard.allow && exceedsRemovalLimit(model.tracked.removal, config.removalGuard)) {
+    // The last model's index and state were changed in place: the next build starts from the state on disk.
+    cache.model = undefined;
+    cache.state = undefined;
+    throw massRemovalRefused(model.tracked.removal, config);
+  }
   cache.model = model;
   const plans = planFeedDocuments(model.collections, config.site, { tombstones: model.tracked.tombstones, memo: cache.plans });
   const modelled = performance.now();
@@ -398,6 +407,20 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache): Pr
   };
   cache.dirty = true;
   return result;
+}
+
+/** The error of a build held back by the removal guard: what it would do, and what to do about it. */
+function massRemovalRefused({ before, removed }: RemovalCount, config: Config): FeedServiceError {
+  const { percent, minimum } = config.removalGuard;
+  const limit = removalLimit(before, config.removalGuard);
+  return new FeedServiceError(
+    'MASS_REMOVAL_REFUSED',
+    `Not published: this build would remove ${removed} of the ${before} published entries, more than the limit of ${limit} ` +
+      `(the larger of REMOVAL_LIMIT_PERCENT=${percent}% and REMOVAL_LIMIT_ENTRIES=${minimum}). Nothing was written and no deletion was announced; ` +
+      `the last feeds stay served. Check that CONTENT_DIR (${path.resolve(config.contentDir)}) is the right folder and fully mounted. ` +
+      `If the removal is intended, build once with ALLOW_MASS_REMOVAL=true (or npm run build:feeds -- --allow-mass-removal).`,
+    { details: { wouldRemove: removed, published: before, limit } },
+  );
 }
 
 /** Whether two scans hold the same files with the same bytes, in order. */

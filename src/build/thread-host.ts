@@ -3,6 +3,7 @@ import { getPriority, setPriority } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { BuildReport } from './build-feeds.js';
 import type { Config } from '../config.js';
+import { errorFromSummary, type FailureSummary } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { BUILD_YOUNG_GENERATION_MB, startThread } from './start-thread.js';
 import { UNKNOWN_CHANGES, type ContentChangeSet } from '../content/watch-content.js';
@@ -59,7 +60,7 @@ export interface ChangedFile {
 export type ThreadReply =
   | ({ readonly id: number; readonly ok: true } & ThreadBuildResult)
   | { readonly id: number; readonly ok: true; readonly closed: true }
-  | { readonly id: number; readonly ok: false; readonly message: string };
+  | ({ readonly id: number; readonly ok: false } & FailureSummary);
 
 /**
  * A build done in the build thread: its report, the files whose bytes changed since its last
@@ -131,7 +132,7 @@ export class BuildThreadHost {
       const pending = this.#pending.get(reply.id);
       if (!pending) return;
       this.#pending.delete(reply.id);
-      if (!reply.ok) pending.reject(new Error(reply.message));
+      if (!reply.ok) pending.reject(errorFromSummary(reply));
       else if ('report' in reply) {
         const { id: _id, ok: _ok, ...result } = reply;
         pending.resolve(result);

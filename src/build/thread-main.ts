@@ -10,6 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { buildFeeds, liveEntryKeys } from './build-feeds.js';
 import { cacheStamp, loadBuildCache, saveBuildCache } from './build-cache.js';
 import type { Config } from '../config.js';
+import { failureSummary } from '../errors.js';
 import { compress, isServedFromMemory } from '../http/feed-snapshot.js';
 import { createLogger } from '../logger.js';
 import { BUILD_THREAD_NICE, type ChangedFile, type ThreadReply, type ThreadRequest } from './thread-host.js';
@@ -94,7 +95,7 @@ parentPort!.on('message', async (request: ThreadRequest) => {
       saveTimer ??= setTimeout(saveCache, SAVE_DELAY_MS);
     }
   } catch (error) {
-    const reply: ThreadReply = { id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) };
+    const reply: ThreadReply = { id: request.id, ok: false, ...failureSummary(error) };
     parentPort!.postMessage(reply);
   }
 });

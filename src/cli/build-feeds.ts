@@ -2,23 +2,28 @@ import { parseArgs } from 'node:util';
 import { buildFeeds } from '../build/build-feeds.js';
 import { loadConfig } from '../config.js';
 import { formatProblem } from '../content/problems.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, failureSummary } from '../errors.js';
 import { MANIFEST_NAME } from '../build/write-feeds.js';
 import type { Logger } from '../logger.js';
 
-const USAGE = `Usage: npm run build:feeds -- [--strict]
+const USAGE = `Usage: npm run build:feeds -- [--strict] [--allow-mass-removal]
 
 Reads the Markdown articles in CONTENT_DIR (default content/) and writes every feed to
 FEEDS_DIR (default feeds/). Settings come from the environment (see README).
 
-  --strict   exit with status 1 when any file was skipped or any problem was reported (for CI)
-  --help     show this text`;
+  --strict               exit with status 1 when any file was skipped or any problem was reported (for CI)
+  --allow-mass-removal   publish even if this build removes more published entries than the
+                         removal guard allows (REMOVAL_LIMIT_PERCENT, REMOVAL_LIMIT_ENTRIES)
+  --help                 show this text
+
+Exit status: 0 built, 1 not built or not published (the message says why; the last feeds stay
+in place), 2 bad usage or settings.`;
 
 /** `npm run build:feeds`: the same build the server runs, printed for a person or a CI log. */
 async function main(): Promise<number> {
   let options;
   try {
-    options = parseArgs({ options: { strict: { type: 'boolean' }, help: { type: 'boolean' } }, strict: true }).values;
+    options = parseArgs({ options: { strict: { type: 'boolean' }, 'allow-mass-removal': { type: 'boolean' }, help: { type: 'boolean' } }, strict: true }).values;
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
     return 2;
@@ -30,7 +35,10 @@ async function main(): Promise<number> {
 
   let config;
   try {
-    config = loadConfig(process.env, options.strict ? { strict: true } : {});
+    config = loadConfig(process.env, {
+      ...(options.strict ? { strict: true } : {}),
+      ...(options['allow-mass-removal'] ? { allowMassRemoval: true } : {}),
+    });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -48,7 +56,15 @@ async function main(): Promise<number> {
     },
     error: (message) => process.stderr.write(`Error: ${message}\n`),
   };
-  const { report } = await buildFeeds({ config, logger });
+  let report;
+  try {
+    ({ report } = await buildFeeds({ config, logger }));
+  } catch (error) {
+    // A refused or failed build: the message says what happened and what to do.
+    const { message, code } = failureSummary(error);
+    process.stderr.write(`Build failed${code ? ` (${code})` : ''}: ${message}\n`);
+    return 1;
+  }
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`Read ${report.filesRead} article file(s) from ${config.contentDir}/ in ${Math.round(report.durationMs)} ms.`);
   out(`Published ${report.published} article(s) in ${report.feeds} feed(s): all topics, ${report.topics} topic(s), each provider and category.`);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
+import { FeedServiceError } from '../errors.js';
 import type { Issue, Problem } from './problems.js';
 
 export interface ReadContentOptions {
@@ -68,8 +69,14 @@ export interface ContentCandidate {
 
 /** Every non-hidden file below `dir`, sorted by path; `root` is the folder's real path. */
 export function listContent(dir: string): { root: string; candidates: ContentCandidate[] } {
-  const root = realpathSync(dir);
-  const entries = readdirSync(root, { recursive: true, withFileTypes: true });
+  let root: string;
+  let entries: Dirent[];
+  try {
+    root = realpathSync(dir);
+    entries = readdirSync(root, { recursive: true, withFileTypes: true });
+  } catch (error) {
+    throw contentFolderUnavailable(dir, error);
+  }
   const candidates = entries
     .filter((entry) => !entry.isDirectory())
     // parentPath starts with root; slicing is much cheaper than path.relative for 100k files.
@@ -80,6 +87,29 @@ export function listContent(dir: string): { root: string; candidates: ContentCan
     .filter(({ relative }) => !relative.split(path.sep).some((part) => part.startsWith('.')))
     .sort((a, b) => (a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0));
   return { root, candidates };
+}
+
+const FOLDER_FAULTS: Readonly<Record<string, string>> = {
+  ENOENT: 'missing',
+  ENOTDIR: 'not a folder',
+  EACCES: 'not readable',
+  EPERM: 'not readable',
+  ELOOP: 'a loop of symbolic links',
+};
+
+/**
+ * A content folder that cannot be listed is an error of its own, never "no articles": a build
+ * that took it for an empty folder would announce every article as deleted.
+ */
+function contentFolderUnavailable(dir: string, error: unknown): FeedServiceError {
+  const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+  const what = FOLDER_FAULTS[code] ?? 'unreadable';
+  return new FeedServiceError(
+    'CONTENT_FOLDER_UNAVAILABLE',
+    `The content folder ${path.resolve(dir)} is ${what} (${code}). ` +
+      'Nothing was built; the last feeds stay served. Check CONTENT_DIR and that the folder is mounted.',
+    { cause: error, details: { errno: code } },
+  );
 }
 
 export function readContent(dir: string, { maxFileBytes }: ReadContentOptions): ContentRead {

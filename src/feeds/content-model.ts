@@ -408,7 +408,10 @@ export function updateContentModel<T extends Filing>(
   if (nowMs < last.nowMs || nowMs >= last.validUntil) return undefined;
   const changes = changedOutcomes(last.results, results);
   if (changes === undefined) return undefined;
-  if (changes.length === 0) return { ...last, results, nowMs, tracked: { ...last.tracked, changed: false, changedIds: [] }, changes };
+  if (changes.length === 0) {
+    const tracked = { ...last.tracked, changed: false, changedIds: [], removal: { before: last.tracked.published, removed: 0 } };
+    return { ...last, results, nowMs, tracked, changes };
+  }
   const index = last.index;
   const touched = new Set<string>();
   // Removals first, so that an id passing from one file to another is released before it is claimed.
@@ -476,6 +479,8 @@ function updateTracked(
   let changed = false;
   const noticesChanged = new Set<string>();
   let deleted = last.deleted;
+  let published = last.published;
+  const removal = { before: last.published, removed: 0 };
   const retentionMs = retentionDays * 86_400_000;
   let nextExpiry = last.nextExpiry;
   for (const id of touched) {
@@ -487,10 +492,13 @@ function updateTracked(
         deleted--;
         for (const feed of before.feeds) noticesChanged.add(feed);
       }
+      if (before === undefined || before.deletedAt !== undefined) published++;
       entries.set(id, { feeds });
       changedIds.push(id);
       changed = true;
     } else if (before !== undefined && before.deletedAt === undefined) {
+      published--;
+      removal.removed++;
       if (retentionMs <= 0) {
         entries.delete(id);
       } else {
@@ -503,7 +511,7 @@ function updateTracked(
       changed = true;
     }
   }
-  if (!changed) return { ...last, changed: false, changedIds };
+  if (!changed) return { ...last, changed: false, changedIds, removal };
   const state: EntryState = { version: 1, entries };
   const tombstones = new Map(last.tombstones);
   if (noticesChanged.size > 0) {
@@ -523,7 +531,7 @@ function updateTracked(
       tombstones.set(feed, list);
     }
   }
-  return { state, tombstones, changed: true, nextExpiry, deleted, changedIds };
+  return { state, tombstones, changed: true, nextExpiry, deleted, changedIds, published, removal };
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

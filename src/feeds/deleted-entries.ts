@@ -1,5 +1,11 @@
 import type { Tombstone } from './feed-model.js';
 
+/** What one build does to the entries the build before it published. */
+export interface RemovalCount {
+  readonly before: number;
+  readonly removed: number;
+}
+
 /**
  * What the build remembers between builds: for each entry id it published, the feeds it was in,
  * and since when it is gone. Ids only: no title or other text of an article is kept.
@@ -29,7 +35,17 @@ export function trackDeletedEntries(
   current: ReadonlyMap<string, readonly string[]>,
   now: Date,
   retentionDays: number,
-): { state: EntryState; tombstones: ReadonlyMap<string, readonly Tombstone[]>; changed: boolean; nextExpiry: number; deleted: number } {
+): {
+  state: EntryState;
+  tombstones: ReadonlyMap<string, readonly Tombstone[]>;
+  changed: boolean;
+  nextExpiry: number;
+  deleted: number;
+  /** Entries published after this build. */
+  published: number;
+  /** Entries the build before published, and how many of them this one removed (for the removal guard). */
+  removal: RemovalCount;
+} {
   const entries = new Map<string, EntryRecord>();
   const tombstones = new Map<string, Tombstone[]>();
   const retentionMs = retentionDays * 86_400_000;
@@ -45,8 +61,11 @@ export function trackDeletedEntries(
     }
   }
   let deleted = 0;
+  const removal = { before: 0, removed: 0 };
   for (const [id, record] of previous.entries) {
+    if (record.deletedAt === undefined) removal.before++;
     if (current.has(id)) continue;
+    if (record.deletedAt === undefined) removal.removed++;
     const deletedAt = record.deletedAt === undefined ? now : new Date(record.deletedAt);
     if (Number.isNaN(deletedAt.getTime()) || now.getTime() - deletedAt.getTime() >= retentionMs) {
       changed = true;
@@ -67,7 +86,7 @@ export function trackDeletedEntries(
     }
   }
   for (const list of tombstones.values()) list.sort((a, b) => b.deletedAt.getTime() - a.deletedAt.getTime() || (a.id < b.id ? -1 : 1));
-  return { state: { version: 1, entries }, tombstones, changed, nextExpiry, deleted };
+  return { state: { version: 1, entries }, tombstones, changed, nextExpiry, deleted, published: current.size, removal };
 }
 
 function sameFeeds(a: readonly string[], b: readonly string[]): boolean {

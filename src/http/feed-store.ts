@@ -2,12 +2,12 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { BuildReport, BuildResult, BuiltFile } from '../build/build-feeds.js';
 import type { ThreadBuildResult } from '../build/thread-host.js';
+import { failureSummary, type FailureSummary } from '../errors.js';
 import { contentHash, MANIFEST_NAME, readManifest } from '../build/write-feeds.js';
 import { isServedFromMemory, memoryFile, type DiskFile, type FeedSnapshot, type ServedFile } from './feed-snapshot.js';
 
-export interface BuildFailure {
+export interface BuildFailure extends FailureSummary {
   readonly at: Date;
-  readonly message: string;
   readonly scheduled: boolean;
 }
 
@@ -27,7 +27,8 @@ export interface Health {
   /** Set while the feeds served are the ones a previous process left in the feeds folder. */
   readonly servingPreviousBuild?: { readonly writtenAt: string; readonly files: number };
   readonly lastScheduledBuildFailed: boolean;
-  readonly lastFailure: { readonly at: string; readonly message: string } | null;
+  /** The last failed build: its message (what happened and what to do), code and counts. */
+  readonly lastFailure: ({ readonly at: string } & FailureSummary) | null;
   /** The process's memory, for operators watching it over many rebuilds. */
   readonly memory: { readonly rssBytes: number; readonly heapUsedBytes: number };
 }
@@ -45,6 +46,8 @@ export class FeedStore {
   #loaded: { readonly writtenAt: Date; readonly files: number } | undefined;
   #failure: BuildFailure | undefined;
   #lastScheduledFailed = false;
+  /** Whether the most recent build failed (or was held back): the feeds served are older than the content. */
+  #lastFailed = false;
 
   /** `feedsDir`: where the builds write; files not sent with a build (archive pages) are read there. */
   constructor({ feedsDir = 'feeds' }: { feedsDir?: string } = {}) {
@@ -101,6 +104,7 @@ export class FeedStore {
     this.#snapshot = 'kind' in result ? this.#updatedSnapshot(result, finishedAt) : this.#snapshotOf(result.files, finishedAt, result.feedsDir ?? this.#feedsDir);
     this.#report = result.report;
     this.#loaded = undefined;
+    this.#lastFailed = false;
     if (scheduled) this.#lastScheduledFailed = false;
   }
 
@@ -147,7 +151,8 @@ export class FeedStore {
   }
 
   recordFailure(error: unknown, at: Date, { scheduled = false } = {}): void {
-    this.#failure = { at, message: error instanceof Error ? error.message : String(error), scheduled };
+    this.#failure = { at, ...failureSummary(error), scheduled };
+    this.#lastFailed = true;
     if (scheduled) this.#lastScheduledFailed = true;
   }
 
@@ -156,7 +161,7 @@ export class FeedStore {
     const snapshot = this.#snapshot;
     const loaded = this.#loaded;
     return {
-      status: snapshot === undefined ? 'starting' : this.#lastScheduledFailed ? 'degraded' : 'ok',
+      status: snapshot === undefined ? 'starting' : this.#lastFailed || this.#lastScheduledFailed ? 'degraded' : 'ok',
       lastBuild:
         report && snapshot
           ? {
@@ -173,10 +178,14 @@ export class FeedStore {
           : null,
       ...(loaded ? { servingPreviousBuild: { writtenAt: loaded.writtenAt.toISOString(), files: loaded.files } } : {}),
       lastScheduledBuildFailed: this.#lastScheduledFailed,
-      lastFailure: this.#failure ? { at: this.#failure.at.toISOString(), message: this.#failure.message } : null,
+      lastFailure: this.#failure ? { at: this.#failure.at.toISOString(), ...summaryOf(this.#failure) } : null,
       memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
     };
   }
+}
+
+function summaryOf({ message, code, details }: BuildFailure): FailureSummary {
+  return { message, ...(code !== undefined ? { code } : {}), ...(details !== undefined ? { details } : {}) };
 }
 
 /** A Buffer view of bytes that arrived from the build thread (no copy). */

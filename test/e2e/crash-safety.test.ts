@@ -205,6 +205,8 @@ describe(`a build killed at any moment leaves every feed file old or new ${REPLA
       PUBLIC_BASE_URL: 'https://feeds.example.org',
       FEED_MAX_ITEMS: '20',
       DELETED_ENTRY_DAYS: '0',
+      // The new set removes 100 of 600 articles on purpose: past the mass-removal guard's limit.
+      ALLOW_MASS_REMOVAL: 'true',
       LOG_LEVEL: 'silent',
     };
 

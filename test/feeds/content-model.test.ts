@@ -61,6 +61,8 @@ function view(model: ContentModel<ArticleRecord>) {
     state: [...model.tracked.state.entries].sort(([a], [b]) => (a < b ? -1 : 1)),
     tombstones: [...model.tracked.tombstones].sort(([a], [b]) => (a < b ? -1 : 1)),
     deleted: model.tracked.deleted,
+    published: model.tracked.published,
+    removal: model.tracked.removal,
     nextScheduled: model.nextScheduled?.getTime(),
   };
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { BuiltFile } from '../../src/build/build-feeds.js';
 import { buildFeeds } from '../../src/build/build-feeds.js';
 import { contentHash } from '../../src/build/write-feeds.js';
+import { errorFromSummary, failureSummary, FeedServiceError } from '../../src/errors.js';
 import { FeedStore } from '../../src/http/feed-store.js';
 import { etagFor, type MemoryFile, type ServedFile } from '../../src/http/feed-snapshot.js';
 import { createApp } from '../../src/http/app.js';
@@ -116,12 +117,30 @@ describe('FeedStore: a failed build', () => {
     assert.equal(store.health().lastScheduledBuildFailed, true);
   });
 
-  it("stays 'ok' after a failure that was not scheduled", () => {
+  it("is 'degraded' after any failed build (a restart's first build too) until one succeeds", () => {
     const store = new FeedStore();
     store.publish(result(), T1);
     store.recordFailure(new Error('boom'), T2);
-    assert.equal(store.health().status, 'ok');
+    assert.equal(store.health().status, 'degraded');
     assert.equal(store.health().lastScheduledBuildFailed, false);
+    store.publish(result('Two'), T3);
+    assert.equal(store.health().status, 'ok');
+  });
+
+  it('reports the code and the counts of a build held back, as the error carries them across the build thread', () => {
+    const store = new FeedStore();
+    store.publish(result(), T1);
+    const refused = new FeedServiceError('MASS_REMOVAL_REFUSED', 'Not published: …', { details: { wouldRemove: 23, published: 23, limit: 20 } });
+    store.recordFailure(errorFromSummary(failureSummary(refused)), T2);
+    assert.deepEqual(store.health().lastFailure, {
+      at: T2.toISOString(),
+      message: 'Not published: …',
+      code: 'MASS_REMOVAL_REFUSED',
+      details: { wouldRemove: 23, published: 23, limit: 20 },
+    });
+    const disk = Object.assign(new Error("ENOSPC: no space left on device, write '/feeds/ai.xml'"), { code: 'ENOSPC' });
+    store.recordFailure(errorFromSummary(failureSummary(disk)), T3);
+    assert.equal(store.health().lastFailure?.code, 'ENOSPC');
   });
 });
 
