@@ -65,22 +65,6 @@ function cronLogger(logger: Logger): NonNullable<Parameters<typeof createTask>[2
   };
 }
 
-/**
- * A node-cron task that rebuilds on `cron`. `noOverlap` makes a tick that finds the previous build
- * still running skip instead of starting a second one. The task is returned started.
- */
-export function scheduleBuilds(options: ScheduleOptions): ScheduledTask {
-  const { cron, logger } = options;
-  const task = createTask(cron, () => buildAndPublish(options, { scheduled: true }), {
-    name: 'build-feeds',
-    noOverlap: true,
-    logger: cronLogger(logger),
-  });
-  task.on('execution:overlap', () => logger.warn('scheduled build skipped: the previous build is still running'));
-  task.start();
-  return task;
-}
-
 export interface BuildTriggerOptions<R extends BuildResult | ThreadBuildResult> extends ScheduleOptions<R> {
   /** A change is built once no further change has come for this long (a burst of files is one build). */
   readonly quietMs: number;
@@ -110,14 +94,15 @@ export class BuildTrigger<R extends BuildResult | ThreadBuildResult> {
   /** Starts the cron schedule. */
   start(): void {
     const { cron, logger } = this.#options;
-    this.#task = createTask(cron, () => this.#tick(), {
+    this.#task = createTask(cron, () => this.scheduledBuild(), {
       name: 'build-feeds',
       logger: cronLogger(logger),
     });
     this.#task.start();
   }
 
-  #tick(): Promise<unknown> | undefined {
+  /** What a tick of the schedule does: a build, unless one is running (then the tick is skipped, with a warning). */
+  scheduledBuild(): Promise<unknown> | undefined {
     if (this.#running) {
       this.#options.logger.warn('scheduled build skipped: the previous build is still running');
       return undefined;

@@ -1,26 +1,26 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
-import type { ScheduledTask } from 'node-cron';
 import type { BuildResult } from '../../src/build/build-feeds.js';
 import { FeedStore } from '../../src/http/feed-store.js';
 import type { MemoryFile } from '../../src/http/feed-snapshot.js';
 import { createLogger } from '../../src/logger.js';
-import { buildAndPublish, scheduleBuilds } from '../../src/build/schedule.js';
+import { buildAndPublish, BuildTrigger } from '../../src/build/schedule.js';
 import { builtFile, fakeBuildResult } from '../helpers/build-result.js';
 import { collectingLogger } from '../helpers/logger.js';
 
 const EVERY_SECOND = '* * * * * *';
+const NEVER = '0 0 1 1 *';
 const T1 = new Date('2025-01-01T00:00:00Z');
 const T2 = new Date('2025-01-01T00:05:00Z');
 
 
 const good = (body = '<rss>one</rss>'): BuildResult => fakeBuildResult([builtFile('ai.xml', body)]);
 
-/** Tasks created by a test file; all destroyed when it ends, so no timer keeps the process alive. */
-const tasks: ScheduledTask[] = [];
+/** Triggers created by a test file; all stopped when it ends, so no timer keeps the process alive. */
+const triggers: BuildTrigger<BuildResult>[] = [];
 after(async () => {
-  for (const task of tasks) await task.destroy();
+  for (const trigger of triggers) await trigger.stop();
 });
 
 describe('buildAndPublish', () => {
@@ -82,63 +82,62 @@ describe('buildAndPublish', () => {
   });
 });
 
-describe('scheduleBuilds', () => {
-  it('returns a started task that runs the build and publishes it on execute()', async () => {
+describe('BuildTrigger: the schedule', () => {
+  const trigger = (options: Partial<ConstructorParameters<typeof BuildTrigger<BuildResult>>[0]> & Pick<ConstructorParameters<typeof BuildTrigger<BuildResult>>[0], 'build' | 'store'>) => {
+    const created = new BuildTrigger<BuildResult>({ cron: NEVER, logger: createLogger({ level: 'silent' }), quietMs: 10, maxWaitMs: 100, ...options });
+    triggers.push(created);
+    return created;
+  };
+
+  it('builds on the cron schedule once started, and publishes the build', async () => {
     const store = new FeedStore();
-    let calls = 0;
-    const task = scheduleBuilds({
+    let ticked: () => void = () => {};
+    const first = new Promise<void>((resolve) => (ticked = resolve));
+    const scheduled = trigger({
       cron: EVERY_SECOND,
       build: async () => {
-        calls++;
+        ticked();
         return good();
       },
       store,
-      logger: createLogger({ level: 'silent' }),
     });
-    tasks.push(task);
-    assert.notEqual(task.getStatus(), 'stopped');
-    await task.execute();
-    assert.ok(calls >= 1);
+    scheduled.start();
+    // The first tick is at most a second away: a bounded wait for it, not a fixed sleep.
+    await Promise.race([first, delay(3000).then(() => assert.fail('no scheduled build within 3 s'))]);
+    await scheduled.stop();
     assert.equal(store.health().status, 'ok');
     assert.equal((store.snapshot?.files.get('ai.xml') as MemoryFile | undefined)?.bodies.identity.toString(), '<rss>one</rss>');
-    await task.destroy();
   });
 
   it('marks a failed scheduled build, and a later successful one clears the mark', async () => {
     const store = new FeedStore();
     store.publish(good(), T1);
     let fail = true;
-    const task = scheduleBuilds({
-      cron: EVERY_SECOND,
+    const scheduled = trigger({
       build: async () => {
         if (fail) throw new Error('boom');
         return good('<rss>two</rss>');
       },
       store,
-      logger: createLogger({ level: 'silent' }),
     });
-    tasks.push(task);
-    await task.stop();
-    await task.execute();
+    await scheduled.scheduledBuild();
     assert.equal(store.health().status, 'degraded');
     assert.equal(store.health().lastScheduledBuildFailed, true);
     assert.equal((store.snapshot?.files.get('ai.xml') as MemoryFile | undefined)?.bodies.identity.toString(), '<rss>one</rss>');
 
     fail = false;
-    await task.execute();
+    await scheduled.scheduledBuild();
     assert.equal(store.health().status, 'ok');
     assert.equal(store.health().lastScheduledBuildFailed, false);
     assert.equal((store.snapshot?.files.get('ai.xml') as MemoryFile | undefined)?.bodies.identity.toString(), '<rss>two</rss>');
-    await task.destroy();
   });
 
-  it('skips ticks while the previous build is still running, and logs a warning', async () => {
+  it('skips a tick while the previous build is still running, with a warning, and builds nothing for it later', async () => {
     const store = new FeedStore();
     const { logger, entries } = collectingLogger();
     let calls = 0;
     let finish: (result: BuildResult) => void = () => {};
-    const task = scheduleBuilds({
-      cron: EVERY_SECOND,
+    const scheduled = trigger({
       build: () => {
         calls++;
         return new Promise<BuildResult>((resolve) => {
@@ -148,11 +147,9 @@ describe('scheduleBuilds', () => {
       store,
       logger,
     });
-    tasks.push(task);
-
-    // Two or more ticks fall in 2.2 s; the first starts the build, which hangs.
-    await delay(2200);
-    await task.stop();
+    const running = scheduled.scheduledBuild();
+    assert.ok(running, 'the first tick starts a build');
+    assert.equal(scheduled.scheduledBuild(), undefined, 'the second tick is skipped');
     assert.equal(calls, 1);
     assert.ok(
       entries.some((entry) => entry.level === 'warn' && entry.msg.includes('previous build is still running')),
@@ -161,8 +158,8 @@ describe('scheduleBuilds', () => {
     assert.equal(store.snapshot, undefined, 'nothing published while the build hangs');
 
     finish(good());
-    await delay(0);
+    await running;
     assert.equal(store.health().status, 'ok');
-    await task.destroy();
+    assert.equal(calls, 1, 'the skipped tick did not build after the running build ended');
   });
 });

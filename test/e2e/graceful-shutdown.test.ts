@@ -216,11 +216,13 @@ describe('SIGTERM on the running server', { timeout: 180_000 }, () => {
     const signalledAt = Date.now();
     server.child.kill('SIGTERM');
     await server.waitForLine((line) => line.msg === 'stopping', 5_000, "the 'stopping' log line");
-    await delay(300);
-    // The responses are still being written, so server.close() must not have finished yet.
+    // Until the listener is closed (bounded poll): then the server has acted on the signal, and
+    // with responses still being written it must not have exited.
+    const deadline = Date.now() + 5_000;
+    do newConnection = await connectOutcome(port);
+    while (newConnection === 'connected' && Date.now() < deadline && (await delay(20), true));
     aliveWhileInFlight = server.exit === undefined;
     pausedBytes = readers.map((reader) => reader.received);
-    newConnection = await connectOutcome(port);
 
     for (const reader of readers) reader.resume();
     [slowResults, concurrentResults] = await withTimeout(
