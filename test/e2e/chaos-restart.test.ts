@@ -13,7 +13,8 @@
  *   and renaming it.
  * - Kills: the first and the third at a seeded moment 1.5-3 s after the process listened; the
  *   second as soon as the restarted process has answered its first 200, while its start build is
- *   still running (so the next process starts after a build killed half-way).
+ *   still running (so the next process starts after a build killed half-way). CHAOS_KILLS sets
+ *   how many (default 3; the pattern repeats).
  *
  * Asserted:
  * - A request fails (ECONNREFUSED, ECONNRESET, EPIPE, "socket hang up") only if it was in flight
@@ -56,7 +57,8 @@ const random = new Random(SEED);
 const ARTICLES = 120;
 const TOPICS = ['AI', 'Climate', 'Finance', 'Space'];
 const FEED_MAX_ITEMS = 20;
-const KILLS = 3;
+/** Three by default (the issue's number); more to hunt for rarer faults. */
+const KILLS = Number(process.env.CHAOS_KILLS ?? 3);
 const READERS = 6;
 /** Pause between a reader's requests, and after a failed one (a reader retries a refused connection this often). */
 const PAUSE_MS = 5;
@@ -331,7 +333,7 @@ async function servedTitles(port: number): Promise<{ subscription: string[]; arc
 
 let testStartedAt = Date.now();
 
-describe(`${KILLS} SIGKILLs and restarts under load while the content changes every second ${REPLAY}`, { timeout: 120_000 }, () => {
+describe(`${KILLS} SIGKILLs and restarts under load while the content changes every second ${REPLAY}`, { timeout: 60_000 + KILLS * 20_000 }, () => {
   let base: string;
   let feedsDir: string;
   let port: number;
@@ -389,7 +391,7 @@ describe(`${KILLS} SIGKILLs and restarts under load while the content changes ev
 
     for (let round = 1; round <= KILLS; round++) {
       const life = lives.at(-1)!;
-      if (round === 2) {
+      if (round % 3 === 2) {
         // As soon as this restarted process has answered a 200: its start build is then most likely running.
         const deadline = Date.now() + BOOT_TIMEOUT_MS;
         while (!answers.some((answer) => answer.status === 200 && answer.endedAt >= life.listenedAt!) && Date.now() < deadline) await delay(2);
@@ -443,7 +445,8 @@ describe(`${KILLS} SIGKILLs and restarts under load while the content changes ev
       // Until its own first build finishes, a restarted process serves the one on disk, and says so.
       const servedBefore = healthAnswers.filter((answer) => answer.at >= life.listenedAt! && answer.at <= Math.min(life.killedAt ?? Infinity, (startBuildAt ?? Infinity) - SLACK_MS));
       assert.ok(servedBefore.every((answer) => answer.servingPreviousBuild), `/healthz of process ${process} before its start build finished: ${JSON.stringify(servedBefore)}`);
-      if (startBuildAt !== undefined) assert.ok(servedBefore.length > 0, `/healthz was never asked between process ${process}'s listen and its start build's end`);
+      // /healthz is asked every 50 ms: a start build that took some time was seen running.
+      if (startBuildAt !== undefined && startBuildAt - life.listenedAt! > 4 * SLACK_MS) assert.ok(servedBefore.length > 0, `/healthz was never asked between process ${process}'s listen and its start build's end`);
     }
     const errors = lives.flatMap((life, index) => life.server.lines.filter((line) => line.level === 'error').map((line) => `process ${index + 1}: ${JSON.stringify(line)}`));
     assert.deepEqual(errors, [], 'a server logged errors');
