@@ -11,9 +11,10 @@
  * - Editor: every second it adds an article, edits a title, undoes that edit, or removes one
  *   article (never more than one a second), writing each file beside its target under a dot-name
  *   and renaming it.
- * - Kills: the first and the third at a seeded moment 1.5-3 s after the process listened; the
- *   second as soon as the restarted process has answered its first 200, while its start build is
- *   still running (so the next process starts after a build killed half-way). CHAOS_KILLS sets
+ * - Kills: the first and the third at a seeded moment 0.3-2 s after the process's start build
+ *   finished (while it rebuilds after edits); the second as soon as the restarted process has
+ *   answered its first 200, while its start build is still running (so the next process starts
+ *   after a build killed half-way). CHAOS_KILLS sets
  *   how many (default 3; the pattern repeats).
  *
  * Asserted:
@@ -305,6 +306,13 @@ function problemsOf(answer: Answer, windows: readonly [number, number][], firstB
   }
 }
 
+/** How often each value occurs. */
+function countBy(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
+}
+
 // ---------------------------------------------------------------- the served articles, for the final check
 
 async function servedJson(port: number, urlPath: string): Promise<{ status: number; items: { title?: string }[] }> {
@@ -396,7 +404,9 @@ describe(`${KILLS} SIGKILLs and restarts under load while the content changes ev
         const deadline = Date.now() + BOOT_TIMEOUT_MS;
         while (!answers.some((answer) => answer.status === 200 && answer.endedAt >= life.listenedAt!) && Date.now() < deadline) await delay(2);
       } else {
-        await delay(random.int(1_500, 3_000));
+        // While it rebuilds after edits: its start build has finished.
+        await life.server.waitForLine(isStartBuild, BOOT_TIMEOUT_MS, `the start build of process ${lives.length}`);
+        await delay(random.int(300, 2_000));
       }
       await kill(life);
       await startServer(port);
@@ -425,6 +435,7 @@ describe(`${KILLS} SIGKILLs and restarts under load while the content changes ev
           ({ process, life, first200, startBuildAt }) =>
             `  process ${process}: first 200 ${first200 ? first200.endedAt - life.listenedAt! : '-'} ms after listen, start build finished ${startBuildAt === undefined ? 'never (killed)' : `${startBuildAt - life.listenedAt!} ms`} after listen`,
         ),
+        `  warnings logged: ${JSON.stringify(countBy(lives.flatMap(({ server }) => server.lines.filter((line) => line.level === 'warn').map((line) => line.msg))))}`,
         `  problems: ${problems.length}`,
       ].join('\n'),
     );
