@@ -11,7 +11,7 @@
  * files on disk, and tracks entries, from what it reads).
  */
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, closeSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { writeAtomically } from './write-feeds.js';
 
 export interface JournaledRead {
@@ -101,7 +101,33 @@ export function appendJournal(file: string, generation: string, rows: readonly s
     writeAtomically(journalOf(file), Buffer.from(`${header}${rows.join('\n')}\n`, 'utf8'));
     return;
   }
+  dropCutLastLine(journalOf(file));
   appendFileSync(journalOf(file), `${rows.join('\n')}\n`);
+}
+
+/**
+ * Cuts off a last line that does not end in a newline. A process killed in an append (Linux
+ * stops a write of several pages part-way on SIGKILL, and a full disk does too) leaves such a
+ * line; rows appended after it would join it, fail to parse, and be lost with every row after.
+ */
+function dropCutLastLine(journal: string): void {
+  const fd = openSync(journal, 'r+');
+  try {
+    const size = fstatSync(fd).size;
+    const chunk = Buffer.alloc(4096);
+    if (size === 0 || (readSync(fd, chunk, 0, 1, size - 1) === 1 && chunk[0] === 0x0a)) return;
+    for (let end = size; end > 0; ) {
+      const start = Math.max(0, end - chunk.length);
+      const newline = chunk.subarray(0, readSync(fd, chunk, 0, end - start, start)).lastIndexOf(0x0a);
+      if (newline !== -1) {
+        ftruncateSync(fd, start + newline + 1);
+        return;
+      }
+      end = start;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The generation the journal beside `file` continues, if it has one. */

@@ -34,6 +34,13 @@ export interface DiskFile {
    * request (the server listens before it reads any), then kept like a build's.
    */
   readonly keepInMemory?: boolean;
+  /**
+   * The hash the build that listed the file recorded for it (and so what the build thread
+   * believes the server holds). Bytes read that hash otherwise are served, but not kept: a build
+   * killed between its rename and its manifest left them, and the build thread, which sends only
+   * files whose hash differs from what it believes, would never replace them.
+   */
+  readonly hash?: string;
 }
 
 export type ServedFile = MemoryFile | DiskFile;

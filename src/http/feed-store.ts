@@ -72,7 +72,7 @@ export class FeedStore {
     const hashes = new Map<string, string>();
     for (const file of manifest.files.values()) {
       const keepInMemory = isServedFromMemory(file.name);
-      files.set(file.name, { kind: 'disk', name: file.name, contentType: file.contentType, lastModified: new Date(Math.round(file.mtimeMs)), path: path.join(this.#feedsDir, file.name), keepInMemory });
+      files.set(file.name, { kind: 'disk', name: file.name, contentType: file.contentType, lastModified: new Date(Math.round(file.mtimeMs)), path: path.join(this.#feedsDir, file.name), keepInMemory, hash: file.hash });
       if (keepInMemory) hashes.set(file.name, file.hash);
     }
     let writtenAt: Date;
@@ -88,11 +88,12 @@ export class FeedStore {
 
   /**
    * Keeps in memory a file read from disk on request (`file` marked keepInMemory), unless a
-   * build has replaced it since.
+   * build has replaced it since, or its bytes are not the ones its build recorded (see
+   * DiskFile.hash: they are read again on the next request, until a build puts the right ones).
    */
   keep(file: DiskFile, identity: Buffer, hash: string): void {
     const files = this.#snapshot?.files as Map<string, ServedFile> | undefined;
-    if (files?.get(file.name) !== file) return;
+    if (files?.get(file.name) !== file || (file.hash !== undefined && file.hash !== hash)) return;
     files.set(file.name, memoryFile({ name: file.name, contentType: file.contentType, lastModified: file.lastModified, hash, identity }));
   }
 
@@ -144,7 +145,7 @@ export class FeedStore {
             gzip: update.gzip && toBuffer(update.gzip),
             br: update.br && toBuffer(update.br),
           })
-        : servedFile(this.#feedsDir, { name: update.name, contentType: update.contentType, lastModified: update.lastModified });
+        : servedFile(this.#feedsDir, { name: update.name, contentType: update.contentType, lastModified: update.lastModified, hash: update.hash });
       files.set(update.name, file);
     }
     return { builtAt, files };
@@ -200,6 +201,6 @@ function toBuffer(bytes: Uint8Array): Buffer {
  */
 function servedFile(feedsDir: string, { name, contentType, lastModified, identity, hash }: { name: string; contentType: string; lastModified: Date; identity?: Buffer; hash?: string }): ServedFile {
   const file = path.join(feedsDir, name);
-  if (!isServedFromMemory(name) || identity === undefined) return { kind: 'disk', name, contentType, lastModified, path: file, keepInMemory: isServedFromMemory(name) };
+  if (!isServedFromMemory(name) || identity === undefined) return { kind: 'disk', name, contentType, lastModified, path: file, keepInMemory: isServedFromMemory(name), hash };
   return memoryFile({ name, contentType, lastModified, hash: hash ?? contentHash(identity), identity });
 }

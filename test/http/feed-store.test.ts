@@ -8,6 +8,7 @@ import { buildFeeds } from '../../src/build/build-feeds.js';
 import { contentHash } from '../../src/build/write-feeds.js';
 import { errorFromSummary, failureSummary, FeedServiceError } from '../../src/errors.js';
 import { FeedStore } from '../../src/http/feed-store.js';
+import { BuildThreadHost } from '../../src/build/thread-host.js';
 import { etagFor, type MemoryFile, type ServedFile } from '../../src/http/feed-snapshot.js';
 import { createApp } from '../../src/http/app.js';
 import { silentLogger } from '../../src/logger.js';
@@ -279,6 +280,46 @@ describe('FeedStore: the last build in the feeds folder, at start-up', () => {
     const response = await request(createApp({ store, logger: silentLogger, cacheMaxAgeSeconds: 60 })).get('/feeds/ai.xml');
     assert.equal(response.text, '<rss>newer bytes</rss>');
     assert.equal(response.headers.etag, `"${contentHash(Buffer.from('<rss>newer bytes</rss>'))}"`);
+  });
+
+  it("serves the next build's bytes after a killed build left a feed the manifest does not list and the edit was undone", async () => {
+    // The content; the feeds built from it (ai.xml: "First title").
+    const contentDir = await makeTempDir('store-undo-content-');
+    const writeArticle = (title: string) =>
+      writeFile(path.join(contentDir, 'a.md'), articleText(frontMatter({ title, sourceUrl: 'https://news.example.com/1', topics: ['AI'] })));
+    await writeArticle('First title');
+    const feedsDir = path.join(await makeTempDir('store-undo-feeds-'), 'feeds');
+    const config = testConfig(contentDir, feedsDir);
+    await buildFeeds({ config, logger: silentLogger, clock: () => T1 });
+    const built = await readFile(path.join(feedsDir, 'ai.xml'), 'utf8');
+    // The title is edited, and the build of that edit is killed after it renamed its ai.xml into
+    // place and before its manifest (what it leaves: that file and its claims file).
+    await writeArticle('Edited title');
+    const elsewhere = path.join(await makeTempDir('store-undo-other-'), 'feeds');
+    await buildFeeds({ config: testConfig(contentDir, elsewhere), logger: silentLogger, clock: () => T1 });
+    await writeFile(path.join(feedsDir, 'ai.xml'), await readFile(path.join(elsewhere, 'ai.xml')));
+    await writeFile(path.join(feedsDir, '.feeds-claims.json'), '[]\n');
+    // The edit is undone before the server starts again.
+    await writeArticle('First title');
+
+    // The restart, as main.ts does it: serve the folder, tell the build thread what is served.
+    const store = new FeedStore({ feedsDir });
+    const known = [...store.loadFromDisk()].map(([name, hash]) => ({ name, hash }));
+    const app = createApp({ store, logger: silentLogger, cacheMaxAgeSeconds: 60 });
+    assert.match((await request(app).get('/feeds/ai.xml')).text, /Edited title/, 'before its first build the server serves what is on disk');
+    const host = new BuildThreadHost(config, silentLogger, { known });
+    try {
+      store.publish(await host.build(), T2);
+    } finally {
+      await host.close();
+    }
+
+    assert.equal(await readFile(path.join(feedsDir, 'ai.xml'), 'utf8'), built, 'the build put the first version back on disk');
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const response = await request(app).get('/feeds/ai.xml').set('Accept-Encoding', 'identity');
+      assert.equal(response.text, built, `request ${attempt} after the build: the killed build's version is still served`);
+      assert.equal(response.headers.etag, `"${contentHash(Buffer.from(built))}"`);
+    }
   });
 });
 
