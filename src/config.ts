@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
 import type { FeedSite } from './feeds/feed-model.js';
@@ -27,7 +28,25 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Treat any skipped file or reported problem as a failed build (for CI). */
   readonly strict: boolean;
+  /** How the server treats slow and abusive clients (see src/http/create-server.ts and rate-limit.ts). */
+  readonly http: HttpConfig;
 }
+
+export interface HttpConfig {
+  /** A request whose headers are not complete this long after it began gets 408 and is closed. */
+  readonly headersTimeoutMs: number;
+  /** A request not received in full this long after it began gets 408 and is closed. */
+  readonly requestTimeoutMs: number;
+  /** An idle kept-alive connection is closed after this long. */
+  readonly keepAliveTimeoutMs: number;
+  /** Whom to believe about the client's address (Express's 'trust proxy'): no one, the nearest N hops, or these addresses. */
+  readonly trustProxy: TrustProxy;
+  /** At most `limit` full (200) responses per client in each window; undefined: no limit. */
+  readonly fullResponseLimit: { readonly limit: number; readonly windowSeconds: number } | undefined;
+}
+
+/** false: the socket's address is the client; a number: hops to trust; a list: proxies' addresses and subnets. */
+export type TrustProxy = false | number | readonly string[];
 
 const integer = (min: number, max: number) =>
   z
@@ -46,6 +65,34 @@ const text = z.string().trim().min(1, 'expected a non-empty text');
 const boolean = z
   .enum(['true', 'false', '1', '0'], { error: 'expected true or false' })
   .transform((value) => value === 'true' || value === '1');
+
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address or subnet proxy-addr (behind Express's 'trust proxy') accepts: 10.0.0.0/8, ::1, loopback. */
+function isProxyAddress(value: string): boolean {
+  if (TRUST_PROXY_NAMES.has(value)) return true;
+  const [address = '', bits, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return family === 4 && isIP(bits) === 4 ? true : /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+const trustProxy = z.string().transform((value, context): TrustProxy => {
+  const trimmed = value.trim();
+  if (trimmed === 'false') return false;
+  if (/^\d+$/.test(trimmed) && Number(trimmed) <= 100) return Number(trimmed) === 0 ? false : Number(trimmed);
+  const items = trimmed.split(',').map((item) => item.trim());
+  const wrong = items.filter((item) => !isProxyAddress(item));
+  if (trimmed === 'true' || wrong.length > 0) {
+    context.addIssue({
+      code: 'custom',
+      message: `expected false, a hop count such as 1, or proxy addresses such as loopback,10.0.0.0/8 (true would let any client pick its address)${wrong.length > 0 && trimmed !== 'true' ? `; not an address or subnet: ${wrong.join(', ')}` : ''}`,
+    });
+    return z.NEVER;
+  }
+  return items;
+});
 
 const EnvSchema = z.object({
   PORT: integer(0, 65535).default(3000),
@@ -82,6 +129,17 @@ const EnvSchema = z.object({
   MAX_FILE_BYTES: integer(1, 1024 ** 3).default(1024 * 1024),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   STRICT: boolean.default(false),
+  HTTP_HEADERS_TIMEOUT_MS: integer(1000, 600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: integer(1000, 3_600_000).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: integer(1, 600_000).default(5_000),
+  TRUST_PROXY: trustProxy.default(false),
+  RATE_LIMIT_FULL_RESPONSES: integer(0, 1_000_000).default(0),
+  RATE_LIMIT_WINDOW_SECONDS: integer(1, 86_400).default(60),
+}).superRefine((values, context) => {
+  // node:http refuses a headers timeout longer than the request timeout (ERR_OUT_OF_RANGE).
+  if (values.HTTP_HEADERS_TIMEOUT_MS > values.HTTP_REQUEST_TIMEOUT_MS) {
+    context.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: `expected at most HTTP_REQUEST_TIMEOUT_MS (${values.HTTP_REQUEST_TIMEOUT_MS})` });
+  }
 });
 
 /**
@@ -123,6 +181,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
     maxFileBytes: values.MAX_FILE_BYTES,
     logLevel: values.LOG_LEVEL,
     strict: overrides.strict ?? values.STRICT,
+    http: {
+      headersTimeoutMs: values.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: values.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: values.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      trustProxy: values.TRUST_PROXY,
+      fullResponseLimit: values.RATE_LIMIT_FULL_RESPONSES > 0 ? { limit: values.RATE_LIMIT_FULL_RESPONSES, windowSeconds: values.RATE_LIMIT_WINDOW_SECONDS } : undefined,
+    },
   });
 }
 
