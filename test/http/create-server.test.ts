@@ -16,6 +16,7 @@ import type { FeedStore } from '../../src/http/feed-store.js';
 import { silentLogger } from '../../src/logger.js';
 import { testConfig } from '../helpers/config.js';
 import { bundledStore } from '../helpers/bundled-store.js';
+import { waitFor } from '../helpers/wait-for.js';
 const SLOW_CONNECTIONS = 200;
 
 let contentDir: string;
@@ -54,16 +55,6 @@ function timedGet(port: number, timeoutMs = 10_000): Promise<{ status: number; b
     request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     request.on('error', reject);
   });
-}
-
-/** Polls `condition` every 50 ms until it holds or `timeoutMs` has passed; returns whether it held. */
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return true;
 }
 
 /** A raw connection that records what the server sent and when it closed, relative to its connect. */
