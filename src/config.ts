@@ -39,6 +39,8 @@ export interface HttpConfig {
   readonly requestTimeoutMs: number;
   /** An idle kept-alive connection is closed after this long. */
   readonly keepAliveTimeoutMs: number;
+  /** A connection on which nothing moves this long mid-request or mid-response (a client that stopped reading) is closed. */
+  readonly socketTimeoutMs: number;
   /** Whom to believe about the client's address (Express's 'trust proxy'): no one, the nearest N hops, or these addresses. */
   readonly trustProxy: TrustProxy;
   /** At most `limit` full (200) responses per client in each window; undefined: no limit. */
@@ -132,6 +134,7 @@ const EnvSchema = z.object({
   HTTP_HEADERS_TIMEOUT_MS: integer(1000, 600_000).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: integer(1000, 3_600_000).default(30_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: integer(1, 600_000).default(5_000),
+  HTTP_SOCKET_TIMEOUT_MS: integer(1000, 3_600_000).default(60_000),
   TRUST_PROXY: trustProxy.default(false),
   RATE_LIMIT_FULL_RESPONSES: integer(0, 1_000_000).default(0),
   RATE_LIMIT_WINDOW_SECONDS: integer(1, 86_400).default(60),
@@ -185,6 +188,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
       headersTimeoutMs: values.HTTP_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: values.HTTP_REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: values.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      socketTimeoutMs: values.HTTP_SOCKET_TIMEOUT_MS,
       trustProxy: values.TRUST_PROXY,
       fullResponseLimit: values.RATE_LIMIT_FULL_RESPONSES > 0 ? { limit: values.RATE_LIMIT_FULL_RESPONSES, windowSeconds: values.RATE_LIMIT_WINDOW_SECONDS } : undefined,
     },

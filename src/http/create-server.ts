@@ -1,7 +1,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { HttpConfig } from '../config.js';
 
-export type ServerTimeouts = Pick<HttpConfig, 'headersTimeoutMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs'>;
+export type ServerTimeouts = Pick<HttpConfig, 'headersTimeoutMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'socketTimeoutMs'>;
 
 /**
  * The node:http server that serves the app, with its timeouts for slow clients: the one
@@ -12,12 +12,15 @@ export type ServerTimeouts = Pick<HttpConfig, 'headersTimeoutMs' | 'requestTimeo
  * - requestTimeout: the same for the whole request, body included.
  * - keepAliveTimeout: an idle kept-alive connection is closed. Behind a load balancer it must be
  *   longer than the balancer's own idle timeout, or the balancer may reuse a closing connection.
+ * - timeout: a connection on which nothing is sent or received for this long is destroyed: a
+ *   client that asked for a feed and stopped reading it (a slow-read attack) would otherwise hold
+ *   its socket and the unsent bytes forever. Neither timeout above covers a response.
  *
  * Node checks the first two only every `connectionsCheckingInterval` (30 s by default), so a
  * 2 s headers timeout would close a slow connection after up to 32 s: the interval is set to a
  * quarter of the shorter timeout, so a connection is closed at most 25% after its deadline.
  */
-export function createHttpServer(listener: RequestListener, { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs }: ServerTimeouts): Server {
+export function createHttpServer(listener: RequestListener, { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, socketTimeoutMs }: ServerTimeouts): Server {
   const server = createServer(
     {
       headersTimeout: headersTimeoutMs,
@@ -27,6 +30,7 @@ export function createHttpServer(listener: RequestListener, { headersTimeoutMs, 
     listener,
   );
   server.keepAliveTimeout = keepAliveTimeoutMs;
+  server.timeout = socketTimeoutMs;
   return server;
 }
 

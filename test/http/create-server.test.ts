@@ -12,9 +12,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createApp } from '../../src/http/app.js';
 import { checkingInterval, createHttpServer } from '../../src/http/create-server.js';
-import type { FeedStore } from '../../src/http/feed-store.js';
+import { FeedStore } from '../../src/http/feed-store.js';
 import { silentLogger } from '../../src/logger.js';
 import { testConfig } from '../helpers/config.js';
+import { builtFile, fakeBuildResult } from '../helpers/build-result.js';
 import { bundledStore } from '../helpers/bundled-store.js';
 import { waitFor } from '../helpers/wait-for.js';
 const SLOW_CONNECTIONS = 200;
@@ -28,9 +29,9 @@ before(async () => {
 });
 
 /** A server as main.ts makes it, from these settings, listening on 127.0.0.1 (port 0). */
-async function listen(env: Record<string, string>): Promise<{ server: Server; port: number; interval: number; close: () => Promise<void> }> {
+async function listen(env: Record<string, string>, served = store): Promise<{ server: Server; port: number; interval: number; close: () => Promise<void> }> {
   const config = testConfig(contentDir, feedsDir, env);
-  const server = createHttpServer(createApp({ store, logger: silentLogger, cacheMaxAgeSeconds: 300 }), config.http);
+  const server = createHttpServer(createApp({ store: served, logger: silentLogger, cacheMaxAgeSeconds: 300 }), config.http);
   await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1' }, resolve));
   return {
     server,
@@ -184,6 +185,38 @@ describe('slow clients (createHttpServer timeouts)', () => {
       assert.ok(idle >= keepAliveMs - 100, `closed after ${idle.toFixed(0)} ms idle, before the keep-alive timeout`);
     } finally {
       connection.socket.destroy();
+      await close();
+    }
+  });
+
+  it('destroys a connection whose client stopped reading its response, HTTP_SOCKET_TIMEOUT_MS after the last progress', async () => {
+    // A response far larger than the kernel's socket buffers, so the server cannot hand it all over.
+    const size = 32 * 1024 * 1024;
+    const big = new FeedStore();
+    big.publish(fakeBuildResult([builtFile('big.xml', 'x'.repeat(size))]), new Date());
+    const socketTimeoutMs = 1000;
+    const { server, port, close } = await listen({ HTTP_SOCKET_TIMEOUT_MS: String(socketTimeoutMs) }, big);
+    let closedAt: number | undefined;
+    server.once('connection', (socket: net.Socket) => socket.once('close', () => (closedAt = performance.now())));
+    const client = net.connect({ host: '127.0.0.1', port });
+    client.on('error', () => {});
+    try {
+      await new Promise((resolve) => client.once('connect', resolve));
+      const sentAt = performance.now();
+      client.write('GET /feeds/big.xml HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: identity\r\n\r\n');
+      client.pause(); // and never reads
+      assert.ok(await waitFor(() => closedAt !== undefined, socketTimeoutMs + 5000), 'the server still holds the stalled connection 5 s after the socket timeout');
+      // What reached the client, read now: the kernel's buffers, never the whole response.
+      let received = 0;
+      let ended = false;
+      client.on('data', (chunk: Buffer) => (received += chunk.length));
+      client.once('close', () => (ended = true));
+      client.resume();
+      assert.ok(await waitFor(() => ended, 5000), 'the client saw no end of the connection');
+      assert.ok(received < size, `the client received ${received} bytes: the whole response, so it never stalled`);
+      assert.ok(closedAt! - sentAt >= socketTimeoutMs - 50, `destroyed ${(closedAt! - sentAt).toFixed(0)} ms after the request`);
+    } finally {
+      client.destroy();
       await close();
     }
   });
