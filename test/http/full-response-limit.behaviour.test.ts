@@ -5,6 +5,8 @@
  * limited; clients told apart by X-Forwarded-For only behind a trusted proxy (TRUST_PROXY).
  */
 import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import request from 'supertest';
 import type { Config } from '../../src/config.js';
@@ -111,6 +113,15 @@ describe('full-response limit: on', () => {
     assertRefused(await request(app).get('/feeds/').set(identity), 60, 'the HTML index');
     assert.equal((await request(app).get('/feeds/archive/all/1.xml').set({ ...identity, 'If-None-Match': page.headers.etag! })).status, 304);
     assertRefused(await request(app).get('/feeds/archive/all/1.xml').set({ ...identity, 'If-None-Match': '"stale"' }), 60, 'an archive page, stale ETag');
+  });
+
+  it('refuses an unconditional request for a file on disk before reading it, so a refused crawler costs no reads', async () => {
+    // ai.html is served from disk; removed, any read of it answers 404.
+    await rm(path.join(feedsDir, 'ai.html'));
+    assert.equal((await request(appWith({})).get('/feeds/ai.html')).status, 404, 'read, it is gone');
+    const limited = appWith({ RATE_LIMIT_FULL_RESPONSES: '1' });
+    assert.equal((await request(limited).get('/feeds/ai.xml').set(identity)).status, 200);
+    assertRefused(await request(limited).get('/feeds/ai.html').set(identity), 60, 'refused, not read');
   });
 
   it('never limits /healthz nor counts errors', async () => {
