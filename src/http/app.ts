@@ -7,7 +7,7 @@ import { isNotModified } from './conditional-get.js';
 import { readFile } from 'node:fs/promises';
 import { contentHash } from '../build/write-feeds.js';
 import { etagFor, type ContentCoding, type DiskFile, type MemoryFile, type ServedFile } from './feed-snapshot.js';
-import { FullResponseLimiter, type FullResponseLimit } from './full-response-limiter.js';
+import { clientKey, FullResponseLimiter, type FullResponseLimit } from './full-response-limiter.js';
 import type { TrustProxy } from '../config.js';
 
 export interface AppOptions {
@@ -218,7 +218,7 @@ function removeFileHeaders(response: Response): void {
 
 /** The client a full response is counted for: request.ip follows the 'trust proxy' setting. */
 function clientOf(request: Request): string {
-  return request.ip ?? request.socket.remoteAddress ?? 'unknown';
+  return clientKey(request.ip ?? request.socket.remoteAddress ?? 'unknown');
 }
 
 /**

@@ -7,6 +7,26 @@ export interface FullResponseLimit {
 /** More clients than this in one window: the oldest windows are dropped (about 10 MB at most). */
 export const MAX_CLIENTS = 100_000;
 
+/**
+ * The key a client is counted under: an IPv4 address (also when a dual-stack socket gives it as
+ * ::ffff:a.b.c.d), or an IPv6 address's /64 network, since one subscriber line or host is given a
+ * whole /64 (RFC 6177) and could otherwise pick a new address for every request.
+ */
+export function clientKey(address: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (!address.includes(':')) return address;
+  const bare = address.replace(/%.*$/, ''); // a zone index (fe80::1%eth0)
+  const [head = '', tail] = bare.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => Number.parseInt(group, 16).toString(16))
+    .join(':')}::/64`;
+}
+
 interface Window {
   readonly start: number;
   count: number;

@@ -156,6 +156,8 @@ describe('full-response limit: the client behind a proxy (TRUST_PROXY)', () => {
         assert.deepEqual(await statuses(times(2, () => request(app).get('/feeds/ai.xml').set(from(client)))), [200, 200], `TRUST_PROXY=${trust}: ${client}`);
         assertRefused(await request(app).get('/feeds/ai.xml').set(from(client)), 60, `TRUST_PROXY=${trust}: ${client}'s 3rd`);
       }
+      // Addresses of one IPv6 /64 (one subscriber's network) are one client.
+      assertRefused(await request(app).get('/feeds/ai.xml').set(from('2001:db8::ffff:2')), 60, `TRUST_PROXY=${trust}: another address of the same /64`);
       // The address the trusted proxy saw is the last one it appended: a client's own entries before it do not count.
       assertRefused(await request(app).get('/feeds/ai.xml').set(from('198.51.100.9, 203.0.113.1')), 60, `TRUST_PROXY=${trust}: a spoofed first entry`);
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FullResponseLimiter } from '../../src/http/full-response-limiter.js';
+import { clientKey, FullResponseLimiter } from '../../src/http/full-response-limiter.js';
 
 /** A limiter on a clock the test moves (ms). */
 function limiterAt(limit: number, windowSeconds: number, maxClients?: number) {
@@ -67,5 +67,24 @@ describe('FullResponseLimiter', () => {
     }
     assert.ok(limiter.take('client-9999') > 0, 'the newest windows are kept');
     assert.equal(limiter.take('client-0'), 0, 'the oldest were dropped');
+  });
+});
+
+describe('clientKey', () => {
+  it('keeps an IPv4 address, also one a dual-stack socket gives as ::ffff:a.b.c.d', () => {
+    assert.equal(clientKey('203.0.113.9'), '203.0.113.9');
+    assert.equal(clientKey('::ffff:203.0.113.9'), '203.0.113.9');
+    assert.equal(clientKey('::FFFF:127.0.0.1'), '127.0.0.1');
+  });
+
+  it('counts an IPv6 address under its /64, however it is written', () => {
+    const key = '2001:db8:0:1::/64';
+    for (const address of ['2001:db8:0:1::1', '2001:db8::1:aaaa:bbbb:cccc:dddd', '2001:0db8:0000:0001:ffff:ffff:ffff:ffff', '2001:DB8:0:1:0:0:0:2', '2001:db8:0:1::1%eth0']) {
+      assert.equal(clientKey(address), key, address);
+    }
+    assert.equal(clientKey('2001:db8:0:2::1'), '2001:db8:0:2::/64');
+    assert.equal(clientKey('::1'), '0:0:0:0::/64');
+    assert.equal(clientKey('fe80::1'), 'fe80:0:0:0::/64');
+    assert.equal(clientKey('2001:db8::'), '2001:db8:0:0::/64');
   });
 });
