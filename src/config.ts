@@ -28,7 +28,7 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Treat any skipped file or reported problem as a failed build (for CI). */
   readonly strict: boolean;
-  /** How the server treats slow and abusive clients (see src/http/create-server.ts and rate-limit.ts). */
+  /** How the server treats slow and abusive clients (src/http/create-server.ts, src/http/full-response-limiter.ts). */
   readonly http: HttpConfig;
 }
 
@@ -77,7 +77,8 @@ function isProxyAddress(value: string): boolean {
   const family = isIP(address);
   if (family === 0 || rest.length > 0) return false;
   if (bits === undefined) return true;
-  return family === 4 && isIP(bits) === 4 ? true : /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+  if (family === 4 && isIP(bits) === 4) return true; // a netmask: 10.0.0.0/255.0.0.0
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }
 
 const trustProxy = z.string().transform((value, context): TrustProxy => {
