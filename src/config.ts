@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
 import type { FeedSite } from './feeds/feed-model.js';
@@ -33,7 +34,27 @@ export interface Config {
    * is not published (an unmounted volume looks like an empty content folder), unless `allow`.
    */
   readonly removalGuard: RemovalPolicy & { readonly allow: boolean };
+  /** How the server treats slow and abusive clients (src/http/create-server.ts, src/http/full-response-limiter.ts). */
+  readonly http: HttpConfig;
 }
+
+export interface HttpConfig {
+  /** A request whose headers are not complete this long after it began gets 408 and is closed. */
+  readonly headersTimeoutMs: number;
+  /** A request not received in full this long after it began gets 408 and is closed. */
+  readonly requestTimeoutMs: number;
+  /** An idle kept-alive connection is closed after this long. */
+  readonly keepAliveTimeoutMs: number;
+  /** A connection on which nothing moves this long mid-request or mid-response (a client that stopped reading) is closed. */
+  readonly socketTimeoutMs: number;
+  /** Whom to believe about the client's address (Express's 'trust proxy'): no one, the nearest N hops, or these addresses. */
+  readonly trustProxy: TrustProxy;
+  /** At most `limit` full (200) responses per client in each window; undefined: no limit. */
+  readonly fullResponseLimit: { readonly limit: number; readonly windowSeconds: number } | undefined;
+}
+
+/** false: the socket's address is the client; a number: hops to trust; a list: proxies' addresses and subnets. */
+export type TrustProxy = false | number | readonly string[];
 
 const integer = (min: number, max: number) =>
   z
@@ -52,6 +73,35 @@ const text = z.string().trim().min(1, 'expected a non-empty text');
 const boolean = z
   .enum(['true', 'false', '1', '0'], { error: 'expected true or false' })
   .transform((value) => value === 'true' || value === '1');
+
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address or subnet proxy-addr (behind Express's 'trust proxy') accepts: 10.0.0.0/8, ::1, loopback. */
+function isProxyAddress(value: string): boolean {
+  if (TRUST_PROXY_NAMES.has(value)) return true;
+  const [address = '', bits, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  if (family === 4 && isIP(bits) === 4) return true; // a netmask: 10.0.0.0/255.0.0.0
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+const trustProxy = z.string().transform((value, context): TrustProxy => {
+  const trimmed = value.trim();
+  if (trimmed === 'false') return false;
+  if (/^\d+$/.test(trimmed) && Number(trimmed) <= 100) return Number(trimmed) === 0 ? false : Number(trimmed);
+  const items = trimmed.split(',').map((item) => item.trim());
+  const wrong = items.filter((item) => !isProxyAddress(item));
+  if (trimmed === 'true' || wrong.length > 0) {
+    context.addIssue({
+      code: 'custom',
+      message: `expected false, a hop count such as 1, or proxy addresses such as loopback,10.0.0.0/8 (true would let any client pick its address)${wrong.length > 0 && trimmed !== 'true' ? `; not an address or subnet: ${wrong.join(', ')}` : ''}`,
+    });
+    return z.NEVER;
+  }
+  return items;
+});
 
 const EnvSchema = z.object({
   PORT: integer(0, 65535).default(3000),
@@ -91,6 +141,18 @@ const EnvSchema = z.object({
   REMOVAL_LIMIT_PERCENT: integer(0, 100).default(10),
   REMOVAL_LIMIT_ENTRIES: integer(0, 1_000_000_000).default(20),
   ALLOW_MASS_REMOVAL: boolean.default(false),
+  HTTP_HEADERS_TIMEOUT_MS: integer(1000, 600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: integer(1000, 3_600_000).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: integer(1, 600_000).default(5_000),
+  HTTP_SOCKET_TIMEOUT_MS: integer(1000, 3_600_000).default(60_000),
+  TRUST_PROXY: trustProxy.default(false),
+  RATE_LIMIT_FULL_RESPONSES: integer(0, 1_000_000).default(0),
+  RATE_LIMIT_WINDOW_SECONDS: integer(1, 86_400).default(60),
+}).superRefine((values, context) => {
+  // node:http refuses a headers timeout longer than the request timeout (ERR_OUT_OF_RANGE).
+  if (values.HTTP_HEADERS_TIMEOUT_MS > values.HTTP_REQUEST_TIMEOUT_MS) {
+    context.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: `expected at most HTTP_REQUEST_TIMEOUT_MS (${values.HTTP_REQUEST_TIMEOUT_MS})` });
+  }
 });
 
 /**
@@ -133,6 +195,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
     logLevel: values.LOG_LEVEL,
     strict: overrides.strict ?? values.STRICT,
     removalGuard: { percent: values.REMOVAL_LIMIT_PERCENT, minimum: values.REMOVAL_LIMIT_ENTRIES, allow: overrides.allowMassRemoval ?? values.ALLOW_MASS_REMOVAL },
+    http: {
+      headersTimeoutMs: values.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: values.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: values.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      socketTimeoutMs: values.HTTP_SOCKET_TIMEOUT_MS,
+      trustProxy: values.TRUST_PROXY,
+      fullResponseLimit: values.RATE_LIMIT_FULL_RESPONSES > 0 ? { limit: values.RATE_LIMIT_FULL_RESPONSES, windowSeconds: values.RATE_LIMIT_WINDOW_SECONDS } : undefined,
+    },
   });
 }
 

@@ -1,9 +1,9 @@
-import { createServer } from 'node:http';
 import { loadConfig } from './config.js';
 import { UNKNOWN_CHANGES, watchContent } from './content/watch-content.js';
 import { ConfigError } from './errors.js';
 import { FeedStore } from './http/feed-store.js';
 import { createApp } from './http/app.js';
+import { createHttpServer } from './http/create-server.js';
 import { gracefulCloser } from './http/graceful-close.js';
 import { createLogger } from './logger.js';
 import { createHubNotifier } from './build/websub.js';
@@ -53,9 +53,11 @@ async function main(): Promise<void> {
     logger,
     cacheMaxAgeSeconds: config.cacheMaxAgeSeconds,
     archiveCacheMaxAgeSeconds: config.archiveCacheMaxAgeSeconds,
+    fullResponseLimit: config.http.fullResponseLimit,
+    trustProxy: config.http.trustProxy,
   });
 
-  const server = createServer(app);
+  const server = createHttpServer(app, config.http);
   const closer = gracefulCloser(server);
   server.listen({ port: config.port, host: config.host }, () => {
     const address = server.address();

@@ -193,3 +193,56 @@ describe('loadConfig: invalid settings', () => {
   });
 });
 
+
+describe('loadConfig: slow and abusive clients (HTTP_*, TRUST_PROXY, RATE_LIMIT_*)', () => {
+  it('defaults to 10 s for headers, 30 s for a request, 5 s keep-alive, 60 s without progress, no trusted proxy and no limit', () => {
+    assert.deepEqual(loadConfig({}).http, { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, socketTimeoutMs: 60_000, trustProxy: false, fullResponseLimit: undefined });
+  });
+
+  it('reads the timeouts and the limit, whose window defaults to 60 s', () => {
+    const config = loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_REQUEST_TIMEOUT_MS: '4000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000', HTTP_SOCKET_TIMEOUT_MS: '1000', RATE_LIMIT_FULL_RESPONSES: '60' });
+    assert.deepEqual(config.http, { headersTimeoutMs: 2000, requestTimeoutMs: 4000, keepAliveTimeoutMs: 65_000, socketTimeoutMs: 1000, trustProxy: false, fullResponseLimit: { limit: 60, windowSeconds: 60 } });
+    assert.deepEqual(loadConfig({ RATE_LIMIT_FULL_RESPONSES: '5', RATE_LIMIT_WINDOW_SECONDS: '10' }).http.fullResponseLimit, { limit: 5, windowSeconds: 10 });
+    assert.equal(loadConfig({ RATE_LIMIT_FULL_RESPONSES: '0', RATE_LIMIT_WINDOW_SECONDS: '10' }).http.fullResponseLimit, undefined);
+  });
+
+  it('reads TRUST_PROXY as false, a hop count, or a list of addresses and subnets', () => {
+    assert.equal(loadConfig({ TRUST_PROXY: 'false' }).http.trustProxy, false);
+    assert.equal(loadConfig({ TRUST_PROXY: '0' }).http.trustProxy, false);
+    assert.equal(loadConfig({ TRUST_PROXY: '2' }).http.trustProxy, 2);
+    assert.deepEqual(loadConfig({ TRUST_PROXY: 'loopback' }).http.trustProxy, ['loopback']);
+    assert.deepEqual(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8,192.168.1.7,10.1.0.0/255.255.0.0' }).http.trustProxy, [
+      'loopback',
+      '10.0.0.0/8',
+      'fd00::/8',
+      '192.168.1.7',
+      '10.1.0.0/255.255.0.0',
+    ]);
+  });
+
+  const cases: [string, Record<string, string>][] = [
+    ['HTTP_HEADERS_TIMEOUT_MS', { HTTP_HEADERS_TIMEOUT_MS: '10' }],
+    ['HTTP_HEADERS_TIMEOUT_MS', { HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' }],
+    ['HTTP_REQUEST_TIMEOUT_MS', { HTTP_REQUEST_TIMEOUT_MS: 'soon' }],
+    ['HTTP_KEEP_ALIVE_TIMEOUT_MS', { HTTP_KEEP_ALIVE_TIMEOUT_MS: '0' }],
+    ['HTTP_SOCKET_TIMEOUT_MS', { HTTP_SOCKET_TIMEOUT_MS: '999' }],
+    ['TRUST_PROXY', { TRUST_PROXY: 'true' }],
+    ['TRUST_PROXY', { TRUST_PROXY: 'loopback,my-balancer' }],
+    ['TRUST_PROXY', { TRUST_PROXY: '10.0.0.0/33' }],
+    ['RATE_LIMIT_FULL_RESPONSES', { RATE_LIMIT_FULL_RESPONSES: '-1' }],
+    ['RATE_LIMIT_WINDOW_SECONDS', { RATE_LIMIT_WINDOW_SECONDS: '0' }],
+  ];
+  for (const [setting, env] of cases) {
+    it(`throws ConfigError naming ${setting} for ${JSON.stringify(env)}`, () => {
+      assert.deepEqual(
+        configError(env).issues.map((issue) => issue.setting),
+        [setting],
+      );
+    });
+  }
+
+  it('says why TRUST_PROXY=true is refused and which entry is not an address', () => {
+    assert.match(configError({ TRUST_PROXY: 'true' }).issues[0]!.message, /any client pick its address/);
+    assert.match(configError({ TRUST_PROXY: 'loopback,my-balancer' }).issues[0]!.message, /not an address or subnet: my-balancer$/);
+  });
+});

@@ -7,6 +7,8 @@ import { isNotModified } from './conditional-get.js';
 import { readFile } from 'node:fs/promises';
 import { contentHash } from '../build/write-feeds.js';
 import { etagFor, type ContentCoding, type DiskFile, type MemoryFile, type ServedFile } from './feed-snapshot.js';
+import { clientKey, FullResponseLimiter, type FullResponseLimit } from './full-response-limiter.js';
+import type { TrustProxy } from '../config.js';
 
 export interface AppOptions {
   readonly store: FeedStore;
@@ -15,6 +17,10 @@ export interface AppOptions {
   readonly cacheMaxAgeSeconds: number;
   /** Cache-Control max-age for RFC 5005 archive pages, which change only if old content does. */
   readonly archiveCacheMaxAgeSeconds?: number;
+  /** At most this many full (200) responses per client and window; undefined (the default): no limit. */
+  readonly fullResponseLimit?: FullResponseLimit;
+  /** Express's 'trust proxy': whether a client's address is read from X-Forwarded-For (default: never). */
+  readonly trustProxy?: TrustProxy;
 }
 
 const ALLOWED_METHODS = 'GET, HEAD';
@@ -51,10 +57,13 @@ const NEGOTIABLE = [
  * The Express app: serves the store's current snapshot. It never builds or reads files; it does
  * not listen either (main.ts does), so tests drive it with supertest.
  */
-export function createApp({ store, logger, cacheMaxAgeSeconds, archiveCacheMaxAgeSeconds = cacheMaxAgeSeconds }: AppOptions): express.Express {
+export function createApp({ store, logger, cacheMaxAgeSeconds, archiveCacheMaxAgeSeconds = cacheMaxAgeSeconds, fullResponseLimit, trustProxy = false }: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // request.ip: the socket's address, or (behind trusted proxies) the one X-Forwarded-For gives.
+  app.set('trust proxy', typeof trustProxy === 'object' ? [...trustProxy] : trustProxy);
+  const limiter = fullResponseLimit ? new FullResponseLimiter(fullResponseLimit) : undefined;
   const feedCacheControl = `public, max-age=${cacheMaxAgeSeconds}`;
   const archiveCacheControl = `public, max-age=${archiveCacheMaxAgeSeconds}`;
   const cacheControl = (name: string) => (name.startsWith('archive/') ? archiveCacheControl : feedCacheControl);
@@ -63,14 +72,14 @@ export function createApp({ store, logger, cacheMaxAgeSeconds, archiveCacheMaxAg
   // through one router layer, as in a bare Express app; every other response gets them below.
   app.get('/feeds/*path', (request, response) => {
     const name = (request.params as { path: string[] }).path.join('/');
-    sendFeedFile(request, response, store, name, cacheControl);
+    sendFeedFile(request, response, store, name, cacheControl, limiter);
   });
   app.use((_request, response, next) => {
     setSecurityHeaders(response);
     next();
   });
   app.get('/', (_request, response) => response.redirect(302, '/feeds/'));
-  app.get(['/feeds', '/feeds/'], (request, response) => sendFeedFile(request, response, store, INDEX_FILES.html.name, cacheControl));
+  app.get(['/feeds', '/feeds/'], (request, response) => sendFeedFile(request, response, store, INDEX_FILES.html.name, cacheControl, limiter));
   app.all(['/feeds', '/feeds/', '/feeds/*path'], methodNotAllowed);
 
   app.get('/healthz', (_request, response) => {
@@ -92,7 +101,14 @@ function setSecurityHeaders(response: Response): void {
   for (const [header, value] of SECURITY_HEADER_ENTRIES) response.setHeader(header, value);
 }
 
-function sendFeedFile(request: Request, response: Response, store: FeedStore, name: string, cacheControl: (name: string) => string): void {
+function sendFeedFile(
+  request: Request,
+  response: Response,
+  store: FeedStore,
+  name: string,
+  cacheControl: (name: string) => string,
+  limiter: FullResponseLimiter | undefined,
+): void {
   setSecurityHeaders(response);
   const snapshot = store.snapshot;
   if (snapshot === undefined) {
@@ -131,7 +147,7 @@ function sendFeedFile(request: Request, response: Response, store: FeedStore, na
   response.setHeader('Last-Modified', httpDate(file.lastModified));
   response.setHeader('Vary', vary);
   if (file.kind === 'disk') {
-    sendDiskFile(request, response, file, store);
+    sendDiskFile(request, response, file, store, limiter);
     return;
   }
   const coding = chooseCoding(request, file);
@@ -144,6 +160,7 @@ function sendFeedFile(request: Request, response: Response, store: FeedStore, na
     response.end();
     return;
   }
+  if (limiter && refusedFullResponse(response, limiter.take(clientOf(request)))) return;
   const body = file.bodies[coding];
   if (coding !== 'identity') response.setHeader('Content-Encoding', coding);
   response.setHeader('Content-Length', body.length);
@@ -163,7 +180,11 @@ function isConditionallyFresh(request: Request, hash: string, lastModified: Date
  * the hash of the bytes read, so a body always matches its ETag even when a build replaced the
  * file a moment ago.
  */
-function sendDiskFile(request: Request, response: Response, file: DiskFile, store: FeedStore): void {
+function sendDiskFile(request: Request, response: Response, file: DiskFile, store: FeedStore, limiter: FullResponseLimiter | undefined): void {
+  // A request that cannot end in a 304 is refused before the read when its client is at the
+  // limit: a crawler walking the archive pages costs no disk reads once it is refused.
+  const conditional = request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined;
+  if (limiter && !conditional && refusedFullResponse(response, limiter.wait(clientOf(request)))) return;
   readFile(file.path).then(
     (body) => {
       const hash = contentHash(body);
@@ -175,16 +196,41 @@ function sendDiskFile(request: Request, response: Response, file: DiskFile, stor
         response.end();
         return;
       }
+      if (limiter && refusedFullResponse(response, limiter.take(clientOf(request)))) return;
       response.setHeader('Content-Length', body.length);
       response.statusCode = 200;
       response.end(request.method === 'HEAD' ? undefined : body);
     },
     () => {
       // Gone between the build that listed it and this request (the next build drops it).
-      for (const header of ['Content-Type', 'Cache-Control', 'Last-Modified', 'Vary']) response.removeHeader(header);
+      removeFileHeaders(response);
       sendError(response, 404, 'FEED_NOT_FOUND', 'No such feed. The feeds are listed at /feeds/.');
     },
   );
+}
+
+/** The headers that describe a file, removed when the answer is an error instead. */
+const FILE_HEADERS = ['Content-Type', 'Cache-Control', 'Last-Modified', 'Vary', 'ETag', 'Content-Location'];
+
+function removeFileHeaders(response: Response): void {
+  for (const header of FILE_HEADERS) response.removeHeader(header);
+}
+
+/** The client a full response is counted for: request.ip follows the 'trust proxy' setting. */
+function clientOf(request: Request): string {
+  return clientKey(request.ip ?? request.socket.remoteAddress ?? 'unknown');
+}
+
+/**
+ * With `waitSeconds` > 0 (the client has had its full responses for this window), answers 429
+ * with an integer Retry-After (RFC 9110 §10.2.3, RFC 6585 §4) and returns true.
+ */
+function refusedFullResponse(response: Response, waitSeconds: number): boolean {
+  if (waitSeconds === 0) return false;
+  removeFileHeaders(response);
+  response.setHeader('Retry-After', String(waitSeconds));
+  sendError(response, 429, 'TOO_MANY_REQUESTS', `Too many full responses; retry after ${waitSeconds} s. Revalidating with If-None-Match is never limited.`);
+  return true;
 }
 
 const httpDates = new WeakMap<Date, string>();

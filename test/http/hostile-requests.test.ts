@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { cp } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,6 +18,8 @@ import request from 'supertest';
 import { buildFeeds } from '../../src/build/build-feeds.js';
 import { FeedStore } from '../../src/http/feed-store.js';
 import { createApp } from '../../src/http/app.js';
+import { createHttpServer } from '../../src/http/create-server.js';
+import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
 import { testConfig } from '../helpers/config.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -345,8 +347,9 @@ describe('raw requests to a listening server', () => {
   let port: number;
 
   before(async () => {
-    // The same server main.ts makes: node:http's defaults (16 KiB of headers, 2000 headers).
-    server = createServer(app);
+    // The same server main.ts makes, with the default settings (and node:http's 16 KiB of
+    // headers, 2000 headers).
+    server = createHttpServer(app, loadConfig({}).http);
     await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1' }, resolve));
     port = (server.address() as net.AddressInfo).port;
   });
