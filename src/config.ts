@@ -112,6 +112,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
       maxItems: values.FEED_MAX_ITEMS,
       archives: values.FEED_ARCHIVES,
       hubUrl: values.HUB_URL,
+      // The same numbers as cacheMaxAgeSeconds and archiveCacheMaxAgeSeconds: RSS <ttl> repeats them.
+      maxAgeSeconds: { subscription: values.CACHE_MAX_AGE, archive: values.ARCHIVE_CACHE_MAX_AGE },
     },
     stateDir: values.STATE_DIR,
     buildCron: values.BUILD_CRON,

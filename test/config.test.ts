@@ -103,6 +103,15 @@ describe('loadConfig: valid settings', () => {
     assert.equal(config.cacheMaxAgeSeconds, 0);
     assert.equal(config.logLevel, 'silent');
   });
+
+  it('gives the feeds (RSS <ttl>) the max-ages the server sends: CACHE_MAX_AGE and ARCHIVE_CACHE_MAX_AGE', () => {
+    const config = loadConfig({ CACHE_MAX_AGE: '120', ARCHIVE_CACHE_MAX_AGE: '7200' });
+    assert.deepEqual(
+      [config.cacheMaxAgeSeconds, config.archiveCacheMaxAgeSeconds, config.site.maxAgeSeconds],
+      [120, 7200, { subscription: 120, archive: 7200 }],
+    );
+    assert.deepEqual(loadConfig({}).site.maxAgeSeconds, { subscription: 300, archive: 86_400 });
+  });
 });
 
 describe('loadConfig: strict mode', () => {

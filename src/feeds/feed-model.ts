@@ -94,6 +94,8 @@ export interface FeedDocument {
   readonly stylesheetHref: string;
   /** The newest entry's updated date, never the clock, so unchanged content gives unchanged bytes. */
   readonly updated: Date;
+  /** The Cache-Control max-age it is served with, in seconds (RSS `<ttl>` says the same in minutes). */
+  readonly maxAgeSeconds: number;
   readonly entries: readonly FeedEntry[];
   /** Entries deleted recently, announced in Atom (subscription documents only). */
   readonly deleted: readonly Tombstone[];
@@ -117,4 +119,9 @@ export interface FeedSite {
   readonly archives: boolean;
   /** A WebSub hub to name in every feed. */
   readonly hubUrl?: string;
+  /**
+   * The Cache-Control max-age of subscription documents and of archive pages, in seconds: the
+   * server sends it (CACHE_MAX_AGE, ARCHIVE_CACHE_MAX_AGE) and RSS `<ttl>` repeats it.
+   */
+  readonly maxAgeSeconds: { readonly subscription: number; readonly archive: number };
 }

@@ -55,6 +55,8 @@ const MARKERS = {
   authorName: 'FEEDxMARKxAUTHORxNAME',
   authorUrl: 'https://feed-marker.invalid/author',
   stylesheet: 'FEEDxMARKxSTYLESHEET',
+  /** A number: `feed` takes `ttl` as one. */
+  ttl: '918273645',
 } as const;
 type Marker = keyof typeof MARKERS;
 const EPOCH = new Date(0);
@@ -81,6 +83,8 @@ function feedOutput(): { rss: string; atom: string; json: string } {
     author: { name: MARKERS.authorName, link: MARKERS.authorUrl },
     // Browsers render the feed through this XSL stylesheet (served as XML to them; see http/app.ts).
     stylesheet: MARKERS.stylesheet,
+    // RSS only: minutes a reader may cache the channel (the Cache-Control max-age it is served with).
+    ttl: Number(MARKERS.ttl),
   });
   return { rss: feed.rss2(), atom: feed.atom1(), json: feed.json1() };
 }
@@ -173,9 +177,23 @@ function slotValues(document: FeedDocumentHead, format: 'rss' | 'atom'): Record<
     authorName: text(document.author.name),
     authorUrl: value(asFeedWritesUrl(document.author.url ?? document.siteUrl)),
     stylesheet: document.stylesheetHref,
+    ttl: String(ttlMinutes(document.maxAgeSeconds) ?? ''),
     updated: format === 'rss' ? document.updated.toUTCString() : document.updated.toISOString(),
   };
 }
+
+/**
+ * RSS `<ttl>` (minutes a reader may cache the channel) for a document served with `max-age`
+ * seconds: whole minutes, rounded down so a reader never waits past the max-age; none under a
+ * minute (RSS wants a positive number of minutes, and 1 would say more than the max-age does).
+ */
+export function ttlMinutes(maxAgeSeconds: number): number | undefined {
+  const minutes = Math.floor(maxAgeSeconds / 60);
+  return minutes > 0 ? minutes : undefined;
+}
+
+/** The `<ttl>` line of an RSS head whose ttl slot was left empty. */
+const EMPTY_TTL = /\n *<ttl><\/ttl>/;
 
 function fill(template: Template, values: Record<Marker | 'updated', string>): string {
   let text = '';
@@ -221,7 +239,8 @@ export function rssHead(document: FeedDocumentHead): string {
   const links = documentLinks(document, 'rss')
     .map(([rel, type, href]) => `\n    <atom:link${xmlAttributes([['href', href], ['rel', rel], ['type', type]])}/>`)
     .join('');
-  return `${fill(headTemplates().rss, slotValues(document, 'rss'))}${links}${archiveMarker(document, '    ')}`;
+  const head = fill(headTemplates().rss, slotValues(document, 'rss'));
+  return `${ttlMinutes(document.maxAgeSeconds) === undefined ? head.replace(EMPTY_TTL, '') : head}${links}${archiveMarker(document, '    ')}`;
 }
 
 export const RSS_TAIL = '\n  </channel>\n</rss>\n';

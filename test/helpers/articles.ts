@@ -45,4 +45,5 @@ export const testSite: FeedSite = Object.freeze({
   language: 'en',
   maxItems: 50,
   archives: true,
+  maxAgeSeconds: { subscription: 300, archive: 86_400 },
 });
