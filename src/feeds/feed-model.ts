@@ -27,6 +27,8 @@ export interface FeedLink {
 export interface FeedAuthor {
   readonly name: string;
   readonly url?: string;
+  /** This service's RSS feed of the author's (a provider's) articles (RSS `<source url>`). */
+  readonly feedUrl?: string;
 }
 
 export interface FeedEntry {

@@ -103,8 +103,10 @@ export function rssItem(entry: FeedEntry): string {
   // RSS reserves <author> for an e-mail address.
   if (entry.author) {
     children.push(text('dc:creator', entry.author.name));
-    // The provider also published the article (RSS <source> would need the provider's own feed URL).
+    // The provider also published the article.
     children.push(text('dc:publisher', entry.author.name));
+    // RSS 2.0's <source>: the channel the item came from, here this service's feed of the provider.
+    if (entry.author.feedUrl) children.push(text('source', entry.author.name, [['url', entry.author.feedUrl]]));
   }
   for (const category of entry.categories) children.push(text('category', category.label));
   // A real MIME type (`feed` guesses image/jpg or image//th from the URL); RSS allows one enclosure.
