@@ -91,6 +91,8 @@ function collectionPlans<T extends Filing>(collection: FeedCollection<T>, site: 
     siteUrl: site.siteUrl,
     author: { name: site.title, url: site.siteUrl },
     hubUrl: site.hubUrl,
+    iconUrl: site.iconUrl,
+    logoUrl: site.logoUrl,
   };
 
   const subscriptionArticles = all.slice(0, size);

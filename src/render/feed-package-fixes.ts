@@ -57,6 +57,10 @@ const MARKERS = {
   stylesheet: 'FEEDxMARKxSTYLESHEET',
   /** A number: `feed` takes `ttl` as one. */
   ttl: '918273645',
+  /** RSS <image><url> and atom:logo (JSON Feed `icon`, rewritten below). */
+  image: 'https://feed-marker.invalid/image',
+  /** atom:icon. */
+  icon: 'https://feed-marker.invalid/icon',
 } as const;
 type Marker = keyof typeof MARKERS;
 const EPOCH = new Date(0);
@@ -85,6 +89,9 @@ function feedOutput(): { rss: string; atom: string; json: string } {
     stylesheet: MARKERS.stylesheet,
     // RSS only: minutes a reader may cache the channel (the Cache-Control max-age it is served with).
     ttl: Number(MARKERS.ttl),
+    // RSS <image> (with the channel's title and link, as RSS 2.0 requires), atom:logo, atom:icon.
+    image: MARKERS.image,
+    favicon: MARKERS.icon,
   });
   return { rss: feed.rss2(), atom: feed.atom1(), json: feed.json1() };
 }
@@ -178,6 +185,9 @@ function slotValues(document: FeedDocumentHead, format: 'rss' | 'atom'): Record<
     authorUrl: value(asFeedWritesUrl(document.author.url ?? document.siteUrl)),
     stylesheet: document.stylesheetHref,
     ttl: String(ttlMinutes(document.maxAgeSeconds) ?? ''),
+    // RSS <image> is shown as the feed's icon by readers (square); Atom has a logo (2:1) and an icon.
+    image: value(format === 'rss' ? document.iconUrl : document.logoUrl),
+    icon: value(document.iconUrl),
     updated: format === 'rss' ? document.updated.toUTCString() : document.updated.toISOString(),
   };
 }
@@ -306,6 +316,8 @@ export function jsonHead(document: FeedDocumentHead): string {
     [MARKERS.json]: document.urls.json,
     [MARKERS.authorName]: document.author.name,
     [MARKERS.authorUrl]: document.author.url ?? document.siteUrl,
+    [MARKERS.image]: document.iconUrl,
+    [MARKERS.icon]: document.iconUrl,
   };
   const { version: _version1, author, items: _none, ...feed } = substituted(headTemplates().json, values) as Record<string, unknown> & {
     author?: { name?: string; url?: string };
@@ -317,6 +329,8 @@ export function jsonHead(document: FeedDocumentHead): string {
     description: document.description,
     language: document.language,
     authors: author ? [author] : undefined,
+    icon: document.iconUrl,
+    favicon: document.iconUrl,
     // JSON Feed pagination: next_url leads to older items (the RFC 5005 prev-archive page).
     next_url: document.prevArchive?.json,
     hubs: document.hubUrl ? [{ type: 'WebSub', url: document.hubUrl }] : undefined,
