@@ -5,6 +5,7 @@ import type { FeedSite } from './feeds/feed-model.js';
 import type { RemovalPolicy } from './feeds/removal-guard.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
+import { IMAGE_FILES } from './render/feed-formats.js';
 
 export interface Config {
   readonly port: number;
@@ -120,6 +121,8 @@ const EnvSchema = z.object({
   STATE_DIR: text.default('.feed-state'),
   FEED_ARCHIVES: boolean.default(true),
   HUB_URL: httpUrl.optional(),
+  FEED_ICON_URL: httpUrl.optional(),
+  FEED_LOGO_URL: httpUrl.optional(),
   ARCHIVE_CACHE_MAX_AGE: integer(0, 31_536_000).default(86_400),
   DELETED_ENTRY_DAYS: integer(0, 3650).default(30),
   BUILD_CRON: z
@@ -183,6 +186,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
       maxItems: values.FEED_MAX_ITEMS,
       archives: values.FEED_ARCHIVES,
       hubUrl: values.HUB_URL,
+      // The service's own images (render/feed-images.ts) unless others are named.
+      iconUrl: values.FEED_ICON_URL ?? `${baseUrl}/feeds/${IMAGE_FILES.icon.name}`,
+      logoUrl: values.FEED_LOGO_URL ?? `${baseUrl}/feeds/${IMAGE_FILES.logo.name}`,
+      // The same numbers as cacheMaxAgeSeconds and archiveCacheMaxAgeSeconds: RSS <ttl> repeats them.
+      maxAgeSeconds: { subscription: values.CACHE_MAX_AGE, archive: values.ARCHIVE_CACHE_MAX_AGE },
     },
     stateDir: values.STATE_DIR,
     buildCron: values.BUILD_CRON,

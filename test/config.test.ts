@@ -104,6 +104,22 @@ describe('loadConfig: valid settings', () => {
     assert.equal(config.cacheMaxAgeSeconds, 0);
     assert.equal(config.logLevel, 'silent');
   });
+
+  it('gives the feeds (RSS <ttl>) the max-ages the server sends: CACHE_MAX_AGE and ARCHIVE_CACHE_MAX_AGE', () => {
+    const config = loadConfig({ CACHE_MAX_AGE: '120', ARCHIVE_CACHE_MAX_AGE: '7200' });
+    assert.deepEqual(
+      [config.cacheMaxAgeSeconds, config.archiveCacheMaxAgeSeconds, config.site.maxAgeSeconds],
+      [120, 7200, { subscription: 120, archive: 7200 }],
+    );
+    assert.deepEqual(loadConfig({}).site.maxAgeSeconds, { subscription: 300, archive: 86_400 });
+  });
+
+  it('names the service\'s own icon and logo under PUBLIC_BASE_URL, unless FEED_ICON_URL and FEED_LOGO_URL name others', () => {
+    const own = loadConfig({ PUBLIC_BASE_URL: 'https://feeds.example.com' }).site;
+    assert.deepEqual([own.iconUrl, own.logoUrl], ['https://feeds.example.com/feeds/icon.png', 'https://feeds.example.com/feeds/logo.png']);
+    const named = loadConfig({ FEED_ICON_URL: 'https://cdn.example.com/i.png', FEED_LOGO_URL: 'https://cdn.example.com/l.png' }).site;
+    assert.deepEqual([named.iconUrl, named.logoUrl], ['https://cdn.example.com/i.png', 'https://cdn.example.com/l.png']);
+  });
 });
 
 describe('loadConfig: strict mode', () => {
@@ -151,6 +167,8 @@ describe('loadConfig: invalid settings', () => {
     ['PORT', { PORT: '-1' }],
     ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'ftp://x' }],
     ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'not a url' }],
+    ['FEED_ICON_URL', { FEED_ICON_URL: 'icon.png' }],
+    ['FEED_LOGO_URL', { FEED_LOGO_URL: 'data:image/png;base64,AAAA' }],
     ['FEED_MAX_ITEMS', { FEED_MAX_ITEMS: '0' }],
     ['FEED_MAX_ITEMS', { FEED_MAX_ITEMS: '1.5' }],
     ['BUILD_CRON', { BUILD_CRON: 'not a cron' }],

@@ -28,6 +28,7 @@ import type { RemovalCount } from '../feeds/deleted-entries.js';
 import { FeedServiceError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { renderBrowserFiles } from '../render/browser-view.js';
+import { renderFeedImages } from '../render/feed-images.js';
 import { renderIndexHtml, renderOpml } from '../render/feed-index.js';
 import { cacheStamp, discardBuildCache, inputsDigest, loadBuildCache, saveBuildCache, type BuildCache, type SavedReport, type ScannedFile } from './build-cache.js';
 import { eraseEntries, EntryStoreCorrupt, type EntryLocation } from './entry-store.js';
@@ -340,11 +341,11 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache): Pr
   const writer = new FeedsWriter(config.feedsDir, cache.written, { sweep: !partial });
   cache.feedsFolderSwept = false;
   const indexed = plans.map((plan) => ({ ...plan.document, entryCount: plan.articles.length }));
-  const extras = [...renderBrowserFiles(), renderOpml(indexed, config.site), renderIndexHtml(indexed, config.site)];
+  const extras = [...renderBrowserFiles(), ...renderFeedImages(), renderOpml(indexed, config.site), renderIndexHtml(indexed, config.site)];
   writer.claim([...documentFileNames(partial ? plans.filter((plan) => !cache.writtenPlans.has(plan)) : plans), ...extras.map((file) => file.name)]);
   const documents = writeDocuments(writer, plans, cache, { keepBody, hasBody, partial });
   const extraFiles: DocumentFile[] = extras.map((file) => {
-    const bytes = Buffer.from(file.body, 'utf8');
+    const bytes = typeof file.body === 'string' ? Buffer.from(file.body, 'utf8') : file.body;
     const written = writer.write(file.name, file.contentType, bytes);
     return keepBody?.(file.name) ? { ...written, body: bytes } : written;
   });

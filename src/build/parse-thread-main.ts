@@ -7,12 +7,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SegmentWriter } from './entry-store.js';
 import { parseClaimedChunks, type ParseThreadData, type ParseThreadMessage } from './parse-threads.js';
 
-const { root, relatives, symlinks, maxFileBytes, knownKeys, entriesDir, next } = workerData as ParseThreadData;
+const { root, baseUrl, relatives, symlinks, maxFileBytes, knownKeys, entriesDir, next } = workerData as ParseThreadData;
 const candidates = relatives.split('\0').map((relative, index) => ({ relative, isSymlink: symlinks[index] === 1 }));
 const writer = entriesDir === undefined ? undefined : new SegmentWriter(entriesDir);
 try {
   parseClaimedChunks(
-    { root, candidates, maxFileBytes, knownKeys: new Set(knownKeys === '' ? [] : knownKeys.split('\0')), writer },
+    { root, baseUrl, candidates, maxFileBytes, knownKeys: new Set(knownKeys === '' ? [] : knownKeys.split('\0')), writer },
     next,
     (start, results) => parentPort!.postMessage({ start, results } satisfies ParseThreadMessage),
   );

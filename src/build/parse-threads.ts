@@ -34,6 +34,8 @@ export type ReadResult = ReadFile | Problem | undefined;
 /** Reading every file of a content folder, or some of them. */
 export interface ReadJob {
   readonly root: string;
+  /** Where this service's feeds are (PUBLIC_BASE_URL): entries link their provider's feed. */
+  readonly baseUrl: string;
   readonly candidates: readonly ContentCandidate[];
   readonly maxFileBytes: number;
   /** Content keys whose outcome the caller has: a file with one of these is read and hashed only. */
@@ -53,6 +55,7 @@ export const PARSE_CHUNK = 250;
 /** What a helper thread is given (parse-thread-main.ts). */
 export interface ParseThreadData {
   readonly root: string;
+  readonly baseUrl: string;
   /** The candidates' relative paths, joined by NUL (one string clones faster than 100k objects). */
   readonly relatives: string;
   readonly symlinks: Uint8Array;
@@ -68,20 +71,20 @@ export interface ParseThreadData {
 export type ParseThreadMessage = { readonly start: number; readonly results: readonly ReadResult[] } | { readonly done: true };
 
 /** A file read whole, parsed, and (given a writer) its entry rendered and stored. */
-export function parseContentFile(read: ContentFile, writer?: SegmentWriter): ReadFile {
+export function parseContentFile(read: ContentFile, baseUrl: string, writer?: SegmentWriter): ReadFile {
   const parsed = parseArticle(read.text, read.file);
   if (!parsed.ok) return { file: read.file, stat: read.stat, key: read.key, outcome: parsed };
   const outcome = { ok: true as const, article: toArticleRecord(parsed.article, read.key) };
   // Drafts never reach a document; every other article may (archives hold them all).
-  const entry = writer && parsed.article.published ? writer.append(renderEntryFragments(toFeedEntry(parsed.article))) : undefined;
+  const entry = writer && parsed.article.published ? writer.append(renderEntryFragments(toFeedEntry(parsed.article, baseUrl))) : undefined;
   return { file: read.file, stat: read.stat, key: read.key, outcome, ...(entry ? { entry } : {}) };
 }
 
-function readAndParseFile(root: string, candidate: ContentCandidate, maxFileBytes: number, knownKeys: ReadonlySet<string>, writer: SegmentWriter | undefined): ReadResult {
-  const read = readCandidate(root, candidate, maxFileBytes);
+function readAndParseFile(job: Pick<ReadJob, 'root' | 'baseUrl' | 'maxFileBytes' | 'writer'>, candidate: ContentCandidate, knownKeys: ReadonlySet<string>): ReadResult {
+  const read = readCandidate(job.root, candidate, job.maxFileBytes);
   if (read === undefined || 'issues' in read) return read;
   if (knownKeys.has(read.key)) return { file: read.file, stat: read.stat, key: read.key };
-  return parseContentFile(read, writer);
+  return parseContentFile(read, job.baseUrl, job.writer);
 }
 
 /** Reads candidates [start, start + PARSE_CHUNK) claimed from `next` until none are left. */
@@ -90,11 +93,11 @@ export function parseClaimedChunks(
   next: Int32Array,
   onChunk: (start: number, results: ReadResult[]) => void,
 ): void {
-  const { root, candidates, maxFileBytes, writer } = job;
+  const { candidates, writer } = job;
   const knownKeys = job.knownKeys ?? new Set<string>();
   for (let start = Atomics.add(next, 0, PARSE_CHUNK); start < candidates.length; start = Atomics.add(next, 0, PARSE_CHUNK)) {
     const results: ReadResult[] = [];
-    for (const candidate of candidates.slice(start, start + PARSE_CHUNK)) results.push(readAndParseFile(root, candidate, maxFileBytes, knownKeys, writer));
+    for (const candidate of candidates.slice(start, start + PARSE_CHUNK)) results.push(readAndParseFile(job, candidate, knownKeys));
     writer?.flush();
     onChunk(start, results);
   }
@@ -116,6 +119,7 @@ export async function readAndParseAll(job: ReadJob, threads = availableParalleli
     helperCount > 0
       ? {
           root: job.root,
+          baseUrl: job.baseUrl,
           relatives: candidates.map((candidate) => candidate.relative).join('\0'),
           symlinks: Uint8Array.from(candidates, (candidate) => (candidate.isSymlink ? 1 : 0)),
           maxFileBytes: job.maxFileBytes,

@@ -115,6 +115,7 @@ async function fullScan(config: Config, cache: BuildCache, options: ScanOptions)
   if (toRead.length > 0) for (const known of cache.files.values()) byKey.set(known.key, known);
   const results = await readAndParseAll({
     root,
+    baseUrl: config.site.baseUrl,
     candidates: toRead.map((index) => candidates[index]!),
     maxFileBytes: config.maxFileBytes,
     knownKeys: new Set(byKey.keys()),
@@ -185,7 +186,7 @@ function rescanFiles(config: Config, cache: BuildCache, last: NonNullable<BuildC
       cache.files.delete(file);
     } else {
       const known = cache.files.get(file)?.key === result.key ? cache.files.get(file) : byKey.get(result.key);
-      const parsed = known ? { file, stat: result.stat, key: result.key, outcome: forFile(known.outcome, file) } : parseContentFile(result, options.renderEntries ? entryWriter(cache) : undefined);
+      const parsed = known ? { file, stat: result.stat, key: result.key, outcome: forFile(known.outcome, file) } : parseContentFile(result, config.site.baseUrl, options.renderEntries ? entryWriter(cache) : undefined);
       if (!known) filesParsed++;
       const file_ = scanned(cache, parsed, checkedAt, byKey);
       replacements.set(file, file_);
@@ -241,6 +242,7 @@ export async function renderMissingEntries(config: Config, cache: BuildCache, do
   const files = [...missing.keys()].sort(compareCodePoints);
   const results = await readAndParseAll({
     root: realpathSync(config.contentDir),
+    baseUrl: config.site.baseUrl,
     // As links, so a file that became a link out of the content folder is refused, as a scan would.
     candidates: files.map((file) => ({ relative: file.split('/').join(path.sep), isSymlink: true })),
     maxFileBytes: config.maxFileBytes,

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { parseIsoDateTime } from './iso-date.js';
 import { topicSlug } from '../feeds/topics.js';
-import { toPlainText } from './plain-text.js';
+import { toPlainName, toPlainText } from './plain-text.js';
+import { toUriText } from './uri-text.js';
 
 /**
  * The contract for an article's front matter, and the source of the `Article` type.
@@ -55,25 +56,39 @@ function copyWithoutNullFields(value: unknown): unknown {
 
 const scalar = (expected: string) => z.string({ error: `must be ${expected}` });
 
-/** Text on one line, cleaned of XML-unsafe characters; it must not be empty. */
-const requiredText = scalar('text').transform((value, context) => {
-  const plain = toPlainText(value);
-  return plain === '' ? fail(context, 'too_small', 'must not be empty') : plain;
-});
-/** Optional text; blank counts as absent. */
-const optionalText = scalar('text')
-  .transform((value) => {
-    const plain = toPlainText(value);
-    return plain === '' ? undefined : plain;
-  })
-  .optional();
+/** Text on one line, cleaned by `clean`; it must not be empty. */
+const requiredString = (clean: (value: string) => string) =>
+  scalar('text').transform((value, context) => {
+    const plain = clean(value);
+    return plain === '' ? fail(context, 'too_small', 'must not be empty') : plain;
+  });
+/** Optional text cleaned by `clean`; blank counts as absent. */
+const optionalString = (clean: (value: string) => string) =>
+  scalar('text')
+    .transform((value) => {
+      const plain = clean(value);
+      return plain === '' ? undefined : plain;
+    })
+    .optional();
 
-/** An absolute http(s) URL, normalised by WHATWG URL (spaces and non-ASCII percent-encoded). */
+/** Text cleaned of XML-unsafe characters (an excerpt, a type). */
+const optionalText = optionalString(toPlainText);
+/**
+ * A title or a name: plain text with HTML tags removed (plain-text.ts, withoutHtmlTags), as
+ * readers take a title holding `</b>` for HTML and each shows it differently.
+ */
+const requiredName = requiredString(toPlainName);
+const optionalName = optionalString(toPlainName);
+
+/**
+ * An absolute http(s) URL, normalised by WHATWG URL (spaces and non-ASCII percent-encoded), then
+ * made a valid RFC 3986 URI (`[`, `]`, `|`… percent-encoded too: uri-text.ts).
+ */
 const httpUrl = scalar('a URL').transform((value, context) => {
   const url = URL.parse(value.trim());
   if (url === null) return fail(context, 'invalid_url', 'must be an absolute http(s) URL');
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail(context, 'invalid_url', 'must be an http or https URL');
-  return url.href;
+  return toUriText(url.href);
 });
 
 /** ISO 8601 with any offset (`Z`, `+05:30`, `-0800`); no offset means UTC. */
@@ -97,10 +112,13 @@ const domainName = scalar('a domain name').transform(
   (value, context) => hostName(value) ?? fail(context, 'invalid_domain', 'must be a bare domain name such as example.com'),
 );
 
-/** An article's own permanent id: an absolute URI (urn:uuid:…, tag:…, https://…), as Atom requires. */
+/**
+ * An article's own permanent id: an absolute URI (urn:uuid:…, tag:…, https://…), as Atom requires;
+ * characters a URI may not hold are percent-encoded (`tag:x.com,2026:a<1>` → `…a%3C1%3E`).
+ */
 const entryIdUri = scalar('an absolute URI').transform((value, context) => {
   const trimmed = toPlainText(value);
-  if (/^[a-z][a-z0-9+.-]*:\S+$/i.test(trimmed)) return trimmed;
+  if (/^[a-z][a-z0-9+.-]*:\S+$/i.test(trimmed)) return toUriText(trimmed);
   return fail(context, 'invalid_id', 'must be an absolute URI such as urn:uuid:… or tag:example.com,2024:my-article');
 });
 
@@ -119,7 +137,7 @@ const flag = scalar('true or false').transform((value, context) => {
 
 /** A topic needs letters or digits, or it has no URL slug. */
 const topicName = scalar('text').transform((value, context) => {
-  const name = toPlainText(value);
+  const name = toPlainName(value);
   if (name === '') return fail(context, 'too_small', 'must not be empty');
   return topicSlug(name) === '' ? fail(context, 'invalid_topic', 'must contain letters or digits (it names a feed URL)') : name;
 });
@@ -131,7 +149,7 @@ function listOf<T extends z.ZodType>(item: T, message: string) {
 
 export const ProviderSchema = z.object(
   {
-    name: requiredText,
+    name: requiredName,
     domain: domainName.optional(),
   },
   { error: 'must be a mapping with name and domain' },
@@ -142,14 +160,14 @@ export const ImageSchema = z.object(
     url: httpUrl,
     width: dimension.optional(),
     height: dimension.optional(),
-    title: optionalText,
+    title: optionalName,
   },
   { error: 'must be a mapping with url, width, height and title' },
 );
 
 export const RelatedArticleSchema = z.object(
   {
-    title: requiredText,
+    title: requiredName,
     excerpt: optionalText,
     publishedDateTime: isoDateTime.optional(),
     sourceUrl: httpUrl,
@@ -165,8 +183,8 @@ export const FrontMatterSchema = z.preprocess(
   z
     .object({
       id: entryIdUri.optional(),
-      category: optionalText,
-      title: requiredText,
+      category: optionalName,
+      title: requiredName,
       excerpt: optionalText,
       publishedDateTime: isoDateTime,
       updatedDateTime: isoDateTime.optional(),

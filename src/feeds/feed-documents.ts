@@ -91,6 +91,8 @@ function collectionPlans<T extends Filing>(collection: FeedCollection<T>, site: 
     siteUrl: site.siteUrl,
     author: { name: site.title, url: site.siteUrl },
     hubUrl: site.hubUrl,
+    iconUrl: site.iconUrl,
+    logoUrl: site.logoUrl,
   };
 
   const subscriptionArticles = all.slice(0, size);
@@ -106,6 +108,7 @@ function collectionPlans<T extends Filing>(collection: FeedCollection<T>, site: 
         urls: subscriptionUrls,
         prevArchive: pages > 0 ? pageUrls(pages) : undefined,
         stylesheetHref: stylesheetHref(collection.path),
+        maxAgeSeconds: site.maxAgeSeconds.subscription,
         // A deletion is a change too: the feed is as new as its newest entry or notice.
         updated: new Date(deleted.reduce((newest, tombstone) => Math.max(newest, tombstone.deletedAt.getTime()), newestUpdate(subscriptionArticles).getTime())),
         deleted,
@@ -136,6 +139,7 @@ function collectionPlans<T extends Filing>(collection: FeedCollection<T>, site: 
         prevArchive: page > 1 ? pageUrls(page - 1) : undefined,
         nextArchive: page < pages ? pageUrls(page + 1) : undefined,
         stylesheetHref: stylesheetHref(path),
+        maxAgeSeconds: site.maxAgeSeconds.archive,
         updated: newestUpdate(pageArticles),
         deleted: [],
       },

@@ -27,6 +27,8 @@ export interface FeedLink {
 export interface FeedAuthor {
   readonly name: string;
   readonly url?: string;
+  /** This service's RSS feed of the author's (a provider's) articles (RSS `<source url>`). */
+  readonly feedUrl?: string;
 }
 
 export interface FeedEntry {
@@ -90,10 +92,15 @@ export interface FeedDocument {
   readonly nextArchive?: FeedUrls;
   /** WebSub hub (rel="hub"). */
   readonly hubUrl?: string;
+  /** The feeds' square icon and 2:1 logo (FeedSite). */
+  readonly iconUrl: string;
+  readonly logoUrl: string;
   /** Href of the XSL stylesheet, relative to this document, for browsers. */
   readonly stylesheetHref: string;
   /** The newest entry's updated date, never the clock, so unchanged content gives unchanged bytes. */
   readonly updated: Date;
+  /** The Cache-Control max-age it is served with, in seconds (RSS `<ttl>` says the same in minutes). */
+  readonly maxAgeSeconds: number;
   readonly entries: readonly FeedEntry[];
   /** Entries deleted recently, announced in Atom (subscription documents only). */
   readonly deleted: readonly Tombstone[];
@@ -117,4 +124,13 @@ export interface FeedSite {
   readonly archives: boolean;
   /** A WebSub hub to name in every feed. */
   readonly hubUrl?: string;
+  /** A square image standing for the feeds (atom:icon, RSS <image>, JSON Feed icon and favicon, HTML icon). */
+  readonly iconUrl: string;
+  /** A 2:1 image standing for the feeds (atom:logo). */
+  readonly logoUrl: string;
+  /**
+   * The Cache-Control max-age of subscription documents and of archive pages, in seconds: the
+   * server sends it (CACHE_MAX_AGE, ARCHIVE_CACHE_MAX_AGE) and RSS `<ttl>` repeats it.
+   */
+  readonly maxAgeSeconds: { readonly subscription: number; readonly archive: number };
 }

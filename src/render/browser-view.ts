@@ -64,6 +64,7 @@ export function pageFrame(document: FeedDocumentHead): { readonly head: string; 
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(document.title)}</title>
+<link rel="icon" href="${escapeHtml(document.iconUrl)}">
 <link rel="stylesheet" href="${escapeHtml(cssHref(document.stylesheetHref))}">
 ${discovery.join('\n')}
 </head>

@@ -7,10 +7,14 @@
  * The XML is written here rather than by `feed`: `feed` renders every entry again for every
  * document it is in, and nearly every element it writes for an entry needed correcting anyway
  * (plain-text titles, guid isPermaLink, dc:creator, category terms, enclosure types) or was
- * missing (Media RSS, related and AMP links). See feed-package-fixes.ts for the document heads.
+ * missing (Media RSS, related links). See feed-package-fixes.ts for the document heads.
+ *
+ * An article's AMP URL is in JSON Feed only (`_syndication.amp_url`): `amphtml` is no registered
+ * link relation (RFC 4287 §4.2.7.2 wants a registered name or an IRI, and the W3C Feed Validator
+ * reports "Unregistered link relationship"), no IRI for it exists, and no reader uses it.
  */
 import { renderPageEntry } from './browser-view.js';
-import { cdata, escapeHtml, escapeXmlAttribute, escapeXmlText } from './escape.js';
+import { cdata, escapeHtml, escapeXmlAttribute, escapeXmlText, escapeXmlValue } from './escape.js';
 import type { FeedEntry } from '../feeds/feed-model.js';
 
 /** An entry's text in each format; `html` is its article on the plain HTML page. */
@@ -44,9 +48,14 @@ function empty(name: string, list: Attributes): string {
   return `<${name}${attributes(list)}/>`;
 }
 
-/** `<name>text</name>`, the text escaped. */
+/** `<name>text</name>`: plain text, escaped as the RSS profile asks (escape.ts). */
 function text(name: string, value: string, list: Attributes = []): string {
   return `<${name}${attributes(list)}>${escapeXmlText(value)}</${name}>`;
+}
+
+/** `<name>value</name>`: a URL, an id or a date, escaped with XML's named entities (escape.ts). */
+function value(name: string, content: string, list: Attributes = []): string {
+  return `<${name}${attributes(list)}>${escapeXmlValue(content)}</${name}>`;
 }
 
 /** `<name><![CDATA[…]]></name>` */
@@ -84,9 +93,9 @@ export function rssItem(entry: FeedEntry): string {
   const indent = `${RSS_ITEM_INDENT}  `;
   const children = [
     text('title', entry.title),
-    text('link', entry.link),
-    text('guid', entry.id, [['isPermaLink', String(entry.id === entry.link)]]),
-    text('pubDate', entry.published.toUTCString()),
+    value('link', entry.link),
+    value('guid', entry.id, [['isPermaLink', String(entry.id === entry.link)]]),
+    value('pubDate', entry.published.toUTCString()),
   ];
   // <description> is HTML: the plain excerpt is escaped.
   if (entry.summary !== undefined) children.push(cdataText('description', escapeHtml(entry.summary)));
@@ -94,15 +103,16 @@ export function rssItem(entry: FeedEntry): string {
   // RSS reserves <author> for an e-mail address.
   if (entry.author) {
     children.push(text('dc:creator', entry.author.name));
-    // The provider also published the article (RSS <source> would need the provider's own feed URL).
+    // The provider also published the article.
     children.push(text('dc:publisher', entry.author.name));
+    // RSS 2.0's <source>: the channel the item came from, here this service's feed of the provider.
+    if (entry.author.feedUrl) children.push(text('source', entry.author.name, [['url', entry.author.feedUrl]]));
   }
   for (const category of entry.categories) children.push(text('category', category.label));
   // A real MIME type (`feed` guesses image/jpg or image//th from the URL); RSS allows one enclosure.
   const [image] = entry.images;
   if (image) children.push(empty('enclosure', [['url', image.url], ['length', 0], ['type', image.type]]));
   for (const related of entry.related) children.push(empty('atom:link', [['rel', 'related'], ['href', related.url], ['title', related.title]]));
-  if (entry.ampUrl) children.push(empty('atom:link', [['rel', 'amphtml'], ['href', entry.ampUrl], ['type', 'text/html']]));
   children.push(...mediaElements(entry, indent));
   return parent('item', [], children, RSS_ITEM_INDENT);
 }
@@ -112,22 +122,25 @@ export function atomEntry(entry: FeedEntry): string {
   const indent = `${ATOM_ENTRY_INDENT}  `;
   const children = [
     text('title', entry.title, [['type', 'text']]),
-    text('id', entry.id),
+    value('id', entry.id),
     empty('link', [['href', entry.link]]),
-    text('updated', entry.updated.toISOString()),
+    value('updated', entry.updated.toISOString()),
   ];
   if (entry.author) {
-    const author = [text('name', entry.author.name), ...(entry.author.url ? [text('uri', entry.author.url)] : [])];
+    const author = [text('name', entry.author.name), ...(entry.author.url ? [value('uri', entry.author.url)] : [])];
     children.push(parent('author', [], author, indent));
   }
   for (const category of entry.categories) children.push(empty('category', [['term', category.term], ['label', category.label]]));
   for (const image of entry.images) children.push(empty('link', [['rel', 'enclosure'], ['href', image.url], ['type', image.type], ['title', image.title]]));
   for (const related of entry.related) children.push(empty('link', [['rel', 'related'], ['href', related.url], ['title', related.title]]));
-  if (entry.ampUrl) children.push(empty('link', [['rel', 'amphtml'], ['type', 'text/html'], ['href', entry.ampUrl]]));
   children.push(...mediaElements(entry, indent));
   if (entry.summary !== undefined) children.push(cdataText('summary', escapeHtml(entry.summary), [['type', 'html']]));
+  // An entry with neither excerpt nor body would have no text at all: readers (and the W3C Feed
+  // Validator, "Missing textual content") want some, so its title is its summary, as JSON Feed's
+  // content_text is.
+  else if (!entry.contentHtml) children.push(text('summary', entry.title, [['type', 'text']]));
   if (entry.contentHtml) children.push(cdataText('content', entry.contentHtml, [['type', 'html']]));
-  children.push(text('published', entry.published.toISOString()));
+  children.push(value('published', entry.published.toISOString()));
   return parent('entry', [], children, ATOM_ENTRY_INDENT);
 }
 

@@ -4,13 +4,16 @@ import { imageTypeFromUrl } from './image-type.js';
 import { renderMarkdownHtml } from './markdown-html.js';
 import { entryId } from '../feeds/select-articles.js';
 import { topicSlug } from '../feeds/topics.js';
+import { providerSlug } from '../feeds/feed-collections.js';
+import { feedUrls } from '../feeds/feed-documents.js';
 import { escapeHtml } from './escape.js';
 
 /**
  * Maps an article to a feed entry, field by field. Nothing is spread from the article, so fields
  * the entry does not name (and `secured`, which the schema already removed) cannot reach a feed.
+ * `baseUrl` is where this service's feeds are (its provider's feed is linked).
  */
-export function toFeedEntry(article: Article): FeedEntry {
+export function toFeedEntry(article: Article, baseUrl: string): FeedEntry {
   const updated =
     article.updatedDateTime && article.updatedDateTime > article.publishedDateTime ? article.updatedDateTime : article.publishedDateTime;
   return {
@@ -25,6 +28,7 @@ export function toFeedEntry(article: Article): FeedEntry {
     author: article.provider && {
       name: article.provider.name,
       url: article.provider.domain === undefined ? undefined : `https://${article.provider.domain}/`,
+      feedUrl: providerFeedUrl(article.provider, baseUrl),
     },
     categories: entryCategories(article),
     images: article.images.map((image) => ({
@@ -36,6 +40,12 @@ export function toFeedEntry(article: Article): FeedEntry {
     })),
     related: article.related.map((related) => ({ url: related.sourceUrl, title: related.title })),
   };
+}
+
+/** This service's RSS feed of the provider's articles; none when its name makes no slug (it has no feed). */
+function providerFeedUrl(provider: NonNullable<Article['provider']>, baseUrl: string): string | undefined {
+  const slug = providerSlug(provider);
+  return slug === '' ? undefined : feedUrls(baseUrl, `providers/${slug}`).rss;
 }
 
 /** Topics first (in the article's order), then its category; one per slug. */

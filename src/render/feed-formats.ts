@@ -33,3 +33,9 @@ export const BROWSER_FILES = {
   css: { name: 'feed.css', contentType: 'text/css; charset=utf-8' },
   html: { extension: 'html', contentType: 'text/html; charset=utf-8' },
 } as const;
+
+/** The service's own feed icon and logo (render/feed-images.ts), used unless FEED_ICON_URL / FEED_LOGO_URL name others. */
+export const IMAGE_FILES = {
+  icon: { name: 'icon.png', contentType: 'image/png' },
+  logo: { name: 'logo.png', contentType: 'image/png' },
+} as const;

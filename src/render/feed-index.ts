@@ -89,6 +89,7 @@ export function renderIndexHtml(documents: readonly IndexedDocument[], site: Fee
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(site.title)}: feeds</title>
+<link rel="icon" href="${escapeHtml(site.iconUrl)}">
 ${discovery.join('\n')}
 <link rel="outline" type="text/x-opml" title="All feeds (OPML)" href="${escapeHtml(`${site.baseUrl}/feeds/${INDEX_FILES.opml.name}`)}">
 <link rel="stylesheet" href="feed.css">

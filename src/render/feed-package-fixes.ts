@@ -24,7 +24,7 @@
 import { Feed } from 'feed';
 import { FEED_FORMATS, type FeedFormat } from './feed-formats.js';
 import type { FeedDocumentHead } from '../feeds/feed-model.js';
-import { escapeXmlAttribute, escapeXmlText } from './escape.js';
+import { escapeXmlAttribute, escapeXmlText, escapeXmlValue } from './escape.js';
 
 export const GENERATOR = 'feed-syndication-service';
 export const JSON_FEED_VERSION = 'https://jsonfeed.org/version/1.1';
@@ -55,6 +55,12 @@ const MARKERS = {
   authorName: 'FEEDxMARKxAUTHORxNAME',
   authorUrl: 'https://feed-marker.invalid/author',
   stylesheet: 'FEEDxMARKxSTYLESHEET',
+  /** A number: `feed` takes `ttl` as one. */
+  ttl: '918273645',
+  /** RSS <image><url> and atom:logo (JSON Feed `icon`, rewritten below). */
+  image: 'https://feed-marker.invalid/image',
+  /** atom:icon. */
+  icon: 'https://feed-marker.invalid/icon',
 } as const;
 type Marker = keyof typeof MARKERS;
 const EPOCH = new Date(0);
@@ -81,6 +87,11 @@ function feedOutput(): { rss: string; atom: string; json: string } {
     author: { name: MARKERS.authorName, link: MARKERS.authorUrl },
     // Browsers render the feed through this XSL stylesheet (served as XML to them; see http/app.ts).
     stylesheet: MARKERS.stylesheet,
+    // RSS only: minutes a reader may cache the channel (the Cache-Control max-age it is served with).
+    ttl: Number(MARKERS.ttl),
+    // RSS <image> (with the channel's title and link, as RSS 2.0 requires), atom:logo, atom:icon.
+    image: MARKERS.image,
+    favicon: MARKERS.icon,
   });
   return { rss: feed.rss2(), atom: feed.atom1(), json: feed.json1() };
 }
@@ -143,7 +154,7 @@ function headTemplates(): Templates {
   const atom = xmlTemplate(
     output.atom,
     'feed',
-    `<feed xmlns="${NS.atom}" xmlns:media="${NS.media}" xmlns:fh="${NS.fh}" xmlns:at="${NS.at}" xml:lang="${MARKERS.language}">`,
+    `<feed xmlns="${NS.atom}" xmlns:media="${NS.media}" xmlns:fh="${NS.fh}" xml:lang="${MARKERS.language}">`,
     '\n</feed>',
     (text) => text,
   );
@@ -159,22 +170,40 @@ function asFeedWritesUrl(url: string): string {
 /** Each slot's text for one document, escaped for where it stands. */
 function slotValues(document: FeedDocumentHead, format: 'rss' | 'atom'): Record<Marker | 'updated', string> {
   const text = escapeXmlText;
+  const value = escapeXmlValue;
   const attribute = escapeXmlAttribute;
   return {
-    id: text(document.urls.atom),
+    id: value(document.urls.atom),
     title: text(document.title),
     description: text(document.description),
-    link: format === 'rss' ? text(asFeedWritesUrl(document.siteUrl)) : attribute(asFeedWritesUrl(document.siteUrl)),
-    language: format === 'rss' ? text(document.language) : attribute(document.language),
+    link: format === 'rss' ? value(asFeedWritesUrl(document.siteUrl)) : attribute(asFeedWritesUrl(document.siteUrl)),
+    language: format === 'rss' ? value(document.language) : attribute(document.language),
     rss: attribute(asFeedWritesUrl(document.urls.rss)),
     atom: attribute(asFeedWritesUrl(document.urls.atom)),
     json: attribute(document.urls.json),
     authorName: text(document.author.name),
-    authorUrl: text(asFeedWritesUrl(document.author.url ?? document.siteUrl)),
+    authorUrl: value(asFeedWritesUrl(document.author.url ?? document.siteUrl)),
     stylesheet: document.stylesheetHref,
+    ttl: String(ttlMinutes(document.maxAgeSeconds) ?? ''),
+    // RSS <image> is shown as the feed's icon by readers (square); Atom has a logo (2:1) and an icon.
+    image: value(format === 'rss' ? document.iconUrl : document.logoUrl),
+    icon: value(document.iconUrl),
     updated: format === 'rss' ? document.updated.toUTCString() : document.updated.toISOString(),
   };
 }
+
+/**
+ * RSS `<ttl>` (minutes a reader may cache the channel) for a document served with `max-age`
+ * seconds: whole minutes, rounded down so a reader never waits past the max-age; none under a
+ * minute (RSS wants a positive number of minutes, and 1 would say more than the max-age does).
+ */
+export function ttlMinutes(maxAgeSeconds: number): number | undefined {
+  const minutes = Math.floor(maxAgeSeconds / 60);
+  return minutes > 0 ? minutes : undefined;
+}
+
+/** The `<ttl>` line of an RSS head whose ttl slot was left empty. */
+const EMPTY_TTL = /\n *<ttl><\/ttl>/;
 
 function fill(template: Template, values: Record<Marker | 'updated', string>): string {
   let text = '';
@@ -220,7 +249,8 @@ export function rssHead(document: FeedDocumentHead): string {
   const links = documentLinks(document, 'rss')
     .map(([rel, type, href]) => `\n    <atom:link${xmlAttributes([['href', href], ['rel', rel], ['type', type]])}/>`)
     .join('');
-  return `${fill(headTemplates().rss, slotValues(document, 'rss'))}${links}${archiveMarker(document, '    ')}`;
+  const head = fill(headTemplates().rss, slotValues(document, 'rss'));
+  return `${ttlMinutes(document.maxAgeSeconds) === undefined ? head.replace(EMPTY_TTL, '') : head}${links}${archiveMarker(document, '    ')}`;
 }
 
 export const RSS_TAIL = '\n  </channel>\n</rss>\n';
@@ -229,21 +259,34 @@ export const RSS_TAIL = '\n  </channel>\n</rss>\n';
 
 /** Everything of an Atom document before its first entry: head, links, subtitle, deletions. */
 export function atomHead(document: FeedDocumentHead): string {
-  const template = fill(headTemplates().atom, slotValues(document, 'atom'));
-  const subtitle = template.lastIndexOf('\n  <subtitle>');
-  if (subtitle === -1) throw new Error('feed package: no <subtitle> in its Atom output');
-  const links = documentLinks(document, 'atom')
-    .map(([rel, type, href]) => `\n  <link${xmlAttributes([['rel', rel], ['type', type], ['href', href]])}/>`)
-    .join('');
   // RFC 6721: entries that were published and are gone, so aggregators can retract them. Before
   // the entries: RFC 4287's grammar puts a feed's extension elements ahead of its entry list.
   const deleted = document.deleted
     .map((tombstone) => `\n  <at:deleted-entry${xmlAttributes([['ref', tombstone.id], ['when', tombstone.deletedAt.toISOString()]])}/>`)
     .join('');
+  // The tombstones namespace only where a notice uses it: the W3C Feed Validator (older than
+  // RFC 6721) reports every declaration of it as "Use of unknown namespace".
+  const filled = fill(headTemplates().atom, slotValues(document, 'atom'));
+  const template = deleted === '' ? filled : withTombstonesNamespace(filled);
+  const subtitle = template.lastIndexOf('\n  <subtitle>');
+  if (subtitle === -1) throw new Error('feed package: no <subtitle> in its Atom output');
+  const links = documentLinks(document, 'atom')
+    .map(([rel, type, href]) => `\n  <link${xmlAttributes([['rel', rel], ['type', type], ['href', href]])}/>`)
+    .join('');
   return `${template.slice(0, subtitle)}${links}${archiveMarker(document, '  ')}${template.slice(subtitle)}${deleted}`;
 }
 
 export const ATOM_TAIL = '\n</feed>\n';
+
+const FH_DECLARATION = ` xmlns:fh="${NS.fh}"`;
+
+/** The Atom head with `xmlns:at` declared on its root, after `xmlns:fh`. */
+function withTombstonesNamespace(head: string): string {
+  const at = head.indexOf(FH_DECLARATION);
+  if (at === -1) throw new Error('Atom head: no xmlns:fh declaration on its root');
+  const end = at + FH_DECLARATION.length;
+  return `${head.slice(0, end)} xmlns:at="${NS.at}"${head.slice(end)}`;
+}
 
 // ---------------------------------------------------------------- JSON Feed 1.1
 
@@ -273,6 +316,8 @@ export function jsonHead(document: FeedDocumentHead): string {
     [MARKERS.json]: document.urls.json,
     [MARKERS.authorName]: document.author.name,
     [MARKERS.authorUrl]: document.author.url ?? document.siteUrl,
+    [MARKERS.image]: document.iconUrl,
+    [MARKERS.icon]: document.iconUrl,
   };
   const { version: _version1, author, items: _none, ...feed } = substituted(headTemplates().json, values) as Record<string, unknown> & {
     author?: { name?: string; url?: string };
@@ -284,6 +329,8 @@ export function jsonHead(document: FeedDocumentHead): string {
     description: document.description,
     language: document.language,
     authors: author ? [author] : undefined,
+    icon: document.iconUrl,
+    favicon: document.iconUrl,
     // JSON Feed pagination: next_url leads to older items (the RFC 5005 prev-archive page).
     next_url: document.prevArchive?.json,
     hubs: document.hubUrl ? [{ type: 'WebSub', url: document.hubUrl }] : undefined,

@@ -85,6 +85,18 @@ describe('"<", "&" and quotes in values the feeds carry in XML attributes', () =
   const PROVIDER = { name: 'Smith & <Wesson> "News"', domain: 'smith.example.com' };
   const IMAGE_TITLE = '<b>Chart</b> & "data" <3';
   const RELATED_TITLE = 'See <i>also</i> & "this" <';
+  /**
+   * The same values as written: titles and names are plain text, so the tags of HTML elements are
+   * removed when the article is read (`<Wesson>` is no HTML element and stays); every `<`, `&` and
+   * quote that is left must come back exactly.
+   */
+  const WRITTEN = {
+    topic: 'R&D Labs "Q"',
+    category: "Op-Ed &amp; 'x'",
+    provider: PROVIDER.name,
+    imageTitle: 'Chart & "data" <3',
+    relatedTitle: 'See also & "this" <',
+  };
 
   /** One article whose topic, category, provider, image title and related title are all markup. */
   const buildMarkup = () =>
@@ -113,28 +125,28 @@ describe('"<", "&" and quotes in values the feeds carry in XML attributes', () =
     assert.deepEqual(await expatErrors(await written(feedsDir, names)), []);
   });
 
-  it('gives the image title back exactly from the Atom enclosure link', async () => {
+  it('gives the image title back exactly, HTML tags removed, from the Atom enclosure link', async () => {
     const entry = await onlyAtomEntry(await buildMarkup());
     const enclosures = listOf(entry.link).filter((link) => link['@_rel'] === 'enclosure');
-    assert.deepEqual(enclosures.map((link) => link['@_title']), [IMAGE_TITLE]);
+    assert.deepEqual(enclosures.map((link) => link['@_title']), [WRITTEN.imageTitle]);
   });
 
-  it('gives the related title back exactly from the Atom and the RSS related links', async () => {
+  it('gives the related title back exactly, HTML tags removed, from the Atom and the RSS related links', async () => {
     const feedsDir = await buildMarkup();
     const atomRelated = listOf((await onlyAtomEntry(feedsDir)).link).filter((link) => link['@_rel'] === 'related');
     const rssRelated = listOf((await onlyRssItem(feedsDir))['atom:link']).filter((link) => link['@_rel'] === 'related');
-    assert.deepEqual(atomRelated.map((link) => link['@_title']), [RELATED_TITLE]);
-    assert.deepEqual(rssRelated.map((link) => link['@_title']), [RELATED_TITLE]);
+    assert.deepEqual(atomRelated.map((link) => link['@_title']), [WRITTEN.relatedTitle]);
+    assert.deepEqual(rssRelated.map((link) => link['@_title']), [WRITTEN.relatedTitle]);
   });
 
-  it('gives the topic and the category back exactly as Atom category labels', async () => {
+  it('gives the topic and the category back exactly, HTML tags removed, as Atom category labels', async () => {
     const entry = await onlyAtomEntry(await buildMarkup());
-    assert.deepEqual(listOf(entry.category).map((category) => category['@_label']), [TOPIC, CATEGORY]);
+    assert.deepEqual(listOf(entry.category).map((category) => category['@_label']), [WRITTEN.topic, WRITTEN.category]);
   });
 
   it("names each feed in index.opml by that feed's own title, topic, provider and category intact", async () => {
     const feedsDir = await buildMarkup();
-    for (const [prefix, name] of [['r-', TOPIC], ['providers/', PROVIDER.name], ['categories/', CATEGORY]] as const) {
+    for (const [prefix, name] of [['r-', WRITTEN.topic], ['providers/', WRITTEN.provider], ['categories/', WRITTEN.category]] as const) {
       const feed = await feedNamed(feedsDir, prefix);
       const title = textOf(parseXmlDocument(await readWrittenFeed(feedsDir, `${feed}.xml`)).rss.channel.title) ?? '';
       assert.ok(title.includes(name), `the RSS title of ${feed}, ${JSON.stringify(title)}, names ${JSON.stringify(name)}`);

@@ -75,9 +75,9 @@ describe('buildFeeds: one build over a content folder', () => {
     );
   });
 
-  it('returns RSS, Atom, JSON and HTML per feed (all, topics, providers, categories), the browser view and the indexes', () => {
+  it('returns RSS, Atom, JSON and HTML per feed (all, topics, providers, categories), the browser view, the icon and logo and the indexes', () => {
     const feeds = ['ai', 'all', 'categories/news', 'providers/news.example.com', 'space'];
-    const expected = [...feeds.flatMap((feed) => ['xml', 'atom', 'json', 'html'].map((extension) => `${feed}.${extension}`)), 'feed.css', 'feed.xsl', 'index.html', 'index.opml'];
+    const expected = [...feeds.flatMap((feed) => ['xml', 'atom', 'json', 'html'].map((extension) => `${feed}.${extension}`)), 'feed.css', 'feed.xsl', 'icon.png', 'logo.png', 'index.html', 'index.opml'];
     assert.deepEqual(first.files.map((file) => file.name).sort(), expected.sort());
     assert.deepEqual([...first.report.written].sort(), first.files.map((file) => file.name).sort());
     assert.deepEqual(first.report.unchanged, []);

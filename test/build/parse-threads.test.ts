@@ -28,7 +28,7 @@ describe('readAndParseAll: a cold build spread over threads', () => {
     await writeFile(path.join(dir, 'notes.txt'), 'not markdown');
     ({ root, candidates } = listContent(dir));
     entriesDir = await makeTempDir('parallel-entries-');
-    results = await readAndParseAll({ root, candidates, maxFileBytes: 1024 * 1024, entriesDir }, 2);
+    results = await readAndParseAll({ root, baseUrl: 'https://feeds.example.org', candidates, maxFileBytes: 1024 * 1024, entriesDir }, 2);
   });
 
   it('returns one result per candidate, in candidate order', () => {
@@ -77,7 +77,7 @@ describe('readAndParseAll: a cold build spread over threads', () => {
   it('hashes but does not parse a file whose key the caller knows', async () => {
     const known = results.find((result): result is Exclude<ReadResult, undefined | Problem> => result !== undefined && !('issues' in result));
     assert.ok(known);
-    const again = await readAndParseAll({ root, candidates, maxFileBytes: 1024 * 1024, knownKeys: new Set([known.key]) }, 1);
+    const again = await readAndParseAll({ root, baseUrl: 'https://feeds.example.org', candidates, maxFileBytes: 1024 * 1024, knownKeys: new Set([known.key]) }, 1);
     const same = again.find((result) => result && !('issues' in result) && result.file === known.file);
     assert.ok(same && !('issues' in same));
     assert.equal(same.key, known.key);

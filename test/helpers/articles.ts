@@ -45,4 +45,7 @@ export const testSite: FeedSite = Object.freeze({
   language: 'en',
   maxItems: 50,
   archives: true,
+  maxAgeSeconds: { subscription: 300, archive: 86_400 },
+  iconUrl: 'https://feeds.example.org/feeds/icon.png',
+  logoUrl: 'https://feeds.example.org/feeds/logo.png',
 });

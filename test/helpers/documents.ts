@@ -9,7 +9,7 @@ export function buildFeedDocuments(collections: readonly FeedCollection<Article>
   const entries = new Map<Article, FeedEntry>();
   const entryOf = (article: Article): FeedEntry => {
     let entry = entries.get(article);
-    if (!entry) entries.set(article, (entry = toFeedEntry(article)));
+    if (!entry) entries.set(article, (entry = toFeedEntry(article, site.baseUrl)));
     return entry;
   };
   return planFeedDocuments(collections, site, options).map((plan) => ({ ...plan.document, entries: plan.articles.map(entryOf) }));

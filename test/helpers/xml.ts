@@ -13,7 +13,11 @@ const parser = new XMLParser({
   parseAttributeValue: false,
   trimValues: true,
   processEntities: true,
-  htmlEntities: false,
+  // XML's five named entities and character references (`&#x26;`, `&#38;`), as every XML parser
+  // reads them: fast-xml-parser 5 decodes character references only with `htmlEntities` set, and
+  // `true` would also decode HTML's named entities (`&nbsp;`), which XML does not define. An object
+  // names the entities to decode (src/xmlparser/OrderedObjParser.js), though the types say boolean.
+  htmlEntities: { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" } as unknown as boolean,
   isArray: (name) => REPEATED.has(name),
 });
 

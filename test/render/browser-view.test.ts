@@ -30,7 +30,12 @@ const IN_CI = process.env.CI === 'true';
 
 // ---------------------------------------------------------------- fixtures
 
-const HOSTILE_TITLE = '<script>alert("title")</script> Fish & <b>Chips</b>';
+/**
+ * Markup-shaped text that reaches the renderers: the tags of HTML elements are removed from titles
+ * when an article is parsed (content/plain-text.ts), so these tag names are not HTML's; a renderer
+ * that failed to escape them would still make `<scripty>` and `<bold>` elements.
+ */
+const HOSTILE_TITLE = '<scripty>alert("title")</scripty> Fish & <bold>Chips</bold> 1 < 2';
 /** Plain text that escapeHtml turns into every entity it writes, and a literal "&lt;" that must stay. */
 const TRICKY_EXCERPT = `Scores & "ranks" <b>rise</b>; it's under 5 ms, written &lt; in HTML.`;
 
@@ -214,7 +219,7 @@ describe('renderFeedPage', () => {
     assert.equal(second?.title, HOSTILE_TITLE);
     assert.equal(second?.summary, '<script>alert("summary")</script>');
     assert.equal(second?.provider, 'Example <News>');
-    assert.equal(byTag(page, 'b').length, 0);
+    assert.equal(byTag(page, 'bold').length, 0);
     assert.ok(!file.body.includes('<script'), 'the page contains "<script"');
   });
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { toFeedEntry } from '../../src/render/feed-entry.js';
-import { frontMatter, makeArticle } from '../helpers/articles.js';
+import { frontMatter, makeArticle, testSite } from '../helpers/articles.js';
 
 const SAMPLE_IMAGE_URL = 'https://www.bing.com/th?id=ON.97331B7269776F2B2C73CE8D888D034D';
 
-const entryOf = (fields: Record<string, unknown> = {}, body = '') => toFeedEntry(makeArticle(fields, body));
+const entryOf = (fields: Record<string, unknown> = {}, body = '') => toFeedEntry(makeArticle(fields, body), testSite.baseUrl);
 
 describe('toFeedEntry', () => {
   describe('id and links', () => {
@@ -59,10 +59,11 @@ describe('toFeedEntry', () => {
   });
 
   describe('author', () => {
-    it('is the provider name with https://domain/ as url', () => {
+    it('is the provider name with https://domain/ as url, and this service\'s RSS feed of the provider', () => {
       assert.deepEqual(entryOf({ provider: { name: 'Example News', domain: 'news.example.com' } }).author, {
         name: 'Example News',
         url: 'https://news.example.com/',
+        feedUrl: `${testSite.baseUrl}/feeds/providers/news.example.com.xml`,
       });
     });
 
@@ -154,7 +155,7 @@ describe('toFeedEntry', () => {
 
   it('has no field holding the secured value', () => {
     const secured = String(frontMatter().secured);
-    const json = JSON.stringify(toFeedEntry(makeArticle({ secured })));
+    const json = JSON.stringify(toFeedEntry(makeArticle({ secured }), testSite.baseUrl));
     assert.equal(json.includes(secured), false);
     assert.equal(json.includes('secured'), false);
   });

@@ -43,9 +43,9 @@ describe('serializeXml', () => {
   });
 
   describe('text', () => {
-    it('escapes &, < and >', () => {
+    it('escapes &, < and > as hexadecimal character references (the RSS profile\'s advice)', () => {
       const xml = serializeXml(documentOf(xmlTextElement('t', 'a & b < c > d')));
-      assert.ok(xml.includes('<t>a &amp; b &lt; c &gt; d</t>'), xml);
+      assert.ok(xml.includes('<t>a &#x26; b &#x3C; c &#x3E; d</t>'), xml);
     });
 
     it('round-trips &, < and > exactly', () => {
