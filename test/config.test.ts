@@ -29,6 +29,7 @@ describe('loadConfig: defaults', () => {
     assert.equal(config.site.baseUrl, 'http://localhost:3000');
     assert.equal(config.site.siteUrl, 'http://localhost:3000/feeds/');
     assert.equal(config.site.maxItems, 50);
+    assert.equal(config.site.maxBytes, 1024 * 1024);
     assert.equal(config.site.language, 'en');
   });
 
@@ -103,6 +104,10 @@ describe('loadConfig: valid settings', () => {
     assert.equal(config.cacheMaxAgeSeconds, 0);
     assert.equal(config.logLevel, 'silent');
   });
+
+  it('reads the byte budget of a feed document from FEED_MAX_BYTES', () => {
+    assert.equal(loadConfig({ FEED_MAX_BYTES: '5000000' }).site.maxBytes, 5_000_000);
+  });
 });
 
 describe('loadConfig: strict mode', () => {
@@ -137,6 +142,8 @@ describe('loadConfig: invalid settings', () => {
     ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'not a url' }],
     ['FEED_MAX_ITEMS', { FEED_MAX_ITEMS: '0' }],
     ['FEED_MAX_ITEMS', { FEED_MAX_ITEMS: '1.5' }],
+    ['FEED_MAX_BYTES', { FEED_MAX_BYTES: '1023' }],
+    ['FEED_MAX_BYTES', { FEED_MAX_BYTES: '1MiB' }],
     ['BUILD_CRON', { BUILD_CRON: 'not a cron' }],
     ['BUILD_CRON', { BUILD_CRON: '61 * * * *' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],

@@ -45,4 +45,5 @@ export const testSite: FeedSite = Object.freeze({
   language: 'en',
   maxItems: 50,
   archives: true,
+  maxBytes: 1024 * 1024,
 });
