@@ -4,9 +4,11 @@
  * (fast-xml-parser for RSS and Atom, JSON.parse, htmlparser2 for the HTML pages).
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { DomUtils, parseDocument } from 'htmlparser2';
 import { buildFeeds, createBuildCache, type BuildResult } from '../../src/build/build-feeds.js';
 import { createLogger, silentLogger } from '../../src/logger.js';
@@ -142,7 +144,7 @@ async function buildOnce<T>(name: string, env: Record<string, string>, fill: (co
   const logger = createLogger({ level: 'info', write: (line) => lines.push(line), clock });
   const result = await buildFeeds({ config: testConfig(contentDir, feedsDir, { ...SETTINGS, ...env }), logger, clock });
   const warnings = lines.map((line) => JSON.parse(line) as { level: string; msg: string; feed?: string; file?: string }).filter((line) => line.level === 'warn');
-  return { written, result, warnings, files: await readFeedsFolder(feedsDir) };
+  return { written, result, warnings, contentDir, files: await readFeedsFolder(feedsDir) };
 }
 
 describe('buildFeeds with FEED_MAX_BYTES: large articles, archives on', () => {
@@ -189,9 +191,10 @@ describe('buildFeeds with FEED_MAX_BYTES: archives off', () => {
   let files: Map<string, Buffer>;
   let result: BuildResult;
   let warnings: Awaited<ReturnType<typeof buildOnce>>['warnings'];
+  let contentDir: string;
 
   before(async () => {
-    ({ written: generated, files, result, warnings } = await buildOnce('off', { FEED_ARCHIVES: 'false' }, (dir) => writeArticles(dir, 30, 8)));
+    ({ written: generated, files, result, warnings, contentDir } = await buildOnce('off', { FEED_ARCHIVES: 'false' }, (dir) => writeArticles(dir, 30, 8)));
   });
 
   it('keeps every subscription document within the budget, holding the newest entries that fit, and writes no archive pages', () => {
@@ -213,6 +216,14 @@ describe('buildFeeds with FEED_MAX_BYTES: archives off', () => {
       `no warning names the all feed: ${JSON.stringify(warnings)}`,
     );
     assert.equal(warnings.length, overBudget.feeds);
+  });
+
+  it('says so in the output of npm run build:feeds, with a warning naming each feed on stderr', async () => {
+    const out = path.join(await makeTempDir('budget-off-cli-'), 'feeds');
+    const env = { PATH: process.env.PATH, CONTENT_DIR: contentDir, FEEDS_DIR: out, STATE_DIR: `${out}.state`, FEED_ARCHIVES: 'false', ...SETTINGS };
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/build-feeds.ts'], { env, timeout: 60_000, encoding: 'utf8' });
+    assert.match(stdout, new RegExp(`Kept ${result.report.overBudget!.feeds} feed\\(s\\) within FEED_MAX_BYTES \\(${BUDGET} bytes\\): ${result.report.overBudget!.entries} of their newest entries were left out`));
+    assert.match(stderr, new RegExp(`^Warning: ${out}/all: `, 'm'));
   });
 });
 
