@@ -115,7 +115,7 @@ function holds<T>(plan: DocumentPlan<T & Filing> | undefined, articles: readonly
  * oldest, first; page p holds the `pages[p - 1]` articles after the older pages' ones) and of the
  * subscription document (the newest `subscription`).
  */
-export interface Cut {
+interface Cut {
   readonly pages: readonly number[];
   readonly subscription: number;
   /** Newest articles among the first `maxItems` left out of the subscription document by the budget. */
@@ -272,7 +272,11 @@ function collectionPlans<T extends Filing>(
   const subscriptionArticles = all.slice(0, cut.subscription);
   const lastSubscription = previous[0];
   const plans: DocumentPlan<T>[] = [
-    sameName && lastSubscription?.document.deleted === deleted && previousPages === pages && holds(lastSubscription, all, 0, subscriptionArticles.length)
+    sameName &&
+    lastSubscription?.document.deleted === deleted &&
+    previousPages === pages &&
+    (lastSubscription.overBudget ?? 0) === cut.overBudget &&
+    holds(lastSubscription, all, 0, subscriptionArticles.length)
       ? lastSubscription
       : {
           document: subscriptionHead(pages, subscriptionArticles),

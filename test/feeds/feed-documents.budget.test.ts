@@ -254,6 +254,20 @@ describe('planFeedDocuments with a byte budget: unchanged documents are the same
   });
 });
 
+describe('planFeedDocuments with a byte budget: plans remembered between builds', () => {
+  it('counts the entries kept out when an older article comes to a feed already full to the budget (archives off)', () => {
+    const memo = new Map();
+    const site = { ...testSite, maxItems: 5, maxBytes: 1002, archives: false };
+    const sizes = fakeSizes(even(300));
+    const list = articles(4);
+    const first = aiChain(planFeedDocuments(collectFeeds(list.slice(0, 3)).collections, site, { memo, sizes }));
+    assert.equal(first.subscription.overBudget, undefined);
+    const next = aiChain(planFeedDocuments(collectFeeds(list).collections, site, { memo, sizes }));
+    assert.deepEqual(numbers(next.subscription), [4, 3, 2]);
+    assert.equal(next.subscription.overBudget, 1);
+  });
+});
+
 describe('planFeedDocuments with a byte budget: articles with large bodies, rendered', () => {
   /** A body of about `kib` KiB of paragraphs. */
   const body = (n: number, kib: number) => Array.from({ length: kib * 4 }, (_, index) => `Paragraph ${index} of article ${n}: ${'lorem ipsum '.repeat(20)}`).join('\n\n');
