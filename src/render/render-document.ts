@@ -32,22 +32,6 @@ export interface DocumentFrame {
 /** The frames of one document's four files. */
 export function documentFrames(document: FeedDocumentHead): Record<DocumentFormat, DocumentFrame> {
   const page = pageFrame(document);
-  return {
-    ...feedFrames(document),
-    html: {
-      name: `${document.path}.${BROWSER_FILES.html.extension}`,
-      contentType: BROWSER_FILES.html.contentType,
-      head: page.head,
-      first: '',
-      between: '\n',
-      last: page.tail,
-      empty: `${EMPTY_PAGE}${page.tail}`,
-    },
-  };
-}
-
-/** The frames of one document's three feed formats. */
-function feedFrames(document: FeedDocumentHead): Record<BudgetFormat, DocumentFrame> {
   const xml = (format: 'rss' | 'atom', head: string, indent: string, tail: string): DocumentFrame => ({
     name: feedFileName(document.path, format),
     contentType: FEED_FORMATS[format].contentType,
@@ -69,6 +53,15 @@ function feedFrames(document: FeedDocumentHead): Record<BudgetFormat, DocumentFr
       last: '\n  ]\n}\n',
       empty: '[]\n}\n',
     },
+    html: {
+      name: `${document.path}.${BROWSER_FILES.html.extension}`,
+      contentType: BROWSER_FILES.html.contentType,
+      head: page.head,
+      first: '',
+      between: '\n',
+      last: page.tail,
+      empty: `${EMPTY_PAGE}${page.tail}`,
+    },
   };
 }
 
@@ -78,11 +71,10 @@ function feedFrames(document: FeedDocumentHead): Record<BudgetFormat, DocumentFr
  * an entry's stored lengths (build/entry-store.ts) begin with theirs.
  */
 export const BUDGET_FORMATS = ['rss', 'atom', 'json'] as const;
-export type BudgetFormat = (typeof BUDGET_FORMATS)[number];
 
 /** The byte size of a document's frame in each of BUDGET_FORMATS, for the budget (feeds/feed-documents.ts). */
 export function frameSizes(document: FeedDocumentHead): FrameSize[] {
-  const frames = feedFrames(document);
+  const frames = documentFrames(document);
   return BUDGET_FORMATS.map((format) => {
     const frame = frames[format];
     return {
