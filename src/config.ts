@@ -116,6 +116,7 @@ const EnvSchema = z.object({
     .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'expected a language tag such as en or en-GB')
     .default('en'),
   FEED_MAX_ITEMS: integer(1, 10_000).default(50),
+  FEED_MAX_BYTES: integer(1024, 1024 ** 3).default(1024 * 1024),
   CONTENT_DIR: text.default('content'),
   FEEDS_DIR: text.default('feeds'),
   STATE_DIR: text.default('.feed-state'),
@@ -185,6 +186,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
       language: values.FEED_LANGUAGE,
       maxItems: values.FEED_MAX_ITEMS,
       archives: values.FEED_ARCHIVES,
+      maxBytes: values.FEED_MAX_BYTES,
       hubUrl: values.HUB_URL,
       // The service's own images (render/feed-images.ts) unless others are named.
       iconUrl: values.FEED_ICON_URL ?? `${baseUrl}/feeds/${IMAGE_FILES.icon.name}`,

@@ -29,6 +29,7 @@ describe('loadConfig: defaults', () => {
     assert.equal(config.site.baseUrl, 'http://localhost:3000');
     assert.equal(config.site.siteUrl, 'http://localhost:3000/feeds/');
     assert.equal(config.site.maxItems, 50);
+    assert.equal(config.site.maxBytes, 1024 * 1024);
     assert.equal(config.site.language, 'en');
     assert.deepEqual(config.removalGuard, { percent: 10, minimum: 20, allow: false });
   });
@@ -120,6 +121,10 @@ describe('loadConfig: valid settings', () => {
     const named = loadConfig({ FEED_ICON_URL: 'https://cdn.example.com/i.png', FEED_LOGO_URL: 'https://cdn.example.com/l.png' }).site;
     assert.deepEqual([named.iconUrl, named.logoUrl], ['https://cdn.example.com/i.png', 'https://cdn.example.com/l.png']);
   });
+
+  it('reads the byte budget of a feed document from FEED_MAX_BYTES', () => {
+    assert.equal(loadConfig({ FEED_MAX_BYTES: '5000000' }).site.maxBytes, 5_000_000);
+  });
 });
 
 describe('loadConfig: strict mode', () => {
@@ -171,6 +176,8 @@ describe('loadConfig: invalid settings', () => {
     ['FEED_LOGO_URL', { FEED_LOGO_URL: 'data:image/png;base64,AAAA' }],
     ['FEED_MAX_ITEMS', { FEED_MAX_ITEMS: '0' }],
     ['FEED_MAX_ITEMS', { FEED_MAX_ITEMS: '1.5' }],
+    ['FEED_MAX_BYTES', { FEED_MAX_BYTES: '1023' }],
+    ['FEED_MAX_BYTES', { FEED_MAX_BYTES: '1MiB' }],
     ['BUILD_CRON', { BUILD_CRON: 'not a cron' }],
     ['BUILD_CRON', { BUILD_CRON: '61 * * * *' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],

@@ -6,7 +6,9 @@
  *     (build-cache.ts) does not already know, on every core; with archives on, render each new
  *     article's entry in the same pass, into the entry store;
  *  2. model (feeds/): select, order, group and track deletions, over small ArticleRecords;
- *  3. plan every document (subscription feeds and RFC 5005 archive pages);
+ *  3. render the entries the scan did not (with archives off, those of subscription feeds), then
+ *     plan every document (subscription feeds and RFC 5005 archive pages), cut by FEED_MAX_ITEMS
+ *     and by the entries' byte sizes (FEED_MAX_BYTES);
  *  4. write (write-documents.ts): each document assembled from its entries' stored bytes and
  *     written at once, one at a time, unless it is unchanged; then the indexes and the manifest.
  *
@@ -22,14 +24,17 @@ import type { ArticleRecord } from '../feeds/article-record.js';
 import { makeContentModel, updateContentModel, type ContentModel, type FileOutcome } from '../feeds/content-model.js';
 import { entryId } from '../feeds/select-articles.js';
 import { compareCodePoints } from '../feeds/topics.js';
-import { planFeedDocuments } from '../feeds/feed-documents.js';
 import { exceedsRemovalLimit, removalLimit } from '../feeds/removal-guard.js';
 import type { RemovalCount } from '../feeds/deleted-entries.js';
 import { FeedServiceError } from '../errors.js';
+import { planFeedDocuments, type DocumentPlan, type DocumentSizes } from '../feeds/feed-documents.js';
+import { ALL_TOPICS_PATH, type FeedCollection } from '../feeds/feed-collections.js';
+import type { FeedSite } from '../feeds/feed-model.js';
 import type { Logger } from '../logger.js';
 import { renderBrowserFiles } from '../render/browser-view.js';
 import { renderFeedImages } from '../render/feed-images.js';
 import { renderIndexHtml, renderOpml } from '../render/feed-index.js';
+import { BUDGET_FORMATS, frameSizes } from '../render/render-document.js';
 import { cacheStamp, discardBuildCache, inputsDigest, loadBuildCache, saveBuildCache, type BuildCache, type SavedReport, type ScannedFile } from './build-cache.js';
 import { eraseEntries, EntryStoreCorrupt, type EntryLocation } from './entry-store.js';
 import { readEntryState, writeEntryState } from './entry-state.js';
@@ -65,7 +70,14 @@ export interface BuildReport {
   readonly written: readonly string[];
   readonly unchanged: readonly string[];
   readonly removed: readonly string[];
-  /** Where the time went, in ms: scanning (list, read, parse), the model, rendering entries not yet rendered, writing. */
+  /**
+   * What the byte budget (FEED_MAX_BYTES) did, when it did anything: how many subscription
+   * documents it cut short and by how many of their newest `FEED_MAX_ITEMS` entries in all (in
+   * archive pages, or with archives off in no document), and the content files whose entry alone
+   * is over the budget (each published alone in a document).
+   */
+  readonly overBudget?: { readonly feeds: number; readonly entries: number; readonly archived: boolean; readonly oversized: readonly string[] };
+  /** Where the time went, in ms: scanning (list, read, parse), the model and planning, rendering entries not yet rendered, writing. */
   readonly stages?: { readonly scanMs: number; readonly modelMs: number; readonly entriesMs: number; readonly writeMs: number };
 }
 
@@ -328,13 +340,16 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache): Pr
     throw massRemovalRefused(model.tracked.removal, config);
   }
   cache.model = model;
-  const plans = planFeedDocuments(model.collections, config.site, { tombstones: model.tracked.tombstones, memo: cache.plans });
   const modelled = performance.now();
   onStage?.('model');
-  // With archives off only the documents' entries were not rendered while parsing.
-  await renderMissingEntries(config, cache, plans.filter((plan) => !cache.writtenPlans.has(plan)));
+  // Documents are cut by their entries' byte sizes (FEED_MAX_BYTES), so every entry a document may
+  // hold is rendered before planning: with archives off only these were not rendered while parsing.
+  await renderMissingEntries(config, cache, entriesToPlan(model.collections, config.site));
   const rendered = performance.now();
   onStage?.('entries');
+  const plans = planFeedDocuments(model.collections, config.site, { tombstones: model.tracked.tombstones, memo: cache.plans, sizes: storedSizes(cache) });
+  const overBudget = budgetReport(plans, cache, config, logger);
+  const planned = performance.now();
 
   // A rebuild in a process whose last build finished writes only what changed (a partial write).
   const partial = cache.written !== undefined && cache.feedsFolderSwept === true;
@@ -386,7 +401,8 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache): Pr
     written,
     unchanged: [...manifest.files.keys()].filter((name) => !writtenSet.has(name)),
     removed,
-    stages: { scanMs: ms(scanned - started), modelMs: ms(modelled - scanned), entriesMs: ms(rendered - modelled), writeMs: ms(wrote - rendered) },
+    ...(overBudget ? { overBudget } : {}),
+    stages: { scanMs: ms(scanned - started), modelMs: ms(modelled - scanned + (planned - rendered)), entriesMs: ms(rendered - modelled), writeMs: ms(wrote - planned) },
   };
   const feedsDir = path.resolve(config.feedsDir);
   const changed = touched.map((file): BuiltFile => ({ ...builtFile(file), ...(file.body ? { body: file.body } : {}) }));
@@ -422,6 +438,60 @@ function massRemovalRefused({ before, removed }: RemovalCount, config: Config): 
       `If the removal is intended, build once with ALLOW_MASS_REMOVAL=true (or npm run build:feeds -- --allow-mass-removal).`,
     { details: { wouldRemove: removed, published: before, limit } },
   );
+}
+
+/**
+ * The articles whose entries planning measures: with archives on every published one (each is
+ * in the all-topics collection), else the newest FEED_MAX_ITEMS of each collection.
+ */
+function entriesToPlan(collections: readonly FeedCollection<ArticleRecord>[], site: FeedSite): { readonly articles: readonly ArticleRecord[] }[] {
+  if (site.archives) return collections.filter((collection) => collection.path === ALL_TOPICS_PATH);
+  return collections.map((collection) => ({ articles: collection.articles.slice(0, site.maxItems) }));
+}
+
+/** Documents' frames as rendered, and entries' sizes as stored (entry-store.ts: rss, atom, json first). */
+function storedSizes(cache: BuildCache): DocumentSizes<ArticleRecord> {
+  return {
+    frame: frameSizes,
+    entry: (article) => {
+      const location = cache.entries.get(article.key);
+      if (!location) throw new Error(`no rendered entry for ${article.file}`);
+      return location.lengths;
+    },
+  };
+}
+
+/** What the budget did (see BuildReport.overBudget), logged: a warning for what readers miss or may refuse. */
+function budgetReport(plans: readonly DocumentPlan<ArticleRecord>[], cache: BuildCache, config: Config, logger: Logger): BuildReport['overBudget'] {
+  const { archives, maxBytes, maxItems } = config.site;
+  let feeds = 0;
+  let entries = 0;
+  const oversized = new Map<string, { readonly key: string; readonly paths: string[] }>();
+  for (const plan of plans) {
+    if (plan.overBudget) {
+      feeds++;
+      entries += plan.overBudget;
+      if (!archives) {
+        logger.warn(`${config.feedsDir}/${plan.document.path}: ${plan.overBudget} of its newest ${maxItems} entries left out to stay under FEED_MAX_BYTES (${maxBytes} bytes); with FEED_ARCHIVES=true they would be in archive pages`, {
+          feed: plan.document.path,
+          entries: plan.overBudget,
+        });
+      }
+    }
+    if (plan.oversized) {
+      const { file, key } = plan.articles[0]!;
+      const known = oversized.get(file) ?? { key, paths: [] };
+      known.paths.push(plan.document.path);
+      oversized.set(file, known);
+    }
+  }
+  for (const [file, { key, paths }] of oversized) {
+    const bytes = Math.max(...cache.entries.get(key)!.lengths.slice(0, BUDGET_FORMATS.length));
+    logger.warn(`${path.join(config.contentDir, file)}: its entry alone (${bytes} bytes) is over FEED_MAX_BYTES (${maxBytes} bytes); published alone in ${paths.map((name) => `${config.feedsDir}/${name}`).join(', ')}`, { file, bytes, feeds: paths });
+  }
+  if (feeds === 0 && oversized.size === 0) return undefined;
+  if (archives && feeds > 0) logger.info(`${entries} entries of ${feeds} feed(s) moved to archive pages to stay under FEED_MAX_BYTES (${maxBytes} bytes)`, { feeds, entries });
+  return { feeds, entries, archived: archives, oversized: [...oversized.keys()] };
 }
 
 /** Whether two scans hold the same files with the same bytes, in order. */

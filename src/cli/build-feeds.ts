@@ -69,6 +69,11 @@ async function main(): Promise<number> {
   out(`Read ${report.filesRead} article file(s) from ${config.contentDir}/ in ${Math.round(report.durationMs)} ms.`);
   out(`Published ${report.published} article(s) in ${report.feeds} feed(s): all topics, ${report.topics} topic(s), each provider and category.`);
   if (report.archivePages) out(`Wrote ${report.archivePages} archive page(s) (RFC 5005), so every article stays reachable.`);
+  const { overBudget } = report;
+  if (overBudget?.feeds) {
+    out(`Kept ${overBudget.feeds} feed(s) within FEED_MAX_BYTES (${config.site.maxBytes} bytes): ${overBudget.entries} of their newest entries ${overBudget.archived ? 'are on archive pages instead' : 'were left out'}.`);
+  }
+  if (overBudget?.oversized.length) out(`Published ${overBudget.oversized.length} article(s) alone, each entry over FEED_MAX_BYTES by itself (warned above).`);
   if (report.deleted) out(`Announced ${report.deleted} deleted entr${report.deleted === 1 ? 'y' : 'ies'} (RFC 6721).`);
   if (report.drafts) out(`Left out ${report.drafts} draft(s) (published: false).`);
   if (report.scheduled) out(`Held back ${report.scheduled} article(s) dated in the future (next: ${report.nextScheduled?.toISOString()}).`);

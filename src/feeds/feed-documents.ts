@@ -23,6 +23,30 @@ export interface DocumentOptions<T extends Filing = Filing> {
    * unchanged documents by identity. Updated in place.
    */
   readonly memo?: Map<string, PlanMemo<T>>;
+  /**
+   * The byte sizes that `site.maxBytes` is applied from. Without them documents are cut by
+   * `site.maxItems` alone (the memo must then be one made without them too).
+   */
+  readonly sizes?: DocumentSizes<T>;
+}
+
+/**
+ * A document's file in one format around its entries (n ≥ 1), in bytes: `fixed` (the head, the
+ * text before the first entry and after the last) and `between` two entries.
+ */
+export interface FrameSize {
+  readonly fixed: number;
+  readonly between: number;
+}
+
+/**
+ * Byte sizes of the formats a budget applies to, in one order: a document's frames
+ * (render/render-document.ts, frameSizes) and an article's rendered entries (at least as many
+ * numbers as `frame` gives, the same formats first).
+ */
+export interface DocumentSizes<T> {
+  frame(document: FeedDocumentHead): readonly FrameSize[];
+  entry(article: T): readonly number[];
 }
 
 export interface PlanMemo<T extends Filing> {
@@ -41,6 +65,13 @@ const NO_TOMBSTONES: readonly Tombstone[] = Object.freeze([]);
 export interface DocumentPlan<T extends Filing = Filing> {
   readonly document: FeedDocumentHead;
   readonly articles: readonly T[];
+  /**
+   * On a subscription document: how many of the newest `maxItems` articles the byte budget kept
+   * out of it (in archive pages, or nowhere with archives off). Absent when none.
+   */
+  readonly overBudget?: number;
+  /** The document holds one entry that alone is over the byte budget (published anyway). */
+  readonly oversized?: boolean;
 }
 
 /**
@@ -49,6 +80,11 @@ export interface DocumentPlan<T extends Filing = Filing> {
  * cut from the oldest entry forward, so adding new articles never changes a page's contents:
  * page 1 holds the oldest `maxItems`, page 2 the next, and so on; only whole pages are written,
  * and the entries after the last whole page are all in the subscription document.
+ *
+ * With `options.sizes`, no document is larger than `site.maxBytes` in any feed format: a page is
+ * also whole when its next entry would push it over the budget, and the subscription document
+ * holds as many of the newest entries as fit (see cutByBytes). An entry larger than the budget
+ * on its own gets a document of its own (`oversized`).
  */
 export function planFeedDocuments<T extends Filing>(collections: readonly FeedCollection<T>[], site: FeedSite, options: DocumentOptions<T> = {}): DocumentPlan<T>[] {
   const { memo } = options;
@@ -56,7 +92,7 @@ export function planFeedDocuments<T extends Filing>(collections: readonly FeedCo
     const deleted = options.tombstones?.get(collection.path) ?? NO_TOMBSTONES;
     const known = memo?.get(collection.path);
     if (known && known.collection === collection && known.deleted === deleted) return known.plans;
-    const made = collectionPlans(collection, site, deleted, known?.plans);
+    const made = collectionPlans(collection, site, deleted, known?.plans, options.sizes);
     memo?.set(collection.path, { collection, deleted, plans: made });
     return made;
   });
@@ -74,10 +110,118 @@ function holds<T>(plan: DocumentPlan<T & Filing> | undefined, articles: readonly
   return true;
 }
 
-function collectionPlans<T extends Filing>(collection: FeedCollection<T>, site: FeedSite, deleted: readonly Tombstone[], previous: readonly DocumentPlan<T>[] = []): DocumentPlan<T>[] {
-  const size = site.maxItems;
+/**
+ * Where a collection's documents fall: the number of entries of each archive page (page 1, the
+ * oldest, first; page p holds the `pages[p - 1]` articles after the older pages' ones) and of the
+ * subscription document (the newest `subscription`).
+ */
+interface Cut {
+  readonly pages: readonly number[];
+  readonly subscription: number;
+  /** Newest articles among the first `maxItems` left out of the subscription document by the budget. */
+  readonly overBudget: number;
+  /** Pages (by number) and, as page 0, the subscription document that hold one entry over the budget. */
+  readonly oversized: ReadonlySet<number>;
+}
+
+const NONE: ReadonlySet<number> = new Set();
+
+/** Cut by count: floor(n / maxItems) whole pages, and the newest maxItems in the subscription document. */
+function cutByCount(count: number, size: number, archives: boolean): Cut {
+  const pages = archives && count > size ? Math.floor(count / size) : 0;
+  return { pages: new Array<number>(pages).fill(size), subscription: Math.min(count, size), overBudget: 0, oversized: NONE };
+}
+
+/** How one document was filled: with `count` entries; `whole` when it stopped at maxItems or the budget (not at the last article). */
+interface Fill {
+  readonly count: number;
+  readonly whole: boolean;
+  /** It stopped because its next entry would have pushed it over the budget. */
+  readonly byBytes: boolean;
+  /** Its one entry is over the budget alone. */
+  readonly oversized: boolean;
+}
+
+/**
+ * Fills one document with `articles[from]`, `articles[from + step]`, … while they fit in every
+ * format's budget, up to `maxItems`; an entry that fits in no document alone gets one of its own.
+ */
+function fill<T>(articles: readonly T[], from: number, step: 1 | -1, frames: readonly FrameSize[], site: FeedSite, sizes: DocumentSizes<T>): Fill {
+  const budget = site.maxBytes;
+  // Bytes of the frame and the entries so far, per format.
+  const bytes = frames.map((frame) => frame.fixed);
+  let count = 0;
+  for (let index = from; index >= 0 && index < articles.length; index += step) {
+    const entry = sizes.entry(articles[index]!);
+    let fits = true;
+    for (let format = 0; format < frames.length; format++) if (bytes[format]! + (count > 0 ? frames[format]!.between : 0) + entry[format]! > budget) fits = false;
+    if (!fits) return count > 0 ? { count, whole: true, byBytes: true, oversized: false } : { count: 1, whole: true, byBytes: true, oversized: true };
+    for (let format = 0; format < frames.length; format++) bytes[format]! += (count > 0 ? frames[format]!.between : 0) + entry[format]!;
+    if (++count === site.maxItems) return { count, whole: true, byBytes: false, oversized: false };
+  }
+  return { count, whole: false, byBytes: false, oversized: false };
+}
+
+/**
+ * Cut by count and bytes. Pages are filled from the oldest article forward, each until it holds
+ * `maxItems` or its next entry would push a format over the budget, so that a page, once whole,
+ * never changes as newer articles come (RFC 5005 archives are fixed); the articles after the
+ * last whole page are not yet paged (and, as without a budget, no page is made that would hold
+ * every article of the collection). The subscription document holds the newest articles up to
+ * `maxItems` and the budget; if that is fewer than those not yet paged (its head is larger than
+ * a page's: many deletion notices), the older of them get a page of their own now.
+ *
+ * A page's frame is measured with a next-archive link (the newest page gets one later) and
+ * `updated` at the epoch (dates are written at a fixed length). Frames differ between pages
+ * only by their numbers, so each page is first filled with the frame of a page numbered with
+ * more digits than any, and measured exactly only when the budget, not maxItems, ended it.
+ */
+function cutByBytes<T>(
+  all: readonly T[],
+  site: FeedSite,
+  sizes: DocumentSizes<T>,
+  pageHead: (page: number) => FeedDocumentHead,
+  subscriptionHead: (pages: number) => FeedDocumentHead,
+): Cut {
+  const pages: number[] = [];
+  const oversized = new Set<number>();
+  let unpaged = all.length;
+  if (site.archives) {
+    const largest = sizes.frame(pageHead(10 ** (String(all.length).length + 1)));
+    while (unpaged > 0) {
+      let page = fill(all, unpaged - 1, -1, largest, site, sizes);
+      if (page.byBytes) page = fill(all, unpaged - 1, -1, sizes.frame(pageHead(pages.length + 1)), site, sizes);
+      if (!page.whole) break;
+      if (page.oversized) oversized.add(pages.length + 1);
+      pages.push(page.count);
+      unpaged -= page.count;
+    }
+    // One page holding every article (exactly maxItems of them, or one too large): the
+    // subscription document holds them, as without a budget.
+    if (pages.length === 1 && pages[0] === all.length) {
+      pages.pop();
+      oversized.clear();
+      unpaged = all.length;
+    }
+  }
+  let subscription = fill(all, 0, 1, sizes.frame(subscriptionHead(pages.length)), site, sizes);
+  if (site.archives && subscription.count < unpaged) {
+    // A page of the older unpaged articles now, and the subscription document links it.
+    subscription = fill(all, 0, 1, sizes.frame(subscriptionHead(pages.length + 1)), site, sizes);
+    pages.push(unpaged - subscription.count);
+  }
+  if (subscription.oversized) oversized.add(0);
+  return { pages, subscription: subscription.count, overBudget: Math.min(all.length, site.maxItems) - subscription.count, oversized };
+}
+
+function collectionPlans<T extends Filing>(
+  collection: FeedCollection<T>,
+  site: FeedSite,
+  deleted: readonly Tombstone[],
+  previous: readonly DocumentPlan<T>[] = [],
+  sizes?: DocumentSizes<T>,
+): DocumentPlan<T>[] {
   const all = collection.articles;
-  const pages = site.archives && all.length > size ? Math.floor(all.length / size) : 0;
   const previousPages = previous.length - 1;
   const sameName = previous[0]?.document.name === collection.name;
   const subscriptionUrls = feedUrls(site.baseUrl, collection.path);
@@ -94,57 +238,71 @@ function collectionPlans<T extends Filing>(collection: FeedCollection<T>, site: 
     iconUrl: site.iconUrl,
     logoUrl: site.logoUrl,
   };
+  const subscriptionHead = (pages: number, articles: readonly T[]): FeedDocumentHead => ({
+    ...base,
+    path: collection.path,
+    title: `${site.title}: ${label}`,
+    urls: subscriptionUrls,
+    prevArchive: pages > 0 ? pageUrls(pages) : undefined,
+    stylesheetHref: stylesheetHref(collection.path),
+    maxAgeSeconds: site.maxAgeSeconds.subscription,
+    // A deletion is a change too: the feed is as new as its newest entry or notice.
+    updated: new Date(deleted.reduce((newest, tombstone) => Math.max(newest, tombstone.deletedAt.getTime()), newestUpdate(articles).getTime())),
+    deleted,
+  });
+  const pageHead = (page: number, pages: number, articles: readonly T[]): FeedDocumentHead => {
+    const path = archivePath(collection.path, page);
+    return {
+      ...base,
+      path,
+      title: `${site.title}: ${label} (archive, page ${page})`,
+      urls: pageUrls(page),
+      archive: { page, current: subscriptionUrls },
+      // Archive pages are fetched once, never subscribed to: no hub.
+      hubUrl: undefined,
+      prevArchive: page > 1 ? pageUrls(page - 1) : undefined,
+      nextArchive: page < pages ? pageUrls(page + 1) : undefined,
+      stylesheetHref: stylesheetHref(path),
+      maxAgeSeconds: site.maxAgeSeconds.archive,
+      updated: newestUpdate(articles),
+      deleted: [],
+    };
+  };
 
-  const subscriptionArticles = all.slice(0, size);
+  const cut = sizes
+    ? cutByBytes(all, site, sizes, (page) => pageHead(page, page + 1, []), (pages) => subscriptionHead(pages, []))
+    : cutByCount(all.length, site.maxItems, site.archives);
+  const pages = cut.pages.length;
+  const subscriptionArticles = all.slice(0, cut.subscription);
   const lastSubscription = previous[0];
   const plans: DocumentPlan<T>[] = [
-    sameName && lastSubscription?.document.deleted === deleted && previousPages === pages && holds(lastSubscription, all, 0, subscriptionArticles.length)
+    sameName &&
+    lastSubscription?.document.deleted === deleted &&
+    previousPages === pages &&
+    (lastSubscription.overBudget ?? 0) === cut.overBudget &&
+    holds(lastSubscription, all, 0, subscriptionArticles.length)
       ? lastSubscription
       : {
-      document: {
-        ...base,
-        path: collection.path,
-        title: `${site.title}: ${label}`,
-        urls: subscriptionUrls,
-        prevArchive: pages > 0 ? pageUrls(pages) : undefined,
-        stylesheetHref: stylesheetHref(collection.path),
-        maxAgeSeconds: site.maxAgeSeconds.subscription,
-        // A deletion is a change too: the feed is as new as its newest entry or notice.
-        updated: new Date(deleted.reduce((newest, tombstone) => Math.max(newest, tombstone.deletedAt.getTime()), newestUpdate(subscriptionArticles).getTime())),
-        deleted,
-      },
-      articles: subscriptionArticles,
-    },
+          document: subscriptionHead(pages, subscriptionArticles),
+          articles: subscriptionArticles,
+          ...(cut.overBudget > 0 ? { overBudget: cut.overBudget } : {}),
+          ...(cut.oversized.has(0) ? { oversized: true } : {}),
+        },
   ];
+  let end = all.length;
   for (let page = 1; page <= pages; page++) {
-    // Newest first within the page; page 1 is the oldest `size` articles.
-    const start = all.length - page * size;
+    // Newest first within the page; page 1 holds the oldest articles.
+    const count = cut.pages[page - 1]!;
+    const start = end - count;
+    end = start;
     // The same articles, the same neighbours: the very plan of last time.
     const last = sameName ? previous[page] : undefined;
-    if (last && (page < pages) === (page < previousPages) && holds(last, all, start, size)) {
+    if (last && (page < pages) === (page < previousPages) && holds(last, all, start, count)) {
       plans.push(last);
       continue;
     }
-    const pageArticles = all.slice(start, start + size);
-    const path = archivePath(collection.path, page);
-    plans.push({
-      document: {
-        ...base,
-        path,
-        title: `${site.title}: ${label} (archive, page ${page})`,
-        urls: pageUrls(page),
-        archive: { page, current: subscriptionUrls },
-        // Archive pages are fetched once, never subscribed to: no hub.
-        hubUrl: undefined,
-        prevArchive: page > 1 ? pageUrls(page - 1) : undefined,
-        nextArchive: page < pages ? pageUrls(page + 1) : undefined,
-        stylesheetHref: stylesheetHref(path),
-        maxAgeSeconds: site.maxAgeSeconds.archive,
-        updated: newestUpdate(pageArticles),
-        deleted: [],
-      },
-      articles: pageArticles,
-    });
+    const pageArticles = all.slice(start, start + count);
+    plans.push({ document: pageHead(page, pages, pageArticles), articles: pageArticles, ...(cut.oversized.has(page) ? { oversized: true } : {}) });
   }
   return plans;
 }

@@ -122,6 +122,11 @@ export interface FeedSite {
   readonly maxItems: number;
   /** Write RFC 5005 archive pages so every article stays reachable. */
   readonly archives: boolean;
+  /**
+   * The byte budget of each RSS, Atom and JSON Feed document (uncompressed): entries that would
+   * push a document over it move to archive pages, or are left out with archives off.
+   */
+  readonly maxBytes: number;
   /** A WebSub hub to name in every feed. */
   readonly hubUrl?: string;
   /** A square image standing for the feeds (atom:icon, RSS <image>, JSON Feed icon and favicon, HTML icon). */

@@ -8,6 +8,7 @@ import { EMPTY_PAGE, pageFrame } from './browser-view.js';
 import type { EntryFragments } from './entry-fragments.js';
 import { ATOM_TAIL, atomHead, jsonHead, RSS_TAIL, rssHead } from './feed-package-fixes.js';
 import { BROWSER_FILES, FEED_FORMATS, feedFileName, type FeedFile } from './feed-formats.js';
+import type { FrameSize } from '../feeds/feed-documents.js';
 import type { FeedDocumentHead } from '../feeds/feed-model.js';
 
 /** The four files of every document: the three feed formats and the HTML page. */
@@ -62,6 +63,25 @@ export function documentFrames(document: FeedDocumentHead): Record<DocumentForma
       empty: `${EMPTY_PAGE}${page.tail}`,
     },
   };
+}
+
+/**
+ * The formats a byte budget (FEED_MAX_BYTES) applies to: the ones readers fetch and may refuse
+ * when too large. The HTML page holds the same entries. The first three of DOCUMENT_FORMATS, so
+ * an entry's stored lengths (build/entry-store.ts) begin with theirs.
+ */
+export const BUDGET_FORMATS = ['rss', 'atom', 'json'] as const;
+
+/** The byte size of a document's frame in each of BUDGET_FORMATS, for the budget (feeds/feed-documents.ts). */
+export function frameSizes(document: FeedDocumentHead): FrameSize[] {
+  const frames = documentFrames(document);
+  return BUDGET_FORMATS.map((format) => {
+    const frame = frames[format];
+    return {
+      fixed: Buffer.byteLength(frame.head) + Buffer.byteLength(frame.first) + Buffer.byteLength(frame.last),
+      between: Buffer.byteLength(frame.between),
+    };
+  });
 }
 
 /** A frame filled with entries, as one text. */

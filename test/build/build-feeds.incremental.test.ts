@@ -63,15 +63,15 @@ function folderView(dir: string): Map<string, string> {
 }
 
 const reportView = (result: BuildResult) => {
-  const { published, drafts, scheduled, topics, feeds, archivePages, deleted, skipped, problems, nextScheduled, filesRead } = result.report;
-  return { published, drafts, scheduled, topics, feeds, archivePages, deleted, skipped, problems, nextScheduled, filesRead };
+  const { published, drafts, scheduled, topics, feeds, archivePages, deleted, skipped, problems, nextScheduled, filesRead, overBudget } = result.report;
+  return { published, drafts, scheduled, topics, feeds, archivePages, deleted, skipped, problems, nextScheduled, filesRead, overBudget };
 };
 
 /** A content folder, a build with a carried cache told what changed, and one with an empty cache every time. */
-async function twoBuilders() {
+async function twoBuilders(settings: Record<string, string> = SETTINGS) {
   const contentDir = await makeTempDir('incremental-content-');
-  const cachedConfig = testConfig(contentDir, path.join(await makeTempDir('incremental-cached-'), 'feeds'), SETTINGS);
-  const freshConfig = testConfig(contentDir, path.join(await makeTempDir('incremental-fresh-'), 'feeds'), SETTINGS);
+  const cachedConfig = testConfig(contentDir, path.join(await makeTempDir('incremental-cached-'), 'feeds'), settings);
+  const freshConfig = testConfig(contentDir, path.join(await makeTempDir('incremental-fresh-'), 'feeds'), settings);
   const cache = createBuildCache(cachedConfig.stateDir);
   const changed = new Set<string>();
   let first = true;
@@ -140,6 +140,30 @@ describe('buildFeeds: a carried cache writes what an empty cache writes', () => 
     }
     assert.ok(textOnlyRounds > 10, 'the cache was exercised');
     assert.ok(reused > 30, `the cached build kept unchanged documents in ${reused} rounds`);
+  });
+
+  it('over 40 rounds of edits that change body sizes, with documents cut by FEED_MAX_BYTES', async () => {
+    const random = mulberry32(SEED + 1);
+    const budget = 16 * 1024;
+    const { write, buildBoth } = await twoBuilders({ ...SETTINGS, FEED_MAX_ITEMS: '5', FEED_MAX_BYTES: String(budget) });
+    // 1 to 12 KB of Markdown: two to five entries fit in a document.
+    const sizedBody = (round: number) => `Round ${round}. ${'Words that take room. '.repeat(50 + Math.floor(random() * 550))}`;
+    const fields = new Map<number, Fields>();
+    for (let index = 0; index < 24; index++) {
+      fields.set(index, { ...randomFields(random, index), published: true });
+      await write(index, fields.get(index)!, sizedBody(0));
+    }
+    await buildBoth(new Date(Date.UTC(2025, 1, 1)), 'first build');
+    let cut = 0;
+    for (let round = 1; round <= 40; round++) {
+      const index = random() < 0.2 ? 100 + round : Math.floor(random() * 24);
+      if (!fields.has(index)) fields.set(index, { ...randomFields(random, index), published: true });
+      await write(index, fields.get(index)!, sizedBody(round));
+      const { cached, cachedFiles } = await buildBoth(new Date(Date.UTC(2025, 1, 1, 0, round)), `budget round ${round}`);
+      if (cached.report.overBudget) cut++;
+      for (const [name, text] of cachedFiles) if (/\.(xml|atom|json)$/.test(name)) assert.ok(Buffer.byteLength(text) <= budget, `round ${round}: ${name}`);
+    }
+    assert.ok(cut > 30, `the budget cut documents in ${cut} rounds`);
   });
 
   it('renames a provider feed when an edit changes which spelling most of its articles use', async () => {

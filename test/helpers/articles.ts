@@ -48,4 +48,5 @@ export const testSite: FeedSite = Object.freeze({
   maxAgeSeconds: { subscription: 300, archive: 86_400 },
   iconUrl: 'https://feeds.example.org/feeds/icon.png',
   logoUrl: 'https://feeds.example.org/feeds/logo.png',
+  maxBytes: 1024 * 1024,
 });
