@@ -10,7 +10,8 @@ export type ErrorCode =
   | 'ARTICLE_UNREADABLE'
   | 'DUPLICATE_ID'
   | 'TOPIC_SLUG_COLLISION'
-  | 'BUILD_FAILED';
+  | 'BUILD_FAILED'
+  | 'DISK_WRITE_FAILED';
 
 export class FeedServiceError extends Error {
   readonly code: ErrorCode;
