@@ -132,8 +132,14 @@ export class ReversibleWrites {
     const target = path.join(this.dir, name);
     writingFile(target, () => {
       // The old file stays reachable through a hard link until the build is complete.
-      if (!this.#keepOld(target, this.#backupPath(name))) this.#new.add(name);
-      buildFs.renameSync(this.temporaryPath(name), target);
+      const kept = this.#keepOld(target, this.#backupPath(name));
+      if (!kept) this.#new.add(name);
+      try {
+        buildFs.renameSync(this.temporaryPath(name), target);
+      } catch (error) {
+        if (kept) removeQuietly(this.#backupPath(name));
+        throw error;
+      }
     });
     this.#applied.push(name);
   }
