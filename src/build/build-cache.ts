@@ -400,7 +400,7 @@ export function discardBuildCache(cache: BuildCache, logger: Logger, reason: str
 }
 
 function discard(dir: string, logger: Logger, reason: string): void {
-  logger.warn(`build cache discarded: ${reason}; this build reads, parses and renders everything`, { cache: dir });
+  logger.warn(`build cache discarded: ${reason}; the build reads, parses and renders everything afresh`, { cache: dir });
   try {
     rmSync(dir, { recursive: true, force: true });
   } catch (error) {

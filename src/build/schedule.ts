@@ -50,7 +50,10 @@ export async function buildAndPublish<R extends BuildResult | ThreadBuildResult>
     return result;
   } catch (error) {
     store.recordFailure(error, clock(), { scheduled });
-    logger.error('build failed; still serving the last good feeds', { scheduled, reason, error });
+    // A disk fault (DiskWriteError, or its message and fields from the build thread) names the file and the code.
+    const { file, errno } = error as { file?: unknown; errno?: unknown };
+    const disk = typeof file === 'string' ? { file, errno } : {};
+    logger.error('build failed; still serving the last good feeds', { scheduled, reason, error, ...disk });
     return undefined;
   }
 }

@@ -59,7 +59,7 @@ export interface ChangedFile {
 export type ThreadReply =
   | ({ readonly id: number; readonly ok: true } & ThreadBuildResult)
   | { readonly id: number; readonly ok: true; readonly closed: true }
-  | { readonly id: number; readonly ok: false; readonly message: string };
+  | { readonly id: number; readonly ok: false; readonly message: string; readonly file?: string; readonly errno?: string };
 
 /**
  * A build done in the build thread: its report, the files whose bytes changed since its last
@@ -131,7 +131,8 @@ export class BuildThreadHost {
       const pending = this.#pending.get(reply.id);
       if (!pending) return;
       this.#pending.delete(reply.id);
-      if (!reply.ok) pending.reject(new Error(reply.message));
+      // A disk fault keeps the file and the code it names (DiskWriteError), for the log.
+      if (!reply.ok) pending.reject(Object.assign(new Error(reply.message), reply.file === undefined ? {} : { file: reply.file, errno: reply.errno }));
       else if ('report' in reply) {
         const { id: _id, ok: _ok, ...result } = reply;
         pending.resolve(result);

@@ -9,6 +9,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildFeeds, liveEntryKeys } from './build-feeds.js';
 import { cacheStamp, loadBuildCache, saveBuildCache } from './build-cache.js';
+import { DiskWriteError } from './disk-write-error.js';
 import type { Config } from '../config.js';
 import { compress, isServedFromMemory } from '../http/feed-snapshot.js';
 import { createLogger } from '../logger.js';
@@ -94,7 +95,8 @@ parentPort!.on('message', async (request: ThreadRequest) => {
       saveTimer ??= setTimeout(saveCache, SAVE_DELAY_MS);
     }
   } catch (error) {
-    const reply: ThreadReply = { id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) };
+    const disk = error instanceof DiskWriteError ? { file: error.file, errno: error.errno } : {};
+    const reply: ThreadReply = { id: request.id, ok: false, message: error instanceof Error ? error.message : String(error), ...disk };
     parentPort!.postMessage(reply);
   }
 });

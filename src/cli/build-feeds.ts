@@ -3,6 +3,7 @@ import { buildFeeds } from '../build/build-feeds.js';
 import { loadConfig } from '../config.js';
 import { formatProblem } from '../content/problems.js';
 import { ConfigError } from '../errors.js';
+import { DiskWriteError } from '../build/disk-write-error.js';
 import { MANIFEST_NAME } from '../build/write-feeds.js';
 import type { Logger } from '../logger.js';
 
@@ -48,7 +49,15 @@ async function main(): Promise<number> {
     },
     error: (message) => process.stderr.write(`Error: ${message}\n`),
   };
-  const { report } = await buildFeeds({ config, logger });
+  let report;
+  try {
+    ({ report } = await buildFeeds({ config, logger }));
+  } catch (error) {
+    if (!(error instanceof DiskWriteError)) throw error;
+    // The build took back every file it had put in place: the folder holds the last good build.
+    process.stderr.write(`Build failed: ${error.message}.\nNothing was published: ${config.feedsDir}/ holds the last good build, unchanged. Free space or fix the permissions of ${error.file}, then build again.\n`);
+    return 1;
+  }
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`Read ${report.filesRead} article file(s) from ${config.contentDir}/ in ${Math.round(report.durationMs)} ms.`);
   out(`Published ${report.published} article(s) in ${report.feeds} feed(s): all topics, ${report.topics} topic(s), each provider and category.`);

@@ -45,6 +45,8 @@ export class FeedStore {
   #loaded: { readonly writtenAt: Date; readonly files: number } | undefined;
   #failure: BuildFailure | undefined;
   #lastScheduledFailed = false;
+  /** The last build, of any kind, failed (a disk fault, say): degraded until one succeeds. */
+  #lastFailed = false;
 
   /** `feedsDir`: where the builds write; files not sent with a build (archive pages) are read there. */
   constructor({ feedsDir = 'feeds' }: { feedsDir?: string } = {}) {
@@ -101,6 +103,7 @@ export class FeedStore {
     this.#snapshot = 'kind' in result ? this.#updatedSnapshot(result, finishedAt) : this.#snapshotOf(result.files, finishedAt, result.feedsDir ?? this.#feedsDir);
     this.#report = result.report;
     this.#loaded = undefined;
+    this.#lastFailed = false;
     if (scheduled) this.#lastScheduledFailed = false;
   }
 
@@ -148,6 +151,7 @@ export class FeedStore {
 
   recordFailure(error: unknown, at: Date, { scheduled = false } = {}): void {
     this.#failure = { at, message: error instanceof Error ? error.message : String(error), scheduled };
+    this.#lastFailed = true;
     if (scheduled) this.#lastScheduledFailed = true;
   }
 
@@ -156,7 +160,7 @@ export class FeedStore {
     const snapshot = this.#snapshot;
     const loaded = this.#loaded;
     return {
-      status: snapshot === undefined ? 'starting' : this.#lastScheduledFailed ? 'degraded' : 'ok',
+      status: snapshot === undefined ? 'starting' : this.#lastFailed || this.#lastScheduledFailed ? 'degraded' : 'ok',
       lastBuild:
         report && snapshot
           ? {

@@ -15,53 +15,23 @@
  * file-system seam (src/build/build-fs.ts, test/helpers/fault-fs.ts), which fails one chosen call.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { after, describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import { buildFeeds, type BuildCache } from '../../src/build/build-feeds.js';
 import { cacheStamp, loadBuildCache } from '../../src/build/build-cache.js';
 import type { Config } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
-import { articleText, frontMatter } from '../helpers/articles.js';
 import { testConfig } from '../helpers/config.js';
+import { etag, everyFile, fill, mountTmpfs, writeContent } from '../helpers/disk-faults.js';
 import { injectFault, type Fault, type FaultCode } from '../helpers/fault-fs.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const SETTINGS = { FEED_MAX_ITEMS: '4', FEED_ARCHIVES: 'true' };
 const clock = () => new Date('2025-06-01T00:00:00Z');
-const TOPICS = ['AI', 'Space', 'Climate'];
-
-// ---------------------------------------------------------------- content
-
-/** Version 1: 18 articles; 2 edits one title and adds an article; 3 edits two more titles and adds two articles. */
-async function writeContent(dir: string, version: 1 | 2 | 3): Promise<void> {
-  const count = 17 + version + (version === 3 ? 1 : 0);
-  for (let index = 0; index < count; index++) {
-    const edited = (version >= 2 && index === 4) || (version === 3 && (index === 9 || index === 11));
-    const fields = frontMatter({
-      title: `Article ${index}${edited ? ' (corrected)' : ''}`,
-      sourceUrl: `https://news.example.com/${index}/`,
-      publishedDateTime: new Date(Date.UTC(2025, 0, 1 + index)).toISOString(),
-      topics: [TOPICS[index % TOPICS.length]],
-    });
-    await writeFile(path.join(dir, `article-${String(index).padStart(2, '0')}.md`), articleText(fields, `Body of article ${index}.`));
-  }
-}
 
 // ---------------------------------------------------------------- folders, read with node:fs
-
-/** Every file below `dir`, hidden ones too, as relative name → bytes. */
-function everyFile(dir: string): Map<string, Buffer> {
-  if (!existsSync(dir)) return new Map();
-  const names = readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
-    .sort();
-  return new Map(names.map((name) => [name, readFileSync(path.join(dir, name))]));
-}
 
 /** Every folder below `dir` (a build that failed must not leave new empty ones). */
 function everyFolder(dir: string): string[] {
@@ -101,8 +71,6 @@ function manifestRows(dir: string): Map<string, [string, string, number]> {
   return rows;
 }
 
-const etag = (bytes: Buffer) => createHash('sha256').update(bytes).digest('base64url').slice(0, 27);
-
 /** The manifest lists exactly the visible files, each with the hash and size of its bytes on disk. */
 function assertManifestMatchesDisk(dir: string): void {
   const files = visibleFiles(dir);
@@ -113,62 +81,6 @@ function assertManifestMatchesDisk(dir: string): void {
     assert.equal(hash, etag(bytes), `${name}: the manifest's hash is not the file's`);
     assert.equal(size, bytes.length, `${name}: the manifest's size is not the file's`);
   }
-}
-
-// ---------------------------------------------------------------- real faults (tmpfs)
-
-const mounts: string[] = [];
-after(() => {
-  for (const mount of mounts) {
-    try {
-      execFileSync('umount', ['-l', mount], { stdio: 'ignore' });
-    } catch {
-      // Already gone.
-    }
-  }
-});
-
-/**
- * Mounts a tmpfs of `size` at a new folder and returns it, or undefined when this process may not
- * mount (no CAP_SYS_ADMIN); with CI=true that fails the test, as a missing tool does.
- */
-function mountTmpfs(t: TestContext, base: string, size: string): string | undefined {
-  const mount = path.join(base, `tmpfs-${mounts.length}`);
-  try {
-    execFileSync('mkdir', ['-p', mount]);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mount], { stdio: 'pipe' });
-  } catch (error) {
-    const message = `cannot mount a tmpfs here (${(error as Error).message.split('\n')[0]}): the real ENOSPC case needs root with CAP_SYS_ADMIN`;
-    if (process.env.CI === 'true') assert.fail(message);
-    t.skip(message);
-    return undefined;
-  }
-  mounts.push(mount);
-  return mount;
-}
-
-/** Fills the file system under `dir` with one file until it is full; returns that file. */
-function fill(dir: string): string {
-  const file = path.join(dir, 'filler');
-  const fd = openSync(file, 'w');
-  const block = Buffer.alloc(64 * 1024, 1);
-  try {
-    for (;;) writeSync(fd, block);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-  } finally {
-    closeSync(fd);
-  }
-  // tmpfs takes whole pages: a last write of less than a block may still fit.
-  const small = openSync(file, 'a');
-  try {
-    for (;;) writeSync(small, Buffer.alloc(512, 1));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-  } finally {
-    closeSync(small);
-  }
-  return file;
 }
 
 // ---------------------------------------------------------------- the scenario

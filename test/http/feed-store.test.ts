@@ -116,12 +116,15 @@ describe('FeedStore: a failed build', () => {
     assert.equal(store.health().lastScheduledBuildFailed, true);
   });
 
-  it("stays 'ok' after a failure that was not scheduled", () => {
+  it("is 'degraded' after a failure that was not scheduled too (the first build after a start, on a full disk), until a build succeeds", () => {
     const store = new FeedStore();
     store.publish(result(), T1);
-    store.recordFailure(new Error('boom'), T2);
-    assert.equal(store.health().status, 'ok');
+    store.recordFailure(new Error('cannot write feeds/ai.xml: ENOSPC (no space left on device)'), T2);
+    assert.equal(store.health().status, 'degraded');
     assert.equal(store.health().lastScheduledBuildFailed, false);
+    assert.match(store.health().lastFailure?.message ?? '', /feeds\/ai\.xml: ENOSPC/);
+    store.publish(result('Two'), T3);
+    assert.equal(store.health().status, 'ok');
   });
 });
 

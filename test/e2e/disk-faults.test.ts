@@ -1,0 +1,156 @@
+/**
+ * Disk faults as an operator meets them.
+ *
+ * (a) Served: the store, the build trigger and the app, as the server wires them, with a build
+ *     whose feed files cannot be written (ENOSPC through the build's fs seam). /healthz says
+ *     `degraded` with the file and the code, the log line names them, and every feed (from memory)
+ *     and archive page (from disk) is still the last good one, 200, its body matching its ETag.
+ *     Once the fault is gone the next build is served and /healthz is `ok` again.
+ * (b) The CLI (`npm run build:feeds` runs it): a full tmpfs as the feeds folder, and a read-only
+ *     bind mount as STATE_DIR, are real faults; it exits 1 with a message naming the file and the
+ *     code, and leaves the feeds folder as it was.
+ */
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, it } from 'node:test';
+import request from 'supertest';
+import { buildFeeds, createBuildCache } from '../../src/build/build-feeds.js';
+import { BuildTrigger } from '../../src/build/schedule.js';
+import { isServedFromMemory } from '../../src/http/feed-snapshot.js';
+import { createApp } from '../../src/http/app.js';
+import { FeedStore } from '../../src/http/feed-store.js';
+import { testConfig } from '../helpers/config.js';
+import { etag, everyFile, fill, mountTmpfs, writeContent } from '../helpers/disk-faults.js';
+import { injectFault } from '../helpers/fault-fs.js';
+import { collectingLogger } from '../helpers/logger.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const SETTINGS = { FEED_MAX_ITEMS: '4', FEED_ARCHIVES: 'true' };
+
+describe('disk faults: served', () => {
+  it("a failed build leaves /healthz 'degraded' with the file and code, and the last good feeds served; the next build recovers", async () => {
+    const base = await makeTempDir('disk-faults-served-');
+    const contentDir = path.join(base, 'content');
+    await mkdir(contentDir);
+    await writeContent(contentDir, 1);
+    const config = testConfig(contentDir, path.join(base, 'feeds'), { ...SETTINGS, STATE_DIR: path.join(base, 'state') });
+    const cache = createBuildCache(config.stateDir);
+    const store = new FeedStore({ feedsDir: config.feedsDir });
+    const { logger, entries } = collectingLogger();
+    const trigger = new BuildTrigger({
+      cron: '0 0 1 1 *',
+      quietMs: 0,
+      maxWaitMs: 0,
+      store,
+      logger,
+      build: () => buildFeeds({ config, logger, cache, keepBody: isServedFromMemory, hasBody: () => false }),
+    });
+    const app = createApp({ store, logger, cacheMaxAgeSeconds: 60 });
+    const get = (url: string) => request(app).get(url).set('Accept-Encoding', 'identity').buffer(true).parse((response, done) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => done(null, Buffer.concat(chunks)));
+    });
+    await trigger.run('start');
+    assert.equal(store.health().status, 'ok');
+    const good = everyFile(config.feedsDir);
+    const archivePage = [...good.keys()].find((name) => name.startsWith('archive/') && name.endsWith('.xml'))!;
+    assert.ok(archivePage, 'the content fills archive pages');
+
+    await writeContent(contentDir, 3);
+    const fault = injectFault({ call: 'writeSync', code: 'ENOSPC', file: (file) => file.startsWith(config.feedsDir + path.sep), persistent: true });
+    try {
+      await trigger.run('schedule');
+    } finally {
+      fault.restore();
+    }
+    assert.ok(fault.hits > 0);
+
+    const health = await get('/healthz').expect(200);
+    const body = JSON.parse(health.body.toString('utf8')) as { status: string; lastFailure: { message: string } | null };
+    assert.equal(body.status, 'degraded');
+    assert.match(body.lastFailure?.message ?? '', new RegExp(`cannot write ${config.feedsDir}/\\S+: ENOSPC`));
+    const logged = entries.find((entry) => entry.msg === 'build failed; still serving the last good feeds');
+    assert.equal(logged?.errno, 'ENOSPC');
+    assert.ok(String(logged?.file).startsWith(config.feedsDir), String(logged?.file));
+
+    for (const name of ['ai.xml', 'all.atom', archivePage]) {
+      const response = await get(`/feeds/${name}`).expect(200);
+      assert.ok((response.body as Buffer).equals(good.get(name)!), `${name} is the last good one`);
+      assert.ok(String(response.headers.etag).includes(etag(response.body as Buffer)), `${name}: the body matches its ETag`);
+    }
+
+    await trigger.run('schedule');
+    assert.equal(store.health().status, 'ok');
+    const fresh = await get('/feeds/ai.xml').expect(200);
+    assert.match((fresh.body as Buffer).toString('utf8'), /Article 9 \(corrected\)/);
+    await trigger.stop();
+  });
+});
+
+const run = promisify(execFile);
+
+/** Runs the CLI as `npm run build:feeds` does (from the sources), never throwing on a non-zero exit. */
+async function buildCli(env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/build-feeds.ts'], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent', ...env }, timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof failed.code === 'number' ? failed.code : -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
+describe('disk faults: npm run build:feeds', () => {
+  const cases = [
+    { name: 'a full tmpfs as FEEDS_DIR: ENOSPC', code: 'ENOSPC', folder: 'FEEDS_DIR' },
+    { name: 'a read-only bind mount as STATE_DIR: EROFS', code: 'EROFS', folder: 'STATE_DIR' },
+  ] as const;
+  for (const { name, code, folder } of cases) {
+    it(`exits 1 naming the file and the code, and leaves the feeds as they were (${name})`, async (t) => {
+      const base = await makeTempDir('disk-faults-cli-');
+      const mount = mountTmpfs(t, base, '4m');
+      if (!mount) return;
+      const contentDir = path.join(base, 'content');
+      await mkdir(contentDir);
+      await writeContent(contentDir, 1);
+      const env = { CONTENT_DIR: contentDir, FEEDS_DIR: path.join(mount, 'feeds'), STATE_DIR: path.join(base, 'state'), PUBLIC_BASE_URL: 'https://feeds.example.org', ...SETTINGS };
+      const first = await buildCli(env);
+      assert.equal(first.code, 0, first.stderr);
+      const before = everyFile(env.FEEDS_DIR);
+      await writeContent(contentDir, 3);
+
+      let undo: () => Promise<void>;
+      if (code === 'ENOSPC') {
+        const filler = fill(mount);
+        undo = () => rm(filler);
+      } else {
+        execFileSync('mount', ['--bind', env.STATE_DIR, env.STATE_DIR]);
+        execFileSync('mount', ['-o', 'remount,bind,ro', env.STATE_DIR]);
+        undo = async () => {
+          execFileSync('umount', [env.STATE_DIR]);
+        };
+      }
+      let failed;
+      try {
+        failed = await buildCli(env);
+      } finally {
+        await undo();
+      }
+      assert.equal(failed.code, 1, failed.stderr);
+      assert.match(failed.stderr, new RegExp(`Build failed: cannot write ${env[folder]}/\\S+: ${code} `));
+      assert.match(failed.stderr, /Nothing was published/);
+      const afterFailure = everyFile(env.FEEDS_DIR);
+      assert.deepEqual([...afterFailure.keys()], [...before.keys()]);
+      for (const [file, bytes] of before) assert.ok(afterFailure.get(file)!.equals(bytes), `${file} changed`);
+
+      const again = await buildCli(env);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, /Published 21 article/);
+    });
+  }
+});
