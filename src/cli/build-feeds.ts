@@ -13,7 +13,10 @@ Reads the Markdown articles in CONTENT_DIR (default content/) and writes every f
 FEEDS_DIR (default feeds/). Settings come from the environment (see README).
 
   --strict   exit with status 1 when any file was skipped or any problem was reported (for CI)
-  --help     show this text`;
+  --help     show this text
+
+Exits with status 1, publishing nothing, when a file cannot be written (ENOSPC, EIO, EACCES...):
+FEEDS_DIR then holds the last good build, unchanged.`;
 
 /** `npm run build:feeds`: the same build the server runs, printed for a person or a CI log. */
 async function main(): Promise<number> {
