@@ -12,7 +12,7 @@
  *
  * Memory: a staged file is held as its name only (its temporary and backup names are derived
  * from the name and this object's two random tokens), so a first build of a million files keeps
- * one array of names, not objects.
+ * one array of names, not objects; only names that replace a file are also kept in a set.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
@@ -36,8 +36,10 @@ export class ReversibleWrites {
   readonly #staged: string[] = [];
   readonly #steps: Step[] = [];
   readonly #applied: Applied[] = [];
-  /** Names that did not exist before apply put them there (undone by removing them). */
-  readonly #new = new Set<string>();
+  /** Staged names that may have an old file to keep (not said to be fresh): only for them is a link tried. */
+  readonly #mayReplace = new Set<string>();
+  /** Names whose old file apply kept as a backup (undone by renaming it back); the others are undone by removing them. */
+  readonly #backedUp = new Set<string>();
   /** The first folder each mkdir made, to remove when the writes are taken back. */
   readonly #folders: string[] = [];
   #state: 'staging' | 'applied' | 'settled' | 'rolled back' = 'staging';
@@ -69,9 +71,11 @@ export class ReversibleWrites {
   /**
    * Writes `bytes` for `name` to its temporary file; nothing is visible until apply. `first`: put
    * in place before every other file (the claims file). Returns the temporary file's mtime,
-   * which the rename keeps. `again`: `name` was staged before in this build (its new bytes replace those).
+   * which the rename keeps. `again`: `name` was staged before in this build (its new bytes replace
+   * those). `fresh`: the caller knows there is no file `name` (a first build): apply then tries no
+   * link, which would cost a thrown ENOENT per file.
    */
-  stage(name: string, bytes: Uint8Array, { first = false, again = false }: { first?: boolean; again?: boolean } = {}): { mtimeMs: number } {
+  stage(name: string, bytes: Uint8Array, { first = false, again = false, fresh = false }: { first?: boolean; again?: boolean; fresh?: boolean } = {}): { mtimeMs: number } {
     const temporary = this.temporaryPath(name);
     const target = path.join(this.dir, name);
     let written = false;
@@ -82,6 +86,8 @@ export class ReversibleWrites {
         const { mtimeMs } = buildFs.fstatSync(fd);
         written = !again;
         if (!again) (first ? this.#first : this.#staged).push(name);
+        if (fresh) this.#mayReplace.delete(name);
+        else this.#mayReplace.add(name);
         return { mtimeMs };
       } finally {
         buildFs.closeSync(fd);
@@ -132,8 +138,8 @@ export class ReversibleWrites {
     const target = path.join(this.dir, name);
     writingFile(target, () => {
       // The old file stays reachable through a hard link until the build is complete.
-      const kept = this.#keepOld(target, this.#backupPath(name));
-      if (!kept) this.#new.add(name);
+      const kept = this.#mayReplace.has(name) && this.#keepOld(target, this.#backupPath(name));
+      if (kept) this.#backedUp.add(name);
       try {
         buildFs.renameSync(this.temporaryPath(name), target);
       } catch (error) {
@@ -205,7 +211,7 @@ export class ReversibleWrites {
         const target = path.join(this.dir, done);
         // The claims file (first) stays when something else could not be put back: the next build then trusts nothing.
         if (!restored && this.#first.includes(done)) continue;
-        attempt(() => (this.#new.has(done) ? buildFs.rmSync(target, { force: true }) : buildFs.renameSync(this.#backupPath(done), target)));
+        attempt(() => (this.#backedUp.has(done) ? buildFs.renameSync(this.#backupPath(done), target) : buildFs.rmSync(target, { force: true })));
       } else if ('append' in done) {
         const file = path.join(this.dir, done.append);
         attempt(() => (done.size < 0 ? buildFs.rmSync(file, { force: true }) : buildFs.truncateSync(file, done.size)));
@@ -216,7 +222,7 @@ export class ReversibleWrites {
     const applied = new Set(this.#applied.filter((done): done is string => typeof done === 'string'));
     for (const name of [...this.#first, ...this.#staged]) {
       if (!applied.has(name)) removeQuietly(this.temporaryPath(name));
-      else if (!this.#new.has(name)) removeQuietly(this.#backupPath(name));
+      else if (this.#backedUp.has(name)) removeQuietly(this.#backupPath(name));
     }
     for (const folder of this.#folders.reverse()) removeEmptyTree(folder);
     return restored;
@@ -228,7 +234,7 @@ export class ReversibleWrites {
     this.#state = 'settled';
     let left = 0;
     for (const done of this.#applied) {
-      const name = typeof done === 'string' ? (this.#new.has(done) ? undefined : done) : 'removed' in done ? done.removed : undefined;
+      const name = typeof done === 'string' ? (this.#backedUp.has(done) ? done : undefined) : 'removed' in done ? done.removed : undefined;
       if (name === undefined) continue;
       if (!removeQuietly(this.#backupPath(name))) left++;
     }

@@ -311,7 +311,7 @@ export class FeedsWriter {
       return file;
     }
     const onDisk = this.#sameOnDisk(target, bytes);
-    if (onDisk) {
+    if (onDisk?.same) {
       // The manifest does not say (a first build, an older manifest, a file touched since): the disk does.
       const file = { name, contentType, hash, size: bytes.length, mtimeMs: onDisk.mtimeMs, changed: false };
       this.#record(file);
@@ -323,7 +323,7 @@ export class FeedsWriter {
       this.#folders.add(folder);
     }
     // Staged only: no file of this build is visible before finish puts them all in place.
-    const { mtimeMs } = this.#writes.stage(name, bytes, { again: this.#current.get(name)?.changed === true });
+    const { mtimeMs } = this.#writes.stage(name, bytes, { again: this.#current.get(name)?.changed === true, fresh: onDisk === undefined });
     const file = { name, contentType, hash, size: bytes.length, mtimeMs, changed: true };
     this.#record(file);
     return file;
@@ -334,14 +334,16 @@ export class FeedsWriter {
     this.#removals.add(name);
   }
 
-  /** The file's stat when it holds exactly `bytes`. */
-  #sameOnDisk(target: string, bytes: Uint8Array): { mtimeMs: number } | undefined {
+  /** Whether there is a file `target` (undefined: none), and whether it holds exactly `bytes` (then with its mtime). */
+  #sameOnDisk(target: string, bytes: Uint8Array): { same: boolean; mtimeMs: number } | undefined {
     try {
       // Most often there is no such file yet (a first build): no exception made for that.
       const stats = statSync(target, { throwIfNoEntry: false });
-      return stats?.isFile() && stats.size === bytes.length && readFileSync(target).equals(bytes) ? stats : undefined;
+      if (stats === undefined) return undefined;
+      return { same: stats.isFile() && stats.size === bytes.length && readFileSync(target).equals(bytes), mtimeMs: stats.mtimeMs };
     } catch {
-      return undefined;
+      // Unreadable: written anew, keeping what is there as a backup if it can be.
+      return { same: false, mtimeMs: 0 };
     }
   }
 
