@@ -43,6 +43,8 @@ export class ReversibleWrites {
   /** The first folder each mkdir made, to remove when the writes are taken back. */
   readonly #folders: string[] = [];
   #state: 'staging' | 'applied' | 'settled' | 'rolled back' = 'staging';
+  /** Whether the rollback put everything back. */
+  #restored = true;
 
   constructor(dir: string) {
     this.dir = dir;
@@ -195,7 +197,7 @@ export class ReversibleWrites {
    */
   rollback(): boolean {
     if (this.#state === 'settled') throw new Error('rollback after settle');
-    if (this.#state === 'rolled back') return true;
+    if (this.#state === 'rolled back') return this.#restored;
     this.#state = 'rolled back';
     let restored = true;
     const attempt = (undo: () => void) => {
@@ -225,6 +227,7 @@ export class ReversibleWrites {
       else if (this.#backedUp.has(name)) removeQuietly(this.#backupPath(name));
     }
     for (const folder of this.#folders.reverse()) removeEmptyTree(folder);
+    this.#restored = restored;
     return restored;
   }
 

@@ -92,14 +92,19 @@ interface Scenario {
   readonly cache: BuildCache;
 }
 
-/** Content version 1 and 2 built into `feedsDir`/`stateDir` (default: new folders), then version 3 written. */
-async function scenario(folders: { feedsDir?: string; stateDir?: string } = {}): Promise<Scenario> {
+/** Content version 1 and 2 built (unless `first`) into `feedsDir`/`stateDir` (default: new folders), then version 3 written. */
+async function scenario(folders: { feedsDir?: string; stateDir?: string } = {}, { first = false } = {}): Promise<Scenario> {
   const base = await makeTempDir('disk-faults-');
   const contentDir = path.join(base, 'content');
   await mkdir(contentDir);
   const feedsDir = folders.feedsDir ?? path.join(base, 'feeds');
   const config = testConfig(contentDir, feedsDir, { ...SETTINGS, STATE_DIR: folders.stateDir ?? path.join(base, 'state') });
   const cache = loadBuildCache(config.stateDir, cacheStamp(config), silentLogger);
+  // `first`: the failing build is the first one (an empty feeds folder; the manifest is a snapshot).
+  if (first) {
+    await writeContent(contentDir, 3);
+    return { contentDir, config, cache };
+  }
   await writeContent(contentDir, 1);
   await build(config, cache);
   // A second build appends to the manifest's and the entry state's journals: the third appends again.
@@ -193,7 +198,9 @@ describe('disk faults: a failed build leaves the last good feeds, byte for byte,
   }
 
   /** Which call fails (on which files, the nth), and which file the error must name (default: the same). */
-  const cases: { name: string; call: Fault['call']; code: FaultCode; nth?: number; on: (config: Config) => (file: string) => boolean; names?: (config: Config) => (file: string) => boolean }[] = [
+  const manifest = (config: Config) => path.join(config.feedsDir, '.feeds-manifest.json');
+  const cases: { name: string; call: Fault['call']; code: FaultCode; nth?: number; first?: boolean; on: (config: Config) => (file: string) => boolean; names?: (config: Config) => (file: string) => boolean }[] = [
+    { name: "EIO while putting a first build's manifest (a snapshot) in place: the folder stays empty", call: 'renameSync', code: 'EIO', first: true, on: the(manifest) },
     { name: 'ENOSPC while writing a feed file (the third)', call: 'writeSync', code: 'ENOSPC', nth: 3, on: aFeedTemporary, names: aFeed },
     { name: 'EIO while writing a feed file', call: 'writeSync', code: 'EIO', on: aFeedTemporary, names: aFeed },
     { name: 'EIO while renaming a feed file into place (the third: two are in place already)', call: 'renameSync', code: 'EIO', nth: 3, on: aFeed },
@@ -206,9 +213,9 @@ describe('disk faults: a failed build leaves the last good feeds, byte for byte,
     { name: "EACCES while putting the build cache's index in place", call: 'renameSync', code: 'EACCES', on: the(cacheIndex) },
   ];
 
-  for (const { name, call, code, nth, on, names = on } of cases) {
+  for (const { name, call, code, nth, first, on, names = on } of cases) {
     it(name, async () => {
-      const context = await scenario();
+      const context = await scenario({}, { first });
       const injected = injectFault({ call, code, nth, file: on(context.config) });
       await failsCleanly(context, { code, file: names(context.config) }, () => injected.restore());
       assert.equal(injected.hits, 1, 'the fault was met once');
