@@ -189,13 +189,15 @@ export async function buildFeeds(dependencies: BuildDependencies): Promise<Build
  * good build left it (the build took its files back) or, after a double fault, holds part of
  * one, and the entry state on disk is the last one written. The next build reads the manifest
  * and the state again, makes the model afresh, and compares every document by its bytes
- * (fingerprints recorded for files that never became visible would keep old files). A failure
- * in the cache's own folder (a segment or the index cut short by ENOSPC), or one whose cause is
- * not known, may have left entries that are not what their locations say: the cache is
- * discarded with a warning.
+ * (fingerprints recorded for files that never became visible would keep old files). A write
+ * that failed in the cache's own folder (a segment or the index cut short by ENOSPC; from a
+ * parse thread it arrives as a plain Error with the same message) may have left entries that are
+ * not what their locations say: the cache is discarded with a warning. Any other failure (an
+ * unreadable content folder, say) keeps the parses and rendered entries.
  */
 function forgetFailedBuild(cache: BuildCache, error: unknown, logger: Logger): void {
-  const inCache = !(error instanceof DiskWriteError) || isInsideFolder(error.file, cache.entriesDir);
+  const inCache =
+    error instanceof DiskWriteError ? isInsideFolder(error.file, cache.entriesDir) : error instanceof Error && error.message.startsWith(`cannot write ${path.join(cache.entriesDir, path.sep)}`);
   if (inCache) {
     try {
       discardBuildCache(cache, logger, `the build that used it failed (${error instanceof Error ? error.message : String(error)})`);

@@ -2,7 +2,10 @@
  * Writing the feeds folder. Each file is written atomically (a temporary file in the same
  * folder, then rename), so a reader of the folder, or a crash, sees either the old or the new
  * complete file; files whose bytes did not change are not touched, which keeps their mtime (and
- * Last-Modified, and CI diffs) stable. The manifest, written last, lists every file with its
+ * Last-Modified, and CI diffs) stable. A build's temporary files are all written before the first
+ * is renamed, and its renames can be taken back (reversible-writes.ts): a build that fails on a
+ * full or failing disk leaves the folder exactly as the last good build left it. The manifest,
+ * put in place last, lists every file with its
  * content type, hash, size and modification time: the server serves the last complete build from
  * it at start-up (http/feed-store.ts), and the next build knows what is on disk without reading
  * it. Files that an earlier build wrote and this one did not are removed; nothing else ever is.
