@@ -24,7 +24,7 @@ import { cacheStamp, loadBuildCache } from '../../src/build/build-cache.js';
 import type { Config } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
 import { testConfig } from '../helpers/config.js';
-import { etag, everyFile, fill, mountTmpfs, writeContent } from '../helpers/disk-faults.js';
+import { assertUnchanged, etag, everyFile, fill, mountTmpfs, writeContent } from '../helpers/disk-faults.js';
 import { injectFault, type Fault, type FaultCode } from '../helpers/fault-fs.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -149,9 +149,7 @@ async function failsCleanly(
   } finally {
     clear();
   }
-  const afterFailure = everyFile(config.feedsDir);
-  assert.deepEqual([...afterFailure.keys()], [...before.keys()], 'the feeds folder holds other files than before the failed build');
-  for (const [name, bytes] of before) assert.ok(afterFailure.get(name)!.equals(bytes), `${name} changed although the build failed`);
+  assertUnchanged(config.feedsDir, before);
   assert.deepEqual(everyFolder(config.feedsDir), foldersBefore);
   assert.deepEqual(temporaryFiles(config.feedsDir), [], 'temporary files left in the feeds folder');
   assert.deepEqual(temporaryFiles(config.stateDir), [], 'temporary files left in STATE_DIR');

@@ -9,13 +9,17 @@
  * (b) The CLI (`npm run build:feeds` runs it): a full tmpfs as the feeds folder, and a read-only
  *     bind mount as STATE_DIR, are real faults; it exits 1 with a message naming the file and the
  *     code, and leaves the feeds folder as it was.
+ * (c) The server process (its build runs in the build thread) with the feeds folder on a tmpfs
+ *     that fills up: the watcher's build fails, the log line and /healthz name the file and the
+ *     code, every feed and archive page is still the last good one; with room again the next
+ *     change is built and served.
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import request from 'supertest';
 import { buildFeeds, createBuildCache } from '../../src/build/build-feeds.js';
 import { BuildTrigger } from '../../src/build/schedule.js';
@@ -23,9 +27,11 @@ import { isServedFromMemory } from '../../src/http/feed-snapshot.js';
 import { createApp } from '../../src/http/app.js';
 import { FeedStore } from '../../src/http/feed-store.js';
 import { testConfig } from '../helpers/config.js';
-import { etag, everyFile, fill, mountTmpfs, writeContent } from '../helpers/disk-faults.js';
+import { assertUnchanged, etag, everyFile, fill, mountTmpfs, writeContent } from '../helpers/disk-faults.js';
 import { injectFault } from '../helpers/fault-fs.js';
+import { articleText, frontMatter } from '../helpers/articles.js';
 import { collectingLogger } from '../helpers/logger.js';
+import { ServerProcess } from '../helpers/server-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -106,6 +112,17 @@ async function buildCli(env: Record<string, string>): Promise<{ code: number; st
   }
 }
 
+/** A new folder with a 4 MB tmpfs in it and a content folder (version 1); undefined when no tmpfs can be mounted. */
+async function tmpfsAndContent(t: TestContext, prefix: string): Promise<{ base: string; mount: string; contentDir: string } | undefined> {
+  const base = await makeTempDir(prefix);
+  const mount = mountTmpfs(t, base, '4m');
+  if (!mount) return undefined;
+  const contentDir = path.join(base, 'content');
+  await mkdir(contentDir);
+  await writeContent(contentDir, 1);
+  return { base, mount, contentDir };
+}
+
 describe('disk faults: npm run build:feeds', () => {
   const cases = [
     { name: 'a full tmpfs as FEEDS_DIR: ENOSPC', code: 'ENOSPC', folder: 'FEEDS_DIR' },
@@ -113,12 +130,9 @@ describe('disk faults: npm run build:feeds', () => {
   ] as const;
   for (const { name, code, folder } of cases) {
     it(`exits 1 naming the file and the code, and leaves the feeds as they were (${name})`, async (t) => {
-      const base = await makeTempDir('disk-faults-cli-');
-      const mount = mountTmpfs(t, base, '4m');
-      if (!mount) return;
-      const contentDir = path.join(base, 'content');
-      await mkdir(contentDir);
-      await writeContent(contentDir, 1);
+      const folders = await tmpfsAndContent(t, 'disk-faults-cli-');
+      if (!folders) return;
+      const { base, mount, contentDir } = folders;
       const env = { CONTENT_DIR: contentDir, FEEDS_DIR: path.join(mount, 'feeds'), STATE_DIR: path.join(base, 'state'), PUBLIC_BASE_URL: 'https://feeds.example.org', ...SETTINGS };
       const first = await buildCli(env);
       assert.equal(first.code, 0, first.stderr);
@@ -145,13 +159,73 @@ describe('disk faults: npm run build:feeds', () => {
       assert.equal(failed.code, 1, failed.stderr);
       assert.match(failed.stderr, new RegExp(`Build failed: cannot write ${env[folder]}/\\S+: ${code} `));
       assert.match(failed.stderr, /Nothing was published/);
-      const afterFailure = everyFile(env.FEEDS_DIR);
-      assert.deepEqual([...afterFailure.keys()], [...before.keys()]);
-      for (const [file, bytes] of before) assert.ok(afterFailure.get(file)!.equals(bytes), `${file} changed`);
+      assertUnchanged(env.FEEDS_DIR, before);
 
       const again = await buildCli(env);
       assert.equal(again.code, 0, again.stderr);
       assert.match(again.stdout, /Published 21 article/);
     });
   }
+});
+
+describe('disk faults: the server process', () => {
+  it('a watcher build on a full disk fails cleanly in the build thread, is reported, and the next change is served once there is room', async (t) => {
+    const folders = await tmpfsAndContent(t, 'disk-faults-server-');
+    if (!folders) return;
+    const { base, mount, contentDir } = folders;
+    const feedsDir = path.join(mount, 'feeds');
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...SETTINGS,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      CONTENT_DIR: contentDir,
+      FEEDS_DIR: feedsDir,
+      STATE_DIR: path.join(base, 'state'),
+      PUBLIC_BASE_URL: 'https://feeds.example.org',
+      BUILD_CRON: '0 0 1 1 *',
+      WATCH_QUIET_MS: '50',
+      LOG_LEVEL: 'info',
+    };
+    delete env.NODE_TEST_CONTEXT;
+    const server = new ServerProcess(spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    try {
+      const serving = await server.waitForLine((line) => line.msg === 'serving feeds', 30_000, "the 'serving feeds' log line");
+      const origin = `http://127.0.0.1:${String(serving.port)}`;
+      await server.waitForLine((line) => line.msg === 'build finished', 30_000, 'the first build');
+      const good = everyFile(feedsDir);
+      const feeds = [...good.keys()].filter((name) => /\.(xml|atom|json)$/.test(name) && !name.startsWith('.'));
+
+      const filler = fill(mount);
+      await writeContent(contentDir, 3);
+      const failed = await server.waitForLine((line) => line.msg === 'build failed; still serving the last good feeds', 30_000, 'the failed build');
+      assert.equal(failed.errno, 'ENOSPC');
+      assert.ok(String(failed.file).startsWith(feedsDir + path.sep), String(failed.file));
+      const health = (await (await fetch(`${origin}/healthz`)).json()) as { status: string; lastFailure: { message: string } | null };
+      assert.equal(health.status, 'degraded');
+      assert.ok(health.lastFailure?.message.includes(`cannot write ${String(failed.file)}: ENOSPC`), health.lastFailure?.message);
+      assertUnchanged(feedsDir, good);
+      for (const name of feeds) {
+        const response = await fetch(`${origin}/feeds/${name}`, { headers: { 'Accept-Encoding': 'identity' } });
+        assert.equal(response.status, 200, name);
+        const body = Buffer.from(await response.arrayBuffer());
+        assert.ok(body.equals(good.get(name)!), `${name} served is the last good one`);
+        assert.ok(String(response.headers.get('etag')).includes(etag(body)), `${name}: the body matches its ETag`);
+      }
+
+      await rm(filler);
+      const builds = server.lines.filter((line) => line.msg === 'build finished').length;
+      await writeFile(path.join(contentDir, 'article-99.md'), articleText(frontMatter({ title: 'After the disk was freed', sourceUrl: 'https://news.example.com/99/', topics: ['AI'], publishedDateTime: '2025-03-01T00:00:00Z' })));
+      await server.waitForLine(() => server.lines.filter((line) => line.msg === 'build finished').length > builds, 30_000, 'the build after the disk was freed');
+      const recovered = (await (await fetch(`${origin}/healthz`)).json()) as { status: string };
+      assert.equal(recovered.status, 'ok');
+      const ai = await (await fetch(`${origin}/feeds/ai.xml`)).text();
+      assert.match(ai, /After the disk was freed/);
+      // Added by the build that failed: it is published now too.
+      assert.match(ai, /Article 18</);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.waitForExit(15_000);
+    }
+  });
 });

@@ -38,6 +38,13 @@ export function everyFile(dir: string): Map<string, Buffer> {
   return new Map(names.map((name) => [name, readFileSync(path.join(dir, name))]));
 }
 
+/** The folder holds exactly the files of `before`, byte for byte (hidden ones too). */
+export function assertUnchanged(dir: string, before: ReadonlyMap<string, Buffer>): void {
+  const now = everyFile(dir);
+  assert.deepEqual([...now.keys()], [...before.keys()], `${dir} holds other files than before the failed build`);
+  for (const [name, bytes] of before) assert.ok(now.get(name)!.equals(bytes), `${name} changed although the build failed`);
+}
+
 /** The ETag of these bytes, as the manifest and the server give it. */
 export const etag = (bytes: Buffer) => createHash('sha256').update(bytes).digest('base64url').slice(0, 27);
 
