@@ -23,6 +23,7 @@ import { buildFeeds, type BuildCache } from '../../src/build/build-feeds.js';
 import { cacheStamp, loadBuildCache } from '../../src/build/build-cache.js';
 import type { Config } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
+import { collectingLogger } from '../helpers/logger.js';
 import { testConfig } from '../helpers/config.js';
 import { assertUnchanged, etag, everyFile, fill, mountTmpfs, writeContent } from '../helpers/disk-faults.js';
 import { injectFault, type Fault, type FaultCode } from '../helpers/fault-fs.js';
@@ -219,4 +220,39 @@ describe('disk faults: a failed build leaves the last good feeds, byte for byte,
       assert.equal(injected.hits, 1, 'the fault was met once');
     });
   }
+});
+
+describe('disk faults: what a failed build does to the build cache', () => {
+  /** The failing build (with `fault`, or a clock that throws), then the next one: whether the cache was discarded, and what the next build parsed. */
+  async function afterFailure(fault: (config: Config) => Fault | 'clock') {
+    const { config, cache } = await scenario();
+    const { logger, entries } = collectingLogger();
+    const spec = fault(config);
+    const injected = spec === 'clock' ? undefined : injectFault(spec);
+    const failingClock = () => {
+      throw new Error('not a disk fault');
+    };
+    try {
+      await assert.rejects(buildFeeds({ config, logger, cache, clock: injected ? clock : failingClock }));
+    } finally {
+      injected?.restore();
+    }
+    const next = await buildFeeds({ config, logger: silentLogger, cache, clock });
+    return { discarded: entries.some((entry) => entry.msg.startsWith('build cache discarded')), parsed: next.report.filesParsed };
+  }
+
+  it('a fault in the feeds folder keeps it: the next build parses only the files that changed', async () => {
+    assert.deepEqual(await afterFailure((config) => ({ call: 'writeSync', code: 'ENOSPC', file: aFeedTemporary(config) })), { discarded: false, parsed: 0 });
+  });
+
+  it('a failure that is no disk fault keeps it too', async () => {
+    const { discarded, parsed } = await afterFailure(() => 'clock');
+    assert.equal(discarded, false);
+    // The failing build stopped before its scan: the next one parses the four changed files (two edited, two new).
+    assert.equal(parsed, 4);
+  });
+
+  it('a fault in its own folder discards it with a warning: the next build parses everything', async () => {
+    assert.deepEqual(await afterFailure((config) => ({ call: 'writeSync', code: 'ENOSPC', file: (file) => file.startsWith(path.join(config.stateDir, 'cache')) })), { discarded: true, parsed: 21 });
+  });
 });
