@@ -141,13 +141,13 @@ export class ReversibleWrites {
     writingFile(target, () => {
       // The old file stays reachable through a hard link until the build is complete.
       const kept = this.#mayReplace.has(name) && this.#keepOld(target, this.#backupPath(name));
-      if (kept) this.#backedUp.add(name);
       try {
         buildFs.renameSync(this.temporaryPath(name), target);
       } catch (error) {
         if (kept) removeQuietly(this.#backupPath(name));
         throw error;
       }
+      if (kept) this.#backedUp.add(name);
     });
     this.#applied.push(name);
   }
