@@ -6,9 +6,10 @@
  *     says `degraded` with the file and the code, the log line names them, and every feed (from
  *     memory) and archive page (from disk) is still the last good one, 200, its body matching
  *     its ETag. Once the fault is gone the next build is served and /healthz is `ok` again.
- * (b) The CLI (`npm run build:feeds` runs it): a full tmpfs as the feeds folder, and a read-only
- *     bind mount as STATE_DIR, are real faults; it exits 1 with a message naming the file and the
- *     code, and leaves the feeds folder as it was.
+ * (b) The CLI (`npm run build:feeds` runs it), with real faults: a full tmpfs as the feeds folder
+ *     (ENOSPC), a read-only bind mount as STATE_DIR (EROFS), and a feeds folder of mode 555 with
+ *     the CLI run as an unprivileged user (EACCES; root ignores modes). It exits 1 with a message
+ *     naming the file and the code, and leaves the feeds folder as it was.
  * (c) The server process (its build runs in the build thread) with the feeds folder on a tmpfs
  *     that fills up: the watcher's build fails, the log line and /healthz name the file and the
  *     code, every feed and archive page is still the last good one; with room again the next
@@ -16,6 +17,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -102,9 +104,10 @@ describe('disk faults: served', () => {
 const run = promisify(execFile);
 
 /** Runs the CLI as `npm run build:feeds` does (from the sources), never throwing on a non-zero exit. */
-async function buildCli(env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+async function buildCli(env: Record<string, string>, { uid }: { uid?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/build-feeds.ts'], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent', ...env }, timeout: 60_000 });
+    const user = uid === undefined ? {} : { uid, gid: uid };
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/build-feeds.ts'], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent', ...env }, timeout: 60_000, ...user });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
@@ -123,36 +126,76 @@ async function tmpfsAndContent(t: TestContext, prefix: string): Promise<{ base: 
   return { base, mount, contentDir };
 }
 
+/** Who may not write, as root cannot be refused: the unprivileged user the CLI then runs as. */
+const NOBODY = 65534;
+
+interface CliFault {
+  readonly name: string;
+  readonly code: string;
+  readonly folder: 'FEEDS_DIR' | 'STATE_DIR';
+  readonly uid?: number;
+  /** Makes the fault; returns what undoes it. */
+  readonly make: (env: Record<'FEEDS_DIR' | 'STATE_DIR', string>, mount: string) => () => Promise<void>;
+}
+
+const CLI_FAULTS: readonly CliFault[] = [
+  {
+    name: 'a full tmpfs as FEEDS_DIR: ENOSPC',
+    code: 'ENOSPC',
+    folder: 'FEEDS_DIR',
+    make: (_env, mount) => {
+      const filler = fill(mount);
+      return () => rm(filler);
+    },
+  },
+  {
+    name: 'a read-only bind mount as STATE_DIR: EROFS',
+    code: 'EROFS',
+    folder: 'STATE_DIR',
+    make: (env) => {
+      execFileSync('mount', ['--bind', env.STATE_DIR, env.STATE_DIR]);
+      execFileSync('mount', ['-o', 'remount,bind,ro', env.STATE_DIR]);
+      return async () => {
+        execFileSync('umount', [env.STATE_DIR]);
+      };
+    },
+  },
+  {
+    name: 'a FEEDS_DIR of mode 555, the CLI run as an unprivileged user: EACCES',
+    code: 'EACCES',
+    folder: 'FEEDS_DIR',
+    uid: NOBODY,
+    make: (env) => {
+      chmodSync(env.FEEDS_DIR, 0o555);
+      return async () => chmodSync(env.FEEDS_DIR, 0o755);
+    },
+  },
+];
+
 describe('disk faults: npm run build:feeds', () => {
-  const cases = [
-    { name: 'a full tmpfs as FEEDS_DIR: ENOSPC', code: 'ENOSPC', folder: 'FEEDS_DIR' },
-    { name: 'a read-only bind mount as STATE_DIR: EROFS', code: 'EROFS', folder: 'STATE_DIR' },
-  ] as const;
-  for (const { name, code, folder } of cases) {
+  for (const { name, code, folder, uid, make } of CLI_FAULTS) {
     it(`exits 1 naming the file and the code, and leaves the feeds as they were (${name})`, async (t) => {
       const folders = await tmpfsAndContent(t, 'disk-faults-cli-');
       if (!folders) return;
       const { base, mount, contentDir } = folders;
       const env = { CONTENT_DIR: contentDir, FEEDS_DIR: path.join(mount, 'feeds'), STATE_DIR: path.join(base, 'state'), PUBLIC_BASE_URL: 'https://feeds.example.org', ...SETTINGS };
-      const first = await buildCli(env);
+      if (uid !== undefined) {
+        // The unprivileged user reads the content and owns what the build writes.
+        chmodSync(base, 0o755);
+        for (const dir of [env.FEEDS_DIR, env.STATE_DIR]) {
+          mkdirSync(dir);
+          chownSync(dir, uid, uid);
+        }
+      }
+      const first = await buildCli(env, { uid });
       assert.equal(first.code, 0, first.stderr);
       const before = everyFile(env.FEEDS_DIR);
       await writeContent(contentDir, 3);
 
-      let undo: () => Promise<void>;
-      if (code === 'ENOSPC') {
-        const filler = fill(mount);
-        undo = () => rm(filler);
-      } else {
-        execFileSync('mount', ['--bind', env.STATE_DIR, env.STATE_DIR]);
-        execFileSync('mount', ['-o', 'remount,bind,ro', env.STATE_DIR]);
-        undo = async () => {
-          execFileSync('umount', [env.STATE_DIR]);
-        };
-      }
+      const undo = make(env, mount);
       let failed;
       try {
-        failed = await buildCli(env);
+        failed = await buildCli(env, { uid });
       } finally {
         await undo();
       }
@@ -161,7 +204,7 @@ describe('disk faults: npm run build:feeds', () => {
       assert.match(failed.stderr, /Nothing was published/);
       assertUnchanged(env.FEEDS_DIR, before);
 
-      const again = await buildCli(env);
+      const again = await buildCli(env, { uid });
       assert.equal(again.code, 0, again.stderr);
       assert.match(again.stdout, /Published 21 article/);
     });
