@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, type TestContext } from 'node:test';
+import type { TestContext } from 'node:test';
 import { articleText, frontMatter } from './articles.js';
 
 const TOPICS = ['AI', 'Space', 'Climate'];
@@ -48,25 +48,24 @@ export function assertUnchanged(dir: string, before: ReadonlyMap<string, Buffer>
 /** The ETag of these bytes, as the manifest and the server give it. */
 export const etag = (bytes: Buffer) => createHash('sha256').update(bytes).digest('base64url').slice(0, 27);
 
-const mounts: string[] = [];
-after(() => {
-  for (const mount of mounts) {
-    try {
-      execFileSync('umount', ['-l', mount], { stdio: 'ignore' });
-    } catch {
-      // Already gone.
-    }
+let mountCount = 0;
+
+function unmount(mount: string): void {
+  try {
+    execFileSync('umount', ['-l', mount], { stdio: 'ignore' });
+  } catch {
+    // Already gone.
   }
-});
+}
 
 /**
  * Mounts a tmpfs of `size` at a new folder and returns it, or undefined when this process may not
  * mount (no CAP_SYS_ADMIN); with CI=true that fails the test, as a missing tool does.
  */
 export function mountTmpfs(t: TestContext, base: string, size: string): string | undefined {
-  const mount = path.join(base, `tmpfs-${mounts.length}`);
+  const mount = path.join(base, `tmpfs-${mountCount++}`);
   try {
-    execFileSync('mkdir', ['-p', mount]);
+    mkdirSync(mount, { recursive: true });
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mount], { stdio: 'pipe' });
   } catch (error) {
     const message = `cannot mount a tmpfs here (${(error as Error).message.split('\n')[0]}): the real ENOSPC case needs root with CAP_SYS_ADMIN`;
@@ -74,7 +73,10 @@ export function mountTmpfs(t: TestContext, base: string, size: string): string |
     t.skip(message);
     return undefined;
   }
-  mounts.push(mount);
+  // Unmounted when the test ends (and, should it never end, when the process exits): the
+  // temporary folder it is in is removed at exit, which a mount point would refuse.
+  t.after(() => unmount(mount));
+  process.once('exit', () => unmount(mount));
   return mount;
 }
 
