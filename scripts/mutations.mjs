@@ -69,6 +69,8 @@ const MUTATIONS = [
   ['fingerprint-without-entries', 'src/build/write-documents.ts', "for (const article of plan.articles) hash.update('\\0').update(article.key);", '', ['test/build/build-feeds.cache.test.ts', 'test/build/build-cache.test.ts']],
   ['model-update-skips-multi-topic', 'src/feeds/content-model.ts', '    if (after?.ok && isIndexed(after.article, nowMs)) {', '    if (after?.ok && isIndexed(after.article, nowMs) && after.article.topics.length < 2) {', ['test/feeds/content-model.test.ts']],
   ['cache-stamp-ignores-config', 'src/build/build-cache.ts', "if (header.config !== stamp.config) return 'it was made with another configuration';", '', ['test/build/build-cache.test.ts']],
+  ['disk-fault-not-taken-back', 'src/build/reversible-writes.ts', 'for (let index = this.#applied.length - 1; index >= 0; index--) {', 'for (let index = -1; index >= 0; index--) {', ['test/build/disk-faults.test.ts', 'test/build/reversible-writes.test.ts']],
+  ['disk-fault-append-not-cut-back', 'src/build/reversible-writes.ts', 'buildFs.truncateSync(file, done.size)', 'undefined', ['test/build/disk-faults.test.ts', 'test/build/reversible-writes.test.ts']],
 ];
 
 const only = process.argv.slice(2);

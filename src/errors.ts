@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'TOPIC_SLUG_COLLISION'
   | 'BUILD_FAILED'
   | 'CONTENT_FOLDER_UNAVAILABLE'
-  | 'MASS_REMOVAL_REFUSED';
+  | 'MASS_REMOVAL_REFUSED'
+  | 'DISK_WRITE_FAILED';
 
 export class FeedServiceError extends Error {
   readonly code: ErrorCode;

@@ -12,7 +12,7 @@
  * into a feed (entry-store.ts).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.js';
@@ -23,6 +23,8 @@ import type { ContentModel, FileOutcome } from '../feeds/content-model.js';
 import type { EntryState } from '../feeds/deleted-entries.js';
 import type { DocumentPlan, PlanMemo } from '../feeds/feed-documents.js';
 import type { Logger } from '../logger.js';
+import { buildFs } from './build-fs.js';
+import { DiskWriteError, writingFile } from './disk-write-error.js';
 import { writeAll } from './write-all.js';
 import { EntryReader, type EntryLocation, type SegmentWriter } from './entry-store.js';
 import type { BuildReport, BuildResult } from './build-feeds.js';
@@ -377,7 +379,11 @@ function parseIndex(text: string, stamp: CacheStamp, cache: BuildCache): string 
  */
 export function discardBuildCache(cache: BuildCache, logger: Logger, reason: string): void {
   cache.reader.close();
-  cache.writer?.close();
+  try {
+    cache.writer?.close();
+  } catch {
+    // A segment that cannot be written (a full disk) goes with the folder.
+  }
   cache.writer = undefined;
   discard(cache.entriesDir, logger, reason);
   cache.files.clear();
@@ -394,8 +400,13 @@ export function discardBuildCache(cache: BuildCache, logger: Logger, reason: str
 }
 
 function discard(dir: string, logger: Logger, reason: string): void {
-  logger.warn(`build cache discarded: ${reason}; this build reads, parses and renders everything`, { cache: dir });
-  rmSync(dir, { recursive: true, force: true });
+  logger.warn(`build cache discarded: ${reason}; the build reads, parses and renders everything afresh`, { cache: dir });
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch (error) {
+    // Its index is not trusted anyway when next read (stamp, checksum, entry digests).
+    logger.warn('build cache folder could not be removed', { cache: dir, error });
+  }
 }
 
 /** Removes entry segments not in `keep` (and temporary files of an index being written). */
@@ -416,7 +427,7 @@ function removeSegments(dir: string, keep: ReadonlySet<string>): void {
  * the entries that `live` says are still used.
  */
 export function saveBuildCache(cache: BuildCache, stamp: CacheStamp, liveKeys: ReadonlySet<string>): void {
-  mkdirSync(cache.entriesDir, { recursive: true });
+  writingFile(cache.entriesDir, () => buildFs.mkdirSync(cache.entriesDir, { recursive: true }));
   if (cache.finishedBuild) {
     const { files, problems, ...saved } = cache.finishedBuild;
     cache.lastBuild = { ...saved, inputs: inputsDigest(files, problems) };
@@ -433,7 +444,7 @@ export function saveBuildCache(cache: BuildCache, stamp: CacheStamp, liveKeys: R
     out.finish((count, sha256) => JSON.stringify({ lines: count, sha256 }));
   } catch (error) {
     out.abandon();
-    throw error;
+    throw new DiskWriteError(path.join(cache.entriesDir, INDEX_FILE), error);
   }
   cache.dirty = false;
 }
@@ -474,11 +485,12 @@ class LineWriter {
   #pending: string[] = [];
   #pendingLength = 0;
   #count = 0;
+  #closed = false;
 
   constructor(target: string) {
     this.#target = target;
     this.#temporary = `${target}.${process.pid}.${Date.now().toString(36)}.tmp`;
-    this.#fd = openSync(this.#temporary, 'w');
+    this.#fd = buildFs.openSync(this.#temporary, 'w');
   }
 
   line(text: string): void {
@@ -502,16 +514,22 @@ class LineWriter {
     const text = trailer(this.#count, this.#hash.digest('base64url'));
     this.#pending.push(text);
     this.#flush();
-    closeSync(this.#fd);
-    renameSync(this.#temporary, this.#target);
+    this.#closed = true;
+    buildFs.closeSync(this.#fd);
+    buildFs.renameSync(this.#temporary, this.#target);
   }
 
   abandon(): void {
     try {
-      closeSync(this.#fd);
+      if (!this.#closed) buildFs.closeSync(this.#fd);
     } catch {
-      // Already closed.
+      // The disk fails: what matters is that the temporary file goes.
     }
-    rmSync(this.#temporary, { force: true });
+    this.#closed = true;
+    try {
+      buildFs.rmSync(this.#temporary, { force: true });
+    } catch {
+      // Removed by the next load of the cache (removeSegments), or its sweep.
+    }
   }
 }

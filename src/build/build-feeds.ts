@@ -36,6 +36,7 @@ import { renderFeedImages } from '../render/feed-images.js';
 import { renderIndexHtml, renderOpml } from '../render/feed-index.js';
 import { BUDGET_FORMATS, frameSizes } from '../render/render-document.js';
 import { cacheStamp, discardBuildCache, inputsDigest, loadBuildCache, saveBuildCache, type BuildCache, type SavedReport, type ScannedFile } from './build-cache.js';
+import { DiskWriteError } from './disk-write-error.js';
 import { eraseEntries, EntryStoreCorrupt, type EntryLocation } from './entry-store.js';
 import { readEntryState, writeEntryState } from './entry-state.js';
 import { UNKNOWN_CHANGES, type ContentChangeSet } from '../content/watch-content.js';
@@ -190,18 +191,52 @@ export async function buildFeeds(dependencies: BuildDependencies): Promise<Build
       }
       result = await buildOnce({ ...dependencies, changes: UNKNOWN_CHANGES }, cache);
     }
+    // A build that wrote nothing (its files were all as the last build left them) saves here.
+    if (dependencies.saveCache !== false && cache.dirty) saveBuildCache(cache, stamp, liveEntryKeys(cache));
   } catch (error) {
-    // The feeds folder may now hold part of a build: the next build must check every file.
-    cache.last = undefined;
-    cache.lastBuild = undefined;
-    cache.finishedBuild = undefined;
-    cache.written = undefined;
-    cache.writtenPlans = new WeakSet();
-    cache.feedsFolderSwept = false;
+    forgetFailedBuild(cache, error, logger);
     throw error;
   }
-  if (dependencies.saveCache !== false && cache.dirty) saveBuildCache(cache, stamp, liveEntryKeys(cache));
   return result;
+}
+
+/**
+ * After a failed build, nothing the cache learnt from it is kept: the feeds folder is as the last
+ * good build left it (the build took its files back) or, after a double fault, holds part of
+ * one, and the entry state on disk is the last one written. The next build reads the manifest
+ * and the state again, makes the model afresh, and compares every document by its bytes
+ * (fingerprints recorded for files that never became visible would keep old files). A write
+ * that failed in the cache's own folder (a segment or the index cut short by ENOSPC; from a
+ * parse thread it arrives as a plain Error with the same message) may have left entries that are
+ * not what their locations say: the cache is discarded with a warning. Any other failure (an
+ * unreadable content folder, say) keeps the parses and rendered entries.
+ */
+function forgetFailedBuild(cache: BuildCache, error: unknown, logger: Logger): void {
+  const inCache =
+    error instanceof DiskWriteError ? isInsideFolder(error.file, cache.entriesDir) : error instanceof Error && error.message.startsWith(`cannot write ${path.join(cache.entriesDir, path.sep)}`);
+  if (inCache) {
+    try {
+      discardBuildCache(cache, logger, `the build that used it failed (${error instanceof Error ? error.message : String(error)})`);
+    } catch (discardError) {
+      logger.warn('build cache could not be removed; the next build checks it again', { error: discardError });
+    }
+  }
+  cache.last = undefined;
+  cache.lastBuild = undefined;
+  cache.finishedBuild = undefined;
+  cache.written = undefined;
+  cache.writtenPlans = new WeakSet();
+  cache.feedsFolderSwept = false;
+  cache.documents.clear();
+  cache.plans.clear();
+  cache.model = undefined;
+  cache.state = undefined;
+  cache.dirty = true;
+}
+
+function isInsideFolder(file: string, folder: string): boolean {
+  const relative = path.relative(path.resolve(folder), path.resolve(file));
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
 /**
@@ -231,19 +266,28 @@ function eraseDeadEntries(cache: BuildCache, replacedKeys: readonly string[] | u
     if (!due || model.index.claimants.get(entryId(article))?.[0] === article) candidates.delete(file.key);
   }
   if (candidates.size === 0) return;
-  eraseEntries(cache.entriesDir, [...candidates].map((key) => cache.entries.get(key)!));
+  const dead = [...candidates].map((key) => cache.entries.get(key)!);
+  // Forgotten before they are overwritten: an erasure cut short by a failing disk leaves no entry
+  // that this process would trust (and copy into a feed) with zeros or half its bytes.
   for (const key of candidates) cache.entries.delete(key);
   cache.dirty = true;
+  eraseEntries(cache.entriesDir, dead);
 }
 
-/** The feeds folder's manifest file's size and mtime, or undefined when there is none. */
+/**
+ * The feeds folder's manifest as its files stand: the snapshot's size plus its journal's, and the
+ * later of their mtimes; undefined when there is none. (With the journal: a build whose manifest
+ * change was an append, or one whose append was taken back, changes it too.)
+ */
 function manifestStat(feedsDir: string): { size: number; mtimeMs: number } | undefined {
+  let stats;
   try {
-    const stats = statSync(path.join(feedsDir, MANIFEST_NAME));
-    return { size: stats.size, mtimeMs: stats.mtimeMs };
+    stats = statSync(path.join(feedsDir, MANIFEST_NAME));
   } catch {
     return undefined;
   }
+  const journal = statSync(path.join(feedsDir, `${MANIFEST_NAME}.journal`), { throwIfNoEntry: false });
+  return { size: stats.size + (journal?.size ?? 0), mtimeMs: Math.max(stats.mtimeMs, journal?.mtimeMs ?? 0) };
 }
 
 /** The report of a build that changed nothing, from a saved report. */
@@ -355,74 +399,92 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache): Pr
   const partial = cache.written !== undefined && cache.feedsFolderSwept === true;
   const writer = new FeedsWriter(config.feedsDir, cache.written, { sweep: !partial });
   cache.feedsFolderSwept = false;
-  const indexed = plans.map((plan) => ({ ...plan.document, entryCount: plan.articles.length }));
-  const extras = [...renderBrowserFiles(), ...renderFeedImages(), renderOpml(indexed, config.site), renderIndexHtml(indexed, config.site)];
-  writer.claim([...documentFileNames(partial ? plans.filter((plan) => !cache.writtenPlans.has(plan)) : plans), ...extras.map((file) => file.name)]);
-  const documents = writeDocuments(writer, plans, cache, { keepBody, hasBody, partial });
-  const extraFiles: DocumentFile[] = extras.map((file) => {
-    const bytes = typeof file.body === 'string' ? Buffer.from(file.body, 'utf8') : file.body;
-    const written = writer.write(file.name, file.contentType, bytes);
-    return keepBody?.(file.name) ? { ...written, body: bytes } : written;
-  });
-  const { manifest, removed } = writer.finish({ complete: !partial });
-  cache.written = manifest;
-  cache.feedsFolderSwept = !writer.leftTemporaryFiles;
-  eraseDeadEntries(cache, scan.replacedKeys, model);
-  const { tracked } = model;
-  if (tracked.changed || cache.state === undefined) writeEntryState(config.stateDir, tracked.state, cache.state === undefined ? undefined : tracked.changedIds);
-  cache.state = tracked.state;
+  // Until settled, every file this build puts in the feeds folder can be taken back: a failure
+  // writing a feed, the manifest, the entry state or the cache index (ENOSPC, EIO, EACCES…)
+  // leaves the folder exactly as the last good build left it.
+  let result: BuildResult;
+  try {
+    const indexed = plans.map((plan) => ({ ...plan.document, entryCount: plan.articles.length }));
+    const extras = [...renderBrowserFiles(), ...renderFeedImages(), renderOpml(indexed, config.site), renderIndexHtml(indexed, config.site)];
+    writer.claim([...documentFileNames(partial ? plans.filter((plan) => !cache.writtenPlans.has(plan)) : plans), ...extras.map((file) => file.name)]);
+    const documents = writeDocuments(writer, plans, cache, { keepBody, hasBody, partial });
+    const extraFiles: DocumentFile[] = extras.map((file) => {
+      const bytes = typeof file.body === 'string' ? Buffer.from(file.body, 'utf8') : file.body;
+      const written = writer.write(file.name, file.contentType, bytes);
+      return keepBody?.(file.name) ? { ...written, body: bytes } : written;
+    });
+    const { manifest, removed } = writer.finish({ complete: !partial });
+    cache.written = manifest;
+    cache.feedsFolderSwept = !writer.leftTemporaryFiles;
+    eraseDeadEntries(cache, scan.replacedKeys, model);
+    const { tracked } = model;
+    if (tracked.changed || cache.state === undefined) writeEntryState(config.stateDir, tracked.state, cache.state === undefined ? undefined : tracked.changedIds);
+    cache.state = tracked.state;
 
-  const wrote = performance.now();
-  onStage?.('write');
-  const touched = [...documents.files, ...extraFiles];
-  const problems = [...scan.problems, ...model.problems];
-  for (const problem of problems) {
-    logger.warn(formatProblem(problem, config.contentDir).join('\n'), { code: problem.code, file: problem.file, issues: problem.issues });
+    const wrote = performance.now();
+    onStage?.('write');
+    const touched = [...documents.files, ...extraFiles];
+    const problems = [...scan.problems, ...model.problems];
+    for (const problem of problems) {
+      logger.warn(formatProblem(problem, config.contentDir).join('\n'), { code: problem.code, file: problem.file, issues: problem.issues });
+    }
+    const { selection, collections } = model;
+    const written = touched.filter((file) => file.changed).map((file) => file.name);
+    const writtenSet = new Set(written);
+    const report: BuildReport = {
+      startedAt,
+      durationMs: elapsedMs(started),
+      filesRead: scan.files.length,
+      filesParsed: scan.filesParsed,
+      published: selection.publishable.length,
+      drafts: selection.drafts.length,
+      scheduled: selection.scheduled.length,
+      nextScheduled: model.nextScheduled,
+      topics: collections.filter((collection) => collection.kind === 'topic' && collection.articles.length > 0).length,
+      feeds: plans.filter((plan) => plan.document.archive === undefined).length,
+      archivePages: plans.filter((plan) => plan.document.archive !== undefined).length,
+      deleted: tracked.deleted,
+      rendered: documents.rendered,
+      skipped: problems.filter((problem) => problem.file !== undefined).length,
+      problems,
+      written,
+      unchanged: [...manifest.files.keys()].filter((name) => !writtenSet.has(name)),
+      removed,
+      ...(overBudget ? { overBudget } : {}),
+      stages: { scanMs: ms(scanned - started), modelMs: ms(modelled - scanned + (planned - rendered)), entriesMs: ms(rendered - modelled), writeMs: ms(wrote - planned) },
+    };
+    const feedsDir = path.resolve(config.feedsDir);
+    const changed = touched.map((file): BuiltFile => ({ ...builtFile(file), ...(file.body ? { body: file.body } : {}) }));
+    result = buildResult(report, manifest, feedsDir, { changed, removed, complete: !partial });
+    // Bytes are returned once, not kept: the caller has them.
+    cache.last = {
+      result: buildResult(report, manifest, feedsDir, { changed: [], removed: [], complete: false }),
+      files: scan.files,
+      problems: problemsKey,
+      validUntil: model.validUntil,
+    };
+    const { startedAt: _startedAt, nextScheduled, written: _written, unchanged: _unchanged, removed: _removed, ...kept } = report;
+    cache.finishedBuild = {
+      files: scan.files,
+      problems: problemsKey,
+      validUntil: Math.min(model.validUntil, Number.MAX_SAFE_INTEGER),
+      report: { ...kept, ...(nextScheduled ? { nextScheduled: nextScheduled.toISOString() } : {}) },
+      manifest: manifestStat(config.feedsDir) ?? { size: -1, mtimeMs: -1 },
+    };
+    cache.dirty = true;
+    // Saved before the build is settled: a cache index that cannot be written fails the build too.
+    if (dependencies.saveCache !== false) saveBuildCache(cache, cacheStamp(config), liveEntryKeys(cache));
+  } catch (error) {
+    if (!writer.rollback()) logger.error('the feeds folder could not be put back as the last good build left it; the next build repairs it', { feedsDir: config.feedsDir, error });
+    // What this attempt recorded of the folder describes files that were taken back (a second
+    // attempt after ContentChangedDuringBuild must not keep them): read from disk again.
+    cache.written = undefined;
+    cache.documents.clear();
+    cache.writtenPlans = new WeakSet();
+    throw error;
   }
-  const { selection, collections } = model;
-  const written = touched.filter((file) => file.changed).map((file) => file.name);
-  const writtenSet = new Set(written);
-  const report: BuildReport = {
-    startedAt,
-    durationMs: elapsedMs(started),
-    filesRead: scan.files.length,
-    filesParsed: scan.filesParsed,
-    published: selection.publishable.length,
-    drafts: selection.drafts.length,
-    scheduled: selection.scheduled.length,
-    nextScheduled: model.nextScheduled,
-    topics: collections.filter((collection) => collection.kind === 'topic' && collection.articles.length > 0).length,
-    feeds: plans.filter((plan) => plan.document.archive === undefined).length,
-    archivePages: plans.filter((plan) => plan.document.archive !== undefined).length,
-    deleted: tracked.deleted,
-    rendered: documents.rendered,
-    skipped: problems.filter((problem) => problem.file !== undefined).length,
-    problems,
-    written,
-    unchanged: [...manifest.files.keys()].filter((name) => !writtenSet.has(name)),
-    removed,
-    ...(overBudget ? { overBudget } : {}),
-    stages: { scanMs: ms(scanned - started), modelMs: ms(modelled - scanned + (planned - rendered)), entriesMs: ms(rendered - modelled), writeMs: ms(wrote - planned) },
-  };
-  const feedsDir = path.resolve(config.feedsDir);
-  const changed = touched.map((file): BuiltFile => ({ ...builtFile(file), ...(file.body ? { body: file.body } : {}) }));
-  const result = buildResult(report, manifest, feedsDir, { changed, removed, complete: !partial });
-  // Bytes are returned once, not kept: the caller has them.
-  cache.last = {
-    result: buildResult(report, manifest, feedsDir, { changed: [], removed: [], complete: false }),
-    files: scan.files,
-    problems: problemsKey,
-    validUntil: model.validUntil,
-  };
-  const { startedAt: _startedAt, nextScheduled, written: _written, unchanged: _unchanged, removed: _removed, ...kept } = report;
-  cache.finishedBuild = {
-    files: scan.files,
-    problems: problemsKey,
-    validUntil: Math.min(model.validUntil, Number.MAX_SAFE_INTEGER),
-    report: { ...kept, ...(nextScheduled ? { nextScheduled: nextScheduled.toISOString() } : {}) },
-    manifest: manifestStat(config.feedsDir) ?? { size: -1, mtimeMs: -1 },
-  };
-  cache.dirty = true;
+  const left = writer.settle();
+  if (left > 0) logger.warn(`${left} file(s) of the feeds folder could not be removed; the next build removes them`, { feedsDir: config.feedsDir });
   return result;
 }
 

@@ -5,11 +5,11 @@
  * of writing every id again: at a million articles the whole file is tens of megabytes.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEntryState, serializeEntryState, type EntryRecord, type EntryState } from '../feeds/deleted-entries.js';
-import { appendJournal } from './journaled-file.js';
-import { writeAtomically } from './write-feeds.js';
+import { stageJournal } from './journaled-file.js';
+import { ReversibleWrites } from './reversible-writes.js';
 
 const STATE_FILE = 'entries.json';
 /** Past this share of the ids, a journal is folded into a new snapshot. */
@@ -47,7 +47,8 @@ export function readEntryState(stateDir: string): EntryState {
       try {
         row = JSON.parse(line);
       } catch {
-        break;
+        // Cut short (a killed process, a full disk): the next append starts after it (journaled-file.ts).
+        continue;
       }
       if (!Array.isArray(row) || typeof row[0] !== 'string') continue;
       journalRows++;
@@ -72,18 +73,30 @@ function generationOf(text: string): string | undefined {
 export function writeEntryState(stateDir: string, state: EntryState, changedIds?: readonly string[]): void {
   const file = path.join(stateDir, STATE_FILE);
   const known = stored.get(state.entries);
-  if (changedIds && known && known.file === file && known.journalRows + changedIds.length <= Math.max(JOURNAL_MIN_ROWS, state.entries.size * JOURNAL_SHARE)) {
-    appendJournal(
-      file,
-      known.generation,
-      changedIds.map((id) => JSON.stringify([id, state.entries.get(id) ?? null])),
-    );
-    known.journalRows += changedIds.length;
-    return;
+  const journal = changedIds !== undefined && known !== undefined && known.file === file && known.journalRows + changedIds.length <= Math.max(JOURNAL_MIN_ROWS, state.entries.size * JOURNAL_SHARE);
+  // Written whole or not at all: a failure (ENOSPC, EIO…) leaves the old file and journal as they were.
+  const writes = new ReversibleWrites(stateDir);
+  let generation: string | undefined;
+  try {
+    if (journal) {
+      stageJournal(
+        writes,
+        STATE_FILE,
+        known.generation,
+        changedIds.map((id) => JSON.stringify([id, state.entries.get(id) ?? null])),
+      );
+    } else {
+      writes.makeFolder(stateDir);
+      generation = randomBytes(8).toString('hex');
+      writes.stage(STATE_FILE, Buffer.from(serializeEntryState(state, generation)));
+      writes.remove(`${STATE_FILE}.journal`);
+    }
+    writes.apply();
+  } catch (error) {
+    writes.abandon();
+    throw error;
   }
-  mkdirSync(stateDir, { recursive: true });
-  const generation = randomBytes(8).toString('hex');
-  writeAtomically(file, Buffer.from(serializeEntryState(state, generation)));
-  rmSync(`${file}.journal`, { force: true });
-  stored.set(state.entries, { file, generation, journalRows: 0 });
+  writes.settle();
+  if (journal) known.journalRows += changedIds.length;
+  else stored.set(state.entries, { file, generation: generation!, journalRows: 0 });
 }

@@ -11,9 +11,11 @@
  * discards the cache and starts over, build-cache.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import type { EntryFragments } from '../render/entry-fragments.js';
+import { buildFs } from './build-fs.js';
+import { DiskWriteError, writingFile } from './disk-write-error.js';
 import { writeAll } from './write-all.js';
 
 /** Where one rendered entry is: its segment, offset and the byte length of each format. */
@@ -90,14 +92,19 @@ export class SegmentWriter {
     const bytes = Buffer.concat(this.#pending);
     this.#pending = [];
     this.#pendingBytes = 0;
-    this.#fd ??= openSync(this.#file, 'a');
-    writeAll(this.#fd, bytes);
+    // A failed write leaves the segment shorter than the locations handed out: the build fails,
+    // and the cache (with this writer) is discarded (build-feeds.ts).
+    writingFile(this.#file, () => {
+      this.#fd ??= buildFs.openSync(this.#file, 'a');
+      writeAll(this.#fd, bytes);
+    });
   }
 
   close(): void {
     this.flush();
-    if (this.#fd !== undefined) closeSync(this.#fd);
+    const fd = this.#fd;
     this.#fd = undefined;
+    if (fd !== undefined) writingFile(this.#file, () => buildFs.closeSync(fd));
   }
 }
 
@@ -115,23 +122,27 @@ export function eraseEntries(dir: string, locations: Iterable<EntryLocation>): n
   }
   let erased = 0;
   for (const [segment, list] of bySegment) {
+    const file = path.join(dir, segment);
     let fd: number;
     try {
-      fd = openSync(path.join(dir, segment), 'r+');
-    } catch {
-      continue;
+      fd = buildFs.openSync(file, 'r+');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw new DiskWriteError(file, error);
     }
-    try {
-      for (const location of list) {
-        const size = location.lengths[0] + location.lengths[1] + location.lengths[2] + location.lengths[3];
-        const zeros = Buffer.alloc(size);
-        let written = 0;
-        while (written < size) written += writeSync(fd, zeros, written, size - written, location.offset + written);
-        erased += size;
+    writingFile(file, () => {
+      try {
+        for (const location of list) {
+          const size = location.lengths[0] + location.lengths[1] + location.lengths[2] + location.lengths[3];
+          const zeros = Buffer.alloc(size);
+          let written = 0;
+          while (written < size) written += buildFs.writeSync(fd, zeros, written, size - written, location.offset + written);
+          erased += size;
+        }
+      } finally {
+        buildFs.closeSync(fd);
       }
-    } finally {
-      closeSync(fd);
-    }
+    });
   }
   return erased;
 }

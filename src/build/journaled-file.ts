@@ -7,12 +7,14 @@
  * The snapshot is replaced atomically (temporary file and rename) and names a random generation;
  * the journal names the generation it continues, so a journal left beside a newer snapshot (a
  * process killed between the two steps) is ignored. A journal's last line cut short by a killed
- * process is ignored too: what it said is then found out again by the next build (which checks
- * files on disk, and tracks entries, from what it reads).
+ * process (or by a full disk) is skipped too: what it said is then found out again by the next
+ * build (which checks files on disk, and tracks entries, from what it reads), and an append after
+ * it starts on a new line. A row is a JSON array, so no part of one cut short parses as a row.
  */
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, closeSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
-import { writeAtomically } from './write-feeds.js';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import path from 'node:path';
+import type { ReversibleWrites } from './reversible-writes.js';
 
 export interface JournaledRead {
   /** The snapshot's first line, parsed. */
@@ -75,7 +77,8 @@ export function readJournaled(file: string): JournaledRead | undefined {
           rows.push(JSON.parse(line));
           journalRows++;
         } catch {
-          break;
+          // A line cut short (a killed process, a full disk): the next append starts a new line after it.
+          continue;
         }
       }
     }
@@ -83,51 +86,28 @@ export function readJournaled(file: string): JournaledRead | undefined {
   return { header, rows, journalRows };
 }
 
-/** Replaces the snapshot (a new generation) with `header` and `rows` (each one JSON text), and drops the journal. */
-export function writeSnapshot(file: string, header: Readonly<Record<string, unknown>>, rows: readonly string[]): string {
+/**
+ * Stages a new snapshot of `name` (a file in `writes.dir`, a new generation) with `header` and
+ * `rows` (each one JSON text), and the journal's removal: both happen when `writes` is applied.
+ */
+export function stageSnapshot(writes: ReversibleWrites, name: string, header: Readonly<Record<string, unknown>>, rows: readonly string[]): string {
   const generation = randomBytes(8).toString('hex');
   const text = `${JSON.stringify({ ...header, generation })}\n${rows.join('\n')}${rows.length ? '\n' : ''}`;
-  writeAtomically(file, Buffer.from(text, 'utf8'));
-  rmSync(journalOf(file), { force: true });
+  writes.stage(name, Buffer.from(text, 'utf8'));
+  writes.remove(journalOf(name));
   return generation;
 }
 
-/** Appends rows (each one JSON text) to the journal of the snapshot of `generation`. */
-export function appendJournal(file: string, generation: string, rows: readonly string[]): void {
+/** Stages rows (each one JSON text) for the journal of the snapshot of `generation`: appended when `writes` is applied. */
+export function stageJournal(writes: ReversibleWrites, name: string, generation: string, rows: readonly string[]): void {
   if (rows.length === 0) return;
   const header = `${JSON.stringify({ generation })}\n`;
-  if (journalGeneration(file) !== generation) {
+  if (journalGeneration(path.join(writes.dir, name)) !== generation) {
     // None yet, or one left beside an older snapshot: start it afresh.
-    writeAtomically(journalOf(file), Buffer.from(`${header}${rows.join('\n')}\n`, 'utf8'));
+    writes.stage(journalOf(name), Buffer.from(`${header}${rows.join('\n')}\n`, 'utf8'));
     return;
   }
-  dropCutLastLine(journalOf(file));
-  appendFileSync(journalOf(file), `${rows.join('\n')}\n`);
-}
-
-/**
- * Cuts off a last line that does not end in a newline. A process killed in an append (Linux
- * stops a write of several pages part-way on SIGKILL, and a full disk does too) leaves such a
- * line; rows appended after it would join it, fail to parse, and be lost with every row after.
- */
-function dropCutLastLine(journal: string): void {
-  const fd = openSync(journal, 'r+');
-  try {
-    const size = fstatSync(fd).size;
-    const chunk = Buffer.alloc(4096);
-    if (size === 0 || (readSync(fd, chunk, 0, 1, size - 1) === 1 && chunk[0] === 0x0a)) return;
-    for (let end = size; end > 0; ) {
-      const start = Math.max(0, end - chunk.length);
-      const newline = chunk.subarray(0, readSync(fd, chunk, 0, end - start, start)).lastIndexOf(0x0a);
-      if (newline !== -1) {
-        ftruncateSync(fd, start + newline + 1);
-        return;
-      }
-      end = start;
-    }
-  } finally {
-    closeSync(fd);
-  }
+  writes.append(journalOf(name), `${rows.join('\n')}\n`);
 }
 
 /** The generation the journal beside `file` continues, if it has one. */

@@ -3,6 +3,7 @@ import type { BuildResult } from './build-feeds.js';
 import type { ThreadBuildResult } from './thread-host.js';
 import type { FeedStore } from '../http/feed-store.js';
 import type { Logger } from '../logger.js';
+import { failureSummary } from '../errors.js';
 
 export interface ScheduleOptions<R extends BuildResult | ThreadBuildResult = BuildResult | ThreadBuildResult> {
   readonly cron: string;
@@ -50,7 +51,8 @@ export async function buildAndPublish<R extends BuildResult | ThreadBuildResult>
     return result;
   } catch (error) {
     store.recordFailure(error, clock(), { scheduled });
-    logger.error('build failed; still serving the last good feeds', { scheduled, reason, error });
+    // Its details as fields of their own: a disk fault's file and errno, a held-back build's counts.
+    logger.error('build failed; still serving the last good feeds', { scheduled, reason, error, ...failureSummary(error).details });
     return undefined;
   }
 }

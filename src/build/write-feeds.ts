@@ -2,7 +2,10 @@
  * Writing the feeds folder. Each file is written atomically (a temporary file in the same
  * folder, then rename), so a reader of the folder, or a crash, sees either the old or the new
  * complete file; files whose bytes did not change are not touched, which keeps their mtime (and
- * Last-Modified, and CI diffs) stable. The manifest, written last, lists every file with its
+ * Last-Modified, and CI diffs) stable. A build's temporary files are all written before the first
+ * is renamed, and its renames can be taken back (reversible-writes.ts): a build that fails on a
+ * full or failing disk leaves the folder exactly as the last good build left it. The manifest,
+ * put in place last, lists every file with its
  * content type, hash, size and modification time: the server serves the last complete build from
  * it at start-up (http/feed-store.ts), and the next build knows what is on disk without reading
  * it. Files that an earlier build wrote and this one did not are removed; nothing else ever is.
@@ -14,11 +17,14 @@
  * the rename, and the next build repairs anything else.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { FeedFile } from '../render/feed-formats.js';
+import { buildFs } from './build-fs.js';
+import { DiskWriteError, writingFile } from './disk-write-error.js';
+import { readJournaled, stageJournal, stageSnapshot } from './journaled-file.js';
+import { ReversibleWrites } from './reversible-writes.js';
 import { writeAll } from './write-all.js';
-import { appendJournal, readJournaled, writeSnapshot } from './journaled-file.js';
 
 /** Lists the files the last build wrote, with what the server needs to serve each one. */
 export const MANIFEST_NAME = '.feeds-manifest.json';
@@ -148,23 +154,27 @@ const TEMPORARY_FILE = /^\..+\.[0-9a-f]{12}\.tmp$/;
 /** A temporary file older than this was left by a build that died (SIGKILL, power loss). */
 const ABANDONED_AFTER_MS = 60_000;
 
-/** Writes `bytes` to `target` through a temporary file in the same folder and a rename. */
+/** Writes `bytes` to `target` through a temporary file in the same folder and a rename; a failure names `target` and leaves no temporary file. */
 export function writeAtomically(target: string, bytes: Uint8Array): { mtimeMs: number } {
   const temporary = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    const fd = openSync(temporary, 'w');
+    const fd = buildFs.openSync(temporary, 'w');
     let mtimeMs: number;
     try {
       writeAll(fd, bytes);
-      mtimeMs = fstatSync(fd).mtimeMs;
+      mtimeMs = buildFs.fstatSync(fd).mtimeMs;
     } finally {
-      closeSync(fd);
+      buildFs.closeSync(fd);
     }
-    renameSync(temporary, target);
+    buildFs.renameSync(temporary, target);
     return { mtimeMs };
   } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
+    try {
+      buildFs.rmSync(temporary, { force: true });
+    } catch {
+      // The disk fails: the error below is what matters; a later sweep removes the file.
+    }
+    throw new DiskWriteError(target, error);
   }
 }
 
@@ -224,9 +234,12 @@ export class FeedsWriter {
   readonly #folders = new Set<string>();
   readonly #order: string[] = [];
   readonly #youngTemporaryFiles: number;
-  /** The names this build claimed (not listed by the manifest), and whether the claims file lists them yet. */
+  /** The names this build claimed (not listed by the manifest). */
   #claimed: string[] = [];
-  #claimsWritten = false;
+  /** Every change this build makes to the folder: staged, put in place together by finish, taken back by rollback. */
+  readonly #writes: ReversibleWrites;
+  /** What finish left to settle: the names it removes from the manifest. */
+  #finished: { readonly removed: readonly string[] } | undefined;
 
   /**
    * Opens `dir` (created if missing). `previous` is the last manifest when the caller has it
@@ -235,7 +248,8 @@ export class FeedsWriter {
    */
   constructor(dir: string, previous?: FeedsManifest, { sweep = true }: { sweep?: boolean } = {}) {
     this.dir = dir;
-    mkdirSync(dir, { recursive: true });
+    this.#writes = new ReversibleWrites(dir);
+    writingFile(dir, () => buildFs.mkdirSync(dir, { recursive: true }));
     this.#youngTemporaryFiles = sweep ? removeAbandonedTemporaryFiles(dir).kept : 0;
     this.#manifest = previous ?? readManifest(dir);
     this.previous = this.#manifest?.files ?? new Map();
@@ -254,15 +268,13 @@ export class FeedsWriter {
   }
 
   /**
-   * Writes the claims file before the first file this build writes, and again (with them) before
-   * it changes the manifest to leave out files it is about to remove: its presence also tells
-   * the next build that this one may have stopped halfway (so nothing is taken on trust).
+   * Stages the claims file, put in place before any file of this build (and with the names it is
+   * about to remove): its presence tells the next build that this one may have stopped halfway
+   * (so nothing is taken on trust), and which files it may have left.
    */
-  #writeClaims(removing: readonly string[] = []): void {
-    if (this.#claimsWritten && removing.length === 0) return;
+  #stageClaims(removing: readonly string[]): void {
     const claimed = [...this.#stale, ...this.#claimed, ...removing];
-    writeAtomically(path.join(this.dir, CLAIMS_NAME), Buffer.from(`${JSON.stringify([...new Set(claimed)].sort())}\n`));
-    this.#claimsWritten = true;
+    this.#writes.stage(CLAIMS_NAME, Buffer.from(`${JSON.stringify([...new Set(claimed)].sort())}\n`), { first: true });
   }
 
   /** Whether it left temporary files too young to remove (a later build removes them). */
@@ -302,19 +314,19 @@ export class FeedsWriter {
       return file;
     }
     const onDisk = this.#sameOnDisk(target, bytes);
-    if (onDisk) {
+    if (onDisk?.same) {
       // The manifest does not say (a first build, an older manifest, a file touched since): the disk does.
       const file = { name, contentType, hash, size: bytes.length, mtimeMs: onDisk.mtimeMs, changed: false };
       this.#record(file);
       return file;
     }
-    this.#writeClaims();
     const folder = path.dirname(target);
     if (!this.#folders.has(folder)) {
-      mkdirSync(folder, { recursive: true });
+      this.#writes.makeFolder(folder);
       this.#folders.add(folder);
     }
-    const { mtimeMs } = writeAtomically(target, bytes);
+    // Staged only: no file of this build is visible before finish puts them all in place.
+    const { mtimeMs } = this.#writes.stage(name, bytes, { again: this.#current.get(name)?.changed === true, fresh: onDisk === undefined });
     const file = { name, contentType, hash, size: bytes.length, mtimeMs, changed: true };
     this.#record(file);
     return file;
@@ -325,14 +337,16 @@ export class FeedsWriter {
     this.#removals.add(name);
   }
 
-  /** The file's stat when it holds exactly `bytes`. */
-  #sameOnDisk(target: string, bytes: Uint8Array): { mtimeMs: number } | undefined {
+  /** Whether there is a file `target` (undefined: none), and whether it holds exactly `bytes` (then with its mtime). */
+  #sameOnDisk(target: string, bytes: Uint8Array): { same: boolean; mtimeMs: number } | undefined {
     try {
       // Most often there is no such file yet (a first build): no exception made for that.
       const stats = statSync(target, { throwIfNoEntry: false });
-      return stats?.isFile() && stats.size === bytes.length && readFileSync(target).equals(bytes) ? stats : undefined;
+      if (stats === undefined) return undefined;
+      return { same: stats.isFile() && stats.size === bytes.length && readFileSync(target).equals(bytes), mtimeMs: stats.mtimeMs };
     } catch {
-      return undefined;
+      // Unreadable: written anew, keeping what is there as a backup if it can be.
+      return { same: false, mtimeMs: 0 };
     }
   }
 
@@ -347,11 +361,16 @@ export class FeedsWriter {
   }
 
   /**
-   * Records the new manifest (a journal of what changed, or a whole snapshot), then removes what
-   * is no longer the build's (and the folders that leaves empty). Complete: every file was
-   * written or kept, and everything else goes. Returns the manifest and the removed names.
+   * Puts every file this build wrote in place, together, then the new manifest (a journal of what
+   * changed, or a whole snapshot). Complete: every file was written or kept, and everything else
+   * goes. Returns the manifest and the names to remove, which `settle` removes once the caller's
+   * own steps (the entry state, the cache) are done too; until then `rollback` puts every old
+   * file and the old manifest back. On a failure here that has already happened, and the error
+   * names the file and the code. (A partial finish changes the given manifest's file map in
+   * place, also when it fails: the caller then reads the manifest again.)
    */
   finish({ complete = true }: { complete?: boolean } = {}): { manifest: FeedsManifest; removed: string[] } {
+    if (this.#finished) throw new Error('finish called twice');
     const files = complete ? new Map<string, ManifestFile>() : (this.previous as Map<string, ManifestFile>);
     const changedRows: string[] = [];
     const add = (file: ManifestFile) => {
@@ -370,9 +389,9 @@ export class FeedsWriter {
     for (const name of removed) {
       if (files.delete(name) || this.previous.has(name)) changedRows.push(JSON.stringify([name]));
     }
-    // Listed before the manifest leaves them out: a build killed before it removed them leaves
-    // none that no list names.
-    if (removed.length > 0) this.#writeClaims(removed);
+    // Put in place before any file of this build, and listing what it removes: a build killed
+    // halfway leaves no file that no list names.
+    if (!this.#writes.isEmpty || removed.length > 0) this.#stageClaims(removed);
     const manifestFile = path.join(this.dir, MANIFEST_NAME);
     let manifest: FeedsManifest;
     const journalRows = (this.#manifest?.journalRows ?? 0) + changedRows.length;
@@ -380,19 +399,53 @@ export class FeedsWriter {
       // Nothing changed: the manifest stays as it is (and so does its mtime, which a cache records).
       manifest = { files, generation: this.#manifest.generation, journalRows: this.#manifest.journalRows };
     } else if (this.#manifest?.generation !== undefined && journalRows <= Math.max(JOURNAL_MIN_ROWS, files.size * JOURNAL_SHARE)) {
-      appendJournal(manifestFile, this.#manifest.generation, changedRows);
+      stageJournal(this.#writes, MANIFEST_NAME, this.#manifest.generation, changedRows);
       manifest = { files, generation: this.#manifest.generation, journalRows };
     } else {
       const rows = [...files.keys()].sort().map((name) => rowText(files.get(name)!));
-      const generation = writeSnapshot(manifestFile, { version: 3 }, rows);
+      const generation = stageSnapshot(this.#writes, MANIFEST_NAME, { version: 3 }, rows);
       manifest = { files, generation, journalRows: 0 };
     }
-    for (const name of removed) rmSync(path.join(this.dir, name), { force: true });
-    removeEmptyFolders(this.dir, removed);
-    if (this.#youngTemporaryFiles > 0) writeAtomically(path.join(this.dir, CLEANUP_NAME), Buffer.from(`${this.#youngTemporaryFiles}\n`));
-    else rmSync(path.join(this.dir, CLEANUP_NAME), { force: true });
-    rmSync(path.join(this.dir, CLAIMS_NAME), { force: true });
+    this.#finished = { removed };
+    this.#writes.apply();
     return { manifest, removed };
+  }
+
+  /**
+   * The build is complete: removes what is no longer the build's (and the folders that leaves
+   * empty), the old versions kept for a rollback, and the claims file. Nothing here can make the
+   * build wrong: what cannot be removed (a failing disk) stays listed in the claims file for the
+   * next build. Returns how many files could not be removed.
+   */
+  settle(): number {
+    const removed = this.#finished?.removed ?? [];
+    let left = this.#writes.settle();
+    for (const name of removed) {
+      try {
+        buildFs.rmSync(path.join(this.dir, name), { force: true });
+      } catch {
+        left++;
+      }
+    }
+    removeEmptyFolders(this.dir, removed);
+    try {
+      if (this.#youngTemporaryFiles > 0) writeAtomically(path.join(this.dir, CLEANUP_NAME), Buffer.from(`${this.#youngTemporaryFiles}\n`));
+      else buildFs.rmSync(path.join(this.dir, CLEANUP_NAME), { force: true });
+      if (left === 0) buildFs.rmSync(path.join(this.dir, CLAIMS_NAME), { force: true });
+    } catch {
+      left++;
+    }
+    return left;
+  }
+
+  /**
+   * The build failed (here or in a later step of the caller's): every file it put in place gets
+   * its old version back, the old manifest returns, and its temporary files and new folders go.
+   * False when the disk would not let everything be put back (the claims file then stays, so the
+   * next build trusts nothing in the folder).
+   */
+  rollback(): boolean {
+    return this.#writes.abandon();
   }
 }
 
@@ -423,9 +476,17 @@ export interface WriteReport {
 /** Writes a whole set of files held in memory (small builds and tests): claim, write each, finish. */
 export async function writeFeedFiles(dir: string, files: readonly FeedFile[]): Promise<WriteReport> {
   const writer = new FeedsWriter(dir);
-  writer.claim(files.map((file) => file.name));
-  const written = files.map((file) => writer.write(file.name, file.contentType, Buffer.from(file.body, 'utf8')));
-  const { removed } = writer.finish();
+  let written: WrittenFile[];
+  let removed: string[];
+  try {
+    writer.claim(files.map((file) => file.name));
+    written = files.map((file) => writer.write(file.name, file.contentType, Buffer.from(file.body, 'utf8')));
+    ({ removed } = writer.finish());
+  } catch (error) {
+    writer.rollback();
+    throw error;
+  }
+  writer.settle();
   return {
     files: written,
     written: written.filter((file) => file.changed).map((file) => file.name),

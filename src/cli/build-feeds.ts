@@ -3,6 +3,7 @@ import { buildFeeds } from '../build/build-feeds.js';
 import { loadConfig } from '../config.js';
 import { formatProblem } from '../content/problems.js';
 import { ConfigError, failureSummary } from '../errors.js';
+import { DiskWriteError } from '../build/disk-write-error.js';
 import { MANIFEST_NAME } from '../build/write-feeds.js';
 import type { Logger } from '../logger.js';
 
@@ -16,8 +17,10 @@ FEEDS_DIR (default feeds/). Settings come from the environment (see README).
                          removal guard allows (REMOVAL_LIMIT_PERCENT, REMOVAL_LIMIT_ENTRIES)
   --help                 show this text
 
-Exit status: 0 built, 1 not built or not published (the message says why; the last feeds stay
-in place), 2 bad usage or settings.`;
+Exit status: 0 built; 1 not built or not published: the content folder is missing, the build
+would remove too many published entries, or a file cannot be written (ENOSPC, EIO, EACCES...).
+The message says why and what to do; FEEDS_DIR then holds the last good build, unchanged.
+2: bad usage or settings.`;
 
 /** `npm run build:feeds`: the same build the server runs, printed for a person or a CI log. */
 async function main(): Promise<number> {
@@ -63,6 +66,10 @@ async function main(): Promise<number> {
     // A refused or failed build: the message says what happened and what to do.
     const { message, code } = failureSummary(error);
     process.stderr.write(`Build failed${code ? ` (${code})` : ''}: ${message}\n`);
+    if (error instanceof DiskWriteError) {
+      // The build took back every file it had put in place: the folder holds the last good build.
+      process.stderr.write(`Nothing was published: ${config.feedsDir}/ holds the last good build, unchanged. Free space or fix the permissions of ${error.file}, then build again.\n`);
+    }
     return 1;
   }
   const out = (line: string) => process.stdout.write(`${line}\n`);

@@ -12,7 +12,7 @@ export interface Issue {
  * collision. Plain data, so it can be logged, shown in /healthz and asserted on in tests.
  */
 export interface Problem {
-  readonly code: Exclude<ErrorCode, 'CONFIG_INVALID' | 'BUILD_FAILED'>;
+  readonly code: Exclude<ErrorCode, 'CONFIG_INVALID' | 'BUILD_FAILED' | 'DISK_WRITE_FAILED'>;
   /** The content file, relative to the content folder; absent for problems across files. */
   readonly file?: string;
   readonly issues: readonly Issue[];

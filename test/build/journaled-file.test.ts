@@ -2,8 +2,21 @@ import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { appendJournal, readJournaled, writeSnapshot } from '../../src/build/journaled-file.js';
+import { readJournaled, stageJournal, stageSnapshot } from '../../src/build/journaled-file.js';
+import { ReversibleWrites } from '../../src/build/reversible-writes.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+
+/** Applies what `stage` stages in the folder of `file`, as a build does. */
+function applied<T>(file: string, stage: (writes: ReversibleWrites, name: string) => T): T {
+  const writes = new ReversibleWrites(path.dirname(file));
+  const result = stage(writes, path.basename(file));
+  writes.apply();
+  writes.settle();
+  return result;
+}
+
+const writeSnapshot = (file: string, header: Record<string, unknown>, rows: string[]) => applied(file, (writes, name) => stageSnapshot(writes, name, header, rows));
+const appendJournal = (file: string, generation: string, rows: string[]) => applied(file, (writes, name) => stageJournal(writes, name, generation, rows));
 
 /** A snapshot of two rows and a journal of one, in a fresh folder. */
 async function journaled() {

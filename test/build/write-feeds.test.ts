@@ -53,14 +53,20 @@ describe('writeFeedFiles: writing', () => {
     for (const file of files) assert.equal(await readFile(path.join(dir, file.name), 'utf8'), file.body);
   });
 
-  it('fails when a file cannot be written, and leaves no temporary file', async () => {
+  it('fails when a file cannot be written, naming it, and leaves no file of the build and no temporary file', async () => {
     const dir = await makeTempDir('write-feeds-');
-    // A folder where a feed file should go: the rename onto it fails.
+    // A folder where a feed file should go: the rename onto it fails, after the 40 others were put in place.
     await mkdir(path.join(dir, 'ai.xml', 'inside'), { recursive: true });
     const files = [...Array.from({ length: 40 }, (_, index) => feedFile(`t${index}.xml`, 'x')), feedFile('ai.xml', '<rss/>')];
-    await assert.rejects(writeFeedFiles(dir, files), (error: NodeJS.ErrnoException) => ['EISDIR', 'ENOTEMPTY', 'EEXIST'].includes(error.code ?? ''));
+    await assert.rejects(writeFeedFiles(dir, files), (error: Error & { code?: string; errno?: unknown; file?: unknown }) => {
+      assert.equal(error.code, 'DISK_WRITE_FAILED');
+      assert.ok(['EISDIR', 'ENOTEMPTY', 'EEXIST'].includes(String(error.errno)), String(error.errno));
+      assert.equal(error.file, path.join(dir, 'ai.xml'));
+      assert.match(error.message, new RegExp(`${path.join(dir, 'ai.xml')}: E[A-Z]+`));
+      return true;
+    });
     const names = await readdir(dir, { recursive: true });
-    assert.deepEqual(names.filter((name) => name.endsWith('.tmp')), []);
+    assert.deepEqual(names.sort(), ['ai.xml', path.join('ai.xml', 'inside')]);
   });
 
   it('creates the folder when it does not exist yet', async () => {

@@ -1,0 +1,303 @@
+/**
+ * Changes to one folder that are made visible together and can be taken back: a build writes
+ * every new file to a temporary file beside it first (stage), and only once all are written
+ * renames them into place (apply), keeping a hard link to each file it replaces. If anything
+ * fails, before or after they became visible (ENOSPC, EIO, EACCES, or a later step of the build
+ * such as the entry state or the cache index), `rollback` puts every old file back and removes
+ * every temporary file: the folder is then byte for byte what it was. `settle` drops the links
+ * once the build is complete.
+ *
+ * A disk that fails while files are put back (a double fault) leaves what could not be restored;
+ * `rollback` says so, and the caller's claims file then makes the next build trust nothing.
+ *
+ * Memory: a staged file is held as its name only (its temporary and backup names are derived
+ * from the name and this object's two random tokens), so a first build of a million files keeps
+ * one array of names, not objects; only names that replace a file are also kept in a set.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { buildFs } from './build-fs.js';
+import { DiskWriteError, writingFile } from './disk-write-error.js';
+import { writeAll } from './write-all.js';
+
+/** A step done after the staged files: append to a file, or remove one (kept as a backup until settled). */
+type Step = { readonly append: string; readonly text: string } | { readonly remove: string };
+
+/** What apply did, in order, to be undone in reverse: a name (a staged file renamed into place) or a step with what undoes it. */
+type Applied = string | { readonly append: string; readonly size: number } | { readonly removed: string };
+
+export class ReversibleWrites {
+  readonly dir: string;
+  readonly #token = randomBytes(6).toString('hex');
+  readonly #backupToken = randomBytes(6).toString('hex');
+  /** Names to rename into place, first (claims) and then in the order staged. */
+  readonly #first: string[] = [];
+  readonly #staged: string[] = [];
+  readonly #steps: Step[] = [];
+  readonly #applied: Applied[] = [];
+  /** Staged names that may have an old file to keep (not said to be fresh): only for them is a link tried. */
+  readonly #mayReplace = new Set<string>();
+  /** Names whose old file apply kept as a backup (undone by renaming it back); the others are undone by removing them. */
+  readonly #backedUp = new Set<string>();
+  /** The first folder each mkdir made, to remove when the writes are taken back. */
+  readonly #folders: string[] = [];
+  #state: 'staging' | 'applied' | 'settled' | 'rolled back' = 'staging';
+  /** Whether the rollback put everything back. */
+  #restored = true;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  /** Where `name`'s bytes wait until apply: a hidden temporary file in the same folder (same file system, so the rename is atomic). */
+  temporaryPath(name: string): string {
+    return this.#sibling(name, this.#token);
+  }
+
+  #backupPath(name: string): string {
+    return this.#sibling(name, this.#backupToken);
+  }
+
+  #sibling(name: string, token: string): string {
+    const target = path.join(this.dir, name);
+    return path.join(path.dirname(target), `.${path.basename(target)}.${token}.tmp`);
+  }
+
+  /** Makes `folder` (and its parents), remembering what it made. */
+  makeFolder(folder: string): void {
+    const made = writingFile(folder, () => buildFs.mkdirSync(folder, { recursive: true }));
+    if (made !== undefined) this.#folders.push(made);
+  }
+
+  /**
+   * Writes `bytes` for `name` to its temporary file; nothing is visible until apply. `first`: put
+   * in place before every other file (the claims file). Returns the temporary file's mtime,
+   * which the rename keeps. `again`: `name` was staged before in this build (its new bytes replace
+   * those). `fresh`: the caller knows there is no file `name` (a first build): apply then tries no
+   * link, which would cost a thrown ENOENT per file.
+   */
+  stage(name: string, bytes: Uint8Array, { first = false, again = false, fresh = false }: { first?: boolean; again?: boolean; fresh?: boolean } = {}): { mtimeMs: number } {
+    const temporary = this.temporaryPath(name);
+    const target = path.join(this.dir, name);
+    let written = false;
+    try {
+      const fd = buildFs.openSync(temporary, 'w');
+      try {
+        writeAll(fd, bytes);
+        const { mtimeMs } = buildFs.fstatSync(fd);
+        written = !again;
+        if (!again) (first ? this.#first : this.#staged).push(name);
+        if (fresh) this.#mayReplace.delete(name);
+        else this.#mayReplace.add(name);
+        return { mtimeMs };
+      } finally {
+        buildFs.closeSync(fd);
+      }
+    } catch (error) {
+      if (written) (first ? this.#first : this.#staged).pop();
+      removeQuietly(temporary);
+      throw new DiskWriteError(target, error);
+    }
+  }
+
+  /** Appends `text` to `name` at apply, after the staged files (a journal). */
+  append(name: string, text: string): void {
+    this.#steps.push({ append: name, text });
+  }
+
+  /** Removes `name` at apply (renamed to a backup until settled). */
+  remove(name: string): void {
+    this.#steps.push({ remove: name });
+  }
+
+  /** Whether anything was staged or planned. */
+  get isEmpty(): boolean {
+    return this.#first.length === 0 && this.#staged.length === 0 && this.#steps.length === 0;
+  }
+
+  /**
+   * Puts every staged file in place (the `first` ones first), then runs the steps. On a failure
+   * everything done so far is taken back and the error, naming the file, is thrown.
+   */
+  apply(): void {
+    if (this.#state !== 'staging') throw new Error(`apply after ${this.#state}`);
+    this.#state = 'applied';
+    try {
+      for (const name of this.#first) this.#replace(name);
+      for (const name of this.#staged) this.#replace(name);
+      for (const step of this.#steps) {
+        if ('append' in step) this.#append(step.append, step.text);
+        else this.#remove(step.remove);
+      }
+    } catch (error) {
+      this.rollback();
+      throw error;
+    }
+  }
+
+  #replace(name: string): void {
+    const target = path.join(this.dir, name);
+    writingFile(target, () => {
+      // The old file stays reachable through a hard link until the build is complete.
+      const kept = this.#mayReplace.has(name) && this.#keepOld(target, this.#backupPath(name));
+      try {
+        buildFs.renameSync(this.temporaryPath(name), target);
+      } catch (error) {
+        if (kept) removeQuietly(this.#backupPath(name));
+        throw error;
+      }
+      if (kept) this.#backedUp.add(name);
+    });
+    this.#applied.push(name);
+  }
+
+  /** Links `backup` to `target`'s file; false when there is no such file. A file system without hard links gets a copy. */
+  #keepOld(target: string, backup: string): boolean {
+    try {
+      buildFs.linkSync(target, backup);
+      return true;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return false;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV' && code !== 'EMLINK') throw error;
+    }
+    buildFs.copyFileSync(target, backup);
+    return true;
+  }
+
+  #append(name: string, text: string): void {
+    const file = path.join(this.dir, name);
+    writingFile(file, () => {
+      const size = sizeOf(file);
+      // A line cut short by an earlier failure or a killed process ends here, so the new rows start on a line of their own.
+      const separator = size > 0 && lastByte(file, size) !== 0x0a ? '\n' : '';
+      this.#applied.push({ append: name, size });
+      buildFs.appendFileSync(file, `${separator}${text}`);
+    });
+  }
+
+  #remove(name: string): void {
+    const file = path.join(this.dir, name);
+    writingFile(file, () => {
+      try {
+        buildFs.renameSync(file, this.#backupPath(name));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw error;
+      }
+      this.#applied.push({ removed: name });
+    });
+  }
+
+  /**
+   * Takes everything back: files put in place get their old version again (or go, when there
+   * was none), appended files are cut back to their old length, removed ones return, and every
+   * temporary file and new folder goes. Returns false when something could not be put back.
+   */
+  rollback(): boolean {
+    if (this.#state === 'settled') throw new Error('rollback after settle');
+    if (this.#state === 'rolled back') return this.#restored;
+    this.#state = 'rolled back';
+    let restored = true;
+    const attempt = (undo: () => void) => {
+      try {
+        undo();
+      } catch {
+        restored = false;
+      }
+    };
+    for (let index = this.#applied.length - 1; index >= 0; index--) {
+      const done = this.#applied[index]!;
+      if (typeof done === 'string') {
+        const target = path.join(this.dir, done);
+        // The claims file (first) stays when something else could not be put back: the next build then trusts nothing.
+        if (!restored && this.#first.includes(done)) continue;
+        attempt(() => (this.#backedUp.has(done) ? buildFs.renameSync(this.#backupPath(done), target) : buildFs.rmSync(target, { force: true })));
+      } else if ('append' in done) {
+        const file = path.join(this.dir, done.append);
+        attempt(() => (done.size < 0 ? buildFs.rmSync(file, { force: true }) : buildFs.truncateSync(file, done.size)));
+      } else {
+        attempt(() => buildFs.renameSync(this.#backupPath(done.removed), path.join(this.dir, done.removed)));
+      }
+    }
+    const applied = new Set(this.#applied.filter((done): done is string => typeof done === 'string'));
+    for (const name of [...this.#first, ...this.#staged]) {
+      if (!applied.has(name)) removeQuietly(this.temporaryPath(name));
+      else if (this.#backedUp.has(name)) removeQuietly(this.#backupPath(name));
+    }
+    for (const folder of this.#folders.reverse()) removeEmptyTree(folder);
+    this.#restored = restored;
+    return restored;
+  }
+
+  /** The build is complete: the old versions kept for a rollback go. Returns how many could not be removed (a later build's sweep removes them). */
+  settle(): number {
+    if (this.#state !== 'applied') throw new Error(`settle after ${this.#state}`);
+    this.#state = 'settled';
+    let left = 0;
+    for (const done of this.#applied) {
+      const name = typeof done === 'string' ? (this.#backedUp.has(done) ? done : undefined) : 'removed' in done ? done.removed : undefined;
+      if (name === undefined) continue;
+      if (!removeQuietly(this.#backupPath(name))) left++;
+    }
+    return left;
+  }
+
+  /** Gives up before apply (or takes back after it): the same as rollback. */
+  abandon(): boolean {
+    if (this.#state === 'settled') return true;
+    return this.rollback();
+  }
+}
+
+function removeQuietly(file: string): boolean {
+  try {
+    buildFs.rmSync(file, { force: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes `folder` and the empty folders in it (a rollback leaves them empty). */
+function removeEmptyTree(folder: string): void {
+  try {
+    buildFs.rmdirSync(folder);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOTEMPTY') return;
+    // Sub-folders made by the same mkdir: remove them first, then try again.
+    let names: string[];
+    try {
+      names = readdirSync(folder, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+    } catch {
+      return;
+    }
+    for (const name of names) removeEmptyTree(path.join(folder, name));
+    try {
+      buildFs.rmdirSync(folder);
+    } catch {
+      // Not empty: something else is in it.
+    }
+  }
+}
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return -1;
+    throw error;
+  }
+}
+
+function lastByte(file: string, size: number): number {
+  const fd = openSync(file, 'r');
+  try {
+    const byte = Buffer.alloc(1);
+    readSync(fd, byte, 0, 1, size - 1);
+    return byte[0]!;
+  } finally {
+    closeSync(fd);
+  }
+}
