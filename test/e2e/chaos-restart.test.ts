@@ -37,7 +37,6 @@
  * run unless given); the seed is printed and named by every failure.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -47,9 +46,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { XMLValidator } from 'fast-xml-parser';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { envSeed, namingSeedOnFailure, Random } from '../helpers/random.js';
-import { ServerProcess, type LogLine } from '../helpers/server-process.js';
+import { serverEnv, startServer, type ServerProcess, type LogLine } from '../helpers/server-process.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const SEED = envSeed('CHAOS_SEED', Math.floor(Math.random() * 2 ** 31));
 const REPLAY = `(seed ${SEED}; rerun with CHAOS_SEED=${SEED})`;
 const withSeed = namingSeedOnFailure(REPLAY);
@@ -146,15 +144,14 @@ interface Life {
 }
 
 const lives: Life[] = [];
-let serverEnv: NodeJS.ProcessEnv;
+let env: NodeJS.ProcessEnv;
 
 const logTime = (line: LogLine) => Date.parse(String(line.time));
 const isListening = (line: LogLine) => line.msg === 'serving feeds';
 const isStartBuild = (line: LogLine) => line.msg === 'build finished' && line.reason === 'start';
 
-async function startServer(port: number): Promise<Life> {
-  const env = { ...serverEnv, PORT: String(port) };
-  const life: Life = { server: new ServerProcess(spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })) };
+async function startLife(port: number): Promise<Life> {
+  const life: Life = { server: startServer({ ...env, PORT: String(port) }) };
   lives.push(life);
   const line = await life.server.waitForLine(isListening, BOOT_TIMEOUT_MS, `'serving feeds' (process ${lives.length})`);
   life.listenedAt = logTime(line);
@@ -351,19 +348,9 @@ describe(`${KILLS} SIGKILLs and restarts under load while the content changes ev
     contentDir = path.join(base, 'content');
     await mkdir(contentDir);
     for (nextId = 0; nextId < ARTICLES; nextId++) await writeArticle(nextId, 1);
-    serverEnv = {
-      ...process.env,
-      HOST: '127.0.0.1',
-      CONTENT_DIR: contentDir,
-      FEEDS_DIR: (feedsDir = path.join(base, 'feeds')),
-      STATE_DIR: path.join(base, 'state'),
-      PUBLIC_BASE_URL: 'https://feeds.example.org',
-      FEED_MAX_ITEMS: String(FEED_MAX_ITEMS),
-      // Builds come from the watcher (and the start); the schedule would only add builds.
-      BUILD_CRON: '0 0 1 1 *',
-      LOG_LEVEL: 'info',
-    };
-    delete serverEnv.NODE_TEST_CONTEXT;
+    feedsDir = path.join(base, 'feeds');
+    // Builds come from the watcher (and the start); the schedule (never, here) would only add builds.
+    env = serverEnv(base, { PUBLIC_BASE_URL: 'https://feeds.example.org', FEED_MAX_ITEMS: String(FEED_MAX_ITEMS) });
   }));
 
   after(async () => {
@@ -381,7 +368,7 @@ describe(`${KILLS} SIGKILLs and restarts under load while the content changes ev
   it('fails requests only while no process listens, serves whole bodies that match their ETags, and serves from disk after each restart', withSeed(async () => {
     testStartedAt = Date.now();
     // The first process picks a free port; every restart listens on the same one.
-    const first = await startServer(0);
+    const first = await startLife(0);
     port = Number(first.server.lines.find(isListening)!.port);
     const readers = Array.from({ length: READERS }, (_, index) => reader(index, port));
     const health = watchHealth(port);
@@ -409,7 +396,7 @@ describe(`${KILLS} SIGKILLs and restarts under load while the content changes ev
         await delay(random.int(300, 2_000));
       }
       await kill(life);
-      await startServer(port);
+      await startLife(port);
     }
     await delay(3_000);
     editing = false;

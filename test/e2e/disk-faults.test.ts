@@ -16,7 +16,7 @@
  *     change is built and served.
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -33,7 +33,7 @@ import { assertUnchanged, etag, everyFile, fill, mountTmpfs, writeContent } from
 import { injectFault } from '../helpers/fault-fs.js';
 import { articleText, frontMatter } from '../helpers/articles.js';
 import { collectingLogger } from '../helpers/logger.js';
-import { ServerProcess } from '../helpers/server-process.js';
+import { serverEnv, startServer, type ServerProcess } from '../helpers/server-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -217,21 +217,7 @@ describe('disk faults: the server process', () => {
     if (!folders) return;
     const { base, mount, contentDir } = folders;
     const feedsDir = path.join(mount, 'feeds');
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      ...SETTINGS,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      CONTENT_DIR: contentDir,
-      FEEDS_DIR: feedsDir,
-      STATE_DIR: path.join(base, 'state'),
-      PUBLIC_BASE_URL: 'https://feeds.example.org',
-      BUILD_CRON: '0 0 1 1 *',
-      WATCH_QUIET_MS: '50',
-      LOG_LEVEL: 'info',
-    };
-    delete env.NODE_TEST_CONTEXT;
-    const server = new ServerProcess(spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const server = startServer(serverEnv(base, { ...SETTINGS, CONTENT_DIR: contentDir, FEEDS_DIR: feedsDir, PUBLIC_BASE_URL: 'https://feeds.example.org', WATCH_QUIET_MS: '50' }));
     try {
       const serving = await server.waitForLine((line) => line.msg === 'serving feeds', 30_000, "the 'serving feeds' log line");
       const origin = `http://127.0.0.1:${String(serving.port)}`;

@@ -8,7 +8,6 @@
  * so when SIGTERM arrives the server still has most of each response to write.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
@@ -16,9 +15,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { makeTempDir } from '../helpers/temp-dir.js';
-import { ServerProcess, type LogLine } from '../helpers/server-process.js';
+import { serverEnv, startServer, type ServerProcess, type LogLine } from '../helpers/server-process.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 /** Articles, each with a ~100 KB excerpt: all.xml (all of them) is ~8 MB, each topic feed ~200 KB. */
 const ARTICLES = 40;
 const EXCERPT_BYTES = 100_000;
@@ -184,20 +182,7 @@ describe('SIGTERM on the running server', { timeout: 180_000 }, () => {
     const contentDir = path.join(base, 'content');
     feedsDir = path.join(base, 'feeds');
     await writeContent(contentDir);
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      CONTENT_DIR: contentDir,
-      FEEDS_DIR: feedsDir,
-      STATE_DIR: path.join(base, 'state'),
-      PUBLIC_BASE_URL: 'http://127.0.0.1:8080',
-      FEED_MAX_ITEMS: String(ARTICLES),
-      BUILD_CRON: '0 0 1 1 *',
-      LOG_LEVEL: 'info',
-    };
-    delete env.NODE_TEST_CONTEXT;
-    server = new ServerProcess(spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    server = startServer(serverEnv(base, { CONTENT_DIR: contentDir, FEEDS_DIR: feedsDir, FEED_MAX_ITEMS: String(ARTICLES) }));
     const serving = await server.waitForLine((line) => line.msg === 'serving feeds', BOOT_TIMEOUT_MS, "the 'serving feeds' log line");
     const port = serving.port;
     assert.ok(typeof port === 'number' && port > 0, `'serving feeds' names the port: ${JSON.stringify(serving)}`);

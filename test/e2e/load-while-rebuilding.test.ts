@@ -18,7 +18,6 @@
  * (the timing of requests and rebuilds still varies from run to run).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -30,9 +29,8 @@ import autocannon from 'autocannon';
 import { XMLValidator } from 'fast-xml-parser';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { envSeed, namingSeedOnFailure, Random } from '../helpers/random.js';
-import { ServerProcess } from '../helpers/server-process.js';
+import { serverEnv, startServer, type ServerProcess } from '../helpers/server-process.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const LOAD_SECONDS = Number(process.env.LOAD_SECONDS ?? 20);
 const CONNECTIONS = 64;
 const ARTICLES = 300;
@@ -226,20 +224,8 @@ describe(`${LOAD_SECONDS} s of load while the feeds are rebuilt every second ${R
     for (nextId = 0; nextId < ARTICLES; nextId++) await writeArticle(nextId, 1);
 
     port = await freePort();
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      CONTENT_DIR: contentDir,
-      FEEDS_DIR: path.join(base, 'feeds'),
-      STATE_DIR: path.join(base, 'state'),
-      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-      FEED_MAX_ITEMS: '50',
-      BUILD_CRON: '* * * * * *',
-      LOG_LEVEL: 'warn',
-    };
-    delete env.NODE_TEST_CONTEXT;
-    server = new ServerProcess(spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const env = serverEnv(base, { PORT: String(port), CONTENT_DIR: contentDir, PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, FEED_MAX_ITEMS: '50', BUILD_CRON: '* * * * * *', LOG_LEVEL: 'warn' });
+    server = startServer(env);
     const deadline = Date.now() + 60_000;
     while ((await getHealth(port)).status !== 200) {
       if (server.exit) throw new Error(`the server exited at start: ${server.stderr.slice(-2000)}`);

@@ -6,12 +6,12 @@
  * same folders exits 1 with the same message, and publishes with --allow-mass-removal.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cp, mkdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ServerProcess, type LogLine } from '../helpers/server-process.js';
+import { serverEnv, startServer, type ServerProcess, type LogLine } from '../helpers/server-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { parseXmlDocument } from '../helpers/xml.js';
 
@@ -40,20 +40,8 @@ describe('the mass-removal guard in the server and the CLI', () => {
   before(async () => {
     base = await makeTempDir('mass-removal-');
     await cp(path.join(ROOT, 'content'), path.join(base, 'content'), { recursive: true });
-    env = {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      CONTENT_DIR: path.join(base, 'content'),
-      FEEDS_DIR: path.join(base, 'feeds'),
-      STATE_DIR: path.join(base, 'state'),
-      PUBLIC_BASE_URL: 'http://127.0.0.1:8080',
-      // A build every second (node-cron's seconds field), so the test needs no watcher.
-      BUILD_CRON: '* * * * * *',
-      WATCH_CONTENT: 'false',
-      LOG_LEVEL: 'info',
-    };
-    delete env.NODE_TEST_CONTEXT;
+    // A build every second (node-cron's seconds field), so the test needs no watcher.
+    env = serverEnv(base, { BUILD_CRON: '* * * * * *', WATCH_CONTENT: 'false' });
   });
 
   after(() => {
@@ -61,7 +49,7 @@ describe('the mass-removal guard in the server and the CLI', () => {
   });
 
   it('holds back the build of an emptied content folder and keeps serving the last feeds', async () => {
-    server = new ServerProcess(spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    server = startServer(env);
     const { port } = await server.waitForLine((line) => line.msg === 'serving feeds', BOOT_TIMEOUT_MS, "the 'serving feeds' log line");
     assert.ok(typeof port === 'number');
     await server.waitForLine((line) => line.msg === 'build finished', BOOT_TIMEOUT_MS, "the first 'build finished' log line");

@@ -17,7 +17,7 @@ import { get, type IncomingHttpHeaders } from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ServerProcess } from '../helpers/server-process.js';
+import { serverEnv, startServer, type ServerProcess } from '../helpers/server-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -34,25 +34,15 @@ let port: number;
 before(async () => {
   base = await makeTempDir('abusive-');
   await cp(path.join(ROOT, 'content'), path.join(base, 'content'), { recursive: true });
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    CONTENT_DIR: path.join(base, 'content'),
-    FEEDS_DIR: path.join(base, 'feeds'),
-    STATE_DIR: path.join(base, 'state'),
-    PUBLIC_BASE_URL: 'http://127.0.0.1:8080',
-    BUILD_CRON: '0 0 1 1 *',
+  const env = serverEnv(base, {
     WATCH_CONTENT: 'false',
-    LOG_LEVEL: 'info',
     HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
     HTTP_REQUEST_TIMEOUT_MS: '2000',
     RATE_LIMIT_FULL_RESPONSES: String(LIMIT),
     RATE_LIMIT_WINDOW_SECONDS: String(WINDOW_SECONDS),
     TRUST_PROXY: '127.0.0.1',
-  };
-  delete env.NODE_TEST_CONTEXT;
-  server = new ServerProcess(spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  });
+  server = startServer(env);
   port = (await server.waitForLine((line) => line.msg === 'serving feeds', 60_000, "the 'serving feeds' log line")).port!;
   await server.waitForLine((line) => line.msg === 'build finished', 60_000, "the first 'build finished' log line");
 });

@@ -1,4 +1,36 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * The environment of a test's server process: content, feeds and state folders under `base`, on
+ * 127.0.0.1 with a port of its own, a schedule that never fires, JSON logs at info; `settings`
+ * override any of these. The test runner's NODE_TEST_CONTEXT is left out, so the child is not
+ * taken for a test file.
+ */
+export function serverEnv(base: string, settings: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    CONTENT_DIR: path.join(base, 'content'),
+    FEEDS_DIR: path.join(base, 'feeds'),
+    STATE_DIR: path.join(base, 'state'),
+    PUBLIC_BASE_URL: 'http://127.0.0.1:8080',
+    BUILD_CRON: '0 0 1 1 *',
+    LOG_LEVEL: 'info',
+    ...settings,
+  };
+  delete env.NODE_TEST_CONTEXT;
+  return env;
+}
+
+/** The real server, `src/main.ts` (what `npm start` runs, compiled), through tsx, with `env`. */
+export function startServer(env: NodeJS.ProcessEnv): ServerProcess {
+  return new ServerProcess(spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
 
 /** One JSON log line of the server (see src/logger.ts). */
 export interface LogLine {
