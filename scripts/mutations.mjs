@@ -7,8 +7,8 @@
  * date with the code); src/ is restored after each one, also when the run is interrupted.
  *
  * The list covers what decides what readers get: the secured field and drafts, future dates,
- * CDATA and attribute escaping, conditional GET, slugs, archive paging and links, deletion notices
- * and their expiry, ordering and its tie-break, and the build cache's keys and shortcuts.
+ * CDATA and attribute escaping, conditional GET, slugs, archive paging and links and the byte
+ * budget, the mass-removal guard's count, deletion notices and their expiry, ordering and its tie-break, and the build cache's keys and shortcuts.
  *
  *   node scripts/mutations.mjs            # every mutation
  *   node scripts/mutations.mjs cdata etag # those whose id contains one of the words
@@ -50,7 +50,11 @@ const MUTATIONS = [
   ],
   ['slug-case-kept', 'src/feeds/topics.ts', '      .toLowerCase()\n', '', ['test/feeds/topics.test.ts']],
   ['slug-reserved-ignored', 'src/feeds/content-model.ts', "reserved && RESERVED_SLUGS.has(baseSlug)", 'false', ['test/feeds/content-model.test.ts', 'test/build/build-feeds.test.ts']],
-  ['archive-partial-page', 'src/feeds/feed-documents.ts', 'Math.floor(all.length / size)', 'Math.ceil(all.length / size)', ['test/feeds/feed-documents.test.ts', 'test/render/feed-package-fixes.archive.test.ts']],
+  ['archive-partial-page', 'src/feeds/feed-documents.ts', '      if (!page.whole) break;\n', '', ['test/feeds/feed-documents.test.ts', 'test/feeds/feed-documents.budget.test.ts']],
+  ['budget-frame-ignored', 'src/feeds/feed-documents.ts', 'const bytes = frames.map((frame) => frame.fixed);', 'const bytes = frames.map(() => 0);', ['test/feeds/feed-documents.budget.test.ts', 'test/build/build-feeds.budget.test.ts']],
+  ['removal-limit-reached-refused', 'src/feeds/removal-guard.ts', 'return removed > removalLimit(before, policy);', 'return removed >= removalLimit(before, policy);', ['test/feeds/removal-guard.test.ts', 'test/build/build-feeds.removal-guard.test.ts']],
+  ['removals-not-counted', 'src/feeds/deleted-entries.ts', '    if (record.deletedAt === undefined) removal.removed++;\n', '', ['test/feeds/removal-guard.test.ts', 'test/build/build-feeds.removal-guard.test.ts']],
+  ['removals-not-counted-incrementally', 'src/feeds/content-model.ts', '      removal.removed++;\n', '', ['test/feeds/content-model.test.ts', 'test/build/build-feeds.removal-guard.test.ts']],
   ['archive-next-link-off-by-one', 'src/feeds/feed-documents.ts', 'nextArchive: page < pages ? pageUrls(page + 1) : undefined,', 'nextArchive: page <= pages ? pageUrls(page + 1) : undefined,', ['test/feeds/feed-documents.test.ts', 'test/render/feed-package-fixes.archive.test.ts']],
   ['tombstone-never-expires', 'src/feeds/deleted-entries.ts', 'now.getTime() - deletedAt.getTime() >= retentionMs', 'now.getTime() - deletedAt.getTime() >= retentionMs * 1000', ['test/feeds/deleted-entries.test.ts', 'test/build/build-feeds.survivors.test.ts']],
   ['tombstone-expiry-ignored-by-shortcut', 'src/build/build-feeds.ts', '    startedAt.getTime() < last.validUntil &&\n', '', ['test/build/build-feeds.survivors.test.ts', 'test/build/build-feeds.cache.test.ts']],
