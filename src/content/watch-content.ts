@@ -55,23 +55,27 @@ export function watchContent(dir: string, logger: Logger, { onChange }: WatchOpt
     for (const watcher of watchers) watcher.close();
     watchers = [];
   };
+  // Whether the set of folders may have changed since they were walked (an event that names no
+  // Markdown file, a watcher error): the next takeChanges walks them again. Not set at start, so
+  // the first takeChanges (which says "unknown" all the same) does not walk a folder just walked:
+  // at 100k files a walk holds the main thread for a fifth of a second.
+  let rewatch = false;
+  const unknownChange = () => {
+    pending = 'unknown';
+    rewatch = true;
+    onChange?.(undefined);
+  };
   const noted = (folder: string, name: string | null) => {
-    if (name === null) {
-      pending = 'unknown';
-      onChange?.(undefined);
-      return;
-    }
+    if (name === null) return unknownChange();
     const file = folder === '' ? name : `${folder}/${name}`;
     if (file.split(/[\\/]/).some((part) => part.startsWith('.'))) return;
-    const markdown = file.toLowerCase().endsWith('.md');
-    if (pending !== 'unknown') {
-      if (markdown) pending.add(file);
-      else pending = 'unknown';
-    }
-    onChange?.(markdown ? file : undefined);
+    if (!file.toLowerCase().endsWith('.md')) return unknownChange();
+    if (pending !== 'unknown') pending.add(file);
+    onChange?.(file);
   };
   const start = () => {
     stop();
+    rewatch = false;
     watched = realPath();
     try {
       if (watched === undefined) throw new Error(`${dir} does not exist`);
@@ -82,10 +86,7 @@ export function watchContent(dir: string, logger: Logger, { onChange }: WatchOpt
         .filter((folder) => !folder.split('/').some((part) => part.startsWith('.')));
       for (const folder of ['', ...folders]) {
         const watcher = watch(path.join(root, folder), { persistent: false }, (_event, name) => noted(folder, name));
-        watcher.on('error', () => {
-          pending = 'unknown';
-          onChange?.(undefined);
-        });
+        watcher.on('error', unknownChange);
         watchers.push(watcher);
       }
     } catch (error) {
@@ -96,14 +97,15 @@ export function watchContent(dir: string, logger: Logger, { onChange }: WatchOpt
   start();
   return {
     takeChanges(): ContentChangeSet {
-      const unknown = pending === 'unknown' || watchers.length === 0 || realPath() !== watched;
+      const lost = watchers.length === 0 || realPath() !== watched;
+      const unknown = pending === 'unknown' || lost;
       const files = pending === 'unknown' ? undefined : pending;
       pending = new Set();
       // Folders may have come or gone: watch the current set before the scan that follows.
-      if (unknown) {
+      if (rewatch || lost) {
         if (!closed) start();
-        return UNKNOWN_CHANGES;
       }
+      if (unknown) return UNKNOWN_CHANGES;
       return { kind: 'files', files: files! };
     },
     close() {

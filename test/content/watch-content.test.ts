@@ -3,9 +3,11 @@
  * things happen. Every wait is for an event the watcher reports (bounded), never a fixed sleep.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { mkdir, rename, symlink, writeFile } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, describe, it, mock } from 'node:test';
 import { watchContent, type ContentChangeSet, type ContentWatcher } from '../../src/content/watch-content.js';
 import { silentLogger } from '../../src/logger.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -83,6 +85,31 @@ describe('watchContent: names the files that changed', () => {
     await writeFile(path.join(dir, 'folder', 'in-new-folder.md'), 'x');
     await until('the file in the new folder', (calls) => calls.includes('folder/in-new-folder.md'));
     assert.deepEqual(files(watcher.takeChanges()), ['folder/in-new-folder.md'], 'the new folder is watched');
+  });
+});
+
+describe('watchContent: what it costs', () => {
+  it('walks the folder tree once at start, not again on the first takeChanges (which says "unknown" all the same)', async () => {
+    const dir = await makeTempDir('watch-');
+    await mkdir(path.join(dir, 'sub'));
+    // Counts the walks of `dir` (readdirSync is what lists the folders to watch).
+    const readdir = mock.method(fs, 'readdirSync');
+    syncBuiltinESMExports();
+    const real = fs.realpathSync(dir);
+    const walks = () => readdir.mock.calls.filter((call) => call.arguments[0] === real).length;
+    try {
+      const { watcher, until } = watched(dir);
+      assert.equal(walks(), 1, 'the walk at start');
+      assert.equal(files(watcher.takeChanges()), 'unknown', 'first call');
+      assert.equal(walks(), 1, 'the first takeChanges walks nothing');
+      await mkdir(path.join(dir, 'new-folder'));
+      await until('the new folder', (calls) => calls.includes(undefined));
+      assert.equal(files(watcher.takeChanges()), 'unknown', 'a new folder');
+      assert.equal(walks(), 2, 'a folder appeared: walked again');
+    } finally {
+      readdir.mock.restore();
+      syncBuiltinESMExports();
+    }
   });
 });
 
