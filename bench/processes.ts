@@ -24,7 +24,8 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
  */
 export function npmScriptNodeFlags(script: 'start' | 'build:feeds', root = REPO_ROOT): string[] {
   const scripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {};
-  const match = /(?:^|&&\s*)node((?:\s+--\S+)*)\s+dist\//.exec(scripts[script] ?? '');
+  // `node <flags> dist/…`, or `node <flags> scripts/ensure-built.mjs --run dist/…` (compile check and script in one process).
+  const match = /(?:^|&&\s*)node((?:\s+--\S+)*)\s+(?:scripts\/ensure-built\.mjs\s+--run\s+)?dist\//.exec(scripts[script] ?? '');
   if (!match) throw new Error(`package.json: the "${script}" script does not run node dist/…`);
   return match[1]!.trim().split(/\s+/).filter(Boolean);
 }

@@ -6,12 +6,16 @@
  * file, the tsconfig files and package.json; any difference (or no dist/ at all) compiles afresh
  * into an empty dist/, so no file of a removed source is left behind. Plain JavaScript with no
  * dependencies, so it runs before anything is compiled. `--force` always compiles.
+ *
+ * `--run FILE` (a path relative to the project) then runs FILE in this same process: `npm start`
+ * starts the server this way, which spares a restart a second Node.js start-up (about 80 ms of the
+ * time before the server answers). Nothing of this script is left running alongside it.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
@@ -37,22 +41,33 @@ function sourcesDigest() {
   return hash.digest('hex');
 }
 
-const force = process.argv.includes('--force');
-const digest = sourcesDigest();
-let stamp;
-try {
-  stamp = readFileSync(stampFile, 'utf8').trim();
-} catch {
-  stamp = undefined;
-}
-if (!force && stamp === digest && ENTRY_POINTS.every((file) => existsSync(path.join(dist, file)))) process.exit(0);
+/** Compiles unless dist/ is stamped with these sources' digest (and has its entry points). */
+function ensureBuilt(force) {
+  const digest = sourcesDigest();
+  let stamp;
+  try {
+    stamp = readFileSync(stampFile, 'utf8').trim();
+  } catch {
+    stamp = undefined;
+  }
+  if (!force && stamp === digest && ENTRY_POINTS.every((file) => existsSync(path.join(dist, file)))) return;
 
-rmSync(dist, { recursive: true, force: true });
-const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
-if (tsc.status !== 0) {
-  process.stderr.write(`ensure-built: the TypeScript compiler failed (${tsc.status ?? tsc.signal}); dist/ is not up to date\n`);
-  process.exit(tsc.status ?? 1);
+  rmSync(dist, { recursive: true, force: true });
+  const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+  if (tsc.status !== 0) {
+    process.stderr.write(`ensure-built: the TypeScript compiler failed (${tsc.status ?? tsc.signal}); dist/ is not up to date\n`);
+    process.exit(tsc.status ?? 1);
+  }
+  // Written last, atomically: a compile interrupted halfway leaves no stamp, so the next run compiles again.
+  writeFileSync(`${stampFile}.tmp`, `${digest}\n`);
+  renameSync(`${stampFile}.tmp`, stampFile);
 }
-// Written last, atomically: a compile interrupted halfway leaves no stamp, so the next run compiles again.
-writeFileSync(`${stampFile}.tmp`, `${digest}\n`);
-renameSync(`${stampFile}.tmp`, stampFile);
+
+const runAt = process.argv.indexOf('--run');
+const run = runAt === -1 ? undefined : process.argv[runAt + 1];
+if (runAt !== -1 && !run) {
+  process.stderr.write('ensure-built: --run needs a file to run (e.g. --run dist/main.js)\n');
+  process.exit(2);
+}
+ensureBuilt(process.argv.includes('--force'));
+if (run) await import(pathToFileURL(path.resolve(root, run)).href);

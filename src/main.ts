@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const watcher = config.watchContent ? watchContent(config.contentDir, logger, { onChange: () => trigger?.contentChanged() }) : undefined;
   trigger = new BuildTrigger({
     cron: config.buildCron,
-    build: () => host.build(watcher?.takeChanges() ?? UNKNOWN_CHANGES),
+    build: async () => host.build((await watcher?.takeChanges()) ?? UNKNOWN_CHANGES),
     store,
     logger,
     onChanged,

@@ -205,8 +205,17 @@ export function removeAbandonedTemporaryFiles(dir: string): { kept: number } {
   return { kept };
 }
 
+/**
+ * A plain relative name, as builds write them (`ai.xml`, `archive/ai/2.xml`): `/`-separated
+ * segments of letters, digits, `_`, `-` and `.`, none of them `.` or `..`. Such a name is always
+ * inside the folder; checked first because the path resolution below, two per row, was a third of
+ * reading a 35k-row manifest (server start-up at 100k articles).
+ */
+const PLAIN_NAME = /^(?!\.\.?(?:\/|$))[\w.-]+(?:\/(?!\.\.?(?:\/|$))[\w.-]+)*$/;
+
 /** A name from a manifest must stay inside the feeds folder, whatever the manifest file says. */
 function isInside(dir: string, name: string): boolean {
+  if (PLAIN_NAME.test(name)) return true;
   const resolved = path.resolve(dir, name);
   return resolved.startsWith(path.resolve(dir) + path.sep) && !name.split(/[\\/]/).includes('..');
 }

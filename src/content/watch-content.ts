@@ -1,4 +1,5 @@
-import { readdirSync, realpathSync, watch, type FSWatcher } from 'node:fs';
+import { realpathSync, watch, type FSWatcher } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
 
@@ -15,7 +16,8 @@ export const UNKNOWN_CHANGES: ContentChangeSet = { kind: 'unknown' };
  * failed; each call starts a new period.
  */
 export interface ContentWatcher {
-  takeChanges(): ContentChangeSet;
+  /** Resolves once every folder is watched (the walk of the folders is asynchronous). */
+  takeChanges(): Promise<ContentChangeSet>;
   close(): void;
 }
 
@@ -55,55 +57,69 @@ export function watchContent(dir: string, logger: Logger, { onChange }: WatchOpt
     for (const watcher of watchers) watcher.close();
     watchers = [];
   };
+  // Whether the set of folders may have changed since they were walked (an event that names no
+  // Markdown file, a watcher error): the next takeChanges walks them again. Not set at start, so
+  // the first takeChanges (which says "unknown" all the same) does not walk a folder just walked:
+  // at 100k files a walk holds the main thread for a fifth of a second.
+  let rewatch = false;
+  const unknownChange = () => {
+    pending = 'unknown';
+    rewatch = true;
+    onChange?.(undefined);
+  };
   const noted = (folder: string, name: string | null) => {
-    if (name === null) {
-      pending = 'unknown';
-      onChange?.(undefined);
-      return;
-    }
+    if (name === null) return unknownChange();
     const file = folder === '' ? name : `${folder}/${name}`;
     if (file.split(/[\\/]/).some((part) => part.startsWith('.'))) return;
-    const markdown = file.toLowerCase().endsWith('.md');
-    if (pending !== 'unknown') {
-      if (markdown) pending.add(file);
-      else pending = 'unknown';
-    }
-    onChange?.(markdown ? file : undefined);
+    if (!file.toLowerCase().endsWith('.md')) return unknownChange();
+    if (pending !== 'unknown') pending.add(file);
+    onChange?.(file);
   };
-  const start = () => {
+  let walk = 0;
+  /**
+   * Watches the top folder at once, then each sub-folder once an asynchronous walk has listed
+   * them: the walk lists every file (100k entries take over 100 ms), and done synchronously it
+   * held up the server's start (it listens after this returns) and every request meanwhile.
+   */
+  const start = async () => {
     stop();
+    rewatch = false;
     watched = realPath();
+    const current = ++walk;
+    const watchFolder = (root: string, folder: string) => {
+      const watcher = watch(path.join(root, folder), { persistent: false }, (_event, name) => noted(folder, name));
+      watcher.on('error', unknownChange);
+      watchers.push(watcher);
+    };
     try {
       if (watched === undefined) throw new Error(`${dir} does not exist`);
       const root = watched;
-      const folders = readdirSync(root, { recursive: true, withFileTypes: true })
+      // Before the walk, so that a folder created during it is heard of (and walked again).
+      watchFolder(root, '');
+      const folders = (await readdir(root, { recursive: true, withFileTypes: true }))
         .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
         .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
         .filter((folder) => !folder.split('/').some((part) => part.startsWith('.')));
-      for (const folder of ['', ...folders]) {
-        const watcher = watch(path.join(root, folder), { persistent: false }, (_event, name) => noted(folder, name));
-        watcher.on('error', () => {
-          pending = 'unknown';
-          onChange?.(undefined);
-        });
-        watchers.push(watcher);
-      }
+      // Closed, or started again, meanwhile: those watchers are not this walk's to add.
+      if (closed || current !== walk) return;
+      for (const folder of folders) watchFolder(root, folder);
     } catch (error) {
+      if (closed || current !== walk) return;
       logger.warn('content folder cannot be watched; every build scans it', { error });
       stop();
     }
   };
-  start();
+  let ready = start();
   return {
-    takeChanges(): ContentChangeSet {
-      const unknown = pending === 'unknown' || watchers.length === 0 || realPath() !== watched;
+    async takeChanges(): Promise<ContentChangeSet> {
+      await ready;
+      const lost = watchers.length === 0 || realPath() !== watched;
+      const unknown = pending === 'unknown' || lost;
       const files = pending === 'unknown' ? undefined : pending;
       pending = new Set();
       // Folders may have come or gone: watch the current set before the scan that follows.
-      if (unknown) {
-        if (!closed) start();
-        return UNKNOWN_CHANGES;
-      }
+      if ((rewatch || lost) && !closed) await (ready = start());
+      if (unknown) return UNKNOWN_CHANGES;
       return { kind: 'files', files: files! };
     },
     close() {

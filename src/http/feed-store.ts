@@ -70,9 +70,12 @@ export class FeedStore {
     if (!manifest || manifest.files.size === 0) return new Map();
     const files = new Map<string, ServedFile>();
     const hashes = new Map<string, string>();
+    // readManifest keeps only names inside the folder; concatenated rather than path.join'ed
+    // (which normalizes, a sixth of this loop's time over 35k files, before the server listens).
+    const prefix = this.#feedsDir + path.sep;
     for (const file of manifest.files.values()) {
       const keepInMemory = isServedFromMemory(file.name);
-      files.set(file.name, { kind: 'disk', name: file.name, contentType: file.contentType, lastModified: new Date(Math.round(file.mtimeMs)), path: path.join(this.#feedsDir, file.name), keepInMemory, hash: file.hash });
+      files.set(file.name, { kind: 'disk', name: file.name, contentType: file.contentType, lastModified: new Date(Math.round(file.mtimeMs)), path: prefix + file.name, keepInMemory, hash: file.hash });
       if (keepInMemory) hashes.set(file.name, file.hash);
     }
     let writtenAt: Date;

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import type { FeedFile } from '../../src/render/feed-formats.js';
-import { MANIFEST_NAME, writeFeedFiles } from '../../src/build/write-feeds.js';
+import { MANIFEST_NAME, readManifest, writeFeedFiles } from '../../src/build/write-feeds.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const OLD = new Date('2020-01-02T03:04:05Z');
@@ -175,5 +175,34 @@ describe('writeFeedFiles: after a crash', () => {
     await writeFeedFiles(dir, [{ name: 'ai.xml', contentType: 'application/rss+xml', body: '<rss/>' }]);
     assert.equal(existsSync(abandoned), false);
     assert.equal(existsSync(fresh), true);
+  });
+});
+
+describe('readManifest: the names it trusts', () => {
+  const row = (name: string) => JSON.stringify([name, 'application/rss+xml; charset=utf-8', 'h'.repeat(27), 10, OLD.getTime()]);
+  const SAFE = ['ai.xml', 'archive/ai/2.xml', 'providers/acme-corp.atom', '.x', 'a/./b.xml', 'x..y.json'];
+  const UNSAFE = ['../escape.xml', 'archive/../../escape.xml', '/etc/passwd', '..', '.', '', 'a/..'];
+
+  async function manifestWith(names: readonly string[]): Promise<string> {
+    const dir = await makeTempDir('manifest-');
+    await writeFile(path.join(dir, MANIFEST_NAME), `${JSON.stringify({ version: 3, generation: 'g' })}\n${names.map(row).join('\n')}\n`);
+    return dir;
+  }
+
+  it('keeps the names inside the folder and drops those that would leave it', async () => {
+    const manifest = readManifest(await manifestWith([...SAFE, ...UNSAFE]));
+    assert.deepEqual([...manifest!.files.keys()].sort(), [...SAFE].sort());
+  });
+
+  it('reads plain names (as builds write them) without resolving a path for each: start-up reads 35k of them at 100k articles', async () => {
+    const names = Array.from({ length: 200 }, (_, index) => `archive/topic-${index}/${index}.xml`);
+    const dir = await manifestWith(names);
+    const resolve = mock.method(path, 'resolve');
+    try {
+      assert.equal(readManifest(dir)!.files.size, 200);
+      assert.ok(resolve.mock.callCount() < 10, `path.resolve called ${resolve.mock.callCount()} times for 200 names`);
+    } finally {
+      resolve.mock.restore();
+    }
   });
 });

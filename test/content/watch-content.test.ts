@@ -3,9 +3,11 @@
  * things happen. Every wait is for an event the watcher reports (bounded), never a fixed sleep.
  */
 import assert from 'node:assert/strict';
-import { mkdir, rename, symlink, writeFile } from 'node:fs/promises';
+import fs from 'node:fs';
+import fsPromises, { mkdir, rename, symlink, writeFile } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, describe, it, mock } from 'node:test';
 import { watchContent, type ContentChangeSet, type ContentWatcher } from '../../src/content/watch-content.js';
 import { silentLogger } from '../../src/logger.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -48,41 +50,70 @@ describe('watchContent: names the files that changed', () => {
     const dir = await makeTempDir('watch-');
     await mkdir(path.join(dir, 'sub'));
     const { watcher, until } = watched(dir);
-    assert.equal(files(watcher.takeChanges()), 'unknown', 'first call');
-    assert.deepEqual(files(watcher.takeChanges()), [], 'nothing happened');
+    assert.equal(files(await watcher.takeChanges()), 'unknown', 'first call');
+    assert.deepEqual(files(await watcher.takeChanges()), [], 'nothing happened');
     await writeFile(path.join(dir, '.hidden.md.swp'), 'z');
     await writeFile(path.join(dir, 'sub', 'new.md'), 'x');
     await writeFile(path.join(dir, 'top.md'), 'y');
     await until('both files', (seen) => seen.includes('sub/new.md') && seen.includes('top.md'));
-    assert.deepEqual(files(watcher.takeChanges()), ['sub/new.md', 'top.md']);
-    assert.deepEqual(files(watcher.takeChanges()), [], 'each call starts a new period');
+    assert.deepEqual(files(await watcher.takeChanges()), ['sub/new.md', 'top.md']);
+    assert.deepEqual(files(await watcher.takeChanges()), [], 'each call starts a new period');
   });
 
   it('never calls back for hidden files', async () => {
     const dir = await makeTempDir('watch-');
     const { watcher, seen, until } = watched(dir);
-    watcher.takeChanges();
+    await watcher.takeChanges();
     await writeFile(path.join(dir, '.editor-swap.md'), 'z');
     await writeFile(path.join(dir, 'marker.md'), 'x');
     await until('the marker file', (calls) => calls.includes('marker.md'));
     assert.ok(!seen.some((file) => file?.startsWith('.')), JSON.stringify(seen));
-    assert.deepEqual(files(watcher.takeChanges()), ['marker.md']);
+    assert.deepEqual(files(await watcher.takeChanges()), ['marker.md']);
   });
 
   it('says "unknown" after a folder or a file that is not Markdown appears, and then watches the new folder', async () => {
     const dir = await makeTempDir('watch-');
     const { watcher, seen, until } = watched(dir);
-    watcher.takeChanges();
+    await watcher.takeChanges();
     await mkdir(path.join(dir, 'folder'));
     await until('the new folder', (calls) => calls.includes(undefined));
-    assert.equal(files(watcher.takeChanges()), 'unknown', 'a new folder');
+    assert.equal(files(await watcher.takeChanges()), 'unknown', 'a new folder');
     seen.length = 0;
     await writeFile(path.join(dir, 'notes.txt'), 'x');
     await until('the text file', (calls) => calls.includes(undefined));
-    assert.equal(files(watcher.takeChanges()), 'unknown', 'a file that is not Markdown');
+    assert.equal(files(await watcher.takeChanges()), 'unknown', 'a file that is not Markdown');
     await writeFile(path.join(dir, 'folder', 'in-new-folder.md'), 'x');
     await until('the file in the new folder', (calls) => calls.includes('folder/in-new-folder.md'));
-    assert.deepEqual(files(watcher.takeChanges()), ['folder/in-new-folder.md'], 'the new folder is watched');
+    assert.deepEqual(files(await watcher.takeChanges()), ['folder/in-new-folder.md'], 'the new folder is watched');
+  });
+});
+
+describe('watchContent: what it costs', () => {
+  it('walks the folder tree without blocking (asynchronously), once at start and not again on the first takeChanges', async () => {
+    const dir = await makeTempDir('watch-');
+    await mkdir(path.join(dir, 'sub'));
+    const real = fs.realpathSync(dir);
+    // Counts the listings of `dir`: synchronous ones held up the server's start at 100k files.
+    const readdirSync = mock.method(fs, 'readdirSync');
+    const readdir = mock.method(fsPromises, 'readdir');
+    syncBuiltinESMExports();
+    const walks = () => readdir.mock.calls.filter((call) => call.arguments[0] === real).length;
+    try {
+      const { watcher, until } = watched(dir);
+      assert.equal(readdirSync.mock.calls.filter((call) => call.arguments[0] === real).length, 0, 'no synchronous listing');
+      assert.equal(files(await watcher.takeChanges()), 'unknown', 'first call');
+      assert.equal(walks(), 1, 'the walk at start, and none for the first takeChanges');
+      await writeFile(path.join(dir, 'sub', 'after-walk.md'), 'x');
+      await until('the file in the sub-folder', (calls) => calls.includes('sub/after-walk.md'));
+      await mkdir(path.join(dir, 'new-folder'));
+      await until('the new folder', (calls) => calls.includes(undefined));
+      assert.equal(files(await watcher.takeChanges()), 'unknown', 'a new folder');
+      assert.equal(walks(), 2, 'a folder appeared: walked again');
+    } finally {
+      readdirSync.mock.restore();
+      readdir.mock.restore();
+      syncBuiltinESMExports();
+    }
   });
 });
 
@@ -93,10 +124,10 @@ describe('watchContent: a content folder that is a symlink', () => {
     await mkdir(path.join(base, 'release-2'));
     await symlink(path.join(base, 'release-1'), path.join(base, 'content'));
     const { watcher } = watched(path.join(base, 'content'));
-    watcher.takeChanges();
-    assert.deepEqual(watcher.takeChanges(), { kind: 'files', files: new Set() });
+    await watcher.takeChanges();
+    assert.deepEqual(await watcher.takeChanges(), { kind: 'files', files: new Set() });
     await symlink(path.join(base, 'release-2'), path.join(base, 'next'));
     await rename(path.join(base, 'next'), path.join(base, 'content'));
-    assert.equal(watcher.takeChanges().kind, 'unknown');
+    assert.equal((await watcher.takeChanges()).kind, 'unknown');
   });
 });

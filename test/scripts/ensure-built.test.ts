@@ -12,9 +12,9 @@ import { makeTempDir } from '../helpers/temp-dir.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-function ensureBuilt(project: string) {
+function ensureBuilt(project: string, ...args: string[]) {
   const started = performance.now();
-  const run = spawnSync(process.execPath, ['scripts/ensure-built.mjs'], { cwd: project, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, ['scripts/ensure-built.mjs', ...args], { cwd: project, encoding: 'utf8' });
   return { ...run, ms: performance.now() - started };
 }
 
@@ -52,10 +52,18 @@ describe('ensure-built: compile only what changed', { timeout: 180_000 }, () => 
     assert.match(readFileSync(path.join(project, 'dist', 'errors.js'), 'utf8'), /ENSURE_BUILT_PROBE/);
   });
 
-  it('fails, and leaves no stamp, when the sources do not compile', () => {
+  it('with --run FILE, then runs FILE in its own process (npm start: one Node.js start-up, not two)', () => {
+    writeFileSync(path.join(project, 'probe.mjs'), "process.stdout.write(JSON.stringify({ pid: process.pid, stamp: (await import('node:fs')).existsSync('dist/.build-stamp') }));\n");
+    const run = ensureBuilt(project, '--run', 'probe.mjs');
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), { pid: run.pid, stamp: true }, 'ran in the same process, after dist/ was up to date');
+  });
+
+  it('fails, and leaves no stamp, when the sources do not compile; with --run, runs nothing', () => {
     writeFileSync(path.join(project, 'src', 'broken.ts'), 'export const x: number = "not a number";\n');
-    const run = ensureBuilt(project);
+    const run = ensureBuilt(project, '--run', 'probe.mjs');
     assert.notEqual(run.status, 0);
+    assert.doesNotMatch(run.stdout, /pid/, 'the file given to --run did not run');
     assert.ok(!existsSync(path.join(project, 'dist', '.build-stamp')), 'no stamp: the next run compiles again');
   });
 });
