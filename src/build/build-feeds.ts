@@ -377,12 +377,9 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache): Pr
   const model =
     updateContentModel(cache.model, results, startedAt, previousState, config.deletedEntryDays) ??
     makeContentModel(results, startedAt, previousState, config.deletedEntryDays);
-  if (!config.removalGuard.allow && exceedsRemovalLimit(model.tracked.removal, config.removalGuard)) {
-    // The last model's index and state were changed in place: the next build starts from the state on disk.
-    cache.model = undefined;
-    cache.state = undefined;
-    throw massRemovalRefused(model.tracked.removal, config);
-  }
+  // Held back like any failed build: forgetFailedBuild drops the model and the state, which the
+  // incremental path changed in place, so the next build starts from the state on disk.
+  if (!config.removalGuard.allow && exceedsRemovalLimit(model.tracked.removal, config.removalGuard)) throw massRemovalRefused(model.tracked.removal, config);
   cache.model = model;
   const modelled = performance.now();
   onStage?.('model');

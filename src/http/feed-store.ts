@@ -6,9 +6,10 @@ import { failureSummary, type FailureSummary } from '../errors.js';
 import { contentHash, MANIFEST_NAME, readManifest } from '../build/write-feeds.js';
 import { isServedFromMemory, memoryFile, type DiskFile, type FeedSnapshot, type ServedFile } from './feed-snapshot.js';
 
-export interface BuildFailure extends FailureSummary {
+/** The last failed build: when, and what it reported (failureSummary). */
+export interface BuildFailure {
   readonly at: Date;
-  readonly scheduled: boolean;
+  readonly summary: FailureSummary;
 }
 
 export interface Health {
@@ -155,7 +156,7 @@ export class FeedStore {
   }
 
   recordFailure(error: unknown, at: Date, { scheduled = false } = {}): void {
-    this.#failure = { at, ...failureSummary(error), scheduled };
+    this.#failure = { at, summary: failureSummary(error) };
     this.#lastFailed = true;
     if (scheduled) this.#lastScheduledFailed = true;
   }
@@ -182,14 +183,10 @@ export class FeedStore {
           : null,
       ...(loaded ? { servingPreviousBuild: { writtenAt: loaded.writtenAt.toISOString(), files: loaded.files } } : {}),
       lastScheduledBuildFailed: this.#lastScheduledFailed,
-      lastFailure: this.#failure ? { at: this.#failure.at.toISOString(), ...summaryOf(this.#failure) } : null,
+      lastFailure: this.#failure ? { at: this.#failure.at.toISOString(), ...this.#failure.summary } : null,
       memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
     };
   }
-}
-
-function summaryOf({ message, code, details }: BuildFailure): FailureSummary {
-  return { message, ...(code !== undefined ? { code } : {}), ...(details !== undefined ? { details } : {}) };
 }
 
 /** A Buffer view of bytes that arrived from the build thread (no copy). */
