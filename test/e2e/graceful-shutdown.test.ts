@@ -13,8 +13,8 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { serverEnv, startServer, type ServerProcess, type LogLine } from '../helpers/server-process.js';
 
 /** Articles, each with a ~100 KB excerpt: all.xml (all of them) is ~8 MB, each topic feed ~200 KB. */
@@ -203,9 +203,7 @@ describe('SIGTERM on the running server', { timeout: 180_000 }, () => {
     await server.waitForLine((line) => line.msg === 'stopping', 5_000, "the 'stopping' log line");
     // Until the listener is closed (bounded poll): then the server has acted on the signal, and
     // with responses still being written it must not have exited.
-    const deadline = Date.now() + 5_000;
-    do newConnection = await connectOutcome(port);
-    while (newConnection === 'connected' && Date.now() < deadline && (await delay(20), true));
+    await waitFor(async () => (newConnection = await connectOutcome(port)) !== 'connected', 5_000);
     aliveWhileInFlight = server.exit === undefined;
     pausedBytes = readers.map((reader) => reader.received);
 
