@@ -16,16 +16,16 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.js';
-import type { Issue, Problem } from '../content/problems.js';
+import type { Problem } from '../content/problems.js';
 import type { FileStat } from '../content/read-content.js';
-import { draftRecord, type ArticleRecord } from '../feeds/article-record.js';
+import type { ArticleRecord } from '../feeds/article-record.js';
 import type { ContentModel, FileOutcome } from '../feeds/content-model.js';
 import type { EntryState } from '../feeds/deleted-entries.js';
 import type { DocumentPlan, PlanMemo } from '../feeds/feed-documents.js';
 import type { Logger } from '../logger.js';
 import { buildFs } from './build-fs.js';
 import { DiskWriteError, writingFile } from './disk-write-error.js';
-import { writeAll } from './write-all.js';
+import { CacheIndexUnusable, loadIndex, saveIndex, type LoadedIndex, type UnreadIndex } from './cache-index.js';
 import { EntryReader, type EntryLocation, type SegmentWriter } from './entry-store.js';
 import type { BuildReport, BuildResult } from './build-feeds.js';
 import type { FeedsManifest } from './write-feeds.js';
@@ -40,13 +40,14 @@ export interface ScannedFile {
   readonly outcome: FileOutcome<ArticleRecord>;
 }
 
-export interface BuildCache {
+/**
+ * Every cache a build keeps, in one place. `entries` and `documents` (and each loaded file's
+ * outcome) come from the saved index's unread part the first time anything asks for them: a
+ * process whose scan finds nothing changed never reads it.
+ */
+export class BuildCache {
   /** Content files by path (relative, `/` separators), as the last scan found them. */
-  readonly files: Map<string, ScannedFile>;
-  /** Rendered entries by content key (entry-store.ts). */
-  readonly entries: Map<string, EntryLocation>;
-  /** The fingerprint of every document the last build wrote, by document path. */
-  readonly documents: Map<string, string>;
+  readonly files = new Map<string, ScannedFile>();
   /** Where the entry segments are, and the reader that holds them open. */
   readonly entriesDir: string;
   readonly reader: EntryReader;
@@ -74,18 +75,80 @@ export interface BuildCache {
   /** The last build of this process, made into lastBuild when the cache is saved (memory only). */
   finishedBuild?: { readonly files: readonly ScannedFile[]; readonly problems: string } & Omit<SavedBuild, 'inputs'>;
   /** Something in the cache changed since it was loaded or saved (memory only). */
-  dirty: boolean;
+  dirty = true;
   /** The last document plans of each collection path, reused where nothing in them changed (memory only). */
-  readonly plans: Map<string, PlanMemo<ArticleRecord>>;
+  readonly plans = new Map<string, PlanMemo<ArticleRecord>>();
   /**
    * The plans whose four files the last build of this process wrote or found intact: the next
    * build keeps them without looking at the disk (memory only; emptied when a build fails).
    */
-  writtenPlans: WeakSet<DocumentPlan<ArticleRecord>>;
+  writtenPlans = new WeakSet<DocumentPlan<ArticleRecord>>();
   /** The last build of this process finished and left no temporary file in the feeds folder (memory only). */
   feedsFolderSwept?: boolean;
   /** Values that repeat across articles (topics, providers, categories, segment names), each kept once (memory only). */
-  readonly shared: SharedValues;
+  readonly shared = new SharedValues();
+  #entries = new Map<string, EntryLocation>();
+  #documents = new Map<string, string>();
+  /** The saved index's outcomes, entries and documents, not read yet. */
+  #unread?: UnreadIndex;
+  #onIndexRead?: (entries: ReadonlyMap<string, EntryLocation>) => void;
+
+  constructor(entriesDir: string) {
+    this.entriesDir = entriesDir;
+    this.reader = new EntryReader(entriesDir);
+  }
+
+  /** Rendered entries by content key (entry-store.ts). */
+  get entries(): Map<string, EntryLocation> {
+    this.#readIndex();
+    return this.#entries;
+  }
+
+  /** The fingerprint of every document the last build wrote, by document path. */
+  get documents(): Map<string, string> {
+    this.#readIndex();
+    return this.#documents;
+  }
+
+  /** Takes a loaded index: its files now, the rest when first needed (then `onRead` is called with the entries). */
+  adoptIndex(index: LoadedIndex, onRead?: (entries: ReadonlyMap<string, EntryLocation>) => void): void {
+    for (const file of index.files) this.files.set(file.file, file);
+    this.lastBuild = index.lastBuild;
+    this.#unread = index.rest;
+    this.#onIndexRead = onRead;
+  }
+
+  /**
+   * The saved index's rest, still unread, if `files` are the files it was saved with (the same
+   * paths and contents in the same order): it then holds their outcomes, and the entries and
+   * documents are as it says.
+   */
+  unreadIndexFor(files: readonly ScannedFile[]): Buffer | undefined {
+    return this.#unread?.bytesFor(files);
+  }
+
+  /** Whether the saved index's rest is still unread (nothing but the scan part was needed). */
+  get indexUnread(): boolean {
+    return this.#unread !== undefined;
+  }
+
+  /** Lets the saved index's rest go unread (the cache is being discarded). */
+  abandonIndex(): void {
+    this.#unread?.abandon();
+    this.#unread = undefined;
+    this.#onIndexRead = undefined;
+  }
+
+  #readIndex(): void {
+    const unread = this.#unread;
+    if (!unread) return;
+    const rest = unread.read();
+    this.#unread = undefined;
+    this.#entries = rest.entries;
+    this.#documents = rest.documents;
+    this.#onIndexRead?.(rest.entries);
+    this.#onIndexRead = undefined;
+  }
 }
 
 /**
@@ -148,8 +211,6 @@ export type SavedReport = Omit<BuildReport, 'startedAt' | 'nextScheduled' | 'wri
 
 const CACHE_FOLDER = 'cache';
 const INDEX_FILE = 'index.json';
-const FORMAT = 'feed-syndication-service build cache';
-const FORMAT_VERSION = 1;
 
 export function cacheDir(stateDir: string): string {
   return path.join(stateDir, CACHE_FOLDER);
@@ -157,18 +218,7 @@ export function cacheDir(stateDir: string): string {
 
 /** An empty cache whose entries go to STATE_DIR/cache/. */
 export function createBuildCache(stateDir: string): BuildCache {
-  const entriesDir = cacheDir(stateDir);
-  return {
-    files: new Map(),
-    entries: new Map(),
-    documents: new Map(),
-    entriesDir,
-    reader: new EntryReader(entriesDir),
-    dirty: true,
-    shared: new SharedValues(),
-    plans: new Map(),
-    writtenPlans: new WeakSet(),
-  };
+  return new BuildCache(cacheDir(stateDir));
 }
 
 // ---------------------------------------------------------------- the stamp
@@ -233,151 +283,46 @@ export function inputsDigest(files: readonly ScannedFile[], problemsKey: string)
 // ---------------------------------------------------------------- on disk
 
 /**
- * index.json, one JSON value per line: the header (format, version, stamp), then one line per
- * content file, rendered entry and written document, then a trailer with the line count and the
- * sha256 of every line before it, so a truncated or altered index is recognised as such.
- */
-type FileLine = ['f', string, number, number, number, number, number, string, StoredOutcome];
-type EntryLine = ['e', string, string, number, number, number, number, number, string];
-type DocumentLine = ['d', string, string];
-type BuildLine = ['b', SavedBuild];
-type StoredOutcome = { r: StoredRecord } | { p: { code: Problem['code']; issues: readonly Issue[] } };
-/** A draft is stored as a draft and nothing more. */
-const DRAFT: StoredRecord = { s: '', d: false, p: 0, t: [] };
-
-interface StoredRecord {
-  i?: string;
-  s: string;
-  d: boolean;
-  p: number;
-  u?: number;
-  t: readonly string[];
-  n?: string;
-  m?: string;
-  c?: string;
-}
-
-function storeOutcome(outcome: FileOutcome<ArticleRecord>): StoredOutcome {
-  if (!outcome.ok) return { p: { code: outcome.problem.code, issues: outcome.problem.issues } };
-  const article = outcome.article;
-  if (!article.published) return { r: DRAFT };
-  return {
-    r: {
-      i: article.id,
-      s: article.sourceUrl,
-      d: article.published,
-      p: article.publishedDateTime.getTime(),
-      u: article.updatedDateTime?.getTime(),
-      t: article.topics,
-      n: article.provider?.name,
-      m: article.provider?.domain,
-      c: article.category,
-    },
-  };
-}
-
-function loadOutcome(stored: StoredOutcome, file: string, key: string, shared: SharedValues): FileOutcome<ArticleRecord> {
-  if ('p' in stored) return { ok: false, problem: { code: stored.p.code, file, issues: stored.p.issues } };
-  const r = stored.r;
-  if (!r.d) return { ok: true, article: draftRecord(file, key) };
-  if (typeof r.s !== 'string' || typeof r.p !== 'number' || !Array.isArray(r.t)) throw new Error('bad record');
-  return {
-    ok: true,
-    article: {
-      file,
-      key,
-      id: r.i,
-      sourceUrl: r.s,
-      published: r.d,
-      publishedDateTime: new Date(r.p),
-      updatedDateTime: r.u === undefined ? undefined : new Date(r.u),
-      topics: shared.list(r.t),
-      provider: shared.provider(r.n === undefined ? undefined : r.m === undefined ? { name: r.n } : { name: r.n, domain: r.m }),
-      category: r.c === undefined ? undefined : shared.string(r.c),
-    },
-  };
-}
-
-/**
- * Reads STATE_DIR/cache/index.json into a cache for this code and configuration. A cache that is
- * missing gives an empty one; one that is unreadable, truncated, altered, or stamped by other code
- * or another configuration is removed with one log line, and an empty one is returned.
+ * Reads STATE_DIR/cache/index.json (cache-index.ts) into a cache for this code and configuration:
+ * the files a scan compares with now, their outcomes, the entries and the documents when first
+ * needed. A cache that is missing gives an empty one; one that is unreadable, truncated, altered,
+ * or stamped by other code or another configuration is removed with one log line, and an empty
+ * one is returned.
  */
 export function loadBuildCache(stateDir: string, stamp: CacheStamp, logger: Logger): BuildCache {
   const cache = createBuildCache(stateDir);
   const dir = cacheDir(stateDir);
-  let text: string;
+  let index: LoadedIndex | undefined;
   try {
-    text = readFileSync(path.join(dir, INDEX_FILE), 'utf8');
+    index = loadIndex(path.join(dir, INDEX_FILE), stamp, cache.shared);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') discard(dir, logger, `it cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-    else removeSegments(dir, new Set());
-    return cache;
-  }
-  const reason = parseIndex(text, stamp, cache);
-  if (reason !== undefined) {
-    discard(dir, logger, reason);
+    discard(dir, logger, error instanceof CacheIndexUnusable ? error.message : `it cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
     return createBuildCache(stateDir);
   }
+  const { segments, temporary } = cacheFolderFiles(dir);
+  removeFiles(dir, temporary);
+  if (index === undefined) {
+    removeFiles(dir, segments);
+    return cache;
+  }
+  // Segments no entry points to (left by an interrupted build) go once the entries are read: a
+  // build with nothing to do does not read them. Segments written after this load are not in the list.
+  cache.adoptIndex(index, (entries) => {
+    const used = new Set<string>();
+    for (const entry of entries.values()) used.add(entry.segment);
+    removeFiles(dir, segments.filter((name) => !used.has(name)));
+  });
   cache.dirty = false;
-  // Segments no entry points to are left by an interrupted build or by compaction.
-  removeSegments(dir, new Set([...cache.entries.values()].map((entry) => entry.segment)));
   return cache;
-}
-
-/** Fills `cache` from the index text; returns why it cannot be used, or undefined. */
-function parseIndex(text: string, stamp: CacheStamp, cache: BuildCache): string | undefined {
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  const trailerLine = lines.pop();
-  let trailer: { lines?: unknown; sha256?: unknown };
-  try {
-    trailer = JSON.parse(trailerLine ?? '') as typeof trailer;
-  } catch {
-    return 'it is truncated (no trailer)';
-  }
-  if (trailer.lines !== lines.length) return 'it is truncated';
-  const digest = createHash('sha256');
-  for (const line of lines) digest.update(line).update('\n');
-  if (trailer.sha256 !== digest.digest('base64url')) return 'its checksum does not match (corrupt)';
-  let header: { format?: unknown; version?: unknown; code?: unknown; config?: unknown };
-  try {
-    header = JSON.parse(lines[0] ?? '') as typeof header;
-  } catch {
-    return 'its header is unreadable';
-  }
-  if (header.format !== FORMAT || header.version !== FORMAT_VERSION) return 'it is in another format';
-  if (header.code !== stamp.code) return 'it was made by another version of the service';
-  if (header.config !== stamp.config) return 'it was made with another configuration';
-  const intern = (text: string) => cache.shared.string(text);
-  try {
-    for (let index = 1; index < lines.length; index++) {
-      const line = JSON.parse(lines[index]!) as FileLine | EntryLine | DocumentLine | BuildLine;
-      if (line[0] === 'f') {
-        const [, file, size, mtimeMs, ctimeMs, ino, checkedAt, key, outcome] = line;
-        cache.files.set(file, { file, stat: { size, mtimeMs, ctimeMs, ino }, checkedAt, key, outcome: loadOutcome(outcome, file, key, cache.shared) });
-      } else if (line[0] === 'e') {
-        const [, key, segment, offset, rss, atom, json, html, digestText] = line;
-        cache.entries.set(key, { segment: intern(segment), offset, lengths: [rss, atom, json, html], digest: digestText });
-      } else if (line[0] === 'd') {
-        cache.documents.set(line[1], line[2]);
-      } else if (line[0] === 'b') {
-        cache.lastBuild = line[1];
-      } else {
-        return 'it has a line of an unknown kind';
-      }
-    }
-  } catch {
-    return 'a line of it is unreadable';
-  }
-  return undefined;
 }
 
 /**
  * Empties `cache` in place and removes its folder, after an entry in it turned out not to be what
- * was written (a truncated or altered segment): the caller then builds everything afresh.
+ * was written (a truncated or altered segment), or its index could not be read: the caller then
+ * builds everything afresh.
  */
 export function discardBuildCache(cache: BuildCache, logger: Logger, reason: string): void {
+  cache.abandonIndex();
   cache.reader.close();
   try {
     cache.writer?.close();
@@ -409,127 +354,46 @@ function discard(dir: string, logger: Logger, reason: string): void {
   }
 }
 
-/** Removes entry segments not in `keep` (and temporary files of an index being written). */
-function removeSegments(dir: string, keep: ReadonlySet<string>): void {
+/** The entry segments and the temporary files (of an index being written) in the cache folder. */
+function cacheFolderFiles(dir: string): { segments: string[]; temporary: string[] } {
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
-    return;
+    return { segments: [], temporary: [] };
   }
-  for (const name of names) {
-    if ((name.startsWith('entries-') && name.endsWith('.bin') && !keep.has(name)) || name.endsWith('.tmp')) rmSync(path.join(dir, name), { force: true });
-  }
+  return { segments: names.filter((name) => name.startsWith('entries-') && name.endsWith('.bin')), temporary: names.filter((name) => name.endsWith('.tmp')) };
+}
+
+function removeFiles(dir: string, names: readonly string[]): void {
+  for (const name of names) rmSync(path.join(dir, name), { force: true });
 }
 
 /**
  * Writes the cache's index (atomically: a temporary file renamed over the old one), keeping only
- * the entries that `live` says are still used.
+ * the entries whose keys are in `liveKeys` (every one when undefined). When the index's rest was
+ * never read and the files are those it was saved with (a scan that only found new stats, as
+ * after a checkout), the rest is copied as it is.
  */
-export function saveBuildCache(cache: BuildCache, stamp: CacheStamp, liveKeys: ReadonlySet<string>): void {
+export function saveBuildCache(cache: BuildCache, stamp: CacheStamp, liveKeys: ReadonlySet<string> | undefined): void {
   writingFile(cache.entriesDir, () => buildFs.mkdirSync(cache.entriesDir, { recursive: true }));
   if (cache.finishedBuild) {
     const { files, problems, ...saved } = cache.finishedBuild;
     cache.lastBuild = { ...saved, inputs: inputsDigest(files, problems) };
     cache.finishedBuild = undefined;
   }
-  // Written line by line through a buffer, not built whole: at a million files it is hundreds of megabytes.
-  const out = new LineWriter(path.join(cache.entriesDir, INDEX_FILE));
+  const file = path.join(cache.entriesDir, INDEX_FILE);
+  const files = [...cache.files.values()];
+  const unreadRest = liveKeys === undefined ? cache.unreadIndexFor(files) : undefined;
   try {
-    out.line(JSON.stringify({ format: FORMAT, version: FORMAT_VERSION, code: stamp.code, config: stamp.config }));
-    for (const scanned of cache.files.values()) out.line(fileLine(scanned));
-    for (const [key, entry] of cache.entries) if (liveKeys.has(key)) out.line(entryLine(key, entry));
-    for (const [document, fingerprint] of cache.documents) out.line(JSON.stringify(['d', document, fingerprint] satisfies DocumentLine));
-    if (cache.lastBuild) out.line(JSON.stringify(['b', cache.lastBuild] satisfies BuildLine));
-    out.finish((count, sha256) => JSON.stringify({ lines: count, sha256 }));
+    if (unreadRest) {
+      saveIndex(file, stamp, { files, rest: unreadRest, lastBuild: cache.lastBuild });
+    } else {
+      const entries = liveKeys === undefined ? cache.entries : [...cache.entries].filter(([key]) => liveKeys.has(key));
+      saveIndex(file, stamp, { files, entries, documents: cache.documents, lastBuild: cache.lastBuild });
+    }
   } catch (error) {
-    out.abandon();
-    throw new DiskWriteError(path.join(cache.entriesDir, INDEX_FILE), error);
+    throw new DiskWriteError(file, error);
   }
   cache.dirty = false;
-}
-
-/** Each line made once per object: a file or an entry that did not change keeps its line. */
-const fileLines = new WeakMap<ScannedFile, string>();
-const entryLines = new WeakMap<EntryLocation, string>();
-
-function fileLine(scanned: ScannedFile): string {
-  let line = fileLines.get(scanned);
-  if (line === undefined) {
-    const { stat } = scanned;
-    line = JSON.stringify(['f', scanned.file, stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, scanned.checkedAt, scanned.key, storeOutcome(scanned.outcome)] satisfies FileLine);
-    fileLines.set(scanned, line);
-  }
-  return line;
-}
-
-function entryLine(key: string, entry: EntryLocation): string {
-  let line = entryLines.get(entry);
-  if (line === undefined) {
-    const [rss, atom, json, html] = entry.lengths;
-    line = JSON.stringify(['e', key, entry.segment, entry.offset, rss, atom, json, html, entry.digest] satisfies EntryLine);
-    entryLines.set(entry, line);
-  }
-  return line;
-}
-
-/**
- * Writes a file of lines through a temporary file and a rename, a megabyte at a time, counting
- * the lines and hashing them for the trailer that `finish` adds.
- */
-class LineWriter {
-  readonly #target: string;
-  readonly #temporary: string;
-  readonly #fd: number;
-  readonly #hash = createHash('sha256');
-  #pending: string[] = [];
-  #pendingLength = 0;
-  #count = 0;
-  #closed = false;
-
-  constructor(target: string) {
-    this.#target = target;
-    this.#temporary = `${target}.${process.pid}.${Date.now().toString(36)}.tmp`;
-    this.#fd = buildFs.openSync(this.#temporary, 'w');
-  }
-
-  line(text: string): void {
-    this.#hash.update(text).update('\n');
-    this.#count++;
-    this.#pending.push(text);
-    this.#pendingLength += text.length + 1;
-    if (this.#pendingLength >= 1 << 20) this.#flush();
-  }
-
-  #flush(): void {
-    if (this.#pending.length === 0) return;
-    const bytes = Buffer.from(`${this.#pending.join('\n')}\n`, 'utf8');
-    this.#pending = [];
-    this.#pendingLength = 0;
-    writeAll(this.#fd, bytes);
-  }
-
-  /** Adds the trailer (made from the line count and hash) and puts the file in place. */
-  finish(trailer: (count: number, sha256: string) => string): void {
-    const text = trailer(this.#count, this.#hash.digest('base64url'));
-    this.#pending.push(text);
-    this.#flush();
-    this.#closed = true;
-    buildFs.closeSync(this.#fd);
-    buildFs.renameSync(this.#temporary, this.#target);
-  }
-
-  abandon(): void {
-    try {
-      if (!this.#closed) buildFs.closeSync(this.#fd);
-    } catch {
-      // The disk fails: what matters is that the temporary file goes.
-    }
-    this.#closed = true;
-    try {
-      buildFs.rmSync(this.#temporary, { force: true });
-    } catch {
-      // Removed by the next load of the cache (removeSegments), or its sweep.
-    }
-  }
 }

@@ -36,6 +36,7 @@ import { renderFeedImages } from '../render/feed-images.js';
 import { renderIndexHtml, renderOpml } from '../render/feed-index.js';
 import { BUDGET_FORMATS, frameSizes } from '../render/render-document.js';
 import { cacheStamp, discardBuildCache, inputsDigest, loadBuildCache, saveBuildCache, type BuildCache, type SavedReport, type ScannedFile } from './build-cache.js';
+import { CacheIndexUnusable } from './cache-index.js';
 import { DiskWriteError } from './disk-write-error.js';
 import { eraseEntries, EntryStoreCorrupt, type EntryLocation } from './entry-store.js';
 import { readEntryState, writeEntryState } from './entry-state.js';
@@ -186,6 +187,9 @@ export async function buildFeeds(dependencies: BuildDependencies): Promise<Build
       } else if (error instanceof EntryStoreCorrupt) {
         // A stored entry is not what was written: nothing of the cache is used, and nothing wrong was written.
         discardBuildCache(cache, logger, `an entry in it is damaged (${error.message})`);
+      } else if (error instanceof CacheIndexUnusable) {
+        // The part of the index read when first needed did not parse: the same, before anything was written.
+        discardBuildCache(cache, logger, error.message);
       } else {
         throw error;
       }
@@ -307,14 +311,14 @@ function unchangedReport(saved: SavedReport, startedAt: Date, durationMs: number
   };
 }
 
-/** Content keys whose entries the cache keeps: those of the articles to publish, now or when due. */
-export function liveEntryKeys(cache: BuildCache): Set<string> {
-  const keys = new Set<string>();
+/**
+ * Content keys whose entries the cache keeps: those of the articles to publish, now or when due;
+ * undefined (every entry) when no build of this process made a selection.
+ */
+export function liveEntryKeys(cache: BuildCache): Set<string> | undefined {
   const selection = cache.model?.selection;
-  if (!selection) {
-    for (const key of cache.entries.keys()) keys.add(key);
-    return keys;
-  }
+  if (!selection) return undefined;
+  const keys = new Set<string>();
   for (const record of selection.publishable) keys.add(record.key);
   for (const record of selection.scheduled) keys.add(record.key);
   return keys;

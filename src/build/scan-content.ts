@@ -105,8 +105,9 @@ async function fullScan(config: Config, cache: BuildCache, options: ScanOptions)
   if (cache.files.size === 0) {
     for (let index = 0; index < candidates.length; index++) toRead.push(index);
   } else {
+    const portable = path.sep === '/' ? (relative: string) => relative : (relative: string) => relative.split(path.sep).join('/');
     candidates.forEach((candidate, index) => {
-      const known = cache.files.get(candidate.relative.split('\\').join('/'));
+      const known = cache.files.get(portable(candidate.relative));
       if (isTrusted(known, known && statCandidate(root, candidate))) files[index] = known;
       else toRead.push(index);
     });
@@ -134,7 +135,9 @@ async function fullScan(config: Config, cache: BuildCache, options: ScanOptions)
     files[toRead[position]!] = scanned(cache, result, checkedAt, byKey);
   });
   const present = files.filter((file): file is ScannedFile => file !== undefined);
-  if (toRead.length > 0 || present.length !== cache.files.size) cache.dirty = true;
+  // Every file trusted as the cache knows it, and none gone: nothing replaced (the usual rebuild).
+  if (toRead.length === 0 && present.length === cache.files.size) return { files: present, problems, filesParsed, replacedKeys: [] };
+  cache.dirty = true;
   const keys = new Set(present.map((file) => file.key));
   const replacedKeys = [...new Set([...cache.files.values()].map((file) => file.key))].filter((key) => !keys.has(key));
   // Forget files that are gone, so the cache holds no more than the content folder.
@@ -150,8 +153,38 @@ function scanned(cache: BuildCache, result: ReadFile, checkedAt: number, byKey: 
     cache.reader.trust(entry);
   }
   if (result.outcome?.ok) cache.shared.record(result.outcome.article);
-  const outcome = result.outcome ?? forFile(byKey.get(result.key)!.outcome, result.file);
-  return { file: result.file, stat: result.stat, checkedAt, key: result.key, outcome };
+  if (result.outcome) return { file: result.file, stat: result.stat, checkedAt, key: result.key, outcome: result.outcome };
+  return new SameBytesFile(result.file, result.stat, checkedAt, result.key, byKey.get(result.key)!);
+}
+
+/**
+ * A file whose bytes some file already gave (a checkout that gave every file a new mtime and
+ * inode, a rename): its outcome is that file's, taken when first asked for, so that a build with
+ * nothing to do does not read the saved outcomes at all (build-cache.ts).
+ */
+class SameBytesFile implements ScannedFile {
+  readonly file: string;
+  readonly stat: FileStat;
+  readonly checkedAt: number;
+  readonly key: string;
+  #known: ScannedFile | undefined;
+  #outcome: FileOutcome<ArticleRecord> | undefined;
+
+  constructor(file: string, stat: FileStat, checkedAt: number, key: string, known: ScannedFile) {
+    this.file = file;
+    this.stat = stat;
+    this.checkedAt = checkedAt;
+    this.key = key;
+    this.#known = known;
+  }
+
+  get outcome(): FileOutcome<ArticleRecord> {
+    if (this.#outcome === undefined) {
+      this.#outcome = forFile(this.#known!.outcome, this.file);
+      this.#known = undefined;
+    }
+    return this.#outcome;
+  }
 }
 
 /**

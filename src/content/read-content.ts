@@ -175,8 +175,9 @@ export function readCandidate(root: string, { relative, isSymlink }: ContentCand
  */
 export function statCandidate(root: string, { relative }: ContentCandidate): FileStat | undefined {
   try {
-    const stats = statSync(path.join(root, relative));
-    return stats.isFile() ? fileStat(stats) : undefined;
+    // Concatenated, not path.join: `relative` came from listContent and needs no normalising (100k calls).
+    const stats = statSync(`${root}${path.sep}${relative}`, { throwIfNoEntry: false });
+    return stats?.isFile() ? fileStat(stats) : undefined;
   } catch {
     return undefined;
   }

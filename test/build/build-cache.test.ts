@@ -6,10 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { cacheStamp, loadBuildCache } from '../../src/build/build-cache.js';
 import { buildFeeds } from '../../src/build/build-feeds.js';
 import { MANIFEST_NAME } from '../../src/build/write-feeds.js';
 import type { Config } from '../../src/config.js';
@@ -105,6 +106,37 @@ describe('build cache: a new process starts from it', () => {
     assertSameFolder(config.feedsDir, reference.feedsDir);
   });
 
+  it('reads only the scan part of its index when nothing changed; the rest when a build needs it', async () => {
+    const config = await copyOfBuilt();
+    const cache = loadBuildCache(config.stateDir, cacheStamp(config), silentLogger);
+    assert.equal(cache.files.size, 8, 'every file, from the scan part');
+    assert.equal(cache.indexUnread, true);
+    await buildFeeds({ config, logger: silentLogger, clock, cache });
+    assert.equal(cache.indexUnread, true, 'a build with nothing to do leaves the outcomes, entries and documents unread');
+
+    // The copy gave every file a new inode: that build saved the index again, its rest copied as it was.
+    const saved = loadBuildCache(config.stateDir, cacheStamp(config), silentLogger);
+    assert.equal(saved.indexUnread, true);
+    rmSync(config.feedsDir, { recursive: true });
+    const { logger, entries } = collectingLogger();
+    const result = await buildFeeds({ config, logger, clock, cache: saved });
+    assert.deepEqual(entries.filter((entry) => /cache/.test(entry.msg)), [], 'the index saved with its rest copied is used');
+    assert.equal(saved.indexUnread, false);
+    assert.equal(result.report.filesParsed, 0, 'the outcomes came from the index');
+    assertSameFolder(config.feedsDir, reference.feedsDir);
+  });
+
+  it('removes a segment no entry points to (an interrupted build left it) once the entries are read, not before', async () => {
+    const config = await copyOfBuilt();
+    const leftover = path.join(config.stateDir, 'cache', 'entries-leftover-00000000.bin');
+    writeFileSync(leftover, 'half an entry');
+    const cache = loadBuildCache(config.stateDir, cacheStamp(config), silentLogger);
+    assert.ok(existsSync(leftover), 'kept while the entries are unread');
+    assert.ok(cache.entries.size > 0);
+    assert.ok(!existsSync(leftover), 'removed once they are read');
+    assert.ok(segments(config).length > 0, 'the segments in use stay');
+  });
+
   it('keeps nothing of a draft: neither its link nor its title is in the cache', async () => {
     const config = await copyOfBuilt();
     const cached = [indexFile(config), ...segments(config)].map((file) => readFileSync(file, 'latin1')).join('\n');
@@ -161,6 +193,13 @@ describe('build cache: discarded, with one log line, and never a wrong feed', ()
     await discardedBecause(/another configuration/, () => {}, { FEED_TITLE: 'Other title' }, other);
   });
 
+  it('an index whose outcomes do not parse (its checksum made to match), when a build needs them', async () => {
+    await discardedBecause(/unreadable/, (config) => {
+      rmSync(config.feedsDir, { recursive: true });
+      rewriteLines(config, (line) => (line.startsWith('["O",') ? '["O",{"x":1}]' : line));
+    });
+  });
+
   it('a segment cut short, when its entries are needed', async () => {
     await discardedBecause(/damaged/, (config) => {
       rmSync(config.feedsDir, { recursive: true });
@@ -188,13 +227,28 @@ describe('build cache: discarded, with one log line, and never a wrong feed', ()
   });
 });
 
-/** Rewrites the index header and recomputes the trailer, so that only the header differs. */
+/** Rewrites the index header and recomputes the trailer's checksum, so that only the header differs. */
 function rewriteHeader(config: Config, change: (header: Record<string, unknown>) => Record<string, unknown>): void {
+  rewriteLines(config, (line, index) => (index === 0 ? JSON.stringify(change(JSON.parse(line) as Record<string, unknown>)) : line));
+}
+
+/**
+ * Rewrites the index's lines before its scan part (the trailer says where that starts) and
+ * recomputes the trailer's checksum, so that only those lines differ.
+ */
+function rewriteLines(config: Config, change: (line: string, index: number) => string): void {
   const lines = readFileSync(indexFile(config), 'utf8').trimEnd().split('\n');
-  lines.pop();
-  lines[0] = JSON.stringify(change(JSON.parse(lines[0]!) as Record<string, unknown>));
+  const trailer = JSON.parse(lines.pop()!) as Record<string, unknown>;
+  const scanBytes = trailer.scanBytes as number;
+  let before = 0;
+  for (const [index, line] of lines.entries()) {
+    if (Buffer.byteLength(lines.slice(index).join('\n')) + 1 <= scanBytes) break;
+    lines[index] = change(line, index);
+    before = index;
+  }
+  assert.ok(before > 0, 'the index has lines before its scan part');
   const digest = createHash('sha256');
   for (const line of lines) digest.update(line).update('\n');
-  lines.push(JSON.stringify({ lines: lines.length, sha256: digest.digest('base64url') }));
+  lines.push(JSON.stringify({ ...trailer, sha256: digest.digest('base64url') }));
   writeFileSync(indexFile(config), `${lines.join('\n')}\n`);
 }

@@ -1,0 +1,428 @@
+/**
+ * STATE_DIR/cache/index.json: the build cache (build-cache.ts) as the next process finds it.
+ * Lines of JSON, in two parts, so that a process with nothing to do reads only the small one:
+ *
+ *   header                           {"format", "version", "code", "config"}
+ *   the rest, read when first needed ["O", outcome…] (what each file gave, in the files' order),
+ *                                    ["E", key, segment, offset, rss, atom, json, html, digest, …],
+ *                                    ["D", document, fingerprint, …]
+ *   the scan part, read at load      ["B", last build] and ["F", path, size, mtime, ctime, ino,
+ *                                    checkedAt, key, …]: what a scan compares each file with
+ *   trailer                          {"sha256", "scanBytes"}: the hash of every byte before it,
+ *                                    and where the scan part begins (bytes before the trailer)
+ *
+ * Each kind is written in chunks of CHUNK items per line: one JSON.parse per thousand files, not
+ * per file. The whole file is hashed when it is loaded (a truncated or altered index is
+ * recognised there, before anything of it is used); only the scan part is decoded. The rest is
+ * kept as bytes until a build needs an outcome, an entry or a document (IndexedFile, UnreadIndex).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Issue, Problem } from '../content/problems.js';
+import type { FileStat } from '../content/read-content.js';
+import { draftRecord, type ArticleRecord } from '../feeds/article-record.js';
+import type { FileOutcome } from '../feeds/content-model.js';
+import type { CacheStamp, SavedBuild, ScannedFile, SharedValues } from './build-cache.js';
+import { buildFs } from './build-fs.js';
+import type { EntryLocation } from './entry-store.js';
+import { writeAll } from './write-all.js';
+
+const FORMAT = 'feed-syndication-service build cache';
+const FORMAT_VERSION = 2;
+/** Items per line. */
+const CHUNK = 1024;
+
+/** Fields per item of each chunked kind. */
+const FILE_FIELDS = 7;
+const ENTRY_FIELDS = 8;
+const DOCUMENT_FIELDS = 2;
+
+/** An index that cannot be used, and why (one line of the log). */
+export class CacheIndexUnusable extends Error {}
+
+/** The part of the index a build may never need: read (and parsed) at most once, on demand. */
+export interface IndexRest {
+  readonly outcomes: readonly FileOutcome<ArticleRecord>[];
+  readonly entries: Map<string, EntryLocation>;
+  readonly documents: Map<string, string>;
+}
+
+/**
+ * The outcomes, entries and documents of an index, still as bytes. `read()` parses them the first
+ * time it is called; a part that does not parse (it passed the checksum, so only a bug would
+ * make it) throws CacheIndexUnusable.
+ */
+export class UnreadIndex {
+  #bytes: Buffer | undefined;
+  #files: readonly IndexedFile[] | undefined;
+  readonly #shared: SharedValues;
+  #read: IndexRest | undefined;
+
+  constructor(bytes: Buffer, files: readonly IndexedFile[], shared: SharedValues) {
+    this.#bytes = bytes;
+    this.#files = files;
+    this.#shared = shared;
+  }
+
+  read(): IndexRest {
+    if (this.#read) return this.#read;
+    const bytes = this.#bytes;
+    const files = this.#files;
+    if (!bytes || !files) throw new CacheIndexUnusable('its rest was let go before it was read');
+    this.#bytes = undefined;
+    this.#files = undefined;
+    this.#read = parseRest(bytes, files, this.#shared);
+    return this.#read;
+  }
+
+  /** The unread bytes, if `files` are the files they were saved with (the same paths and keys in the same order). */
+  bytesFor(files: readonly ScannedFile[]): Buffer | undefined {
+    const saved = this.#files;
+    if (!this.#bytes || !saved || saved.length !== files.length) return undefined;
+    for (let index = 0; index < files.length; index++) if (files[index]!.file !== saved[index]!.file || files[index]!.key !== saved[index]!.key) return undefined;
+    return this.#bytes;
+  }
+
+  /** Lets the bytes go unread (the cache is being discarded). */
+  abandon(): void {
+    this.#bytes = undefined;
+    this.#files = undefined;
+  }
+}
+
+/** A file as the saved index recorded it; what its bytes gave is read from the index when first asked for. */
+export class IndexedFile implements ScannedFile {
+  readonly file: string;
+  readonly stat: FileStat;
+  readonly checkedAt: number;
+  readonly key: string;
+  readonly #index: UnreadIndex;
+  readonly #position: number;
+
+  constructor(file: string, stat: FileStat, checkedAt: number, key: string, index: UnreadIndex, position: number) {
+    this.file = file;
+    this.stat = stat;
+    this.checkedAt = checkedAt;
+    this.key = key;
+    this.#index = index;
+    this.#position = position;
+  }
+
+  get outcome(): FileOutcome<ArticleRecord> {
+    return this.#index.read().outcomes[this.#position]!;
+  }
+}
+
+export interface LoadedIndex {
+  readonly files: readonly IndexedFile[];
+  readonly lastBuild?: SavedBuild;
+  readonly rest: UnreadIndex;
+}
+
+/**
+ * Reads `file` for `stamp`: the scan part parsed, the rest kept as bytes. Returns undefined when
+ * there is no such file; throws CacheIndexUnusable (with the reason) for any other that cannot
+ * be used, and the error of the read for one that cannot be read.
+ */
+export function loadIndex(file: string, stamp: CacheStamp, shared: SharedValues): LoadedIndex | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const unusable = (reason: string) => new CacheIndexUnusable(reason);
+  if (bytes.length === 0 || bytes[bytes.length - 1] !== 0x0a) throw unusable('it is truncated (no trailer)');
+  const trailerStart = bytes.lastIndexOf(0x0a, bytes.length - 2) + 1;
+  const trailer = parseJson(bytes, trailerStart, bytes.length - 1) as { sha256?: unknown; scanBytes?: unknown } | undefined;
+  if (trailer === null || typeof trailer !== 'object' || typeof trailer.sha256 !== 'string' || !Number.isInteger(trailer.scanBytes)) throw unusable('it is truncated (no trailer)');
+  if (createHash('sha256').update(bytes.subarray(0, trailerStart)).digest('base64url') !== trailer.sha256) throw unusable('its checksum does not match (corrupt)');
+  const headerEnd = bytes.indexOf(0x0a);
+  const header = parseJson(bytes, 0, headerEnd) as { format?: unknown; version?: unknown; code?: unknown; config?: unknown } | undefined;
+  if (header === null || typeof header !== 'object') throw unusable('its header is unreadable');
+  if (header.format !== FORMAT || header.version !== FORMAT_VERSION) throw unusable('it is in another format');
+  if (header.code !== stamp.code) throw unusable('it was made by another version of the service');
+  if (header.config !== stamp.config) throw unusable('it was made with another configuration');
+  const scanStart = trailerStart - (trailer.scanBytes as number);
+  if (scanStart <= headerEnd || scanStart > trailerStart || (scanStart > headerEnd + 1 && bytes[scanStart - 1] !== 0x0a)) throw unusable('its parts are not where its trailer says');
+
+  const files: IndexedFile[] = [];
+  const rest = new UnreadIndex(bytes.subarray(headerEnd + 1, scanStart), files, shared);
+  let lastBuild: SavedBuild | undefined;
+  try {
+    for (const line of lines(bytes, scanStart, trailerStart)) {
+      if (line[0] === 'B' && typeof line[1] === 'object' && line[1] !== null) {
+        lastBuild = line[1] as SavedBuild;
+        continue;
+      }
+      if (line[0] !== 'F' || (line.length - 1) % FILE_FIELDS !== 0) throw new Error('not a line of the scan part');
+      for (let at = 1; at < line.length; at += FILE_FIELDS) {
+        const [path, size, mtimeMs, ctimeMs, ino, checkedAt, key] = line.slice(at, at + FILE_FIELDS) as [string, number, number, number, number, number, string];
+        if (typeof path !== 'string' || typeof key !== 'string' || typeof size !== 'number' || typeof checkedAt !== 'number') throw new Error('not a file');
+        files.push(new IndexedFile(path, { size, mtimeMs, ctimeMs, ino }, checkedAt, key, rest, files.length));
+      }
+    }
+  } catch {
+    throw unusable('a line of it is unreadable');
+  }
+  return { files, lastBuild, rest };
+}
+
+/** The JSON value of bytes [start, end), or undefined if they are not JSON. */
+function parseJson(bytes: Buffer, start: number, end: number): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8', start, end));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Each line of bytes [start, end) (every line ends with a newline), parsed as a JSON array. */
+function* lines(bytes: Buffer, start: number, end: number): Generator<unknown[]> {
+  if (end <= start) return;
+  const text = bytes.toString('utf8', start, end);
+  let from = 0;
+  while (from < text.length) {
+    const to = text.indexOf('\n', from);
+    const line = JSON.parse(text.slice(from, to)) as unknown;
+    if (!Array.isArray(line)) throw new Error('not an array');
+    yield line;
+    from = to + 1;
+  }
+}
+
+/** Outcomes, entries and documents from the rest's bytes. */
+function parseRest(bytes: Buffer, files: readonly IndexedFile[], shared: SharedValues): IndexRest {
+  const outcomes: FileOutcome<ArticleRecord>[] = [];
+  const entries = new Map<string, EntryLocation>();
+  const documents = new Map<string, string>();
+  try {
+    for (const line of lines(bytes, 0, bytes.length)) {
+      const kind = line[0];
+      if (kind === 'O') {
+        for (let at = 1; at < line.length; at++) {
+          const file = files[outcomes.length];
+          if (!file) throw new Error('more outcomes than files');
+          outcomes.push(loadOutcome(line[at] as StoredOutcome, file.file, file.key, shared));
+        }
+      } else if (kind === 'E' && (line.length - 1) % ENTRY_FIELDS === 0) {
+        for (let at = 1; at < line.length; at += ENTRY_FIELDS) {
+          const [key, segment, offset, rss, atom, json, html, digest] = line.slice(at, at + ENTRY_FIELDS) as [string, string, number, number, number, number, number, string];
+          entries.set(key, { segment: shared.string(segment), offset, lengths: [rss, atom, json, html], digest });
+        }
+      } else if (kind === 'D' && (line.length - 1) % DOCUMENT_FIELDS === 0) {
+        for (let at = 1; at < line.length; at += DOCUMENT_FIELDS) documents.set(line[at] as string, line[at + 1] as string);
+      } else {
+        throw new Error('a line of an unknown kind');
+      }
+    }
+  } catch (error) {
+    throw new CacheIndexUnusable(`a line of it is unreadable (${(error as Error).message})`);
+  }
+  if (outcomes.length !== files.length) throw new CacheIndexUnusable('it holds fewer outcomes than files');
+  return { outcomes, entries, documents };
+}
+
+// ---------------------------------------------------------------- what a file gave, stored
+
+type StoredOutcome = { r: StoredRecord } | { p: { code: Problem['code']; issues: readonly Issue[] } };
+
+interface StoredRecord {
+  i?: string;
+  s: string;
+  d: boolean;
+  p: number;
+  u?: number;
+  t: readonly string[];
+  n?: string;
+  m?: string;
+  c?: string;
+}
+
+/** A draft is stored as a draft and nothing more. */
+const DRAFT: StoredRecord = { s: '', d: false, p: 0, t: [] };
+
+function storeOutcome(outcome: FileOutcome<ArticleRecord>): StoredOutcome {
+  if (!outcome.ok) return { p: { code: outcome.problem.code, issues: outcome.problem.issues } };
+  const article = outcome.article;
+  if (!article.published) return { r: DRAFT };
+  return {
+    r: {
+      i: article.id,
+      s: article.sourceUrl,
+      d: article.published,
+      p: article.publishedDateTime.getTime(),
+      u: article.updatedDateTime?.getTime(),
+      t: article.topics,
+      n: article.provider?.name,
+      m: article.provider?.domain,
+      c: article.category,
+    },
+  };
+}
+
+function loadOutcome(stored: StoredOutcome, file: string, key: string, shared: SharedValues): FileOutcome<ArticleRecord> {
+  if ('p' in stored) return { ok: false, problem: { code: stored.p.code, file, issues: stored.p.issues } };
+  const r = stored.r;
+  if (!r.d) return { ok: true, article: draftRecord(file, key) };
+  if (typeof r.s !== 'string' || typeof r.p !== 'number' || !Array.isArray(r.t)) throw new Error('bad record');
+  return {
+    ok: true,
+    article: {
+      file,
+      key,
+      id: r.i,
+      sourceUrl: r.s,
+      published: r.d,
+      publishedDateTime: new Date(r.p),
+      updatedDateTime: r.u === undefined ? undefined : new Date(r.u),
+      topics: shared.list(r.t),
+      provider: shared.provider(r.n === undefined ? undefined : r.m === undefined ? { name: r.n } : { name: r.n, domain: r.m }),
+      category: r.c === undefined ? undefined : shared.string(r.c),
+    },
+  };
+}
+
+// ---------------------------------------------------------------- writing
+
+export type IndexContents = {
+  readonly files: readonly ScannedFile[];
+  readonly lastBuild?: SavedBuild;
+} & (
+  | { readonly entries: Iterable<readonly [string, EntryLocation]>; readonly documents: Iterable<readonly [string, string]> }
+  /** The outcomes, entries and documents as an index of the same files held them (UnreadIndex.bytesFor). */
+  | { readonly rest: Buffer }
+);
+
+/** Each item's JSON made once per object: a file or an entry that did not change keeps its text. */
+const fileItems = new WeakMap<ScannedFile, string>();
+const outcomeItems = new WeakMap<ScannedFile, string>();
+const entryItems = new WeakMap<EntryLocation, string>();
+
+/** JSON of `fields` without its brackets: one item of a chunked line. */
+const item = (fields: readonly unknown[]) => JSON.stringify(fields).slice(1, -1);
+
+function memo<K extends object>(items: WeakMap<K, string>, key: K, make: () => string): string {
+  let text = items.get(key);
+  if (text === undefined) {
+    text = make();
+    items.set(key, text);
+  }
+  return text;
+}
+
+/**
+ * Writes the index to `file` (atomically: a temporary file renamed over it). Throws what the
+ * file system throws, having removed the temporary file.
+ */
+export function saveIndex(file: string, stamp: CacheStamp, contents: IndexContents): void {
+  const { files } = contents;
+  const out = new IndexWriter(file);
+  try {
+    out.line(JSON.stringify({ format: FORMAT, version: FORMAT_VERSION, code: stamp.code, config: stamp.config }));
+    if ('rest' in contents) {
+      out.bytes(contents.rest);
+    } else {
+      out.chunked('O', files, (scanned) => memo(outcomeItems, scanned, () => JSON.stringify(storeOutcome(scanned.outcome))));
+      out.chunked('E', contents.entries, ([key, entry]) => memo(entryItems, entry, () => item([key, entry.segment, entry.offset, ...entry.lengths, entry.digest])));
+      out.chunked('D', contents.documents, ([document, fingerprint]) => item([document, fingerprint]));
+    }
+    const scanStart = out.size();
+    if (contents.lastBuild) out.line(JSON.stringify(['B', contents.lastBuild]));
+    out.chunked('F', files, (scanned) =>
+      memo(fileItems, scanned, () => item([scanned.file, scanned.stat.size, scanned.stat.mtimeMs, scanned.stat.ctimeMs, scanned.stat.ino, scanned.checkedAt, scanned.key])),
+    );
+    out.finish((sha256, bytes) => JSON.stringify({ sha256, scanBytes: bytes - scanStart }));
+  } catch (error) {
+    out.abandon();
+    throw error;
+  }
+}
+
+/**
+ * Writes a file of lines through a temporary file and a rename, a megabyte at a time, hashing
+ * the bytes for the trailer that `finish` adds.
+ */
+class IndexWriter {
+  readonly #target: string;
+  readonly #temporary: string;
+  readonly #fd: number;
+  readonly #hash = createHash('sha256');
+  #pending: string[] = [];
+  #pendingLength = 0;
+  #written = 0;
+  #closed = false;
+
+  constructor(target: string) {
+    this.#target = target;
+    this.#temporary = `${target}.${process.pid}.${Date.now().toString(36)}.tmp`;
+    this.#fd = buildFs.openSync(this.#temporary, 'w');
+  }
+
+  line(text: string): void {
+    this.#pending.push(text);
+    this.#pendingLength += text.length + 1;
+    if (this.#pendingLength >= 1 << 20) this.#flush();
+  }
+
+  /** Lines of `kind`, CHUNK items each. */
+  chunked<T>(kind: string, items: Iterable<T>, text: (item: T) => string): void {
+    let chunk: string[] = [];
+    for (const each of items) {
+      chunk.push(text(each));
+      if (chunk.length === CHUNK) {
+        this.line(`["${kind}",${chunk.join(',')}]`);
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) this.line(`["${kind}",${chunk.join(',')}]`);
+  }
+
+  /** Bytes in the file so far (everything given is flushed first). */
+  size(): number {
+    this.#flush();
+    return this.#written;
+  }
+
+  /** Lines given as bytes (each ends with a newline). */
+  bytes(lines: Buffer): void {
+    this.#flush();
+    this.#hash.update(lines);
+    writeAll(this.#fd, lines);
+    this.#written += lines.length;
+  }
+
+  #flush(): void {
+    if (this.#pending.length === 0) return;
+    const bytes = Buffer.from(`${this.#pending.join('\n')}\n`, 'utf8');
+    this.#pending = [];
+    this.#pendingLength = 0;
+    this.#hash.update(bytes);
+    writeAll(this.#fd, bytes);
+    this.#written += bytes.length;
+  }
+
+  /** Adds the trailer (made from the hash and the size of everything before it) and puts the file in place. */
+  finish(trailer: (sha256: string, bytes: number) => string): void {
+    const size = this.size();
+    writeAll(this.#fd, Buffer.from(`${trailer(this.#hash.digest('base64url'), size)}\n`, 'utf8'));
+    this.#closed = true;
+    buildFs.closeSync(this.#fd);
+    buildFs.renameSync(this.#temporary, this.#target);
+  }
+
+  abandon(): void {
+    try {
+      if (!this.#closed) buildFs.closeSync(this.#fd);
+    } catch {
+      // The disk fails: what matters is that the temporary file goes.
+    }
+    this.#closed = true;
+    try {
+      buildFs.rmSync(this.#temporary, { force: true });
+    } catch {
+      // Removed by the next load of the cache (removeSegments), or its sweep.
+    }
+  }
+}
