@@ -295,22 +295,8 @@ export type IndexContents = {
   | { readonly rest: Buffer }
 );
 
-/** Each item's JSON made once per object: a file or an entry that did not change keeps its text. */
-const fileItems = new WeakMap<ScannedFile, string>();
-const outcomeItems = new WeakMap<ScannedFile, string>();
-const entryItems = new WeakMap<EntryLocation, string>();
-
 /** JSON of `fields` without its brackets: one item of a chunked line. */
 const item = (fields: readonly unknown[]) => JSON.stringify(fields).slice(1, -1);
-
-function memo<K extends object>(items: WeakMap<K, string>, key: K, make: () => string): string {
-  let text = items.get(key);
-  if (text === undefined) {
-    text = make();
-    items.set(key, text);
-  }
-  return text;
-}
 
 /**
  * Writes the index to `file` (atomically: a temporary file renamed over it). Throws what the
@@ -324,15 +310,14 @@ export function saveIndex(file: string, stamp: CacheStamp, contents: IndexConten
     if ('rest' in contents) {
       out.bytes(contents.rest);
     } else {
-      out.chunked('O', files, (scanned) => memo(outcomeItems, scanned, () => JSON.stringify(storeOutcome(scanned.outcome))));
-      out.chunked('E', contents.entries, ([key, entry]) => memo(entryItems, entry, () => item([key, entry.segment, entry.offset, ...entry.lengths, entry.digest])));
+      // Made afresh on each save, not kept per object: at a million articles those texts would hold most of a gigabyte.
+      out.chunked('O', files, (scanned) => JSON.stringify(storeOutcome(scanned.outcome)));
+      out.chunked('E', contents.entries, ([key, entry]) => item([key, entry.segment, entry.offset, ...entry.lengths, entry.digest]));
       out.chunked('D', contents.documents, ([document, fingerprint]) => item([document, fingerprint]));
     }
     const scanStart = out.size();
     if (contents.lastBuild) out.line(JSON.stringify(['B', contents.lastBuild]));
-    out.chunked('F', files, (scanned) =>
-      memo(fileItems, scanned, () => item([scanned.file, scanned.stat.size, scanned.stat.mtimeMs, scanned.stat.ctimeMs, scanned.stat.ino, scanned.checkedAt, scanned.key])),
-    );
+    out.chunked('F', files, ({ file: name, stat, checkedAt, key }) => item([name, stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, checkedAt, key]));
     out.finish((sha256, bytes) => JSON.stringify({ sha256, scanBytes: bytes - scanStart }));
   } catch (error) {
     out.abandon();

@@ -1,7 +1,7 @@
 /**
  * Inside the build thread: parsing, rendering, writing and compressing never block the thread
- * that answers requests. It keeps the BuildCache between builds, saves it to STATE_DIR a few
- * seconds after a build that changed it (and when asked to stop), and sends back only the files
+ * that answers requests. It keeps the BuildCache between builds, saves it to STATE_DIR half a
+ * minute after a build that changed it (and when asked to stop), and sends back only the files
  * whose bytes changed, with their compressed bodies, as transferable buffers. Archive pages are
  * never sent: the server reads them from the feeds folder when asked.
  */
@@ -31,8 +31,12 @@ const cache = loadBuildCache(config.stateDir, stamp, logger);
 /** What the main thread serves: each file's hash, by name. */
 let sent = new Map<string, string>();
 
-/** The cache is saved this long after the build that changed it: a burst of builds saves once. */
-const SAVE_DELAY_MS = 5000;
+/**
+ * The cache is saved this long after the build that changed it: a burst of builds saves once
+ * (a save writes every file's line: about a second at 100k articles). A process killed before it
+ * leaves the older cache, which the next start checks like any other and builds more from.
+ */
+const SAVE_DELAY_MS = 30_000;
 let saveTimer: NodeJS.Timeout | undefined;
 
 function saveCache(): void {
