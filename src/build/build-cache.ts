@@ -92,6 +92,7 @@ export class BuildCache {
   /** The saved index's outcomes, entries and documents, not read yet. */
   #unread?: UnreadIndex;
   #onIndexRead?: (entries: ReadonlyMap<string, EntryLocation>) => void;
+  #forgetDocumentsOnRead = false;
 
   constructor(entriesDir: string) {
     this.entriesDir = entriesDir;
@@ -110,6 +111,15 @@ export class BuildCache {
     return this.#documents;
   }
 
+  /**
+   * Forgets every document's fingerprint (after a failed build: the next one compares every
+   * document by its bytes), without reading the saved index's rest for it.
+   */
+  forgetDocuments(): void {
+    if (this.#unread) this.#forgetDocumentsOnRead = true;
+    else this.#documents.clear();
+  }
+
   /** Takes a loaded index: its files now, the rest when first needed (then `onRead` is called with the entries). */
   adoptIndex(index: LoadedIndex, onRead?: (entries: ReadonlyMap<string, EntryLocation>) => void): void {
     for (const file of index.files) this.files.set(file.file, file);
@@ -124,7 +134,7 @@ export class BuildCache {
    * documents are as it says.
    */
   unreadIndexFor(files: readonly ScannedFile[]): Buffer | undefined {
-    return this.#unread?.bytesFor(files);
+    return this.#forgetDocumentsOnRead ? undefined : this.#unread?.bytesFor(files);
   }
 
   /** Whether the saved index's rest is still unread (nothing but the scan part was needed). */
@@ -145,7 +155,8 @@ export class BuildCache {
     const rest = unread.read();
     this.#unread = undefined;
     this.#entries = rest.entries;
-    this.#documents = rest.documents;
+    this.#documents = this.#forgetDocumentsOnRead ? new Map() : rest.documents;
+    this.#forgetDocumentsOnRead = false;
     this.#onIndexRead?.(rest.entries);
     this.#onIndexRead = undefined;
   }

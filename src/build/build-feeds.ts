@@ -231,7 +231,7 @@ function forgetFailedBuild(cache: BuildCache, error: unknown, logger: Logger): v
   cache.written = undefined;
   cache.writtenPlans = new WeakSet();
   cache.feedsFolderSwept = false;
-  cache.documents.clear();
+  cache.forgetDocuments();
   cache.plans.clear();
   cache.model = undefined;
   cache.state = undefined;
@@ -480,7 +480,7 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache): Pr
     // What this attempt recorded of the folder describes files that were taken back (a second
     // attempt after ContentChangedDuringBuild must not keep them): read from disk again.
     cache.written = undefined;
-    cache.documents.clear();
+    cache.forgetDocuments();
     cache.writtenPlans = new WeakSet();
     throw error;
   }

@@ -126,6 +126,17 @@ describe('build cache: a new process starts from it', () => {
     assertSameFolder(config.feedsDir, reference.feedsDir);
   });
 
+  it('a build that fails before it needs the rest (the content folder is gone) leaves it unread and throws its own error', async () => {
+    const config = await copyOfBuilt();
+    const cache = loadBuildCache(config.stateDir, cacheStamp(config), silentLogger);
+    const gone = { ...config, contentDir: path.join(config.stateDir, 'no-such-folder') };
+    await assert.rejects(buildFeeds({ config: gone, logger: silentLogger, clock, cache }), (error: Error & { code?: string }) => error.code === 'CONTENT_FOLDER_UNAVAILABLE');
+    assert.equal(cache.indexUnread, true);
+    const result = await buildFeeds({ config, logger: silentLogger, clock, cache });
+    assert.equal(result.report.filesParsed, 0);
+    assertSameFolder(config.feedsDir, reference.feedsDir);
+  });
+
   it('removes a segment no entry points to (an interrupted build left it) once the entries are read, not before', async () => {
     const config = await copyOfBuilt();
     const leftover = path.join(config.stateDir, 'cache', 'entries-leftover-00000000.bin');
