@@ -159,6 +159,13 @@ export interface BuildDependencies {
   readonly hasBody?: (name: string, hash: string) => boolean;
   /** Save the cache to STATE_DIR at the end (default true); the server saves it after answering. */
   readonly saveCache?: boolean;
+  /**
+   * The caller keeps `cache` for the builds to come (the server): build the content model even
+   * when the saved last build shows nothing changed, so that the first change after a restart is
+   * as quick as any (without it, that change would build the model from scratch). The CLI leaves
+   * it off: a run with nothing to do then only scans.
+   */
+  readonly warmModel?: boolean;
   /** Called after each stage (scan, model, entries, write) with its name: bench:profile takes memory there. */
   readonly onStage?: (stage: 'scan' | 'model' | 'entries' | 'write') => void;
 }
@@ -362,11 +369,11 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache): Pr
     return { ...last.result, report, changed: [], removed: [], complete: false, files: last.result.files };
   }
 
-  // The same, for the build a previous process saved with the cache (a restart, the next CI run).
-  const saved = cache.lastBuild;
-  const inputs = last ? undefined : inputsDigest(scan.files, problemsKey);
+  // The same, for the build a previous process saved with the cache (the next CI run; a restarted
+  // server builds its model instead, see warmModel).
+  const saved = last || dependencies.warmModel ? undefined : cache.lastBuild;
   // A build killed while writing leaves its claims file: the folder may then hold part of it.
-  if (!last && saved && saved.inputs === inputs && startedAt.getTime() < saved.validUntil && !hasUnfinishedWrite(config.feedsDir)) {
+  if (saved && saved.inputs === inputsDigest(scan.files, problemsKey) && startedAt.getTime() < saved.validUntil && !hasUnfinishedWrite(config.feedsDir)) {
     const manifest = manifestStat(config.feedsDir);
     const files = manifest && manifest.size === saved.manifest.size && sameMtime(saved.manifest.mtimeMs, manifest.mtimeMs) ? readManifest(config.feedsDir) : undefined;
     if (files && [...files.files.values()].every(held)) {

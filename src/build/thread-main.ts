@@ -70,6 +70,9 @@ parentPort!.on('message', async (request: ThreadRequest) => {
       keepBody: isServedFromMemory,
       hasBody: (name, hash) => sent.get(name) === hash,
       saveCache: false,
+      // Its first build after a restart makes the model the watcher's builds update (the feeds
+      // are served from the folder meanwhile), rather than leaving that to the first change.
+      warmModel: true,
     });
     const changed: ChangedFile[] = [];
     const transfer: ArrayBuffer[] = [];

@@ -126,6 +126,21 @@ describe('build cache: a new process starts from it', () => {
     assertSameFolder(config.feedsDir, reference.feedsDir);
   });
 
+  it('builds the model anyway for a caller that keeps the cache (warmModel, the server), writing nothing', async () => {
+    const plain = await copyOfBuilt();
+    const plainCache = loadBuildCache(plain.stateDir, cacheStamp(plain), silentLogger);
+    await buildFeeds({ config: plain, logger: silentLogger, clock, cache: plainCache });
+    assert.equal(plainCache.model, undefined, 'without it, a build with nothing to do makes no model');
+
+    const config = await copyOfBuilt();
+    const cache = loadBuildCache(config.stateDir, cacheStamp(config), silentLogger);
+    const result = await buildFeeds({ config, logger: silentLogger, clock, cache, warmModel: true });
+    assert.ok(cache.model, 'the model the next change updates');
+    assert.equal(result.report.filesParsed, 0);
+    assert.deepEqual(result.report.written, []);
+    assertSameFolder(config.feedsDir, reference.feedsDir);
+  });
+
   it('a build that fails before it needs the rest (the content folder is gone) leaves it unread and throws its own error', async () => {
     const config = await copyOfBuilt();
     const cache = loadBuildCache(config.stateDir, cacheStamp(config), silentLogger);
