@@ -72,7 +72,9 @@ const MUTATIONS = [
   ['content-key-of-a-prefix', 'src/content/read-content.ts', "createHash('sha256').update(bytes)", "createHash('sha256').update(bytes.subarray(0, 200))", ['test/build/build-feeds.survivors.test.ts', 'test/content/read-content.test.ts']],
   ['fingerprint-without-entries', 'src/build/write-documents.ts', "for (const article of plan.articles) hash.update('\\0').update(article.key);", '', ['test/build/build-feeds.cache.test.ts', 'test/build/build-cache.test.ts']],
   ['model-update-skips-multi-topic', 'src/feeds/content-model.ts', '    if (after?.ok && isIndexed(after.article, nowMs)) {', '    if (after?.ok && isIndexed(after.article, nowMs) && after.article.topics.length < 2) {', ['test/feeds/content-model.test.ts']],
-  ['cache-stamp-ignores-config', 'src/build/build-cache.ts', "if (header.config !== stamp.config) return 'it was made with another configuration';", '', ['test/build/build-cache.test.ts']],
+  ['cache-stamp-ignores-config', 'src/build/cache-index.ts', "if (header.config !== stamp.config) throw unusable('it was made with another configuration');", '', ['test/build/build-cache.test.ts']],
+  ['cache-server-skips-model', 'src/build/build-feeds.ts', 'const saved = last || dependencies.warmModel ? undefined : cache.lastBuild;', 'const saved = last ? undefined : cache.lastBuild;', ['test/build/build-cache.test.ts']],
+  ['cache-failed-build-reads-rest', 'src/build/build-cache.ts', 'if (this.#unread) this.#forgetDocumentsOnRead = true;\n    else this.#documents.clear();', 'this.documents.clear();', ['test/build/build-cache.test.ts']],
   ['disk-fault-not-taken-back', 'src/build/reversible-writes.ts', 'for (let index = this.#applied.length - 1; index >= 0; index--) {', 'for (let index = -1; index >= 0; index--) {', ['test/build/disk-faults.test.ts', 'test/build/reversible-writes.test.ts']],
   ['disk-fault-append-not-cut-back', 'src/build/reversible-writes.ts', 'buildFs.truncateSync(file, done.size)', 'undefined', ['test/build/disk-faults.test.ts', 'test/build/reversible-writes.test.ts']],
 ];
