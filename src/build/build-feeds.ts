@@ -189,8 +189,11 @@ export async function buildFeeds(dependencies: BuildDependencies): Promise<Build
       result = await buildOnce(dependencies, cache);
     } catch (error) {
       if (error instanceof ContentChangedDuringBuild) {
-        // A file changed between the scan and its rendering: once more, with what is there now.
+        // A file changed between the scan and its rendering: once more, with what is there now,
+        // and a model made afresh (the entries the cut attempt did not render are not in the
+        // changes an update of its model would see).
         logger.info('content changed during the build; building again', { reason: error.message });
+        cache.model = undefined;
       } else if (error instanceof EntryStoreCorrupt) {
         // A stored entry is not what was written: nothing of the cache is used, and nothing wrong was written.
         discardBuildCache(cache, logger, `an entry in it is damaged (${error.message})`);
@@ -396,7 +399,7 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache): Pr
   onStage?.('model');
   // Documents are cut by their entries' byte sizes (FEED_MAX_BYTES), so every entry a document may
   // hold is rendered before planning: with archives off only these were not rendered while parsing.
-  await renderMissingEntries(config, cache, entriesToPlan(model.collections, config.site));
+  await renderMissingEntries(config, cache, entriesToPlan(model, config.site));
   const rendered = performance.now();
   onStage?.('entries');
   const plans = planFeedDocuments(model.collections, config.site, { tombstones: model.tracked.tombstones, memo: cache.plans, sizes: storedSizes(cache) });
@@ -511,12 +514,23 @@ function massRemovalRefused({ before, removed }: RemovalCount, config: Config): 
 }
 
 /**
- * The articles whose entries planning measures: with archives on every published one (each is
- * in the all-topics collection), else the newest FEED_MAX_ITEMS of each collection.
+ * The articles whose entries planning measures and that must therefore be rendered: with archives
+ * off, the newest FEED_MAX_ITEMS of each collection; with archives on, every published one (each
+ * is in the all-topics collection). An updated model narrows the latter to what changed: with
+ * archives on the scan renders each published article's entry as it parses it, and an entry
+ * goes only with its article (eraseDeadEntries: removed, edited, made a draft, or a second
+ * claimant of an id) or with the whole cache (then the model is made afresh). So only a changed
+ * article, or a claimant of an id a change touched (a second claimant that now wins it), can lack
+ * one: at a million articles this is not a pass over every article on each edit.
  */
-function entriesToPlan(collections: readonly FeedCollection<ArticleRecord>[], site: FeedSite): { readonly articles: readonly ArticleRecord[] }[] {
-  if (site.archives) return collections.filter((collection) => collection.path === ALL_TOPICS_PATH);
-  return collections.map((collection) => ({ articles: collection.articles.slice(0, site.maxItems) }));
+function entriesToPlan(model: ContentModel<ArticleRecord>, site: FeedSite): { readonly articles: readonly ArticleRecord[] }[] {
+  if (!site.archives) return model.collections.map((collection) => ({ articles: collection.articles.slice(0, site.maxItems) }));
+  if (model.changes === undefined) return model.collections.filter((collection) => collection.path === ALL_TOPICS_PATH);
+  const articles: ArticleRecord[] = [];
+  for (const { before, after } of model.changes) {
+    for (const outcome of [before, after]) if (outcome?.ok) articles.push(...(model.index.claimants.get(entryId(outcome.article)) ?? []));
+  }
+  return [{ articles }];
 }
 
 /** Documents' frames as rendered, and entries' sizes as stored (entry-store.ts: rss, atom, json first). */

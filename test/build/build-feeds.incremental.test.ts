@@ -101,6 +101,19 @@ async function twoBuilders(settings: Record<string, string> = SETTINGS) {
 }
 
 describe('buildFeeds: a carried cache writes what an empty cache writes', () => {
+  it('publishes the second article with an id once the first is removed (its entry, erased while it lost the id, is rendered again)', async () => {
+    const { write, remove, buildBoth } = await twoBuilders();
+    const same = { sourceUrl: 'https://news.example.com/same', topics: ['AI'], provider: PROVIDERS[0], category: 'news', published: true };
+    await write(1, { ...same, title: 'First claimant', publishedDateTime: '2025-01-02T00:00:00Z' });
+    await write(2, { ...same, title: 'Second claimant', publishedDateTime: '2025-01-03T00:00:00Z' });
+    await write(3, { ...same, sourceUrl: 'https://news.example.com/other', title: 'Another article', publishedDateTime: '2025-01-01T00:00:00Z' });
+    const { cachedFiles: before } = await buildBoth(new Date(Date.UTC(2025, 1, 1)), 'two claimants of one id');
+    assert.doesNotMatch(before.get('all.xml')!, /Second claimant/, 'the second claimant is left out while the first holds the id');
+    await remove(1);
+    const { cachedFiles: after } = await buildBoth(new Date(Date.UTC(2025, 1, 1, 1)), 'the first claimant removed');
+    assert.match(after.get('all.xml')!, /Second claimant/);
+  });
+
   it('over 60 rounds of random edits: texts only, refiling, additions and removals', async () => {
     const random = mulberry32(SEED);
     const { write, remove, buildBoth } = await twoBuilders();
