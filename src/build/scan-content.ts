@@ -17,7 +17,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Problem } from '../content/problems.js';
 import type { ContentChangeSet } from '../content/watch-content.js';
-import { listContent, readNamedFiles, sameStat, statCandidate, type FileStat } from '../content/read-content.js';
+import { contentPath, listContent, readNamedFiles, sameStat, statCandidate, type FileStat } from '../content/read-content.js';
 import type { ArticleRecord } from '../feeds/article-record.js';
 import type { FileOutcome } from '../feeds/content-model.js';
 import { compareCodePoints } from '../feeds/topics.js';
@@ -105,9 +105,8 @@ async function fullScan(config: Config, cache: BuildCache, options: ScanOptions)
   if (cache.files.size === 0) {
     for (let index = 0; index < candidates.length; index++) toRead.push(index);
   } else {
-    const portable = path.sep === '/' ? (relative: string) => relative : (relative: string) => relative.split(path.sep).join('/');
     candidates.forEach((candidate, index) => {
-      const known = cache.files.get(portable(candidate.relative));
+      const known = cache.files.get(contentPath(candidate.relative));
       if (isTrusted(known, known && statCandidate(root, candidate))) files[index] = known;
       else toRead.push(index);
     });

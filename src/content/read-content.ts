@@ -67,6 +67,12 @@ export interface ContentCandidate {
   readonly isSymlink: boolean;
 }
 
+/**
+ * A path relative to the content folder with `/` separators, as the build cache, problems and the
+ * watcher name a file (unchanged where the platform's separator is already `/`).
+ */
+export const contentPath: (relative: string) => string = path.sep === '/' ? (relative) => relative : (relative) => relative.split(path.sep).join('/');
+
 /** Every non-hidden file below `dir`, sorted by path; `root` is the folder's real path. */
 export function listContent(dir: string): { root: string; candidates: ContentCandidate[] } {
   let root: string;
@@ -190,7 +196,7 @@ function readOne(
   maxFileBytes: number,
   isUnchanged: ((file: string, stat: FileStat) => boolean) | undefined,
 ): ContentFile | Problem | 'unchanged' | undefined {
-  const file = relative.split(path.sep).join('/');
+  const file = contentPath(relative);
   const absolute = path.join(root, relative);
   const skip = (reason: string, message: string): Problem => ({ code: 'ARTICLE_UNREADABLE', file, issues: [{ path: '', reason, message } satisfies Issue] });
   try {

@@ -2,6 +2,7 @@ import { realpathSync, watch, type FSWatcher } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
+import { contentPath } from './read-content.js';
 
 /**
  * What a file watcher saw since it was last asked: nothing, changes to these files only (paths
@@ -98,7 +99,7 @@ export function watchContent(dir: string, logger: Logger, { onChange }: WatchOpt
       watchFolder(root, '');
       const folders = (await readdir(root, { recursive: true, withFileTypes: true }))
         .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
-        .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
+        .map((entry) => contentPath(path.relative(root, path.join(entry.parentPath, entry.name))))
         .filter((folder) => !folder.split('/').some((part) => part.startsWith('.')));
       // Closed, or started again, meanwhile: those watchers are not this walk's to add.
       if (closed || current !== walk) return;
