@@ -25,7 +25,7 @@ import type { DocumentPlan, PlanMemo } from '../feeds/feed-documents.js';
 import type { Logger } from '../logger.js';
 import { buildFs } from './build-fs.js';
 import { DiskWriteError, writingFile } from './disk-write-error.js';
-import { CacheIndexUnusable, loadIndex, saveIndex, type LoadedIndex, type UnreadIndex } from './cache-index.js';
+import { CacheIndexUnusable, loadIndex, saveIndex, saveIndexUnlessStopped, type IndexContents, type LoadedIndex, type UnreadIndex } from './cache-index.js';
 import { EntryReader, type EntryLocation, type SegmentWriter } from './entry-store.js';
 import type { BuildReport, BuildResult } from './build-feeds.js';
 import type { FeedsManifest } from './write-feeds.js';
@@ -387,6 +387,33 @@ function removeFiles(dir: string, names: readonly string[]): void {
  * after a checkout), the rest is copied as it is.
  */
 export function saveBuildCache(cache: BuildCache, stamp: CacheStamp, liveKeys: ReadonlySet<string> | undefined): void {
+  const { file, contents } = indexToSave(cache, liveKeys);
+  try {
+    saveIndex(file, stamp, contents);
+  } catch (error) {
+    throw new DiskWriteError(file, error);
+  }
+  cache.dirty = false;
+}
+
+/**
+ * The same save, pausing after each megabyte so that other work (a build the watcher asks for)
+ * is not held up by it: once `stop()` is true at one of those pauses, the save stops, leaving the
+ * saved index as it was and the cache dirty, and resolves to false. Nothing may change the cache
+ * during a pause unless `stop()` is then true.
+ */
+export async function saveBuildCacheUnlessStopped(cache: BuildCache, stamp: CacheStamp, liveKeys: ReadonlySet<string> | undefined, stop: () => boolean): Promise<boolean> {
+  const { file, contents } = indexToSave(cache, liveKeys);
+  try {
+    if (!(await saveIndexUnlessStopped(file, stamp, contents, stop))) return false;
+  } catch (error) {
+    throw new DiskWriteError(file, error);
+  }
+  cache.dirty = false;
+  return true;
+}
+
+function indexToSave(cache: BuildCache, liveKeys: ReadonlySet<string> | undefined): { file: string; contents: IndexContents } {
   writingFile(cache.entriesDir, () => buildFs.mkdirSync(cache.entriesDir, { recursive: true }));
   if (cache.finishedBuild) {
     const { files, problems, ...saved } = cache.finishedBuild;
@@ -396,15 +423,7 @@ export function saveBuildCache(cache: BuildCache, stamp: CacheStamp, liveKeys: R
   const file = path.join(cache.entriesDir, INDEX_FILE);
   const files = [...cache.files.values()];
   const unreadRest = liveKeys === undefined ? cache.unreadIndexFor(files) : undefined;
-  try {
-    if (unreadRest) {
-      saveIndex(file, stamp, { files, rest: unreadRest, lastBuild: cache.lastBuild });
-    } else {
-      const entries = liveKeys === undefined ? cache.entries : [...cache.entries].filter(([key]) => liveKeys.has(key));
-      saveIndex(file, stamp, { files, entries, documents: cache.documents, lastBuild: cache.lastBuild });
-    }
-  } catch (error) {
-    throw new DiskWriteError(file, error);
-  }
-  cache.dirty = false;
+  if (unreadRest) return { file, contents: { files, rest: unreadRest, lastBuild: cache.lastBuild } };
+  const entries = liveKeys === undefined ? cache.entries : [...cache.entries].filter(([key]) => liveKeys.has(key));
+  return { file, contents: { files, entries, documents: cache.documents, lastBuild: cache.lastBuild } };
 }

@@ -303,25 +303,46 @@ const item = (fields: readonly unknown[]) => JSON.stringify(fields).slice(1, -1)
  * file system throws, having removed the temporary file.
  */
 export function saveIndex(file: string, stamp: CacheStamp, contents: IndexContents): void {
+  for (const _ of indexWriting(file, stamp, contents));
+}
+
+/**
+ * The same save, letting other work run after each megabyte written: it stops, leaving the file
+ * as it was, as soon as `stop()` says so after one of those pauses, and then resolves to false.
+ */
+export async function saveIndexUnlessStopped(file: string, stamp: CacheStamp, contents: IndexContents, stop: () => boolean): Promise<boolean> {
+  for (const _ of indexWriting(file, stamp, contents)) {
+    await new Promise(setImmediate);
+    // Leaving the loop returns the generator, which removes its temporary file.
+    if (stop()) return false;
+  }
+  return true;
+}
+
+/** The steps of a save: each step ends after a megabyte reaches the temporary file. */
+function* indexWriting(file: string, stamp: CacheStamp, contents: IndexContents): Generator<void, void, undefined> {
   const { files } = contents;
   const out = new IndexWriter(file);
   try {
     out.line(JSON.stringify({ format: FORMAT, version: FORMAT_VERSION, code: stamp.code, config: stamp.config }));
     if ('rest' in contents) {
       out.bytes(contents.rest);
+      yield;
     } else {
       // Made afresh on each save, not kept per object: at a million articles those texts would hold most of a gigabyte.
-      out.chunked('O', files, (scanned) => JSON.stringify(storeOutcome(scanned.outcome)));
-      out.chunked('E', contents.entries, ([key, entry]) => item([key, entry.segment, entry.offset, ...entry.lengths, entry.digest]));
-      out.chunked('D', contents.documents, ([document, fingerprint]) => item([document, fingerprint]));
+      yield* out.chunked('O', files, (scanned) => JSON.stringify(storeOutcome(scanned.outcome)));
+      yield* out.chunked('E', contents.entries, ([key, entry]) => item([key, entry.segment, entry.offset, ...entry.lengths, entry.digest]));
+      yield* out.chunked('D', contents.documents, ([document, fingerprint]) => item([document, fingerprint]));
     }
     const scanStart = out.size();
     if (contents.lastBuild) out.line(JSON.stringify(['B', contents.lastBuild]));
-    out.chunked('F', files, ({ file: name, stat, checkedAt, key }) => item([name, stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, checkedAt, key]));
+    yield* out.chunked('F', files, ({ file: name, stat, checkedAt, key }) => item([name, stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, checkedAt, key]));
+    // Once more before the file is put in place, however small it is.
+    yield;
     out.finish((sha256, bytes) => JSON.stringify({ sha256, scanBytes: bytes - scanStart }));
-  } catch (error) {
+  } finally {
+    // Thrown, or stopped by the caller: the temporary file goes (a no-op once finished).
     out.abandon();
-    throw error;
   }
 }
 
@@ -338,6 +359,7 @@ class IndexWriter {
   #pendingLength = 0;
   #written = 0;
   #closed = false;
+  #inPlace = false;
 
   constructor(target: string) {
     this.#target = target;
@@ -345,23 +367,26 @@ class IndexWriter {
     this.#fd = buildFs.openSync(this.#temporary, 'w');
   }
 
-  line(text: string): void {
+  /** Adds a line; true when that wrote the pending megabyte to the file. */
+  line(text: string): boolean {
     this.#pending.push(text);
     this.#pendingLength += text.length + 1;
-    if (this.#pendingLength >= 1 << 20) this.#flush();
+    if (this.#pendingLength < 1 << 20) return false;
+    this.#flush();
+    return true;
   }
 
-  /** Lines of `kind`, CHUNK items each. */
-  chunked<T>(kind: string, items: Iterable<T>, text: (item: T) => string): void {
+  /** Lines of `kind`, CHUNK items each, yielding after each megabyte written. */
+  *chunked<T>(kind: string, items: Iterable<T>, text: (item: T) => string): Generator<void, void, undefined> {
     let chunk: string[] = [];
     for (const each of items) {
       chunk.push(text(each));
       if (chunk.length === CHUNK) {
-        this.line(`["${kind}",${chunk.join(',')}]`);
+        if (this.line(`["${kind}",${chunk.join(',')}]`)) yield;
         chunk = [];
       }
     }
-    if (chunk.length > 0) this.line(`["${kind}",${chunk.join(',')}]`);
+    if (chunk.length > 0 && this.line(`["${kind}",${chunk.join(',')}]`)) yield;
   }
 
   /** Bytes in the file so far (everything given is flushed first). */
@@ -395,9 +420,12 @@ class IndexWriter {
     this.#closed = true;
     buildFs.closeSync(this.#fd);
     buildFs.renameSync(this.#temporary, this.#target);
+    this.#inPlace = true;
   }
 
+  /** Removes the temporary file, unless `finish` has put it in place. */
   abandon(): void {
+    if (this.#inPlace) return;
     try {
       if (!this.#closed) buildFs.closeSync(this.#fd);
     } catch {

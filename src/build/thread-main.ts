@@ -1,14 +1,15 @@
 /**
  * Inside the build thread: parsing, rendering, writing and compressing never block the thread
- * that answers requests. It keeps the BuildCache between builds, saves it to STATE_DIR half a
- * minute after a build that changed it (and when asked to stop), and sends back only the files
- * whose bytes changed, with their compressed bodies, as transferable buffers. Archive pages are
- * never sent: the server reads them from the feeds folder when asked.
+ * that answers requests. It keeps the BuildCache between builds, saves it to STATE_DIR once the
+ * content has been quiet for half a minute after a build that changed it (and when asked to
+ * stop), and sends back only the files whose bytes changed, with their compressed bodies, as
+ * transferable buffers. Archive pages are never sent: the server reads them from the feeds folder
+ * when asked.
  */
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildFeeds, liveEntryKeys } from './build-feeds.js';
-import { cacheStamp, loadBuildCache, saveBuildCache } from './build-cache.js';
+import { cacheStamp, loadBuildCache, saveBuildCache, saveBuildCacheUnlessStopped } from './build-cache.js';
 import type { Config } from '../config.js';
 import { failureSummary } from '../errors.js';
 import { compress, isServedFromMemory } from '../http/feed-snapshot.js';
@@ -32,16 +33,57 @@ const cache = loadBuildCache(config.stateDir, stamp, logger);
 let sent = new Map<string, string>();
 
 /**
- * The cache is saved this long after the build that changed it: a burst of builds saves once
- * (a save writes every file's line: about a second at 100k articles). A process killed before it
- * leaves the older cache, which the next start checks like any other and builds more from.
+ * The cache is saved once the content has been quiet this long after a build that changed it,
+ * so a burst of builds saves once (a save writes every file's line: about a second at 100k
+ * articles), and at the latest SAVE_AT_MOST_MS after the first change it has not saved. A process
+ * killed before it leaves the older cache, which the next start checks like any other and builds
+ * more from.
  */
-const SAVE_DELAY_MS = 30_000;
+const SAVE_QUIET_MS = 30_000;
+const SAVE_AT_MOST_MS = 5 * 60_000;
 let saveTimer: NodeJS.Timeout | undefined;
+/** When the first change the saved cache lacks was built (ms since the epoch). */
+let unsavedSince: number | undefined;
+let building = false;
+/** The timer fired during a build: the save starts when the build ends. */
+let saveDue = false;
+/** The save under way: it pauses after each megabyte, and a build that arrives stops it. */
+let saving: { stop: boolean; done: Promise<void> } | undefined;
 
-function saveCache(): void {
+function scheduleSave(): void {
+  unsavedSince ??= Date.now();
+  clearTimeout(saveTimer);
+  const delay = Math.min(SAVE_QUIET_MS, unsavedSince + SAVE_AT_MOST_MS - Date.now());
+  saveTimer = setTimeout(startSave, Math.max(0, delay));
+}
+
+function startSave(): void {
+  saveTimer = undefined;
+  if (building) {
+    saveDue = true;
+    return;
+  }
+  const save = { stop: false, done: Promise.resolve() };
+  save.done = (async () => {
+    try {
+      // A build that arrives meanwhile stops it and schedules the save again when it ends.
+      if (await saveBuildCacheUnlessStopped(cache, stamp, liveEntryKeys(cache), () => save.stop)) unsavedSince = undefined;
+    } catch (error) {
+      logger.warn('build cache could not be saved; the next start builds more', { error });
+    } finally {
+      saving = undefined;
+    }
+  })();
+  saving = save;
+}
+
+/** Before the thread stops: the save under way finishes, and one that is scheduled is made now. */
+async function saveBeforeClosing(): Promise<void> {
+  await saving?.done;
+  if (!saveTimer && !saveDue) return;
   clearTimeout(saveTimer);
   saveTimer = undefined;
+  saveDue = false;
   try {
     saveBuildCache(cache, stamp, liveEntryKeys(cache));
   } catch (error) {
@@ -56,10 +98,17 @@ function standalone(buffer: Buffer): Uint8Array {
 
 parentPort!.on('message', async (request: ThreadRequest) => {
   if ('close' in request) {
-    if (saveTimer) saveCache();
+    await saveBeforeClosing();
     parentPort!.postMessage({ id: request.id, ok: true, closed: true } satisfies ThreadReply);
     return;
   }
+  let stopped = false;
+  if (saving) {
+    saving.stop = true;
+    stopped = true;
+    await saving.done;
+  }
+  building = true;
   try {
     if (request.build.known) sent = new Map(request.build.known.map((file) => [file.name, file.hash]));
     const result = await buildFeeds({
@@ -98,11 +147,15 @@ parentPort!.on('message', async (request: ThreadRequest) => {
     }
     const reply: ThreadReply = { id: request.id, ok: true, kind: 'thread', report: result.report, changed, removed, ...(names ? { names } : {}) };
     parentPort!.postMessage(reply, transfer);
-    if (result.report.filesParsed > 0 || result.report.rendered > 0 || result.report.removed.length > 0) {
-      saveTimer ??= setTimeout(saveCache, SAVE_DELAY_MS);
-    }
+    if (result.report.filesParsed > 0 || result.report.rendered > 0 || result.report.removed.length > 0) scheduleSave();
   } catch (error) {
     const reply: ThreadReply = { id: request.id, ok: false, ...failureSummary(error) };
     parentPort!.postMessage(reply);
+  } finally {
+    building = false;
+  }
+  if (saveDue || (stopped && unsavedSince !== undefined)) {
+    saveDue = false;
+    scheduleSave();
   }
 });

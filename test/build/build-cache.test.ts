@@ -10,8 +10,8 @@ import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } 
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { cacheStamp, loadBuildCache } from '../../src/build/build-cache.js';
-import { buildFeeds } from '../../src/build/build-feeds.js';
+import { cacheStamp, loadBuildCache, saveBuildCache, saveBuildCacheUnlessStopped } from '../../src/build/build-cache.js';
+import { buildFeeds, liveEntryKeys } from '../../src/build/build-feeds.js';
 import { MANIFEST_NAME } from '../../src/build/write-feeds.js';
 import type { Config } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
@@ -161,6 +161,35 @@ describe('build cache: a new process starts from it', () => {
     assert.ok(cache.entries.size > 0);
     assert.ok(!existsSync(leftover), 'removed once they are read');
     assert.ok(segments(config).length > 0, 'the segments in use stay');
+  });
+
+  it('a save in the background (the server\'s) that is stopped leaves the saved index as it was; one that is not writes what a plain save writes', async () => {
+    const config = await copyOfBuilt();
+    const stamp = cacheStamp(config);
+    const cache = loadBuildCache(config.stateDir, stamp, silentLogger);
+    // The rest is read (the entries are needed again) and the stats are new (the copy's inodes).
+    rmSync(config.feedsDir, { recursive: true });
+    await buildFeeds({ config, logger: silentLogger, clock, cache, saveCache: false });
+    assert.equal(cache.indexUnread, false);
+    const before = readFileSync(indexFile(config));
+    let pauses = 0;
+    const stopped = await saveBuildCacheUnlessStopped(cache, stamp, liveEntryKeys(cache), () => ++pauses > 0);
+    assert.equal(stopped, false);
+    assert.equal(pauses, 1, 'stopped at its first pause');
+    assert.ok(readFileSync(indexFile(config)).equals(before), 'the saved index is untouched');
+    assert.deepEqual(readdirSync(path.dirname(indexFile(config))).filter((name) => name.endsWith('.tmp')), [], 'its temporary file is gone');
+    assert.equal(cache.dirty, true, 'still to be saved');
+
+    assert.equal(await saveBuildCacheUnlessStopped(cache, stamp, liveEntryKeys(cache), () => false), true);
+    assert.equal(cache.dirty, false);
+    const inBackground = readFileSync(indexFile(config));
+    assert.ok(!inBackground.equals(before), 'the new stats are in the saved index');
+    saveBuildCache(cache, stamp, liveEntryKeys(cache));
+    assert.ok(readFileSync(indexFile(config)).equals(inBackground), 'byte for byte what a plain save writes');
+
+    const next = loadBuildCache(config.stateDir, stamp, silentLogger);
+    const result = await buildFeeds({ config, logger: silentLogger, clock, cache: next });
+    assert.equal(result.report.filesParsed, 0, 'a new process finds nothing to parse');
   });
 
   it('keeps nothing of a draft: neither its link nor its title is in the cache', async () => {

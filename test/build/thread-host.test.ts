@@ -8,6 +8,7 @@ import { contentHash } from '../../src/build/write-feeds.js';
 import { FeedStore } from '../../src/http/feed-store.js';
 import type { MemoryFile } from '../../src/http/feed-snapshot.js';
 import { BUILD_THREAD_NICE, BuildThreadHost, type ThreadBuildResult } from '../../src/build/thread-host.js';
+import { buildFeeds } from '../../src/build/build-feeds.js';
 import { silentLogger } from '../../src/logger.js';
 import { articleText, frontMatter } from '../helpers/articles.js';
 import { testConfig } from '../helpers/config.js';
@@ -108,5 +109,25 @@ describe('BuildThreadHost: archive pages stay on disk', () => {
     } finally {
       await worker.close();
     }
+  });
+
+  it('saves the change it has not saved yet when asked to stop, so a new process parses nothing', async () => {
+    const contentDir = await makeTempDir('worker-save-content-');
+    const article = (title: string) => articleText(frontMatter({ title, sourceUrl: 'https://news.example.com/saved', topics: ['AI'] }));
+    await writeFile(path.join(contentDir, 'saved.md'), article('First title'));
+    const config = testConfig(contentDir, await makeTempDir('worker-save-feeds-'));
+    const worker = new BuildThreadHost(config, silentLogger);
+    try {
+      await worker.build();
+      await writeFile(path.join(contentDir, 'saved.md'), article('Second title'));
+      const edited = await worker.build({ kind: 'files', files: new Set(['saved.md']) });
+      assert.equal(edited.report.filesParsed, 1);
+    } finally {
+      // Well within the half minute of quiet the thread waits for before it saves by itself.
+      await worker.close();
+    }
+    const next = await buildFeeds({ config, logger: silentLogger });
+    assert.equal(next.report.filesParsed, 0, 'the saved cache knew the edited file');
+    assert.equal(next.report.rendered, 0);
   });
 });
