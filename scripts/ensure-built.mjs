@@ -7,9 +7,10 @@
  * into an empty dist/, so no file of a removed source is left behind. Plain JavaScript with no
  * dependencies, so it runs before anything is compiled. `--force` always compiles.
  *
- * `--run FILE` (a path relative to the project) then runs FILE in this same process: `npm start`
- * starts the server this way, which spares a restart a second Node.js start-up (about 80 ms of the
- * time before the server answers). Nothing of this script is left running alongside it.
+ * `--run FILE [ARGS...]` (a path relative to the project) then runs FILE in this same process,
+ * with ARGS as its arguments: `npm start` and `npm run build:feeds` run this way, which spares a
+ * second Node.js start-up (about 80 ms of the time before the server answers or the build ends).
+ * Nothing of this script is left running alongside it.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -69,5 +70,10 @@ if (runAt !== -1 && !run) {
   process.stderr.write('ensure-built: --run needs a file to run (e.g. --run dist/main.js)\n');
   process.exit(2);
 }
-ensureBuilt(process.argv.includes('--force'));
-if (run) await import(pathToFileURL(path.resolve(root, run)).href);
+ensureBuilt(process.argv.slice(2, runAt === -1 ? undefined : runAt).includes('--force'));
+if (run) {
+  // FILE sees the arguments after `--run FILE` as its own, as if Node had started it.
+  const file = path.resolve(root, run);
+  process.argv = [process.argv[0], file, ...process.argv.slice(runAt + 2)];
+  await import(pathToFileURL(file).href);
+}

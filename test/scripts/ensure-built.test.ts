@@ -52,11 +52,14 @@ describe('ensure-built: compile only what changed', { timeout: 180_000 }, () => 
     assert.match(readFileSync(path.join(project, 'dist', 'errors.js'), 'utf8'), /ENSURE_BUILT_PROBE/);
   });
 
-  it('with --run FILE, then runs FILE in its own process (npm start: one Node.js start-up, not two)', () => {
-    writeFileSync(path.join(project, 'probe.mjs'), "process.stdout.write(JSON.stringify({ pid: process.pid, stamp: (await import('node:fs')).existsSync('dist/.build-stamp') }));\n");
-    const run = ensureBuilt(project, '--run', 'probe.mjs');
+  it('with --run FILE, then runs FILE in its own process (npm start: one Node.js start-up, not two), with the arguments after FILE as its own', () => {
+    writeFileSync(
+      path.join(project, 'probe.mjs'),
+      "process.stdout.write(JSON.stringify({ pid: process.pid, stamp: (await import('node:fs')).existsSync('dist/.build-stamp'), argv: process.argv.slice(1) }));\n",
+    );
+    const run = ensureBuilt(project, '--run', 'probe.mjs', '--strict', '--force');
     assert.equal(run.status, 0, run.stderr);
-    assert.deepEqual(JSON.parse(run.stdout), { pid: run.pid, stamp: true }, 'ran in the same process, after dist/ was up to date');
+    assert.deepEqual(JSON.parse(run.stdout), { pid: run.pid, stamp: true, argv: [path.join(project, 'probe.mjs'), '--strict', '--force'] }, 'ran in the same process, after dist/ was up to date, as if Node had started it');
   });
 
   it('fails, and leaves no stamp, when the sources do not compile; with --run, runs nothing', () => {
