@@ -17,13 +17,14 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Problem } from '../content/problems.js';
 import type { ContentChangeSet } from '../content/watch-content.js';
-import { contentPath, listContent, readNamedFiles, sameStat, statCandidate, type FileStat } from '../content/read-content.js';
+import { contentPath, listContent, readNamedFiles, sameStat, type FileStat } from '../content/read-content.js';
 import type { ArticleRecord } from '../feeds/article-record.js';
 import type { FileOutcome } from '../feeds/content-model.js';
 import { compareCodePoints } from '../feeds/topics.js';
 import type { BuildCache, ScannedFile } from './build-cache.js';
 import { SegmentWriter } from './entry-store.js';
 import { parseContentFile, readAndParseAll, type ReadFile } from './parse-threads.js';
+import { statCandidates } from './stat-threads.js';
 
 /** A change younger than this when a file was read may share its stat with the next change. */
 export const RACY_MS = 2000;
@@ -105,9 +106,10 @@ async function fullScan(config: Config, cache: BuildCache, options: ScanOptions)
   if (cache.files.size === 0) {
     for (let index = 0; index < candidates.length; index++) toRead.push(index);
   } else {
+    const stats = await statCandidates(root, candidates);
     candidates.forEach((candidate, index) => {
       const known = cache.files.get(contentPath(candidate.relative));
-      if (isTrusted(known, known && statCandidate(root, candidate))) files[index] = known;
+      if (isTrusted(known, stats[index])) files[index] = known;
       else toRead.push(index);
     });
   }

@@ -1,0 +1,61 @@
+/**
+ * A full scan's stats taken by two threads together: each candidate gets what a plain statSync
+ * of it says, whichever thread took it.
+ */
+import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { sharedStats, startStatHelper, statCandidates } from '../../src/build/stat-threads.js';
+import { listContent, type ContentCandidate } from '../../src/content/read-content.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+/** A folder of `count` files of distinct sizes, a link to a folder and a link to a file; its candidates, and one more that is gone. */
+async function folder(count: number) {
+  const dir = await makeTempDir('stat-threads-');
+  await mkdir(path.join(dir, 'sub'));
+  for (let index = 0; index < count; index++) await writeFile(path.join(dir, index % 7 === 0 ? `sub/f${index}.md` : `f${index}.md`), 'x'.repeat(index));
+  await mkdir(path.join(dir, 'folder'));
+  await symlink(path.join(dir, 'folder'), path.join(dir, 'link-to-folder'));
+  await symlink(path.join(dir, 'f3.md'), path.join(dir, 'link-to-file.md'));
+  const { root, candidates } = listContent(dir);
+  const gone: ContentCandidate = { relative: 'removed-since-listing.md', isSymlink: false };
+  return { root, all: [...candidates, gone] };
+}
+
+/** What a plain statSync says of each candidate. */
+function expectedStats(root: string, all: readonly ContentCandidate[]) {
+  return all.map((candidate) => {
+    const info = statSync(path.join(root, candidate.relative), { throwIfNoEntry: false });
+    return info?.isFile() ? { size: info.size, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, ino: info.ino } : undefined;
+  });
+}
+
+describe('statCandidates: the stats of a full scan, on two threads', () => {
+  it('gives each candidate its own stat, in candidate order', async () => {
+    const count = 1500; // three chunks and a bit
+    const { root, all } = await folder(count);
+    const stats = await statCandidates(root, all, 0);
+
+    assert.equal(stats.length, all.length);
+    assert.deepEqual(stats, expectedStats(root, all));
+    assert.equal(stats.at(-1), undefined, 'a file gone since the listing has no stat');
+    assert.equal(stats[all.findIndex((candidate) => candidate.relative === 'link-to-folder')], undefined, 'a link to a folder is no file');
+    assert.equal(stats[all.findIndex((candidate) => candidate.relative === 'link-to-file.md')]?.size, 3, 'a link to a file has that file\'s stat');
+    assert.equal(new Set(stats.filter(Boolean).map((stat) => stat!.size)).size, count, 'every size, so none was mixed up with another');
+  });
+
+  it('the helper thread alone: it claims every chunk, writes each stat into the shared memory, and marks each chunk done', async () => {
+    const { root, all } = await folder(1100);
+    const shared = sharedStats(all.length);
+    await startStatHelper(root, all, shared).done;
+    assert.deepEqual([...shared.chunkDone], [1, 1, 1]);
+    const expected = expectedStats(root, all);
+    all.forEach((candidate, index) => {
+      const want = expected[index];
+      assert.equal(shared.isFile[index], want ? 1 : 0, candidate.relative);
+      if (want) assert.deepEqual([...shared.numbers.subarray(index * 4, index * 4 + 4)], [want.size, want.mtimeMs, want.ctimeMs, want.ino], candidate.relative);
+    });
+  });
+});
