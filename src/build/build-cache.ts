@@ -27,7 +27,7 @@ import { buildFs } from './build-fs.js';
 import { DiskWriteError, writingFile } from './disk-write-error.js';
 import { CacheIndexUnusable, loadIndex, saveIndex, saveIndexUnlessStopped, type IndexContents, type LoadedIndex, type UnreadIndex } from './cache-index.js';
 import { EntryReader, type EntryLocation, type SegmentWriter } from './entry-store.js';
-import type { BuildReport, BuildResult } from './build-feeds.js';
+import type { BuildReport, BuildResult } from './build-result.js';
 import type { FeedsManifest } from './write-feeds.js';
 
 /** A content file as the last scan found it, and what its bytes gave. */
@@ -426,4 +426,17 @@ function indexToSave(cache: BuildCache, liveKeys: ReadonlySet<string> | undefine
   if (unreadRest) return { file, contents: { files, rest: unreadRest, lastBuild: cache.lastBuild } };
   const entries = liveKeys === undefined ? cache.entries : [...cache.entries].filter(([key]) => liveKeys.has(key));
   return { file, contents: { files, entries, documents: cache.documents, lastBuild: cache.lastBuild } };
+}
+
+/**
+ * Content keys whose entries the cache keeps: those of the articles to publish, now or when due;
+ * undefined (every entry) when no build of this process made a selection.
+ */
+export function liveEntryKeys(cache: BuildCache): Set<string> | undefined {
+  const selection = cache.model?.selection;
+  if (!selection) return undefined;
+  const keys = new Set<string>();
+  for (const record of selection.publishable) keys.add(record.key);
+  for (const record of selection.scheduled) keys.add(record.key);
+  return keys;
 }

@@ -17,14 +17,20 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Problem } from '../content/problems.js';
 import type { ContentChangeSet } from '../content/watch-content.js';
-import { contentPath, listContent, readNamedFiles, sameStat, type FileStat } from '../content/read-content.js';
+import { contentPath, listContent, readNamedFiles, sameStat, type ContentCandidate, type FileStat } from '../content/read-content.js';
 import type { ArticleRecord } from '../feeds/article-record.js';
 import type { FileOutcome } from '../feeds/content-model.js';
-import { compareCodePoints } from '../feeds/topics.js';
+import { compareCodePoints } from '../feeds/code-point-order.js';
 import type { BuildCache, ScannedFile } from './build-cache.js';
 import { SegmentWriter } from './entry-store.js';
-import { parseContentFile, readAndParseAll, type ReadFile } from './parse-threads.js';
+import type { ReadFile } from './parse-threads.js';
 import { statCandidates } from './stat-threads.js';
+
+/**
+ * The parsers and renderers (parse-threads.ts and the libraries behind it), loaded when a file is
+ * first to be parsed: a scan that finds nothing new never loads them.
+ */
+const parsing = () => import('./parse-threads.js');
 
 /** A change younger than this when a file was read may share its stat with the next change. */
 export const RACY_MS = 2000;
@@ -87,7 +93,7 @@ export function entryWriter(cache: BuildCache): SegmentWriter {
 export async function scanContent(config: Config, cache: BuildCache, changes: ContentChangeSet, options: ScanOptions): Promise<ContentScan> {
   const last = cache.lastScan;
   if (changes.kind === 'files' && last && Date.now() - last.at < FULL_SCAN_INTERVAL_MS) {
-    const scan = changes.files.size === 0 ? { files: last.files, problems: last.problems, filesParsed: 0, replacedKeys: [] } : rescanFiles(config, cache, last, changes.files, options);
+    const scan = changes.files.size === 0 ? { files: last.files, problems: last.problems, filesParsed: 0, replacedKeys: [] } : await rescanFiles(config, cache, last, changes.files, options);
     if (scan) {
       cache.lastScan = { files: scan.files, problems: scan.problems, at: last.at };
       return scan;
@@ -115,15 +121,7 @@ async function fullScan(config: Config, cache: BuildCache, options: ScanOptions)
   }
   const byKey = new Map<string, ScannedFile>();
   if (toRead.length > 0) for (const known of cache.files.values()) byKey.set(known.key, known);
-  const results = await readAndParseAll({
-    root,
-    baseUrl: config.site.baseUrl,
-    candidates: toRead.map((index) => candidates[index]!),
-    maxFileBytes: config.maxFileBytes,
-    knownKeys: new Set(byKey.keys()),
-    entriesDir: options.renderEntries ? cache.entriesDir : undefined,
-    writer: options.renderEntries ? entryWriter(cache) : undefined,
-  });
+  const results = toRead.length === 0 ? [] : await readNew(config, cache, root, toRead.map((index) => candidates[index]!), new Set(byKey.keys()), options);
   const problems: Problem[] = [];
   let filesParsed = 0;
   results.forEach((result, position) => {
@@ -145,6 +143,20 @@ async function fullScan(config: Config, cache: BuildCache, options: ScanOptions)
   cache.files.clear();
   for (const file of present) cache.files.set(file.file, file);
   return { files: present, problems, filesParsed, replacedKeys };
+}
+
+/** Reads `candidates`, parsing (and rendering, if asked) those whose bytes are not among `knownKeys`. */
+async function readNew(config: Config, cache: BuildCache, root: string, candidates: readonly ContentCandidate[], knownKeys: ReadonlySet<string>, options: ScanOptions) {
+  const { readAndParseAll } = await parsing();
+  return readAndParseAll({
+    root,
+    baseUrl: config.site.baseUrl,
+    candidates,
+    maxFileBytes: config.maxFileBytes,
+    knownKeys,
+    entriesDir: options.renderEntries ? cache.entriesDir : undefined,
+    writer: options.renderEntries ? entryWriter(cache) : undefined,
+  });
 }
 
 function scanned(cache: BuildCache, result: ReadFile, checkedAt: number, byKey: ReadonlyMap<string, ScannedFile>): ScannedFile {
@@ -193,7 +205,8 @@ class SameBytesFile implements ScannedFile {
  * removed ones dropped, new ones added in path order. Undefined when only a full scan can tell
  * (a name is now a folder, the folder itself is gone).
  */
-function rescanFiles(config: Config, cache: BuildCache, last: NonNullable<BuildCache['lastScan']>, names: ReadonlySet<string>, options: ScanOptions): ContentScan | undefined {
+async function rescanFiles(config: Config, cache: BuildCache, last: NonNullable<BuildCache['lastScan']>, names: ReadonlySet<string>, options: ScanOptions): Promise<ContentScan | undefined> {
+  const { parseContentFile } = await parsing();
   const checkedAt = Date.now();
   const read = readNamedFiles(config.contentDir, names, {
     maxFileBytes: config.maxFileBytes,
@@ -274,6 +287,7 @@ export async function renderMissingEntries(config: Config, cache: BuildCache, do
   if (missing.size === 0) return 0;
   cache.dirty = true;
   const files = [...missing.keys()].sort(compareCodePoints);
+  const { readAndParseAll } = await parsing();
   const results = await readAndParseAll({
     root: realpathSync(config.contentDir),
     baseUrl: config.site.baseUrl,

@@ -8,8 +8,8 @@
  */
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { buildFeeds, liveEntryKeys } from './build-feeds.js';
-import { cacheStamp, loadBuildCache, saveBuildCache, saveBuildCacheUnlessStopped } from './build-cache.js';
+import { buildFeeds } from './build-feeds.js';
+import { cacheStamp, liveEntryKeys, loadBuildCache, saveBuildCache, saveBuildCacheUnlessStopped } from './build-cache.js';
 import type { Config } from '../config.js';
 import { failureSummary } from '../errors.js';
 import { compress, isServedFromMemory } from '../http/feed-snapshot.js';

@@ -17,7 +17,8 @@ import { trackDeletedEntries, type EntryRecord, type EntryState } from './delete
 import { ALL_TOPICS_PATH, providerSlug, type FeedCollection } from './feed-collections.js';
 import type { FeedKind, Tombstone } from './feed-model.js';
 import { entryId, type Selection } from './select-articles.js';
-import { compareCodePoints, RESERVED_SLUGS, reservedSlugProblem, slugCollisionProblem, topicSlug } from './topics.js';
+import { compareCodePoints } from './code-point-order.js';
+import { RESERVED_SLUGS, reservedSlugProblem, slugCollisionProblem, topicSlug } from './topics.js';
 
 /** What one content file gave: an article (or its record), or the problem that kept it out. */
 export type FileOutcome<T extends Filing = Filing> = { readonly ok: true; readonly article: T } | { readonly ok: false; readonly problem: Problem };

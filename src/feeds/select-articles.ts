@@ -1,6 +1,6 @@
 import type { Filing } from './article-record.js';
 import type { Problem } from '../content/problems.js';
-import { compareCodePoints } from './topics.js';
+import { compareCodePoints } from './code-point-order.js';
 
 /** The permanent id of an article's entry: its own `id` when it has one, else its sourceUrl. */
 export function entryId(article: Pick<Filing, 'id' | 'sourceUrl'>): string {

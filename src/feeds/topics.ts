@@ -1,5 +1,6 @@
 import transliterate from '@sindresorhus/transliterate';
 import type { Problem } from '../content/problems.js';
+import { compareCodePoints } from './code-point-order.js';
 
 /**
  * Slugs taken by the service's own files and folders under /feeds/: the all-topics feed, the
@@ -142,9 +143,4 @@ export function groupByTopic<T extends { readonly topics: readonly string[] }>(a
   const groups = topicGroups<T>();
   for (const article of articles) for (const name of article.topics) groups.add(article, name);
   return groups.result();
-}
-
-/** Locale-independent ordering, so the same input sorts the same on every machine. */
-export function compareCodePoints(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

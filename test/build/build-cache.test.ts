@@ -10,8 +10,8 @@ import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } 
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { cacheStamp, loadBuildCache, saveBuildCache, saveBuildCacheUnlessStopped } from '../../src/build/build-cache.js';
-import { buildFeeds, liveEntryKeys } from '../../src/build/build-feeds.js';
+import { cacheStamp, liveEntryKeys, loadBuildCache, saveBuildCache, saveBuildCacheUnlessStopped } from '../../src/build/build-cache.js';
+import { buildFeeds } from '../../src/build/build-feeds.js';
 import { MANIFEST_NAME } from '../../src/build/write-feeds.js';
 import type { Config } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';

@@ -1,0 +1,127 @@
+/**
+ * What a build gives its caller (the CLI, the server's build thread, the tests): its report, and
+ * the files of the feeds folder as the server serves them. Shared by the two halves of a build:
+ * the scan with its shortcuts (build-feeds.ts) and the rest (make-feeds.ts).
+ */
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import type { Problem } from '../content/problems.js';
+import { compareCodePoints } from '../feeds/code-point-order.js';
+import { MANIFEST_NAME, type FeedsManifest, type ManifestFile } from './write-feeds.js';
+
+export interface BuildReport {
+  readonly startedAt: Date;
+  readonly durationMs: number;
+  /** Markdown files read from the content folder (including ones unchanged since the last build). */
+  readonly filesRead: number;
+  /** Files parsed by this build: bytes not seen by an earlier build (of this process or, through the cache, any). */
+  readonly filesParsed: number;
+  readonly published: number;
+  readonly drafts: number;
+  readonly scheduled: number;
+  readonly nextScheduled?: Date;
+  readonly topics: number;
+  readonly feeds: number;
+  readonly archivePages: number;
+  /** Entries announced as deleted (RFC 6721). */
+  readonly deleted: number;
+  /** Feed documents rendered by this build; the others were unchanged and kept. */
+  readonly rendered: number;
+  /** Files that were not published because of a problem (each is in `problems`). */
+  readonly skipped: number;
+  readonly problems: readonly Problem[];
+  readonly written: readonly string[];
+  readonly unchanged: readonly string[];
+  readonly removed: readonly string[];
+  /**
+   * What the byte budget (FEED_MAX_BYTES) did, when it did anything: how many subscription
+   * documents it cut short and by how many of their newest `FEED_MAX_ITEMS` entries in all (in
+   * archive pages, or with archives off in no document), and the content files whose entry alone
+   * is over the budget (each published alone in a document).
+   */
+  readonly overBudget?: { readonly feeds: number; readonly entries: number; readonly archived: boolean; readonly oversized: readonly string[] };
+  /** Where the time went, in ms: scanning (list, read, parse), the model and planning, rendering entries not yet rendered, writing. */
+  readonly stages?: { readonly scanMs: number; readonly modelMs: number; readonly entriesMs: number; readonly writeMs: number };
+}
+
+/** A file of the feeds folder after a build: what the server needs to serve it. */
+export interface BuiltFile {
+  readonly name: string;
+  readonly contentType: string;
+  /** sha256 of the bytes, base64url, 27 characters. */
+  readonly hash: string;
+  readonly size: number;
+  /** When its bytes last changed (its mtime in the feeds folder). */
+  readonly modified: Date;
+  /** Its bytes, when the caller asked for them (BuildDependencies.keepBody). */
+  readonly body?: Buffer;
+}
+
+export interface BuildResult {
+  readonly report: BuildReport;
+  /** Every file of the feeds folder after the build, sorted by name (made when first read). */
+  readonly files: readonly BuiltFile[];
+  /** The feeds folder the files are in (absolute). */
+  readonly feedsDir?: string;
+  /**
+   * The files this build wrote or looked at, with the bytes the caller asked for (keepBody);
+   * every file when `complete`. A caller that holds the last build's files applies these and
+   * `removed` (the build thread's host does).
+   */
+  readonly changed?: readonly BuiltFile[];
+  readonly removed?: readonly string[];
+  readonly complete?: boolean;
+}
+
+/** A file of the manifest as a BuiltFile (no bytes). */
+export function builtFile(file: ManifestFile): BuiltFile {
+  return { name: file.name, contentType: file.contentType, hash: file.hash, size: file.size, modified: new Date(Math.round(file.mtimeMs)) };
+}
+
+/** A result whose `files` are read from the manifest when first asked for. */
+export function buildResult(
+  report: BuildReport,
+  manifest: FeedsManifest,
+  feedsDir: string,
+  delta: { readonly changed: readonly BuiltFile[]; readonly removed: readonly string[]; readonly complete: boolean },
+): BuildResult {
+  let files: BuiltFile[] | undefined;
+  // The manifest's files as they are now (a later partial build changes its map in place).
+  const snapshot = [...manifest.files.values()];
+  return {
+    report,
+    feedsDir,
+    ...delta,
+    get files(): BuiltFile[] {
+      if (!files) {
+        // With the bytes of the files this build returned them for.
+        const given = new Map(delta.changed.filter((file) => file.body).map((file) => [file.name, file]));
+        files = snapshot.sort((a, b) => compareCodePoints(a.name, b.name)).map((file) => given.get(file.name) ?? builtFile(file));
+      }
+      return files;
+    },
+  };
+}
+
+/**
+ * The feeds folder's manifest as its files stand: the snapshot's size plus its journal's, and the
+ * later of their mtimes; undefined when there is none. (With the journal: a build whose manifest
+ * change was an append, or one whose append was taken back, changes it too.)
+ */
+export function manifestStat(feedsDir: string): { size: number; mtimeMs: number } | undefined {
+  let stats;
+  try {
+    stats = statSync(path.join(feedsDir, MANIFEST_NAME));
+  } catch {
+    return undefined;
+  }
+  const journal = statSync(path.join(feedsDir, `${MANIFEST_NAME}.journal`), { throwIfNoEntry: false });
+  return { size: stats.size + (journal?.size ?? 0), mtimeMs: Math.max(stats.mtimeMs, journal?.mtimeMs ?? 0) };
+}
+
+export const ms = (duration: number) => Math.round(duration);
+
+/** Milliseconds since `started` (performance.now()), to the microsecond: monotonic, unlike Date. */
+export function elapsedMs(started: number): number {
+  return Math.round((performance.now() - started) * 1000) / 1000;
+}

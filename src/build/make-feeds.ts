@@ -1,0 +1,274 @@
+/**
+ * The rest of a build, once the scan (build-feeds.ts) found something to do: the model, the
+ * entries it still lacks, the plans, and the feeds folder written. Loaded when first needed, with
+ * the parsers, renderers and the `feed` package behind it: a run that finds nothing changed (the
+ * next CI run with the cache kept) never loads them.
+ */
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { formatProblem } from '../content/problems.js';
+import type { ArticleRecord } from '../feeds/article-record.js';
+import { makeContentModel, updateContentModel, type ContentModel, type FileOutcome } from '../feeds/content-model.js';
+import type { RemovalCount } from '../feeds/deleted-entries.js';
+import { ALL_TOPICS_PATH } from '../feeds/feed-collections.js';
+import { planFeedDocuments, type DocumentPlan, type DocumentSizes } from '../feeds/feed-documents.js';
+import type { FeedSite } from '../feeds/feed-model.js';
+import { exceedsRemovalLimit, removalLimit } from '../feeds/removal-guard.js';
+import { entryId } from '../feeds/select-articles.js';
+import { FeedServiceError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { renderBrowserFiles } from '../render/browser-view.js';
+import { renderFeedImages } from '../render/feed-images.js';
+import { renderIndexHtml, renderOpml } from '../render/feed-index.js';
+import { BUDGET_FORMATS, frameSizes } from '../render/render-document.js';
+import { cacheStamp, liveEntryKeys, saveBuildCache, type BuildCache } from './build-cache.js';
+import type { BuildDependencies } from './build-feeds.js';
+import { buildResult, builtFile, elapsedMs, manifestStat, ms, type BuildReport, type BuildResult, type BuiltFile } from './build-result.js';
+import { eraseEntries } from './entry-store.js';
+import { readEntryState, writeEntryState } from './entry-state.js';
+import { renderMissingEntries, type ContentScan } from './scan-content.js';
+import { documentFileNames, writeDocuments, type DocumentFile } from './write-documents.js';
+import { FeedsWriter } from './write-feeds.js';
+
+/** What the scan leaves the rest of the build. */
+export interface ScanDone {
+  readonly scan: ContentScan;
+  readonly startedAt: Date;
+  /** performance.now() when the build started, and when its scan ended. */
+  readonly started: number;
+  readonly scanned: number;
+  /** The scan's problems as JSON (what the next build compares). */
+  readonly problemsKey: string;
+  /** Whether the caller already holds a file it keeps the bytes of (so it need not be rendered again). */
+  readonly held: (file: { name: string; hash: string }) => boolean;
+}
+
+export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCache, { scan, startedAt, started, scanned, problemsKey, held }: ScanDone): Promise<BuildResult> {
+  const { config, logger, keepBody, hasBody, onStage } = dependencies;
+  // The state file is read once per process; after that the last build's state is current.
+  const previousState = cache.state ?? readEntryState(config.stateDir);
+  const results: FileOutcome<ArticleRecord>[] = scan.files.map((file) => file.outcome);
+  const model =
+    updateContentModel(cache.model, results, startedAt, previousState, config.deletedEntryDays) ??
+    makeContentModel(results, startedAt, previousState, config.deletedEntryDays);
+  // Held back like any failed build: forgetFailedBuild drops the model and the state, which the
+  // incremental path changed in place, so the next build starts from the state on disk.
+  if (!config.removalGuard.allow && exceedsRemovalLimit(model.tracked.removal, config.removalGuard)) throw massRemovalRefused(model.tracked.removal, config);
+  cache.model = model;
+  const modelled = performance.now();
+  onStage?.('model');
+  // Documents are cut by their entries' byte sizes (FEED_MAX_BYTES), so every entry a document may
+  // hold is rendered before planning: with archives off only these were not rendered while parsing.
+  await renderMissingEntries(config, cache, entriesToPlan(model, config.site));
+  const rendered = performance.now();
+  onStage?.('entries');
+  const plans = planFeedDocuments(model.collections, config.site, { tombstones: model.tracked.tombstones, memo: cache.plans, sizes: storedSizes(cache) });
+  const overBudget = budgetReport(plans, cache, config, logger);
+  const planned = performance.now();
+
+  // A rebuild in a process whose last build finished writes only what changed (a partial write).
+  const partial = cache.written !== undefined && cache.feedsFolderSwept === true;
+  const writer = new FeedsWriter(config.feedsDir, cache.written, { sweep: !partial });
+  cache.feedsFolderSwept = false;
+  // Until settled, every file this build puts in the feeds folder can be taken back: a failure
+  // writing a feed, the manifest, the entry state or the cache index (ENOSPC, EIO, EACCES…)
+  // leaves the folder exactly as the last good build left it.
+  let result: BuildResult;
+  try {
+    const indexed = plans.map((plan) => ({ ...plan.document, entryCount: plan.articles.length }));
+    const extras = [...renderBrowserFiles(), ...renderFeedImages(), renderOpml(indexed, config.site), renderIndexHtml(indexed, config.site)];
+    writer.claim([...documentFileNames(partial ? plans.filter((plan) => !cache.writtenPlans.has(plan)) : plans), ...extras.map((file) => file.name)]);
+    const documents = writeDocuments(writer, plans, cache, { keepBody, hasBody, partial });
+    const extraFiles: DocumentFile[] = extras.map((file) => {
+      const bytes = typeof file.body === 'string' ? Buffer.from(file.body, 'utf8') : file.body;
+      const written = writer.write(file.name, file.contentType, bytes);
+      return keepBody?.(file.name) ? { ...written, body: bytes } : written;
+    });
+    const { manifest, removed } = writer.finish({ complete: !partial });
+    cache.written = manifest;
+    cache.feedsFolderSwept = !writer.leftTemporaryFiles;
+    eraseDeadEntries(cache, scan.replacedKeys, model);
+    const { tracked } = model;
+    if (tracked.changed || cache.state === undefined) writeEntryState(config.stateDir, tracked.state, cache.state === undefined ? undefined : tracked.changedIds);
+    cache.state = tracked.state;
+
+    const wrote = performance.now();
+    onStage?.('write');
+    const touched = [...documents.files, ...extraFiles];
+    const problems = [...scan.problems, ...model.problems];
+    for (const problem of problems) {
+      logger.warn(formatProblem(problem, config.contentDir).join('\n'), { code: problem.code, file: problem.file, issues: problem.issues });
+    }
+    const { selection, collections } = model;
+    const written = touched.filter((file) => file.changed).map((file) => file.name);
+    const writtenSet = new Set(written);
+    const report: BuildReport = {
+      startedAt,
+      durationMs: elapsedMs(started),
+      filesRead: scan.files.length,
+      filesParsed: scan.filesParsed,
+      published: selection.publishable.length,
+      drafts: selection.drafts.length,
+      scheduled: selection.scheduled.length,
+      nextScheduled: model.nextScheduled,
+      topics: collections.filter((collection) => collection.kind === 'topic' && collection.articles.length > 0).length,
+      feeds: plans.filter((plan) => plan.document.archive === undefined).length,
+      archivePages: plans.filter((plan) => plan.document.archive !== undefined).length,
+      deleted: tracked.deleted,
+      rendered: documents.rendered,
+      skipped: problems.filter((problem) => problem.file !== undefined).length,
+      problems,
+      written,
+      unchanged: [...manifest.files.keys()].filter((name) => !writtenSet.has(name)),
+      removed,
+      ...(overBudget ? { overBudget } : {}),
+      stages: { scanMs: ms(scanned - started), modelMs: ms(modelled - scanned + (planned - rendered)), entriesMs: ms(rendered - modelled), writeMs: ms(wrote - planned) },
+    };
+    const feedsDir = path.resolve(config.feedsDir);
+    const changed = touched.map((file): BuiltFile => ({ ...builtFile(file), ...(file.body ? { body: file.body } : {}) }));
+    result = buildResult(report, manifest, feedsDir, { changed, removed, complete: !partial });
+    // Bytes are returned once, not kept: the caller has them.
+    cache.last = {
+      result: buildResult(report, manifest, feedsDir, { changed: [], removed: [], complete: false }),
+      files: scan.files,
+      problems: problemsKey,
+      validUntil: model.validUntil,
+    };
+    const { startedAt: _startedAt, nextScheduled, written: _written, unchanged: _unchanged, removed: _removed, ...kept } = report;
+    cache.finishedBuild = {
+      files: scan.files,
+      problems: problemsKey,
+      validUntil: Math.min(model.validUntil, Number.MAX_SAFE_INTEGER),
+      report: { ...kept, ...(nextScheduled ? { nextScheduled: nextScheduled.toISOString() } : {}) },
+      manifest: manifestStat(config.feedsDir) ?? { size: -1, mtimeMs: -1 },
+    };
+    cache.dirty = true;
+    // Saved before the build is settled: a cache index that cannot be written fails the build too.
+    if (dependencies.saveCache !== false) saveBuildCache(cache, cacheStamp(config), liveEntryKeys(cache));
+  } catch (error) {
+    if (!writer.rollback()) logger.error('the feeds folder could not be put back as the last good build left it; the next build repairs it', { feedsDir: config.feedsDir, error });
+    // What this attempt recorded of the folder describes files that were taken back (a second
+    // attempt after ContentChangedDuringBuild must not keep them): read from disk again.
+    cache.written = undefined;
+    cache.forgetDocuments();
+    cache.writtenPlans = new WeakSet();
+    throw error;
+  }
+  const left = writer.settle();
+  if (left > 0) logger.warn(`${left} file(s) of the feeds folder could not be removed; the next build removes them`, { feedsDir: config.feedsDir });
+  return result;
+}
+
+/**
+ * Erases the stored entries no article to publish holds any more (removed, made a draft, edited,
+ * or a second article with an id already taken), so that nothing of them stays in the cache.
+ * Looks at the keys the scan saw go and at articles that lost their id, not at every entry (at
+ * a million articles that pass would be most of a one-file rebuild); a model made afresh (a
+ * first build) has no such list, and then every entry is looked at.
+ */
+function eraseDeadEntries(cache: BuildCache, replacedKeys: readonly string[] | undefined, model: ContentModel<ArticleRecord>): void {
+  let candidates: Set<string>;
+  if (replacedKeys === undefined || model.changes === undefined) {
+    candidates = new Set(cache.entries.keys());
+  } else {
+    candidates = new Set(replacedKeys);
+    for (const claimants of model.index.claimants.values()) for (let position = 1; position < claimants.length; position++) candidates.add(claimants[position]!.key);
+  }
+  for (const key of [...candidates]) if (!cache.entries.has(key)) candidates.delete(key);
+  if (candidates.size === 0) return;
+  // Kept: an entry some article to publish (now or when due) still holds.
+  const nowMs = model.nowMs;
+  for (const file of cache.files.values()) {
+    if (!candidates.has(file.key) || !file.outcome.ok) continue;
+    const article = file.outcome.article;
+    if (!article.published) continue;
+    const due = article.publishedDateTime.getTime() <= nowMs;
+    if (!due || model.index.claimants.get(entryId(article))?.[0] === article) candidates.delete(file.key);
+  }
+  if (candidates.size === 0) return;
+  const dead = [...candidates].map((key) => cache.entries.get(key)!);
+  // Forgotten before they are overwritten: an erasure cut short by a failing disk leaves no entry
+  // that this process would trust (and copy into a feed) with zeros or half its bytes.
+  for (const key of candidates) cache.entries.delete(key);
+  cache.dirty = true;
+  eraseEntries(cache.entriesDir, dead);
+}
+
+/** The error of a build held back by the removal guard: what it would do, and what to do about it. */
+function massRemovalRefused({ before, removed }: RemovalCount, config: Config): FeedServiceError {
+  const { percent, minimum } = config.removalGuard;
+  const limit = removalLimit(before, config.removalGuard);
+  return new FeedServiceError(
+    'MASS_REMOVAL_REFUSED',
+    `Not published: this build would remove ${removed} of the ${before} published entries, more than the limit of ${limit} ` +
+      `(the larger of REMOVAL_LIMIT_PERCENT=${percent}% and REMOVAL_LIMIT_ENTRIES=${minimum}). Nothing was written and no deletion was announced; ` +
+      `the last feeds stay served. Check that CONTENT_DIR (${path.resolve(config.contentDir)}) is the right folder and fully mounted. ` +
+      `If the removal is intended, build once with ALLOW_MASS_REMOVAL=true (or npm run build:feeds -- --allow-mass-removal).`,
+    { details: { wouldRemove: removed, published: before, limit } },
+  );
+}
+
+/**
+ * The articles whose entries planning measures and that must therefore be rendered: with archives
+ * off, the newest FEED_MAX_ITEMS of each collection; with archives on, every published one (each
+ * is in the all-topics collection). An updated model narrows the latter to what changed: with
+ * archives on the scan renders each published article's entry as it parses it, and an entry
+ * goes only with its article (eraseDeadEntries: removed, edited, made a draft, or a second
+ * claimant of an id) or with the whole cache (then the model is made afresh). So only a changed
+ * article, or a claimant of an id a change touched (a second claimant that now wins it), can lack
+ * one: at a million articles this is not a pass over every article on each edit.
+ */
+function entriesToPlan(model: ContentModel<ArticleRecord>, site: FeedSite): { readonly articles: readonly ArticleRecord[] }[] {
+  if (!site.archives) return model.collections.map((collection) => ({ articles: collection.articles.slice(0, site.maxItems) }));
+  if (model.changes === undefined) return model.collections.filter((collection) => collection.path === ALL_TOPICS_PATH);
+  const articles: ArticleRecord[] = [];
+  for (const { before, after } of model.changes) {
+    for (const outcome of [before, after]) if (outcome?.ok) articles.push(...(model.index.claimants.get(entryId(outcome.article)) ?? []));
+  }
+  return [{ articles }];
+}
+
+/** Documents' frames as rendered, and entries' sizes as stored (entry-store.ts: rss, atom, json first). */
+function storedSizes(cache: BuildCache): DocumentSizes<ArticleRecord> {
+  return {
+    frame: frameSizes,
+    entry: (article) => {
+      const location = cache.entries.get(article.key);
+      if (!location) throw new Error(`no rendered entry for ${article.file}`);
+      return location.lengths;
+    },
+  };
+}
+
+/** What the budget did (see BuildReport.overBudget), logged: a warning for what readers miss or may refuse. */
+function budgetReport(plans: readonly DocumentPlan<ArticleRecord>[], cache: BuildCache, config: Config, logger: Logger): BuildReport['overBudget'] {
+  const { archives, maxBytes, maxItems } = config.site;
+  let feeds = 0;
+  let entries = 0;
+  const oversized = new Map<string, { readonly key: string; readonly paths: string[] }>();
+  for (const plan of plans) {
+    if (plan.overBudget) {
+      feeds++;
+      entries += plan.overBudget;
+      if (!archives) {
+        logger.warn(`${config.feedsDir}/${plan.document.path}: ${plan.overBudget} of its newest ${maxItems} entries left out to stay under FEED_MAX_BYTES (${maxBytes} bytes); with FEED_ARCHIVES=true they would be in archive pages`, {
+          feed: plan.document.path,
+          entries: plan.overBudget,
+        });
+      }
+    }
+    if (plan.oversized) {
+      const { file, key } = plan.articles[0]!;
+      const known = oversized.get(file) ?? { key, paths: [] };
+      known.paths.push(plan.document.path);
+      oversized.set(file, known);
+    }
+  }
+  for (const [file, { key, paths }] of oversized) {
+    const bytes = Math.max(...cache.entries.get(key)!.lengths.slice(0, BUDGET_FORMATS.length));
+    logger.warn(`${path.join(config.contentDir, file)}: its entry alone (${bytes} bytes) is over FEED_MAX_BYTES (${maxBytes} bytes); published alone in ${paths.map((name) => `${config.feedsDir}/${name}`).join(', ')}`, { file, bytes, feeds: paths });
+  }
+  if (feeds === 0 && oversized.size === 0) return undefined;
+  if (archives && feeds > 0) logger.info(`${entries} entries of ${feeds} feed(s) moved to archive pages to stay under FEED_MAX_BYTES (${maxBytes} bytes)`, { feeds, entries });
+  return { feeds, entries, archived: archives, oversized: [...oversized.keys()] };
+}
