@@ -28,7 +28,7 @@ import { CacheIndexUnusable } from './cache-index.js';
 import { DiskWriteError } from './disk-write-error.js';
 import { EntryStoreCorrupt } from './entry-store.js';
 import { UNKNOWN_CHANGES, type ContentChangeSet } from '../content/watch-content.js';
-import { ContentChangedDuringBuild, scanContent } from './scan-content.js';
+import { ContentChangedDuringBuild, dropSurvey, scanContent, surveyContent, type ContentSurvey } from './scan-content.js';
 import { hasUnfinishedWrite, readManifest, removeAbandonedTemporaryFiles, sameMtime } from './write-feeds.js';
 
 export { createBuildCache, type BuildCache } from './build-cache.js';
@@ -66,13 +66,22 @@ export interface BuildDependencies {
 export async function buildFeeds(dependencies: BuildDependencies): Promise<BuildResult> {
   const { config, logger } = dependencies;
   const stamp = cacheStamp(config);
-  const cache = dependencies.cache ?? loadBuildCache(config.stateDir, stamp, logger);
+  // A new process lists the content folder and starts its stats on a helper thread first, and
+  // loads its cache meanwhile (at 100k files each takes about 0.2 s).
+  const survey = dependencies.cache ? undefined : surveyContent(config.contentDir);
+  let cache: BuildCache;
+  try {
+    cache = dependencies.cache ?? loadBuildCache(config.stateDir, stamp, logger);
+  } catch (error) {
+    dropSurvey(survey);
+    throw error;
+  }
   // Left by a build killed while writing its state or cache (a minute old: not one running now).
   removeAbandonedTemporaryFiles(config.stateDir);
   let result: BuildResult;
   try {
     try {
-      result = await buildOnce(dependencies, cache);
+      result = await buildOnce(dependencies, cache, survey);
     } catch (error) {
       if (error instanceof ContentChangedDuringBuild) {
         // A file changed between the scan and its rendering: once more, with what is there now,
@@ -92,7 +101,16 @@ export async function buildFeeds(dependencies: BuildDependencies): Promise<Build
       result = await buildOnce({ ...dependencies, changes: UNKNOWN_CHANGES }, cache);
     }
     // A build that wrote nothing (its files were all as the last build left them) saves here.
-    if (dependencies.saveCache !== false && cache.dirty) saveBuildCache(cache, stamp, liveEntryKeys(cache));
+    if (dependencies.saveCache !== false && cache.dirty) {
+      try {
+        saveBuildCache(cache, stamp, liveEntryKeys(cache));
+      } catch (error) {
+        // The saved index's rest, copied as it was, failed its checksum: this build did not use
+        // it (its files are right), the next one starts without a cache.
+        if (!(error instanceof CacheIndexUnusable)) throw error;
+        discardBuildCache(cache, logger, error.message);
+      }
+    }
   } catch (error) {
     forgetFailedBuild(cache, error, logger);
     throw error;
@@ -157,11 +175,11 @@ function unchangedReport(saved: SavedReport, startedAt: Date, durationMs: number
   };
 }
 
-async function buildOnce(dependencies: BuildDependencies, cache: BuildCache): Promise<BuildResult> {
+async function buildOnce(dependencies: BuildDependencies, cache: BuildCache, survey?: ContentSurvey): Promise<BuildResult> {
   const { config, logger, clock = () => new Date(), changes = UNKNOWN_CHANGES, keepBody, hasBody, onStage } = dependencies;
   const startedAt = clock();
   const started = performance.now();
-  const scan = await scanContent(config, cache, changes, { renderEntries: config.site.archives });
+  const scan = await scanContent(config, cache, changes, { renderEntries: config.site.archives }, survey);
   const scanned = performance.now();
   onStage?.('scan');
 

@@ -8,16 +8,19 @@
  *                                    ["D", document, fingerprint, …]
  *   the scan part, read at load      ["B", last build] and ["F", path, size, mtime, ctime, ino,
  *                                    checkedAt, key, …]: what a scan compares each file with
- *   trailer                          {"sha256", "scanBytes"}: the hash of every byte before it,
- *                                    and where the scan part begins (bytes before the trailer)
+ *   trailer                          {"sha256", "restSha256", "scanBytes"}: the hash of the header
+ *                                    and the scan part, the hash of the rest, and where the scan
+ *                                    part begins (bytes before the trailer)
  *
  * Each kind is written in chunks of CHUNK items per line: one JSON.parse per thousand files, not
- * per file. The whole file is hashed when it is loaded (a truncated or altered index is
- * recognised there, before anything of it is used); only the scan part is decoded. The rest is
- * kept as bytes until a build needs an outcome, an entry or a document (IndexedFile, UnreadIndex).
+ * per file. A load reads only the header, the scan part and the trailer, and checks the first
+ * hash (a truncated or altered index is recognised there, before anything of it is used). The
+ * rest stays on disk, read through the same open file (a later save renames a new index over
+ * it), until a build needs an outcome, an entry or a document: its own hash is checked then
+ * (IndexedFile, UnreadIndex).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Issue, Problem } from '../content/problems.js';
 import type { FileStat } from '../content/read-content.js';
 import { draftRecord, type ArticleRecord } from '../feeds/article-record.js';
@@ -28,7 +31,7 @@ import type { EntryLocation } from './entry-store.js';
 import { writeAll } from './write-all.js';
 
 const FORMAT = 'feed-syndication-service build cache';
-const FORMAT_VERSION = 2;
+const FORMAT_VERSION = 3;
 /** Items per line. */
 const CHUNK = 1024;
 
@@ -48,45 +51,92 @@ export interface IndexRest {
 }
 
 /**
- * The outcomes, entries and documents of an index, still as bytes. `read()` parses them the first
- * time it is called; a part that does not parse (it passed the checksum, so only a bug would
- * make it) throws CacheIndexUnusable.
+ * The outcomes, entries and documents of an index, still on disk: bytes [start, end) of the open
+ * file `fd`, whose sha256 must be `sha256`. `read()` reads and parses them the first time it is
+ * called; bytes that fail their hash, or do not parse, throw CacheIndexUnusable.
  */
 export class UnreadIndex {
+  #fd: number | undefined;
+  readonly #start: number;
+  readonly #end: number;
+  readonly #sha256: string;
   #bytes: Buffer | undefined;
   #files: readonly IndexedFile[] | undefined;
   readonly #shared: SharedValues;
   #read: IndexRest | undefined;
 
-  constructor(bytes: Buffer, files: readonly IndexedFile[], shared: SharedValues) {
-    this.#bytes = bytes;
+  constructor(fd: number, range: { readonly start: number; readonly end: number; readonly sha256: string }, files: readonly IndexedFile[], shared: SharedValues) {
+    this.#fd = fd;
+    this.#start = range.start;
+    this.#end = range.end;
+    this.#sha256 = range.sha256;
     this.#files = files;
     this.#shared = shared;
   }
 
   read(): IndexRest {
     if (this.#read) return this.#read;
-    const bytes = this.#bytes;
     const files = this.#files;
-    if (!bytes || !files) throw new CacheIndexUnusable('its rest was let go before it was read');
+    if (!files) throw new CacheIndexUnusable('its rest was let go before it was read');
+    const bytes = this.#verifiedBytes();
     this.#bytes = undefined;
     this.#files = undefined;
     this.#read = parseRest(bytes, files, this.#shared);
     return this.#read;
   }
 
-  /** The unread bytes, if `files` are the files they were saved with (the same paths and keys in the same order). */
+  /**
+   * The rest's bytes, if `files` are the files they were saved with (the same paths and keys in
+   * the same order). Throws CacheIndexUnusable when they fail their hash.
+   */
   bytesFor(files: readonly ScannedFile[]): Buffer | undefined {
     const saved = this.#files;
-    if (!this.#bytes || !saved || saved.length !== files.length) return undefined;
+    if (!saved || saved.length !== files.length) return undefined;
     for (let index = 0; index < files.length; index++) if (files[index]!.file !== saved[index]!.file || files[index]!.key !== saved[index]!.key) return undefined;
-    return this.#bytes;
+    return this.#verifiedBytes();
   }
 
   /** Lets the bytes go unread (the cache is being discarded). */
   abandon(): void {
+    this.#close();
     this.#bytes = undefined;
     this.#files = undefined;
+  }
+
+  #verifiedBytes(): Buffer {
+    if (this.#bytes) return this.#bytes;
+    if (this.#fd === undefined) throw new CacheIndexUnusable('its rest was let go before it was read');
+    const bytes = Buffer.allocUnsafe(this.#end - this.#start);
+    try {
+      readFully(this.#fd, bytes, this.#start);
+    } catch (error) {
+      throw new CacheIndexUnusable(`its rest cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    } finally {
+      this.#close();
+    }
+    if (createHash('sha256').update(bytes).digest('base64url') !== this.#sha256) throw new CacheIndexUnusable('the checksum of its rest does not match (corrupt)');
+    this.#bytes = bytes;
+    return bytes;
+  }
+
+  #close(): void {
+    if (this.#fd === undefined) return;
+    try {
+      closeSync(this.#fd);
+    } catch {
+      // Nothing was written through it.
+    }
+    this.#fd = undefined;
+  }
+}
+
+/** Fills `bytes` from `fd` at `position`; a file shorter than that throws. */
+function readFully(fd: number, bytes: Buffer, position: number): void {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const read = readSync(fd, bytes, offset, bytes.length - offset, position + offset);
+    if (read === 0) throw Object.assign(new Error('the file ends early'), { code: 'ESHORT' });
+    offset += read;
   }
 }
 
@@ -119,39 +169,74 @@ export interface LoadedIndex {
   readonly rest: UnreadIndex;
 }
 
+/** The most a trailer can take: a line of two hashes and a number. */
+const TRAILER_MAX = 256;
+/** What is read first for the header (a longer header is read whole). */
+const HEADER_READ = 4096;
+
 /**
- * Reads `file` for `stamp`: the scan part parsed, the rest kept as bytes. Returns undefined when
- * there is no such file; throws CacheIndexUnusable (with the reason) for any other that cannot
- * be used, and the error of the read for one that cannot be read.
+ * Reads `file` for `stamp`: the scan part parsed, the rest left on disk (UnreadIndex). Returns
+ * undefined when there is no such file; throws CacheIndexUnusable (with the reason) for any other
+ * that cannot be used, and the error of the read for one that cannot be read.
  */
 export function loadIndex(file: string, stamp: CacheStamp, shared: SharedValues): LoadedIndex | undefined {
-  let bytes: Buffer;
+  let fd: number;
   try {
-    bytes = readFileSync(file);
+    fd = openSync(file, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+  let loaded: LoadedIndex | undefined;
+  try {
+    loaded = loadOpenIndex(fd, stamp, shared);
+    return loaded;
+  } finally {
+    // The rest is read through it later (UnreadIndex); anything else closes it now.
+    if (!loaded) closeSync(fd);
+  }
+}
+
+function loadOpenIndex(fd: number, stamp: CacheStamp, shared: SharedValues): LoadedIndex {
   const unusable = (reason: string) => new CacheIndexUnusable(reason);
-  if (bytes.length === 0 || bytes[bytes.length - 1] !== 0x0a) throw unusable('it is truncated (no trailer)');
-  const trailerStart = bytes.lastIndexOf(0x0a, bytes.length - 2) + 1;
-  const trailer = parseJson(bytes, trailerStart, bytes.length - 1) as { sha256?: unknown; scanBytes?: unknown } | undefined;
-  if (trailer === null || typeof trailer !== 'object' || typeof trailer.sha256 !== 'string' || !Number.isInteger(trailer.scanBytes)) throw unusable('it is truncated (no trailer)');
-  if (createHash('sha256').update(bytes.subarray(0, trailerStart)).digest('base64url') !== trailer.sha256) throw unusable('its checksum does not match (corrupt)');
-  const headerEnd = bytes.indexOf(0x0a);
-  const header = parseJson(bytes, 0, headerEnd) as { format?: unknown; version?: unknown; code?: unknown; config?: unknown } | undefined;
-  if (header === null || typeof header !== 'object') throw unusable('its header is unreadable');
-  if (header.format !== FORMAT || header.version !== FORMAT_VERSION) throw unusable('it is in another format');
-  if (header.code !== stamp.code) throw unusable('it was made by another version of the service');
-  if (header.config !== stamp.config) throw unusable('it was made with another configuration');
+  const size = fstatSync(fd).size;
+  const tail = Buffer.allocUnsafe(Math.min(size, TRAILER_MAX));
+  readFully(fd, tail, size - tail.length);
+  if (tail.length === 0 || tail[tail.length - 1] !== 0x0a) throw unusable('it is truncated (no trailer)');
+  const trailerAt = tail.lastIndexOf(0x0a, tail.length - 2) + 1;
+  const trailer = parseJson(tail, trailerAt, tail.length - 1) as { sha256?: unknown; restSha256?: unknown; scanBytes?: unknown } | undefined;
+  if (trailer === null || typeof trailer !== 'object' || typeof trailer.sha256 !== 'string' || typeof trailer.restSha256 !== 'string' || !Number.isInteger(trailer.scanBytes)) {
+    throw unusable('it is truncated (no trailer)');
+  }
+  const trailerStart = size - (tail.length - trailerAt);
   const scanStart = trailerStart - (trailer.scanBytes as number);
-  if (scanStart <= headerEnd || scanStart > trailerStart || (scanStart > headerEnd + 1 && bytes[scanStart - 1] !== 0x0a)) throw unusable('its parts are not where its trailer says');
+  if (scanStart < 0 || scanStart > trailerStart) throw unusable('its parts are not where its trailer says');
+
+  let head = Buffer.allocUnsafe(Math.min(scanStart, HEADER_READ));
+  readFully(fd, head, 0);
+  let headerEnd = head.indexOf(0x0a);
+  if (headerEnd < 0 && head.length < scanStart) {
+    head = Buffer.allocUnsafe(scanStart);
+    readFully(fd, head, 0);
+    headerEnd = head.indexOf(0x0a);
+  }
+  if (headerEnd < 0 || (scanStart > headerEnd + 1 && !endsLine(fd, scanStart))) throw unusable('its parts are not where its trailer says');
+  const header = head.subarray(0, headerEnd + 1);
+  const scan = Buffer.allocUnsafe(trailerStart - scanStart);
+  readFully(fd, scan, scanStart);
+  if (createHash('sha256').update(header).update(scan).digest('base64url') !== trailer.sha256) throw unusable('its checksum does not match (corrupt)');
+
+  const fields = parseJson(header, 0, headerEnd) as { format?: unknown; version?: unknown; code?: unknown; config?: unknown } | undefined;
+  if (fields === null || typeof fields !== 'object') throw unusable('its header is unreadable');
+  if (fields.format !== FORMAT || fields.version !== FORMAT_VERSION) throw unusable('it is in another format');
+  if (fields.code !== stamp.code) throw unusable('it was made by another version of the service');
+  if (fields.config !== stamp.config) throw unusable('it was made with another configuration');
 
   const files: IndexedFile[] = [];
-  const rest = new UnreadIndex(bytes.subarray(headerEnd + 1, scanStart), files, shared);
+  const rest = new UnreadIndex(fd, { start: headerEnd + 1, end: scanStart, sha256: trailer.restSha256 as string }, files, shared);
   let lastBuild: SavedBuild | undefined;
   try {
-    for (const line of lines(bytes, scanStart, trailerStart)) {
+    for (const line of lines(scan, 0, scan.length)) {
       if (line[0] === 'B' && typeof line[1] === 'object' && line[1] !== null) {
         lastBuild = line[1] as SavedBuild;
         continue;
@@ -167,6 +252,13 @@ export function loadIndex(file: string, stamp: CacheStamp, shared: SharedValues)
     throw unusable('a line of it is unreadable');
   }
   return { files, lastBuild, rest };
+}
+
+/** Whether the byte before `position` is a newline (the rest ends where the scan part begins). */
+function endsLine(fd: number, position: number): boolean {
+  const byte = Buffer.alloc(1);
+  readFully(fd, byte, position - 1);
+  return byte[0] === 0x0a;
 }
 
 /** The JSON value of bytes [start, end), or undefined if they are not JSON. */
@@ -325,6 +417,7 @@ function* indexWriting(file: string, stamp: CacheStamp, contents: IndexContents)
   const out = new IndexWriter(file);
   try {
     out.line(JSON.stringify({ format: FORMAT, version: FORMAT_VERSION, code: stamp.code, config: stamp.config }));
+    out.startRest();
     if ('rest' in contents) {
       out.bytes(contents.rest);
       yield;
@@ -334,12 +427,13 @@ function* indexWriting(file: string, stamp: CacheStamp, contents: IndexContents)
       yield* out.chunked('E', contents.entries, ([key, entry]) => item([key, entry.segment, entry.offset, ...entry.lengths, entry.digest]));
       yield* out.chunked('D', contents.documents, ([document, fingerprint]) => item([document, fingerprint]));
     }
+    out.endRest();
     const scanStart = out.size();
     if (contents.lastBuild) out.line(JSON.stringify(['B', contents.lastBuild]));
     yield* out.chunked('F', files, ({ file: name, stat, checkedAt, key }) => item([name, stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, checkedAt, key]));
     // Once more before the file is put in place, however small it is.
     yield;
-    out.finish((sha256, bytes) => JSON.stringify({ sha256, scanBytes: bytes - scanStart }));
+    out.finish((hashes, bytes) => JSON.stringify({ ...hashes, scanBytes: bytes - scanStart }));
   } finally {
     // Thrown, or stopped by the caller: the temporary file goes (a no-op once finished).
     out.abandon();
@@ -348,13 +442,16 @@ function* indexWriting(file: string, stamp: CacheStamp, contents: IndexContents)
 
 /**
  * Writes a file of lines through a temporary file and a rename, a megabyte at a time, hashing
- * the bytes for the trailer that `finish` adds.
+ * the bytes for the trailer that `finish` adds: the rest's bytes (between `startRest` and
+ * `endRest`) with a hash of their own, every other byte with the main one.
  */
 class IndexWriter {
   readonly #target: string;
   readonly #temporary: string;
   readonly #fd: number;
-  readonly #hash = createHash('sha256');
+  readonly #mainHash = createHash('sha256');
+  readonly #restHash = createHash('sha256');
+  #hash = this.#mainHash;
   #pending: string[] = [];
   #pendingLength = 0;
   #written = 0;
@@ -389,6 +486,18 @@ class IndexWriter {
     if (chunk.length > 0 && this.line(`["${kind}",${chunk.join(',')}]`)) yield;
   }
 
+  /** What follows is the rest, hashed on its own. */
+  startRest(): void {
+    this.#flush();
+    this.#hash = this.#restHash;
+  }
+
+  /** The rest ends here. */
+  endRest(): void {
+    this.#flush();
+    this.#hash = this.#mainHash;
+  }
+
   /** Bytes in the file so far (everything given is flushed first). */
   size(): number {
     this.#flush();
@@ -413,10 +522,10 @@ class IndexWriter {
     this.#written += bytes.length;
   }
 
-  /** Adds the trailer (made from the hash and the size of everything before it) and puts the file in place. */
-  finish(trailer: (sha256: string, bytes: number) => string): void {
+  /** Adds the trailer (made from the two hashes and the size of everything before it) and puts the file in place. */
+  finish(trailer: (hashes: { readonly sha256: string; readonly restSha256: string }, bytes: number) => string): void {
     const size = this.size();
-    writeAll(this.#fd, Buffer.from(`${trailer(this.#hash.digest('base64url'), size)}\n`, 'utf8'));
+    writeAll(this.#fd, Buffer.from(`${trailer({ sha256: this.#mainHash.digest('base64url'), restSha256: this.#restHash.digest('base64url') }, size)}\n`, 'utf8'));
     this.#closed = true;
     buildFs.closeSync(this.#fd);
     buildFs.renameSync(this.#temporary, this.#target);

@@ -24,7 +24,7 @@ import { compareCodePoints } from '../feeds/code-point-order.js';
 import type { BuildCache, ScannedFile } from './build-cache.js';
 import { SegmentWriter } from './entry-store.js';
 import type { ReadFile } from './parse-threads.js';
-import { statCandidates } from './stat-threads.js';
+import { startStats, type PendingStats } from './stat-threads.js';
 
 /**
  * The parsers and renderers (parse-threads.ts and the libraries behind it), loaded when a file is
@@ -86,33 +86,59 @@ export function entryWriter(cache: BuildCache): SegmentWriter {
   return cache.writer;
 }
 
+/** The content folder listed, and its files' stats being taken (see startStats); or why it could not be listed. */
+export type ContentSurvey = { readonly root: string; readonly candidates: readonly ContentCandidate[]; readonly stats: PendingStats } | { readonly error: unknown };
+
+/**
+ * Lists the content folder and starts taking its files' stats on a helper thread. A new process
+ * (the CLI) does this before it loads its cache, and loads the cache meanwhile. A folder that
+ * cannot be listed throws when a scan takes the survey, as the scan itself would.
+ */
+export function surveyContent(contentDir: string): ContentSurvey {
+  try {
+    const { root, candidates } = listContent(contentDir);
+    return { root, candidates, stats: startStats(root, candidates) };
+  } catch (error) {
+    return { error };
+  }
+}
+
+/** Lets a survey go unused: its helper stops. */
+export function dropSurvey(survey: ContentSurvey | undefined): void {
+  if (survey && 'stats' in survey) survey.stats.stop();
+}
+
 /**
  * Scans the content folder into `cache.files` and returns what it holds now. `changes` narrows
- * the scan to the files a watcher named (when the last full scan is recent enough).
+ * the scan to the files a watcher named (when the last full scan is recent enough). `survey`: the
+ * folder as surveyed at the start of this build (surveyContent), used by a full scan.
  */
-export async function scanContent(config: Config, cache: BuildCache, changes: ContentChangeSet, options: ScanOptions): Promise<ContentScan> {
+export async function scanContent(config: Config, cache: BuildCache, changes: ContentChangeSet, options: ScanOptions, survey?: ContentSurvey): Promise<ContentScan> {
   const last = cache.lastScan;
   if (changes.kind === 'files' && last && Date.now() - last.at < FULL_SCAN_INTERVAL_MS) {
     const scan = changes.files.size === 0 ? { files: last.files, problems: last.problems, filesParsed: 0, replacedKeys: [] } : await rescanFiles(config, cache, last, changes.files, options);
     if (scan) {
+      dropSurvey(survey);
       cache.lastScan = { files: scan.files, problems: scan.problems, at: last.at };
       return scan;
     }
   }
-  const scan = await fullScan(config, cache, options);
+  const scan = await fullScan(config, cache, options, survey ?? surveyContent(config.contentDir));
   cache.lastScan = { files: scan.files, problems: scan.problems, at: Date.now() };
   return scan;
 }
 
-async function fullScan(config: Config, cache: BuildCache, options: ScanOptions): Promise<ContentScan> {
+async function fullScan(config: Config, cache: BuildCache, options: ScanOptions, survey: ContentSurvey): Promise<ContentScan> {
   const checkedAt = Date.now();
-  const { root, candidates } = listContent(config.contentDir);
+  if ('error' in survey) throw survey.error;
+  const { root, candidates } = survey;
   const files: (ScannedFile | undefined)[] = new Array(candidates.length);
   const toRead: number[] = [];
   if (cache.files.size === 0) {
+    survey.stats.stop();
     for (let index = 0; index < candidates.length; index++) toRead.push(index);
   } else {
-    const stats = await statCandidates(root, candidates);
+    const stats = await survey.stats.take();
     candidates.forEach((candidate, index) => {
       const known = cache.files.get(contentPath(candidate.relative));
       if (isTrusted(known, stats[index])) files[index] = known;

@@ -1,7 +1,8 @@
 /**
  * The stat of every file of a full scan, taken by the calling thread and a helper thread
  * (stat-thread-main.ts) together: at 100k files the calls alone take about 0.4 s on one core,
- * and a scan that finds nothing changed is little else. Both claim chunks of the candidates
+ * and a scan that finds nothing changed is little else. The helper starts as soon as the folder
+ * is listed, so a new process loads its cache meanwhile (scan-content.ts, surveyContent). Both claim chunks of the candidates
  * from a shared counter and write what they find into shared memory, so nothing is sent but
  * "done". A helper that fails leaves its chunks to the calling thread.
  */
@@ -89,22 +90,38 @@ export function startStatHelper(root: string, candidates: readonly ContentCandid
   return { done, stop };
 }
 
-/** What `statCandidate` says of each candidate now, in candidate order (`threshold`: for tests). */
-export async function statCandidates(root: string, candidates: readonly ContentCandidate[], threshold = PARALLEL_THRESHOLD): Promise<(FileStat | undefined)[]> {
-  if (candidates.length < threshold) return candidates.map((candidate) => statCandidate(root, candidate));
+/** Stats being taken by a helper thread: `take()` joins in on this thread and returns them all, in candidate order. */
+export interface PendingStats {
+  take(): Promise<(FileStat | undefined)[]>;
+  /** Not needed after all (a first build reads every file): the helper stops. */
+  stop(): void;
+}
+
+/**
+ * Starts taking what `statCandidate` says of each candidate: on a helper thread from now on
+ * (when there are `threshold` or more), while this thread does other work until it calls
+ * `take()`. Below the threshold, `take()` does it all on this thread.
+ */
+export function startStats(root: string, candidates: readonly ContentCandidate[], threshold = PARALLEL_THRESHOLD): PendingStats {
+  if (candidates.length < threshold) return { take: async () => candidates.map((candidate) => statCandidate(root, candidate)), stop: () => {} };
   const shared = sharedStats(candidates.length);
   const helper = startStatHelper(root, candidates, shared);
-  statClaimedChunks(root, candidates, shared);
-  // Every chunk done by this thread (the helper was still starting): no need to wait for it.
-  if (shared.chunkDone.every((_, chunk) => Atomics.load(shared.chunkDone, chunk) === 1)) helper.stop();
-  else await helper.done;
-  // Whatever a failed helper did not finish, this thread does now.
-  for (let chunk = 0; chunk < shared.chunkDone.length; chunk++) if (Atomics.load(shared.chunkDone, chunk) === 0) statChunk(root, candidates, shared, chunk * STAT_CHUNK);
-  const stats: (FileStat | undefined)[] = new Array(candidates.length);
-  const { numbers, isFile } = shared;
-  for (let index = 0; index < candidates.length; index++) {
-    const at = index * FIELDS;
-    stats[index] = isFile[index] === 1 ? { size: numbers[at]!, mtimeMs: numbers[at + 1]!, ctimeMs: numbers[at + 2]!, ino: numbers[at + 3]! } : undefined;
-  }
-  return stats;
+  return {
+    async take() {
+      statClaimedChunks(root, candidates, shared);
+      // Every chunk done (the helper was still starting, or finished its last one): no need to wait for it.
+      if (shared.chunkDone.every((_, chunk) => Atomics.load(shared.chunkDone, chunk) === 1)) helper.stop();
+      else await helper.done;
+      // Whatever a failed helper did not finish, this thread does now.
+      for (let chunk = 0; chunk < shared.chunkDone.length; chunk++) if (Atomics.load(shared.chunkDone, chunk) === 0) statChunk(root, candidates, shared, chunk * STAT_CHUNK);
+      const stats: (FileStat | undefined)[] = new Array(candidates.length);
+      const { numbers, isFile } = shared;
+      for (let index = 0; index < candidates.length; index++) {
+        const at = index * FIELDS;
+        stats[index] = isFile[index] === 1 ? { size: numbers[at]!, mtimeMs: numbers[at + 1]!, ctimeMs: numbers[at + 2]!, ino: numbers[at + 3]! } : undefined;
+      }
+      return stats;
+    },
+    stop: helper.stop,
+  };
 }

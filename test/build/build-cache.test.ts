@@ -222,12 +222,37 @@ describe('build cache: discarded, with one log line, and never a wrong feed', ()
     assert.equal(result.report.filesParsed, 8, 'every file parsed again');
   });
 
-  it('an index with one byte changed (same length)', async () => {
+  it('an index with one byte changed (same length) in its scan part, found when it is loaded', async () => {
     await discardedBecause(/checksum|corrupt/, (config) => {
       const text = readFileSync(indexFile(config), 'utf8');
-      const at = text.indexOf('news.example.com/3');
-      writeFileSync(indexFile(config), `${text.slice(0, at)}news.example.com/4${text.slice(at + 'news.example.com/3'.length)}`);
+      const at = text.lastIndexOf('a3.md');
+      writeFileSync(indexFile(config), `${text.slice(0, at)}a9.md${text.slice(at + 'a3.md'.length)}`);
     });
+  });
+
+  it('an index with one byte changed (same length) in its rest, found when a build needs it', async () => {
+    const damage = (config: Config) => {
+      const text = readFileSync(indexFile(config), 'utf8');
+      const at = text.indexOf('news.example.com/3');
+      assert.ok(at < text.length - (JSON.parse(text.trimEnd().split('\n').at(-1)!) as { scanBytes: number }).scanBytes, 'the byte is in the rest');
+      writeFileSync(indexFile(config), `${text.slice(0, at)}news.example.com/4${text.slice(at + 'news.example.com/3'.length)}`);
+    };
+    await discardedBecause(/checksum of its rest|corrupt/, (config) => {
+      damage(config);
+      rmSync(config.feedsDir, { recursive: true });
+    });
+    // A build with nothing to do does not read the rest: it uses nothing of it, and its files are right.
+    const config = await copyOfBuilt();
+    damage(config);
+    const { result, cacheLines } = await buildLogged(config);
+    assert.equal(result.report.filesParsed, 0);
+    assertSameFolder(config.feedsDir, reference.feedsDir);
+    // That build saved the index again (the copy's new inodes), copying the rest: the copy checks it first.
+    assert.equal(cacheLines.length, 1, `one log line: ${JSON.stringify(cacheLines)}`);
+    assert.match(cacheLines[0]!.msg, /checksum of its rest/);
+    const next = await buildLogged(config);
+    assert.equal(next.result.report.filesParsed, 8, 'the next build starts without the cache');
+    assertSameFolder(config.feedsDir, reference.feedsDir);
   });
 
   it('an index that is not JSON at all', async () => {
@@ -289,7 +314,8 @@ function rewriteHeader(config: Config, change: (header: Record<string, unknown>)
 
 /**
  * Rewrites the index's lines before its scan part (the trailer says where that starts) and
- * recomputes the trailer's checksum, so that only those lines differ.
+ * recomputes the trailer's checksums (one of the header and the scan part, one of the rest
+ * between them), so that only those lines differ.
  */
 function rewriteLines(config: Config, change: (line: string, index: number) => string): void {
   const lines = readFileSync(indexFile(config), 'utf8').trimEnd().split('\n');
@@ -302,8 +328,9 @@ function rewriteLines(config: Config, change: (line: string, index: number) => s
     before = index;
   }
   assert.ok(before > 0, 'the index has lines before its scan part');
-  const digest = createHash('sha256');
-  for (const line of lines) digest.update(line).update('\n');
-  lines.push(JSON.stringify({ ...trailer, sha256: digest.digest('base64url') }));
+  const main = createHash('sha256');
+  const rest = createHash('sha256');
+  for (const [index, line] of lines.entries()) (index === 0 || index > before ? main : rest).update(line).update('\n');
+  lines.push(JSON.stringify({ ...trailer, sha256: main.digest('base64url'), restSha256: rest.digest('base64url') }));
   writeFileSync(indexFile(config), `${lines.join('\n')}\n`);
 }

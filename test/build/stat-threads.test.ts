@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { sharedStats, startStatHelper, statCandidates } from '../../src/build/stat-threads.js';
+import { sharedStats, startStatHelper, startStats } from '../../src/build/stat-threads.js';
 import { listContent, type ContentCandidate } from '../../src/content/read-content.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -32,11 +32,11 @@ function expectedStats(root: string, all: readonly ContentCandidate[]) {
   });
 }
 
-describe('statCandidates: the stats of a full scan, on two threads', () => {
+describe('startStats: the stats of a full scan, on two threads', () => {
   it('gives each candidate its own stat, in candidate order', async () => {
     const count = 1500; // three chunks and a bit
     const { root, all } = await folder(count);
-    const stats = await statCandidates(root, all, 0);
+    const stats = await startStats(root, all, 0).take();
 
     assert.equal(stats.length, all.length);
     assert.deepEqual(stats, expectedStats(root, all));
