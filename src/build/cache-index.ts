@@ -206,7 +206,8 @@ function loadOpenIndex(fd: number, stamp: CacheStamp, shared: SharedValues): Loa
   const trailerAt = tail.lastIndexOf(0x0a, tail.length - 2) + 1;
   const trailer = parseJson(tail, trailerAt, tail.length - 1) as { sha256?: unknown; restSha256?: unknown; scanBytes?: unknown } | undefined;
   if (trailer === null || typeof trailer !== 'object' || typeof trailer.sha256 !== 'string' || typeof trailer.restSha256 !== 'string' || !Number.isInteger(trailer.scanBytes)) {
-    throw unusable('it is truncated (no trailer)');
+    // An index of an earlier format (its trailer is not this one's) is named as such.
+    throw unusable(trailer !== null && typeof trailer === 'object' && isOtherFormat(fd) ? 'it is in another format' : 'it is truncated (no trailer)');
   }
   const trailerStart = size - (tail.length - trailerAt);
   const scanStart = trailerStart - (trailer.scanBytes as number);
@@ -252,6 +253,15 @@ function loadOpenIndex(fd: number, stamp: CacheStamp, shared: SharedValues): Loa
     throw unusable('a line of it is unreadable');
   }
   return { files, lastBuild, rest };
+}
+
+/** Whether the file's first line is the header of this kind of file in another format version. */
+function isOtherFormat(fd: number): boolean {
+  const head = Buffer.allocUnsafe(Math.min(fstatSync(fd).size, HEADER_READ));
+  readFully(fd, head, 0);
+  const end = head.indexOf(0x0a);
+  const header = end < 0 ? undefined : (parseJson(head, 0, end) as { format?: unknown; version?: unknown } | undefined);
+  return header !== null && typeof header === 'object' && header.format === FORMAT && header.version !== FORMAT_VERSION;
 }
 
 /** Whether the byte before `position` is a newline (the rest ends where the scan part begins). */

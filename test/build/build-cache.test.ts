@@ -267,6 +267,15 @@ describe('build cache: discarded, with one log line, and never a wrong feed', ()
     await discardedBecause(/another format/, (config) => rewriteHeader(config, (header) => ({ ...header, version: 99 })));
   });
 
+  it('an index of the earlier format (version 2: one checksum in its trailer) is named as such, not as truncated', async () => {
+    await discardedBecause(/another format/, (config) => {
+      const lines = readFileSync(indexFile(config), 'utf8').trimEnd().split('\n');
+      const { restSha256: _rest, ...trailer } = JSON.parse(lines.pop()!) as Record<string, unknown>;
+      lines[0] = JSON.stringify({ ...(JSON.parse(lines[0]!) as Record<string, unknown>), version: 2 });
+      writeFileSync(indexFile(config), `${[...lines, JSON.stringify(trailer)].join('\n')}\n`);
+    });
+  });
+
   it('an index made with another configuration (another feed title)', async () => {
     const other = testConfig(contentDir, path.join(await makeTempDir('cache-other-'), 'feeds'), { ...SETTINGS, FEED_TITLE: 'Other title' });
     await buildFeeds({ config: other, logger: silentLogger, clock });
