@@ -77,10 +77,14 @@ function startSave(): void {
   saving = save;
 }
 
-/** Before the thread stops: the save under way finishes, and one that is scheduled is made now. */
+/**
+ * Before the thread stops: the save under way finishes, and one that is scheduled is made now,
+ * unless a build is under way (the server stops during it): a cache saved halfway through a build
+ * could point at entries not yet flushed, and the saved one is only older.
+ */
 async function saveBeforeClosing(): Promise<void> {
   await saving?.done;
-  if (!saveTimer && !saveDue) return;
+  if (building || (!saveTimer && !saveDue)) return;
   clearTimeout(saveTimer);
   saveTimer = undefined;
   saveDue = false;
