@@ -8,7 +8,7 @@
  *
  * The list covers what decides what readers get: the secured field and drafts, future dates,
  * CDATA and attribute escaping, conditional GET, slugs, archive paging and links and the byte
- * budget, the mass-removal guard's count, deletion notices and their expiry, ordering and its tie-break, and the build cache's keys and shortcuts.
+ * budget, the mass-removal guard's count, deletion notices and their expiry, ordering and its tie-break, and the build cache's keys, checks, saves and shortcuts.
  *
  *   node scripts/mutations.mjs            # every mutation
  *   node scripts/mutations.mjs cdata etag # those whose id contains one of the words
@@ -72,8 +72,12 @@ const MUTATIONS = [
   ['content-key-of-a-prefix', 'src/content/read-content.ts', "createHash('sha256').update(bytes)", "createHash('sha256').update(bytes.subarray(0, 200))", ['test/build/build-feeds.survivors.test.ts', 'test/content/read-content.test.ts']],
   ['fingerprint-without-entries', 'src/build/write-documents.ts', "for (const article of plan.articles) hash.update('\\0').update(article.key);", '', ['test/build/build-feeds.cache.test.ts', 'test/build/build-cache.test.ts']],
   ['model-update-skips-multi-topic', 'src/feeds/content-model.ts', '    if (after?.ok && isIndexed(after.article, nowMs)) {', '    if (after?.ok && isIndexed(after.article, nowMs) && after.article.topics.length < 2) {', ['test/feeds/content-model.test.ts']],
-  ['cache-stamp-ignores-config', 'src/build/cache-index.ts', "if (header.config !== stamp.config) throw unusable('it was made with another configuration');", '', ['test/build/build-cache.test.ts']],
-  ['entries-check-misses-promoted-claimant', 'src/build/build-feeds.ts', 'for (const outcome of [before, after])', 'for (const outcome of [after])', ['test/build/build-feeds.incremental.test.ts']],
+  ['cache-stamp-ignores-config', 'src/build/cache-index.ts', "if (fields.config !== stamp.config) throw unusable('it was made with another configuration');", '', ['test/build/build-cache.test.ts']],
+  ['cache-rest-not-checked', 'src/build/cache-index.ts', "if (createHash('sha256').update(bytes).digest('base64url') !== this.#sha256) throw new CacheIndexUnusable('the checksum of its rest does not match (corrupt)');", '', ['test/build/build-cache.test.ts']],
+  ['cache-save-not-stopped', 'src/build/cache-index.ts', '    if (stop()) return false;\n', '', ['test/build/build-cache.test.ts']],
+  ['cache-not-saved-on-close', 'src/build/thread-main.ts', '  if (building || (!saveTimer && !saveDue)) return;', '  return;', ['test/build/thread-host.test.ts']],
+  ['parsers-loaded-with-nothing-to-do', 'src/build/build-feeds.ts', "import path from 'node:path';\n", "import path from 'node:path';\nimport './make-feeds.js';\n", ['test/build/build-feeds.lazy-load.test.ts']],
+  ['entries-check-misses-promoted-claimant', 'src/build/make-feeds.ts', 'for (const outcome of [before, after])', 'for (const outcome of [after])', ['test/build/build-feeds.incremental.test.ts']],
   ['cache-server-skips-model', 'src/build/build-feeds.ts', 'const saved = last || dependencies.warmModel ? undefined : cache.lastBuild;', 'const saved = last ? undefined : cache.lastBuild;', ['test/build/build-cache.test.ts']],
   ['cache-failed-build-reads-rest', 'src/build/build-cache.ts', 'if (this.#unread) this.#forgetDocumentsOnRead = true;\n    else this.#documents.clear();', 'this.documents.clear();', ['test/build/build-cache.test.ts']],
   ['disk-fault-not-taken-back', 'src/build/reversible-writes.ts', 'for (let index = this.#applied.length - 1; index >= 0; index--) {', 'for (let index = -1; index >= 0; index--) {', ['test/build/disk-faults.test.ts', 'test/build/reversible-writes.test.ts']],
