@@ -200,28 +200,31 @@ export function loadIndex(file: string, stamp: CacheStamp, shared: SharedValues)
 function loadOpenIndex(fd: number, stamp: CacheStamp, shared: SharedValues): LoadedIndex {
   const unusable = (reason: string) => new CacheIndexUnusable(reason);
   const size = fstatSync(fd).size;
+  // The header first: read once, it also names an index of an earlier format (whose trailer is
+  // not this one's), though nothing of it is trusted before the checksum below.
+  let head = Buffer.allocUnsafe(Math.min(size, HEADER_READ));
+  readFully(fd, head, 0);
+  let headerEnd = head.indexOf(0x0a);
   const tail = Buffer.allocUnsafe(Math.min(size, TRAILER_MAX));
   readFully(fd, tail, size - tail.length);
   if (tail.length === 0 || tail[tail.length - 1] !== 0x0a) throw unusable('it is truncated (no trailer)');
   const trailerAt = tail.lastIndexOf(0x0a, tail.length - 2) + 1;
   const trailer = parseJson(tail, trailerAt, tail.length - 1) as { sha256?: unknown; restSha256?: unknown; scanBytes?: unknown } | undefined;
   if (trailer === null || typeof trailer !== 'object' || typeof trailer.sha256 !== 'string' || typeof trailer.restSha256 !== 'string' || !Number.isInteger(trailer.scanBytes)) {
-    // An index of an earlier format (its trailer is not this one's) is named as such.
-    throw unusable(trailer !== null && typeof trailer === 'object' && isOtherFormat(fd) ? 'it is in another format' : 'it is truncated (no trailer)');
+    const fields = headerEnd < 0 ? undefined : (parseJson(head, 0, headerEnd) as { format?: unknown; version?: unknown } | undefined);
+    const otherFormat = trailer !== null && typeof trailer === 'object' && fields !== null && typeof fields === 'object' && fields.format === FORMAT && fields.version !== FORMAT_VERSION;
+    throw unusable(otherFormat ? 'it is in another format' : 'it is truncated (no trailer)');
   }
   const trailerStart = size - (tail.length - trailerAt);
   const scanStart = trailerStart - (trailer.scanBytes as number);
   if (scanStart < 0 || scanStart > trailerStart) throw unusable('its parts are not where its trailer says');
 
-  let head = Buffer.allocUnsafe(Math.min(scanStart, HEADER_READ));
-  readFully(fd, head, 0);
-  let headerEnd = head.indexOf(0x0a);
   if (headerEnd < 0 && head.length < scanStart) {
     head = Buffer.allocUnsafe(scanStart);
     readFully(fd, head, 0);
     headerEnd = head.indexOf(0x0a);
   }
-  if (headerEnd < 0 || (scanStart > headerEnd + 1 && !endsLine(fd, scanStart))) throw unusable('its parts are not where its trailer says');
+  if (headerEnd < 0 || headerEnd >= scanStart || (scanStart > headerEnd + 1 && !endsLine(fd, scanStart))) throw unusable('its parts are not where its trailer says');
   const header = head.subarray(0, headerEnd + 1);
   const scan = Buffer.allocUnsafe(trailerStart - scanStart);
   readFully(fd, scan, scanStart);
@@ -253,15 +256,6 @@ function loadOpenIndex(fd: number, stamp: CacheStamp, shared: SharedValues): Loa
     throw unusable('a line of it is unreadable');
   }
   return { files, lastBuild, rest };
-}
-
-/** Whether the file's first line is the header of this kind of file in another format version. */
-function isOtherFormat(fd: number): boolean {
-  const head = Buffer.allocUnsafe(Math.min(fstatSync(fd).size, HEADER_READ));
-  readFully(fd, head, 0);
-  const end = head.indexOf(0x0a);
-  const header = end < 0 ? undefined : (parseJson(head, 0, end) as { format?: unknown; version?: unknown } | undefined);
-  return header !== null && typeof header === 'object' && header.format === FORMAT && header.version !== FORMAT_VERSION;
 }
 
 /** Whether the byte before `position` is a newline (the rest ends where the scan part begins). */
