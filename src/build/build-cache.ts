@@ -12,7 +12,7 @@
  * into a feed (entry-store.ts).
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.js';
@@ -292,6 +292,11 @@ export function inputsDigest(files: readonly ScannedFile[], problemsKey: string)
 }
 
 // ---------------------------------------------------------------- on disk
+
+/** Whether STATE_DIR holds a saved index (not whether it can be used), known without reading it. */
+export function hasSavedIndex(stateDir: string): boolean {
+  return existsSync(path.join(cacheDir(stateDir), INDEX_FILE));
+}
 
 /**
  * Reads STATE_DIR/cache/index.json (cache-index.ts) into a cache for this code and configuration:

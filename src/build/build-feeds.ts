@@ -22,7 +22,7 @@
 import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { cacheStamp, discardBuildCache, inputsDigest, liveEntryKeys, loadBuildCache, saveBuildCache, type BuildCache, type SavedReport, type ScannedFile } from './build-cache.js';
+import { cacheStamp, discardBuildCache, hasSavedIndex, inputsDigest, liveEntryKeys, loadBuildCache, saveBuildCache, type BuildCache, type SavedReport, type ScannedFile } from './build-cache.js';
 import { buildResult, builtFile, elapsedMs, manifestStat, type BuildReport, type BuildResult } from './build-result.js';
 import { CacheIndexUnusable } from './cache-index.js';
 import { DiskWriteError } from './disk-write-error.js';
@@ -68,7 +68,7 @@ export async function buildFeeds(dependencies: BuildDependencies): Promise<Build
   const stamp = cacheStamp(config);
   // A new process lists the content folder and starts its stats on a helper thread first, and
   // loads its cache meanwhile (at 100k files each takes about 0.2 s).
-  const survey = dependencies.cache ? undefined : surveyContent(config.contentDir);
+  const survey = dependencies.cache ? undefined : surveyContent(config.contentDir, hasSavedIndex(config.stateDir));
   let cache: BuildCache;
   try {
     cache = dependencies.cache ?? loadBuildCache(config.stateDir, stamp, logger);

@@ -90,14 +90,15 @@ export function entryWriter(cache: BuildCache): SegmentWriter {
 export type ContentSurvey = { readonly root: string; readonly candidates: readonly ContentCandidate[]; readonly stats: PendingStats } | { readonly error: unknown };
 
 /**
- * Lists the content folder and starts taking its files' stats on a helper thread. A new process
- * (the CLI) does this before it loads its cache, and loads the cache meanwhile. A folder that
- * cannot be listed throws when a scan takes the survey, as the scan itself would.
+ * Lists the content folder and starts taking its files' stats on a helper thread, unless no cache
+ * will compare them (`compared` false: a first build reads every file). A new process (the CLI)
+ * does this before it loads its cache, and loads the cache meanwhile. A folder that cannot be
+ * listed throws when a scan takes the survey, as the scan itself would.
  */
-export function surveyContent(contentDir: string): ContentSurvey {
+export function surveyContent(contentDir: string, compared: boolean): ContentSurvey {
   try {
     const { root, candidates } = listContent(contentDir);
-    return { root, candidates, stats: startStats(root, candidates) };
+    return { root, candidates, stats: startStats(root, candidates, compared ? undefined : Infinity) };
   } catch (error) {
     return { error };
   }
@@ -123,7 +124,7 @@ export async function scanContent(config: Config, cache: BuildCache, changes: Co
       return scan;
     }
   }
-  const scan = await fullScan(config, cache, options, survey ?? surveyContent(config.contentDir));
+  const scan = await fullScan(config, cache, options, survey ?? surveyContent(config.contentDir, cache.files.size > 0));
   cache.lastScan = { files: scan.files, problems: scan.problems, at: Date.now() };
   return scan;
 }

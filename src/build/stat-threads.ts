@@ -2,9 +2,10 @@
  * The stat of every file of a full scan, taken by the calling thread and a helper thread
  * (stat-thread-main.ts) together: at 100k files the calls alone take about 0.4 s on one core,
  * and a scan that finds nothing changed is little else. The helper starts as soon as the folder
- * is listed, so a new process loads its cache meanwhile (scan-content.ts, surveyContent). Both claim chunks of the candidates
- * from a shared counter and write what they find into shared memory, so nothing is sent but
- * "done". A helper that fails leaves its chunks to the calling thread.
+ * is listed, so a new process loads its cache meanwhile (scan-content.ts, surveyContent). Both
+ * claim chunks of the candidates from a shared counter and write what they find into shared
+ * memory, so nothing is sent but "done". A helper that fails leaves its chunks to the calling
+ * thread.
  */
 import { statCandidate, type ContentCandidate, type FileStat } from '../content/read-content.js';
 import { startThread } from './start-thread.js';
