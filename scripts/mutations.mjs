@@ -7,7 +7,7 @@
  * date with the code); src/ is restored after each one, also when the run is interrupted.
  *
  * The list covers what decides what readers get: the secured field and drafts, future dates,
- * CDATA and attribute escaping, conditional GET, slugs, archive paging and links and the byte
+ * CDATA and attribute escaping, conditional GET, slugs, archive paging, its page edges and links and the byte
  * budget, the mass-removal guard's count, deletion notices and their expiry, ordering and its tie-break, and the build cache's keys, checks, saves and shortcuts.
  *
  *   node scripts/mutations.mjs            # every mutation
@@ -55,6 +55,11 @@ const MUTATIONS = [
   ['removal-limit-reached-refused', 'src/feeds/removal-guard.ts', 'return removed > removalLimit(before, policy);', 'return removed >= removalLimit(before, policy);', ['test/feeds/removal-guard.test.ts', 'test/build/build-feeds.removal-guard.test.ts']],
   ['removals-not-counted', 'src/feeds/deleted-entries.ts', '    if (record.deletedAt === undefined) removal.removed++;\n', '', ['test/feeds/removal-guard.test.ts', 'test/build/build-feeds.removal-guard.test.ts']],
   ['removals-not-counted-incrementally', 'src/feeds/content-model.ts', '      removal.removed++;\n', '', ['test/feeds/content-model.test.ts', 'test/build/build-feeds.removal-guard.test.ts']],
+  ['page-edge-overfull-kept', 'src/feeds/feed-documents.ts', '      if (count > site.maxItems) break;\n', '', ['test/feeds/feed-documents.edges.test.ts']],
+  ['page-edge-over-budget-kept', 'src/feeds/feed-documents.ts', '        if (page.count < count) break;\n', '', ['test/feeds/feed-documents.edges.test.ts']],
+  ['page-edge-tie-excluded', 'src/feeds/page-edges.ts', 'compareCodePoints(entryId(article), edge.id) >= 0', 'compareCodePoints(entryId(article), edge.id) > 0', ['test/feeds/feed-documents.edges.test.ts', 'test/build/build-feeds.pages.test.ts']],
+  ['page-edges-not-saved', 'src/build/make-feeds.ts', 'if (pageEdges?.changed) writePageEdges(', 'if (pageEdges?.changed && false) writePageEdges(', ['test/build/build-feeds.pages.test.ts', 'test/build/disk-faults.test.ts']],
+  ['page-edges-other-settings-used', 'src/feeds/page-edges.ts', 'if (parsed.maxItems !== settings.maxItems || parsed.maxBytes !== settings.maxBytes) {', 'if (false) {', ['test/feeds/page-edges.test.ts', 'test/build/page-state.test.ts']],
   ['archive-next-link-off-by-one', 'src/feeds/feed-documents.ts', 'nextArchive: page < pages ? pageUrls(page + 1) : undefined,', 'nextArchive: page <= pages ? pageUrls(page + 1) : undefined,', ['test/feeds/feed-documents.test.ts', 'test/render/feed-package-fixes.archive.test.ts']],
   ['tombstone-never-expires', 'src/feeds/deleted-entries.ts', 'now.getTime() - deletedAt.getTime() >= retentionMs', 'now.getTime() - deletedAt.getTime() >= retentionMs * 1000', ['test/feeds/deleted-entries.test.ts', 'test/build/build-feeds.survivors.test.ts']],
   ['tombstone-expiry-ignored-by-shortcut', 'src/build/build-feeds.ts', '    startedAt.getTime() < last.validUntil &&\n', '', ['test/build/build-feeds.survivors.test.ts', 'test/build/build-feeds.cache.test.ts']],

@@ -22,6 +22,7 @@ import type { ArticleRecord } from '../feeds/article-record.js';
 import type { ContentModel, FileOutcome } from '../feeds/content-model.js';
 import type { EntryState } from '../feeds/deleted-entries.js';
 import type { DocumentPlan, PlanMemo } from '../feeds/feed-documents.js';
+import type { PageEdgeBook } from '../feeds/page-edges.js';
 import type { Logger } from '../logger.js';
 import { buildFs } from './build-fs.js';
 import { DiskWriteError, writingFile } from './disk-write-error.js';
@@ -57,6 +58,8 @@ export class BuildCache {
   model?: ContentModel<ArticleRecord>;
   /** The entry state as the last build left it (memory only; STATE_DIR/entries.json on disk). */
   state?: EntryState;
+  /** Where each feed's whole archive pages end, as the last build left it (memory only; STATE_DIR/pages.json on disk). */
+  pageEdges?: PageEdgeBook;
   /** The files in the feeds folder as the last build left them (memory only; its manifest on disk). */
   written?: FeedsManifest;
   /**

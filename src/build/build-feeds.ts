@@ -149,6 +149,7 @@ function forgetFailedBuild(cache: BuildCache, error: unknown, logger: Logger): v
   cache.plans.clear();
   cache.model = undefined;
   cache.state = undefined;
+  cache.pageEdges = undefined;
   cache.dirty = true;
 }
 

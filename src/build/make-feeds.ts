@@ -26,6 +26,7 @@ import type { BuildDependencies } from './build-feeds.js';
 import { buildResult, builtFile, elapsedMs, manifestStat, ms, type BuildReport, type BuildResult, type BuiltFile } from './build-result.js';
 import { eraseEntries } from './entry-store.js';
 import { readEntryState, writeEntryState } from './entry-state.js';
+import { readPageEdges, writePageEdges } from './page-state.js';
 import { renderMissingEntries, type ContentScan } from './scan-content.js';
 import { documentFileNames, writeDocuments, type DocumentFile } from './write-documents.js';
 import { FeedsWriter } from './write-feeds.js';
@@ -62,7 +63,15 @@ export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCac
   await renderMissingEntries(config, cache, entriesToPlan(model, config.site));
   const rendered = performance.now();
   onStage?.('entries');
-  const plans = planFeedDocuments(model.collections, config.site, { tombstones: model.tracked.tombstones, memo: cache.plans, sizes: storedSizes(cache) });
+  // Page edges matter with archives only; with them off the recorded ones are kept for later.
+  const pageSettings = { maxItems: config.site.maxItems, maxBytes: config.site.maxBytes };
+  const pageEdges = config.site.archives ? (cache.pageEdges ??= readPageEdges(config.stateDir, pageSettings, logger)) : undefined;
+  const plans = planFeedDocuments(model.collections, config.site, {
+    tombstones: model.tracked.tombstones,
+    memo: cache.plans,
+    sizes: storedSizes(cache),
+    ...(pageEdges ? { edges: pageEdges } : {}),
+  });
   const overBudget = budgetReport(plans, cache, config, logger);
   const planned = performance.now();
 
@@ -91,6 +100,7 @@ export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCac
     const { tracked } = model;
     if (tracked.changed || cache.state === undefined) writeEntryState(config.stateDir, tracked.state, cache.state === undefined ? undefined : tracked.changedIds);
     cache.state = tracked.state;
+    if (pageEdges?.changed) writePageEdges(config.stateDir, pageEdges, pageSettings);
 
     const wrote = performance.now();
     onStage?.('write');

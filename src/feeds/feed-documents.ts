@@ -1,6 +1,7 @@
 import type { Filing } from './article-record.js';
 import type { FeedCollection } from './feed-collections.js';
 import type { FeedDocumentHead, FeedSite, FeedUrls, Tombstone } from './feed-model.js';
+import { edgeOf, isAtOrOlder, sameEdges, type PageEdge, type PageEdgeBook } from './page-edges.js';
 
 /** `/feeds/<path>.xml` etc. under the public base URL; each path segment percent-encoded. */
 export function feedUrls(baseUrl: string, path: string): FeedUrls {
@@ -28,6 +29,13 @@ export interface DocumentOptions<T extends Filing = Filing> {
    * `site.maxItems` alone (the memo must then be one made without them too).
    */
   readonly sizes?: DocumentSizes<T>;
+  /**
+   * Where the whole archive pages that earlier builds published end, by collection path (see
+   * PageEdge). Pages are cut along these edges while they still hold what a page may (so removing
+   * an article changes its own page only), and the edges of pages made whole now are added.
+   * Updated in place; `changed` is set when any collection's edges changed.
+   */
+  readonly edges?: PageEdgeBook;
 }
 
 /**
@@ -79,26 +87,42 @@ export interface DocumentPlan<T extends Filing = Filing> {
  * entries and, when `site.archives` is on and there are more, RFC 5005 archive pages. Pages are
  * cut from the oldest entry forward, so adding new articles never changes a page's contents:
  * page 1 holds the oldest `maxItems`, page 2 the next, and so on; only whole pages are written,
- * and the entries after the last whole page are all in the subscription document.
+ * and the entries after the last whole page are all in the subscription document. With
+ * `options.edges`, pages also keep their edges when articles are removed (see cutCollection).
  *
  * With `options.sizes`, no document is larger than `site.maxBytes` in any feed format: a page is
  * also whole when its next entry would push it over the budget, and the subscription document
- * holds as many of the newest entries as fit (see cutByBytes). An entry larger than the budget
+ * holds as many of the newest entries as fit (see cutCollection). An entry larger than the budget
  * on its own gets a document of its own (`oversized`).
  */
 export function planFeedDocuments<T extends Filing>(collections: readonly FeedCollection<T>[], site: FeedSite, options: DocumentOptions<T> = {}): DocumentPlan<T>[] {
-  const { memo } = options;
+  const { memo, edges } = options;
   const plans = collections.flatMap((collection) => {
     const deleted = options.tombstones?.get(collection.path) ?? NO_TOMBSTONES;
     const known = memo?.get(collection.path);
     if (known && known.collection === collection && known.deleted === deleted) return known.plans;
-    const made = collectionPlans(collection, site, deleted, known?.plans, options.sizes);
+    const kept = edges?.byPath.get(collection.path) ?? [];
+    const { plans: made, edges: cutAt } = collectionPlans(collection, site, deleted, known?.plans, options.sizes, kept);
+    if (edges && !sameEdges(kept, cutAt)) {
+      if (cutAt.length > 0) edges.byPath.set(collection.path, cutAt);
+      else edges.byPath.delete(collection.path);
+      edges.changed = true;
+    }
     memo?.set(collection.path, { collection, deleted, plans: made });
     return made;
   });
   if (memo && memo.size > collections.length) {
     const present = new Set(collections.map((collection) => collection.path));
     for (const path of memo.keys()) if (!present.has(path)) memo.delete(path);
+  }
+  if (edges && edges.byPath.size > 0) {
+    const present = new Set(collections.map((collection) => collection.path));
+    for (const path of edges.byPath.keys()) {
+      if (!present.has(path)) {
+        edges.byPath.delete(path);
+        edges.changed = true;
+      }
+    }
   }
   return plans;
 }
@@ -117,19 +141,13 @@ function holds<T>(plan: DocumentPlan<T & Filing> | undefined, articles: readonly
  */
 interface Cut {
   readonly pages: readonly number[];
+  /** Where the whole pages end (the first `edges.length` pages; a page cut early is not whole). */
+  readonly edges: readonly PageEdge[];
   readonly subscription: number;
   /** Newest articles among the first `maxItems` left out of the subscription document by the budget. */
   readonly overBudget: number;
   /** Pages (by number) and, as page 0, the subscription document that hold one entry over the budget. */
   readonly oversized: ReadonlySet<number>;
-}
-
-const NONE: ReadonlySet<number> = new Set();
-
-/** Cut by count: floor(n / maxItems) whole pages, and the newest maxItems in the subscription document. */
-function cutByCount(count: number, size: number, archives: boolean): Cut {
-  const pages = archives && count > size ? Math.floor(count / size) : 0;
-  return { pages: new Array<number>(pages).fill(size), subscription: Math.min(count, size), overBudget: 0, oversized: NONE };
 }
 
 /** How one document was filled: with `count` entries; `whole` when it stopped at maxItems or the budget (not at the last article). */
@@ -144,9 +162,14 @@ interface Fill {
 
 /**
  * Fills one document with `articles[from]`, `articles[from + step]`, … while they fit in every
- * format's budget, up to `maxItems`; an entry that fits in no document alone gets one of its own.
+ * format's budget, up to `limit` (maxItems); an entry that fits in no document alone gets one of
+ * its own. Without sizes, by count alone.
  */
-function fill<T>(articles: readonly T[], from: number, step: 1 | -1, frames: readonly FrameSize[], site: FeedSite, sizes: DocumentSizes<T>): Fill {
+function fill<T>(articles: readonly T[], from: number, step: 1 | -1, frames: readonly FrameSize[], site: FeedSite, sizes: DocumentSizes<T> | undefined, limit = site.maxItems): Fill {
+  if (sizes === undefined) {
+    const left = step === 1 ? articles.length - from : from + 1;
+    return left >= limit ? { count: limit, whole: true, byBytes: false, oversized: false } : { count: Math.max(left, 0), whole: false, byBytes: false, oversized: false };
+  }
   const budget = site.maxBytes;
   // Bytes of the frame and the entries so far, per format.
   const bytes = frames.map((frame) => frame.fixed);
@@ -157,61 +180,89 @@ function fill<T>(articles: readonly T[], from: number, step: 1 | -1, frames: rea
     for (let format = 0; format < frames.length; format++) if (bytes[format]! + (count > 0 ? frames[format]!.between : 0) + entry[format]! > budget) fits = false;
     if (!fits) return count > 0 ? { count, whole: true, byBytes: true, oversized: false } : { count: 1, whole: true, byBytes: true, oversized: true };
     for (let format = 0; format < frames.length; format++) bytes[format]! += (count > 0 ? frames[format]!.between : 0) + entry[format]!;
-    if (++count === site.maxItems) return { count, whole: true, byBytes: false, oversized: false };
+    if (++count === limit) return { count, whole: true, byBytes: false, oversized: false };
   }
   return { count, whole: false, byBytes: false, oversized: false };
 }
 
+const NO_FRAMES: readonly FrameSize[] = [];
+
 /**
- * Cut by count and bytes. Pages are filled from the oldest article forward, each until it holds
- * `maxItems` or its next entry would push a format over the budget, so that a page, once whole,
- * never changes as newer articles come (RFC 5005 archives are fixed); the articles after the
- * last whole page are not yet paged (and, as without a budget, no page is made that would hold
- * every article of the collection). The subscription document holds the newest articles up to
- * `maxItems` and the budget; if that is fewer than those not yet paged (its head is larger than
- * a page's: many deletion notices), the older of them get a page of their own now.
+ * Cuts a collection (newest first) into archive pages and a subscription document.
+ *
+ * Pages are filled from the oldest article forward, each until it holds `maxItems` or (with
+ * sizes) its next entry would push a format over `site.maxBytes`, so that a page, once whole,
+ * never changes as newer articles come (RFC 5005 archives are fixed); the articles after the last
+ * whole page are not yet paged (and no page is made that would hold every article of the
+ * collection). The subscription document holds the newest articles up to `maxItems` and the
+ * budget; if that is fewer than those not yet paged (its head is larger than a page's: many
+ * deletion notices), the older of them get a page of their own now.
+ *
+ * The pages that earlier builds made whole are cut again along their edges (`kept`), oldest
+ * first, while each still holds what a page may: a removed article leaves its page one entry
+ * short and no later page moves. A page that an older article came into (or whose entries grew)
+ * past maxItems or the budget is cut afresh, and so is every page after it.
  *
  * A page's frame is measured with a next-archive link (the newest page gets one later) and
  * `updated` at the epoch (dates are written at a fixed length). Frames differ between pages
- * only by their numbers, so each page is first filled with the frame of a page numbered with
+ * only by their numbers, so each new page is first filled with the frame of a page numbered with
  * more digits than any, and measured exactly only when the budget, not maxItems, ended it.
  */
-function cutByBytes<T>(
+function cutCollection<T extends Filing>(
   all: readonly T[],
   site: FeedSite,
-  sizes: DocumentSizes<T>,
+  sizes: DocumentSizes<T> | undefined,
+  kept: readonly PageEdge[],
   pageHead: (page: number) => FeedDocumentHead,
   subscriptionHead: (pages: number) => FeedDocumentHead,
 ): Cut {
   const pages: number[] = [];
+  const edges: PageEdge[] = [];
   const oversized = new Set<number>();
+  const frame = (head: () => FeedDocumentHead) => (sizes ? sizes.frame(head()) : NO_FRAMES);
   let unpaged = all.length;
   if (site.archives) {
-    const largest = sizes.frame(pageHead(10 ** (String(all.length).length + 1)));
+    for (const edge of kept) {
+      let count = 0;
+      while (count < unpaged && isAtOrOlder(all[unpaged - 1 - count]!, edge)) count++;
+      if (count > site.maxItems) break;
+      if (count > 0) {
+        const page = fill(all, unpaged - 1, -1, frame(() => pageHead(pages.length + 1)), site, sizes, count);
+        if (page.count < count) break;
+        if (page.oversized) oversized.add(pages.length + 1);
+      }
+      pages.push(count);
+      edges.push(edge);
+      unpaged -= count;
+    }
+    const keptPages = pages.length;
+    const largest = frame(() => pageHead(10 ** (String(all.length).length + 1)));
     while (unpaged > 0) {
       let page = fill(all, unpaged - 1, -1, largest, site, sizes);
-      if (page.byBytes) page = fill(all, unpaged - 1, -1, sizes.frame(pageHead(pages.length + 1)), site, sizes);
+      if (page.byBytes) page = fill(all, unpaged - 1, -1, frame(() => pageHead(pages.length + 1)), site, sizes);
       if (!page.whole) break;
       if (page.oversized) oversized.add(pages.length + 1);
       pages.push(page.count);
       unpaged -= page.count;
+      edges.push(edgeOf(all[unpaged]!));
     }
-    // One page holding every article (exactly maxItems of them, or one too large): the
-    // subscription document holds them, as without a budget.
-    if (pages.length === 1 && pages[0] === all.length) {
+    // One new page holding every article (exactly maxItems of them, or one too large): the
+    // subscription document holds them, as without archives.
+    if (keptPages === 0 && pages.length === 1 && pages[0] === all.length) {
       pages.pop();
+      edges.pop();
       oversized.clear();
       unpaged = all.length;
     }
   }
-  let subscription = fill(all, 0, 1, sizes.frame(subscriptionHead(pages.length)), site, sizes);
+  let subscription = fill(all, 0, 1, frame(() => subscriptionHead(pages.length)), site, sizes);
   if (site.archives && subscription.count < unpaged) {
     // A page of the older unpaged articles now, and the subscription document links it.
-    subscription = fill(all, 0, 1, sizes.frame(subscriptionHead(pages.length + 1)), site, sizes);
+    subscription = fill(all, 0, 1, frame(() => subscriptionHead(pages.length + 1)), site, sizes);
     pages.push(unpaged - subscription.count);
   }
   if (subscription.oversized) oversized.add(0);
-  return { pages, subscription: subscription.count, overBudget: Math.min(all.length, site.maxItems) - subscription.count, oversized };
+  return { pages, edges, subscription: subscription.count, overBudget: Math.min(all.length, site.maxItems) - subscription.count, oversized };
 }
 
 function collectionPlans<T extends Filing>(
@@ -219,8 +270,9 @@ function collectionPlans<T extends Filing>(
   site: FeedSite,
   deleted: readonly Tombstone[],
   previous: readonly DocumentPlan<T>[] = [],
-  sizes?: DocumentSizes<T>,
-): DocumentPlan<T>[] {
+  sizes: DocumentSizes<T> | undefined,
+  kept: readonly PageEdge[],
+): { plans: DocumentPlan<T>[]; edges: readonly PageEdge[] } {
   const all = collection.articles;
   const previousPages = previous.length - 1;
   const sameName = previous[0]?.document.name === collection.name;
@@ -269,9 +321,7 @@ function collectionPlans<T extends Filing>(
     };
   };
 
-  const cut = sizes
-    ? cutByBytes(all, site, sizes, (page) => pageHead(page, page + 1, []), (pages) => subscriptionHead(pages, []))
-    : cutByCount(all.length, site.maxItems, site.archives);
+  const cut = cutCollection(all, site, sizes, kept, (page) => pageHead(page, page + 1, []), (pages) => subscriptionHead(pages, []));
   const pages = cut.pages.length;
   const subscriptionArticles = all.slice(0, cut.subscription);
   const lastSubscription = previous[0];
@@ -302,9 +352,12 @@ function collectionPlans<T extends Filing>(
       continue;
     }
     const pageArticles = all.slice(start, start + count);
-    plans.push({ document: pageHead(page, pages, pageArticles), articles: pageArticles, ...(cut.oversized.has(page) ? { oversized: true } : {}) });
+    const head = pageHead(page, pages, pageArticles);
+    // A page whose articles were all removed (only a kept page can be empty) is as new as its edge.
+    const document = count > 0 ? head : { ...head, updated: new Date(cut.edges[page - 1]!.time) };
+    plans.push({ document, articles: pageArticles, ...(cut.oversized.has(page) ? { oversized: true } : {}) });
   }
-  return plans;
+  return { plans, edges: cut.edges };
 }
 
 function collectionLabel(collection: FeedCollection): string {

@@ -1,6 +1,6 @@
 /**
- * Disk faults at each stage of a build: a feed file, the manifest, the entry state, the build
- * cache's segments and index. Each fault is met by a build that would change the feeds (two
+ * Disk faults at each stage of a build: a feed file, the manifest, the entry state, the page
+ * edges, the build cache's segments and index. Each fault is met by a build that would change the feeds (two
  * titles edited, two articles added, after two good builds), and then:
  *
  *  - the build fails with a DiskWriteError naming the file and the code;
@@ -177,6 +177,8 @@ describe('disk faults: a failed build leaves the last good feeds, byte for byte,
   const manifestJournal = (config: Config) => path.join(config.feedsDir, '.feeds-manifest.json.journal');
   const stateJournal = (config: Config) => path.join(config.stateDir, 'entries.json.journal');
   const cacheIndex = (config: Config) => path.join(config.stateDir, 'cache', 'index.json');
+  const pageEdges = (config: Config) => path.join(config.stateDir, 'pages.json');
+  const aPageEdgesTemporary = (config: Config) => inFolder(config.stateDir, (name) => name.startsWith('.pages.json.') && name.endsWith('.tmp'));
   const aSegment = (config: Config) => inFolder(path.join(config.stateDir, 'cache'), (name) => /^entries-.*\.bin$/.test(name));
   const anIndexTemporary = (config: Config) => inFolder(path.join(config.stateDir, 'cache'), (name) => name.startsWith('index.json.') && name.endsWith('.tmp'));
   const the = (file: (config: Config) => string) => (config: Config) => (name: string) => name === file(config);
@@ -207,6 +209,8 @@ describe('disk faults: a failed build leaves the last good feeds, byte for byte,
     { name: "EIO while appending to the manifest's journal", call: 'appendFileSync', code: 'EIO', on: the(manifestJournal) },
     { name: 'ENOSPC while writing the entry state (its journal, half of the rows written)', call: 'appendFileSync', code: 'ENOSPC', on: the(stateJournal) },
     { name: 'EACCES while writing the entry state', call: 'appendFileSync', code: 'EACCES', on: the(stateJournal) },
+    { name: 'ENOSPC while writing the page edges (the failing build makes a page whole)', call: 'writeSync', code: 'ENOSPC', on: aPageEdgesTemporary, names: the(pageEdges) },
+    { name: 'EIO while putting the page edges in place', call: 'renameSync', code: 'EIO', on: the(pageEdges) },
     { name: 'ENOSPC while writing an entry segment of the build cache', call: 'writeSync', code: 'ENOSPC', on: aSegment },
     { name: "ENOSPC while writing the build cache's index", call: 'writeSync', code: 'ENOSPC', on: anIndexTemporary, names: the(cacheIndex) },
     { name: "EACCES while putting the build cache's index in place", call: 'renameSync', code: 'EACCES', on: the(cacheIndex) },

@@ -1,0 +1,105 @@
+/**
+ * Where the whole archive pages of each feed end, kept between builds (build/page-state.ts), so
+ * that pages are cut along the same edges when an archived article goes (feed-documents.ts).
+ * Ids and dates only: no text of an article.
+ */
+import { compareCodePoints } from './code-point-order.js';
+import type { Filing } from './article-record.js';
+import { entryId } from './select-articles.js';
+
+/**
+ * Where a whole archive page ends: the sort key (date, then entry id) of the newest article it
+ * held when it was cut. The page holds the articles after the previous page's edge up to this
+ * one, whichever of them are still published.
+ */
+export interface PageEdge {
+  readonly time: number;
+  readonly id: string;
+}
+
+/** The page edges of every collection path (page 1's first), and whether planning changed any. */
+export interface PageEdgeBook {
+  readonly byPath: Map<string, readonly PageEdge[]>;
+  changed: boolean;
+}
+
+/** The settings pages are cut by: edges recorded under other ones are not used. */
+export interface PageSettings {
+  readonly maxItems: number;
+  readonly maxBytes: number;
+}
+
+/** Whether `article` sorts at or after `edge` in a feed's newest-first order (is on that page or an older one). */
+export function isAtOrOlder(article: Filing, edge: PageEdge): boolean {
+  const time = article.publishedDateTime.getTime();
+  return time !== edge.time ? time < edge.time : compareCodePoints(entryId(article), edge.id) >= 0;
+}
+
+/** The edge of a page whose newest article is `article`. */
+export function edgeOf(article: Filing): PageEdge {
+  return { time: article.publishedDateTime.getTime(), id: entryId(article) };
+}
+
+export function sameEdges(a: readonly PageEdge[], b: readonly PageEdge[]): boolean {
+  return a.length === b.length && a.every((edge, index) => edge.time === b[index]!.time && edge.id === b[index]!.id);
+}
+
+/** `b` is newer than `a`: later in time, or the same time and an id that sorts first. */
+function isNewer(a: PageEdge, b: PageEdge): boolean {
+  return b.time !== a.time ? b.time > a.time : compareCodePoints(b.id, a.id) < 0;
+}
+
+/** The book as stored: JSON, one feed per line. */
+export function serializePageEdges(book: PageEdgeBook, settings: PageSettings): string {
+  const lines = [...book.byPath].map(([feed, edges]) => `${JSON.stringify(feed)}:${JSON.stringify(edges.map((edge) => [edge.time, edge.id]))}`);
+  return `{"version":1,"maxItems":${settings.maxItems},"maxBytes":${settings.maxBytes},"feeds":{\n${lines.join(',\n')}\n}}\n`;
+}
+
+export type ParsedPageEdges = { readonly book: PageEdgeBook } & (
+  | { readonly kind: 'read' }
+  /** Recorded under other settings: pages are cut afresh. */
+  | { readonly kind: 'other settings'; readonly recorded: PageSettings }
+  /** Not JSON of this shape (a damaged file): pages are cut afresh. */
+  | { readonly kind: 'unreadable'; readonly reason: string }
+);
+
+/**
+ * The book stored in `text`. A feed whose edges are not in order (newer page by page) is left
+ * out, so its pages are cut afresh; anything else that is not as written gives an empty book.
+ */
+export function parsePageEdges(text: string, settings: PageSettings): ParsedPageEdges {
+  const empty = (): PageEdgeBook => ({ byPath: new Map(), changed: true });
+  let parsed: { version?: unknown; maxItems?: unknown; maxBytes?: unknown; feeds?: unknown };
+  try {
+    parsed = JSON.parse(text) as typeof parsed;
+  } catch (error) {
+    return { kind: 'unreadable', reason: error instanceof Error ? error.message : String(error), book: empty() };
+  }
+  if (parsed === null || typeof parsed !== 'object' || parsed.version !== 1 || typeof parsed.feeds !== 'object' || parsed.feeds === null) {
+    return { kind: 'unreadable', reason: 'not a page-edge file of version 1', book: empty() };
+  }
+  if (parsed.maxItems !== settings.maxItems || parsed.maxBytes !== settings.maxBytes) {
+    return { kind: 'other settings', recorded: { maxItems: Number(parsed.maxItems), maxBytes: Number(parsed.maxBytes) }, book: empty() };
+  }
+  const byPath = new Map<string, readonly PageEdge[]>();
+  let changed = false;
+  for (const [feed, rows] of Object.entries(parsed.feeds as Record<string, unknown>)) {
+    const edges: PageEdge[] = [];
+    let inOrder = Array.isArray(rows);
+    for (const row of inOrder ? (rows as unknown[]) : []) {
+      if (!Array.isArray(row) || typeof row[0] !== 'number' || !Number.isFinite(row[0]) || typeof row[1] !== 'string') {
+        inOrder = false;
+        break;
+      }
+      const edge = { time: row[0], id: row[1] };
+      if (edges.length > 0 && !isNewer(edges.at(-1)!, edge)) {
+        inOrder = false;
+        break;
+      }
+      edges.push(edge);
+    }
+    if (inOrder && edges.length > 0) byPath.set(feed, edges);
+    else changed = true;
+  }
+  return { kind: 'read', book: { byPath, changed } };
+}

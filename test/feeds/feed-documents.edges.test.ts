@@ -1,0 +1,207 @@
+/**
+ * planFeedDocuments with page edges (options.edges): archive pages cut along where the whole pages
+ * of earlier builds ended, so that removing an archived article changes its own page only
+ * (RFC 5005: archive documents SHOULD NOT change), while new pages are still cut as before.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Article } from '../../src/content/article-schema.js';
+import { collectFeeds } from '../../src/feeds/feed-collections.js';
+import { planFeedDocuments, type DocumentPlan, type DocumentSizes, type FrameSize } from '../../src/feeds/feed-documents.js';
+import type { PageEdgeBook } from '../../src/feeds/page-edges.js';
+import type { FeedDocumentHead, FeedSite } from '../../src/feeds/feed-model.js';
+import { makeArticle, testSite } from '../helpers/articles.js';
+
+const SITE: FeedSite = { ...testSite, maxItems: 3 };
+
+/** Article `n` about AI, dated `n` hours into 2024 (so any real number sorts between its neighbours). */
+function article(n: number): Article {
+  const date = new Date(Date.UTC(2024, 0, 1) + n * 3_600_000).toISOString();
+  return makeArticle({ title: `Article ${n}`, sourceUrl: `https://news.example.com/${n}`, publishedDateTime: date }, '', `article-${n}.md`);
+}
+
+const numberOf = (a: Article) => Number(a.title.replace('Article ', ''));
+
+/** Articles with these numbers, newest first (as collectFeeds expects). */
+const articlesOf = (numbers: readonly number[]) => [...numbers].sort((a, b) => b - a).map(article);
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, index) => from + index);
+const without = (list: readonly number[], ...gone: number[]) => list.filter((n) => !gone.includes(n));
+
+const newBook = (): PageEdgeBook => ({ byPath: new Map(), changed: false });
+
+function plan(numbers: readonly number[], book?: PageEdgeBook, site: FeedSite = SITE, sizes?: DocumentSizes<Article>): DocumentPlan<Article>[] {
+  if (book) book.changed = false;
+  return planFeedDocuments<Article>(collectFeeds(articlesOf(numbers)).collections, site, { ...(book ? { edges: book } : {}), ...(sizes ? { sizes } : {}) });
+}
+
+/** The ai feed: its archive pages' article numbers (page 1 first), then the subscription document's. */
+function aiPages(plans: readonly DocumentPlan<Article>[]): { pages: number[][]; subscription: number[] } {
+  const pages = plans.filter((p) => p.document.path.startsWith('archive/ai/')).sort((a, b) => a.document.archive!.page - b.document.archive!.page);
+  pages.forEach((page, index) => assert.equal(page.document.archive!.page, index + 1));
+  const subscription = plans.find((p) => p.document.path === 'ai');
+  assert.ok(subscription);
+  return { pages: pages.map((page) => page.articles.map(numberOf)), subscription: subscription.articles.map(numberOf) };
+}
+
+describe('page edges: recorded', () => {
+  it('records where each whole page ends: its newest article', () => {
+    const book = newBook();
+    plan(range(1, 7), book);
+    assert.equal(book.changed, true);
+    const edges = book.byPath.get('ai');
+    assert.deepEqual(
+      edges?.map((edge) => edge.id),
+      ['https://news.example.com/3', 'https://news.example.com/6'],
+    );
+    assert.equal(edges?.[0]?.time, article(3).publishedDateTime.getTime());
+  });
+
+  it('cuts the same pages as without edges when nothing was removed', () => {
+    const book = newBook();
+    plan(range(1, 7), book);
+    for (const count of [7, 8, 9, 10, 13]) {
+      assert.deepEqual(aiPages(plan(range(1, count), book)), aiPages(plan(range(1, count))), `${count} articles`);
+    }
+  });
+
+  it('changes nothing in the book when the same articles are planned again', () => {
+    const book = newBook();
+    plan(range(1, 7), book);
+    plan(range(1, 7), book);
+    assert.equal(book.changed, false);
+  });
+
+  it('adds the edge of a page that new articles made whole', () => {
+    const book = newBook();
+    plan(range(1, 7), book);
+    plan(range(1, 9), book);
+    assert.equal(book.changed, true);
+    assert.deepEqual(book.byPath.get('ai')?.map((edge) => edge.id).at(-1), 'https://news.example.com/9');
+  });
+});
+
+describe('page edges: an archived article removed', () => {
+  it('leaves its page one entry short and every later page as it was', () => {
+    const book = newBook();
+    plan(range(1, 10), book);
+    const after = aiPages(plan(without(range(1, 10), 2), book));
+    assert.deepEqual(after.pages, [
+      [3, 1],
+      [6, 5, 4],
+      [9, 8, 7],
+    ]);
+    assert.deepEqual(after.subscription, [10, 9, 8]);
+  });
+
+  it('shifts every later page without the edges (what the edges prevent)', () => {
+    assert.deepEqual(aiPages(plan(without(range(1, 10), 2))).pages, [
+      [4, 3, 1],
+      [7, 6, 5],
+      [10, 9, 8],
+    ]);
+  });
+
+  it("keeps a page's edge when its newest article goes, so an older article later fills that place", () => {
+    const book = newBook();
+    plan(range(1, 7), book);
+    assert.deepEqual(aiPages(plan(without(range(1, 7), 3), book)).pages, [[2, 1], [6, 5, 4]]);
+    // An article dated between 2 and 3 goes on page 1, not page 2.
+    assert.deepEqual(aiPages(plan([...without(range(1, 7), 3), 2.5], book)).pages, [[2.5, 2, 1], [6, 5, 4]]);
+  });
+
+  it('keeps the number of a page that lost every article (its URL stays, empty)', () => {
+    const book = newBook();
+    plan(range(1, 7), book);
+    const plans = plan(range(4, 7), book);
+    assert.deepEqual(aiPages(plans).pages, [[], [6, 5, 4]]);
+    // Dated as its edge (the newest article it held), not the epoch.
+    const page1 = plans.find((p) => p.document.path === 'archive/ai/1');
+    assert.equal(page1?.document.updated.getTime(), article(3).publishedDateTime.getTime());
+  });
+
+  it('keeps the pages when the collection shrinks below a page', () => {
+    const book = newBook();
+    plan(range(1, 7), book);
+    const after = aiPages(plan([1, 7], book));
+    assert.deepEqual(after.pages, [[1], []]);
+    assert.deepEqual(after.subscription, [7, 1]);
+  });
+
+  it('forgets the edges of a collection that is gone', () => {
+    const book = newBook();
+    plan(range(1, 7), book);
+    const space = makeArticle({ title: 'Article 100', sourceUrl: 'https://news.example.com/100', topics: ['Space'] }, '', 'space.md');
+    planFeedDocuments<Article>(collectFeeds([space]).collections, SITE, { edges: book });
+    assert.equal(book.changed, true);
+    assert.equal(book.byPath.has('ai'), false);
+  });
+});
+
+describe('page edges: an older article added', () => {
+  it('goes on a page that removals left short, and no page moves', () => {
+    const book = newBook();
+    plan(range(1, 10), book);
+    plan(without(range(1, 10), 2), book);
+    const after = aiPages(plan([...without(range(1, 10), 2), 1.5], book));
+    assert.deepEqual(after.pages, [
+      [3, 1.5, 1],
+      [6, 5, 4],
+      [9, 8, 7],
+    ]);
+    assert.equal(book.changed, false);
+  });
+
+  it('cuts a page it overfills afresh, and every page after it, as without edges', () => {
+    const book = newBook();
+    plan(range(1, 10), book);
+    const numbers = [...range(1, 10), 4.5];
+    assert.deepEqual(aiPages(plan(numbers, book)), aiPages(plan(numbers)));
+    assert.equal(book.changed, true);
+    assert.deepEqual(
+      book.byPath.get('ai')?.map((edge) => edge.id),
+      ['https://news.example.com/3', 'https://news.example.com/5', 'https://news.example.com/8'],
+    );
+  });
+});
+
+describe('page edges: with a byte budget', () => {
+  /** Frames of 100 bytes, one byte between entries, entries as `entry` says (the same in each format). */
+  const sizes = (entry: (n: number) => number): DocumentSizes<Article> => ({
+    frame: (_document: FeedDocumentHead): FrameSize[] => [0, 1, 2].map(() => ({ fixed: 100, between: 1 })),
+    entry: (a) => {
+      const bytes = entry(numberOf(a));
+      return [bytes, bytes, bytes];
+    },
+  });
+  const budget: FeedSite = { ...SITE, maxBytes: 1000 };
+
+  it('keeps a page whose entries still fit', () => {
+    const book = newBook();
+    plan(range(1, 10), book, budget, sizes(() => 200));
+    assert.deepEqual(aiPages(plan(without(range(1, 10), 5), book, budget, sizes(() => 200))).pages, [
+      [3, 2, 1],
+      [6, 4],
+      [9, 8, 7],
+    ]);
+  });
+
+  it('cuts afresh from a page whose entries grew past the budget', () => {
+    const book = newBook();
+    plan(range(1, 10), book, budget, sizes(() => 200));
+    const grown = sizes((n) => (n === 5 ? 600 : 200));
+    const after = aiPages(plan(range(1, 10), book, budget, grown));
+    assert.deepEqual(after, aiPages(plan(range(1, 10), undefined, budget, grown)));
+    assert.deepEqual(after.pages[1], [5, 4]);
+  });
+
+  it('keeps a page that holds one entry over the budget alone, marked oversized', () => {
+    const book = newBook();
+    const huge = sizes((n) => (n === 4 ? 5000 : 200));
+    plan(range(1, 10), book, budget, huge);
+    const plans = plan(without(range(1, 10), 2), book, budget, huge);
+    const page2 = plans.find((p) => p.document.path === 'archive/ai/2');
+    assert.deepEqual(page2?.articles.map(numberOf), [4]);
+    assert.equal(page2?.oversized, true);
+    assert.deepEqual(aiPages(plans).pages[0], [3, 1]);
+  });
+});
