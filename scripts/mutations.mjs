@@ -58,6 +58,7 @@ const MUTATIONS = [
   ['page-edge-overfull-kept', 'src/feeds/feed-documents.ts', '      if (count > site.maxItems) break;\n', '', ['test/feeds/feed-documents.edges.test.ts']],
   ['page-edge-over-budget-kept', 'src/feeds/feed-documents.ts', '        if (page.count < count) break;\n', '', ['test/feeds/feed-documents.edges.test.ts']],
   ['page-edge-tie-excluded', 'src/feeds/page-edges.ts', 'compareCodePoints(entryId(article), edge.id) >= 0', 'compareCodePoints(entryId(article), edge.id) > 0', ['test/feeds/feed-documents.edges.test.ts', 'test/build/build-feeds.pages.test.ts']],
+  ['page-edge-kept-oversized-unmarked', 'src/feeds/feed-documents.ts', '        if (last!.oversized) oversized.add(pages.length + 1);\n', '', ['test/feeds/feed-documents.edges.test.ts']],
   ['page-edges-not-saved', 'src/build/make-feeds.ts', 'if (pageEdges?.changed) writePageEdges(', 'if (pageEdges?.changed && false) writePageEdges(', ['test/build/build-feeds.pages.test.ts', 'test/build/disk-faults.test.ts']],
   ['page-edges-other-settings-used', 'src/feeds/page-edges.ts', 'if (parsed.maxItems !== settings.maxItems || parsed.maxBytes !== settings.maxBytes) {', 'if (false) {', ['test/feeds/page-edges.test.ts', 'test/build/page-state.test.ts']],
   ['archive-next-link-off-by-one', 'src/feeds/feed-documents.ts', 'nextArchive: page < pages ? pageUrls(page + 1) : undefined,', 'nextArchive: page <= pages ? pageUrls(page + 1) : undefined,', ['test/feeds/feed-documents.test.ts', 'test/render/feed-package-fixes.archive.test.ts']],

@@ -187,6 +187,18 @@ function fill<T>(articles: readonly T[], from: number, step: 1 | -1, frames: rea
 
 const NO_FRAMES: readonly FrameSize[] = [];
 
+/** The index of the newest of `articles[0, end)` (newest first) that is at or older than `edge`; `end` when none is. */
+function firstAtOrOlder(articles: readonly Filing[], end: number, edge: PageEdge): number {
+  let low = 0;
+  let high = end;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (isAtOrOlder(articles[middle]!, edge)) high = middle;
+    else low = middle + 1;
+  }
+  return low;
+}
+
 /**
  * Cuts a collection (newest first) into archive pages and a subscription document.
  *
@@ -215,6 +227,8 @@ function cutCollection<T extends Filing>(
   kept: readonly PageEdge[],
   pageHead: (page: number) => FeedDocumentHead,
   subscriptionHead: (pages: number) => FeedDocumentHead,
+  /** The plans of last time (subscription first, then page 1…), to skip measuring a kept page that holds the very same articles. */
+  previous: readonly DocumentPlan<T>[] = [],
 ): Cut {
   const pages: number[] = [];
   const edges: PageEdge[] = [];
@@ -222,12 +236,18 @@ function cutCollection<T extends Filing>(
   const frame = (head: () => FeedDocumentHead) => (sizes ? sizes.frame(head()) : NO_FRAMES);
   let unpaged = all.length;
   if (site.archives) {
+    const largest = frame(() => pageHead(10 ** (String(all.length).length + 1)));
     for (const edge of kept) {
-      let count = 0;
-      while (count < unpaged && isAtOrOlder(all[unpaged - 1 - count]!, edge)) count++;
+      // The articles of all[0, unpaged) at or older than the edge are the last ones (newest first).
+      const count = unpaged - firstAtOrOlder(all, unpaged, edge);
       if (count > site.maxItems) break;
-      if (count > 0) {
-        const page = fill(all, unpaged - 1, -1, frame(() => pageHead(pages.length + 1)), site, sizes, count);
+      const last = previous[pages.length + 1];
+      if (sizes && holds(last, all, unpaged - count, count)) {
+        // The very same articles (an edited one is a new object): they fitted, and still do.
+        if (last!.oversized) oversized.add(pages.length + 1);
+      } else if (count > 0) {
+        let page = fill(all, unpaged - 1, -1, largest, site, sizes, count);
+        if (page.count < count || page.oversized) page = fill(all, unpaged - 1, -1, frame(() => pageHead(pages.length + 1)), site, sizes, count);
         if (page.count < count) break;
         if (page.oversized) oversized.add(pages.length + 1);
       }
@@ -236,7 +256,6 @@ function cutCollection<T extends Filing>(
       unpaged -= count;
     }
     const keptPages = pages.length;
-    const largest = frame(() => pageHead(10 ** (String(all.length).length + 1)));
     while (unpaged > 0) {
       let page = fill(all, unpaged - 1, -1, largest, site, sizes);
       if (page.byBytes) page = fill(all, unpaged - 1, -1, frame(() => pageHead(pages.length + 1)), site, sizes);
@@ -321,7 +340,7 @@ function collectionPlans<T extends Filing>(
     };
   };
 
-  const cut = cutCollection(all, site, sizes, kept, (page) => pageHead(page, page + 1, []), (pages) => subscriptionHead(pages, []));
+  const cut = cutCollection(all, site, sizes, kept, (page) => pageHead(page, page + 1, []), (pages) => subscriptionHead(pages, []), sameName ? previous : []);
   const pages = cut.pages.length;
   const subscriptionArticles = all.slice(0, cut.subscription);
   const lastSubscription = previous[0];

@@ -28,6 +28,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 const without = (list: readonly number[], ...gone: number[]) => list.filter((n) => !gone.includes(n));
 
 const newBook = (): PageEdgeBook => ({ byPath: new Map(), changed: false });
+const newBookFrom = (book: PageEdgeBook): PageEdgeBook => ({ byPath: new Map(book.byPath), changed: false });
 
 function plan(numbers: readonly number[], book?: PageEdgeBook, site: FeedSite = SITE, sizes?: DocumentSizes<Article>): DocumentPlan<Article>[] {
   if (book) book.changed = false;
@@ -203,5 +204,41 @@ describe('page edges: with a byte budget', () => {
     assert.deepEqual(page2?.articles.map(numberOf), [4]);
     assert.equal(page2?.oversized, true);
     assert.deepEqual(aiPages(plans).pages[0], [3, 1]);
+  });
+
+  it('in a long-running process (a plan memo), keeps the very plans of unchanged pages, oversized ones marked', () => {
+    const book = newBook();
+    const memo = new Map();
+    const huge = sizes((n) => (n === 4 ? 5000 : 200));
+    const site = budget;
+    // The same article objects from build to build, as the build's content model keeps them.
+    const pool = new Map(range(1, 10).map((n) => [n, article(n)]));
+    const once = (numbers: readonly number[]) =>
+      planFeedDocuments<Article>(collectFeeds([...numbers].sort((a, b) => b - a).map((n) => pool.get(n)!)).collections, site, { edges: book, memo, sizes: huge });
+    const first = once(range(1, 10));
+    const second = once(without(range(1, 10), 2));
+    const pageOf = (plans: DocumentPlan<Article>[], page: number) => plans.find((p) => p.document.path === `archive/ai/${page}`);
+    assert.deepEqual(aiPages(second).pages, aiPages(plan(without(range(1, 10), 2), newBookFrom(book), site, huge)).pages);
+    assert.notEqual(pageOf(second, 1), pageOf(first, 1));
+    assert.equal(pageOf(second, 2), pageOf(first, 2));
+    assert.equal(pageOf(second, 2)?.oversized, true);
+    assert.equal(pageOf(second, 3), pageOf(first, 3));
+  });
+
+  it('in a long-running process, still marks an oversized kept page whose plan is made again (a newer page came)', () => {
+    const book = newBook();
+    const memo = new Map();
+    const huge = sizes((n) => (n === 10 ? 5000 : 200));
+    const pool = new Map(range(1, 13).map((n) => [n, article(n)]));
+    const once = (numbers: readonly number[]) =>
+      planFeedDocuments<Article>(collectFeeds([...numbers].sort((a, b) => b - a).map((n) => pool.get(n)!)).collections, budget, { edges: book, memo, sizes: huge });
+    const first = once(range(1, 10));
+    const page4 = (plans: DocumentPlan<Article>[]) => plans.find((p) => p.document.path === 'archive/ai/4');
+    assert.deepEqual(page4(first)?.articles.map(numberOf), [10]);
+    assert.equal(page4(first)?.oversized, true);
+    const second = once(range(1, 13));
+    assert.notEqual(page4(second), page4(first), 'made again: it now links a next page');
+    assert.ok(page4(second)?.document.nextArchive);
+    assert.equal(page4(second)?.oversized, true);
   });
 });
