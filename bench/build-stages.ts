@@ -27,7 +27,7 @@ try {
   };
   stage('start');
   const { report } = await buildFeeds({ config, logger: silentLogger, onStage: (name) => stage(name) });
-  stage('save the cache', { files: report.written.length + report.unchanged.length, articles: report.published });
+  stage('save the cache', { files: report.written.length + report.unchanged, articles: report.published });
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -143,7 +143,7 @@ function forgetFailedBuild(cache: BuildCache, error: unknown, logger: Logger): v
   cache.lastBuild = undefined;
   cache.finishedBuild = undefined;
   cache.written = undefined;
-  cache.writtenPlans = new WeakSet();
+  cache.writtenPlans = new WeakMap();
   cache.feedsFolderSwept = false;
   cache.forgetDocuments();
   cache.plans.clear();
@@ -160,7 +160,7 @@ function isInsideFolder(file: string, folder: string): boolean {
 
 
 /** The report of a build that changed nothing, from a saved report. */
-function unchangedReport(saved: SavedReport, startedAt: Date, durationMs: number, names: readonly string[]): BuildReport {
+function unchangedReport(saved: SavedReport, startedAt: Date, durationMs: number, unchanged: number): BuildReport {
   // The saved stages are the last build's, not this one's: left out.
   const { nextScheduled, stages: _stages, ...rest } = saved;
   return {
@@ -171,7 +171,7 @@ function unchangedReport(saved: SavedReport, startedAt: Date, durationMs: number
     rendered: 0,
     ...(nextScheduled ? { nextScheduled: new Date(nextScheduled) } : {}),
     written: [],
-    unchanged: names,
+    unchanged,
     removed: [],
   };
 }
@@ -208,7 +208,7 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache, sur
       filesParsed: 0,
       rendered: 0,
       written: [],
-      unchanged: last.result.files.map((file) => file.name),
+      unchanged: last.result.files.length,
       removed: [],
     };
     return { ...last.result, report, changed: [], removed: [], complete: false, files: last.result.files };
@@ -222,7 +222,7 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache, sur
     const manifest = manifestStat(config.feedsDir);
     const files = manifest && manifest.size === saved.manifest.size && sameMtime(saved.manifest.mtimeMs, manifest.mtimeMs) ? readManifest(config.feedsDir) : undefined;
     if (files && [...files.files.values()].every(held)) {
-      const report = unchangedReport(saved.report, startedAt, elapsedMs(started), [...files.files.keys()].sort());
+      const report = unchangedReport(saved.report, startedAt, elapsedMs(started), files.files.size);
       return buildResult(report, files, path.resolve(config.feedsDir), { changed: [...files.files.values()].map(builtFile), removed: [], complete: true });
     }
   }

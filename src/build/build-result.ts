@@ -31,7 +31,8 @@ export interface BuildReport {
   readonly skipped: number;
   readonly problems: readonly Problem[];
   readonly written: readonly string[];
-  readonly unchanged: readonly string[];
+  /** How many files of the feeds folder the build left as they were (a count: at a million articles they are over a million). */
+  readonly unchanged: number;
   readonly removed: readonly string[];
   /**
    * What the byte budget (FEED_MAX_BYTES) did, when it did anything: how many subscription

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import { formatProblem } from '../content/problems.js';
 import type { ArticleRecord } from '../feeds/article-record.js';
-import { makeContentModel, updateContentModel, type ContentModel, type FileOutcome } from '../feeds/content-model.js';
+import { makeContentModel, updateContentModel, type ContentModel } from '../feeds/content-model.js';
 import type { RemovalCount } from '../feeds/deleted-entries.js';
 import { ALL_TOPICS_PATH } from '../feeds/feed-collections.js';
 import { planFeedDocuments, type DocumentPlan, type DocumentSizes } from '../feeds/feed-documents.js';
@@ -48,10 +48,9 @@ export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCac
   const { config, logger, keepBody, hasBody, onStage } = dependencies;
   // The state file is read once per process; after that the last build's state is current.
   const previousState = cache.state ?? readEntryState(config.stateDir);
-  const results: FileOutcome<ArticleRecord>[] = scan.files.map((file) => file.outcome);
   const model =
-    updateContentModel(cache.model, results, startedAt, previousState, config.deletedEntryDays) ??
-    makeContentModel(results, startedAt, previousState, config.deletedEntryDays);
+    updateContentModel(cache.model, scan.files, startedAt, previousState, config.deletedEntryDays, scan.knownChanges) ??
+    makeContentModel(scan.files, startedAt, previousState, config.deletedEntryDays);
   // Held back like any failed build: forgetFailedBuild drops the model and the state, which the
   // incremental path changed in place, so the next build starts from the state on disk.
   if (!config.removalGuard.allow && exceedsRemovalLimit(model.tracked.removal, config.removalGuard)) throw massRemovalRefused(model.tracked.removal, config);
@@ -84,7 +83,8 @@ export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCac
   // leaves the folder exactly as the last good build left it.
   let result: BuildResult;
   try {
-    const indexed = plans.map((plan) => ({ ...plan.document, entryCount: plan.articles.length }));
+    // The indexes list the subscription documents (not every archive page: at a million articles there are 100k).
+    const indexed = plans.filter((plan) => plan.document.archive === undefined).map((plan) => ({ ...plan.document, entryCount: plan.articles.length }));
     const extras = [...renderBrowserFiles(), ...renderFeedImages(), renderOpml(indexed, config.site), renderIndexHtml(indexed, config.site)];
     writer.claim([...documentFileNames(partial ? plans.filter((plan) => !cache.writtenPlans.has(plan)) : plans), ...extras.map((file) => file.name)]);
     const documents = writeDocuments(writer, plans, cache, { keepBody, hasBody, partial });
@@ -111,7 +111,6 @@ export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCac
     }
     const { selection, collections } = model;
     const written = touched.filter((file) => file.changed).map((file) => file.name);
-    const writtenSet = new Set(written);
     const report: BuildReport = {
       startedAt,
       durationMs: elapsedMs(started),
@@ -122,14 +121,14 @@ export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCac
       scheduled: selection.scheduled.length,
       nextScheduled: model.nextScheduled,
       topics: collections.filter((collection) => collection.kind === 'topic' && collection.articles.length > 0).length,
-      feeds: plans.filter((plan) => plan.document.archive === undefined).length,
-      archivePages: plans.filter((plan) => plan.document.archive !== undefined).length,
+      feeds: indexed.length,
+      archivePages: plans.length - indexed.length,
       deleted: tracked.deleted,
       rendered: documents.rendered,
       skipped: problems.filter((problem) => problem.file !== undefined).length,
       problems,
       written,
-      unchanged: [...manifest.files.keys()].filter((name) => !writtenSet.has(name)),
+      unchanged: manifest.files.size - written.filter((name) => manifest.files.has(name)).length,
       removed,
       ...(overBudget ? { overBudget } : {}),
       stages: { scanMs: ms(scanned - started), modelMs: ms(modelled - scanned + (planned - rendered)), entriesMs: ms(rendered - modelled), writeMs: ms(wrote - planned) },
@@ -161,7 +160,7 @@ export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCac
     // attempt after ContentChangedDuringBuild must not keep them): read from disk again.
     cache.written = undefined;
     cache.forgetDocuments();
-    cache.writtenPlans = new WeakSet();
+    cache.writtenPlans = new WeakMap();
     throw error;
   }
   const left = writer.settle();
@@ -177,15 +176,69 @@ export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCac
  * first build) has no such list, and then every entry is looked at.
  */
 function eraseDeadEntries(cache: BuildCache, replacedKeys: readonly string[] | undefined, model: ContentModel<ArticleRecord>): void {
+  const dead = (replacedKeys !== undefined && deadEntryKeysOfChanges(cache, replacedKeys, model)) || deadEntryKeysOfAllFiles(cache, replacedKeys, model);
+  if (dead.length === 0) return;
+  const locations = dead.map((key) => cache.entries.get(key)!);
+  // Forgotten before they are overwritten: an erasure cut short by a failing disk leaves no entry
+  // that this process would trust (and copy into a feed) with zeros or half its bytes.
+  for (const key of dead) cache.entries.delete(key);
+  cache.dirty = true;
+  eraseEntries(cache.entriesDir, locations);
+}
+
+/**
+ * The dead entries among the keys the scan saw go and the keys of articles that lost their id,
+ * told from the model alone: the bytes of a key give one id and one date, so the only files that
+ * can still hold it are that id's claimants (the winner keeps it) or, when the date is not due,
+ * articles held back. Undefined when a key's article is not known from the changes (the caller
+ * then looks at every file).
+ */
+function deadEntryKeysOfChanges(cache: BuildCache, replacedKeys: readonly string[], model: ContentModel<ArticleRecord>): string[] | undefined {
+  if (model.changes === undefined) return undefined;
+  const articleOf = new Map<string, ArticleRecord>();
+  for (const { before } of model.changes) if (before?.ok) articleOf.set(before.article.key, before.article);
+  const candidates = new Set<string>();
+  for (const key of replacedKeys) if (cache.entries.has(key)) candidates.add(key);
+  for (const id of model.index.contested) {
+    const claimants = model.index.claimants.get(id)!;
+    for (let position = 1; position < claimants.length; position++) {
+      const loser = claimants[position]!;
+      if (!cache.entries.has(loser.key)) continue;
+      candidates.add(loser.key);
+      articleOf.set(loser.key, loser);
+    }
+  }
+  let heldBack: Set<string> | undefined;
+  const dead: string[] = [];
+  for (const key of candidates) {
+    const article = articleOf.get(key);
+    if (article === undefined) return undefined;
+    if (!article.published) {
+      dead.push(key);
+    } else if (article.publishedDateTime.getTime() <= model.nowMs) {
+      if (model.index.claimants.get(entryId(article))?.[0]?.key !== key) dead.push(key);
+    } else {
+      heldBack ??= new Set(model.selection.scheduled.map((scheduled) => scheduled.key));
+      if (!heldBack.has(key)) dead.push(key);
+    }
+  }
+  return dead;
+}
+
+/** The dead entries found by looking at every file (a model made afresh, or a key whose article the changes do not tell). */
+function deadEntryKeysOfAllFiles(cache: BuildCache, replacedKeys: readonly string[] | undefined, model: ContentModel<ArticleRecord>): string[] {
   let candidates: Set<string>;
   if (replacedKeys === undefined || model.changes === undefined) {
     candidates = new Set(cache.entries.keys());
   } else {
     candidates = new Set(replacedKeys);
-    for (const claimants of model.index.claimants.values()) for (let position = 1; position < claimants.length; position++) candidates.add(claimants[position]!.key);
+    for (const id of model.index.contested) {
+      const claimants = model.index.claimants.get(id)!;
+      for (let position = 1; position < claimants.length; position++) candidates.add(claimants[position]!.key);
+    }
   }
   for (const key of [...candidates]) if (!cache.entries.has(key)) candidates.delete(key);
-  if (candidates.size === 0) return;
+  if (candidates.size === 0) return [];
   // Kept: an entry some article to publish (now or when due) still holds.
   const nowMs = model.nowMs;
   for (const file of cache.files.values()) {
@@ -195,13 +248,7 @@ function eraseDeadEntries(cache: BuildCache, replacedKeys: readonly string[] | u
     const due = article.publishedDateTime.getTime() <= nowMs;
     if (!due || model.index.claimants.get(entryId(article))?.[0] === article) candidates.delete(file.key);
   }
-  if (candidates.size === 0) return;
-  const dead = [...candidates].map((key) => cache.entries.get(key)!);
-  // Forgotten before they are overwritten: an erasure cut short by a failing disk leaves no entry
-  // that this process would trust (and copy into a feed) with zeros or half its bytes.
-  for (const key of candidates) cache.entries.delete(key);
-  cache.dirty = true;
-  eraseEntries(cache.entriesDir, dead);
+  return [...candidates];
 }
 
 /** The error of a build held back by the removal guard: what it would do, and what to do about it. */

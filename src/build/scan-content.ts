@@ -19,7 +19,7 @@ import type { Problem } from '../content/problems.js';
 import type { ContentChangeSet } from '../content/watch-content.js';
 import { contentPath, listContent, readNamedFiles, sameStat, type ContentCandidate, type FileStat } from '../content/read-content.js';
 import type { ArticleRecord } from '../feeds/article-record.js';
-import type { FileOutcome } from '../feeds/content-model.js';
+import type { FileChange, FileOutcome, KnownChanges } from '../feeds/content-model.js';
 import { compareCodePoints } from '../feeds/code-point-order.js';
 import type { BuildCache, ScannedFile } from './build-cache.js';
 import { SegmentWriter } from './entry-store.js';
@@ -47,6 +47,8 @@ export interface ContentScan {
   readonly filesParsed: number;
   /** Content keys some file held before this scan that no file holds now (their entries may go). */
   readonly replacedKeys: readonly string[];
+  /** What changed since the last scan's files, when this scan looked only at named files (a watcher's report). */
+  readonly knownChanges?: KnownChanges<ArticleRecord>;
 }
 
 export interface ScanOptions {
@@ -117,7 +119,10 @@ export function dropSurvey(survey: ContentSurvey | undefined): void {
 export async function scanContent(config: Config, cache: BuildCache, changes: ContentChangeSet, options: ScanOptions, survey?: ContentSurvey): Promise<ContentScan> {
   const last = cache.lastScan;
   if (changes.kind === 'files' && last && Date.now() - last.at < FULL_SCAN_INTERVAL_MS) {
-    const scan = changes.files.size === 0 ? { files: last.files, problems: last.problems, filesParsed: 0, replacedKeys: [] } : await rescanFiles(config, cache, last, changes.files, options);
+    const scan =
+      changes.files.size === 0
+        ? { files: last.files, problems: last.problems, filesParsed: 0, replacedKeys: [], knownChanges: { base: last.files, changes: [] } }
+        : await rescanFiles(config, cache, last, changes.files, options);
     if (scan) {
       dropSurvey(survey);
       cache.lastScan = { files: scan.files, problems: scan.problems, at: last.at };
@@ -246,7 +251,10 @@ async function rescanFiles(config: Config, cache: BuildCache, last: NonNullable<
   const problems = last.problems.filter((problem) => problem.file === undefined || !read.has(problem.file));
   const replacements = new Map<string, ScannedFile | undefined>();
   const byKey = new Map<string, ScannedFile>();
-  for (const known of last.files) if (read.has(known.file)) byKey.set(known.key, known);
+  for (const file of read.keys()) {
+    const known = cache.files.get(file);
+    if (known) byKey.set(known.key, known);
+  }
   for (const [file, result] of read) {
     const before = cache.files.get(file)?.key;
     if (result === 'unchanged') {
@@ -270,15 +278,24 @@ async function rescanFiles(config: Config, cache: BuildCache, last: NonNullable<
   cache.writer?.flush();
   // The scan is sorted by path: each named file is found by binary search, not by a pass over all.
   const files = [...last.files];
-  for (const [file, replacement] of replacements) {
+  const changed: FileChange<ArticleRecord>[] = [];
+  for (const [file, replacement] of [...replacements].sort(([a], [b]) => compareCodePoints(a, b))) {
     const index = indexOfFile(files, file);
+    const before = index >= 0 ? files[index]!.outcome : undefined;
     if (index >= 0 && replacement) files[index] = replacement;
     else if (index >= 0) files.splice(index, 1);
     else if (replacement) files.splice(-index - 1, 0, replacement);
+    if (before !== replacement?.outcome) changed.push({ ...(before ? { before } : {}), ...(replacement ? { after: replacement.outcome } : {}) });
   }
   // A key another file still holds (the same bytes twice) stays: the caller looks again.
   const nowHeld = new Set([...replacements.values()].flatMap((replacement) => (replacement ? [replacement.key] : [])));
-  return { files, problems: problems.sort(byFile), filesParsed, replacedKeys: oldKeys.filter((key) => !nowHeld.has(key)) };
+  return {
+    files,
+    problems: problems.sort(byFile),
+    filesParsed,
+    replacedKeys: oldKeys.filter((key) => !nowHeld.has(key)),
+    knownChanges: { base: last.files, changes: changed },
+  };
 }
 
 /** Index of `file` in `files` (sorted by path), or -(where it would go + 1). */

@@ -41,7 +41,7 @@ export async function buildAndPublish<R extends BuildResult | ThreadBuildResult>
       feeds: report.feeds,
       skipped: report.skipped,
       written: report.written.length,
-      unchanged: report.unchanged.length,
+      unchanged: report.unchanged,
       removed: report.removed.length,
     });
     // Not awaited: a slow hub must not hold the build (or the next one).

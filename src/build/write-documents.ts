@@ -54,16 +54,24 @@ export function documentFingerprint(plan: DocumentPlan<ArticleRecord>): string {
 
 /** The documents' file names, in the order they are written. */
 export function documentFileNames(plans: readonly DocumentPlan<ArticleRecord>[]): string[] {
-  return writingOrder(plans).flatMap((plan) => DOCUMENT_FORMATS.map((format) => `${plan.document.path}.${extensionOf(format)}`));
+  const names: string[] = [];
+  inWritingOrder(plans, (plan) => names.push(...fileNamesOf(plan)));
+  return names;
+}
+
+/** A document's four files: `<path>.xml`, `.atom`, `.json`, `.html`. */
+function fileNamesOf(plan: DocumentPlan<ArticleRecord>): string[] {
+  return DOCUMENT_FORMATS.map((format) => `${plan.document.path}.${extensionOf(format)}`);
 }
 
 function extensionOf(format: (typeof DOCUMENT_FORMATS)[number]): string {
   return format === 'rss' ? 'xml' : format;
 }
 
-/** Archive pages first (oldest first within a feed), then the subscription documents. */
-function writingOrder<T extends DocumentPlan<ArticleRecord>>(plans: readonly T[]): T[] {
-  return [...plans.filter((plan) => plan.document.archive !== undefined), ...plans.filter((plan) => plan.document.archive === undefined)];
+/** Calls `visit` for the archive pages first (oldest first within a feed), then the subscription documents; no copy of the list is made. */
+function inWritingOrder(plans: readonly DocumentPlan<ArticleRecord>[], visit: (plan: DocumentPlan<ArticleRecord>) => void): void {
+  for (const plan of plans) if (plan.document.archive !== undefined) visit(plan);
+  for (const plan of plans) if (plan.document.archive === undefined) visit(plan);
 }
 
 /** One document's file: its frame filled with the entries' bytes. */
@@ -99,22 +107,23 @@ export function writeDocuments(
   { keepBody = () => false, hasBody = () => false, partial = false }: BodyWishes & { readonly partial?: boolean } = {},
 ): DocumentsWritten {
   const files: DocumentFile[] = [];
-  const writtenPlans = partial ? cache.writtenPlans : new WeakSet<DocumentPlan<ArticleRecord>>();
+  const writtenPlans = partial ? cache.writtenPlans : new WeakMap<DocumentPlan<ArticleRecord>, readonly string[]>();
   const fingerprints = partial ? cache.documents : new Map<string, string>();
   let rendered = 0;
   let changed = false;
-  for (const plan of writingOrder(plans)) {
-    const names = DOCUMENT_FORMATS.map((format) => `${plan.document.path}.${extensionOf(format)}`);
+  inWritingOrder(plans, (plan) => {
     // The very plan this process wrote last time: its files are as it left them.
-    if (partial && writtenPlans.has(plan) && names.every((name) => !keepBody(name) || hasBody(name, writer.previous.get(name)!.hash))) continue;
+    const written = partial ? writtenPlans.get(plan) : undefined;
+    if (written && written.every((name) => !keepBody(name) || hasBody(name, writer.previous.get(name)!.hash))) return;
+    const names = written ?? fileNamesOf(plan);
     const fingerprint = documentFingerprint(plan);
     const known = cache.documents.get(plan.document.path);
     fingerprints.set(plan.document.path, fingerprint);
-    writtenPlans.add(plan);
+    writtenPlans.set(plan, names);
     const unchanged = (name: string) => writer.isIntact(name) && (!keepBody(name) || hasBody(name, writer.previous.get(name)!.hash));
     if (known === fingerprint && names.every(unchanged)) {
       for (const name of names) files.push(writer.keep(name));
-      continue;
+      return;
     }
     rendered++;
     changed = true;
@@ -130,13 +139,14 @@ export function writeDocuments(
         frame,
         entries.map((entry) => entry[format]),
       );
-      const written = writer.write(frame.name, frame.contentType, bytes);
-      files.push(keepBody(frame.name) ? { ...written, body: bytes } : written);
+      const file = writer.write(frame.name, frame.contentType, bytes);
+      files.push(keepBody(frame.name) ? { ...file, body: bytes } : file);
     }
-  }
+  });
   if (partial) {
     // Documents no plan holds any more (a feed that went, a page that went): their files go.
-    if (fingerprints.size > plans.length || changed) {
+    // Every plan's path has its fingerprint (set now, or when its plan was written): more are paths no plan has.
+    if (fingerprints.size > plans.length) {
       const current = new Set(plans.map((plan) => plan.document.path));
       for (const path of [...fingerprints.keys()]) {
         if (current.has(path)) continue;

@@ -88,7 +88,7 @@ async function main(): Promise<number> {
     out(`Skipped ${report.skipped} file(s); ${report.problems.length} problem(s):`);
     for (const problem of report.problems) for (const line of formatProblem(problem, config.contentDir)) out(`  ${line}`);
   }
-  out(`Wrote ${report.written.length} file(s) to ${config.feedsDir}/, ${report.unchanged.length} unchanged, ${report.removed.length} removed.`);
+  out(`Wrote ${report.written.length} file(s) to ${config.feedsDir}/, ${report.unchanged} unchanged, ${report.removed.length} removed.`);
   if (report.written.length <= 200) for (const name of report.written) out(`  ${config.feedsDir}/${name}`);
   else out(`  (${report.written.length} names; the manifest ${config.feedsDir}/${MANIFEST_NAME} lists every file)`);
   if (report.stages) out(`Stages: scan ${report.stages.scanMs} ms, model ${report.stages.modelMs} ms, entries ${report.stages.entriesMs} ms, write ${report.stages.writeMs} ms.`);

@@ -83,15 +83,17 @@ export function listContent(dir: string): { root: string; candidates: ContentCan
   } catch (error) {
     throw contentFolderUnavailable(dir, error);
   }
-  const candidates = entries
-    .filter((entry) => !entry.isDirectory())
+  // One pass, no array per path: at 100k files the listing is most of a build with nothing to do.
+  const candidates: ContentCandidate[] = [];
+  const hiddenPart = `${path.sep}.`;
+  for (const entry of entries) {
+    if (entry.isDirectory()) continue;
     // parentPath starts with root; slicing is much cheaper than path.relative for 100k files.
-    .map((entry) => ({
-      relative: entry.parentPath === root ? entry.name : `${entry.parentPath.slice(root.length + 1)}${path.sep}${entry.name}`,
-      isSymlink: entry.isSymbolicLink(),
-    }))
-    .filter(({ relative }) => !relative.split(path.sep).some((part) => part.startsWith('.')))
-    .sort((a, b) => (a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0));
+    const relative = entry.parentPath === root ? entry.name : `${entry.parentPath.slice(root.length + 1)}${path.sep}${entry.name}`;
+    if (relative.startsWith('.') || relative.includes(hiddenPart)) continue;
+    candidates.push({ relative, isSymlink: entry.isSymbolicLink() });
+  }
+  candidates.sort((a, b) => (a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0));
   return { root, candidates };
 }
 

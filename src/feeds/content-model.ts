@@ -23,14 +23,38 @@ import { RESERVED_SLUGS, reservedSlugProblem, slugCollisionProblem, topicSlug } 
 /** What one content file gave: an article (or its record), or the problem that kept it out. */
 export type FileOutcome<T extends Filing = Filing> = { readonly ok: true; readonly article: T } | { readonly ok: false; readonly problem: Problem };
 
+/** A content file as the model reads it: what its bytes gave (a build's ScannedFile is one). */
+export interface FileResult<T extends Filing = Filing> {
+  readonly outcome: FileOutcome<T>;
+}
+
+/** One changed file: what it gave before and after (absent: the file was not there). */
+export interface FileChange<T extends Filing = Filing> {
+  readonly before?: FileOutcome<T>;
+  readonly after?: FileOutcome<T>;
+}
+
+/**
+ * The changes a caller already knows (a rescan of the files a watcher named), in file order, from
+ * the list `base` to the list it gives now: an update from a model of `base` takes them as they
+ * are instead of comparing every file.
+ */
+export interface KnownChanges<T extends Filing = Filing> {
+  readonly base: readonly FileResult<T>[];
+  readonly changes: readonly FileChange<T>[];
+}
+
 export interface ContentModel<T extends Filing = Filing> {
-  readonly results: readonly FileOutcome<T>[];
+  /** The files it was made from, in file order (the very list given). */
+  readonly files: readonly FileResult<T>[];
   readonly nowMs: number;
   /** The first instant at which the model may be wrong without any file changing. */
   readonly validUntil: number;
   readonly deletedEntryDays: number;
   /** Parse problems, then duplicate ids, then topic slug collisions. */
   readonly problems: readonly Problem[];
+  /** The files' read and parse problems, in file order (the first of `problems`). */
+  readonly parseProblems: readonly Problem[];
   readonly selection: Selection<T>;
   /** Every feed with articles, then every feed left with nothing but deletion notices. */
   readonly collections: readonly FeedCollection<T>[];
@@ -40,7 +64,7 @@ export interface ContentModel<T extends Filing = Filing> {
   /** The index the model was read from; an update changes it in place (the model it came from is then stale). */
   readonly index: ModelIndex<T>;
   /** The files that changed since the model it was updated from; undefined for a model made afresh. */
-  readonly changes?: readonly { readonly before?: FileOutcome<T>; readonly after?: FileOutcome<T> }[];
+  readonly changes?: readonly FileChange<T>[];
 }
 
 /** One feed's articles (a topic, a provider or a category), kept sorted newest first. */
@@ -62,6 +86,8 @@ interface Group<T extends Filing> {
  */
 export interface ModelIndex<T extends Filing> {
   readonly claimants: Map<string, T[]>;
+  /** The ids more than one article claims (for the duplicate-id problems without a pass over every id). */
+  readonly contested: Set<string>;
   publishable: T[];
   readonly groups: Map<string, Group<T>>;
   /** For each winner's entry id, the paths of the feeds it is in (`all` first). */
@@ -157,7 +183,7 @@ function feedPaths(list: readonly Placement[]): string[] {
 // ---------------------------------------------------------------- the index
 
 function emptyIndex<T extends Filing>(): ModelIndex<T> {
-  return { claimants: new Map(), publishable: [], groups: new Map(), feedsByEntry: new Map(), renamed: new Map() };
+  return { claimants: new Map(), contested: new Set(), publishable: [], groups: new Map(), feedsByEntry: new Map(), renamed: new Map() };
 }
 
 /** Files `article` (a new winner) in its feeds; `bulk` appends (the caller sorts once at the end). */
@@ -216,6 +242,7 @@ function claim<T extends Filing>(index: ModelIndex<T>, article: T, bulk: boolean
   const winner = list[0]!;
   const next = inserted(list, article, byFile);
   index.claimants.set(id, next);
+  index.contested.add(id);
   if (next[0] === article) {
     unfileWinner(index, winner);
     fileWinner(index, article, bulk);
@@ -230,6 +257,7 @@ function release<T extends Filing>(index: ModelIndex<T>, article: T): void {
   const next = removed(list, article, byFile);
   if (next.length === 0) index.claimants.delete(id);
   else index.claimants.set(id, next);
+  if (next.length < 2) index.contested.delete(id);
   if (list[0] === article) {
     unfileWinner(index, article);
     if (next[0]) fileWinner(index, next[0], false);
@@ -281,7 +309,8 @@ function collisionProblems<T extends Filing>(index: ModelIndex<T>): Problem[] {
 /** DUPLICATE_ID problems, for each article that claims an id another file holds, in file order. */
 function duplicateProblems<T extends Filing>(index: ModelIndex<T>): Problem[] {
   const losers: { article: T; winner: T }[] = [];
-  for (const list of index.claimants.values()) {
+  for (const id of index.contested) {
+    const list = index.claimants.get(id)!;
     for (let position = 1; position < list.length; position++) losers.push({ article: list[position]!, winner: list[0]! });
   }
   losers.sort((a, b) => byFile(a.article, b.article));
@@ -298,28 +327,107 @@ function duplicateProblems<T extends Filing>(index: ModelIndex<T>): Problem[] {
   }));
 }
 
-/** The model as the index says it is at `now`; `tracked` is the deletion tracking for it. */
+/** What the files give besides the articles to publish, each list in file order. */
+interface FileTally<T extends Filing> {
+  readonly parseProblems: readonly Problem[];
+  readonly drafts: readonly T[];
+  /** Articles not due yet. */
+  readonly scheduled: readonly T[];
+}
+
+type TallyList = 'parseProblems' | 'drafts' | 'scheduled';
+
+/** Which list of the tally a file's outcome is on at `nowMs` (none: an article to publish). */
+function tallyListOf(result: FileOutcome, nowMs: number): TallyList | undefined {
+  if (!result.ok) return 'parseProblems';
+  if (!result.article.published) return 'drafts';
+  return result.article.publishedDateTime.getTime() > nowMs ? 'scheduled' : undefined;
+}
+
+function tallyOf<T extends Filing>(results: readonly FileOutcome<T>[], nowMs: number): FileTally<T> {
+  const parseProblems: Problem[] = [];
+  const drafts: T[] = [];
+  const scheduled: T[] = [];
+  for (const result of results) {
+    const list = tallyListOf(result, nowMs);
+    if (list === 'parseProblems') parseProblems.push((result as { problem: Problem }).problem);
+    else if (list === 'drafts') drafts.push((result as { article: T }).article);
+    else if (list === 'scheduled') scheduled.push((result as { article: T }).article);
+  }
+  return { parseProblems, drafts, scheduled };
+}
+
+/**
+ * The last tally with the changed files' outcomes taken out and put in (each list stays in file
+ * order): no pass over every file. Valid while no scheduled article has come due, which
+ * updateContentModel checks (the model's validUntil).
+ */
+function updatedTally<T extends Filing>(last: FileTally<T>, changes: readonly FileChange<T>[], lastNowMs: number, nowMs: number): FileTally<T> {
+  const lists = { parseProblems: last.parseProblems, drafts: last.drafts, scheduled: last.scheduled } as Record<TallyList, readonly (Problem | T)[]>;
+  const copied = new Set<TallyList>();
+  const editable = (name: TallyList): (Problem | T)[] => {
+    if (!copied.has(name)) {
+      lists[name] = lists[name].slice();
+      copied.add(name);
+    }
+    return lists[name] as (Problem | T)[];
+  };
+  const valueOf = (result: FileOutcome<T>) => (result.ok ? result.article : result.problem);
+  const fileOfValue = (value: Problem | T) => value.file ?? '';
+  for (const { before, after } of changes) {
+    const from = before && tallyListOf(before, lastNowMs);
+    if (from) {
+      const list = editable(from);
+      const at = list.indexOf(valueOf(before!), Math.max(0, lowerBound(list, fileOf(before!), fileOfValue)));
+      if (at >= 0) list.splice(at, 1);
+    }
+    const to = after && tallyListOf(after, nowMs);
+    if (to) {
+      const list = editable(to);
+      list.splice(upperBound(list, fileOf(after!), fileOfValue), 0, valueOf(after!));
+    }
+  }
+  return lists as unknown as FileTally<T>;
+}
+
+/** The first position in `list` (sorted by `key`) whose key is not before `file`. */
+function lowerBound<V>(list: readonly V[], file: string, key: (value: V) => string): number {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (compareCodePoints(key(list[middle]!), file) < 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** The first position in `list` (sorted by `key`) whose key is after `file`. */
+function upperBound<V>(list: readonly V[], file: string, key: (value: V) => string): number {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (compareCodePoints(key(list[middle]!), file) <= 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** The model as the index says it is at `now`; `tracked` is the deletion tracking for it, `tally` what the files give besides. */
 function readModel<T extends Filing>(
   index: ModelIndex<T>,
-  results: readonly FileOutcome<T>[],
+  files: readonly FileResult<T>[],
+  tally: FileTally<T>,
   now: Date,
   deletedEntryDays: number,
   tracked: ContentModel<T>['tracked'],
   last?: ContentModel<T>,
 ): ContentModel<T> {
-  const parseProblems: Problem[] = [];
-  const drafts: T[] = [];
-  const scheduled: T[] = [];
+  const { parseProblems, drafts, scheduled } = tally;
   const nowMs = now.getTime();
   let nextScheduled: Date | undefined;
-  for (const result of results) {
-    if (!result.ok) parseProblems.push(result.problem);
-    else if (!result.article.published) drafts.push(result.article);
-    else if (result.article.publishedDateTime.getTime() > nowMs) {
-      scheduled.push(result.article);
-      if (nextScheduled === undefined || result.article.publishedDateTime < nextScheduled) nextScheduled = result.article.publishedDateTime;
-    }
-  }
+  for (const article of scheduled) if (nextScheduled === undefined || article.publishedDateTime < nextScheduled) nextScheduled = article.publishedDateTime;
   const groups = [...index.groups.values()];
   groups.sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || compareCodePoints(a.slug, b.slug));
   const previousAll = last?.collections[0];
@@ -327,17 +435,19 @@ function readModel<T extends Filing>(
     previousAll && previousAll.path === ALL_TOPICS_PATH && previousAll.articles === index.publishable
       ? previousAll
       : { path: ALL_TOPICS_PATH, kind: 'all', name: 'all topics', articles: index.publishable };
+  const duplicates = duplicateProblems(index);
   const present = new Set([ALL_TOPICS_PATH, ...index.groups.keys()]);
   // A feed whose last article was deleted still exists while it announces the deletion, so its
   // subscribers learn of it (and then the feed goes, with the notice).
   const emptied = [...tracked.tombstones.keys()].filter((path) => !present.has(path)).sort().map((path) => emptyCollection<T>(path, last));
   return {
-    results,
+    files,
     nowMs,
     validUntil: Math.min(nextScheduled?.getTime() ?? Number.POSITIVE_INFINITY, tracked.nextExpiry),
     deletedEntryDays,
-    problems: [...parseProblems, ...duplicateProblems(index), ...collisionProblems(index)],
-    selection: { publishable: index.publishable, drafts, scheduled, problems: duplicateProblems(index) },
+    problems: [...parseProblems, ...duplicates, ...collisionProblems(index)],
+    parseProblems,
+    selection: { publishable: index.publishable, drafts, scheduled, problems: duplicates },
     collections: [all, ...groups.map(collectionOf), ...emptied],
     tracked,
     nextScheduled,
@@ -357,10 +467,11 @@ function emptyCollection<T extends Filing>(path: string, last?: ContentModel<T>)
 // ---------------------------------------------------------------- making and updating
 
 /**
- * Selects, groups and tracks deletions of `results` (in file order) for a build at `now`. `now`
+ * Selects, groups and tracks deletions of `files` (in file order) for a build at `now`. `now`
  * decides which dated articles are due and when a deletion was first seen; nothing else.
  */
-export function makeContentModel<T extends Filing>(results: readonly FileOutcome<T>[], now: Date, previousState: EntryState, deletedEntryDays: number): ContentModel<T> {
+export function makeContentModel<T extends Filing>(files: readonly FileResult<T>[], now: Date, previousState: EntryState, deletedEntryDays: number): ContentModel<T> {
+  const results = files.map((file) => file.outcome);
   const index = emptyIndex<T>();
   const nowMs = now.getTime();
   const sorted = isSortedByFile(results) ? results : [...results].sort((a, b) => compareCodePoints(fileOf(a), fileOf(b)));
@@ -375,7 +486,7 @@ export function makeContentModel<T extends Filing>(results: readonly FileOutcome
   });
   for (const group of index.groups.values()) group.articles.sort((a, b) => rank.get(a)! - rank.get(b)!);
   const tracked = trackDeletedEntries(previousState, index.feedsByEntry, now, deletedEntryDays);
-  return readModel(index, results, now, deletedEntryDays, tracked);
+  return readModel(index, files, tallyOf(results, nowMs), now, deletedEntryDays, tracked);
 }
 
 function fileOf(result: FileOutcome): string {
@@ -399,19 +510,20 @@ const MAX_UPDATED_FILES = 256;
  */
 export function updateContentModel<T extends Filing>(
   last: ContentModel<T> | undefined,
-  results: readonly FileOutcome<T>[],
+  files: readonly FileResult<T>[],
   now: Date,
   previousState: EntryState,
   deletedEntryDays: number,
+  known?: KnownChanges<T>,
 ): ContentModel<T> | undefined {
   if (!last || previousState !== last.tracked.state || deletedEntryDays !== last.deletedEntryDays) return undefined;
   const nowMs = now.getTime();
   if (nowMs < last.nowMs || nowMs >= last.validUntil) return undefined;
-  const changes = changedOutcomes(last.results, results);
+  const changes = known && known.base === last.files ? (known.changes.length <= MAX_UPDATED_FILES ? known.changes : undefined) : changedOutcomes(last.files, files);
   if (changes === undefined) return undefined;
   if (changes.length === 0) {
     const tracked = { ...last.tracked, changed: false, changedIds: [], removal: { before: last.tracked.published, removed: 0 } };
-    return { ...last, results, nowMs, tracked, changes };
+    return { ...last, files, nowMs, tracked, changes };
   }
   const index = last.index;
   const touched = new Set<string>();
@@ -431,32 +543,31 @@ export function updateContentModel<T extends Filing>(
   // A claimant that lost or won its id changes feeds too.
   for (const id of [...touched]) for (const claimant of index.claimants.get(id) ?? []) touched.add(entryId(claimant));
   const tracked = updateTracked(last.tracked, index.feedsByEntry, touched, now, deletedEntryDays);
-  return { ...readModel(index, results, now, deletedEntryDays, tracked, last), changes };
+  const tally = updatedTally({ parseProblems: last.parseProblems, drafts: last.selection.drafts, scheduled: last.selection.scheduled }, changes, last.nowMs, nowMs);
+  return { ...readModel(index, files, tally, now, deletedEntryDays, tracked, last), changes };
 }
 
 /**
- * The outcomes that differ between two lists in file order, as before/after pairs; undefined
- * when more than MAX_UPDATED_FILES differ.
+ * The outcomes that differ between two lists of files in file order (the same file object, or the
+ * same outcome object, is the same), as before/after pairs; undefined when more than
+ * MAX_UPDATED_FILES differ.
  */
-function changedOutcomes<T extends Filing>(
-  before: readonly FileOutcome<T>[],
-  after: readonly FileOutcome<T>[],
-): { before?: FileOutcome<T>; after?: FileOutcome<T> }[] | undefined {
-  const changes: { before?: FileOutcome<T>; after?: FileOutcome<T> }[] = [];
+function changedOutcomes<T extends Filing>(before: readonly FileResult<T>[], after: readonly FileResult<T>[]): FileChange<T>[] | undefined {
+  const changes: FileChange<T>[] = [];
   let i = 0;
   let j = 0;
   while (i < before.length || j < after.length) {
     const a = before[i];
     const b = after[j];
-    if (a === b) {
+    if (a === b || (a !== undefined && b !== undefined && a.outcome === b.outcome)) {
       i++;
       j++;
       continue;
     }
-    const order = a === undefined ? 1 : b === undefined ? -1 : compareCodePoints(fileOf(a), fileOf(b));
-    if (order === 0) changes.push({ before: a, after: b }), i++, j++;
-    else if (order < 0) changes.push({ before: a }), i++;
-    else changes.push({ after: b }), j++;
+    const order = a === undefined ? 1 : b === undefined ? -1 : compareCodePoints(fileOf(a.outcome), fileOf(b.outcome));
+    if (order === 0) changes.push({ before: a!.outcome, after: b!.outcome }), i++, j++;
+    else if (order < 0) changes.push({ before: a!.outcome }), i++;
+    else changes.push({ after: b!.outcome }), j++;
     if (changes.length > MAX_UPDATED_FILES) return undefined;
   }
   return changes;

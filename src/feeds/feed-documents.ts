@@ -148,6 +148,8 @@ interface Cut {
   readonly overBudget: number;
   /** Pages (by number) and, as page 0, the subscription document that hold one entry over the budget. */
   readonly oversized: ReadonlySet<number>;
+  /** Kept pages (by number) that hold the very articles of last time's plan of that page. */
+  readonly same: ReadonlySet<number>;
 }
 
 /** How one document was filled: with `count` entries; `whole` when it stopped at maxItems or the budget (not at the last article). */
@@ -186,6 +188,20 @@ function fill<T>(articles: readonly T[], from: number, step: 1 | -1, frames: rea
 }
 
 const NO_FRAMES: readonly FrameSize[] = [];
+
+/**
+ * Whether `plan` holds exactly the articles of `all[0, end)` (newest first) that are at or older
+ * than `edge` and not yet paged: the very same objects, in order, with no other article between
+ * them and the edge.
+ */
+function holdsUpTo<T extends Filing>(plan: DocumentPlan<T>, all: readonly T[], end: number, edge: PageEdge): boolean {
+  const count = plan.articles.length;
+  const start = end - count;
+  if (start < 0) return false;
+  if (start > 0 && isAtOrOlder(all[start - 1]!, edge)) return false;
+  if (count > 0 && !isAtOrOlder(all[start]!, edge)) return false;
+  return holds(plan, all, start, count);
+}
 
 /** The index of the newest of `articles[0, end)` (newest first) that is at or older than `edge`; `end` when none is. */
 function firstAtOrOlder(articles: readonly Filing[], end: number, edge: PageEdge): number {
@@ -233,23 +249,30 @@ function cutCollection<T extends Filing>(
   const pages: number[] = [];
   const edges: PageEdge[] = [];
   const oversized = new Set<number>();
+  const same = new Set<number>();
   const frame = (head: () => FeedDocumentHead) => (sizes ? sizes.frame(head()) : NO_FRAMES);
   let unpaged = all.length;
   if (site.archives) {
     const largest = frame(() => pageHead(10 ** (String(all.length).length + 1)));
     for (const edge of kept) {
-      // The articles of all[0, unpaged) at or older than the edge are the last ones (newest first).
-      const count = unpaged - firstAtOrOlder(all, unpaged, edge);
-      if (count > site.maxItems) break;
-      const last = previous[pages.length + 1];
-      if (sizes && holds(last, all, unpaged - count, count)) {
-        // The very same articles (an edited one is a new object): they fitted, and still do.
-        if (last!.oversized) oversized.add(pages.length + 1);
-      } else if (count > 0) {
-        let page = fill(all, unpaged - 1, -1, largest, site, sizes, count);
-        if (page.count < count || page.oversized) page = fill(all, unpaged - 1, -1, frame(() => pageHead(pages.length + 1)), site, sizes, count);
-        if (page.count < count) break;
-        if (page.oversized) oversized.add(pages.length + 1);
+      const page = pages.length + 1;
+      const last = previous[page];
+      let count: number;
+      if (last && holdsUpTo(last, all, unpaged, edge)) {
+        // The very same articles up to the same edge (an edited one is a new object): they fitted, and still do.
+        count = last.articles.length;
+        same.add(page);
+        if (last.oversized) oversized.add(page);
+      } else {
+        // The articles of all[0, unpaged) at or older than the edge are the last ones (newest first).
+        count = unpaged - firstAtOrOlder(all, unpaged, edge);
+        if (count > site.maxItems) break;
+        if (count > 0) {
+          let filled = fill(all, unpaged - 1, -1, largest, site, sizes, count);
+          if (filled.count < count || filled.oversized) filled = fill(all, unpaged - 1, -1, frame(() => pageHead(page)), site, sizes, count);
+          if (filled.count < count) break;
+          if (filled.oversized) oversized.add(page);
+        }
       }
       pages.push(count);
       edges.push(edge);
@@ -281,7 +304,7 @@ function cutCollection<T extends Filing>(
     pages.push(unpaged - subscription.count);
   }
   if (subscription.oversized) oversized.add(0);
-  return { pages, edges, subscription: subscription.count, overBudget: Math.min(all.length, site.maxItems) - subscription.count, oversized };
+  return { pages, edges, subscription: subscription.count, overBudget: Math.min(all.length, site.maxItems) - subscription.count, oversized, same };
 }
 
 function collectionPlans<T extends Filing>(
@@ -366,7 +389,7 @@ function collectionPlans<T extends Filing>(
     end = start;
     // The same articles, the same neighbours: the very plan of last time.
     const last = sameName ? previous[page] : undefined;
-    if (last && (page < pages) === (page < previousPages) && holds(last, all, start, count)) {
+    if (last && (page < pages) === (page < previousPages) && (cut.same.has(page) || holds(last, all, start, count))) {
       plans.push(last);
       continue;
     }

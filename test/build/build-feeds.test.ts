@@ -80,7 +80,7 @@ describe('buildFeeds: one build over a content folder', () => {
     const expected = [...feeds.flatMap((feed) => ['xml', 'atom', 'json', 'html'].map((extension) => `${feed}.${extension}`)), 'feed.css', 'feed.xsl', 'icon.png', 'logo.png', 'index.html', 'index.opml'];
     assert.deepEqual(first.files.map((file) => file.name).sort(), expected.sort());
     assert.deepEqual([...first.report.written].sort(), first.files.map((file) => file.name).sort());
-    assert.deepEqual(first.report.unchanged, []);
+    assert.equal(first.report.unchanged, 0);
   });
 
   it('writes exactly the returned files, byte for byte', async () => {
@@ -135,7 +135,7 @@ describe('buildFeeds: one build over a content folder', () => {
     const second = await buildFeeds({ config: testConfig(contentDir, feedsDir), logger: createLogger({ level: 'silent' }), clock, keepBody: () => true });
     assert.deepEqual(second.report.written, []);
     assert.deepEqual(second.report.removed, []);
-    assert.deepEqual([...second.report.unchanged].sort(), first.files.map((file) => file.name).sort());
+    assert.equal(second.report.unchanged, first.files.length);
     assert.deepEqual(second.files.map((file) => file.body), first.files.map((file) => file.body));
     assert.deepEqual(await readFeedsFolder(feedsDir), bytesBefore);
     const mtimesAfter = await Promise.all(first.files.map(async (file) => (await stat(path.join(feedsDir, file.name))).mtime.getTime()));

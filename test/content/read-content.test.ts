@@ -79,11 +79,15 @@ describe('readContent: hidden files and folders', () => {
       '.DS_Store': Buffer.from([0, 1, 2, 3]),
       '.hidden.md': articleText(),
       'sub/.cache/y.md': articleText(),
+      'sub/.hidden.md': articleText(),
+      // A dot inside a name hides nothing.
+      'notes.v2/x.md': articleText(),
+      'sub/a.b.md': articleText(),
     });
     const read = await readContent(dir, { maxFileBytes: MAX_FILE_BYTES });
     assert.deepEqual(
       read.files.map((source: { file: string; text?: string }) => source.file),
-      ['visible.md'],
+      ['notes.v2/x.md', 'sub/a.b.md', 'visible.md'],
     );
     assert.deepEqual(read.problems, []);
   });

@@ -50,6 +50,9 @@ function randomOutcome(random: Random, file: string, nowMs: number): FileOutcome
   };
 }
 
+/** Outcomes as the files the model reads (a build gives it its ScannedFiles). */
+const asFiles = (outcomes: readonly FileOutcome<ArticleRecord>[]) => outcomes.map((outcome) => ({ outcome }));
+
 /** What a model says, as plain data to compare: feeds with their articles' files, problems, state. */
 function view(model: ContentModel<ArticleRecord>) {
   return {
@@ -76,11 +79,13 @@ describe('updateContentModel gives what makeContentModel gives', () => {
       const file = `f${String(index).padStart(2, '0')}.md`;
       files.set(file, randomOutcome(random, file, start));
     }
-    const results = () => [...files.keys()].sort().map((file) => files.get(file)!);
+    const results = () => [...files.keys()].sort().map((file) => ({ outcome: files.get(file)! }));
     let model = makeContentModel(results(), new Date(start), EMPTY_ENTRY_STATE, DAYS);
     let updates = 0;
+    let known = 0;
     for (let round = 1; round <= 400; round++) {
       const nowMs = start + round * 1000;
+      const outcomesBefore = new Map(files);
       for (let edits = 1 + Math.floor(random() * 3); edits > 0; edits--) {
         const roll = random();
         const existing = [...files.keys()];
@@ -96,7 +101,14 @@ describe('updateContentModel gives what makeContentModel gives', () => {
       const now = new Date(nowMs);
       const state = model.tracked.state;
       const fresh = makeContentModel(results(), now, state, DAYS);
-      const updated = updateContentModel(model, results(), now, state, DAYS);
+      // Every other round the changes are given, as a build's rescan gives them (in file order).
+      const changes = [...new Set([...outcomesBefore.keys(), ...files.keys()])]
+        .sort()
+        .filter((file) => outcomesBefore.get(file) !== files.get(file))
+        .map((file) => ({ before: outcomesBefore.get(file), after: files.get(file) }));
+      const given = round % 2 === 0 ? { base: model.files, changes } : undefined;
+      if (given) known++;
+      const updated = updateContentModel(model, results(), now, state, DAYS, given);
       if (updated) {
         updates++;
         assert.deepEqual(view(updated), view(fresh), `round ${round} (seed ${SEED})`);
@@ -106,6 +118,7 @@ describe('updateContentModel gives what makeContentModel gives', () => {
       }
     }
     assert.ok(updates > 300, `the update path ran in ${updates} of 400 rounds`);
+    assert.ok(known >= 200);
   });
 
   it('keeps the very collection objects of the feeds a change does not touch', () => {
@@ -115,12 +128,28 @@ describe('updateContentModel gives what makeContentModel gives', () => {
       article: { file, key: file, id: undefined, sourceUrl: `https://x.example/${file}`, published: true, publishedDateTime: new Date(start - 1000), updatedDateTime: undefined, topics, provider: undefined, category: undefined },
     });
     const before = [record('a.md', ['AI']), record('b.md', ['Space'])];
-    const model = makeContentModel(before, new Date(start), EMPTY_ENTRY_STATE, DAYS);
+    const model = makeContentModel(asFiles(before), new Date(start), EMPTY_ENTRY_STATE, DAYS);
     const space = model.collections.find((collection) => collection.path === 'space');
-    const updated = updateContentModel(model, [record('a.md', ['AI']), before[1]!, record('c.md', ['AI'])], new Date(start), model.tracked.state, DAYS);
+    const updated = updateContentModel(model, asFiles([record('a.md', ['AI']), before[1]!, record('c.md', ['AI'])]), new Date(start), model.tracked.state, DAYS);
     assert.ok(updated);
     assert.equal(updated.collections.find((collection) => collection.path === 'space'), space, 'the Space feed is the same object');
     assert.notEqual(updated.collections.find((collection) => collection.path === 'ai'), model.collections.find((collection) => collection.path === 'ai'));
+  });
+
+  it('compares every file when the changes it is given are not from the list the model was made of', () => {
+    const start = Date.UTC(2025, 0, 1);
+    const record = (file: string): FileOutcome<ArticleRecord> => ({
+      ok: true,
+      article: { file, key: file, id: undefined, sourceUrl: `https://x.example/${file}`, published: true, publishedDateTime: new Date(start - 1000), updatedDateTime: undefined, topics: ['AI'], provider: undefined, category: undefined },
+    });
+    const a = record('a.md');
+    const model = makeContentModel(asFiles([a]), new Date(start), EMPTY_ENTRY_STATE, DAYS);
+    const now = asFiles([a, record('b.md')]);
+    const updated = updateContentModel(model, now, new Date(start), model.tracked.state, DAYS, { base: asFiles([a]), changes: [] });
+    assert.deepEqual(
+      updated?.selection.publishable.map((article) => article.file),
+      ['a.md', 'b.md'],
+    );
   });
 
   it('declines (and the build makes the model afresh) once a held-back article comes due', () => {
@@ -129,9 +158,9 @@ describe('updateContentModel gives what makeContentModel gives', () => {
       ok: true,
       article: { file: 'later.md', key: 'k', id: undefined, sourceUrl: 'https://x.example/later', published: true, publishedDateTime: new Date(start + 60_000), updatedDateTime: undefined, topics: ['AI'], provider: undefined, category: undefined },
     };
-    const model = makeContentModel([future], new Date(start), EMPTY_ENTRY_STATE, DAYS);
+    const model = makeContentModel(asFiles([future]), new Date(start), EMPTY_ENTRY_STATE, DAYS);
     assert.equal(model.validUntil, start + 60_000);
-    assert.equal(updateContentModel(model, [future], new Date(start + 60_000), model.tracked.state, DAYS), undefined);
+    assert.equal(updateContentModel(model, asFiles([future]), new Date(start + 60_000), model.tracked.state, DAYS), undefined);
   });
 });
 
@@ -141,7 +170,7 @@ describe('makeContentModel gives what selectPublishable and collectFeeds give', 
     const now = new Date(Date.UTC(2025, 0, 1));
     for (let round = 0; round < 50; round++) {
       const results = Array.from({ length: 60 }, (_, index) => randomOutcome(random, `f${String(index).padStart(2, '0')}.md`, now.getTime()));
-      const model = makeContentModel(results, now, EMPTY_ENTRY_STATE, DAYS);
+      const model = makeContentModel(asFiles(results), now, EMPTY_ENTRY_STATE, DAYS);
       const articles = results.flatMap((result) => (result.ok ? [result.article] : []));
       const selection = selectPublishable(articles, now);
       const collected = collectFeeds(selection.publishable);

@@ -225,6 +225,24 @@ describe('page edges: with a byte budget', () => {
     assert.equal(pageOf(second, 3), pageOf(first, 3));
   });
 
+  it('in a long-running process, puts an older article on the short page it falls in', () => {
+    const book = newBook();
+    const memo = new Map();
+    const pool = new Map([...range(1, 10), 1.5, 2.5].map((n) => [n, article(n)]));
+    const once = (numbers: readonly number[]) =>
+      planFeedDocuments<Article>(collectFeeds([...numbers].sort((a, b) => b - a).map((n) => pool.get(n)!)).collections, budget, { edges: book, memo, sizes: sizes(() => 200) });
+    once(range(1, 10));
+    assert.deepEqual(aiPages(once(without(range(1, 10), 2))).pages[0], [3, 1]);
+    assert.deepEqual(aiPages(once([...without(range(1, 10), 2), 1.5])).pages, [
+      [3, 1.5, 1],
+      [6, 5, 4],
+      [9, 8, 7],
+    ]);
+    // Newer than the page's newest article now, still within its edge (the article at the edge was removed).
+    once([...without(range(1, 10), 2, 3), 1.5]);
+    assert.deepEqual(aiPages(once([...without(range(1, 10), 2, 3), 1.5, 2.5])).pages[0], [2.5, 1.5, 1]);
+  });
+
   it('in a long-running process, still marks an oversized kept page whose plan is made again (a newer page came)', () => {
     const book = newBook();
     const memo = new Map();

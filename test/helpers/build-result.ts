@@ -39,7 +39,7 @@ export function fakeBuildResult(files: readonly BuiltFile[], report: Partial<Bui
       skipped: 0,
       problems: [],
       written: files.map((file) => file.name),
-      unchanged: [],
+      unchanged: 0,
       removed: [],
       ...report,
     },
