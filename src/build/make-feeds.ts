@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import { formatProblem } from '../content/problems.js';
 import type { ArticleRecord } from '../feeds/article-record.js';
-import { makeContentModel, updateContentModel, type ContentModel } from '../feeds/content-model.js';
+import { losingClaimants, makeContentModel, updateContentModel, type ContentModel } from '../feeds/content-model.js';
 import type { RemovalCount } from '../feeds/deleted-entries.js';
 import { ALL_TOPICS_PATH } from '../feeds/feed-collections.js';
 import { planFeedDocuments, type DocumentPlan, type DocumentSizes } from '../feeds/feed-documents.js';
@@ -199,14 +199,10 @@ function deadEntryKeysOfChanges(cache: BuildCache, replacedKeys: readonly string
   for (const { before } of model.changes) if (before?.ok) articleOf.set(before.article.key, before.article);
   const candidates = new Set<string>();
   for (const key of replacedKeys) if (cache.entries.has(key)) candidates.add(key);
-  for (const id of model.index.contested) {
-    const claimants = model.index.claimants.get(id)!;
-    for (let position = 1; position < claimants.length; position++) {
-      const loser = claimants[position]!;
-      if (!cache.entries.has(loser.key)) continue;
-      candidates.add(loser.key);
-      articleOf.set(loser.key, loser);
-    }
+  for (const { article: loser } of losingClaimants(model.index)) {
+    if (!cache.entries.has(loser.key)) continue;
+    candidates.add(loser.key);
+    articleOf.set(loser.key, loser);
   }
   let heldBack: Set<string> | undefined;
   const dead: string[] = [];
@@ -232,10 +228,7 @@ function deadEntryKeysOfAllFiles(cache: BuildCache, replacedKeys: readonly strin
     candidates = new Set(cache.entries.keys());
   } else {
     candidates = new Set(replacedKeys);
-    for (const id of model.index.contested) {
-      const claimants = model.index.claimants.get(id)!;
-      for (let position = 1; position < claimants.length; position++) candidates.add(claimants[position]!.key);
-    }
+    for (const { article: loser } of losingClaimants(model.index)) candidates.add(loser.key);
   }
   for (const key of [...candidates]) if (!cache.entries.has(key)) candidates.delete(key);
   if (candidates.size === 0) return [];

@@ -111,16 +111,18 @@ export function writeDocuments(
   const fingerprints = partial ? cache.documents : new Map<string, string>();
   let rendered = 0;
   let changed = false;
+  // The caller wants no bytes of this file, or holds the ones the last build left.
+  const bodyHeld = (name: string) => !keepBody(name) || hasBody(name, writer.previous.get(name)!.hash);
   inWritingOrder(plans, (plan) => {
     // The very plan this process wrote last time: its files are as it left them.
     const written = partial ? writtenPlans.get(plan) : undefined;
-    if (written && written.every((name) => !keepBody(name) || hasBody(name, writer.previous.get(name)!.hash))) return;
+    if (written && written.every(bodyHeld)) return;
     const names = written ?? fileNamesOf(plan);
     const fingerprint = documentFingerprint(plan);
     const known = cache.documents.get(plan.document.path);
     fingerprints.set(plan.document.path, fingerprint);
     writtenPlans.set(plan, names);
-    const unchanged = (name: string) => writer.isIntact(name) && (!keepBody(name) || hasBody(name, writer.previous.get(name)!.hash));
+    const unchanged = (name: string) => writer.isIntact(name) && bodyHeld(name);
     if (known === fingerprint && names.every(unchanged)) {
       for (const name of names) files.push(writer.keep(name));
       return;

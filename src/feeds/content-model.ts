@@ -306,13 +306,17 @@ function collisionProblems<T extends Filing>(index: ModelIndex<T>): Problem[] {
   return problems;
 }
 
-/** DUPLICATE_ID problems, for each article that claims an id another file holds, in file order. */
-function duplicateProblems<T extends Filing>(index: ModelIndex<T>): Problem[] {
-  const losers: { article: T; winner: T }[] = [];
+/** Every article that claims an id another file holds (and wins), with that winner: no pass over every id. */
+export function* losingClaimants<T extends Filing>(index: ModelIndex<T>): Generator<{ readonly article: T; readonly winner: T }> {
   for (const id of index.contested) {
     const list = index.claimants.get(id)!;
-    for (let position = 1; position < list.length; position++) losers.push({ article: list[position]!, winner: list[0]! });
+    for (let position = 1; position < list.length; position++) yield { article: list[position]!, winner: list[0]! };
   }
+}
+
+/** DUPLICATE_ID problems, for each article that claims an id another file holds, in file order. */
+function duplicateProblems<T extends Filing>(index: ModelIndex<T>): Problem[] {
+  const losers = [...losingClaimants(index)];
   losers.sort((a, b) => byFile(a.article, b.article));
   return losers.map(({ article, winner }) => ({
     code: 'DUPLICATE_ID' as const,
@@ -363,55 +367,17 @@ function tallyOf<T extends Filing>(results: readonly FileOutcome<T>[], nowMs: nu
  * updateContentModel checks (the model's validUntil).
  */
 function updatedTally<T extends Filing>(last: FileTally<T>, changes: readonly FileChange<T>[], lastNowMs: number, nowMs: number): FileTally<T> {
+  // A file is on a list at most once, so each is found (and placed) by its file alone.
   const lists = { parseProblems: last.parseProblems, drafts: last.drafts, scheduled: last.scheduled } as Record<TallyList, readonly (Problem | T)[]>;
-  const copied = new Set<TallyList>();
-  const editable = (name: TallyList): (Problem | T)[] => {
-    if (!copied.has(name)) {
-      lists[name] = lists[name].slice();
-      copied.add(name);
-    }
-    return lists[name] as (Problem | T)[];
-  };
   const valueOf = (result: FileOutcome<T>) => (result.ok ? result.article : result.problem);
-  const fileOfValue = (value: Problem | T) => value.file ?? '';
+  const byFileOfValue = (a: Problem | T, b: Problem | T) => compareCodePoints(a.file ?? '', b.file ?? '');
   for (const { before, after } of changes) {
     const from = before && tallyListOf(before, lastNowMs);
-    if (from) {
-      const list = editable(from);
-      const at = list.indexOf(valueOf(before!), Math.max(0, lowerBound(list, fileOf(before!), fileOfValue)));
-      if (at >= 0) list.splice(at, 1);
-    }
+    if (from) lists[from] = removed(lists[from], valueOf(before!), byFileOfValue);
     const to = after && tallyListOf(after, nowMs);
-    if (to) {
-      const list = editable(to);
-      list.splice(upperBound(list, fileOf(after!), fileOfValue), 0, valueOf(after!));
-    }
+    if (to) lists[to] = inserted(lists[to], valueOf(after!), byFileOfValue);
   }
   return lists as unknown as FileTally<T>;
-}
-
-/** The first position in `list` (sorted by `key`) whose key is not before `file`. */
-function lowerBound<V>(list: readonly V[], file: string, key: (value: V) => string): number {
-  let low = 0;
-  let high = list.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (compareCodePoints(key(list[middle]!), file) < 0) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
-
-/** The first position in `list` (sorted by `key`) whose key is after `file`. */
-function upperBound<V>(list: readonly V[], file: string, key: (value: V) => string): number {
-  let low = 0;
-  let high = list.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (compareCodePoints(key(list[middle]!), file) <= 0) low = middle + 1;
-    else high = middle;
-  }
-  return low;
 }
 
 /** The model as the index says it is at `now`; `tracked` is the deletion tracking for it, `tally` what the files give besides. */
