@@ -75,9 +75,8 @@ export function writeEntryState(stateDir: string, state: EntryState, changedIds?
   const known = stored.get(state.entries);
   const journal = changedIds !== undefined && known !== undefined && known.file === file && known.journalRows + changedIds.length <= Math.max(JOURNAL_MIN_ROWS, state.entries.size * JOURNAL_SHARE);
   // Written whole or not at all: a failure (ENOSPC, EIO…) leaves the old file and journal as they were.
-  const writes = new ReversibleWrites(stateDir);
   let generation: string | undefined;
-  try {
+  ReversibleWrites.writeTogether(stateDir, (writes) => {
     if (journal) {
       stageJournal(
         writes,
@@ -91,12 +90,7 @@ export function writeEntryState(stateDir: string, state: EntryState, changedIds?
       writes.stage(STATE_FILE, Buffer.from(serializeEntryState(state, generation)));
       writes.remove(`${STATE_FILE}.journal`);
     }
-    writes.apply();
-  } catch (error) {
-    writes.abandon();
-    throw error;
-  }
-  writes.settle();
+  });
   if (journal) known.journalRows += changedIds.length;
   else stored.set(state.entries, { file, generation: generation!, journalRows: 0 });
 }

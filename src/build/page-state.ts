@@ -35,15 +35,9 @@ export function readPageEdges(stateDir: string, settings: PageSettings, logger: 
 
 /** Stores `book`, whole or not at all (a failure leaves the old file as it was). */
 export function writePageEdges(stateDir: string, book: PageEdgeBook, settings: PageSettings): void {
-  const writes = new ReversibleWrites(stateDir);
-  try {
+  ReversibleWrites.writeTogether(stateDir, (writes) => {
     writes.makeFolder(stateDir);
     writes.stage(PAGES_FILE, Buffer.from(serializePageEdges(book, settings)));
-    writes.apply();
-  } catch (error) {
-    writes.abandon();
-    throw error;
-  }
-  writes.settle();
+  });
   book.changed = false;
 }

@@ -50,6 +50,23 @@ export class ReversibleWrites {
     this.dir = dir;
   }
 
+  /**
+   * Writes to `dir` whole or not at all, on their own (no later step of a build to wait for):
+   * `stageAll` stages them, then they are applied and settled; if anything throws, the folder is
+   * left as it was and the error goes on.
+   */
+  static writeTogether(dir: string, stageAll: (writes: ReversibleWrites) => void): void {
+    const writes = new ReversibleWrites(dir);
+    try {
+      stageAll(writes);
+      writes.apply();
+    } catch (error) {
+      writes.abandon();
+      throw error;
+    }
+    writes.settle();
+  }
+
   /** Where `name`'s bytes wait until apply: a hidden temporary file in the same folder (same file system, so the rename is atomic). */
   temporaryPath(name: string): string {
     return this.#sibling(name, this.#token);

@@ -103,4 +103,37 @@ describe('ReversibleWrites', () => {
     assert.equal(files['.claims'], 'claims');
     assert.equal(files['list.json'], 'header\n', 'what could be put back was');
   });
+
+  it('writeTogether puts every staged file in place, or, when a step throws, leaves the folder as it was and throws that error', async () => {
+    const dir = await makeTempDir('reversible-writes-');
+    writeFileSync(path.join(dir, 'a.json'), 'old a');
+    ReversibleWrites.writeTogether(dir, (writes) => {
+      writes.stage('a.json', Buffer.from('new a'));
+      writes.stage('b.json', Buffer.from('new b'));
+    });
+    assert.deepEqual(text(everyFile(dir)), { 'a.json': 'new a', 'b.json': 'new b' });
+    const failure = new Error('the caller failed after staging');
+    assert.throws(
+      () =>
+        ReversibleWrites.writeTogether(dir, (writes) => {
+          writes.stage('a.json', Buffer.from('newer a'));
+          writes.makeFolder(path.join(dir, 'sub'));
+          writes.stage('sub/c.json', Buffer.from('c'));
+          throw failure;
+        }),
+      (error) => error === failure,
+    );
+    assert.deepEqual(text(everyFile(dir)), { 'a.json': 'new a', 'b.json': 'new b' }, 'no temporary file, no new folder, the old bytes');
+    // b.json's rename into place fails after a.json's was done.
+    const fault = injectFault({ call: 'renameSync', code: 'ENOSPC', file: (file) => file === path.join(dir, 'b.json') });
+    try {
+      assert.throws(() => ReversibleWrites.writeTogether(dir, (writes) => {
+        writes.stage('a.json', Buffer.from('newest a'));
+        writes.stage('b.json', Buffer.from('newest b'));
+      }), /ENOSPC/);
+    } finally {
+      fault.restore();
+    }
+    assert.deepEqual(text(everyFile(dir)), { 'a.json': 'new a', 'b.json': 'new b' }, 'a failed apply is taken back');
+  });
 });
