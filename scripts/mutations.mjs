@@ -97,6 +97,13 @@ const MUTATIONS = [
   ['cache-failed-build-reads-rest', 'src/build/build-cache.ts', 'if (this.#unread) this.#forgetDocumentsOnRead = true;\n    else this.#documents.clear();', 'this.documents.clear();', ['test/build/build-cache.test.ts']],
   ['disk-fault-not-taken-back', 'src/build/reversible-writes.ts', 'for (let index = this.#applied.length - 1; index >= 0; index--) {', 'for (let index = -1; index >= 0; index--) {', ['test/build/disk-faults.test.ts', 'test/build/reversible-writes.test.ts']],
   ['disk-fault-append-not-cut-back', 'src/build/reversible-writes.ts', 'buildFs.truncateSync(file, done.size)', 'undefined', ['test/build/disk-faults.test.ts', 'test/build/reversible-writes.test.ts']],
+  ['moved-page-always-unmoved', 'src/feeds/feed-documents.ts', "  return (older, edge) => !articles.some(", "  return (older, edge) => true || !articles.some(", ['test/feeds/feed-documents.edges.test.ts', 'test/build/build-feeds.incremental.test.ts', 'test/build/build-feeds.pages.test.ts']],
+  ['moved-page-older-edge-ignored', 'src/feeds/feed-documents.ts', "isAtOrOlder(article, edge) && (older === undefined || !isAtOrOlder(article, older))", "isAtOrOlder(article, edge) && older === undefined", ['test/feeds/feed-documents.edges.test.ts', 'test/build/build-feeds.incremental.test.ts', 'test/build/build-feeds.pages.test.ts']],
+  ['moved-claimants-left-out', 'src/feeds/content-model.ts', "  for (const id of touched) for (const claimant of index.claimants.get(id) ?? []) moved.add(claimant);\n", '', ['test/feeds/content-model.test.ts', 'test/build/build-feeds.incremental.test.ts']],
+  ['moved-kept-from-last-model', 'src/feeds/content-model.ts', "return { ...last, files, nowMs, tracked, changes, moved: [] };", "return { ...last, files, nowMs, tracked, changes };", ['test/feeds/content-model.test.ts', 'test/build/build-feeds.incremental.test.ts']],
+  ['partial-write-made-plans-skipped', 'src/build/write-documents.ts', "partial ? [...planned.made, ...planned.subscriptions", "partial ? [...planned.subscriptions", ['test/build/build-feeds.incremental.test.ts', 'test/build/build-trigger.test.ts']],
+  ['partial-write-held-bodies-unchecked', 'src/build/write-documents.ts', ", ...planned.subscriptions.filter((plan) => writtenPlans.has(plan))] : plans", "] : plans", ['test/build/thread-host.test.ts', 'test/build/build-feeds.incremental.test.ts', 'test/build/build-trigger.test.ts']],
+  ['planned-made-misses-pages', 'src/feeds/feed-documents.ts', "plans.push(newPlan(made, { document, articles: pageArticles,", "plans.push(({ document, articles: pageArticles,", ['test/feeds/feed-documents.test.ts', 'test/build/build-feeds.incremental.test.ts', 'test/build/build-feeds.pages.test.ts']],
 ];
 
 const only = process.argv.slice(2);

@@ -11,7 +11,7 @@ import type { ArticleRecord } from '../feeds/article-record.js';
 import { losingClaimants, makeContentModel, updateContentModel, type ContentModel } from '../feeds/content-model.js';
 import type { RemovalCount } from '../feeds/deleted-entries.js';
 import { ALL_TOPICS_PATH } from '../feeds/feed-collections.js';
-import { planFeedDocuments, type DocumentPlan, type DocumentSizes } from '../feeds/feed-documents.js';
+import { planFeeds, type DocumentPlan, type DocumentSizes } from '../feeds/feed-documents.js';
 import type { FeedSite } from '../feeds/feed-model.js';
 import { exceedsRemovalLimit, removalLimit } from '../feeds/removal-guard.js';
 import { entryId } from '../feeds/select-articles.js';
@@ -48,6 +48,7 @@ export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCac
   const { config, logger, keepBody, hasBody, onStage } = dependencies;
   // The state file is read once per process; after that the last build's state is current.
   const previousState = cache.state ?? readEntryState(config.stateDir);
+  const lastModel = cache.model;
   const model =
     updateContentModel(cache.model, scan.files, startedAt, previousState, config.deletedEntryDays, scan.knownChanges) ??
     makeContentModel(scan.files, startedAt, previousState, config.deletedEntryDays);
@@ -65,14 +66,16 @@ export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCac
   // Page edges matter with archives only; with them off the recorded ones are kept for later.
   const pageSettings = { maxItems: config.site.maxItems, maxBytes: config.site.maxBytes };
   const pageEdges = config.site.archives ? (cache.pageEdges ??= readPageEdges(config.stateDir, pageSettings, logger)) : undefined;
-  const plans = planFeedDocuments(model.collections, config.site, {
+  const planned = planFeeds(model.collections, config.site, {
     tombstones: model.tracked.tombstones,
     memo: cache.plans,
     sizes: storedSizes(cache),
     ...(pageEdges ? { edges: pageEdges } : {}),
+    ...(model.moved && lastModel ? { moved: { since: lastModel.collections, articles: model.moved } } : {}),
   });
+  const { plans } = planned;
   const overBudget = budgetReport(plans, cache, config, logger);
-  const planned = performance.now();
+  const plannedAt = performance.now();
 
   // A rebuild in a process whose last build finished writes only what changed (a partial write).
   const partial = cache.written !== undefined && cache.feedsFolderSwept === true;
@@ -84,10 +87,10 @@ export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCac
   let result: BuildResult;
   try {
     // The indexes list the subscription documents (not every archive page: at a million articles there are 100k).
-    const indexed = plans.filter((plan) => plan.document.archive === undefined).map((plan) => ({ ...plan.document, entryCount: plan.articles.length }));
+    const indexed = planned.subscriptions.map((plan) => ({ ...plan.document, entryCount: plan.articles.length }));
     const extras = [...renderBrowserFiles(), ...renderFeedImages(), renderOpml(indexed, config.site), renderIndexHtml(indexed, config.site)];
-    writer.claim([...documentFileNames(partial ? plans.filter((plan) => !cache.writtenPlans.has(plan)) : plans), ...extras.map((file) => file.name)]);
-    const documents = writeDocuments(writer, plans, cache, { keepBody, hasBody, partial });
+    writer.claim([...documentFileNames(partial ? planned.made : plans), ...extras.map((file) => file.name)]);
+    const documents = writeDocuments(writer, planned, cache, { keepBody, hasBody, partial });
     const extraFiles: DocumentFile[] = extras.map((file) => {
       const bytes = typeof file.body === 'string' ? Buffer.from(file.body, 'utf8') : file.body;
       const written = writer.write(file.name, file.contentType, bytes);
@@ -131,7 +134,7 @@ export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCac
       unchanged: manifest.files.size - written.filter((name) => manifest.files.has(name)).length,
       removed,
       ...(overBudget ? { overBudget } : {}),
-      stages: { scanMs: ms(scanned - started), modelMs: ms(modelled - scanned + (planned - rendered)), entriesMs: ms(rendered - modelled), writeMs: ms(wrote - planned) },
+      stages: { scanMs: ms(scanned - started), modelMs: ms(modelled - scanned + (plannedAt - rendered)), entriesMs: ms(rendered - modelled), writeMs: ms(wrote - plannedAt) },
     };
     const feedsDir = path.resolve(config.feedsDir);
     const changed = touched.map((file): BuiltFile => ({ ...builtFile(file), ...(file.body ? { body: file.body } : {}) }));

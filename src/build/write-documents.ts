@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ArticleRecord } from '../feeds/article-record.js';
-import type { DocumentPlan } from '../feeds/feed-documents.js';
+import type { DocumentPlan, PlannedFeeds } from '../feeds/feed-documents.js';
 import { DOCUMENT_FORMATS, documentFrames, type DocumentFrame } from '../render/render-document.js';
 import type { BuildCache } from './build-cache.js';
 import type { EntryBytes } from './entry-store.js';
@@ -89,7 +89,11 @@ function assemble(frame: DocumentFrame, entries: readonly Buffer[]): Buffer {
 
 /** Which written files' bytes the caller wants back, and which bytes it has already. */
 export interface BodyWishes {
-  /** The server keeps subscription feeds in memory: it wants their bytes whenever they change. */
+  /**
+   * The server keeps subscription feeds in memory: it wants their bytes whenever they change. An
+   * archive page's bytes are given only when it is written: a partial write does not look at the
+   * pages it keeps (at a million articles there are a hundred thousand).
+   */
   readonly keepBody?: (name: string) => boolean;
   /** Whether the caller already holds these bytes (by hash), so an unchanged document need not be rendered for them. */
   readonly hasBody?: (name: string, hash: string) => boolean;
@@ -97,12 +101,14 @@ export interface BodyWishes {
 
 /**
  * Writes (or keeps) the four files of every document. Partial (`partial: true`, a rebuild in a
- * process whose last build finished): a plan that is the very object the last build wrote is not
- * looked at again, and the documents no plan has any more are given to the writer to remove.
+ * process whose last build finished): only the plans made now are looked at, and the subscription
+ * documents whose bytes the caller wants and lacks; every other plan is the very object the last
+ * build wrote (planFeeds gives back the memo's plans), its files as that build left them. The
+ * documents no plan has any more are given to the writer to remove.
  */
 export function writeDocuments(
   writer: FeedsWriter,
-  plans: readonly DocumentPlan<ArticleRecord>[],
+  planned: PlannedFeeds<ArticleRecord>,
   cache: BuildCache,
   { keepBody = () => false, hasBody = () => false, partial = false }: BodyWishes & { readonly partial?: boolean } = {},
 ): DocumentsWritten {
@@ -113,7 +119,10 @@ export function writeDocuments(
   let changed = false;
   // The caller wants no bytes of this file, or holds the ones the last build left.
   const bodyHeld = (name: string) => !keepBody(name) || hasBody(name, writer.previous.get(name)!.hash);
-  inWritingOrder(plans, (plan) => {
+  const { plans } = planned;
+  // Plans made now are new objects, never among those written.
+  const visited = partial ? [...planned.made, ...planned.subscriptions.filter((plan) => writtenPlans.has(plan))] : plans;
+  inWritingOrder(visited, (plan) => {
     // The very plan this process wrote last time: its files are as it left them.
     const written = partial ? writtenPlans.get(plan) : undefined;
     if (written && written.every(bodyHeld)) return;

@@ -65,6 +65,12 @@ export interface ContentModel<T extends Filing = Filing> {
   readonly index: ModelIndex<T>;
   /** The files that changed since the model it was updated from; undefined for a model made afresh. */
   readonly changes?: readonly FileChange<T>[];
+  /**
+   * Every article that may have entered or left a feed since the model it was updated from: the
+   * changed files' articles, before and after, and every claimant of their entry ids (a second
+   * claimant wins an id its first one gave up). Undefined for a model made afresh.
+   */
+  readonly moved?: readonly T[];
 }
 
 /** One feed's articles (a topic, a provider or a category), kept sorted newest first. */
@@ -489,7 +495,7 @@ export function updateContentModel<T extends Filing>(
   if (changes === undefined) return undefined;
   if (changes.length === 0) {
     const tracked = { ...last.tracked, changed: false, changedIds: [], removal: { before: last.tracked.published, removed: 0 } };
-    return { ...last, files, nowMs, tracked, changes };
+    return { ...last, files, nowMs, tracked, changes, moved: [] };
   }
   const index = last.index;
   const touched = new Set<string>();
@@ -510,7 +516,13 @@ export function updateContentModel<T extends Filing>(
   for (const id of [...touched]) for (const claimant of index.claimants.get(id) ?? []) touched.add(entryId(claimant));
   const tracked = updateTracked(last.tracked, index.feedsByEntry, touched, now, deletedEntryDays);
   const tally = updatedTally({ parseProblems: last.parseProblems, drafts: last.selection.drafts, scheduled: last.selection.scheduled }, changes, last.nowMs, nowMs);
-  return { ...readModel(index, files, tally, now, deletedEntryDays, tracked, last), changes };
+  const moved = new Set<T>();
+  for (const { before, after } of changes) {
+    if (before?.ok) moved.add(before.article);
+    if (after?.ok) moved.add(after.article);
+  }
+  for (const id of touched) for (const claimant of index.claimants.get(id) ?? []) moved.add(claimant);
+  return { ...readModel(index, files, tally, now, deletedEntryDays, tracked, last), changes, moved: [...moved] };
 }
 
 /**

@@ -36,6 +36,15 @@ export interface DocumentOptions<T extends Filing = Filing> {
    * Updated in place; `changed` is set when any collection's edges changed.
    */
   readonly edges?: PageEdgeBook;
+  /**
+   * The articles that may have entered or left a feed since the memo's plans were made, and the
+   * collections those plans were made of: a model updated from that one gives its changed
+   * articles, before and after, and every claimant of their ids (content-model.ts, `moved`). A
+   * kept page between whose edges no such article falls holds the very articles of last time,
+   * without comparing them one by one (at a million articles, the all-topics feed alone has
+   * twenty thousand pages).
+   */
+  readonly moved?: { readonly since: readonly FeedCollection<T>[]; readonly articles: readonly T[] };
 }
 
 /**
@@ -96,21 +105,48 @@ export interface DocumentPlan<T extends Filing = Filing> {
  * on its own gets a document of its own (`oversized`).
  */
 export function planFeedDocuments<T extends Filing>(collections: readonly FeedCollection<T>[], site: FeedSite, options: DocumentOptions<T> = {}): DocumentPlan<T>[] {
-  const { memo, edges } = options;
-  const plans = collections.flatMap((collection) => {
+  return planFeeds(collections, site, options).plans;
+}
+
+/** Every document's plan, as planFeedDocuments makes them, and which of them are new. */
+export interface PlannedFeeds<T extends Filing = Filing> {
+  /** Each collection's subscription document, then its archive pages, oldest first. */
+  readonly plans: DocumentPlan<T>[];
+  /** The subscription documents, in collection order. */
+  readonly subscriptions: DocumentPlan<T>[];
+  /** The plans made now: all of them but those the memo gave back (the very objects of last time). */
+  readonly made: DocumentPlan<T>[];
+}
+
+/** planFeedDocuments, telling the subscription documents and the plans made now from the others without a pass over every plan. */
+export function planFeeds<T extends Filing>(collections: readonly FeedCollection<T>[], site: FeedSite, options: DocumentOptions<T> = {}): PlannedFeeds<T> {
+  const { memo, edges, moved } = options;
+  const plans: DocumentPlan<T>[] = [];
+  const subscriptions: DocumentPlan<T>[] = [];
+  const made: DocumentPlan<T>[] = [];
+  const movedSince = moved && new Set(moved.since);
+  for (const collection of collections) {
     const deleted = options.tombstones?.get(collection.path) ?? NO_TOMBSTONES;
     const known = memo?.get(collection.path);
-    if (known && known.collection === collection && known.deleted === deleted) return known.plans;
-    const kept = edges?.byPath.get(collection.path) ?? [];
-    const { plans: made, edges: cutAt } = collectionPlans(collection, site, deleted, known?.plans, options.sizes, kept);
-    if (edges && !sameEdges(kept, cutAt)) {
-      if (cutAt.length > 0) edges.byPath.set(collection.path, cutAt);
-      else edges.byPath.delete(collection.path);
-      edges.changed = true;
+    let ofCollection: readonly DocumentPlan<T>[];
+    if (known && known.collection === collection && known.deleted === deleted) {
+      ofCollection = known.plans;
+    } else {
+      const kept = edges?.byPath.get(collection.path) ?? [];
+      const unmoved = known && movedSince?.has(known.collection) ? unmovedBetween(moved!.articles) : undefined;
+      const cut = cutPlans(collection, site, deleted, known?.plans, options.sizes, kept, unmoved);
+      if (edges && !sameEdges(kept, cut.edges)) {
+        if (cut.edges.length > 0) edges.byPath.set(collection.path, cut.edges);
+        else edges.byPath.delete(collection.path);
+        edges.changed = true;
+      }
+      memo?.set(collection.path, { collection, deleted, plans: cut.plans });
+      ofCollection = cut.plans;
+      for (const plan of cut.made) made.push(plan);
     }
-    memo?.set(collection.path, { collection, deleted, plans: made });
-    return made;
-  });
+    subscriptions.push(ofCollection[0]!);
+    for (const plan of ofCollection) plans.push(plan);
+  }
   if (memo && memo.size > collections.length) {
     const present = new Set(collections.map((collection) => collection.path));
     for (const path of memo.keys()) if (!present.has(path)) memo.delete(path);
@@ -124,7 +160,17 @@ export function planFeedDocuments<T extends Filing>(collections: readonly FeedCo
       }
     }
   }
-  return plans;
+  return { plans, subscriptions, made };
+}
+
+/**
+ * Whether no moved article falls on a kept page: at or older than its `edge` and newer than
+ * `older` (the edge of the page before it, which holds older articles; none for page 1).
+ */
+type Unmoved = (older: PageEdge | undefined, edge: PageEdge) => boolean;
+
+function unmovedBetween(articles: readonly Filing[]): Unmoved {
+  return (older, edge) => !articles.some((article) => isAtOrOlder(article, edge) && (older === undefined || !isAtOrOlder(article, older)));
 }
 
 /** Whether `plan` holds exactly `articles[start, start + count)` (the same objects, in order). */
@@ -245,6 +291,8 @@ function cutCollection<T extends Filing>(
   subscriptionHead: (pages: number) => FeedDocumentHead,
   /** The plans of last time (subscription first, then page 1…), to skip measuring a kept page that holds the very same articles. */
   previous: readonly DocumentPlan<T>[] = [],
+  /** Tells a kept page no moved article falls on (then it holds the articles of its plan of last time), when the moves are known. */
+  unmoved?: Unmoved,
 ): Cut {
   const pages: number[] = [];
   const edges: PageEdge[] = [];
@@ -258,7 +306,7 @@ function cutCollection<T extends Filing>(
       const page = pages.length + 1;
       const last = previous[page];
       let count: number;
-      if (last && holdsUpTo(last, all, unpaged, edge)) {
+      if (last && (unmoved?.(edges[edges.length - 1], edge) || holdsUpTo(last, all, unpaged, edge))) {
         // The very same articles up to the same edge (an edited one is a new object): they fitted, and still do.
         count = last.articles.length;
         same.add(page);
@@ -307,14 +355,16 @@ function cutCollection<T extends Filing>(
   return { pages, edges, subscription: subscription.count, overBudget: Math.min(all.length, site.maxItems) - subscription.count, oversized, same };
 }
 
-function collectionPlans<T extends Filing>(
+/** A collection's plans (subscription document first, then page 1…), its page edges, and which of the plans are new objects. */
+function cutPlans<T extends Filing>(
   collection: FeedCollection<T>,
   site: FeedSite,
   deleted: readonly Tombstone[],
   previous: readonly DocumentPlan<T>[] = [],
   sizes: DocumentSizes<T> | undefined,
   kept: readonly PageEdge[],
-): { plans: DocumentPlan<T>[]; edges: readonly PageEdge[] } {
+  unmoved: Unmoved | undefined,
+): { plans: DocumentPlan<T>[]; edges: readonly PageEdge[]; made: DocumentPlan<T>[] } {
   const all = collection.articles;
   const previousPages = previous.length - 1;
   const sameName = previous[0]?.document.name === collection.name;
@@ -363,10 +413,11 @@ function collectionPlans<T extends Filing>(
     };
   };
 
-  const cut = cutCollection(all, site, sizes, kept, (page) => pageHead(page, page + 1, []), (pages) => subscriptionHead(pages, []), sameName ? previous : []);
+  const cut = cutCollection(all, site, sizes, kept, (page) => pageHead(page, page + 1, []), (pages) => subscriptionHead(pages, []), sameName ? previous : [], unmoved);
   const pages = cut.pages.length;
   const subscriptionArticles = all.slice(0, cut.subscription);
   const lastSubscription = previous[0];
+  const made: DocumentPlan<T>[] = [];
   const plans: DocumentPlan<T>[] = [
     sameName &&
     lastSubscription?.document.deleted === deleted &&
@@ -374,12 +425,12 @@ function collectionPlans<T extends Filing>(
     (lastSubscription.overBudget ?? 0) === cut.overBudget &&
     holds(lastSubscription, all, 0, subscriptionArticles.length)
       ? lastSubscription
-      : {
+      : newPlan(made, {
           document: subscriptionHead(pages, subscriptionArticles),
           articles: subscriptionArticles,
           ...(cut.overBudget > 0 ? { overBudget: cut.overBudget } : {}),
           ...(cut.oversized.has(0) ? { oversized: true } : {}),
-        },
+        }),
   ];
   let end = all.length;
   for (let page = 1; page <= pages; page++) {
@@ -397,9 +448,14 @@ function collectionPlans<T extends Filing>(
     const head = pageHead(page, pages, pageArticles);
     // A page whose articles were all removed (only a kept page can be empty) is as new as its edge.
     const document = count > 0 ? head : { ...head, updated: new Date(cut.edges[page - 1]!.time) };
-    plans.push({ document, articles: pageArticles, ...(cut.oversized.has(page) ? { oversized: true } : {}) });
+    plans.push(newPlan(made, { document, articles: pageArticles, ...(cut.oversized.has(page) ? { oversized: true } : {}) }));
   }
-  return { plans, edges: cut.edges };
+  return { plans, edges: cut.edges, made };
+}
+
+function newPlan<T extends Filing>(made: DocumentPlan<T>[], plan: DocumentPlan<T>): DocumentPlan<T> {
+  made.push(plan);
+  return plan;
 }
 
 function collectionLabel(collection: FeedCollection): string {

@@ -135,6 +135,47 @@ describe('buildFeeds: a carried cache writes what an empty cache writes', () => 
     assert.match(after.get('all.xml')!, /Second claimant/);
   });
 
+  it('puts a second claimant into the archive page its date falls in when the first goes, however far from the first one\'s page', async () => {
+    const { write, remove, buildBoth } = await twoBuilders();
+    const base = { topics: ['AI'], provider: PROVIDERS[0], category: 'news', published: true };
+    // Three entries a page: page 1 holds January 1–3, page 2 January 4–6.
+    for (let day = 1; day <= 7; day++) await write(day, { ...base, sourceUrl: `https://news.example.com/${day}`, title: `Day ${day}`, publishedDateTime: `2025-01-0${day}T00:00:00Z` });
+    const same = { ...base, sourceUrl: 'https://news.example.com/same' };
+    await write(8, { ...same, title: 'First claimant', publishedDateTime: '2025-01-05T12:00:00Z' });
+    await write(9, { ...same, title: 'Second claimant', publishedDateTime: '2025-01-02T12:00:00Z' });
+    await buildBoth(new Date(Date.UTC(2025, 1, 1)), 'two claimants, in pages 2 and 1');
+    await remove(8);
+    const { cachedFiles } = await buildBoth(new Date(Date.UTC(2025, 1, 1, 1)), 'the first claimant removed');
+    const pages = [...cachedFiles].filter(([name]) => name.startsWith('archive/ai/') && name.endsWith('.xml'));
+    assert.equal(pages.filter(([, text]) => text.includes('Second claimant')).length, 1, 'in exactly one page of the AI feed');
+  });
+
+  it('gives the bytes of a subscription feed it kept when the caller no longer holds them', async () => {
+    const contentDir = await makeTempDir('incremental-content-');
+    const config = testConfig(contentDir, path.join(await makeTempDir('incremental-bodies-'), 'feeds'), SETTINGS);
+    const cache = createBuildCache(config.stateDir);
+    const base = { provider: PROVIDERS[0], category: 'news', published: true, publishedDateTime: '2025-01-01T00:00:00Z' };
+    const put = (index: number, title: string, topics: string[]) => writeFile(path.join(contentDir, fileName(index)), articleText(frontMatter({ ...base, sourceUrl: `https://news.example.com/${index}`, title, topics })));
+    await put(1, 'About AI', ['AI']);
+    await put(2, 'About space', ['Space']);
+    // What the caller holds, as the server's build thread records what it sent.
+    const held = new Map<string, string>();
+    const build = async (changes: ContentChangeSet) => {
+      const result = await buildFeeds({ config, logger: silentLogger, cache, changes, clock: () => new Date(Date.UTC(2025, 1, 1)), saveCache: false, keepBody: (name) => !name.startsWith('archive/'), hasBody: (name, hash) => held.get(name) === hash });
+      for (const file of result.changed ?? []) if (file.body) held.set(file.name, file.hash);
+      return result;
+    };
+    await build({ kind: 'unknown' });
+    assert.ok(held.has('space.json'));
+    held.delete('space.json');
+    await put(1, 'About AI, edited', ['AI']);
+    const second = await build({ kind: 'files', files: new Set([fileName(1)]) });
+    const space = second.changed?.find((file) => file.name === 'space.json');
+    assert.ok(space?.body, 'the Space feed did not change, but its bytes come back');
+    assert.equal(space.body.toString('utf8'), readFileSync(path.join(config.feedsDir, 'space.json'), 'utf8'));
+    assert.equal(second.changed?.find((file) => file.name === 'archive/ai/1.xml'), undefined, 'no archive page is looked at');
+  });
+
   it('keeps the entry of an article held back when another file with the same bytes is edited, and erases the edited one', async () => {
     const { write, buildBoth } = await twoBuilders();
     const held = { sourceUrl: 'https://news.example.com/held', topics: ['AI'], provider: PROVIDERS[0], category: 'news', published: true, title: 'Held back', publishedDateTime: '2025-03-01T00:00:00Z' };

@@ -54,6 +54,31 @@ function randomOutcome(random: Random, file: string, nowMs: number): FileOutcome
 const asFiles = (outcomes: readonly FileOutcome<ArticleRecord>[]) => outcomes.map((outcome) => ({ outcome }));
 
 /** What a model says, as plain data to compare: feeds with their articles' files, problems, state. */
+/** A published article of `file`, in `topics`, its key the file's name. */
+function publishedRecord(file: string, publishedDateTime: Date, topics = ['AI']): FileOutcome<ArticleRecord> {
+  return {
+    ok: true,
+    article: { file, key: file, id: undefined, sourceUrl: `https://x.example/${file}`, published: true, publishedDateTime, updatedDateTime: undefined, topics, provider: undefined, category: undefined },
+  };
+}
+
+/** Each feed's articles (the objects), by path. */
+function feedMembers(model: ContentModel<ArticleRecord>): Map<string, Set<ArticleRecord>> {
+  return new Map(model.collections.map((collection) => [collection.path, new Set(collection.articles)]));
+}
+
+/** The articles in a feed of one map and not in the same feed of the other. */
+function enteredOrLeft(before: Map<string, Set<ArticleRecord>>, after: Map<string, Set<ArticleRecord>>): Set<ArticleRecord> {
+  const found = new Set<ArticleRecord>();
+  for (const path of new Set([...before.keys(), ...after.keys()])) {
+    const old = before.get(path) ?? new Set();
+    const now = after.get(path) ?? new Set();
+    for (const article of old) if (!now.has(article)) found.add(article);
+    for (const article of now) if (!old.has(article)) found.add(article);
+  }
+  return found;
+}
+
 function view(model: ContentModel<ArticleRecord>) {
   return {
     publishable: model.selection.publishable.map((article) => article.file),
@@ -108,10 +133,14 @@ describe('updateContentModel gives what makeContentModel gives', () => {
         .map((file) => ({ before: outcomesBefore.get(file), after: files.get(file) }));
       const given = round % 2 === 0 ? { base: model.files, changes } : undefined;
       if (given) known++;
+      const feedsBefore = feedMembers(model);
       const updated = updateContentModel(model, results(), now, state, DAYS, given);
       if (updated) {
         updates++;
         assert.deepEqual(view(updated), view(fresh), `round ${round} (seed ${SEED})`);
+        // Planning trusts `moved` to name every article that entered or left a feed.
+        const moved = new Set(updated.moved);
+        for (const article of enteredOrLeft(feedsBefore, feedMembers(updated))) assert.ok(moved.has(article), `round ${round}: ${article.file} moved but is not in \`moved\` (seed ${SEED})`);
         model = updated;
       } else {
         model = fresh;
@@ -123,10 +152,7 @@ describe('updateContentModel gives what makeContentModel gives', () => {
 
   it('keeps the very collection objects of the feeds a change does not touch', () => {
     const start = Date.UTC(2025, 0, 1);
-    const record = (file: string, topics: string[]): FileOutcome<ArticleRecord> => ({
-      ok: true,
-      article: { file, key: file, id: undefined, sourceUrl: `https://x.example/${file}`, published: true, publishedDateTime: new Date(start - 1000), updatedDateTime: undefined, topics, provider: undefined, category: undefined },
-    });
+    const record = (file: string, topics: string[]) => publishedRecord(file, new Date(start - 1000), topics);
     const before = [record('a.md', ['AI']), record('b.md', ['Space'])];
     const model = makeContentModel(asFiles(before), new Date(start), EMPTY_ENTRY_STATE, DAYS);
     const space = model.collections.find((collection) => collection.path === 'space');
@@ -136,12 +162,22 @@ describe('updateContentModel gives what makeContentModel gives', () => {
     assert.notEqual(updated.collections.find((collection) => collection.path === 'ai'), model.collections.find((collection) => collection.path === 'ai'));
   });
 
+  it('names no moved article when no file changed (and none of the model it came from)', () => {
+    const start = Date.UTC(2025, 0, 1);
+    const record = (file: string) => publishedRecord(file, new Date(start - 1000));
+    const a = record('a.md');
+    const b = record('b.md');
+    const model = makeContentModel(asFiles([a]), new Date(start), EMPTY_ENTRY_STATE, DAYS);
+    assert.equal(model.moved, undefined, 'a model made afresh knows of no moves');
+    const added = updateContentModel(model, asFiles([a, b]), new Date(start), model.tracked.state, DAYS);
+    assert.deepEqual(added?.moved, [b.ok && b.article]);
+    const same = updateContentModel(added, added!.files, new Date(start + 1000), added!.tracked.state, DAYS);
+    assert.deepEqual(same?.moved, []);
+  });
+
   it('compares every file when the changes it is given are not from the list the model was made of', () => {
     const start = Date.UTC(2025, 0, 1);
-    const record = (file: string): FileOutcome<ArticleRecord> => ({
-      ok: true,
-      article: { file, key: file, id: undefined, sourceUrl: `https://x.example/${file}`, published: true, publishedDateTime: new Date(start - 1000), updatedDateTime: undefined, topics: ['AI'], provider: undefined, category: undefined },
-    });
+    const record = (file: string) => publishedRecord(file, new Date(start - 1000));
     const a = record('a.md');
     const model = makeContentModel(asFiles([a]), new Date(start), EMPTY_ENTRY_STATE, DAYS);
     const now = asFiles([a, record('b.md')]);
@@ -154,10 +190,7 @@ describe('updateContentModel gives what makeContentModel gives', () => {
 
   it('declines (and the build makes the model afresh) once a held-back article comes due', () => {
     const start = Date.UTC(2025, 0, 1);
-    const future: FileOutcome<ArticleRecord> = {
-      ok: true,
-      article: { file: 'later.md', key: 'k', id: undefined, sourceUrl: 'https://x.example/later', published: true, publishedDateTime: new Date(start + 60_000), updatedDateTime: undefined, topics: ['AI'], provider: undefined, category: undefined },
-    };
+    const future = publishedRecord('later.md', new Date(start + 60_000));
     const model = makeContentModel(asFiles([future]), new Date(start), EMPTY_ENTRY_STATE, DAYS);
     assert.equal(model.validUntil, start + 60_000);
     assert.equal(updateContentModel(model, asFiles([future]), new Date(start + 60_000), model.tracked.state, DAYS), undefined);
