@@ -101,7 +101,8 @@ export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCac
     cache.feedsFolderSwept = !writer.leftTemporaryFiles;
     eraseDeadEntries(cache, scan.replacedKeys, model);
     const { tracked } = model;
-    if (tracked.changed || cache.state === undefined) writeEntryState(config.stateDir, tracked.state, cache.state === undefined ? undefined : tracked.changedIds);
+    // Unchanged, it is what the file holds (the state is only ever read from it or written to it).
+    if (tracked.changed) writeEntryState(config.stateDir, tracked.state, cache.state === undefined ? undefined : tracked.changedIds);
     cache.state = tracked.state;
     if (pageEdges?.changed) writePageEdges(config.stateDir, pageEdges, pageSettings);
 

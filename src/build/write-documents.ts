@@ -47,9 +47,10 @@ export function documentFingerprint(plan: DocumentPlan<ArticleRecord>): string {
     document.hubUrl ?? '',
     document.deleted.map((tombstone) => `${tombstone.id} ${tombstone.deletedAt.getTime()}`).join('\n'),
   ].join('\0');
-  const hash = createHash('sha1').update(head);
-  for (const article of plan.articles) hash.update('\0').update(article.key);
-  return hash.digest('base64url');
+  // One update for the keys (the same bytes as one per key, a fraction of the calls: 87 000
+  // documents at a million articles).
+  const keys = plan.articles.length > 0 ? `\0${plan.articles.map((article) => article.key).join('\0')}` : '';
+  return createHash('sha1').update(head).update(keys).digest('base64url');
 }
 
 /** The documents' file names, in the order they are written. */

@@ -448,15 +448,17 @@ export function makeContentModel<T extends Filing>(files: readonly FileResult<T>
   const nowMs = now.getTime();
   const sorted = isSortedByFile(results) ? results : [...results].sort((a, b) => compareCodePoints(fileOf(a), fileOf(b)));
   for (const result of sorted) if (result.ok && isIndexed(result.article, nowMs)) claim(index, result.article, true);
-  // Each article's date and id are read once, into its rank: the feeds then sort by rank.
+  // Each article's date and id are read once, for the sort; every feed is then filled in that
+  // order (sorting each feed by a rank looked up per comparison took 8 s at a million articles).
   const ranked = index.publishable.map((article) => ({ time: article.publishedDateTime.getTime(), id: entryId(article), article }));
   ranked.sort((a, b) => b.time - a.time || compareCodePoints(a.id, b.id));
-  const rank = new Map<T, number>();
-  index.publishable = ranked.map(({ article }, position) => {
-    rank.set(article, position);
-    return article;
-  });
-  for (const group of index.groups.values()) group.articles.sort((a, b) => rank.get(a)! - rank.get(b)!);
+  index.publishable = ranked.map(({ article }) => article);
+  for (const group of index.groups.values()) group.articles = [];
+  for (const { id, article } of ranked) {
+    const paths = index.feedsByEntry.get(id)!;
+    // The first is the all-topics feed: the publishable list itself.
+    for (let at = 1; at < paths.length; at++) index.groups.get(paths[at]!)!.articles.push(article);
+  }
   const tracked = trackDeletedEntries(previousState, index.feedsByEntry, now, deletedEntryDays);
   return readModel(index, files, tallyOf(results, nowMs), now, deletedEntryDays, tracked);
 }

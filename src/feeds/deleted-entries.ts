@@ -86,7 +86,9 @@ export function trackDeletedEntries(
     }
   }
   for (const list of tombstones.values()) list.sort((a, b) => b.deletedAt.getTime() - a.deletedAt.getTime() || (a.id < b.id ? -1 : 1));
-  return { state: { version: 1, entries }, tombstones, changed, nextExpiry, deleted, published: current.size, removal };
+  // Unchanged, the previous state is the state (the same records; only their order could differ),
+  // and stays the object its file was read as (entry-state.ts appends to that file's journal).
+  return { state: changed ? { version: 1, entries } : previous, tombstones, changed, nextExpiry, deleted, published: current.size, removal };
 }
 
 function sameFeeds(a: readonly string[], b: readonly string[]): boolean {

@@ -4,10 +4,11 @@
  * they were in, vanish from RSS and JSON Feed, and a draft's text reaches no file at all.
  */
 import assert from 'node:assert/strict';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, type Stats } from 'node:fs';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { buildFeeds, type BuildResult } from '../../src/build/build-feeds.js';
+import { buildFeeds, createBuildCache, type BuildResult } from '../../src/build/build-feeds.js';
 import type { Config } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
 import { articleText, frontMatter } from '../helpers/articles.js';
@@ -168,5 +169,31 @@ describe('a deleted article that was the only one in its feed', () => {
     const atom = parseXmlDocument(fileOf(after, 'space.atom')).feed;
     assert.equal(atom.entry, undefined, 'no entries left');
     assert.equal(atom.updated, T2.toISOString(), 'the feed is as new as its deletion notice');
+  });
+});
+
+describe('the stored entry state (STATE_DIR/entries.json)', () => {
+  it('is left as it is by a new process whose build changes no entry, which then journals the next change', async () => {
+    const contentDir = await makeTempDir('state-content-');
+    const config = testConfig(contentDir, path.join(await makeTempDir('state-feeds-'), 'feeds'));
+    const write = (name: string, title: string) => writeFile(path.join(contentDir, name), articleText(frontMatter({ title, sourceUrl: `https://news.example.com/${name}`, topics: ['AI'] })));
+    await write('a.md', 'First');
+    await write('b.md', 'Second');
+    await buildFeeds({ config, logger: silentLogger, clock: () => T1 });
+    const file = path.join(config.stateDir, 'entries.json');
+    const written = await stat(file);
+    // A new process (no cache carried over), then a second build in it.
+    const cache = createBuildCache(config.stateDir);
+    await write('a.md', 'First, its title edited');
+    const edited = await buildFeeds({ config, logger: silentLogger, clock: () => T2, cache });
+    assert.ok(edited.report.written.includes('ai.xml'), 'the edit was built');
+    const same = (stats: Stats) => assert.deepEqual([stats.ino, stats.mtimeMs], [written.ino, written.mtimeMs], 'entries.json not written again');
+    same(await stat(file));
+    assert.equal(existsSync(`${file}.journal`), false);
+    await rm(path.join(contentDir, 'b.md'));
+    await buildFeeds({ config, logger: silentLogger, clock: () => T3, cache, changes: { kind: 'files', files: new Set(['b.md']) } });
+    same(await stat(file));
+    const rows = (await readFile(`${file}.journal`, 'utf8')).split('\n').slice(1).filter(Boolean).map((line) => JSON.parse(line) as [string, { deletedAt?: string }]);
+    assert.deepEqual(rows, [['https://news.example.com/b.md', { feeds: ['all', 'ai', 'providers/news.example.com', 'categories/news'], deletedAt: T3.toISOString() }]]);
   });
 });
