@@ -132,7 +132,11 @@ export class FeedStore {
    * ones dropped; after a build that named every file, the others dropped too.
    */
   #updatedSnapshot({ changed, removed, names }: ThreadBuildResult, builtAt: Date): FeedSnapshot {
-    const files = new Map<string, ServedFile>(this.#snapshot?.files ?? []);
+    // Changed in place, not copied: a copy was a pass over every file on the thread that answers
+    // requests, after every build (35 000 files at 100 000 articles, 350 000 at a million). No
+    // request sees half of a build: each looks its file up synchronously, and this runs to the end
+    // before the next one does (as `keep` changes the map in place too).
+    const files = (this.#snapshot?.files as Map<string, ServedFile> | undefined) ?? new Map<string, ServedFile>();
     if (names) {
       const current = new Set(names);
       for (const name of files.keys()) if (!current.has(name)) files.delete(name);
