@@ -82,11 +82,10 @@ export class BuildCache {
   /** The last document plans of each collection path, reused where nothing in them changed (memory only). */
   readonly plans = new Map<string, PlanMemo<ArticleRecord>>();
   /**
-   * The plans whose four files the last build of this process wrote or found intact, with those
-   * files' names: the next build keeps them without looking at the disk (memory only; emptied
-   * when a build fails).
+   * The plans whose four files the last build of this process wrote or found intact: the next
+   * build keeps them without looking at the disk (memory only; emptied when a build fails).
    */
-  writtenPlans = new WeakMap<DocumentPlan<ArticleRecord>, readonly string[]>();
+  writtenPlans = new WeakSet<DocumentPlan<ArticleRecord>>();
   /** The last build of this process finished and left no temporary file in the feeds folder (memory only). */
   feedsFolderSwept?: boolean;
   /** Values that repeat across articles (topics, providers, categories, segment names), each kept once (memory only). */
@@ -359,7 +358,7 @@ export function discardBuildCache(cache: BuildCache, logger: Logger, reason: str
   cache.lastScan = undefined;
   cache.lastBuild = undefined;
   cache.finishedBuild = undefined;
-  cache.writtenPlans = new WeakMap();
+  cache.writtenPlans = new WeakSet();
   cache.plans.clear();
   cache.dirty = true;
 }

@@ -143,7 +143,7 @@ function forgetFailedBuild(cache: BuildCache, error: unknown, logger: Logger): v
   cache.lastBuild = undefined;
   cache.finishedBuild = undefined;
   cache.written = undefined;
-  cache.writtenPlans = new WeakMap();
+  cache.writtenPlans = new WeakSet();
   cache.feedsFolderSwept = false;
   cache.forgetDocuments();
   cache.plans.clear();

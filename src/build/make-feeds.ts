@@ -164,7 +164,7 @@ export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCac
     // attempt after ContentChangedDuringBuild must not keep them): read from disk again.
     cache.written = undefined;
     cache.forgetDocuments();
-    cache.writtenPlans = new WeakMap();
+    cache.writtenPlans = new WeakSet();
     throw error;
   }
   const left = writer.settle();

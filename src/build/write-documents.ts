@@ -114,7 +114,7 @@ export function writeDocuments(
   { keepBody = () => false, hasBody = () => false, partial = false }: BodyWishes & { readonly partial?: boolean } = {},
 ): DocumentsWritten {
   const files: DocumentFile[] = [];
-  const writtenPlans = partial ? cache.writtenPlans : new WeakMap<DocumentPlan<ArticleRecord>, readonly string[]>();
+  const writtenPlans = partial ? cache.writtenPlans : new WeakSet<DocumentPlan<ArticleRecord>>();
   const fingerprints = partial ? cache.documents : new Map<string, string>();
   let rendered = 0;
   let changed = false;
@@ -124,14 +124,13 @@ export function writeDocuments(
   // Plans made now are new objects, never among those written.
   const visited = partial ? [...planned.made, ...planned.subscriptions.filter((plan) => writtenPlans.has(plan))] : plans;
   inWritingOrder(visited, (plan) => {
+    const names = fileNamesOf(plan);
     // The very plan this process wrote last time: its files are as it left them.
-    const written = partial ? writtenPlans.get(plan) : undefined;
-    if (written && written.every(bodyHeld)) return;
-    const names = written ?? fileNamesOf(plan);
+    if (partial && writtenPlans.has(plan) && names.every(bodyHeld)) return;
     const fingerprint = documentFingerprint(plan);
     const known = cache.documents.get(plan.document.path);
     fingerprints.set(plan.document.path, fingerprint);
-    writtenPlans.set(plan, names);
+    writtenPlans.add(plan);
     const unchanged = (name: string) => writer.isIntact(name) && bodyHeld(name);
     if (known === fingerprint && names.every(unchanged)) {
       for (const name of names) files.push(writer.keep(name));

@@ -514,8 +514,6 @@ export function updateContentModel<T extends Filing>(
       claim(index, after.article, false);
     }
   }
-  // A claimant that lost or won its id changes feeds too.
-  for (const id of [...touched]) for (const claimant of index.claimants.get(id) ?? []) touched.add(entryId(claimant));
   const tracked = updateTracked(last.tracked, index.feedsByEntry, touched, now, deletedEntryDays);
   const tally = updatedTally({ parseProblems: last.parseProblems, drafts: last.selection.drafts, scheduled: last.selection.scheduled }, changes, last.nowMs, nowMs);
   const moved = new Set<T>();
@@ -523,6 +521,7 @@ export function updateContentModel<T extends Filing>(
     if (before?.ok) moved.add(before.article);
     if (after?.ok) moved.add(after.article);
   }
+  // A claimant that lost or won its id changes feeds too (every claimant of an id has that id).
   for (const id of touched) for (const claimant of index.claimants.get(id) ?? []) moved.add(claimant);
   return { ...readModel(index, files, tally, now, deletedEntryDays, tracked, last), changes, moved: [...moved] };
 }
