@@ -106,6 +106,10 @@ const MUTATIONS = [
   ['planned-made-misses-pages', 'src/feeds/feed-documents.ts', "plans.push(newPlan(made, { document, articles: pageArticles,", "plans.push(({ document, articles: pageArticles,", ['test/feeds/feed-documents.test.ts', 'test/build/build-feeds.incremental.test.ts', 'test/build/build-feeds.pages.test.ts']],
   ['entry-state-unchanged-rewritten', 'src/feeds/deleted-entries.ts', "state: changed ? { version: 1, entries } : previous,", "state: { version: 1, entries },", ['test/build/build-feeds.deletions.test.ts']],
   ['model-feeds-filled-from-first-path', 'src/feeds/content-model.ts', "for (let at = 1; at < paths.length; at++) index.groups.get(paths[at]!)!.articles.push(article);", "for (let at = 1; at < Math.min(paths.length, 2); at++) index.groups.get(paths[at]!)!.articles.push(article);", ['test/feeds/content-model.test.ts']],
+  ['reply-parts-not-paced', 'src/build/thread-host.ts', '    await next;\n', '', ['test/build/thread-host.test.ts']],
+  ['reply-in-one-message', 'src/build/thread-host.ts', 'const slices = Math.max(1, ...[changed, names ?? [], report.written].map((items) => Math.ceil(items.length / sliceFiles)));', 'const slices = 1;', ['test/build/thread-host.test.ts']],
+  ['reply-parts-names-dropped', 'src/build/thread-host.ts', 'for (const name of reply.part.names ?? []) pending.names.push(name);', '', ['test/build/thread-host.test.ts']],
+  ['reply-parts-written-dropped', 'src/build/thread-host.ts', 'for (const name of reply.part.written) pending.written.push(name);', '', ['test/build/thread-host.test.ts']],
 ];
 
 const only = process.argv.slice(2);

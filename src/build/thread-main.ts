@@ -14,7 +14,7 @@ import type { Config } from '../config.js';
 import { failureSummary } from '../errors.js';
 import { compress, isServedFromMemory } from '../http/feed-snapshot.js';
 import { createLogger } from '../logger.js';
-import { BUILD_THREAD_NICE, type ChangedFile, type ThreadReply, type ThreadRequest } from './thread-host.js';
+import { BUILD_THREAD_NICE, postReply, replyMessages, type ChangedFile, type ThreadReply, type ThreadRequest } from './thread-host.js';
 
 const config = workerData as Config;
 const logger = createLogger({ level: config.logLevel });
@@ -100,7 +100,18 @@ function standalone(buffer: Buffer): Uint8Array {
   return buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength ? buffer : new Uint8Array(buffer);
 }
 
+/** Resolves the wait for the host to take the part of a reply posted last (postReply). */
+let partTaken: (() => void) | undefined;
+const nextPartTaken = () => new Promise<void>((resolve) => (partTaken = resolve));
+const postToHost = (message: ThreadReply, transfer: ArrayBuffer[]) => parentPort!.postMessage(message, transfer);
+
 parentPort!.on('message', async (request: ThreadRequest) => {
+  if ('partTaken' in request) {
+    const taken = partTaken;
+    partTaken = undefined;
+    taken?.();
+    return;
+  }
   if ('close' in request) {
     await saveBeforeClosing();
     parentPort!.postMessage({ id: request.id, ok: true, closed: true } satisfies ThreadReply);
@@ -128,7 +139,6 @@ parentPort!.on('message', async (request: ThreadRequest) => {
       warmModel: true,
     });
     const changed: ChangedFile[] = [];
-    const transfer: ArrayBuffer[] = [];
     for (const file of result.changed ?? []) {
       if (sent.get(file.name) === file.hash) continue;
       sent.set(file.name, file.hash);
@@ -138,7 +148,6 @@ parentPort!.on('message', async (request: ThreadRequest) => {
         gzip: eager ? standalone(compress('gzip', file.body)) : undefined,
         br: eager ? standalone(compress('br', file.body)) : undefined,
       };
-      for (const body of Object.values(bodies)) if (body) transfer.push(body.buffer as ArrayBuffer);
       changed.push({ name: file.name, contentType: file.contentType, lastModified: file.modified, hash: file.hash, ...bodies });
     }
     const removed = [...(result.removed ?? [])];
@@ -149,8 +158,7 @@ parentPort!.on('message', async (request: ThreadRequest) => {
       const current = new Set(names);
       for (const name of sent.keys()) if (!current.has(name)) sent.delete(name);
     }
-    const reply: ThreadReply = { id: request.id, ok: true, kind: 'thread', report: result.report, changed, removed, ...(names ? { names } : {}) };
-    parentPort!.postMessage(reply, transfer);
+    await postReply(replyMessages(request.id, { kind: 'thread', report: result.report, changed, removed, ...(names ? { names } : {}) }, request.build.replySliceFiles), postToHost, nextPartTaken);
     if (result.report.filesParsed > 0 || result.report.rendered > 0 || result.report.removed.length > 0) scheduleSave();
   } catch (error) {
     const reply: ThreadReply = { id: request.id, ok: false, ...failureSummary(error) };

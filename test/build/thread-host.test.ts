@@ -7,7 +7,8 @@ import { gunzipSync } from 'node:zlib';
 import { contentHash } from '../../src/build/write-feeds.js';
 import { FeedStore } from '../../src/http/feed-store.js';
 import type { MemoryFile } from '../../src/http/feed-snapshot.js';
-import { BUILD_THREAD_NICE, BuildThreadHost, type ThreadBuildResult } from '../../src/build/thread-host.js';
+import { BUILD_THREAD_NICE, BuildThreadHost, postReply, replyMessages, type ChangedFile, type ThreadBuildResult, type ThreadReply } from '../../src/build/thread-host.js';
+import { collectingLogger } from '../helpers/logger.js';
 import { buildFeeds } from '../../src/build/build-feeds.js';
 import { silentLogger } from '../../src/logger.js';
 import { articleText, frontMatter } from '../helpers/articles.js';
@@ -129,5 +130,108 @@ describe('BuildThreadHost: archive pages stay on disk', () => {
     const next = await buildFeeds({ config, logger: silentLogger });
     assert.equal(next.report.filesParsed, 0, 'the saved cache knew the edited file');
     assert.equal(next.report.rendered, 0);
+  });
+});
+
+describe('replyMessages: a large reply goes in slices', () => {
+  const file = (name: string, withBytes: boolean): ChangedFile => ({
+    name,
+    contentType: 'application/rss+xml',
+    lastModified: new Date('2025-01-01T00:00:00Z'),
+    hash: `hash-${name}`,
+    ...(withBytes ? { identity: new Uint8Array([1, 2]), gzip: new Uint8Array([3]), br: new Uint8Array([4]) } : {}),
+  });
+  const result = (count: number, withNames: boolean): ThreadBuildResult => {
+    const changed = Array.from({ length: count }, (_, index) => file(`f${index}.xml`, index % 2 === 0));
+    const written = changed.map((changedFile) => changedFile.name).filter((_, index) => index % 3 !== 2);
+    return { kind: 'thread', report: { filesParsed: count, written } as unknown as ThreadBuildResult['report'], changed, removed: ['gone.xml'], ...(withNames ? { names: [...changed.map((changedFile) => changedFile.name), 'kept.xml'] } : {}) };
+  };
+
+  it('sends a small reply as one message, with every buffer it carries', () => {
+    const messages = replyMessages(7, result(3, false), 10);
+    assert.equal(messages.length, 1);
+    const [{ message, transfer }] = messages as [(typeof messages)[number]];
+    assert.ok(message.ok && 'report' in message);
+    assert.equal(message.id, 7);
+    assert.equal(message.changed.length, 3);
+    assert.deepEqual(message.report.written, ['f0.xml', 'f1.xml']);
+    assert.deepEqual(message.removed, ['gone.xml']);
+    assert.equal('names' in message, false, 'no names when the build did not name every file');
+    assert.equal(transfer.length, 6, 'identity, gzip and br of the two files with bytes');
+  });
+
+  it('slices files, names and written names alike, the reply last, each message transferring its own files\' buffers', () => {
+    const whole = result(7, true);
+    const messages = replyMessages(3, whole, 3);
+    // 7 files and 8 names in slices of 3: three messages.
+    assert.equal(messages.length, 3);
+    const parts = messages.slice(0, -1).map(({ message }) => message);
+    const last = messages.at(-1)!.message;
+    for (const part of parts) assert.ok(part.ok && 'part' in part && part.id === 3);
+    assert.ok(last.ok && 'report' in last);
+    const changed = messages.flatMap(({ message }) => (message.ok && 'part' in message ? message.part.changed : message.ok && 'report' in message ? message.changed : []));
+    const names = messages.flatMap(({ message }) => (message.ok && 'part' in message ? message.part.names ?? [] : message.ok && 'report' in message ? message.names ?? [] : []));
+    assert.deepEqual(changed, whole.changed);
+    assert.deepEqual(names, whole.names);
+    const written = messages.flatMap(({ message }) => (message.ok && 'part' in message ? message.part.written : message.ok && 'report' in message ? message.report.written : []));
+    assert.deepEqual(written, whole.report.written);
+    assert.deepEqual(last.removed, ['gone.xml']);
+    assert.equal(last.report.filesParsed, whole.report.filesParsed);
+    for (const { message, transfer } of messages) {
+      const files = message.ok && 'part' in message ? message.part.changed : message.ok && 'report' in message ? message.changed : [];
+      assert.ok(files.length <= 3);
+      const own = files.flatMap((one) => [one.identity, one.gzip, one.br].filter((body) => body !== undefined).map((body) => body.buffer));
+      assert.deepEqual(transfer, own);
+    }
+  });
+
+  it('posts each part only once the host has taken the one before, the reply last', async () => {
+    const messages = replyMessages(5, result(7, true), 3);
+    const posted: ThreadReply[] = [];
+    const takes: (() => void)[] = [];
+    const done = postReply(messages, (message) => posted.push(message), () => new Promise<void>((resolve) => takes.push(resolve)));
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    await settle();
+    assert.equal(posted.length, 1, 'the second part waits for the first to be taken');
+    takes.shift()!();
+    await settle();
+    assert.equal(posted.length, 2);
+    takes.shift()!();
+    await done;
+    assert.deepEqual(posted, messages.map(({ message }) => message));
+    assert.equal(takes.length, 0, 'no wait after the reply itself');
+  });
+
+  it('refuses a slice of no file', () => {
+    assert.throws(() => replyMessages(1, result(1, false), 0), RangeError);
+  });
+});
+
+describe('BuildThreadHost: a reply in slices', () => {
+  it('joins the slices into the reply one message would have brought', async () => {
+    const contentDir = await makeTempDir('worker-slices-content-');
+    for (let index = 0; index < 5; index++) {
+      await writeFile(path.join(contentDir, `a${index}.md`), articleText(frontMatter({ sourceUrl: `https://news.example.com/${index}`, publishedDateTime: `2025-01-0${index + 1}T00:00:00Z`, topics: [`Topic ${index % 2}`] })));
+    }
+    const whole = new BuildThreadHost(testConfig(contentDir, await makeTempDir('worker-slices-feeds-a-'), { FEED_MAX_ITEMS: '2' }), silentLogger);
+    const { logger, entries } = collectingLogger();
+    const sliced = new BuildThreadHost(testConfig(contentDir, await makeTempDir('worker-slices-feeds-b-'), { FEED_MAX_ITEMS: '2' }), logger, { replySliceFiles: 3 });
+    try {
+      const [one, many] = await Promise.all([whole.build(), sliced.build()]);
+      const parts = entries.find((entry) => entry.msg === 'build reply arrived in parts');
+      assert.ok(parts, 'the sliced reply came in parts');
+      assert.equal(parts.files, many.changed.length);
+      assert.equal(parts.parts, Math.ceil(many.changed.length / 3));
+      const summary = (result: ThreadBuildResult) => result.changed.map((changed) => ({ name: changed.name, hash: changed.hash, bytes: changed.identity ? contentHash(changed.identity) : null, gzip: changed.gzip ? contentHash(gunzipSync(changed.gzip)) : null }));
+      assert.ok(one.changed.length > 9, `enough files for several slices (${one.changed.length})`);
+      assert.deepEqual(summary(many), summary(one));
+      for (const changed of many.changed) if (changed.identity) assert.equal(contentHash(changed.identity), changed.hash, changed.name);
+      assert.deepEqual(many.names, one.names);
+      assert.deepEqual(many.report.published, one.report.published);
+      assert.ok(many.report.written.length > 9);
+      assert.deepEqual([...many.report.written].sort(), [...one.report.written].sort());
+    } finally {
+      await Promise.all([whole.close(), sliced.close()]);
+    }
   });
 });
