@@ -62,9 +62,9 @@ before(async () => {
   rmSync(path.join(reference.stateDir, 'cache'), { recursive: true, force: true });
 });
 
-/** A copy of the first build's feeds and state folders, with the config pointing at them. */
-async function copyOfBuilt(env: Record<string, string> = {}): Promise<Config> {
-  const config = testConfig(contentDir, path.join(await makeTempDir('cache-case-'), 'feeds'), { ...SETTINGS, ...env });
+/** A copy of the first build's feeds and state folders, with the config pointing at them (and at `content`). */
+async function copyOfBuilt(env: Record<string, string> = {}, content = contentDir): Promise<Config> {
+  const config = testConfig(content, path.join(await makeTempDir('cache-case-'), 'feeds'), { ...SETTINGS, ...env });
   // As a CI cache step restores them: with their modification times.
   cpSync(built.feedsDir, config.feedsDir, { recursive: true, preserveTimestamps: true });
   cpSync(built.stateDir, config.stateDir, { recursive: true, preserveTimestamps: true });
@@ -94,6 +94,19 @@ describe('build cache: a new process starts from it', () => {
     assert.equal(result.report.rendered, 0);
     assert.deepEqual(result.report.written, []);
     assertSameFolder(config.feedsDir, reference.feedsDir);
+  });
+
+  it('builds an article edited under the same name: the build it saved is not taken as still right', async () => {
+    const content = await makeTempDir('cache-edited-content-');
+    cpSync(contentDir, content, { recursive: true, preserveTimestamps: true });
+    const config = await copyOfBuilt({}, content);
+    writeFileSync(path.join(content, 'a6.md'), readFileSync(path.join(content, 'a6.md'), 'utf8').replace('Article 6', 'Article 6, corrected'));
+    const { result } = await buildLogged(config);
+    assert.equal(result.report.filesParsed, 1);
+    const expected = testConfig(content, path.join(await makeTempDir('cache-edited-reference-'), 'feeds'), SETTINGS);
+    await buildFeeds({ config: expected, logger: silentLogger, clock });
+    assert.match(readFileSync(path.join(expected.feedsDir, 'all.xml'), 'utf8'), /Article 6, corrected/);
+    assertSameFolder(config.feedsDir, expected.feedsDir);
   });
 
   it('re-renders from stored entries, without parsing, when the feeds folder is gone (a CI run that keeps only STATE_DIR)', async () => {
