@@ -2,6 +2,7 @@ import type { Filing } from './article-record.js';
 import type { FeedCollection } from './feed-collections.js';
 import type { FeedDocumentHead, FeedSite, FeedUrls, Tombstone } from './feed-model.js';
 import { edgeOf, isAtOrOlder, sameEdges, type PageEdge, type PageEdgeBook } from './page-edges.js';
+import { compareCodePoints } from './code-point-order.js';
 
 /** `/feeds/<path>.xml` etc. under the public base URL; each path segment percent-encoded. */
 export function feedUrls(baseUrl: string, path: string): FeedUrls {
@@ -125,6 +126,8 @@ export function planFeeds<T extends Filing>(collections: readonly FeedCollection
   const subscriptions: DocumentPlan<T>[] = [];
   const made: DocumentPlan<T>[] = [];
   const movedSince = moved && new Set(moved.since);
+  // Made once for every collection that asks: the moved articles in a feed's order.
+  let unmoved: Unmoved | undefined;
   for (const collection of collections) {
     const deleted = options.tombstones?.get(collection.path) ?? NO_TOMBSTONES;
     const known = memo?.get(collection.path);
@@ -133,8 +136,8 @@ export function planFeeds<T extends Filing>(collections: readonly FeedCollection
       ofCollection = known.plans;
     } else {
       const kept = edges?.byPath.get(collection.path) ?? [];
-      const unmoved = known && movedSince?.has(known.collection) ? unmovedBetween(moved!.articles) : undefined;
-      const cut = cutPlans(collection, site, deleted, known?.plans, options.sizes, kept, unmoved);
+      const movedOnly = known && movedSince?.has(known.collection) ? (unmoved ??= unmovedBetween(moved!.articles)) : undefined;
+      const cut = cutPlans(collection, site, deleted, known?.plans, options.sizes, kept, movedOnly);
       if (edges && !sameEdges(kept, cut.edges)) {
         if (cut.edges.length > 0) edges.byPath.set(collection.path, cut.edges);
         else edges.byPath.delete(collection.path);
@@ -169,8 +172,20 @@ export function planFeeds<T extends Filing>(collections: readonly FeedCollection
  */
 type Unmoved = (older: PageEdge | undefined, edge: PageEdge) => boolean;
 
+/**
+ * Unmoved for these articles, one binary search a page (not a pass over them: a burst of edits
+ * moves thousands, and the all-topics feed alone has thousands of kept pages). Among the moved
+ * articles in a feed's order, the newest at or older than `edge` is on the page unless it is at
+ * or older than `older` too.
+ */
 function unmovedBetween(articles: readonly Filing[]): Unmoved {
-  return (older, edge) => !articles.some((article) => isAtOrOlder(article, edge) && (older === undefined || !isAtOrOlder(article, older)));
+  const ranked = articles.map((article) => ({ article, ...edgeOf(article) }));
+  ranked.sort((a, b) => b.time - a.time || compareCodePoints(a.id, b.id));
+  const sorted = ranked.map(({ article }) => article);
+  return (older, edge) => {
+    const newest = sorted[firstAtOrOlder(sorted, sorted.length, edge)];
+    return newest === undefined || (older !== undefined && isAtOrOlder(newest, older));
+  };
 }
 
 /** Whether `plan` holds exactly `articles[start, start + count)` (the same objects, in order). */
