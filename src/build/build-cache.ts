@@ -26,7 +26,7 @@ import type { PageEdgeBook } from '../feeds/page-edges.js';
 import type { Logger } from '../logger.js';
 import { buildFs } from './build-fs.js';
 import { DiskWriteError, writingFile } from './disk-write-error.js';
-import { CacheIndexUnusable, loadIndex, saveIndex, saveIndexUnlessStopped, type IndexContents, type LoadedIndex, type UnreadIndex } from './cache-index.js';
+import { CacheIndexUnusable, loadIndex, peekSavedBuild, saveIndex, saveIndexUnlessStopped, type IndexContents, type LoadedIndex, type UnreadIndex } from './cache-index.js';
 import { EntryReader, type EntryLocation, type SegmentWriter } from './entry-store.js';
 import type { BuildReport, BuildResult } from './build-result.js';
 import type { FeedsManifest } from './write-feeds.js';
@@ -214,6 +214,13 @@ export class SharedValues {
 
 export interface SavedBuild {
   readonly inputs: string;
+  /**
+   * The content folder's listing print as the build found it (scan-content.ts, listingPrint),
+   * when every stat in it was settled: a new process whose listing gives the same print has
+   * nothing to do, known without loading the index's file rows. Absent otherwise (a scan of named
+   * files only, a file changed moments before it was read).
+   */
+  readonly listing?: string;
   readonly validUntil: number;
   readonly report: SavedReport;
   /** The feeds folder's manifest file as the build left it: its size and mtime. */
@@ -299,6 +306,11 @@ export function inputsDigest(files: readonly ScannedFile[], problemsKey: string)
 /** Whether STATE_DIR holds a saved index (not whether it can be used), known without reading it. */
 export function hasSavedIndex(stateDir: string): boolean {
   return existsSync(path.join(cacheDir(stateDir), INDEX_FILE));
+}
+
+/** The last build saved in STATE_DIR for this code and configuration, read without the rest of the cache (cache-index.ts, peekSavedBuild). */
+export function peekLastBuild(stateDir: string, stamp: CacheStamp): SavedBuild | undefined {
+  return peekSavedBuild(path.join(cacheDir(stateDir), INDEX_FILE), stamp);
 }
 
 /**

@@ -17,7 +17,9 @@
  * hash (a truncated or altered index is recognised there, before anything of it is used). The
  * rest stays on disk, read through the same open file (a later save renames a new index over
  * it), until a build needs an outcome, an entry or a document: its own hash is checked then
- * (IndexedFile, UnreadIndex).
+ * (IndexedFile, UnreadIndex). `peekSavedBuild` reads and checks the same parts but parses only
+ * the "B" line, the scan part's first: a new process that can tell from it that nothing changed
+ * parses no file row (build-feeds.ts).
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
@@ -197,7 +199,15 @@ export function loadIndex(file: string, stamp: CacheStamp, shared: SharedValues)
   }
 }
 
-function loadOpenIndex(fd: number, stamp: CacheStamp, shared: SharedValues): LoadedIndex {
+/** The header and scan part of an open index, checked against its trailer's hash and `stamp`. */
+interface VerifiedScanPart {
+  /** The scan part's bytes: the "B" line (if any), then the "F" lines. */
+  readonly scan: Buffer;
+  /** Where the rest lies: after the header, up to the scan part. */
+  readonly rest: { readonly start: number; readonly end: number; readonly sha256: string };
+}
+
+function readScanPart(fd: number, stamp: CacheStamp): VerifiedScanPart {
   const unusable = (reason: string) => new CacheIndexUnusable(reason);
   const size = fstatSync(fd).size;
   // The header first: read once, it also names an index of an earlier format (whose trailer is
@@ -235,14 +245,25 @@ function loadOpenIndex(fd: number, stamp: CacheStamp, shared: SharedValues): Loa
   if (fields.format !== FORMAT || fields.version !== FORMAT_VERSION) throw unusable('it is in another format');
   if (fields.code !== stamp.code) throw unusable('it was made by another version of the service');
   if (fields.config !== stamp.config) throw unusable('it was made with another configuration');
+  return { scan, rest: { start: headerEnd + 1, end: scanStart, sha256: trailer.restSha256 as string } };
+}
 
+/** The saved build of a "B" line (the scan part's first line, if any). */
+function savedBuildOf(line: unknown[]): SavedBuild | undefined {
+  return line[0] === 'B' && typeof line[1] === 'object' && line[1] !== null ? (line[1] as SavedBuild) : undefined;
+}
+
+function loadOpenIndex(fd: number, stamp: CacheStamp, shared: SharedValues): LoadedIndex {
+  const unusable = (reason: string) => new CacheIndexUnusable(reason);
+  const { scan, rest: restAt } = readScanPart(fd, stamp);
   const files: IndexedFile[] = [];
-  const rest = new UnreadIndex(fd, { start: headerEnd + 1, end: scanStart, sha256: trailer.restSha256 as string }, files, shared);
+  const rest = new UnreadIndex(fd, restAt, files, shared);
   let lastBuild: SavedBuild | undefined;
   try {
     for (const line of lines(scan, 0, scan.length)) {
-      if (line[0] === 'B' && typeof line[1] === 'object' && line[1] !== null) {
-        lastBuild = line[1] as SavedBuild;
+      const saved = savedBuildOf(line);
+      if (saved) {
+        lastBuild = saved;
         continue;
       }
       if (line[0] !== 'F' || (line.length - 1) % FILE_FIELDS !== 0) throw new Error('not a line of the scan part');
@@ -256,6 +277,31 @@ function loadOpenIndex(fd: number, stamp: CacheStamp, shared: SharedValues): Loa
     throw unusable('a line of it is unreadable');
   }
   return { files, lastBuild, rest };
+}
+
+/**
+ * Only the last build saved in `file` for `stamp`, checked as a load checks the index (its hash
+ * and stamp) but with no file row parsed: what a new process needs to tell that nothing changed
+ * (build-feeds.ts). Undefined for an index that is missing, unusable or holds no saved build; a
+ * load then says why.
+ */
+export function peekSavedBuild(file: string, stamp: CacheStamp): SavedBuild | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const { scan } = readScanPart(fd, stamp);
+    const end = scan.indexOf(0x0a);
+    const first = end < 0 ? undefined : parseJson(scan, 0, end);
+    return Array.isArray(first) ? savedBuildOf(first) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Whether the byte before `position` is a newline (the rest ends where the scan part begins). */

@@ -148,9 +148,11 @@ export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCac
       validUntil: model.validUntil,
     };
     const { startedAt: _startedAt, nextScheduled, written: _written, unchanged: _unchanged, removed: _removed, ...kept } = report;
+    const listing = scan.settledListing?.();
     cache.finishedBuild = {
       files: scan.files,
       problems: problemsKey,
+      ...(listing ? { listing } : {}),
       validUntil: Math.min(model.validUntil, Number.MAX_SAFE_INTEGER),
       report: { ...kept, ...(nextScheduled ? { nextScheduled: nextScheduled.toISOString() } : {}) },
       manifest: manifestStat(config.feedsDir) ?? { size: -1, mtimeMs: -1 },

@@ -12,12 +12,13 @@
  *
  * A file watcher's report (the server) narrows this to the files it names.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Problem } from '../content/problems.js';
 import type { ContentChangeSet } from '../content/watch-content.js';
-import { contentPath, listContent, readNamedFiles, sameStat, type ContentCandidate, type FileStat } from '../content/read-content.js';
+import { contentPath, listContent, readNamedFiles, sameStat, statCandidate, type ContentCandidate, type FileStat } from '../content/read-content.js';
 import type { ArticleRecord } from '../feeds/article-record.js';
 import type { FileChange, FileOutcome, KnownChanges } from '../feeds/content-model.js';
 import { compareCodePoints } from '../feeds/code-point-order.js';
@@ -49,6 +50,11 @@ export interface ContentScan {
   readonly replacedKeys: readonly string[];
   /** What changed since the last scan's files, when this scan looked only at named files (a watcher's report). */
   readonly knownChanges?: KnownChanges<ArticleRecord>;
+  /**
+   * A full scan's listing print (listingPrint), made when asked (a build that saves it): undefined
+   * when a stat in it was not settled, so that the same print later could hide a change.
+   */
+  readonly settledListing?: () => string | undefined;
 }
 
 export interface ScanOptions {
@@ -68,9 +74,31 @@ export function isTrusted(known: Pick<ScannedFile, 'stat' | 'checkedAt'> | undef
     known !== undefined &&
     stat !== undefined &&
     sameStat(known.stat, stat) &&
-    known.stat.mtimeMs < known.checkedAt - RACY_MS &&
-    known.stat.ctimeMs < known.checkedAt - RACY_MS
+    isSettled(known.stat, known.checkedAt)
   );
+}
+
+/**
+ * A digest of the content folder as listed and statted: each candidate's path, whether it is a
+ * symbolic link, and its size, mtime, ctime and inode (or that it is no file), in listing order.
+ * A later listing with the same print holds the same files with the same bytes, if every stat in
+ * the first was settled (see settledListing in fullScan): a new process with nothing to do knows
+ * it from this alone.
+ */
+export function listingPrint(candidates: readonly ContentCandidate[], stats: readonly (FileStat | undefined)[]): string {
+  const numbers = new Float64Array(candidates.length * 4).fill(-1);
+  const names: string[] = new Array(candidates.length);
+  candidates.forEach((candidate, index) => {
+    names[index] = `${candidate.isSymlink ? 'L' : 'F'}${candidate.relative}`;
+    const stat = stats[index];
+    if (stat) numbers.set([stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino], index * 4);
+  });
+  return createHash('sha256').update(names.join('\0')).update(new Uint8Array(numbers.buffer)).digest('base64url');
+}
+
+/** Whether `stat` was taken RACY_MS or more after its file last changed, at `checkedAt`. */
+function isSettled(stat: FileStat, checkedAt: number): boolean {
+  return stat.mtimeMs < checkedAt - RACY_MS && stat.ctimeMs < checkedAt - RACY_MS;
 }
 
 /** An outcome found by content key, given to the file that now holds those bytes. */
@@ -166,15 +194,22 @@ async function fullScan(config: Config, cache: BuildCache, options: ScanOptions,
     files[toRead[position]!] = scanned(cache, result, checkedAt, byKey);
   });
   const present = files.filter((file): file is ScannedFile => file !== undefined);
+  // Each file as it was read (or trusted), each other candidate as it is after the reads: every
+  // stat settled when its bytes were read means no change since that the print would not show.
+  const settledListing = () => {
+    const stats = candidates.map((candidate, index) => files[index]?.stat ?? statCandidate(root, candidate));
+    const settled = stats.every((stat, index) => stat === undefined || isSettled(stat, files[index]?.checkedAt ?? checkedAt));
+    return settled ? listingPrint(candidates, stats) : undefined;
+  };
   // Every file trusted as the cache knows it, and none gone: nothing replaced (the usual rebuild).
-  if (toRead.length === 0 && present.length === cache.files.size) return { files: present, problems, filesParsed, replacedKeys: [] };
+  if (toRead.length === 0 && present.length === cache.files.size) return { files: present, problems, filesParsed, replacedKeys: [], settledListing };
   cache.dirty = true;
   const keys = new Set(present.map((file) => file.key));
   const replacedKeys = [...new Set([...cache.files.values()].map((file) => file.key))].filter((key) => !keys.has(key));
   // Forget files that are gone, so the cache holds no more than the content folder.
   cache.files.clear();
   for (const file of present) cache.files.set(file.file, file);
-  return { files: present, problems, filesParsed, replacedKeys };
+  return { files: present, problems, filesParsed, replacedKeys, settledListing };
 }
 
 /** Reads `candidates`, parsing (and rendering, if asked) those whose bytes are not among `knownKeys`. */

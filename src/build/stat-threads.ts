@@ -91,7 +91,11 @@ export function startStatHelper(root: string, candidates: readonly ContentCandid
   return { done, stop };
 }
 
-/** Stats being taken by a helper thread: `take()` joins in on this thread and returns them all, in candidate order. */
+/**
+ * Stats being taken by a helper thread: `take()` joins in on this thread and returns them all, in
+ * candidate order (the same array to every call: a new process's check for "nothing changed"
+ * and its scan share them).
+ */
 export interface PendingStats {
   take(): Promise<(FileStat | undefined)[]>;
   /** Not needed after all (a first build reads every file): the helper stops. */
@@ -104,25 +108,31 @@ export interface PendingStats {
  * `take()`. Below the threshold, `take()` does it all on this thread.
  */
 export function startStats(root: string, candidates: readonly ContentCandidate[], threshold = PARALLEL_THRESHOLD): PendingStats {
-  if (candidates.length < threshold) return { take: async () => candidates.map((candidate) => statCandidate(root, candidate)), stop: () => {} };
+  if (candidates.length < threshold) {
+    let taken: Promise<(FileStat | undefined)[]> | undefined;
+    return { take: () => (taken ??= Promise.resolve(candidates.map((candidate) => statCandidate(root, candidate)))), stop: () => {} };
+  }
   const shared = sharedStats(candidates.length);
   const helper = startStatHelper(root, candidates, shared);
+  let taken: Promise<(FileStat | undefined)[]> | undefined;
   return {
-    async take() {
-      statClaimedChunks(root, candidates, shared);
-      // Every chunk done (the helper was still starting, or finished its last one): no need to wait for it.
-      if (shared.chunkDone.every((_, chunk) => Atomics.load(shared.chunkDone, chunk) === 1)) helper.stop();
-      else await helper.done;
-      // Whatever a failed helper did not finish, this thread does now.
-      for (let chunk = 0; chunk < shared.chunkDone.length; chunk++) if (Atomics.load(shared.chunkDone, chunk) === 0) statChunk(root, candidates, shared, chunk * STAT_CHUNK);
-      const stats: (FileStat | undefined)[] = new Array(candidates.length);
-      const { numbers, isFile } = shared;
-      for (let index = 0; index < candidates.length; index++) {
-        const at = index * FIELDS;
-        stats[index] = isFile[index] === 1 ? { size: numbers[at]!, mtimeMs: numbers[at + 1]!, ctimeMs: numbers[at + 2]!, ino: numbers[at + 3]! } : undefined;
-      }
-      return stats;
-    },
+    take: () => (taken ??= takeAll()),
     stop: helper.stop,
   };
+
+  async function takeAll(): Promise<(FileStat | undefined)[]> {
+    statClaimedChunks(root, candidates, shared);
+    // Every chunk done (the helper was still starting, or finished its last one): no need to wait for it.
+    if (shared.chunkDone.every((_, chunk) => Atomics.load(shared.chunkDone, chunk) === 1)) helper.stop();
+    else await helper.done;
+    // Whatever a failed helper did not finish, this thread does now.
+    for (let chunk = 0; chunk < shared.chunkDone.length; chunk++) if (Atomics.load(shared.chunkDone, chunk) === 0) statChunk(root, candidates, shared, chunk * STAT_CHUNK);
+    const stats: (FileStat | undefined)[] = new Array(candidates.length);
+    const { numbers, isFile } = shared;
+    for (let index = 0; index < candidates.length; index++) {
+      const at = index * FIELDS;
+      stats[index] = isFile[index] === 1 ? { size: numbers[at]!, mtimeMs: numbers[at + 1]!, ctimeMs: numbers[at + 2]!, ino: numbers[at + 3]! } : undefined;
+    }
+    return stats;
+  }
 }
