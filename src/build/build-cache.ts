@@ -12,7 +12,7 @@
  * into a feed (entry-store.ts).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.js';
@@ -223,8 +223,8 @@ export interface SavedBuild {
   readonly listing?: string;
   readonly validUntil: number;
   readonly report: SavedReport;
-  /** The feeds folder's manifest file as the build left it: its size and mtime. */
-  readonly manifest: { readonly size: number; readonly mtimeMs: number };
+  /** The feeds folder's manifest file as the build left it: its size and mtime, and how many files it lists. */
+  readonly manifest: { readonly size: number; readonly mtimeMs: number; readonly files?: number };
 }
 
 /** A build report as saved (dates as ISO text). */
@@ -303,10 +303,13 @@ export function inputsDigest(files: readonly ScannedFile[], problemsKey: string)
 
 // ---------------------------------------------------------------- on disk
 
-/** Whether STATE_DIR holds a saved index (not whether it can be used), known without reading it. */
-export function hasSavedIndex(stateDir: string): boolean {
-  return existsSync(path.join(cacheDir(stateDir), INDEX_FILE));
+/** The size of STATE_DIR's saved index (not whether it can be used), known without reading it; undefined when there is none. */
+export function savedIndexBytes(stateDir: string): number | undefined {
+  return statSync(path.join(cacheDir(stateDir), INDEX_FILE), { throwIfNoEntry: false })?.size;
 }
+
+/** Bytes of a saved index per content file, at least (its file row alone is about 100). */
+export const INDEX_BYTES_PER_FILE = 100;
 
 /** The last build saved in STATE_DIR for this code and configuration, read without the rest of the cache (cache-index.ts, peekSavedBuild). */
 export function peekLastBuild(stateDir: string, stamp: CacheStamp): SavedBuild | undefined {

@@ -22,13 +22,14 @@
 import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { cacheStamp, discardBuildCache, hasSavedIndex, inputsDigest, liveEntryKeys, loadBuildCache, peekLastBuild, saveBuildCache, type BuildCache, type CacheStamp, type SavedBuild, type SavedReport, type ScannedFile } from './build-cache.js';
-import { buildResult, builtFile, elapsedMs, manifestStat, type BuildReport, type BuildResult } from './build-result.js';
+import { cacheStamp, discardBuildCache, INDEX_BYTES_PER_FILE, inputsDigest, liveEntryKeys, loadBuildCache, peekLastBuild, savedIndexBytes, saveBuildCache, type BuildCache, type CacheStamp, type SavedBuild, type SavedReport, type ScannedFile } from './build-cache.js';
+import { buildResult, builtFile, elapsedMs, keptBuildResult, manifestStat, type BuildReport, type BuildResult } from './build-result.js';
 import { CacheIndexUnusable } from './cache-index.js';
 import { DiskWriteError } from './disk-write-error.js';
 import { EntryStoreCorrupt } from './entry-store.js';
 import { UNKNOWN_CHANGES, type ContentChangeSet } from '../content/watch-content.js';
 import { ContentChangedDuringBuild, dropSurvey, listingPrint, scanContent, surveyContent, type ContentSurvey } from './scan-content.js';
+import { PARALLEL_THRESHOLD } from './stat-threads.js';
 import { hasUnfinishedWrite, readManifest, removeAbandonedTemporaryFiles, sameMtime } from './write-feeds.js';
 
 export { createBuildCache, type BuildCache } from './build-cache.js';
@@ -68,7 +69,8 @@ export async function buildFeeds(dependencies: BuildDependencies): Promise<Build
   const stamp = cacheStamp(config);
   // A new process lists the content folder and starts its stats on a helper thread first, and
   // loads its cache meanwhile (at 100k files each takes about 0.2 s).
-  const survey = dependencies.cache ? undefined : surveyContent(config.contentDir, hasSavedIndex(config.stateDir));
+  const indexBytes = dependencies.cache ? undefined : savedIndexBytes(config.stateDir);
+  const survey = dependencies.cache ? undefined : surveyContent(config.contentDir, indexBytes !== undefined, { manyFiles: (indexBytes ?? 0) >= PARALLEL_THRESHOLD * INDEX_BYTES_PER_FILE });
   if (survey && !dependencies.warmModel) {
     let unchanged: BuildResult | undefined;
     try {
@@ -231,7 +233,7 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache, sur
   // server builds its model instead, see warmModel), when its listing print could not tell.
   const saved = last || dependencies.warmModel ? undefined : cache.lastBuild;
   if (saved && saved.inputs === inputsDigest(scan.files, problemsKey) && startedAt.getTime() < saved.validUntil) {
-    const kept = savedBuildKept(config.feedsDir, saved, startedAt, started, held);
+    const kept = savedBuildKept(config.feedsDir, saved, startedAt, started, keepBody ? held : undefined);
     if (kept) return kept;
   }
 
@@ -259,7 +261,7 @@ async function unchangedSinceSavedBuild(dependencies: BuildDependencies, stamp: 
   const saved = peekLastBuild(config.stateDir, stamp);
   if (saved?.listing === undefined || startedAt.getTime() >= saved.validUntil) return undefined;
   if (listingPrint(survey.candidates, await survey.stats.take()) !== saved.listing) return undefined;
-  const held = (file: { name: string; hash: string }) => keepBody?.(file.name) !== true || hasBody?.(file.name, file.hash) === true;
+  const held = keepBody && ((file: { name: string; hash: string }) => keepBody(file.name) !== true || hasBody?.(file.name, file.hash) === true);
   const kept = savedBuildKept(config.feedsDir, saved, startedAt, started, held);
   if (kept) logger.debug('nothing changed since the saved build: its files stand, the cache was not loaded', { feedsDir: config.feedsDir });
   return kept;
@@ -268,13 +270,18 @@ async function unchangedSinceSavedBuild(dependencies: BuildDependencies, stamp: 
 /**
  * The saved build's result, if the feeds folder is as it left it: no claims file of a build
  * killed while writing, the manifest of the size and mtime it wrote, and every file the caller
- * keeps the bytes of held already.
+ * keeps the bytes of (`held`, when it keeps any) held already. When it keeps none, the manifest
+ * is read only if the caller looks at the files.
  */
-function savedBuildKept(feedsDir: string, saved: SavedBuild, startedAt: Date, started: number, held: (file: { name: string; hash: string }) => boolean): BuildResult | undefined {
+function savedBuildKept(feedsDir: string, saved: SavedBuild, startedAt: Date, started: number, held: ((file: { name: string; hash: string }) => boolean) | undefined): BuildResult | undefined {
   if (hasUnfinishedWrite(feedsDir)) return undefined;
   const manifest = manifestStat(feedsDir);
-  const files = manifest && manifest.size === saved.manifest.size && sameMtime(saved.manifest.mtimeMs, manifest.mtimeMs) ? readManifest(feedsDir) : undefined;
-  if (!files || ![...files.files.values()].every(held)) return undefined;
+  if (!manifest || manifest.size !== saved.manifest.size || !sameMtime(saved.manifest.mtimeMs, manifest.mtimeMs)) return undefined;
+  if (!held && saved.manifest.files !== undefined) {
+    return keptBuildResult(unchangedReport(saved.report, startedAt, elapsedMs(started), saved.manifest.files), path.resolve(feedsDir), () => readManifest(feedsDir));
+  }
+  const files = readManifest(feedsDir);
+  if (!files || (held && ![...files.files.values()].every(held))) return undefined;
   const report = unchangedReport(saved.report, startedAt, elapsedMs(started), files.files.size);
   return buildResult(report, files, path.resolve(feedsDir), { changed: [...files.files.values()].map(builtFile), removed: [], complete: true });
 }

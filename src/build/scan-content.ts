@@ -25,7 +25,7 @@ import { compareCodePoints } from '../feeds/code-point-order.js';
 import type { BuildCache, ScannedFile } from './build-cache.js';
 import { SegmentWriter } from './entry-store.js';
 import type { ReadFile } from './parse-threads.js';
-import { startStats, type PendingStats } from './stat-threads.js';
+import { PARALLEL_THRESHOLD, startStatHelper, startStats, type PendingStats } from './stat-threads.js';
 
 /**
  * The parsers and renderers (parse-threads.ts and the libraries behind it), loaded when a file is
@@ -122,14 +122,18 @@ export type ContentSurvey = { readonly root: string; readonly candidates: readon
 /**
  * Lists the content folder and starts taking its files' stats on a helper thread, unless no cache
  * will compare them (`compared` false: a first build reads every file). A new process (the CLI)
- * does this before it loads its cache, and loads the cache meanwhile. A folder that cannot be
- * listed throws when a scan takes the survey, as the scan itself would.
+ * does this before it loads its cache, and loads the cache meanwhile. `manyFiles`: the caller
+ * expects enough files for the helper, which is then started before the listing. A folder that
+ * cannot be listed throws when a scan takes the survey, as the scan itself would.
  */
-export function surveyContent(contentDir: string, compared: boolean): ContentSurvey {
+export function surveyContent(contentDir: string, compared: boolean, { manyFiles = false }: { manyFiles?: boolean } = {}): ContentSurvey {
+  // Expecting enough files for the helper thread: started first, its start-up overlaps the listing.
+  const helper = compared && manyFiles ? startStatHelper() : undefined;
   try {
     const { root, candidates } = listContent(contentDir);
-    return { root, candidates, stats: startStats(root, candidates, compared ? undefined : Infinity) };
+    return { root, candidates, stats: startStats(root, candidates, compared ? undefined : Infinity, helper) };
   } catch (error) {
+    helper?.stop();
     return { error };
   }
 }
@@ -157,7 +161,7 @@ export async function scanContent(config: Config, cache: BuildCache, changes: Co
       return scan;
     }
   }
-  const scan = await fullScan(config, cache, options, survey ?? surveyContent(config.contentDir, cache.files.size > 0));
+  const scan = await fullScan(config, cache, options, survey ?? surveyContent(config.contentDir, cache.files.size > 0, { manyFiles: cache.files.size >= PARALLEL_THRESHOLD }));
   cache.lastScan = { files: scan.files, problems: scan.problems, at: Date.now() };
   return scan;
 }

@@ -2,9 +2,11 @@
  * The helper thread of a full scan's stats: claims chunks of the candidates from the shared
  * counter, writes their stats into shared memory, and says when none are left. See stat-threads.ts.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { statClaimedChunks, type StatThreadData } from './stat-threads.js';
 
-const { root, relatives, shared } = workerData as StatThreadData;
-statClaimedChunks(root, relatives.split('\0').map((relative) => ({ relative, isSymlink: false })), shared);
-parentPort!.postMessage('done');
+// Started before there is work (stat-threads.ts, startStatHelper): the candidates come as a message.
+parentPort!.once('message', ({ root, relatives, shared }: StatThreadData) => {
+  statClaimedChunks(root, relatives.split('\0').map((relative) => ({ relative, isSymlink: false })), shared);
+  parentPort!.postMessage('done');
+});

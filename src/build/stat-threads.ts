@@ -11,7 +11,7 @@ import { statCandidate, type ContentCandidate, type FileStat } from '../content/
 import { startThread } from './start-thread.js';
 
 /** Below this many files the helper costs more than it saves (its start-up is 20-40 ms). */
-const PARALLEL_THRESHOLD = 10_000;
+export const PARALLEL_THRESHOLD = 10_000;
 
 /** Files a thread claims at a time. */
 const STAT_CHUNK = 512;
@@ -66,29 +66,38 @@ export function sharedStats(count: number): SharedStats {
   };
 }
 
+/** The helper thread of a full scan's stats. */
+export interface StatHelper {
+  /** Hands it the candidates (once): it claims chunks until none are left. */
+  give(root: string, candidates: readonly ContentCandidate[], shared: SharedStats): void;
+  /** Resolves when it has stopped: having finished its chunks, failed (its unfinished chunks are then not marked done), or been stopped. */
+  readonly done: Promise<void>;
+  /** Ends it at once. */
+  stop(): void;
+}
+
 /**
- * Starts the helper thread on `candidates`: it claims chunks until none are left. `done` resolves
- * when it has stopped, having finished them or failed (its unfinished chunks are then not marked
- * done); `stop` ends it at once.
+ * Starts the helper thread, idle until `give`: a new process starts it before it lists the
+ * content folder, so that the thread's start-up (40-70 ms, most of it compiling Node's own
+ * modules) is over by the time there is something to stat.
  */
-export function startStatHelper(root: string, candidates: readonly ContentCandidate[], shared: SharedStats): { done: Promise<void>; stop(): void } {
-  const helper = startThread(import.meta.url, 'stat-thread-main', {
-    workerData: { root, relatives: candidates.map((candidate) => candidate.relative).join('\0'), shared } satisfies StatThreadData,
-  });
+export function startStatHelper(): StatHelper {
+  const helper = startThread(import.meta.url, 'stat-thread-main', {});
+  let stopped!: () => void;
+  const done = new Promise<void>((resolve) => (stopped = resolve));
   const stop = () => {
     helper.removeAllListeners();
     void helper.terminate();
+    stopped();
   };
-  const done = new Promise<void>((resolve) => {
-    const stopped = () => {
-      stop();
-      resolve();
-    };
-    helper.once('message', stopped);
-    helper.once('error', stopped);
-    helper.once('exit', stopped);
-  });
-  return { done, stop };
+  helper.once('message', stop);
+  helper.once('error', stop);
+  helper.once('exit', stop);
+  return {
+    give: (root, candidates, shared) => helper.postMessage({ root, relatives: candidates.map((candidate) => candidate.relative).join('\0'), shared } satisfies StatThreadData),
+    done,
+    stop,
+  };
 }
 
 /**
@@ -104,16 +113,19 @@ export interface PendingStats {
 
 /**
  * Starts taking what `statCandidate` says of each candidate: on a helper thread from now on
- * (when there are `threshold` or more), while this thread does other work until it calls
- * `take()`. Below the threshold, `take()` does it all on this thread.
+ * (when there are `threshold` or more; `started`, if given, or a new one), while this thread does
+ * other work until it calls `take()`. Below the threshold, `take()` does it all on this thread
+ * (and `started` is stopped).
  */
-export function startStats(root: string, candidates: readonly ContentCandidate[], threshold = PARALLEL_THRESHOLD): PendingStats {
+export function startStats(root: string, candidates: readonly ContentCandidate[], threshold = PARALLEL_THRESHOLD, started?: StatHelper): PendingStats {
   if (candidates.length < threshold) {
+    started?.stop();
     let taken: Promise<(FileStat | undefined)[]> | undefined;
     return { take: () => (taken ??= Promise.resolve(candidates.map((candidate) => statCandidate(root, candidate)))), stop: () => {} };
   }
   const shared = sharedStats(candidates.length);
-  const helper = startStatHelper(root, candidates, shared);
+  const helper = started ?? startStatHelper();
+  helper.give(root, candidates, shared);
   let taken: Promise<(FileStat | undefined)[]> | undefined;
   return {
     take: () => (taken ??= takeAll()),

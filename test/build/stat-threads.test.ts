@@ -46,10 +46,30 @@ describe('startStats: the stats of a full scan, on two threads', () => {
     assert.equal(new Set(stats.filter(Boolean).map((stat) => stat!.size)).size, count, 'every size, so none was mixed up with another');
   });
 
+  it('a helper started before the listing does the same, and one given no work is stopped', async () => {
+    const { root, all } = await folder(1500);
+    const early = startStatHelper();
+    const stats = await startStats(root, all, 0, early).take();
+    assert.deepEqual(stats, expectedStats(root, all));
+    const unused = startStatHelper();
+    try {
+      const below = await startStats(root, all, all.length + 1, unused).take();
+      assert.deepEqual(below, expectedStats(root, all));
+      // Stopped by startStats, with no work given: its done settles.
+      await Promise.race([unused.done, new Promise((_, reject) => setTimeout(() => reject(new Error('the unused helper still runs')), 5000))]);
+    } finally {
+      unused.stop();
+    }
+  });
+
   it('the helper thread alone: it claims every chunk, writes each stat into the shared memory, and marks each chunk done', async () => {
     const { root, all } = await folder(1100);
     const shared = sharedStats(all.length);
-    await startStatHelper(root, all, shared).done;
+    const helper = startStatHelper();
+    // Started before its work, as a new process starts it before the listing.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    helper.give(root, all, shared);
+    await helper.done;
     assert.deepEqual([...shared.chunkDone], [1, 1, 1]);
     const expected = expectedStats(root, all);
     all.forEach((candidate, index) => {
