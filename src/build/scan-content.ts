@@ -51,8 +51,8 @@ export interface ContentScan {
   /** What changed since the last scan's files, when this scan looked only at named files (a watcher's report). */
   readonly knownChanges?: KnownChanges<ArticleRecord>;
   /**
-   * A full scan's listing print (listingPrint), made when asked (a build that saves it): undefined
-   * when a stat in it was not settled, so that the same print later could hide a change.
+   * A full scan's listing print (listingPrint), made when asked (a build that saves it); undefined
+   * when a stat in it was not settled (a later change could then leave the same print).
    */
   readonly settledListing?: () => string | undefined;
 }
