@@ -192,7 +192,7 @@ function unchangedReport(saved: SavedReport, startedAt: Date, durationMs: number
 }
 
 async function buildOnce(dependencies: BuildDependencies, cache: BuildCache, survey?: ContentSurvey): Promise<BuildResult> {
-  const { config, logger, clock = () => new Date(), changes = UNKNOWN_CHANGES, keepBody, hasBody, onStage } = dependencies;
+  const { config, logger, clock = () => new Date(), changes = UNKNOWN_CHANGES, onStage } = dependencies;
   const startedAt = clock();
   const started = performance.now();
   const scan = await scanContent(config, cache, changes, { renderEntries: config.site.archives }, survey);
@@ -200,7 +200,8 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache, sur
   onStage?.('scan');
 
   // The caller must already hold every file it keeps the bytes of: they are not rendered again.
-  const held = (file: { name: string; hash: string }) => keepBody?.(file.name) !== true || hasBody?.(file.name, file.hash) === true;
+  const bodies = heldBodies(dependencies);
+  const held = bodies ?? (() => true);
 
   // Nothing changed since the last build, and nothing it depends on has come due: its files are
   // still right, so nothing is grouped, rendered or written (the usual scheduled rebuild).
@@ -233,7 +234,7 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache, sur
   // server builds its model instead, see warmModel), when its listing print could not tell.
   const saved = last || dependencies.warmModel ? undefined : cache.lastBuild;
   if (saved && saved.inputs === inputsDigest(scan.files, problemsKey) && startedAt.getTime() < saved.validUntil) {
-    const kept = savedBuildKept(config.feedsDir, saved, startedAt, started, keepBody ? held : undefined);
+    const kept = savedBuildKept(config.feedsDir, saved, startedAt, started, bodies);
     if (kept) return kept;
   }
 
@@ -254,18 +255,24 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache, sur
  * after them, not meanwhile).
  */
 async function unchangedSinceSavedBuild(dependencies: BuildDependencies, stamp: CacheStamp, survey: ContentSurvey): Promise<BuildResult | undefined> {
-  const { config, logger, clock = () => new Date(), keepBody, hasBody } = dependencies;
+  const { config, logger, clock = () => new Date() } = dependencies;
   const startedAt = clock();
   const started = performance.now();
   if (!('stats' in survey)) return undefined;
   const saved = peekLastBuild(config.stateDir, stamp);
   if (saved?.listing === undefined || startedAt.getTime() >= saved.validUntil) return undefined;
   if (listingPrint(survey.candidates, await survey.stats.take()) !== saved.listing) return undefined;
-  const held = keepBody && ((file: { name: string; hash: string }) => keepBody(file.name) !== true || hasBody?.(file.name, file.hash) === true);
-  const kept = savedBuildKept(config.feedsDir, saved, startedAt, started, held);
+  const kept = savedBuildKept(config.feedsDir, saved, startedAt, started, heldBodies(dependencies));
   if (kept) logger.debug('nothing changed since the saved build: its files stand, the cache was not loaded', { feedsDir: config.feedsDir });
   return kept;
 }
+
+/** Whether the caller already holds a file's bytes, for each file it keeps the bytes of; undefined when it keeps none. */
+function heldBodies({ keepBody, hasBody }: BuildDependencies): HeldBodies | undefined {
+  return keepBody && ((file) => keepBody(file.name) !== true || hasBody?.(file.name, file.hash) === true);
+}
+
+type HeldBodies = (file: { readonly name: string; readonly hash: string }) => boolean;
 
 /**
  * The saved build's result, if the feeds folder is as it left it: no claims file of a build
@@ -273,7 +280,7 @@ async function unchangedSinceSavedBuild(dependencies: BuildDependencies, stamp: 
  * keeps the bytes of (`held`, when it keeps any) held already. When it keeps none, the manifest
  * is read only if the caller looks at the files.
  */
-function savedBuildKept(feedsDir: string, saved: SavedBuild, startedAt: Date, started: number, held: ((file: { name: string; hash: string }) => boolean) | undefined): BuildResult | undefined {
+function savedBuildKept(feedsDir: string, saved: SavedBuild, startedAt: Date, started: number, held: HeldBodies | undefined): BuildResult | undefined {
   if (hasUnfinishedWrite(feedsDir)) return undefined;
   const manifest = manifestStat(feedsDir);
   if (!manifest || manifest.size !== saved.manifest.size || !sameMtime(saved.manifest.mtimeMs, manifest.mtimeMs)) return undefined;

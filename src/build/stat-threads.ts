@@ -120,17 +120,12 @@ export interface PendingStats {
 export function startStats(root: string, candidates: readonly ContentCandidate[], threshold = PARALLEL_THRESHOLD, started?: StatHelper): PendingStats {
   if (candidates.length < threshold) {
     started?.stop();
-    let taken: Promise<(FileStat | undefined)[]> | undefined;
-    return { take: () => (taken ??= Promise.resolve(candidates.map((candidate) => statCandidate(root, candidate)))), stop: () => {} };
+    return { take: once(async () => candidates.map((candidate) => statCandidate(root, candidate))), stop: () => {} };
   }
   const shared = sharedStats(candidates.length);
   const helper = started ?? startStatHelper();
   helper.give(root, candidates, shared);
-  let taken: Promise<(FileStat | undefined)[]> | undefined;
-  return {
-    take: () => (taken ??= takeAll()),
-    stop: helper.stop,
-  };
+  return { take: once(takeAll), stop: helper.stop };
 
   async function takeAll(): Promise<(FileStat | undefined)[]> {
     statClaimedChunks(root, candidates, shared);
@@ -147,4 +142,10 @@ export function startStats(root: string, candidates: readonly ContentCandidate[]
     }
     return stats;
   }
+}
+
+/** `make`, called the first time only: every call gets its one promise. */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make());
 }

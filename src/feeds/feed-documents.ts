@@ -2,7 +2,7 @@ import type { Filing } from './article-record.js';
 import type { FeedCollection } from './feed-collections.js';
 import type { FeedDocumentHead, FeedSite, FeedUrls, Tombstone } from './feed-model.js';
 import { edgeOf, isAtOrOlder, sameEdges, type PageEdge, type PageEdgeBook } from './page-edges.js';
-import { compareCodePoints } from './code-point-order.js';
+import { inFeedOrder } from './select-articles.js';
 
 /** `/feeds/<path>.xml` etc. under the public base URL; each path segment percent-encoded. */
 export function feedUrls(baseUrl: string, path: string): FeedUrls {
@@ -179,9 +179,7 @@ type Unmoved = (older: PageEdge | undefined, edge: PageEdge) => boolean;
  * or older than `older` too.
  */
 function unmovedBetween(articles: readonly Filing[]): Unmoved {
-  const ranked = articles.map((article) => ({ article, ...edgeOf(article) }));
-  ranked.sort((a, b) => b.time - a.time || compareCodePoints(a.id, b.id));
-  const sorted = ranked.map(({ article }) => article);
+  const sorted = inFeedOrder(articles);
   return (older, edge) => {
     const newest = sorted[firstAtOrOlder(sorted, sorted.length, edge)];
     return newest === undefined || (older !== undefined && isAtOrOlder(newest, older));
