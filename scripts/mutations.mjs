@@ -111,6 +111,8 @@ const MUTATIONS = [
   ['listing-print-unsettled-saved', 'src/build/scan-content.ts', 'return settled ? listingPrint(candidates, stats) : undefined;', 'return listingPrint(candidates, stats);', ['test/build/build-feeds.saved-build.test.ts']],
   ['listing-print-due-date-ignored', 'src/build/build-feeds.ts', 'if (saved?.listing === undefined || startedAt.getTime() >= saved.validUntil) return undefined;', 'if (saved?.listing === undefined) return undefined;', ['test/build/build-feeds.saved-build.test.ts']],
   ['listing-print-problems-skipped', 'src/build/scan-content.ts', 'files[index]?.stat ?? statCandidate(root, candidate)', 'files[index]?.stat', ['test/build/build-feeds.saved-build.test.ts']],
+  ['saved-build-kept-with-a-feed-deleted', 'src/build/build-feeds.ts', '!holdsEveryFile(feedsDir, manifest) || ', '', ['test/build/build-feeds.saved-build.test.ts']],
+  ['folder-check-skips-subfolders', 'src/build/write-feeds.ts', "    const folder = name.slice(0, Math.max(slash, 0));\n", "    if (slash >= 0) continue;\n    const folder = '';\n", ['test/build/build-feeds.saved-build.test.ts']],
   ['stat-helper-unused-left-running', 'src/build/stat-threads.ts', '    started?.stop();\n', '', ['test/build/stat-threads.test.ts']],
   ['reply-parts-not-paced', 'src/build/thread-host.ts', '    await next;\n', '', ['test/build/thread-host.test.ts']],
   ['reply-in-one-message', 'src/build/thread-host.ts', 'const slices = Math.max(1, ...[changed, names ?? [], report.written].map((items) => Math.ceil(items.length / sliceFiles)));', 'const slices = 1;', ['test/build/thread-host.test.ts']],

@@ -223,8 +223,8 @@ export interface SavedBuild {
   readonly listing?: string;
   readonly validUntil: number;
   readonly report: SavedReport;
-  /** The feeds folder's manifest file as the build left it: its size and mtime, and how many files it lists. */
-  readonly manifest: { readonly size: number; readonly mtimeMs: number; readonly files?: number };
+  /** The feeds folder's manifest file as the build left it: its size and mtime. */
+  readonly manifest: { readonly size: number; readonly mtimeMs: number };
 }
 
 /** A build report as saved (dates as ISO text). */

@@ -23,14 +23,14 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { cacheStamp, discardBuildCache, INDEX_BYTES_PER_FILE, inputsDigest, liveEntryKeys, loadBuildCache, peekLastBuild, savedIndexBytes, saveBuildCache, type BuildCache, type CacheStamp, type SavedBuild, type SavedReport, type ScannedFile } from './build-cache.js';
-import { buildResult, builtFile, elapsedMs, keptBuildResult, manifestStat, type BuildReport, type BuildResult } from './build-result.js';
+import { elapsedMs, keptBuildResult, manifestStat, type BuildReport, type BuildResult } from './build-result.js';
 import { CacheIndexUnusable } from './cache-index.js';
 import { DiskWriteError } from './disk-write-error.js';
 import { EntryStoreCorrupt } from './entry-store.js';
 import { UNKNOWN_CHANGES, type ContentChangeSet } from '../content/watch-content.js';
 import { ContentChangedDuringBuild, dropSurvey, listingPrint, scanContent, surveyContent, type ContentSurvey } from './scan-content.js';
 import { PARALLEL_THRESHOLD } from './stat-threads.js';
-import { hasUnfinishedWrite, readManifest, removeAbandonedTemporaryFiles, sameMtime } from './write-feeds.js';
+import { hasUnfinishedWrite, holdsEveryFile, readManifest, removeAbandonedTemporaryFiles, sameMtime } from './write-feeds.js';
 
 export { createBuildCache, type BuildCache } from './build-cache.js';
 export { UNKNOWN_CHANGES, type ContentChangeSet } from '../content/watch-content.js';
@@ -276,21 +276,17 @@ type HeldBodies = (file: { readonly name: string; readonly hash: string }) => bo
 
 /**
  * The saved build's result, if the feeds folder is as it left it: no claims file of a build
- * killed while writing, the manifest of the size and mtime it wrote, and every file the caller
- * keeps the bytes of (`held`, when it keeps any) held already. When it keeps none, the manifest
- * is read only if the caller looks at the files.
+ * killed while writing, the manifest of the size and mtime it wrote, every file the manifest
+ * lists still there (one deleted by hand is written again by the usual way), and every file the
+ * caller keeps the bytes of (`held`, when it keeps any) held already.
  */
 function savedBuildKept(feedsDir: string, saved: SavedBuild, startedAt: Date, started: number, held: HeldBodies | undefined): BuildResult | undefined {
   if (hasUnfinishedWrite(feedsDir)) return undefined;
-  const manifest = manifestStat(feedsDir);
-  if (!manifest || manifest.size !== saved.manifest.size || !sameMtime(saved.manifest.mtimeMs, manifest.mtimeMs)) return undefined;
-  if (!held && saved.manifest.files !== undefined) {
-    return keptBuildResult(unchangedReport(saved.report, startedAt, elapsedMs(started), saved.manifest.files), path.resolve(feedsDir), () => readManifest(feedsDir));
-  }
-  const files = readManifest(feedsDir);
-  if (!files || (held && ![...files.files.values()].every(held))) return undefined;
-  const report = unchangedReport(saved.report, startedAt, elapsedMs(started), files.files.size);
-  return buildResult(report, files, path.resolve(feedsDir), { changed: [...files.files.values()].map(builtFile), removed: [], complete: true });
+  const stat = manifestStat(feedsDir);
+  if (!stat || stat.size !== saved.manifest.size || !sameMtime(saved.manifest.mtimeMs, stat.mtimeMs)) return undefined;
+  const manifest = readManifest(feedsDir);
+  if (!manifest || !holdsEveryFile(feedsDir, manifest) || (held && ![...manifest.files.values()].every(held))) return undefined;
+  return keptBuildResult(unchangedReport(saved.report, startedAt, elapsedMs(started), manifest.files.size), path.resolve(feedsDir), manifest);
 }
 
 /** Whether two scans hold the same files with the same bytes, in order. */

@@ -109,6 +109,33 @@ export function readManifest(dir: string): FeedsManifest | undefined {
   return { files, journalRows: 0 };
 }
 
+/**
+ * Whether every file `manifest` lists is in `dir`: a file deleted by hand since the build that
+ * wrote it is not, and then the next build must go through the folder (which writes it again)
+ * rather than keep the build as the manifest says it stands. Names only, one listing per folder
+ * (about 35 ms for the 35 000 files of 100k articles): a file edited in place is not seen.
+ */
+export function holdsEveryFile(dir: string, manifest: FeedsManifest): boolean {
+  const byFolder = new Map<string, string[]>();
+  for (const name of manifest.files.keys()) {
+    const slash = name.lastIndexOf('/');
+    const folder = name.slice(0, Math.max(slash, 0));
+    let names = byFolder.get(folder);
+    if (!names) byFolder.set(folder, (names = []));
+    names.push(name.slice(slash + 1));
+  }
+  for (const [folder, names] of byFolder) {
+    let listed: Set<string>;
+    try {
+      listed = new Set(readdirSync(path.join(dir, folder)));
+    } catch {
+      return false;
+    }
+    for (const name of names) if (!listed.has(name)) return false;
+  }
+  return true;
+}
+
 /** Names a manifest or claims file lists, in any version (version 1 was a plain list of names). */
 function listedNames(file: string): string[] {
   try {

@@ -54,7 +54,7 @@ describe('a new process keeps the saved build when the content folder lists and 
   // Files are settled once they have not changed for RACY_MS: made up front, waited for once.
   const folders: Record<string, string> = {};
   before(async () => {
-    for (const name of ['unchanged', 'edited', 'added', 'renamed', 'dated']) folders[name] = await contentFolder();
+    for (const name of ['unchanged', 'edited', 'added', 'renamed', 'dated', 'deleted']) folders[name] = await contentFolder();
     folders.notes = await contentFolder({ withNotes: true });
     await setTimeout(RACY_MS + 200);
   });
@@ -134,6 +134,24 @@ describe('a new process keeps the saved build when the content folder lists and 
     const gone = await buildAnew(config);
     assert.equal(gone.kept, false);
     assert.deepEqual(problemFiles(gone.result), []);
+  });
+
+  it('a feed file deleted by hand since (the manifest still listing it): written again, the same bytes, nothing else', async () => {
+    const { config, first } = await builtOnce('deleted');
+    const nested = first.files.map((file) => file.name).find((name) => name.includes('/') && name.endsWith('.atom'));
+    assert.ok(nested, 'a feed in a subfolder');
+    // One in a subfolder, then one at the top: each run notices its own.
+    for (const name of [nested, 'all.xml']) {
+      const bytes = readFileSync(path.join(config.feedsDir, name));
+      await rm(path.join(config.feedsDir, name));
+      const { result, kept } = await buildAnew(config);
+      assert.equal(kept, false, name);
+      assert.deepEqual(result.report.written, [name]);
+      assert.deepEqual(readFileSync(path.join(config.feedsDir, name)), bytes, name);
+    }
+    assert.deepEqual(allTitles(config), ['Test Article']);
+    // The folder is whole again: the next process keeps the build.
+    assert.equal((await buildAnew(config)).kept, true);
   });
 
   it('no listing print is saved when a file had changed moments before the build read it', async () => {
