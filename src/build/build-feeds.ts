@@ -23,14 +23,14 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { cacheStamp, discardBuildCache, INDEX_BYTES_PER_FILE, inputsDigest, liveEntryKeys, loadBuildCache, peekLastBuild, savedIndexBytes, saveBuildCache, type BuildCache, type CacheStamp, type SavedBuild, type SavedReport, type ScannedFile } from './build-cache.js';
-import { elapsedMs, keptBuildResult, manifestStat, type BuildReport, type BuildResult } from './build-result.js';
+import { buildResult, builtFile, elapsedMs, keptBuildResult, manifestStat, type BuildReport, type BuildResult } from './build-result.js';
 import { CacheIndexUnusable } from './cache-index.js';
 import { DiskWriteError } from './disk-write-error.js';
 import { EntryStoreCorrupt } from './entry-store.js';
 import { UNKNOWN_CHANGES, type ContentChangeSet } from '../content/watch-content.js';
 import { ContentChangedDuringBuild, dropSurvey, listingPrint, scanContent, surveyContent, type ContentSurvey } from './scan-content.js';
 import { PARALLEL_THRESHOLD } from './stat-threads.js';
-import { hasUnfinishedWrite, holdsEveryFile, readManifest, removeAbandonedTemporaryFiles, sameMtime } from './write-feeds.js';
+import { folderCounts, hasUnfinishedWrite, noListedFileGone, readManifest, removeAbandonedTemporaryFiles, sameMtime, type FeedsManifest } from './write-feeds.js';
 
 export { createBuildCache, type BuildCache } from './build-cache.js';
 export { UNKNOWN_CHANGES, type ContentChangeSet } from '../content/watch-content.js';
@@ -174,6 +174,12 @@ function isInsideFolder(file: string, folder: string): boolean {
 }
 
 
+/** Whether the feeds folder holds its manifest and every file `written` (its files as this process last wrote them) lists. */
+function feedsFolderWhole(feedsDir: string, written: FeedsManifest): boolean {
+  const manifest = manifestStat(feedsDir);
+  return manifest !== undefined && noListedFileGone(feedsDir, folderCounts(written), manifest.mtimeMs);
+}
+
 /** The report of a build that changed nothing, from a saved report. */
 function unchangedReport(saved: SavedReport, startedAt: Date, durationMs: number, unchanged: number): BuildReport {
   // The saved stages are the last build's, not this one's: left out.
@@ -207,15 +213,19 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache, sur
   // still right, so nothing is grouped, rendered or written (the usual scheduled rebuild).
   const last = cache.last;
   const problemsKey = JSON.stringify(scan.problems);
-  if (
-    last &&
+  const nothingChanged =
+    last !== undefined &&
     scan.filesParsed === 0 &&
     startedAt.getTime() < last.validUntil &&
     problemsKey === last.problems &&
     sameFiles(scan.files, last.files) &&
     last.result.files.every(held) &&
-    !hasUnfinishedWrite(config.feedsDir)
-  ) {
+    !hasUnfinishedWrite(config.feedsDir);
+  // A build that rescans everything (the schedule: the safety net) also looks at the feeds folder's
+  // folders, to find a file deleted under this process since its last build; a watcher's build,
+  // which names its changes, does not.
+  const folderWhole = changes.kind !== 'unknown' || cache.written === undefined || feedsFolderWhole(config.feedsDir, cache.written);
+  if (nothingChanged && folderWhole) {
     const { stages: _stages, ...lastReport } = last.result.report;
     const report: BuildReport = {
       ...lastReport,
@@ -228,6 +238,13 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache, sur
       removed: [],
     };
     return { ...last.result, report, changed: [], removed: [], complete: false, files: last.result.files };
+  }
+
+  if (!folderWhole) {
+    // A file of the feeds folder went since the last build: this one looks at each file on disk
+    // instead of trusting what it wrote last, and writes it again.
+    cache.writtenPlans = new WeakSet();
+    cache.feedsFolderSwept = false;
   }
 
   // The same, for the build a previous process saved with the cache (the next CI run; a restarted
@@ -276,17 +293,23 @@ type HeldBodies = (file: { readonly name: string; readonly hash: string }) => bo
 
 /**
  * The saved build's result, if the feeds folder is as it left it: no claims file of a build
- * killed while writing, the manifest of the size and mtime it wrote, every file the manifest
- * lists still there (one deleted by hand is written again by the usual way), and every file the
- * caller keeps the bytes of (`held`, when it keeps any) held already.
+ * killed while writing, the manifest of the size and mtime it wrote, no file it lists gone from
+ * the folders (one deleted by hand is written again by the usual way), and every file the caller
+ * keeps the bytes of (`held`, when it keeps any) held already. When it keeps none, the manifest
+ * is read only if the caller looks at the files.
  */
 function savedBuildKept(feedsDir: string, saved: SavedBuild, startedAt: Date, started: number, held: HeldBodies | undefined): BuildResult | undefined {
-  if (hasUnfinishedWrite(feedsDir)) return undefined;
-  const stat = manifestStat(feedsDir);
-  if (!stat || stat.size !== saved.manifest.size || !sameMtime(saved.manifest.mtimeMs, stat.mtimeMs)) return undefined;
-  const manifest = readManifest(feedsDir);
-  if (!manifest || !holdsEveryFile(feedsDir, manifest) || (held && ![...manifest.files.values()].every(held))) return undefined;
-  return keptBuildResult(unchangedReport(saved.report, startedAt, elapsedMs(started), manifest.files.size), path.resolve(feedsDir), manifest);
+  if (hasUnfinishedWrite(feedsDir) || saved.folders === undefined) return undefined;
+  const manifest = manifestStat(feedsDir);
+  if (!manifest || manifest.size !== saved.manifest.size || !sameMtime(saved.manifest.mtimeMs, manifest.mtimeMs)) return undefined;
+  if (!noListedFileGone(feedsDir, saved.folders, manifest.mtimeMs)) return undefined;
+  if (!held && saved.manifest.files !== undefined) {
+    return keptBuildResult(unchangedReport(saved.report, startedAt, elapsedMs(started), saved.manifest.files), path.resolve(feedsDir), () => readManifest(feedsDir));
+  }
+  const files = readManifest(feedsDir);
+  if (!files || (held && ![...files.files.values()].every(held))) return undefined;
+  const report = unchangedReport(saved.report, startedAt, elapsedMs(started), files.files.size);
+  return buildResult(report, files, path.resolve(feedsDir), { changed: [...files.files.values()].map(builtFile), removed: [], complete: true });
 }
 
 /** Whether two scans hold the same files with the same bytes, in order. */

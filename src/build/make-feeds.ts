@@ -155,7 +155,7 @@ export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCac
       ...(listing ? { listing } : {}),
       validUntil: Math.min(model.validUntil, Number.MAX_SAFE_INTEGER),
       report: { ...kept, ...(nextScheduled ? { nextScheduled: nextScheduled.toISOString() } : {}) },
-      manifest: manifestStat(config.feedsDir) ?? { size: -1, mtimeMs: -1 },
+      manifest: { ...(manifestStat(config.feedsDir) ?? { size: -1, mtimeMs: -1 }), files: manifest.files.size },
     };
     cache.dirty = true;
     // Saved before the build is settled: a cache index that cannot be written fails the build too.

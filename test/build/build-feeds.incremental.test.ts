@@ -176,6 +176,24 @@ describe('buildFeeds: a carried cache writes what an empty cache writes', () => 
     assert.equal(second.changed?.find((file) => file.name === 'archive/ai/1.xml'), undefined, 'no archive page is looked at');
   });
 
+  it('writes again a file deleted under it at the next build that rescans everything (the schedule), with the same bytes', async () => {
+    const contentDir = await makeTempDir('incremental-content-');
+    const config = testConfig(contentDir, path.join(await makeTempDir('incremental-deleted-'), 'feeds'), SETTINGS);
+    const cache = createBuildCache(config.stateDir);
+    const base = { topics: ['AI'], provider: PROVIDERS[0], category: 'news', published: true };
+    // Three entries a page: archive pages besides the feed.
+    for (let day = 1; day <= 7; day++) await writeFile(path.join(contentDir, fileName(day)), articleText(frontMatter({ ...base, sourceUrl: `https://news.example.com/${day}`, title: `Day ${day}`, publishedDateTime: `2025-01-0${day}T00:00:00Z` })));
+    const build = () => buildFeeds({ config, logger: silentLogger, cache, changes: { kind: 'unknown' }, clock: () => new Date(Date.UTC(2025, 1, 1)), saveCache: false });
+    await build();
+    const gone = ['ai.json', 'archive/ai/1.xml'];
+    const bytes = new Map(gone.map((name) => [name, readFileSync(path.join(config.feedsDir, name))]));
+    for (const name of gone) await rm(path.join(config.feedsDir, name));
+    const scheduled = await build();
+    assert.deepEqual([...scheduled.report.written].sort(), gone);
+    for (const name of gone) assert.deepEqual(readFileSync(path.join(config.feedsDir, name)), bytes.get(name), name);
+    assert.deepEqual((await build()).report.written, [], 'the folder is whole again');
+  });
+
   it('keeps the entry of an article held back when another file with the same bytes is edited, and erases the edited one', async () => {
     const { write, buildBoth } = await twoBuilders();
     const held = { sourceUrl: 'https://news.example.com/held', topics: ['AI'], provider: PROVIDERS[0], category: 'news', published: true, title: 'Held back', publishedDateTime: '2025-03-01T00:00:00Z' };

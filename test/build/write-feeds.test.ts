@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it, mock } from 'node:test';
 import type { FeedFile } from '../../src/render/feed-formats.js';
-import { MANIFEST_NAME, readManifest, writeFeedFiles } from '../../src/build/write-feeds.js';
+import { folderCounts, MANIFEST_NAME, noListedFileGone, readManifest, writeFeedFiles } from '../../src/build/write-feeds.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const OLD = new Date('2020-01-02T03:04:05Z');
@@ -205,4 +205,36 @@ describe('readManifest: the names it trusts', () => {
       resolve.mock.restore();
     }
   });
+});
+
+describe('noListedFileGone: a file deleted from the feeds folder since its manifest, told from the folders', () => {
+  /** A written folder (top, archive/ai/, providers/) and what its manifest accounts for. */
+  async function written(): Promise<{ dir: string; counts: [string, number][]; manifestMtimeMs: number }> {
+    const dir = await makeTempDir('folder-counts-');
+    await writeFeedFiles(dir, [feedFile('ai.xml', 'a'), feedFile('archive/ai/1.xml', 'b'), feedFile('archive/ai/2.xml', 'c'), feedFile('providers/orbit.xml', 'd')]);
+    // Every folder older than the manifest, as a build leaves those it wrote before it.
+    for (const folder of ['', 'archive', 'archive/ai', 'providers']) await utimes(path.join(dir, folder), OLD, OLD);
+    const manifest = readManifest(dir)!;
+    return { dir, counts: folderCounts(manifest), manifestMtimeMs: await mtimeOf(dir, MANIFEST_NAME) };
+  }
+
+  it('counts the files each folder holds and the folders below it', async () => {
+    const { counts } = await written();
+    assert.deepEqual(new Map(counts), new Map([['', 3], ['archive', 1], ['archive/ai', 2], ['providers', 1]]));
+  });
+
+  it('says nothing went when nothing did, and with a file of its own added', async () => {
+    const { dir, counts, manifestMtimeMs } = await written();
+    assert.equal(noListedFileGone(dir, counts, manifestMtimeMs), true);
+    await writeFile(path.join(dir, 'archive', 'ai', 'notes.txt'), 'a file of the publisher');
+    assert.equal(noListedFileGone(dir, counts, manifestMtimeMs), true);
+  });
+
+  for (const [what, gone] of [['a file of a subfolder', 'archive/ai/2.xml'], ['a file at the top (where the manifest is)', 'ai.xml'], ['a whole folder', 'providers']] as const) {
+    it(`sees ${what} deleted`, async () => {
+      const { dir, counts, manifestMtimeMs } = await written();
+      await rm(path.join(dir, gone), { recursive: true });
+      assert.equal(noListedFileGone(dir, counts, manifestMtimeMs), false);
+    });
+  }
 });
