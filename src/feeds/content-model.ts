@@ -97,7 +97,9 @@ export interface ModelIndex<T extends Filing> {
   publishable: T[];
   readonly groups: Map<string, Group<T>>;
   /** For each winner's entry id, the paths of the feeds it is in (`all` first). */
-  readonly feedsByEntry: Map<string, string[]>;
+  readonly feedsByEntry: Map<string, readonly string[]>;
+  /** Each set of feed paths, by its paths joined: the one array every winner in those feeds shares. */
+  readonly feedLists: Map<string, readonly string[]>;
   /** Topic names whose slug is reserved, with how many winners use them. */
   readonly renamed: Map<string, number>;
 }
@@ -179,17 +181,25 @@ function placements(article: Filing): Placement[] {
   return list;
 }
 
-/** The feed paths of an article, `all` first, each once (collectFeeds' feedsByEntry). */
-function feedPaths(list: readonly Placement[]): string[] {
+/**
+ * The feed paths of an article, `all` first, each once (collectFeeds' feedsByEntry): one array for
+ * each set of feeds, which every article in them shares (at a million articles, most of a hundred
+ * megabytes of arrays and path strings otherwise).
+ */
+function feedPaths(feedLists: Map<string, readonly string[]>, list: readonly Placement[]): readonly string[] {
   const paths = [ALL_TOPICS_PATH];
   for (const placement of list) if (!paths.includes(placement.path)) paths.push(placement.path);
+  const key = paths.join('\n');
+  const shared = feedLists.get(key);
+  if (shared) return shared;
+  feedLists.set(key, paths);
   return paths;
 }
 
 // ---------------------------------------------------------------- the index
 
 function emptyIndex<T extends Filing>(): ModelIndex<T> {
-  return { claimants: new Map(), contested: new Set(), publishable: [], groups: new Map(), feedsByEntry: new Map(), renamed: new Map() };
+  return { claimants: new Map(), contested: new Set(), publishable: [], groups: new Map(), feedsByEntry: new Map(), feedLists: new Map(), renamed: new Map() };
 }
 
 /** Files `article` (a new winner) in its feeds; `bulk` appends (the caller sorts once at the end). */
@@ -207,7 +217,7 @@ function fileWinner<T extends Filing>(index: ModelIndex<T>, article: T, bulk: bo
     else group.articles = inserted(group.articles, article, compareForFeeds);
     group.collection = undefined;
   }
-  index.feedsByEntry.set(entryId(article), feedPaths(list));
+  index.feedsByEntry.set(entryId(article), feedPaths(index.feedLists, list));
   if (bulk) index.publishable.push(article);
   else index.publishable = inserted(index.publishable, article, compareForFeeds);
 }

@@ -382,7 +382,14 @@ function cutPlans<T extends Filing>(
   const previousPages = previous.length - 1;
   const sameName = previous[0]?.document.name === collection.name;
   const subscriptionUrls = feedUrls(site.baseUrl, collection.path);
-  const pageUrls = (page: number) => feedUrls(site.baseUrl, archivePath(collection.path, page));
+  // A page's URLs are its own and its neighbours' prev- and next-archive links: made once (at a
+  // million articles, 87 000 pages' heads are kept between builds).
+  const pagesUrls = new Map<number, FeedUrls>();
+  const pageUrls = (page: number) => {
+    let urls = pagesUrls.get(page);
+    if (!urls) pagesUrls.set(page, (urls = feedUrls(site.baseUrl, archivePath(collection.path, page))));
+    return urls;
+  };
   const label = collectionLabel(collection);
   const base = {
     kind: collection.kind,
