@@ -202,9 +202,13 @@ export class SharedValues {
     return shared;
   }
 
-  /** The record with its repeating values replaced by the shared copies (changed in place: it was just received). */
-  record<T extends ArticleRecord>(record: T): T {
+  /**
+   * The record with its repeating values replaced by the shared copies, and its path by `file`
+   * when they are equal (the string the scan keeps for it): changed in place, it was just received.
+   */
+  record<T extends ArticleRecord>(record: T, file?: string): T {
     const mutable = record as { -readonly [K in keyof ArticleRecord]: ArticleRecord[K] };
+    if (file !== undefined && record.file === file) mutable.file = file;
     mutable.topics = this.list(record.topics);
     mutable.provider = this.provider(record.provider);
     if (record.category !== undefined) mutable.category = this.string(record.category);

@@ -195,7 +195,7 @@ async function fullScan(config: Config, cache: BuildCache, options: ScanOptions,
       return;
     }
     if (result.outcome) filesParsed++;
-    files[toRead[position]!] = scanned(cache, result, checkedAt, byKey);
+    files[toRead[position]!] = scanned(cache, result, checkedAt, byKey, contentPath(candidates[toRead[position]!]!.relative));
   });
   const present = files.filter((file): file is ScannedFile => file !== undefined);
   // Each file as it was read (or trusted), each other candidate as it is after the reads: every
@@ -230,15 +230,17 @@ async function readNew(config: Config, cache: BuildCache, root: string, candidat
   });
 }
 
-function scanned(cache: BuildCache, result: ReadFile, checkedAt: number, byKey: ReadonlyMap<string, ScannedFile>): ScannedFile {
+/** A file as read; `listed` is its path as the listing gave it, whose string the file and its article keep (not the parse thread's copies). */
+function scanned(cache: BuildCache, result: ReadFile, checkedAt: number, byKey: ReadonlyMap<string, ScannedFile>, listed: string): ScannedFile {
   if (result.entry) {
     const entry = { ...result.entry, segment: cache.shared.string(result.entry.segment) };
     cache.entries.set(result.key, entry);
     cache.reader.trust(entry);
   }
-  if (result.outcome?.ok) cache.shared.record(result.outcome.article);
-  if (result.outcome) return { file: result.file, stat: result.stat, checkedAt, key: result.key, outcome: result.outcome };
-  return new SameBytesFile(result.file, result.stat, checkedAt, result.key, byKey.get(result.key)!);
+  const file = result.file === listed ? listed : result.file;
+  if (result.outcome?.ok) cache.shared.record(result.outcome.article, file);
+  if (result.outcome) return { file, stat: result.stat, checkedAt, key: result.key, outcome: result.outcome };
+  return new SameBytesFile(file, result.stat, checkedAt, result.key, byKey.get(result.key)!);
 }
 
 /**
@@ -309,7 +311,7 @@ async function rescanFiles(config: Config, cache: BuildCache, last: NonNullable<
       const known = cache.files.get(file)?.key === result.key ? cache.files.get(file) : byKey.get(result.key);
       const parsed = known ? { file, stat: result.stat, key: result.key, outcome: forFile(known.outcome, file) } : parseContentFile(result, config.site.baseUrl, options.renderEntries ? entryWriter(cache) : undefined);
       if (!known) filesParsed++;
-      const file_ = scanned(cache, parsed, checkedAt, byKey);
+      const file_ = scanned(cache, parsed, checkedAt, byKey, file);
       replacements.set(file, file_);
       cache.files.set(file, file_);
     }
