@@ -63,7 +63,8 @@ export function contentHash(bytes: Uint8Array): string {
 /**
  * A manifest row as text: [name, content type, hash, size, mtime]. Made afresh for each write, not
  * kept per file: a snapshot of every row is rare (a journal takes the changed ones), and the kept
- * texts held 7 MB at 100k articles for as long as the process ran.
+ * rows, with the entry state's lines kept the same way, held 52 MB of the heap at 100k articles
+ * for as long as the process ran.
  */
 function rowText(file: ManifestFile): string {
   return JSON.stringify([file.name, file.contentType, file.hash, file.size, file.mtimeMs]);

@@ -13,7 +13,7 @@
  */
 import type { Problem } from '../content/problems.js';
 import type { Filing } from './article-record.js';
-import { trackDeletedEntries, type EntryRecord, type EntryState } from './deleted-entries.js';
+import { sharedFeedList, trackDeletedEntries, type EntryRecord, type EntryState } from './deleted-entries.js';
 import { ALL_TOPICS_PATH, providerSlug, type FeedCollection } from './feed-collections.js';
 import type { FeedKind, Tombstone } from './feed-model.js';
 import { entryId, type Selection } from './select-articles.js';
@@ -181,19 +181,11 @@ function placements(article: Filing): Placement[] {
   return list;
 }
 
-/**
- * The feed paths of an article, `all` first, each once (collectFeeds' feedsByEntry): one array for
- * each set of feeds, which every article in them shares (at a million articles, most of a hundred
- * megabytes of arrays and path strings otherwise).
- */
+/** The feed paths of an article, `all` first, each once (collectFeeds' feedsByEntry), as the array its set of feeds shares. */
 function feedPaths(feedLists: Map<string, readonly string[]>, list: readonly Placement[]): readonly string[] {
   const paths = [ALL_TOPICS_PATH];
   for (const placement of list) if (!paths.includes(placement.path)) paths.push(placement.path);
-  const key = paths.join('\n');
-  const shared = feedLists.get(key);
-  if (shared) return shared;
-  feedLists.set(key, paths);
-  return paths;
+  return sharedFeedList(feedLists, paths);
 }
 
 // ---------------------------------------------------------------- the index

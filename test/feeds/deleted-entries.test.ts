@@ -178,3 +178,17 @@ describe('parseEntryState', () => {
     assert.equal(state.entries.size, 0);
   });
 });
+
+describe('parseEntryState: one array for each set of feeds', () => {
+  it('gives records with the same feeds the very same array, and keeps each record its own feeds', () => {
+    const state = parseEntryState(
+      JSON.stringify({ version: 1, entries: { a: { feeds: ['all', 'ai'] }, b: { feeds: ['all', 'ai'] }, c: { feeds: ['all', 'space'] }, d: { feeds: ['all', 'ai', 'space'], deletedAt: '2025-01-01T00:00:00.000Z' } } }),
+    );
+    const feeds = (id: string) => state.entries.get(id)!.feeds;
+    assert.equal(feeds('a'), feeds('b'));
+    assert.deepEqual(feeds('a'), ['all', 'ai']);
+    assert.deepEqual(feeds('c'), ['all', 'space']);
+    assert.deepEqual(feeds('d'), ['all', 'ai', 'space']);
+    assert.notEqual(feeds('a'), feeds('d'));
+  });
+});
