@@ -87,7 +87,9 @@ export class ServerProcess {
         if (found) return finish(() => resolve(found));
         if (this.exit) return finish(() => reject(new Error(`server exited (${JSON.stringify(this.exit)}) before ${what}; stderr: ${this.stderr.slice(-2000)}`)));
       };
-      const timer = setTimeout(() => finish(() => reject(new Error(`no ${what} within ${timeoutMs} ms; log: ${JSON.stringify(this.lines.slice(-5))}`))), timeoutMs);
+      // The last 40 lines: a server building every second logs one a second, and what went wrong is
+      // often the line before the repeated ones.
+      const timer = setTimeout(() => finish(() => reject(new Error(`no ${what} within ${timeoutMs} ms; log: ${JSON.stringify(this.lines.slice(-40))}`))), timeoutMs);
       const finish = (settle: () => void) => {
         clearTimeout(timer);
         this.#waiters.delete(check);
