@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Problem } from '../content/problems.js';
 import { compareCodePoints } from '../feeds/code-point-order.js';
 import { MANIFEST_NAME, type FeedsManifest, type ManifestFile } from './write-feeds.js';
+import { journalOf } from './journaled-file.js';
 
 export interface BuildReport {
   readonly startedAt: Date;
@@ -146,7 +147,7 @@ export function manifestStat(feedsDir: string): { size: number; mtimeMs: number 
   } catch {
     return undefined;
   }
-  const journal = statSync(path.join(feedsDir, `${MANIFEST_NAME}.journal`), { throwIfNoEntry: false });
+  const journal = statSync(path.join(feedsDir, journalOf(MANIFEST_NAME)), { throwIfNoEntry: false });
   return { size: stats.size + (journal?.size ?? 0), mtimeMs: Math.max(stats.mtimeMs, journal?.mtimeMs ?? 0) };
 }
 

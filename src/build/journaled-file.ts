@@ -25,7 +25,8 @@ export interface JournaledRead {
   readonly journalRows: number;
 }
 
-const journalOf = (file: string) => `${file}.journal`;
+/** The journal beside a journaled file. */
+export const journalOf = (file: string) => `${file}.journal`;
 
 /** Reads a snapshot and its journal; undefined when there is no snapshot or its header is unreadable. */
 export function readJournaled(file: string): JournaledRead | undefined {

@@ -22,7 +22,7 @@ import path from 'node:path';
 import type { FeedFile } from '../render/feed-formats.js';
 import { buildFs } from './build-fs.js';
 import { DiskWriteError, writingFile } from './disk-write-error.js';
-import { readJournaled, stageJournal, stageSnapshot } from './journaled-file.js';
+import { journalOf, readJournaled, stageJournal, stageSnapshot } from './journaled-file.js';
 import { ReversibleWrites } from './reversible-writes.js';
 import { writeAll } from './write-all.js';
 
@@ -203,7 +203,7 @@ const TEMPORARY_FILE = /^\..+\.[0-9a-f]{12}\.tmp$/;
 
 /** The files this service keeps in the feeds folder beside the feeds: the manifest, its journal, the claims and cleanup marks, temporary files. */
 function isOwnFile(name: string): boolean {
-  return name === MANIFEST_NAME || name === `${MANIFEST_NAME}.journal` || name === CLAIMS_NAME || name === CLEANUP_NAME || TEMPORARY_FILE.test(name);
+  return name === MANIFEST_NAME || name === journalOf(MANIFEST_NAME) || name === CLAIMS_NAME || name === CLEANUP_NAME || TEMPORARY_FILE.test(name);
 }
 
 /** A temporary file older than this was left by a build that died (SIGKILL, power loss). */
