@@ -28,8 +28,11 @@ export interface ReadFile {
   readonly entry?: EntryLocation;
 }
 
-/** A file's result: read (and parsed), a Problem (unreadable, too large, not Markdown…), or undefined (a link to a folder). */
-export type ReadResult = ReadFile | Problem | undefined;
+/**
+ * A file's result: read (and parsed), a Problem (unreadable, too large, not Markdown…), undefined
+ * (a link to a folder), or `gone` (listed, but not there when read).
+ */
+export type ReadResult = ReadFile | Problem | 'gone' | undefined;
 
 /** Reading every file of a content folder, or some of them. */
 export interface ReadJob {
@@ -82,7 +85,7 @@ export function parseContentFile(read: ContentFile, baseUrl: string, writer?: Se
 
 function readAndParseFile(job: Pick<ReadJob, 'root' | 'baseUrl' | 'maxFileBytes' | 'writer'>, candidate: ContentCandidate, knownKeys: ReadonlySet<string>): ReadResult {
   const read = readCandidate(job.root, candidate, job.maxFileBytes);
-  if (read === undefined || 'issues' in read) return read;
+  if (read === undefined || read === 'gone' || 'issues' in read) return read;
   if (knownKeys.has(read.key)) return { file: read.file, stat: read.stat, key: read.key };
   return parseContentFile(read, job.baseUrl, job.writer);
 }

@@ -190,6 +190,11 @@ async function fullScan(config: Config, cache: BuildCache, options: ScanOptions,
   let filesParsed = 0;
   results.forEach((result, position) => {
     if (result === undefined) return;
+    // Listed, then gone before it was read: the folder changed under the scan (a file deleted, or
+    // the whole folder swapped or unmounted midway). Not taken as a deletion: a scan that saw only
+    // part of the files would remove the rest a few at a time, each build under the removal
+    // guard's limit. The build starts again from a new listing (build-feeds.ts).
+    if (result === 'gone') throw new ContentChangedDuringBuild(contentPath(candidates[toRead[position]!]!.relative), 'was listed, then gone before it was read');
     if ('issues' in result) {
       problems.push(result);
       return;
@@ -353,10 +358,10 @@ function indexOfFile(files: readonly ScannedFile[], file: string): number {
   return -(low + 1);
 }
 
-/** Thrown when a file's bytes are no longer those the scan saw (it changed during the build). */
+/** Thrown when a file is no longer what the scan saw (its bytes changed, or it went, during the build). */
 export class ContentChangedDuringBuild extends Error {
-  constructor(file: string) {
-    super(`${file} changed while the build was running`);
+  constructor(file: string, what = 'changed while the build was running') {
+    super(`${file} ${what}`);
     this.name = 'ContentChangedDuringBuild';
   }
 }
@@ -384,7 +389,7 @@ export async function renderMissingEntries(config: Config, cache: BuildCache, do
   });
   results.forEach((result, index) => {
     const file = files[index]!;
-    if (result === undefined || 'issues' in result || result.key !== missing.get(file)!.key || !result.entry) throw new ContentChangedDuringBuild(file);
+    if (result === undefined || result === 'gone' || 'issues' in result || result.key !== missing.get(file)!.key || !result.entry) throw new ContentChangedDuringBuild(file);
     cache.entries.set(result.key, result.entry);
     cache.reader.trust(result.entry);
   });

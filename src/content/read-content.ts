@@ -126,7 +126,7 @@ export function readContent(dir: string, { maxFileBytes }: ReadContentOptions): 
   const problems: Problem[] = [];
   for (const candidate of candidates) {
     const result = readCandidate(root, candidate, maxFileBytes);
-    if (result === undefined) continue;
+    if (result === undefined || result === 'gone') continue;
     if ('issues' in result) problems.push(result);
     else files.push(result);
   }
@@ -171,8 +171,11 @@ export function readNamedFiles(
   return results;
 }
 
-/** One file: its text, or a Problem saying why it is skipped, or undefined (a folder link). */
-export function readCandidate(root: string, { relative, isSymlink }: ContentCandidate, maxFileBytes: number): ContentFile | Problem | undefined {
+/**
+ * One file: its text, or a Problem saying why it is skipped, or undefined (a folder link), or
+ * `gone`: listed, but no longer there when read (deleted, renamed, or its folder swapped since).
+ */
+export function readCandidate(root: string, { relative, isSymlink }: ContentCandidate, maxFileBytes: number): ContentFile | Problem | 'gone' | undefined {
   const result = readOne(root, relative, isSymlink, maxFileBytes, undefined);
   return result === 'unchanged' ? undefined : result;
 }
@@ -197,7 +200,7 @@ function readOne(
   isSymlink: boolean,
   maxFileBytes: number,
   isUnchanged: ((file: string, stat: FileStat) => boolean) | undefined,
-): ContentFile | Problem | 'unchanged' | undefined {
+): ContentFile | Problem | 'unchanged' | 'gone' | undefined {
   const file = contentPath(relative);
   const absolute = path.join(root, relative);
   const skip = (reason: string, message: string): Problem => ({ code: 'ARTICLE_UNREADABLE', file, issues: [{ path: '', reason, message } satisfies Issue] });
@@ -244,6 +247,8 @@ function readOne(
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
+    // Not a fault of the file: it went after it was listed (the caller decides what that means).
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'gone';
     return skip('unreadable', `could not be read (${code})`);
   }
 }

@@ -5,10 +5,12 @@
  * back; an explicit override publishes.
  */
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { buildFeeds, createBuildCache, type BuildCache } from '../../src/build/build-feeds.js';
+import { ContentChangedDuringBuild, scanContent, surveyContent } from '../../src/build/scan-content.js';
+import { UNKNOWN_CHANGES } from '../../src/content/watch-content.js';
 import type { Config } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
 import { articleText, frontMatter } from '../helpers/articles.js';
@@ -159,4 +161,33 @@ describe('a content folder that cannot be read', () => {
       assert.deepEqual(await onDisk(config), before);
     });
   }
+});
+
+describe('a content folder swapped while a scan reads it', () => {
+  it('is a folder that changed under the scan, not a removal of the files it no longer finds', async () => {
+    // The folder is listed, then swapped for one holding a third of the files (an unmount
+    // midway) before they are read. Taken as removals, the missing two thirds (20) would pass
+    // under the guard's limit, and the next build would remove the rest the same way.
+    const { contentDir, config, cache } = await published();
+    const survey = surveyContent(contentDir, true);
+    await rename(contentDir, `${contentDir}.away`);
+    await mkdir(contentDir);
+    for (const name of (await readdir(`${contentDir}.away`)).slice(0, ARTICLES / 3)) await cp(path.join(`${contentDir}.away`, name), path.join(contentDir, name), { preserveTimestamps: true });
+    await assert.rejects(scanContent(config, cache, UNKNOWN_CHANGES, { renderEntries: config.site.archives }, survey), (error: Error) => {
+      assert.ok(error instanceof ContentChangedDuringBuild, String(error));
+      assert.match(error.message, /^story-\d{3}\.md was listed, then gone before it was read$/);
+      return true;
+    });
+  });
+
+  it('leaves the cache as it was: the next build publishes what the folder then holds', async () => {
+    const { contentDir, config, cache, build } = await published();
+    // Listed by the scan, gone before its read: the scan stops; the next build lists the folder again.
+    const survey = surveyContent(contentDir, true);
+    await rm(path.join(contentDir, 'story-007.md'));
+    await assert.rejects(scanContent(config, cache, UNKNOWN_CHANGES, { renderEntries: config.site.archives }, survey), ContentChangedDuringBuild);
+    const result = await build();
+    assert.equal(result.report.published, ARTICLES - 1);
+    assert.deepEqual(result.report.problems, [], 'a file that went is no problem of the content');
+  });
 });

@@ -35,13 +35,14 @@ describe('readAndParseAll: a cold build spread over threads', () => {
     assert.equal(results.length, candidates.length);
     results.forEach((result, index) => {
       const expected = candidates[index]!.relative.split(path.sep).join('/');
-      assert.equal(result?.file, expected);
+      assert.ok(result !== undefined && result !== 'gone', `${expected}: ${String(result)}`);
+      assert.equal(result.file, expected);
     });
   });
 
   it('parses each file exactly as a single thread would', () => {
     for (const result of results) {
-      if (!result || 'issues' in result) continue;
+      if (!result || result === 'gone' || 'issues' in result) continue;
       const again = parseArticle(articleTextFor(result.file), result.file);
       assert.equal(result.outcome?.ok, again.ok, result.file);
       if (result.outcome?.ok && again.ok) {
@@ -52,9 +53,9 @@ describe('readAndParseAll: a cold build spread over threads', () => {
   });
 
   it('reports the files it cannot use, from every thread', () => {
-    const problems = results.filter((result): result is Problem => result !== undefined && 'issues' in result);
+    const problems = results.filter((result): result is Problem => typeof result === 'object' && 'issues' in result);
     assert.deepEqual(problems.map((problem) => problem.file), ['notes.txt']);
-    const invalid = results.filter((result) => result && !('issues' in result) && !result.outcome?.ok);
+    const invalid = results.filter((result) => typeof result === 'object' && !('issues' in result) && !result.outcome?.ok);
     assert.equal(invalid.length, Math.ceil(COUNT / 97));
   });
 
@@ -62,7 +63,7 @@ describe('readAndParseAll: a cold build spread over threads', () => {
     const reader = new EntryReader(entriesDir);
     try {
       for (const result of results) {
-        if (!result || 'issues' in result || !result.outcome?.ok) continue;
+        if (!result || result === 'gone' || 'issues' in result || !result.outcome?.ok) continue;
         assert.ok(result.entry, `${result.file} has a rendered entry`);
         const entry = reader.read(result.entry);
         const index = /article-(\d+)\.md$/.exec(result.file)![1];
@@ -75,11 +76,11 @@ describe('readAndParseAll: a cold build spread over threads', () => {
   });
 
   it('hashes but does not parse a file whose key the caller knows', async () => {
-    const known = results.find((result): result is Exclude<ReadResult, undefined | Problem> => result !== undefined && !('issues' in result));
+    const known = results.find((result): result is Exclude<ReadResult, undefined | 'gone' | Problem> => typeof result === 'object' && !('issues' in result));
     assert.ok(known);
     const again = await readAndParseAll({ root, baseUrl: 'https://feeds.example.org', candidates, maxFileBytes: 1024 * 1024, knownKeys: new Set([known.key]) }, 1);
-    const same = again.find((result) => result && !('issues' in result) && result.file === known.file);
-    assert.ok(same && !('issues' in same));
+    const same = again.find((result) => typeof result === 'object' && !('issues' in result) && result.file === known.file);
+    assert.ok(typeof same === 'object' && !('issues' in same));
     assert.equal(same.key, known.key);
     assert.equal(same.outcome, undefined);
   });

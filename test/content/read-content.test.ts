@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { Problem } from '../../src/content/problems.js';
 import { createHash } from 'node:crypto';
-import { listContent, readContent, sameStat, statCandidate, type ContentRead } from '../../src/content/read-content.js';
+import { listContent, readCandidate, readContent, sameStat, statCandidate, type ContentRead } from '../../src/content/read-content.js';
 import { articleText, frontMatter } from '../helpers/articles.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -202,5 +202,15 @@ describe('readContent: what the build cache keys a file by', () => {
     assert.deepEqual(stat, file!.stat);
     assert.equal(stat?.size, 4);
     assert.ok(sameStat(stat!, file!.stat));
+  });
+
+  it('tells a listed file that went before it was read (`gone`) from one it cannot read (a Problem)', async () => {
+    const dir = await contentDir({ 'a.md': 'text', 'sub/b.md': 'text' });
+    const { root, candidates } = listContent(dir);
+    await rm(path.join(dir, 'a.md'));
+    await rm(path.join(dir, 'sub'), { recursive: true });
+    await writeFile(path.join(dir, 'sub'), 'a file where the folder was');
+    assert.deepEqual(candidates.map((candidate) => readCandidate(root, candidate, MAX_FILE_BYTES)), ['gone', 'gone']);
+    assert.deepEqual(readContent(dir, { maxFileBytes: MAX_FILE_BYTES }).problems.map((problem) => problem.file), ['sub'], 'only the new file, which is not Markdown');
   });
 });
