@@ -247,6 +247,9 @@ function readOne(
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
+    // A name that is not valid UTF-8 is listed with U+FFFD in place of its bad bytes, and no file
+    // has the name so decoded: it is there, but cannot be opened by this name.
+    if (code === 'ENOENT' && relative.includes('\uFFFD')) return skip('name_not_utf8', 'could not be opened: its name is not valid UTF-8 (rename it)');
     // Not a fault of the file: it went after it was listed (the caller decides what that means).
     if (code === 'ENOENT' || code === 'ENOTDIR') return 'gone';
     return skip('unreadable', `could not be read (${code})`);

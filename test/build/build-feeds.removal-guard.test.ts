@@ -190,4 +190,12 @@ describe('a content folder swapped while a scan reads it', () => {
     assert.equal(result.report.published, ARTICLES - 1);
     assert.deepEqual(result.report.problems, [], 'a file that went is no problem of the content');
   });
+
+  it('but a file whose name is not valid UTF-8, listed and never openable by that name, is a problem of its own: the rest is published', async () => {
+    const { contentDir, build } = await published();
+    await writeFile(Buffer.concat([Buffer.from(path.join(contentDir, 'caf')), Buffer.from([0xe9]), Buffer.from('.md')]), articleText(frontMatter({ title: 'Latin-1 name' })));
+    const result = await build();
+    assert.equal(result.report.published, ARTICLES);
+    assert.deepEqual(result.report.problems.map((problem) => [problem.file, problem.issues[0]?.reason]), [['caf\uFFFD.md', 'name_not_utf8']]);
+  });
 });

@@ -203,7 +203,9 @@ describe('readContent: what the build cache keys a file by', () => {
     assert.equal(stat?.size, 4);
     assert.ok(sameStat(stat!, file!.stat));
   });
+});
 
+describe('readCandidate: a listed file that cannot be opened by its name', () => {
   it('tells a listed file that went before it was read (`gone`) from one it cannot read (a Problem)', async () => {
     const dir = await contentDir({ 'a.md': 'text', 'sub/b.md': 'text' });
     const { root, candidates } = listContent(dir);
@@ -212,5 +214,16 @@ describe('readContent: what the build cache keys a file by', () => {
     await writeFile(path.join(dir, 'sub'), 'a file where the folder was');
     assert.deepEqual(candidates.map((candidate) => readCandidate(root, candidate, MAX_FILE_BYTES)), ['gone', 'gone']);
     assert.deepEqual(readContent(dir, { maxFileBytes: MAX_FILE_BYTES }).problems.map((problem) => problem.file), ['sub'], 'only the new file, which is not Markdown');
+  });
+
+  it("skips a file whose name is not valid UTF-8 as 'name_not_utf8': listed, but no file has the name so decoded", async () => {
+    const dir = await contentDir({ 'a.md': 'text' });
+    await writeFile(Buffer.concat([Buffer.from(`${dir}/caf`), Buffer.from([0xe9]), Buffer.from('.md')]), 'text');
+    const { root, candidates } = listContent(dir);
+    assert.deepEqual(candidates.map((candidate) => candidate.relative), ['a.md', 'caf\uFFFD.md']);
+    const result = readCandidate(root, candidates[1]!, MAX_FILE_BYTES);
+    assert.ok(typeof result === 'object' && 'issues' in result, String(result));
+    assert.equal(result.issues[0]!.reason, 'name_not_utf8');
+    assert.match(result.issues[0]!.message, /name is not valid UTF-8/);
   });
 });
