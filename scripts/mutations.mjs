@@ -117,7 +117,7 @@ const MUTATIONS = [
   ['folder-check-counts-own-files', 'src/build/write-feeds.ts', 'if (!isOwnFile(name)) present++;', 'present++;', ['test/build/build-feeds.saved-build.test.ts']],
   ['scheduled-build-trusts-feeds-folder', 'src/build/build-feeds.ts', "const folderWhole = changes.kind !== 'unknown' ||", 'const folderWhole = true ||', ['test/build/build-feeds.incremental.test.ts']],
   ['feed-lists-not-shared', 'src/feeds/deleted-entries.ts', '  if (known) return known;\n', '', ['test/feeds/deleted-entries.test.ts']],
-  ['scan-takes-a-file-gone-midway-as-removed', 'src/build/scan-content.ts', "if (result === 'gone') throw new ContentChangedDuringBuild(contentPath(candidates[toRead[position]!]!.relative), 'was listed, then gone before it was read');", "if (result === 'gone') return;", ['test/build/build-feeds.removal-guard.test.ts']],
+  ['scan-takes-a-file-gone-midway-as-removed', 'src/build/scan-content.ts', "if (result === 'gone') throw new ContentChangedDuringBuild(listed, 'was listed, then gone before it was read');", "if (result === 'gone') return;", ['test/build/build-feeds.removal-guard.test.ts']],
   ['name-not-utf8-taken-as-gone', 'src/content/read-content.ts', "if (code === 'ENOENT' && relative.includes('\\uFFFD'))", 'if (false)', ['test/content/read-content.test.ts', 'test/build/build-feeds.removal-guard.test.ts']],
   ['stat-helper-unused-left-running', 'src/build/stat-threads.ts', '    started?.stop();\n', '', ['test/build/stat-threads.test.ts']],
   ['reply-parts-not-paced', 'src/build/thread-host.ts', '    await next;\n', '', ['test/build/thread-host.test.ts']],

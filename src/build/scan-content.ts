@@ -190,17 +190,19 @@ async function fullScan(config: Config, cache: BuildCache, options: ScanOptions,
   let filesParsed = 0;
   results.forEach((result, position) => {
     if (result === undefined) return;
+    const index = toRead[position]!;
+    const listed = contentPath(candidates[index]!.relative);
     // Listed, then gone before it was read: the folder changed under the scan (a file deleted, or
     // the whole folder swapped or unmounted midway). Not taken as a deletion: a scan that saw only
     // part of the files would remove the rest a few at a time, each build under the removal
     // guard's limit. The build starts again from a new listing (build-feeds.ts).
-    if (result === 'gone') throw new ContentChangedDuringBuild(contentPath(candidates[toRead[position]!]!.relative), 'was listed, then gone before it was read');
+    if (result === 'gone') throw new ContentChangedDuringBuild(listed, 'was listed, then gone before it was read');
     if ('issues' in result) {
       problems.push(result);
       return;
     }
     if (result.outcome) filesParsed++;
-    files[toRead[position]!] = scanned(cache, result, checkedAt, byKey, contentPath(candidates[toRead[position]!]!.relative));
+    files[index] = scanned(cache, result, checkedAt, byKey, listed);
   });
   const present = files.filter((file): file is ScannedFile => file !== undefined);
   // Each file as it was read (or trusted), each other candidate as it is after the reads: every
