@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseEntryState, serializeEntryState, type EntryRecord, type EntryState } from '../feeds/deleted-entries.js';
+import { entryStateText, parseEntryState, type EntryRecord, type EntryState } from '../feeds/deleted-entries.js';
 import { stageJournal } from './journaled-file.js';
 import { ReversibleWrites } from './reversible-writes.js';
 
@@ -87,7 +87,7 @@ export function writeEntryState(stateDir: string, state: EntryState, changedIds?
     } else {
       writes.makeFolder(stateDir);
       generation = randomBytes(8).toString('hex');
-      writes.stage(STATE_FILE, Buffer.from(serializeEntryState(state, generation)));
+      writes.stageText(STATE_FILE, entryStateText(state, generation));
       writes.remove(`${STATE_FILE}.journal`);
     }
   });

@@ -91,12 +91,17 @@ export function readJournaled(file: string): JournaledRead | undefined {
  * Stages a new snapshot of `name` (a file in `writes.dir`, a new generation) with `header` and
  * `rows` (each one JSON text), and the journal's removal: both happen when `writes` is applied.
  */
-export function stageSnapshot(writes: ReversibleWrites, name: string, header: Readonly<Record<string, unknown>>, rows: readonly string[]): string {
+export function stageSnapshot(writes: ReversibleWrites, name: string, header: Readonly<Record<string, unknown>>, rows: Iterable<string>): string {
   const generation = randomBytes(8).toString('hex');
-  const text = `${JSON.stringify({ ...header, generation })}\n${rows.join('\n')}${rows.length ? '\n' : ''}`;
-  writes.stage(name, Buffer.from(text, 'utf8'));
+  writes.stageText(name, snapshotText(`${JSON.stringify({ ...header, generation })}\n`, rows));
   writes.remove(journalOf(name));
   return generation;
+}
+
+/** A snapshot's text in pieces, a line at a time (rows may be made as they are written). */
+function* snapshotText(headerLine: string, rows: Iterable<string>): Generator<string> {
+  yield headerLine;
+  for (const row of rows) yield `${row}\n`;
 }
 
 /** Stages rows (each one JSON text) for the journal of the snapshot of `generation`: appended when `writes` is applied. */

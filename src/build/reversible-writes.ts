@@ -19,13 +19,25 @@ import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { buildFs } from './build-fs.js';
 import { DiskWriteError, writingFile } from './disk-write-error.js';
-import { writeAll } from './write-all.js';
+import { writeAll, writeText } from './write-all.js';
 
 /** A step done after the staged files: append to a file, or remove one (kept as a backup until settled). */
 type Step = { readonly append: string; readonly text: string } | { readonly remove: string };
 
 /** What apply did, in order, to be undone in reverse: a name (a staged file renamed into place) or a step with what undoes it. */
 type Applied = string | { readonly append: string; readonly size: number } | { readonly removed: string };
+
+/**
+ * How a staged file goes in place. `first`: before every other file (the claims file). `again`:
+ * the name was staged before in this build (its new bytes replace those). `fresh`: the caller
+ * knows there is no file of that name (a first build): apply then tries no link, which would cost
+ * a thrown ENOENT per file.
+ */
+export interface StageOptions {
+  readonly first?: boolean;
+  readonly again?: boolean;
+  readonly fresh?: boolean;
+}
 
 export class ReversibleWrites {
   readonly dir: string;
@@ -88,20 +100,26 @@ export class ReversibleWrites {
   }
 
   /**
-   * Writes `bytes` for `name` to its temporary file; nothing is visible until apply. `first`: put
-   * in place before every other file (the claims file). Returns the temporary file's mtime,
-   * which the rename keeps. `again`: `name` was staged before in this build (its new bytes replace
-   * those). `fresh`: the caller knows there is no file `name` (a first build): apply then tries no
-   * link, which would cost a thrown ENOENT per file.
+   * Writes `bytes` for `name` to its temporary file; nothing is visible until apply. Returns the
+   * temporary file's mtime, which the rename keeps.
    */
-  stage(name: string, bytes: Uint8Array, { first = false, again = false, fresh = false }: { first?: boolean; again?: boolean; fresh?: boolean } = {}): { mtimeMs: number } {
+  stage(name: string, bytes: Uint8Array, options: StageOptions = {}): { mtimeMs: number } {
+    return this.#stageWith(name, (fd) => writeAll(fd, bytes), options);
+  }
+
+  /** As stage, for a text given in pieces (writeText): a large state file is never whole in memory. */
+  stageText(name: string, pieces: Iterable<string>, options: StageOptions = {}): { mtimeMs: number } {
+    return this.#stageWith(name, (fd) => writeText(fd, pieces), options);
+  }
+
+  #stageWith(name: string, write: (fd: number) => void, { first = false, again = false, fresh = false }: StageOptions): { mtimeMs: number } {
     const temporary = this.temporaryPath(name);
     const target = path.join(this.dir, name);
     let written = false;
     try {
       const fd = buildFs.openSync(temporary, 'w');
       try {
-        writeAll(fd, bytes);
+        write(fd);
         const { mtimeMs } = buildFs.fstatSync(fd);
         written = !again;
         if (!again) (first ? this.#first : this.#staged).push(name);

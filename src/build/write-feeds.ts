@@ -70,6 +70,18 @@ function rowText(file: ManifestFile): string {
   return JSON.stringify([file.name, file.contentType, file.hash, file.size, file.mtimeMs]);
 }
 
+/** A manifest snapshot's rows, by name, each made as it is written (350 000 at a million articles). */
+function* manifestRows(files: ReadonlyMap<string, ManifestFile>): Generator<string> {
+  for (const name of [...files.keys()].sort()) yield rowText(files.get(name)!);
+}
+
+/** `JSON.stringify(names)` and a newline, in pieces: a first build's claims name every file. */
+function* jsonArrayText(names: readonly string[]): Generator<string> {
+  yield '[';
+  for (let index = 0; index < names.length; index++) yield `${index === 0 ? '' : ','}${JSON.stringify(names[index])}`;
+  yield ']\n';
+}
+
 function manifestFile(row: unknown, dir: string): ManifestFile | undefined {
   if (!Array.isArray(row)) return undefined;
   const [name, contentType, hash, size, mtimeMs] = row as unknown[];
@@ -338,7 +350,7 @@ export class FeedsWriter {
    */
   #stageClaims(removing: readonly string[]): void {
     const claimed = [...this.#stale, ...this.#claimed, ...removing];
-    this.#writes.stage(CLAIMS_NAME, Buffer.from(`${JSON.stringify([...new Set(claimed)].sort())}\n`), { first: true });
+    this.#writes.stageText(CLAIMS_NAME, jsonArrayText([...new Set(claimed)].sort()), { first: true });
   }
 
   /** Whether it left temporary files too young to remove (a later build removes them). */
@@ -466,8 +478,7 @@ export class FeedsWriter {
       stageJournal(this.#writes, MANIFEST_NAME, this.#manifest.generation, changedRows);
       manifest = { files, generation: this.#manifest.generation, journalRows };
     } else {
-      const rows = [...files.keys()].sort().map((name) => rowText(files.get(name)!));
-      const generation = stageSnapshot(this.#writes, MANIFEST_NAME, { version: 3 }, rows);
+      const generation = stageSnapshot(this.#writes, MANIFEST_NAME, { version: 3 }, manifestRows(files));
       manifest = { files, generation, journalRows: 0 };
     }
     this.#finished = { removed };

@@ -136,4 +136,24 @@ describe('ReversibleWrites', () => {
     }
     assert.deepEqual(text(everyFile(dir)), { 'a.json': 'new a', 'b.json': 'new b' }, 'a failed apply is taken back');
   });
+
+  it('stageText writes a text given in pieces; a disk that fills halfway through leaves the old file and no temporary one', async () => {
+    const dir = await makeTempDir('reversible-writes-');
+    writeFileSync(path.join(dir, 'state.json'), 'old state');
+    // About three megabytes: written in several writes, the second of which fails.
+    const pieces = Array.from({ length: 100_000 }, (_, index) => `"entry ${index}":"é"\n`);
+    const fault = injectFault({ call: 'writeSync', code: 'ENOSPC', nth: 2, file: (file) => path.basename(file).startsWith('.state.json.') });
+    try {
+      assert.throws(
+        () => ReversibleWrites.writeTogether(dir, (writes) => void writes.stageText('state.json', pieces)),
+        (error: Error & { file?: string; errno?: string }) => error.file === path.join(dir, 'state.json') && error.errno === 'ENOSPC',
+      );
+      assert.equal(fault.hits, 1);
+    } finally {
+      fault.restore();
+    }
+    assert.deepEqual(text(everyFile(dir)), { 'state.json': 'old state' });
+    ReversibleWrites.writeTogether(dir, (writes) => void writes.stageText('state.json', pieces));
+    assert.deepEqual(text(everyFile(dir)), { 'state.json': pieces.join('') });
+  });
 });
