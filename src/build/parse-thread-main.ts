@@ -11,11 +11,8 @@ const { root, baseUrl, relatives, symlinks, maxFileBytes, knownKeys, entriesDir,
 const candidates = relatives.split('\0').map((relative, index) => ({ relative, isSymlink: symlinks[index] === 1 }));
 const writer = entriesDir === undefined ? undefined : new SegmentWriter(entriesDir);
 try {
-  parseClaimedChunks(
-    { root, baseUrl, candidates, maxFileBytes, knownKeys: new Set(knownKeys === '' ? [] : knownKeys.split('\0')), writer },
-    next,
-    (start, results) => parentPort!.postMessage({ start, results } satisfies ParseThreadMessage),
-  );
+  const job = { root, baseUrl, candidates, maxFileBytes, knownKeys: new Set(knownKeys === '' ? [] : knownKeys.split('\0')), writer };
+  for (const chunk of parseClaimedChunks(job, next)) parentPort!.postMessage(chunk satisfies ParseThreadMessage);
 } finally {
   writer?.close();
 }

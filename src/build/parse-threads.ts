@@ -7,6 +7,7 @@
  * never its text.
  */
 import { availableParallelism } from 'node:os';
+import { setImmediate } from 'node:timers/promises';
 import { parseArticle } from '../content/parse-article.js';
 import type { Problem } from '../content/problems.js';
 import { readCandidate, type ContentCandidate, type ContentFile, type FileStat } from '../content/read-content.js';
@@ -90,19 +91,18 @@ function readAndParseFile(job: Pick<ReadJob, 'root' | 'baseUrl' | 'maxFileBytes'
   return parseContentFile(read, job.baseUrl, job.writer);
 }
 
-/** Reads candidates [start, start + PARSE_CHUNK) claimed from `next` until none are left. */
-export function parseClaimedChunks(
-  job: Omit<ReadJob, 'entriesDir'>,
-  next: Int32Array,
-  onChunk: (start: number, results: ReadResult[]) => void,
-): void {
+/**
+ * Reads candidates [start, start + PARSE_CHUNK) claimed from `next` until none are left, giving
+ * each chunk's results as they are done.
+ */
+export function* parseClaimedChunks(job: Omit<ReadJob, 'entriesDir'>, next: Int32Array): Generator<{ readonly start: number; readonly results: ReadResult[] }> {
   const { candidates, writer } = job;
   const knownKeys = job.knownKeys ?? new Set<string>();
   for (let start = Atomics.add(next, 0, PARSE_CHUNK); start < candidates.length; start = Atomics.add(next, 0, PARSE_CHUNK)) {
     const results: ReadResult[] = [];
     for (const candidate of candidates.slice(start, start + PARSE_CHUNK)) results.push(readAndParseFile(job, candidate, knownKeys));
     writer?.flush();
-    onChunk(start, results);
+    yield { start, results };
   }
 }
 
@@ -153,7 +153,13 @@ export async function readAndParseAll(job: ReadJob, threads = availableParalleli
   const ownWriter = job.entriesDir === undefined || job.writer ? undefined : new SegmentWriter(job.entriesDir);
   const writer = job.writer ?? ownWriter;
   try {
-    parseClaimedChunks({ ...job, writer }, next, store);
+    for (const { start, results: chunk } of parseClaimedChunks({ ...job, writer }, next)) {
+      store(start, chunk);
+      // Takes in the helpers' chunks as they come: left queued until this thread's share was
+      // done, a million articles' results waited as 250 MB of messages and then all landed on
+      // the heap at once.
+      if (helperCount > 0) await setImmediate();
+    }
   } finally {
     ownWriter?.close();
     job.writer?.flush();
