@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
@@ -161,14 +162,30 @@ export function readNamedFiles(
       if (info.isDirectory()) return undefined;
       isSymlink = info.isSymbolicLink();
     } catch {
-      results.set(file, 'gone');
-      continue;
+      // A watcher names a file whose name is not valid UTF-8 as decoded, which nothing is found
+      // by: when the folder holds such a name, readOne reports it (name_not_utf8), as a full scan does.
+      if (!holdsUndecodableName(root, relative)) {
+        results.set(file, 'gone');
+        continue;
+      }
+      isSymlink = false;
     }
     const result = readOne(root, relative, isSymlink, options.maxFileBytes, options.isUnchanged);
     if (result === undefined) return undefined;
     results.set(file, result);
   }
   return results;
+}
+
+/** Whether the folder of `relative` holds an entry whose name is not valid UTF-8 and decodes to its name. */
+function holdsUndecodableName(root: string, relative: string): boolean {
+  if (!relative.includes('\uFFFD')) return false;
+  const name = path.basename(relative);
+  try {
+    return readdirSync(path.join(root, path.dirname(relative)), { encoding: 'buffer' }).some((entry) => !isUtf8(entry) && entry.toString('utf8') === name);
+  } catch {
+    return false;
+  }
 }
 
 /**

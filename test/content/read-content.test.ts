@@ -4,7 +4,7 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { Problem } from '../../src/content/problems.js';
 import { createHash } from 'node:crypto';
-import { listContent, readCandidate, readContent, sameStat, statCandidate, type ContentRead } from '../../src/content/read-content.js';
+import { listContent, readCandidate, readContent, readNamedFiles, sameStat, statCandidate, type ContentRead } from '../../src/content/read-content.js';
 import { articleText, frontMatter } from '../helpers/articles.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -225,5 +225,20 @@ describe('readCandidate: a listed file that cannot be opened by its name', () =>
     assert.ok(typeof result === 'object' && 'issues' in result, String(result));
     assert.equal(result.issues[0]!.reason, 'name_not_utf8');
     assert.match(result.issues[0]!.message, /name is not valid UTF-8/);
+  });
+
+  it("readNamedFiles (a watcher's names) reports a name that is not valid UTF-8 as a full scan does, and as gone once it is", async () => {
+    const dir = await contentDir({ 'a.md': 'text' });
+    const bytes = Buffer.concat([Buffer.from(`${dir}/sub/caf`), Buffer.from([0xe9]), Buffer.from('.md')]);
+    await mkdir(path.join(dir, 'sub'));
+    await writeFile(bytes, 'text');
+    const named = readNamedFiles(dir, ['sub/caf\uFFFD.md', 'sub/gone\uFFFD.md', 'a.md'], { maxFileBytes: MAX_FILE_BYTES })!;
+    const problem = named.get('sub/caf\uFFFD.md');
+    assert.ok(typeof problem === 'object' && 'issues' in problem, String(problem));
+    assert.deepEqual([problem.file, problem.issues[0]!.reason], ['sub/caf\uFFFD.md', 'name_not_utf8']);
+    assert.equal(named.get('sub/gone\uFFFD.md'), 'gone', 'no entry of the folder decodes to that name');
+    assert.equal((named.get('a.md') as { text?: string }).text, 'text');
+    await rm(bytes);
+    assert.equal(readNamedFiles(dir, ['sub/caf\uFFFD.md'], { maxFileBytes: MAX_FILE_BYTES })!.get('sub/caf\uFFFD.md'), 'gone');
   });
 });
