@@ -29,6 +29,7 @@ import { DiskWriteError } from './disk-write-error.js';
 import { EntryStoreCorrupt } from './entry-store.js';
 import { UNKNOWN_CHANGES, type ContentChangeSet } from '../content/watch-content.js';
 import { ContentChangedDuringBuild, dropSurvey, listingPrint, scanContent, surveyContent, type ContentSurvey } from './scan-content.js';
+import { scanProgressLog } from './scan-progress.js';
 import { PARALLEL_THRESHOLD } from './stat-threads.js';
 import { folderCounts, hasUnfinishedWrite, noListedFileGone, readManifest, removeAbandonedTemporaryFiles, sameMtime, type FeedsManifest } from './write-feeds.js';
 
@@ -201,7 +202,7 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache, sur
   const { config, logger, clock = () => new Date(), changes = UNKNOWN_CHANGES, onStage } = dependencies;
   const startedAt = clock();
   const started = performance.now();
-  const scan = await scanContent(config, cache, changes, { renderEntries: config.site.archives }, survey);
+  const scan = await scanContent(config, cache, changes, { renderEntries: config.site.archives, onProgress: scanProgressLog(logger) }, survey);
   const scanned = performance.now();
   onStage?.('scan');
 

@@ -48,6 +48,8 @@ export interface ReadJob {
   readonly entriesDir?: string;
   /** The segment this thread appends to (default: a new one in entriesDir); helpers start their own. */
   readonly writer?: SegmentWriter;
+  /** Told how many candidates have their results, each time a chunk's come in (from any thread). */
+  readonly onProgress?: (read: number, total: number) => void;
 }
 
 /** Below this many files a helper thread costs more than it saves. */
@@ -113,8 +115,11 @@ export function* parseClaimedChunks(job: Omit<ReadJob, 'entriesDir'>, next: Int3
 export async function readAndParseAll(job: ReadJob, threads = availableParallelism()): Promise<ReadResult[]> {
   const { candidates } = job;
   const results: ReadResult[] = new Array(candidates.length);
+  let read = 0;
   const store = (start: number, chunk: readonly ReadResult[]) => {
     for (let index = 0; index < chunk.length; index++) results[start + index] = chunk[index];
+    read += chunk.length;
+    job.onProgress?.(read, candidates.length);
   };
   const next = new Int32Array(new SharedArrayBuffer(4));
   const helperCount = candidates.length < PARALLEL_THRESHOLD ? 0 : Math.max(0, threads - 1);

@@ -60,6 +60,8 @@ export interface ContentScan {
 export interface ScanOptions {
   /** Render each new published article's entry while it is parsed (archives need them all). */
   readonly renderEntries: boolean;
+  /** Told how many of the files to read have been read, as they are (scan-progress.ts). */
+  readonly onProgress?: (read: number, total: number) => void;
 }
 
 const byFile = (a: { file?: string }, b: { file?: string }) => compareCodePoints(a.file ?? '', b.file ?? '');
@@ -234,6 +236,7 @@ async function readNew(config: Config, cache: BuildCache, root: string, candidat
     knownKeys,
     entriesDir: options.renderEntries ? cache.entriesDir : undefined,
     writer: options.renderEntries ? entryWriter(cache) : undefined,
+    onProgress: options.onProgress,
   });
 }
 

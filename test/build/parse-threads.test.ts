@@ -16,6 +16,7 @@ describe('readAndParseAll: a cold build spread over threads', () => {
   let results: ReadResult[];
   let entriesDir: string;
   let candidates: ReturnType<typeof listContent>['candidates'];
+  const progress: [number, number][] = [];
 
   before(async () => {
     const dir = await makeTempDir('parallel-');
@@ -28,7 +29,10 @@ describe('readAndParseAll: a cold build spread over threads', () => {
     await writeFile(path.join(dir, 'notes.txt'), 'not markdown');
     ({ root, candidates } = listContent(dir));
     entriesDir = await makeTempDir('parallel-entries-');
-    results = await readAndParseAll({ root, baseUrl: 'https://feeds.example.org', candidates, maxFileBytes: 1024 * 1024, entriesDir }, 2);
+    results = await readAndParseAll(
+      { root, baseUrl: 'https://feeds.example.org', candidates, maxFileBytes: 1024 * 1024, entriesDir, onProgress: (read, total) => progress.push([read, total]) },
+      2,
+    );
   });
 
   it('returns one result per candidate, in candidate order', () => {
@@ -38,6 +42,14 @@ describe('readAndParseAll: a cold build spread over threads', () => {
       assert.ok(result !== undefined && result !== 'gone', `${expected}: ${String(result)}`);
       assert.equal(result.file, expected);
     });
+  });
+
+  it('tells its progress as each chunk comes in, from either thread, up to every candidate', () => {
+    const total = candidates.length;
+    assert.ok(progress.length >= Math.ceil(total / 250), `${progress.length} reports`);
+    assert.ok(progress.every(([, of]) => of === total));
+    assert.ok(progress.every(([read], index) => read > (progress[index - 1]?.[0] ?? 0)), 'ever more');
+    assert.equal(progress.at(-1)![0], total);
   });
 
   it('parses each file exactly as a single thread would', () => {
