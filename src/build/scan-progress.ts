@@ -16,6 +16,6 @@ export function scanProgressLog(logger: Logger, { intervalMs = SCAN_PROGRESS_INT
     const at = now();
     if (at - last < intervalMs) return;
     last = at;
-    logger.info(`reading content: ${read} of ${total} files`, { read, total });
+    logger.info(`reading content: ${read} of ${total} files`, { progress: 'scan', read, total });
   };
 }

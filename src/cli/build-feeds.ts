@@ -50,10 +50,13 @@ async function main(): Promise<number> {
     throw error;
   }
 
-  // Warnings such as a discarded build cache go to stderr; problems are printed below from the report.
+  // Warnings such as a discarded build cache go to stderr, and so does a long scan's progress;
+  // problems and the rest are printed below from the report.
   const logger: Logger = {
     debug: () => {},
-    info: () => {},
+    info: (message, fields) => {
+      if (fields?.progress !== undefined) process.stderr.write(`${message[0]!.toUpperCase()}${message.slice(1)}\n`);
+    },
     warn: (message, fields) => {
       if (fields?.issues === undefined) process.stderr.write(`Warning: ${message}\n`);
     },

@@ -21,10 +21,10 @@ describe('scanProgressLog', () => {
     clock = 46_000;
     report(1000, 1000);
     assert.deepEqual(
-      entries.map(({ level, msg, read, total }) => ({ level, msg, read, total })),
+      entries.map(({ level, msg, progress, read, total }) => ({ level, msg, progress, read, total })),
       [
-        { level: 'info', msg: 'reading content: 600 of 1000 files', read: 600, total: 1000 },
-        { level: 'info', msg: 'reading content: 800 of 1000 files', read: 800, total: 1000 },
+        { level: 'info', msg: 'reading content: 600 of 1000 files', progress: 'scan', read: 600, total: 1000 },
+        { level: 'info', msg: 'reading content: 800 of 1000 files', progress: 'scan', read: 800, total: 1000 },
       ],
     );
   });
