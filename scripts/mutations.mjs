@@ -127,6 +127,7 @@ const MUTATIONS = [
   ['watcher-name-not-utf8-taken-as-gone', 'src/content/read-content.ts', 'if (!holdsUndecodableName(root, relative)) {', 'if (true) {', ['test/content/read-content.test.ts']],
   ['state-text-pieces-written-whole', 'src/build/write-all.ts', 'if (characters >= TEXT_CHUNK_CHARACTERS) flush();', '', ['test/build/write-all.test.ts']],
   ['scan-progress-every-chunk', 'src/build/scan-progress.ts', 'if (at - last < intervalMs) return;', '', ['test/build/scan-progress.test.ts']],
+  ['scan-chunks-taken-after-own-loop', 'src/build/parse-threads.ts', 'if (helperCount > 0) await setImmediate();', '', ['test/build/parse-threads.test.ts']],
   ['scan-progress-not-told', 'src/build/parse-threads.ts', 'job.onProgress?.(read, candidates.length);', '', ['test/build/parse-threads.test.ts']],
 ];
 

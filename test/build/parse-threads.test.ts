@@ -17,6 +17,8 @@ describe('readAndParseAll: a cold build spread over threads', () => {
   let entriesDir: string;
   let candidates: ReturnType<typeof listContent>['candidates'];
   const progress: [number, number][] = [];
+  /** How many chunks had been stored when a timer set just before the call fired. */
+  let storedBeforeTimer: number | undefined;
 
   before(async () => {
     const dir = await makeTempDir('parallel-');
@@ -29,6 +31,7 @@ describe('readAndParseAll: a cold build spread over threads', () => {
     await writeFile(path.join(dir, 'notes.txt'), 'not markdown');
     ({ root, candidates } = listContent(dir));
     entriesDir = await makeTempDir('parallel-entries-');
+    setTimeout(() => (storedBeforeTimer = progress.length), 0);
     results = await readAndParseAll(
       { root, baseUrl: 'https://feeds.example.org', candidates, maxFileBytes: 1024 * 1024, entriesDir, onProgress: (read, total) => progress.push([read, total]) },
       2,
@@ -50,6 +53,13 @@ describe('readAndParseAll: a cold build spread over threads', () => {
     assert.ok(progress.every(([, of]) => of === total));
     assert.ok(progress.every(([read], index) => read > (progress[index - 1]?.[0] ?? 0)), 'ever more');
     assert.equal(progress.at(-1)![0], total);
+  });
+
+  it("lets the event loop run between the calling thread's chunks, so the helper's are taken in as they come", () => {
+    // Parsed in one synchronous loop, every chunk of the calling thread (four or five of nine)
+    // would be stored before the timer could fire; taking turns, it fires after the first or second.
+    assert.ok(storedBeforeTimer !== undefined && storedBeforeTimer <= 2, `${storedBeforeTimer} chunks stored before the timer fired`);
+    assert.ok(progress.length > storedBeforeTimer + 2);
   });
 
   it('parses each file exactly as a single thread would', () => {
