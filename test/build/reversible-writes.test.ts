@@ -140,7 +140,7 @@ describe('ReversibleWrites', () => {
   it('stageText writes a text given in pieces; a disk that fills halfway through leaves the old file and no temporary one', async () => {
     const dir = await makeTempDir('reversible-writes-');
     writeFileSync(path.join(dir, 'state.json'), 'old state');
-    // About three megabytes: written in several writes, the second of which fails.
+    // 1.9 MB: written in two writes, the second of which fails.
     const pieces = Array.from({ length: 100_000 }, (_, index) => `"entry ${index}":"é"\n`);
     const fault = injectFault({ call: 'writeSync', code: 'ENOSPC', nth: 2, file: (file) => path.basename(file).startsWith('.state.json.') });
     try {

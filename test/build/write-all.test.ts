@@ -1,6 +1,6 @@
 /**
- * writeAll and writeText on a real file, read back with node:fs; the writes counted through the
- * build's fs seam.
+ * writeText on a real file, read back with node:fs; its writes counted through the build's fs
+ * seam.
  */
 import assert from 'node:assert/strict';
 import { closeSync, openSync, readFileSync } from 'node:fs';
@@ -44,7 +44,7 @@ describe('writeText', () => {
   it('writes its pieces as UTF-8, a megabyte or so at a time, never the whole text in one write', async () => {
     const dir = await makeTempDir('write-text-');
     const file = path.join(dir, 'state.json');
-    // Three to four megabytes of lines with two-, three- and four-byte characters.
+    // 4.3 MB of lines (3.7 million characters) with two-, three- and four-byte characters.
     const pieces = Array.from({ length: 120_000 }, (_, index) => `"café ${index}":["€ ${index}","😀"],\n`);
     const lengths = writeTextTo(file, pieces);
     const expected = pieces.join('');
