@@ -125,7 +125,7 @@ const MUTATIONS = [
   ['reply-parts-names-dropped', 'src/build/thread-host.ts', 'for (const name of reply.part.names ?? []) pending.names.push(name);', '', ['test/build/thread-host.test.ts']],
   ['reply-parts-written-dropped', 'src/build/thread-host.ts', 'for (const name of reply.part.written) pending.written.push(name);', '', ['test/build/thread-host.test.ts']],
   ['watcher-name-not-utf8-taken-as-gone', 'src/content/read-content.ts', 'if (!holdsUndecodableName(root, relative)) {', 'if (true) {', ['test/content/read-content.test.ts']],
-  ['state-text-pieces-written-whole', 'src/build/write-all.ts', 'if (characters >= TEXT_CHUNK_CHARACTERS) flush();', '', ['test/build/write-all.test.ts']],
+  ['state-text-pieces-written-whole', 'src/build/write-all.ts', 'if (this.#characters < TEXT_CHUNK_CHARACTERS) return false;', 'return false;', ['test/build/write-all.test.ts']],
   ['scan-progress-every-chunk', 'src/build/scan-progress.ts', 'if (at - last < intervalMs) return;', '', ['test/build/scan-progress.test.ts']],
   ['scan-chunks-taken-after-own-loop', 'src/build/parse-threads.ts', 'if (helperCount > 0) await setImmediate();', '', ['test/build/parse-threads.test.ts']],
   ['scan-progress-not-told', 'src/build/parse-threads.ts', 'job.onProgress?.(read, candidates.length);', '', ['test/build/parse-threads.test.ts']],

@@ -30,7 +30,7 @@ import type { FileOutcome } from '../feeds/content-model.js';
 import type { CacheStamp, SavedBuild, ScannedFile, SharedValues } from './build-cache.js';
 import { buildFs } from './build-fs.js';
 import type { EntryLocation } from './entry-store.js';
-import { writeAll } from './write-all.js';
+import { PendingText, writeAll } from './write-all.js';
 
 const FORMAT = 'feed-syndication-service build cache';
 const FORMAT_VERSION = 3;
@@ -502,8 +502,11 @@ class IndexWriter {
   readonly #mainHash = createHash('sha256');
   readonly #restHash = createHash('sha256');
   #hash = this.#mainHash;
-  #pending: string[] = [];
-  #pendingLength = 0;
+  readonly #text = new PendingText((bytes) => {
+    this.#hash.update(bytes);
+    writeAll(this.#fd, bytes);
+    this.#written += bytes.length;
+  });
   #written = 0;
   #closed = false;
   #inPlace = false;
@@ -516,11 +519,7 @@ class IndexWriter {
 
   /** Adds a line; true when that wrote the pending megabyte to the file. */
   line(text: string): boolean {
-    this.#pending.push(text);
-    this.#pendingLength += text.length + 1;
-    if (this.#pendingLength < 1 << 20) return false;
-    this.#flush();
-    return true;
+    return this.#text.add(`${text}\n`);
   }
 
   /** Lines of `kind`, CHUNK items each, yielding after each megabyte written. */
@@ -538,38 +537,28 @@ class IndexWriter {
 
   /** What follows is the rest, hashed on its own. */
   startRest(): void {
-    this.#flush();
+    this.#text.flush();
     this.#hash = this.#restHash;
   }
 
   /** The rest ends here. */
   endRest(): void {
-    this.#flush();
+    this.#text.flush();
     this.#hash = this.#mainHash;
   }
 
   /** Bytes in the file so far (everything given is flushed first). */
   size(): number {
-    this.#flush();
+    this.#text.flush();
     return this.#written;
   }
 
   /** Lines given as bytes (each ends with a newline). */
   bytes(lines: Buffer): void {
-    this.#flush();
+    this.#text.flush();
     this.#hash.update(lines);
     writeAll(this.#fd, lines);
     this.#written += lines.length;
-  }
-
-  #flush(): void {
-    if (this.#pending.length === 0) return;
-    const bytes = Buffer.from(`${this.#pending.join('\n')}\n`, 'utf8');
-    this.#pending = [];
-    this.#pendingLength = 0;
-    this.#hash.update(bytes);
-    writeAll(this.#fd, bytes);
-    this.#written += bytes.length;
   }
 
   /** Adds the trailer (made from the two hashes and the size of everything before it) and puts the file in place. */
