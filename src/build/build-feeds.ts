@@ -61,6 +61,11 @@ export interface BuildDependencies {
    * it off: a run with nothing to do then only scans.
    */
   readonly warmModel?: boolean;
+  /**
+   * Documents a build renders on its own before a document write thread joins in with the new
+   * files (write-threads.ts; default 200). Tests give 0 to use it on small content.
+   */
+  readonly writeThreadAfter?: number;
   /** Called after each stage (scan, model, entries, write) with its name: bench:profile takes memory there. */
   readonly onStage?: (stage: 'scan' | 'model' | 'entries' | 'write') => void;
 }
@@ -191,6 +196,7 @@ function unchangedReport(saved: SavedReport, startedAt: Date, durationMs: number
     durationMs,
     filesParsed: 0,
     rendered: 0,
+    renderedByWriteThread: 0,
     ...(nextScheduled ? { nextScheduled: new Date(nextScheduled) } : {}),
     written: [],
     unchanged,
@@ -234,6 +240,7 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache, sur
       durationMs: elapsedMs(started),
       filesParsed: 0,
       rendered: 0,
+      renderedByWriteThread: 0,
       written: [],
       unchanged: last.result.files.length,
       removed: [],

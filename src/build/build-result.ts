@@ -28,6 +28,8 @@ export interface BuildReport {
   readonly deleted: number;
   /** Feed documents rendered by this build; the others were unchanged and kept. */
   readonly rendered: number;
+  /** Of them, the ones a document write thread wrote (a large build's new files: write-threads.ts). */
+  readonly renderedByWriteThread: number;
   /** Files that were not published because of a problem (each is in `problems`). */
   readonly skipped: number;
   readonly problems: readonly Problem[];

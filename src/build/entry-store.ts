@@ -166,6 +166,11 @@ export class EntryReader {
     this.#checked.add(location);
   }
 
+  /** Whether `location` needs no check when read (written by this process, or checked already). */
+  isChecked(location: EntryLocation): boolean {
+    return this.#checked.has(location);
+  }
+
   read(location: EntryLocation): EntryBytes {
     const [rss, atom, json, html] = location.lengths;
     const size = rss + atom + json + html;

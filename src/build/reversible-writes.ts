@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { buildFs } from './build-fs.js';
-import { DiskWriteError, writingFile } from './disk-write-error.js';
+import { writingFile } from './disk-write-error.js';
 import { writeAll, writeText } from './write-all.js';
 
 /** A step done after the staged files: append to a file, or remove one (kept as a backup until settled). */
@@ -113,27 +113,22 @@ export class ReversibleWrites {
   }
 
   #stageWith(name: string, write: (fd: number) => void, { first = false, again = false, fresh = false }: StageOptions): { mtimeMs: number } {
-    const temporary = this.temporaryPath(name);
-    const target = path.join(this.dir, name);
-    let written = false;
-    try {
-      const fd = buildFs.openSync(temporary, 'w');
-      try {
-        write(fd);
-        const { mtimeMs } = buildFs.fstatSync(fd);
-        written = !again;
-        if (!again) (first ? this.#first : this.#staged).push(name);
-        if (fresh) this.#mayReplace.delete(name);
-        else this.#mayReplace.add(name);
-        return { mtimeMs };
-      } finally {
-        buildFs.closeSync(fd);
-      }
-    } catch (error) {
-      if (written) (first ? this.#first : this.#staged).pop();
-      removeQuietly(temporary);
-      throw new DiskWriteError(target, error);
-    }
+    const mtimeMs = writingFile(path.join(this.dir, name), () => writeNewFile(this.temporaryPath(name), write));
+    if (!again) (first ? this.#first : this.#staged).push(name);
+    if (fresh) this.#mayReplace.delete(name);
+    else this.#mayReplace.add(name);
+    return { mtimeMs };
+  }
+
+  /**
+   * Stages `name` for bytes another thread writes to its temporaryPath (write-threads.ts), for a
+   * name with no file yet (as `fresh`): it takes its place in the order now, so files still go in
+   * place in the order the build gave them. The caller must know that thread's write succeeded
+   * before apply; a rollback removes the temporary file whether it was written or not.
+   */
+  reserve(name: string): void {
+    this.#staged.push(name);
+    this.#mayReplace.delete(name);
   }
 
   /** Appends `text` to `name` at apply, after the staged files (a journal). */
@@ -283,6 +278,26 @@ export class ReversibleWrites {
   abandon(): boolean {
     if (this.#state === 'settled') return true;
     return this.rollback();
+  }
+}
+
+/**
+ * Creates `file` (replacing any file of that name), writes it with `write` and returns its mtime;
+ * if anything fails, removes what was written and throws the error. Also run by the document
+ * write thread (write-thread-main.ts), on its own copy of the file-system seam.
+ */
+export function writeNewFile(file: string, write: (fd: number) => void): number {
+  try {
+    const fd = buildFs.openSync(file, 'w');
+    try {
+      write(fd);
+      return buildFs.fstatSync(fd).mtimeMs;
+    } finally {
+      buildFs.closeSync(fd);
+    }
+  } catch (error) {
+    removeQuietly(file);
+    throw error;
   }
 }
 

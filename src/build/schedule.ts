@@ -35,6 +35,7 @@ export async function buildAndPublish<R extends BuildResult | ThreadBuildResult>
       filesRead: report.filesRead,
       filesParsed: report.filesParsed,
       rendered: report.rendered,
+      renderedByWriteThread: report.renderedByWriteThread,
       published: report.published,
       drafts: report.drafts,
       heldUntilDate: report.scheduled,

@@ -11,10 +11,12 @@
 import { createHash } from 'node:crypto';
 import type { ArticleRecord } from '../feeds/article-record.js';
 import type { DocumentPlan, PlannedFeeds } from '../feeds/feed-documents.js';
-import { DOCUMENT_FORMATS, documentFrames, type DocumentFrame } from '../render/render-document.js';
+import path from 'node:path';
+import { DOCUMENT_FORMATS, documentFrames, fillFrameBytes, type DocumentFormat, type DocumentFrame } from '../render/render-document.js';
 import type { BuildCache } from './build-cache.js';
-import type { EntryBytes } from './entry-store.js';
+import type { EntryBytes, EntryLocation } from './entry-store.js';
 import type { FeedsWriter, WrittenFile } from './write-feeds.js';
+import { DocumentWriteThread, type DocumentFileJob } from './write-threads.js';
 
 /** A file written (or kept) and, when asked for, its bytes. */
 export interface DocumentFile extends WrittenFile {
@@ -25,6 +27,8 @@ export interface DocumentsWritten {
   readonly files: readonly DocumentFile[];
   /** Documents rendered (the others were kept as they were). */
   readonly rendered: number;
+  /** Of them, the ones the document write thread wrote. */
+  readonly renderedByWriteThread: number;
 }
 
 /**
@@ -75,17 +79,38 @@ function inWritingOrder(plans: readonly DocumentPlan<ArticleRecord>[], visit: (p
   for (const plan of plans) if (plan.document.archive === undefined) visit(plan);
 }
 
-/** One document's file: its frame filled with the entries' bytes. */
-function assemble(frame: DocumentFrame, entries: readonly Buffer[]): Buffer {
-  if (entries.length === 0) return Buffer.from(`${frame.head}${frame.empty}`);
-  const parts: Buffer[] = [Buffer.from(`${frame.head}${frame.first}`)];
-  const between = Buffer.from(frame.between);
-  entries.forEach((entry, index) => {
-    if (index > 0) parts.push(between);
-    parts.push(entry);
+/**
+ * Documents a build renders on its own before a document write thread (write-threads.ts) joins
+ * in: fewer than this are done before the thread would have started (40-70 ms).
+ */
+const HELP_AFTER = 200;
+
+/**
+ * Gives a document whose four files are all new to the helper: each file's place in the build is
+ * taken now (FeedsWriter.stageElsewhere), its outcome recorded when the helper answers, at the
+ * same place in `files`.
+ */
+function giveToHelper(
+  helper: DocumentWriteThread,
+  writer: FeedsWriter,
+  frames: Record<DocumentFormat, DocumentFrame>,
+  locations: readonly EntryLocation[],
+  cache: BuildCache,
+  files: DocumentFile[],
+): void {
+  const at = files.length;
+  const jobs: DocumentFileJob[] = DOCUMENT_FORMATS.map((format) => {
+    const frame = frames[format];
+    return { format, frame, target: path.join(writer.dir, frame.name), temporaryPath: writer.stageElsewhere(frame.name) };
   });
-  parts.push(Buffer.from(frame.last));
-  return Buffer.concat(parts);
+  files.length += jobs.length;
+  helper.give({ files: jobs, entries: locations, checked: locations.map((location) => cache.reader.isChecked(location)) }, (staged) => {
+    jobs.forEach(({ frame }, index) => {
+      files[at + index] = writer.recordStaged(frame.name, frame.contentType, staged[index]!);
+    });
+    // Checked by the helper, if they were not already.
+    for (const location of locations) cache.reader.trust(location);
+  });
 }
 
 /** Which written files' bytes the caller wants back, and which bytes it has already. */
@@ -105,55 +130,74 @@ export interface BodyWishes {
  * process whose last build finished): only the plans made now are looked at, and the subscription
  * documents whose bytes the caller wants and lacks; every other plan is the very object the last
  * build wrote (planFeeds gives back the memo's plans), its files as that build left them. The
- * documents no plan has any more are given to the writer to remove.
+ * documents no plan has any more are given to the writer to remove. From the `helpAfter`th
+ * document rendered on, a document write thread writes new documents beside this thread.
  */
 export function writeDocuments(
   writer: FeedsWriter,
   planned: PlannedFeeds<ArticleRecord>,
   cache: BuildCache,
-  { keepBody = () => false, hasBody = () => false, partial = false }: BodyWishes & { readonly partial?: boolean } = {},
+  { keepBody = () => false, hasBody = () => false, partial = false, helpAfter = HELP_AFTER }: BodyWishes & { readonly partial?: boolean; readonly helpAfter?: number } = {},
 ): DocumentsWritten {
   const files: DocumentFile[] = [];
+  let helper: DocumentWriteThread | undefined;
   const writtenPlans = partial ? cache.writtenPlans : new WeakSet<DocumentPlan<ArticleRecord>>();
   const fingerprints = partial ? cache.documents : new Map<string, string>();
   let rendered = 0;
+  let renderedByWriteThread = 0;
   let changed = false;
   // The caller wants no bytes of this file, or holds the ones the last build left.
   const bodyHeld = (name: string) => !keepBody(name) || hasBody(name, writer.previous.get(name)!.hash);
   const { plans } = planned;
   // Plans made now are new objects, never among those written.
   const visited = partial ? [...planned.made, ...planned.subscriptions.filter((plan) => writtenPlans.has(plan))] : plans;
-  inWritingOrder(visited, (plan) => {
-    const names = fileNamesOf(plan);
-    // The very plan this process wrote last time: its files are as it left them.
-    if (partial && writtenPlans.has(plan) && names.every(bodyHeld)) return;
-    const fingerprint = documentFingerprint(plan);
-    const known = cache.documents.get(plan.document.path);
-    fingerprints.set(plan.document.path, fingerprint);
-    writtenPlans.add(plan);
-    const unchanged = (name: string) => writer.isIntact(name) && bodyHeld(name);
-    if (known === fingerprint && names.every(unchanged)) {
-      for (const name of names) files.push(writer.keep(name));
-      return;
-    }
-    rendered++;
-    changed = true;
-    const entries: EntryBytes[] = plan.articles.map((article) => {
-      const location = cache.entries.get(article.key);
-      if (!location) throw new Error(`no rendered entry for ${article.file}`);
-      return cache.reader.read(location);
+  try {
+    inWritingOrder(visited, (plan) => {
+      const names = fileNamesOf(plan);
+      // The very plan this process wrote last time: its files are as it left them.
+      if (partial && writtenPlans.has(plan) && names.every(bodyHeld)) return;
+      const fingerprint = documentFingerprint(plan);
+      const known = cache.documents.get(plan.document.path);
+      fingerprints.set(plan.document.path, fingerprint);
+      writtenPlans.add(plan);
+      const unchanged = (name: string) => writer.isIntact(name) && bodyHeld(name);
+      if (known === fingerprint && names.every(unchanged)) {
+        for (const name of names) files.push(writer.keep(name));
+        return;
+      }
+      rendered++;
+      changed = true;
+      const locations = plan.articles.map((article) => {
+        const location = cache.entries.get(article.key);
+        if (!location) throw new Error(`no rendered entry for ${article.file}`);
+        return location;
+      });
+      const frames = documentFrames(plan.document);
+      if (rendered > helpAfter) {
+        helper ??= new DocumentWriteThread(cache.entriesDir);
+        helper.take();
+        if (helper.hasRoom && DOCUMENT_FORMATS.every((format) => !keepBody(frames[format].name) && writer.isNew(frames[format].name))) {
+          giveToHelper(helper, writer, frames, locations, cache, files);
+          renderedByWriteThread++;
+          return;
+        }
+      }
+      const entries: EntryBytes[] = locations.map((location) => cache.reader.read(location));
+      for (const format of DOCUMENT_FORMATS) {
+        const frame = frames[format];
+        const bytes = fillFrameBytes(
+          frame,
+          entries.map((entry) => entry[format]),
+        );
+        const file = writer.write(frame.name, frame.contentType, bytes);
+        files.push(keepBody(frame.name) ? { ...file, body: bytes } : file);
+      }
     });
-    const frames = documentFrames(plan.document);
-    for (const format of DOCUMENT_FORMATS) {
-      const frame = frames[format];
-      const bytes = assemble(
-        frame,
-        entries.map((entry) => entry[format]),
-      );
-      const file = writer.write(frame.name, frame.contentType, bytes);
-      files.push(keepBody(frame.name) ? { ...file, body: bytes } : file);
-    }
-  });
+    helper?.finish();
+  } finally {
+    // After a failure too: its files must all be written (or gone) before they are taken back.
+    helper?.close();
+  }
   if (partial) {
     // Documents no plan holds any more (a feed that went, a page that went): their files go.
     // Every plan's path has its fingerprint (set now, or when its plan was written): more are paths no plan has.
@@ -173,5 +217,5 @@ export function writeDocuments(
     cache.writtenPlans = writtenPlans;
   }
   if (changed) cache.dirty = true;
-  return { files, rendered };
+  return { files, rendered, renderedByWriteThread };
 }

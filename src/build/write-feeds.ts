@@ -309,6 +309,8 @@ export class FeedsWriter {
   readonly #removals = new Set<string>();
   readonly #folders = new Set<string>();
   readonly #order: string[] = [];
+  /** Names another thread is writing (stageElsewhere) whose outcome is not recorded yet. */
+  readonly #elsewhere = new Set<string>();
   readonly #youngTemporaryFiles: number;
   /** The names this build claimed (not listed by the manifest). */
   #claimed: string[] = [];
@@ -396,15 +398,50 @@ export class FeedsWriter {
       this.#record(file);
       return file;
     }
+    this.#makeFolderOf(target);
+    // Staged only: no file of this build is visible before finish puts them all in place.
+    const { mtimeMs } = this.#writes.stage(name, bytes, { again: this.#current.get(name)?.changed === true, fresh: onDisk === undefined });
+    const file = { name, contentType, hash, size: bytes.length, mtimeMs, changed: true };
+    this.#record(file);
+    return file;
+  }
+
+  #makeFolderOf(target: string): void {
     const folder = path.dirname(target);
     if (!this.#folders.has(folder)) {
       this.#writes.makeFolder(folder);
       this.#folders.add(folder);
     }
-    // Staged only: no file of this build is visible before finish puts them all in place.
-    const { mtimeMs } = this.#writes.stage(name, bytes, { again: this.#current.get(name)?.changed === true, fresh: onDisk === undefined });
-    const file = { name, contentType, hash, size: bytes.length, mtimeMs, changed: true };
-    this.#record(file);
+  }
+
+  /**
+   * Whether `name` is new: no manifest lists it, this build has not written it, and there is no
+   * such file. Only a new file may be written by another thread (stageElsewhere): there is nothing
+   * to compare its bytes with.
+   */
+  isNew(name: string): boolean {
+    return !this.previous.has(name) && !this.#current.has(name) && !this.#elsewhere.has(name) && statSync(path.join(this.dir, name), { throwIfNoEntry: false }) === undefined;
+  }
+
+  /**
+   * Takes the place of new file `name` (isNew) in this build, for another thread to write
+   * (write-threads.ts): makes its folder and returns the temporary path to write it to. Until
+   * recordStaged says what was written there, finish refuses to run.
+   */
+  stageElsewhere(name: string): string {
+    const target = path.join(this.dir, name);
+    this.#makeFolderOf(target);
+    this.#writes.reserve(name);
+    this.#order.push(name);
+    this.#elsewhere.add(name);
+    return this.#writes.temporaryPath(name);
+  }
+
+  /** What the other thread wrote to `name`'s temporary path (stageElsewhere). */
+  recordStaged(name: string, contentType: string, { hash, size, mtimeMs }: { hash: string; size: number; mtimeMs: number }): WrittenFile {
+    if (!this.#elsewhere.delete(name)) throw new Error(`${name} was not staged elsewhere`);
+    const file = { name, contentType, hash, size, mtimeMs, changed: true };
+    this.#current.set(name, file);
     return file;
   }
 
@@ -447,6 +484,7 @@ export class FeedsWriter {
    */
   finish({ complete = true }: { complete?: boolean } = {}): { manifest: FeedsManifest; removed: string[] } {
     if (this.#finished) throw new Error('finish called twice');
+    if (this.#elsewhere.size > 0) throw new Error(`finish while ${this.#elsewhere.size} files are still being written elsewhere`);
     const files = complete ? new Map<string, ManifestFile>() : (this.previous as Map<string, ManifestFile>);
     const changedRows: string[] = [];
     const add = (file: ManifestFile) => {
@@ -457,8 +495,9 @@ export class FeedsWriter {
       files.set(file.name, kept);
     };
     const candidates = complete ? [...this.previous.keys(), ...this.#stale] : [...this.#removals, ...this.#stale];
-    for (const written of this.#current.values()) {
-      const { changed: _changed, ...file } = written;
+    // In the build's order, also for files another thread wrote (recorded as they came).
+    for (const name of this.#order) {
+      const { changed: _changed, ...file } = this.#current.get(name)!;
       add(file);
     }
     const removed = [...new Set(candidates)].filter((name) => !this.#current.has(name) && (complete || !files.has(name) || this.#removals.has(name)) && isInside(this.dir, name)).sort();

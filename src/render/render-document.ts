@@ -1,8 +1,8 @@
 /**
  * A document, written in one pass: its head, its entries' fragments (rendered once per article,
  * entry-fragments.ts) and its tail. The frames say what goes around and between the fragments;
- * the build streams them to disk chunk by chunk (build/write-feeds.ts), tests and small callers
- * join them in memory (renderDocumentFiles).
+ * the build fills them with its entries' stored bytes (fillFrameBytes, build/write-documents.ts),
+ * tests and small callers join them in memory (renderDocumentFiles).
  */
 import { EMPTY_PAGE, pageFrame } from './browser-view.js';
 import type { EntryFragments } from './entry-fragments.js';
@@ -87,6 +87,19 @@ export function frameSizes(document: FeedDocumentHead): FrameSize[] {
 /** A frame filled with entries, as one text. */
 export function fillFrame(frame: DocumentFrame, entries: readonly string[]): string {
   return entries.length === 0 ? `${frame.head}${frame.empty}` : `${frame.head}${frame.first}${entries.join(frame.between)}${frame.last}`;
+}
+
+/** A frame filled with entries given as bytes (in document order), as one Buffer. */
+export function fillFrameBytes(frame: DocumentFrame, entries: readonly Buffer[]): Buffer {
+  if (entries.length === 0) return Buffer.from(`${frame.head}${frame.empty}`);
+  const parts: Buffer[] = [Buffer.from(`${frame.head}${frame.first}`)];
+  const between = Buffer.from(frame.between);
+  entries.forEach((entry, index) => {
+    if (index > 0) parts.push(between);
+    parts.push(entry);
+  });
+  parts.push(Buffer.from(frame.last));
+  return Buffer.concat(parts);
 }
 
 /** One document's four files in memory, from its entries' fragments (in document order). */

@@ -29,6 +29,7 @@ export function fakeBuildResult(files: readonly BuiltFile[], report: Partial<Bui
       filesRead: 3,
       filesParsed: 3,
       rendered: 2,
+      renderedByWriteThread: 0,
       published: 2,
       drafts: 1,
       scheduled: 0,
