@@ -93,10 +93,11 @@ export class ReversibleWrites {
     return path.join(path.dirname(target), `.${path.basename(target)}.${token}.tmp`);
   }
 
-  /** Makes `folder` (and its parents), remembering what it made. */
-  makeFolder(folder: string): void {
+  /** Makes `folder` (and its parents), remembering what it made; true when there was no such folder. */
+  makeFolder(folder: string): boolean {
     const made = writingFile(folder, () => buildFs.mkdirSync(folder, { recursive: true }));
     if (made !== undefined) this.#folders.push(made);
+    return made !== undefined;
   }
 
   /**

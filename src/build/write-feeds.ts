@@ -308,6 +308,8 @@ export class FeedsWriter {
   readonly #current = new Map<string, WrittenFile>();
   readonly #removals = new Set<string>();
   readonly #folders = new Set<string>();
+  /** The folders this build made (a first build's archive folders): no stat is needed to know a name there is new. */
+  readonly #madeFolders = new Set<string>();
   readonly #order: string[] = [];
   /** Names another thread is writing (stageElsewhere) whose outcome is not recorded yet. */
   readonly #elsewhere = new Set<string>();
@@ -409,9 +411,14 @@ export class FeedsWriter {
   #makeFolderOf(target: string): void {
     const folder = path.dirname(target);
     if (!this.#folders.has(folder)) {
-      this.#writes.makeFolder(folder);
+      if (this.#writes.makeFolder(folder)) this.#madeFolders.add(folder);
       this.#folders.add(folder);
     }
+  }
+
+  /** Whether `target` is in a folder this build made: there is no file there it did not write. */
+  #inMadeFolder(target: string): boolean {
+    return this.#madeFolders.has(path.dirname(target));
   }
 
   /**
@@ -420,7 +427,9 @@ export class FeedsWriter {
    * to compare its bytes with.
    */
   isNew(name: string): boolean {
-    return !this.previous.has(name) && !this.#current.has(name) && !this.#elsewhere.has(name) && statSync(path.join(this.dir, name), { throwIfNoEntry: false }) === undefined;
+    if (this.previous.has(name) || this.#current.has(name) || this.#elsewhere.has(name)) return false;
+    const target = path.join(this.dir, name);
+    return this.#inMadeFolder(target) || statSync(target, { throwIfNoEntry: false }) === undefined;
   }
 
   /**
@@ -452,6 +461,7 @@ export class FeedsWriter {
 
   /** Whether there is a file `target` (undefined: none), and whether it holds exactly `bytes` (then with its mtime). */
   #sameOnDisk(target: string, bytes: Uint8Array): { same: boolean; mtimeMs: number } | undefined {
+    if (this.#inMadeFolder(target)) return undefined;
     try {
       // Most often there is no such file yet (a first build): no exception made for that.
       const stats = statSync(target, { throwIfNoEntry: false });
