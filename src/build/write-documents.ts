@@ -1,7 +1,8 @@
 /**
  * Writes every planned document to the feeds folder, one at a time: its rendered entries are read
  * from the entry store and spliced between its frames (render/render-document.ts), so at most one
- * document is in memory at once, however large the archive. A document whose fingerprint (its
+ * document is in memory at once, however large the archive (and up to two more with a document
+ * write thread, write-threads.ts: the one it writes and the one queued). A document whose fingerprint (its
  * head and the content keys of its entries) is the one written last time, and whose files are on
  * disk as the manifest says, is kept without being rendered.
  *
@@ -9,9 +10,9 @@
  * reader that follows a link from a new file always finds what it links to.
  */
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import type { ArticleRecord } from '../feeds/article-record.js';
 import type { DocumentPlan, PlannedFeeds } from '../feeds/feed-documents.js';
-import path from 'node:path';
 import { DOCUMENT_FORMATS, documentFrames, fillFrameBytes, type DocumentFormat, type DocumentFrame } from '../render/render-document.js';
 import type { BuildCache } from './build-cache.js';
 import type { EntryBytes, EntryLocation } from './entry-store.js';

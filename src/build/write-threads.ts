@@ -3,7 +3,7 @@
  * documents, reads their entries from the entry store, fills the frames, hashes the files and
  * writes each to its temporary file, while the calling thread does the same for other documents.
  * At 100k articles a first build writes 35 000 files (3.3 GB): reading, copying, hashing and
- * writing them took the calling thread 12 s on its own, and the parse threads are done by then.
+ * writing them took the calling thread 10-13 s on its own, and the parse threads are done by then.
  *
  * Only new files go to it (no manifest row, no file on disk: nothing to compare with), and never a
  * file whose bytes the caller keeps. The calling thread keeps the build's order and bookkeeping:
@@ -72,9 +72,10 @@ export interface WriteThreadData {
 }
 
 /**
- * Writes one document's files to their temporary paths: the work of the thread, and the same as
- * the calling thread does for the documents it keeps. Throws DiskWriteError (naming the file) or
- * EntryStoreCorrupt; a temporary file whose write failed is removed (writeNewFile).
+ * Writes one document's files to their temporary paths: the thread's work for one document (the
+ * calling thread does the same for its own documents through FeedsWriter.write). Throws
+ * DiskWriteError (naming the file) or EntryStoreCorrupt; a temporary file whose write failed is
+ * removed (writeNewFile).
  */
 export function writeDocumentFiles(job: Omit<DocumentJob, 'id'>, reader: EntryReader): StagedFile[] {
   job.entries.forEach((location, index) => {
