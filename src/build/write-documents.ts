@@ -175,9 +175,10 @@ export function writeDocuments(
       });
       const frames = documentFrames(plan.document);
       if (rendered > helpAfter) {
-        helper ??= new DocumentWriteThread(cache.entriesDir);
-        helper.take();
-        if (helper.hasRoom && DOCUMENT_FORMATS.every((format) => !keepBody(frames[format].name) && writer.isNew(frames[format].name))) {
+        helper?.take();
+        // Started for the first document it can take: a rebuild that rewrites existing files starts none.
+        if ((helper?.hasRoom ?? true) && DOCUMENT_FORMATS.every((format) => !keepBody(frames[format].name) && writer.isNew(frames[format].name))) {
+          helper ??= new DocumentWriteThread(cache.entriesDir);
           giveToHelper(helper, writer, frames, locations, cache, files);
           renderedByWriteThread++;
           return;
