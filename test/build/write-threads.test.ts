@@ -72,7 +72,7 @@ describe('DocumentWriteThread: documents written by a helper thread of the write
     }
   });
 
-  it('fails with a DiskWriteError naming the file (not its temporary name) and leaves no temporary file', async () => {
+  it('fails with a DiskWriteError naming the file (not its temporary name), leaving no temporary file for it', async () => {
     const { dir, locations } = await storedEntries();
     const out = await makeTempDir('write-thread-out-');
     const thread = new DocumentWriteThread(dir);
