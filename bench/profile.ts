@@ -1,7 +1,8 @@
 /**
- * `npm run bench:profile -- [--n 100000] [--top 25]`: where a cold static build spends its time
- * and memory. First the build's stages one at a time (bench/build-stages.ts: wall time, and RSS,
- * V8 heap and buffers after each), then our CLI once (compiled, with the node flags of `npm run build:feeds`, FEED_ARCHIVES=false,
+ * `npm run bench:profile -- [--n 100000] [--top 25] [--archives true|false]`: where a cold static
+ * build spends its time and memory, with archives on (the shipped default) unless told otherwise.
+ * First the build's stages one at a time (bench/build-stages.ts: wall time, and RSS, V8 heap and
+ * buffers after each), then our CLI once (compiled, with the node flags of `npm run build:feeds`,
  * like the bench's cold builds) under V8's CPU profiler (--cpu-prof: one profile per thread) on the
  * bench corpus of size N, and prints per thread its busy time, garbage-collection time, and the
  * functions with the most time including and excluding what they call. The profiles are kept in
@@ -100,8 +101,10 @@ export function formatThreadSummary(summary: ThreadSummary): string {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { n: { type: 'string' }, top: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ options: { n: { type: 'string' }, top: { type: 'string' }, archives: { type: 'string' } }, strict: true });
   const n = Number(values.n ?? 100_000);
+  const archives = values.archives ?? 'true';
+  if (archives !== 'true' && archives !== 'false') throw new Error(`--archives: true or false, not ${archives}`);
   const top = Number(values.top ?? 25);
   const corpus = await ensureCorpus(n, DEFAULT_SEED);
   const stamp = new Date().toISOString().replace(/:/g, '-');
@@ -111,14 +114,14 @@ async function main(): Promise<number> {
   try {
     const nodeFlags = [...npmScriptNodeFlags('build:feeds'), '--cpu-prof', `--cpu-prof-dir=${profileDir}`];
     const run = await runNode(nodeArgs('src/cli/build-feeds.ts', [], { probe: true, nodeFlags }), {
-      env: childEnv({ CONTENT_DIR: corpus.dir, FEEDS_DIR: path.join(work, 'feeds'), STATE_DIR: path.join(work, 'state'), FEED_ARCHIVES: 'false', LOG_LEVEL: 'silent' }),
+      env: childEnv({ CONTENT_DIR: corpus.dir, FEEDS_DIR: path.join(work, 'feeds'), STATE_DIR: path.join(work, 'state'), FEED_ARCHIVES: archives, LOG_LEVEL: 'silent' }),
       timeoutMs: 30 * 60_000,
     });
     if (run.code !== 0) throw new Error(`the build failed (exit ${run.code ?? run.signal}): ${run.stderr.slice(-2000)}`);
-    const stages = await runNode(nodeArgs('bench/build-stages.ts', [corpus.dir], { nodeFlags: npmScriptNodeFlags('build:feeds') }), { env: childEnv({}), timeoutMs: 30 * 60_000 });
+    const stages = await runNode(nodeArgs('bench/build-stages.ts', [corpus.dir, archives], { nodeFlags: npmScriptNodeFlags('build:feeds') }), { env: childEnv({}), timeoutMs: 30 * 60_000 });
     if (stages.code !== 0) throw new Error(`the staged build failed (exit ${stages.code ?? stages.signal}): ${stages.stderr.slice(-2000)}`);
     const lines = [
-      `Cold build of N=${n}, stage by stage (no profiler; memory after each stage):`,
+      `Cold build of N=${n}, FEED_ARCHIVES=${archives}, stage by stage (no profiler; memory after each stage):`,
       ...stages.stdout
         .trim()
         .split('\n')
@@ -128,7 +131,7 @@ async function main(): Promise<number> {
           return `  ${String(stage).padEnd(30)} ${String(ms).padStart(6)} ms   RSS ${String(rssMb).padStart(5)} MB, heap ${String(heapUsedMb).padStart(5)} MB, buffers ${String(externalMb).padStart(4)} MB${details ? `   (${details})` : ''}`;
         }),
       '',
-      `Cold build of N=${n} (${corpus.dir}) under --cpu-prof: ${Math.round(run.wallMs)} ms wall, peak RSS ${Math.round((run.maxRssKb ?? 0) / 1024)} MB (the profiler adds time).`,
+      `Cold build of N=${n} (${corpus.dir}), FEED_ARCHIVES=${archives}, under --cpu-prof: ${Math.round(run.wallMs)} ms wall, peak RSS ${Math.round((run.maxRssKb ?? 0) / 1024)} MB (the profiler adds time).`,
       `node ${nodeFlags.join(' ')} …/src/cli/build-feeds.js`,
     ];
     for (const name of (await readdir(profileDir)).filter((file) => file.endsWith('.cpuprofile')).sort()) {
