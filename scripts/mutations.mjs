@@ -132,7 +132,7 @@ const MUTATIONS = [
   ['write-thread-close-does-not-wait', 'src/build/write-threads.ts', '    try {\n      this.#waitForAll();\n    } catch (error) {\n      this.#failure ??= error as Error;\n    }\n', '', ['test/build/write-threads.test.ts']],
   ['write-thread-trusts-every-entry', 'src/build/write-threads.ts', 'if (job.checked[index]) reader.trust(location);', 'reader.trust(location);', ['test/build/write-threads.test.ts']],
   ['write-thread-failure-dropped', 'src/build/write-threads.ts', "if ('failure' in answer) this.#failure ??= failureError(answer.failure);", "if ('failure' in answer) continue;", ['test/build/write-threads.test.ts', 'test/build/build-feeds.write-thread.test.ts']],
-  ['write-thread-never-used', 'src/build/write-documents.ts', 'if (rendered > helpAfter) {', 'if (false) {', ['test/build/build-feeds.write-thread.test.ts']],
+  ['write-thread-never-used', 'src/build/write-documents.ts', 'if (rendered > writeThreadAfter) {', 'if (false) {', ['test/build/build-feeds.write-thread.test.ts']],
   ['made-folder-taken-for-every-folder', 'src/build/write-feeds.ts', 'return this.#madeFolders.has(path.dirname(target));', 'return true;', ['test/build/write-feeds.test.ts', 'test/build/build-feeds.saved-build.test.ts']],
   ['write-thread-file-order-lost', 'src/build/write-feeds.ts', '    for (const name of this.#order) {\n      const { changed: _changed, ...file } = this.#current.get(name)!;', '    for (const written of this.#current.values()) {\n      const { changed: _changed, ...file } = written;', ['test/build/build-feeds.write-thread.test.ts']],
 ];

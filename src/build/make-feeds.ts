@@ -90,7 +90,7 @@ export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCac
     const indexed = planned.subscriptions.map((plan) => ({ ...plan.document, entryCount: plan.articles.length }));
     const extras = [...renderBrowserFiles(), ...renderFeedImages(), renderOpml(indexed, config.site), renderIndexHtml(indexed, config.site)];
     writer.claim([...documentFileNames(partial ? planned.made : plans), ...extras.map((file) => file.name)]);
-    const documents = writeDocuments(writer, planned, cache, { keepBody, hasBody, partial, helpAfter: dependencies.writeThreadAfter });
+    const documents = writeDocuments(writer, planned, cache, { keepBody, hasBody, partial, writeThreadAfter: dependencies.writeThreadAfter });
     const extraFiles: DocumentFile[] = extras.map((file) => {
       const bytes = typeof file.body === 'string' ? Buffer.from(file.body, 'utf8') : file.body;
       const written = writer.write(file.name, file.contentType, bytes);

@@ -10,7 +10,6 @@
  * reader that follows a link from a new file always finds what it links to.
  */
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import type { ArticleRecord } from '../feeds/article-record.js';
 import type { DocumentPlan, PlannedFeeds } from '../feeds/feed-documents.js';
 import { DOCUMENT_FORMATS, documentFrames, fillFrameBytes, type DocumentFormat, type DocumentFrame } from '../render/render-document.js';
@@ -84,15 +83,15 @@ function inWritingOrder(plans: readonly DocumentPlan<ArticleRecord>[], visit: (p
  * Documents a build renders on its own before a document write thread (write-threads.ts) joins
  * in: fewer than this are done before the thread would have started (40-70 ms).
  */
-const HELP_AFTER = 200;
+const WRITE_THREAD_AFTER = 200;
 
 /**
- * Gives a document whose four files are all new to the helper: each file's place in the build is
- * taken now (FeedsWriter.stageElsewhere), its outcome recorded when the helper answers, at the
- * same place in `files`.
+ * Gives a document whose four files are all new to the write thread: each file's place in the
+ * build is taken now (FeedsWriter.stageElsewhere), its outcome recorded when the thread answers,
+ * at the same place in `files`.
  */
-function giveToHelper(
-  helper: DocumentWriteThread,
+function giveToWriteThread(
+  writeThread: DocumentWriteThread,
   writer: FeedsWriter,
   frames: Record<DocumentFormat, DocumentFrame>,
   locations: readonly EntryLocation[],
@@ -102,14 +101,14 @@ function giveToHelper(
   const at = files.length;
   const jobs: DocumentFileJob[] = DOCUMENT_FORMATS.map((format) => {
     const frame = frames[format];
-    return { format, frame, target: path.join(writer.dir, frame.name), temporaryPath: writer.stageElsewhere(frame.name) };
+    return { format, frame, ...writer.stageElsewhere(frame.name) };
   });
   files.length += jobs.length;
-  helper.give({ files: jobs, entries: locations, checked: locations.map((location) => cache.reader.isChecked(location)) }, (staged) => {
+  writeThread.give({ files: jobs, entries: locations, checked: locations.map((location) => cache.reader.isChecked(location)) }, (staged) => {
     jobs.forEach(({ frame }, index) => {
       files[at + index] = writer.recordStaged(frame.name, frame.contentType, staged[index]!);
     });
-    // Checked by the helper, if they were not already.
+    // Checked by the thread, if they were not already.
     for (const location of locations) cache.reader.trust(location);
   });
 }
@@ -131,17 +130,17 @@ export interface BodyWishes {
  * process whose last build finished): only the plans made now are looked at, and the subscription
  * documents whose bytes the caller wants and lacks; every other plan is the very object the last
  * build wrote (planFeeds gives back the memo's plans), its files as that build left them. The
- * documents no plan has any more are given to the writer to remove. From the `helpAfter`th
+ * documents no plan has any more are given to the writer to remove. From the `writeThreadAfter`th
  * document rendered on, a document write thread writes new documents beside this thread.
  */
 export function writeDocuments(
   writer: FeedsWriter,
   planned: PlannedFeeds<ArticleRecord>,
   cache: BuildCache,
-  { keepBody = () => false, hasBody = () => false, partial = false, helpAfter = HELP_AFTER }: BodyWishes & { readonly partial?: boolean; readonly helpAfter?: number } = {},
+  { keepBody = () => false, hasBody = () => false, partial = false, writeThreadAfter = WRITE_THREAD_AFTER }: BodyWishes & { readonly partial?: boolean; readonly writeThreadAfter?: number } = {},
 ): DocumentsWritten {
   const files: DocumentFile[] = [];
-  let helper: DocumentWriteThread | undefined;
+  let writeThread: DocumentWriteThread | undefined;
   const writtenPlans = partial ? cache.writtenPlans : new WeakSet<DocumentPlan<ArticleRecord>>();
   const fingerprints = partial ? cache.documents : new Map<string, string>();
   let rendered = 0;
@@ -174,12 +173,12 @@ export function writeDocuments(
         return location;
       });
       const frames = documentFrames(plan.document);
-      if (rendered > helpAfter) {
-        helper?.take();
+      if (rendered > writeThreadAfter) {
+        writeThread?.take();
         // Started for the first document it can take: a rebuild that rewrites existing files starts none.
-        if ((helper?.hasRoom ?? true) && DOCUMENT_FORMATS.every((format) => !keepBody(frames[format].name) && writer.isNew(frames[format].name))) {
-          helper ??= new DocumentWriteThread(cache.entriesDir);
-          giveToHelper(helper, writer, frames, locations, cache, files);
+        if ((writeThread?.hasRoom ?? true) && DOCUMENT_FORMATS.every((format) => !keepBody(frames[format].name) && writer.isNew(frames[format].name))) {
+          writeThread ??= new DocumentWriteThread(cache.entriesDir);
+          giveToWriteThread(writeThread, writer, frames, locations, cache, files);
           renderedByWriteThread++;
           return;
         }
@@ -195,10 +194,10 @@ export function writeDocuments(
         files.push(keepBody(frame.name) ? { ...file, body: bytes } : file);
       }
     });
-    helper?.finish();
+    writeThread?.finish();
   } finally {
     // After a failure too: its files must all be written (or gone) before they are taken back.
-    helper?.close();
+    writeThread?.close();
   }
   if (partial) {
     // Documents no plan holds any more (a feed that went, a page that went): their files go.

@@ -434,16 +434,16 @@ export class FeedsWriter {
 
   /**
    * Takes the place of new file `name` (isNew) in this build, for another thread to write
-   * (write-threads.ts): makes its folder and returns the temporary path to write it to. Until
-   * recordStaged says what was written there, finish refuses to run.
+   * (write-threads.ts): makes its folder and returns the file's path and the temporary path to
+   * write it to. Until recordStaged says what was written there, finish refuses to run.
    */
-  stageElsewhere(name: string): string {
+  stageElsewhere(name: string): { target: string; temporaryPath: string } {
     const target = path.join(this.dir, name);
     this.#makeFolderOf(target);
     this.#writes.reserve(name);
     this.#order.push(name);
     this.#elsewhere.add(name);
-    return this.#writes.temporaryPath(name);
+    return { target, temporaryPath: this.#writes.temporaryPath(name) };
   }
 
   /** What the other thread wrote to `name`'s temporary path (stageElsewhere). */

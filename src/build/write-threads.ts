@@ -17,7 +17,7 @@
  */
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import { fillFrameBytes, type DocumentFormat, type DocumentFrame } from '../render/render-document.js';
-import { DiskWriteError } from './disk-write-error.js';
+import { DiskWriteError, writingFile } from './disk-write-error.js';
 import { EntryStoreCorrupt, type EntryLocation, type EntryReader } from './entry-store.js';
 import { writeNewFile } from './reversible-writes.js';
 import { startThread } from './start-thread.js';
@@ -88,12 +88,7 @@ export function writeDocumentFiles(job: Omit<DocumentJob, 'id'>, reader: EntryRe
       entries.map((entry) => entry[format]),
     );
     const hash = contentHash(bytes);
-    let mtimeMs: number;
-    try {
-      mtimeMs = writeNewFile(temporaryPath, (fd) => writeAll(fd, bytes));
-    } catch (error) {
-      throw new DiskWriteError(target, error);
-    }
+    const mtimeMs = writingFile(target, () => writeNewFile(temporaryPath, (fd) => writeAll(fd, bytes)));
     return { hash, size: bytes.length, mtimeMs };
   });
 }
