@@ -34,14 +34,22 @@ export interface ServerLifeOptions extends PhaseFolders {
   readonly cron?: string;
 }
 
+/** How long after the server is quiet its held RSS is read: past the build thread's second collection (6 s after the build). */
+const SETTLE_MS = 10_000;
+
 export interface ServerLifeFigures {
   readonly n: number;
   readonly command: string;
   /** The first build in the server (cold: empty feeds and state folders). */
   readonly firstBuild: {
     durationMs: number | null;
-    /** RSS right after its "build finished" line, and once the server was quiet (what the target uses). */
+    /**
+     * RSS right after its "build finished" line, once the server was quiet, and what it holds
+     * SETTLE_MS after that (what the target uses): the build thread gives back what its first build
+     * grew its heap by in two collections, the second about 6 s after the build (src/build/heap-release.ts).
+     */
     rssKbAtFinish: number | null;
+    rssKbAtQuiet: number | null;
     rssKb: number | null;
     quietAfterMs: number | null;
     rssSource: 'healthz' | 'proc' | null;
@@ -119,7 +127,7 @@ export async function measureServerLife(options: ServerLifeOptions, budget: Budg
   const life: ServerLifeFigures = {
     n: options.n,
     command: 'npm start (defaults: archives on, content watcher on, default schedule)',
-    firstBuild: { durationMs: null, rssKbAtFinish: null, rssKb: null, quietAfterMs: null, rssSource: null },
+    firstBuild: { durationMs: null, rssKbAtFinish: null, rssKbAtQuiet: null, rssKb: null, quietAfterMs: null, rssSource: null },
     watcherRebuilds: { samplesMs: [], written: [], medianMs: null, maxMs: null, bySchedule: 0, emptyBuilds: 0 },
     freshness: { feed: null, samplesMs: [], buildMs: [], written: [], medianMs: null, maxMs: null },
     restart: emptyRestart(),
@@ -161,11 +169,16 @@ export async function measureServerLife(options: ServerLifeOptions, budget: Budg
     const quiet = await waitUntilQuiet(server.pid, { timeoutMs: within(budget, 30_000) });
     life.firstBuild.quietAfterMs = quiet ?? null;
     if (quiet === undefined) life.notes.push('server: not quiet (under 5 % of a CPU for a second) within 30 s of its first build; RSS read then');
+    const atQuiet = await serverRssKb(service);
+    life.firstBuild.rssKbAtQuiet = atQuiet.rssKb;
+    await sleep(Math.min(SETTLE_MS, Math.max(0, budget.deadline - Date.now())));
     const held = await serverRssKb(service);
     life.firstBuild.rssKb = held.rssKb;
     life.firstBuild.rssSource = held.source;
     memory.source = held.source;
-    budget.log(`server: first build ${ms(life.firstBuild.durationMs)}; RSS ${Math.round(atFinish.rssKb / 1024)} MB at its end, ${Math.round(held.rssKb / 1024)} MB quiet`);
+    budget.log(
+      `server: first build ${ms(life.firstBuild.durationMs)}; RSS ${Math.round(atFinish.rssKb / 1024)} MB at its end, ${Math.round(atQuiet.rssKb / 1024)} MB quiet, ${Math.round(held.rssKb / 1024)} MB ${SETTLE_MS / 1000} s later`,
+    );
     restartReserveMs = Math.max(0, Math.min((budget.deadline - Date.now()) / 3, 60_000 + 2 * (life.firstBuild.durationMs ?? 0)));
     const beforeRestart: Budget = { ...budget, deadline: budget.deadline - restartReserveMs };
 

@@ -14,6 +14,7 @@ import type { Config } from '../config.js';
 import { failureSummary } from '../errors.js';
 import { compress, isServedFromMemory } from '../http/feed-snapshot.js';
 import { createLogger } from '../logger.js';
+import { createHeapReleaser } from './heap-release.js';
 import { BUILD_THREAD_NICE, postReply, replyMessages, type ChangedFile, type ThreadReply, type ThreadRequest } from './thread-host.js';
 
 const config = workerData as Config;
@@ -29,6 +30,11 @@ try {
 
 const stamp = cacheStamp(config);
 const cache = loadBuildCache(config.stateDir, stamp, logger);
+/** Gives back what a build or a save grew the heap by, once the thread is idle (heap-release.ts). */
+const heap = createHeapReleaser({
+  isBusy: () => building || saving !== undefined,
+  onRelease: ({ beforeBytes, afterBytes }) => logger.debug('build thread heap released', { beforeBytes, afterBytes }),
+});
 /** What the main thread serves: each file's hash, by name. */
 let sent = new Map<string, string>();
 
@@ -72,6 +78,7 @@ function startSave(): void {
       logger.warn('build cache could not be saved; the next start builds more', { error });
     } finally {
       saving = undefined;
+      heap.afterWork();
     }
   })();
   saving = save;
@@ -113,6 +120,7 @@ parentPort!.on('message', async (request: ThreadRequest) => {
     return;
   }
   if ('close' in request) {
+    heap.cancel();
     await saveBeforeClosing();
     parentPort!.postMessage({ id: request.id, ok: true, closed: true } satisfies ThreadReply);
     return;
@@ -165,6 +173,7 @@ parentPort!.on('message', async (request: ThreadRequest) => {
     parentPort!.postMessage(reply);
   } finally {
     building = false;
+    heap.afterWork();
   }
   if (saveDue || (stopped && unsavedSince !== undefined)) {
     saveDue = false;
