@@ -1,4 +1,5 @@
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { performance } from 'node:perf_hooks';
 import { runInNewContext } from 'node:vm';
 
 /**
@@ -24,10 +25,11 @@ export interface HeapReleaser {
   cancel(): void;
 }
 
-/** The heap's size before the first collection and after the second, in bytes. */
+/** The heap's size before the first collection and after the second, in bytes, and how long each held the thread. */
 export interface HeapRelease {
   readonly beforeBytes: number;
   readonly afterBytes: number;
+  readonly pausesMs: readonly [number, number];
 }
 
 /**
@@ -71,8 +73,8 @@ export function createHeapReleaser({
   readonly onRelease?: (release: HeapRelease) => void;
 } = {}): HeapReleaser {
   let afterLastCollection = heapBytes();
-  /** The heap's size before the first collection, while the second is due. */
-  let secondDue: number | undefined;
+  /** The heap's size before the first collection and that collection's pause, while the second is due. */
+  let secondDue: { readonly beforeBytes: number; readonly pauseMs: number } | undefined;
   let timer: NodeJS.Timeout | undefined;
   const cancel = () => {
     clearTimeout(timer);
@@ -81,9 +83,9 @@ export function createHeapReleaser({
   const second = () => {
     timer = undefined;
     if (collect === null || secondDue === undefined || isBusy()) return;
-    collect();
+    const pauseMs = timed(collect);
     afterLastCollection = heapBytes();
-    onRelease({ beforeBytes: secondDue, afterBytes: afterLastCollection });
+    onRelease({ beforeBytes: secondDue.beforeBytes, afterBytes: afterLastCollection, pausesMs: [secondDue.pauseMs, pauseMs] });
     secondDue = undefined;
   };
   return {
@@ -93,9 +95,9 @@ export function createHeapReleaser({
       cancel();
       const beforeBytes = heapBytes();
       if (beforeBytes - afterLastCollection > growthBytes) {
-        collect();
+        const pauseMs = timed(collect);
         afterLastCollection = heapBytes();
-        secondDue ??= beforeBytes;
+        secondDue ??= { beforeBytes, pauseMs };
       }
       if (secondDue === undefined) return;
       timer = setTimeout(second, idleMs);
@@ -103,4 +105,10 @@ export function createHeapReleaser({
       timer.unref();
     },
   };
+}
+
+function timed(work: () => void): number {
+  const started = performance.now();
+  work();
+  return Math.round(performance.now() - started);
 }

@@ -33,7 +33,7 @@ const cache = loadBuildCache(config.stateDir, stamp, logger);
 /** Gives back what a build or a save grew the heap by, once the thread is idle (heap-release.ts). */
 const heap = createHeapReleaser({
   isBusy: () => building || saving !== undefined,
-  onRelease: ({ beforeBytes, afterBytes }) => logger.debug('build thread heap released', { beforeBytes, afterBytes }),
+  onRelease: (release) => logger.debug('build thread heap released', { ...release }),
 });
 /** What the main thread serves: each file's hash, by name. */
 let sent = new Map<string, string>();
