@@ -8,7 +8,7 @@ const MB = 1024 * 1024;
 
 /** A releaser over a heap whose size the test sets, counting the collections it asks for. */
 function fakeHeap(options: { growthBytes?: number; idleMs?: number; busy?: () => boolean; collects?: boolean } = {}) {
-  const heap = { bytes: 100 * MB, collections: 0, releases: [] as HeapRelease[] };
+  const heap = { bytes: 100 * MB, live: 50 * MB, collections: 0, releases: [] as HeapRelease[] };
   const releaser = createHeapReleaser({
     collect:
       options.collects === false
@@ -18,7 +18,9 @@ function fakeHeap(options: { growthBytes?: number; idleMs?: number; busy?: () =>
             heap.bytes -= 10 * MB;
           },
     heapBytes: () => heap.bytes,
+    liveBytes: () => heap.live,
     growthBytes: options.growthBytes ?? 64 * MB,
+    maxLiveBytes: 512 * MB,
     idleMs: options.idleMs ?? 20,
     isBusy: options.busy,
     onRelease: (release) => heap.releases.push(release),
@@ -48,6 +50,19 @@ describe('createHeapReleaser', () => {
       [{ beforeBytes: 300 * MB, afterBytes: 280 * MB }],
     );
     assert.ok(heap.releases[0]!.pausesMs.every((pause) => Number.isInteger(pause) && pause >= 0));
+  });
+
+  it('makes no collection while more than maxLiveBytes of the heap is in use', async () => {
+    const { heap, releaser } = fakeHeap();
+    heap.bytes += 1024 * MB;
+    heap.live = 513 * MB;
+    releaser.afterWork();
+    await sleep(60);
+    assert.equal(heap.collections, 0);
+    heap.live = 512 * MB;
+    releaser.afterWork();
+    await sleep(60);
+    assert.equal(heap.collections, 2);
   });
 
   it('measures growth from the heap as the last collection left it', async () => {
