@@ -428,6 +428,12 @@ export function processCpuMs(pid: number): number | undefined {
  * a build V8 finishes collecting and shrinking the heap for a few seconds). Gives up after
  * `timeoutMs`; returns how long it waited, or undefined if it was never quiet.
  */
+/**
+ * How long after a server is quiet (waitUntilQuiet) what it holds is read, or the serving loads
+ * start: past the build thread's second collection after a build, 6 s after it (src/build/heap-release.ts).
+ */
+export const SETTLE_AFTER_QUIET_MS = 10_000;
+
 export async function waitUntilQuiet(pid: number, { maxShare = 0.05, timeoutMs = 30_000 } = {}): Promise<number | undefined> {
   const started = Date.now();
   let before = processCpuMs(pid);

@@ -14,7 +14,7 @@
 import path from 'node:path';
 import { median } from './cold-builds.js';
 import { TOPICS, type CorpusManifest } from './corpus.js';
-import { freePort, sleep, waitUntilQuiet, type LogLine, type ServerProcess } from './processes.js';
+import { freePort, SETTLE_AFTER_QUIET_MS, sleep, waitUntilQuiet, type LogLine, type ServerProcess } from './processes.js';
 import { ms, msList } from './report.js';
 import { within, type Budget, type PhaseFolders } from './server-phases.js';
 import { isBuildFailed, isBuildFinished, isWatcherBuild, rawGet, reviseArticle, serverRssKb, spawnService, startService, whenListening, writeNewArticle, type RunningService } from './service.js';
@@ -34,9 +34,6 @@ export interface ServerLifeOptions extends PhaseFolders {
   readonly cron?: string;
 }
 
-/** How long after the server is quiet its held RSS is read: past the build thread's second collection (6 s after the build). */
-const SETTLE_MS = 10_000;
-
 export interface ServerLifeFigures {
   readonly n: number;
   readonly command: string;
@@ -45,7 +42,7 @@ export interface ServerLifeFigures {
     durationMs: number | null;
     /**
      * RSS right after its "build finished" line, once the server was quiet, and what it holds
-     * SETTLE_MS after that (what the target uses): the build thread gives back what its first build
+     * SETTLE_AFTER_QUIET_MS after that (what the target uses): the build thread gives back what its first build
      * grew its heap by in two collections, the second about 6 s after the build (src/build/heap-release.ts).
      */
     rssKbAtFinish: number | null;
@@ -171,13 +168,13 @@ export async function measureServerLife(options: ServerLifeOptions, budget: Budg
     if (quiet === undefined) life.notes.push('server: not quiet (under 5 % of a CPU for a second) within 30 s of its first build; RSS read then');
     const atQuiet = await serverRssKb(service);
     life.firstBuild.rssKbAtQuiet = atQuiet.rssKb;
-    await sleep(Math.min(SETTLE_MS, Math.max(0, budget.deadline - Date.now())));
+    await sleep(Math.min(SETTLE_AFTER_QUIET_MS, Math.max(0, budget.deadline - Date.now())));
     const held = await serverRssKb(service);
     life.firstBuild.rssKb = held.rssKb;
     life.firstBuild.rssSource = held.source;
     memory.source = held.source;
     budget.log(
-      `server: first build ${ms(life.firstBuild.durationMs)}; RSS ${Math.round(atFinish.rssKb / 1024)} MB at its end, ${Math.round(atQuiet.rssKb / 1024)} MB quiet, ${Math.round(held.rssKb / 1024)} MB ${SETTLE_MS / 1000} s later`,
+      `server: first build ${ms(life.firstBuild.durationMs)}; RSS ${Math.round(atFinish.rssKb / 1024)} MB at its end, ${Math.round(atQuiet.rssKb / 1024)} MB quiet, ${Math.round(held.rssKb / 1024)} MB ${SETTLE_AFTER_QUIET_MS / 1000} s later`,
     );
     restartReserveMs = Math.max(0, Math.min((budget.deadline - Date.now()) / 3, 60_000 + 2 * (life.firstBuild.durationMs ?? 0)));
     const beforeRestart: Budget = { ...budget, deadline: budget.deadline - restartReserveMs };

@@ -19,7 +19,7 @@ import { median } from './cold-builds.js';
 import type { FloorResponses } from './floor-responses.js';
 import { combineLoads, loadProblems, runLoad, startLoad, type LoadResult } from './load.js';
 import { msList } from './report.js';
-import { pinToCpus, sleep, TimeoutError, waitUntilQuiet, type LogLine, type ServerProcess } from './processes.js';
+import { pinToCpus, SETTLE_AFTER_QUIET_MS, sleep, TimeoutError, waitUntilQuiet, type LogLine, type ServerProcess } from './processes.js';
 import { chooseTopicFeed, isBuildFailed, isBuildFinished, isScheduledBuild, rawGet, reviseAll, reviseArticle, startFloor, startService, swapSymlink, type RunningService } from './service.js';
 
 /** Node-cron pattern (6 fields) that fires on 1 January at midnight only: "never" during a bench. */
@@ -318,6 +318,7 @@ export async function measureServing(options: ServingOptions, budget: Budget): P
     const quietAfterMs = await waitUntilQuiet(service.server.pid, { timeoutMs: within(budget, 30_000) });
     figures.quietAfterMs = quietAfterMs ?? null;
     if (quietAfterMs === undefined) figures.notes.push('serving: the server did not become quiet (under 5 % of a CPU for a second) within 30 s of its boot build');
+    await sleep(Math.min(SETTLE_AFTER_QUIET_MS, Math.max(0, budget.deadline - Date.now())));
     const chosen = await chooseTopicFeed(options.feedsDir, options.targetFeedBytes);
     const feedPath = `/feeds/${chosen.name}`;
 
