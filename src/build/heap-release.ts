@@ -36,8 +36,8 @@ export interface HeapRelease {
 
 /**
  * Heap growth since the last full collection that makes one worth its pause (0.1-0.3 s at 100k
- * articles). A cache save at 100k grows it by about 50 MB (RSS 590 to 625 MB, and back); a
- * watcher's one-file build by a few.
+ * articles). A cache save at 100k grew it by 50 MB (300 to 350 MB; the server's RSS 590 to 625 MB,
+ * and back after the collections); a watcher's one-file build grows it by a few.
  */
 export const HEAP_GROWTH_TO_RELEASE_BYTES = 32 * 1024 * 1024;
 /**

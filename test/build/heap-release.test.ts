@@ -3,11 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { createHeapReleaser, fullCollection, type HeapRelease } from '../../src/build/heap-release.js';
+import { BUILD_YOUNG_GENERATION_MB } from '../../src/build/start-thread.js';
 
 const MB = 1024 * 1024;
 
 /** A releaser over a heap whose size the test sets, counting the collections it asks for. */
-function fakeHeap(options: { growthBytes?: number; idleMs?: number; busy?: () => boolean; collects?: boolean } = {}) {
+function fakeHeap(options: { idleMs?: number; busy?: () => boolean; collects?: boolean } = {}) {
   const heap = { bytes: 100 * MB, live: 50 * MB, collections: 0, releases: [] as HeapRelease[] };
   const releaser = createHeapReleaser({
     collect:
@@ -19,7 +20,7 @@ function fakeHeap(options: { growthBytes?: number; idleMs?: number; busy?: () =>
           },
     heapBytes: () => heap.bytes,
     liveBytes: () => heap.live,
-    growthBytes: options.growthBytes ?? 64 * MB,
+    growthBytes: 64 * MB,
     maxLiveBytes: 512 * MB,
     idleMs: options.idleMs ?? 20,
     isBusy: options.busy,
@@ -166,7 +167,7 @@ describe('fullCollection and the two collections in a thread like the build thre
     const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
     const worker = new Worker(`(async () => { const { register } = await import(${tsx}); register(); })().then(() => { ${THREAD} });`, {
       eval: true,
-      resourceLimits: { maxYoungGenerationSizeMb: 192 },
+      resourceLimits: { maxYoungGenerationSizeMb: BUILD_YOUNG_GENERATION_MB },
     });
     try {
       const messages: Array<Record<string, unknown>> = [];
