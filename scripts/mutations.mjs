@@ -135,6 +135,10 @@ const MUTATIONS = [
   ['write-thread-never-used', 'src/build/write-documents.ts', 'if (rendered > writeThreadAfter) {', 'if (false) {', ['test/build/build-feeds.write-thread.test.ts']],
   ['made-folder-taken-for-every-folder', 'src/build/write-feeds.ts', 'return this.#madeFolders.has(path.dirname(target));', 'return true;', ['test/build/write-feeds.test.ts', 'test/build/build-feeds.saved-build.test.ts']],
   ['write-thread-file-order-lost', 'src/build/write-feeds.ts', '    for (const name of this.#order) {\n      const { changed: _changed, ...file } = this.#current.get(name)!;', '    for (const written of this.#current.values()) {\n      const { changed: _changed, ...file } = written;', ['test/build/build-feeds.write-thread.test.ts']],
+  ['heap-release-no-second-collection', 'src/build/heap-release.ts', '      timer = setTimeout(second, idleMs);', '      timer = setTimeout(() => {}, idleMs);', ['test/build/heap-release.test.ts']],
+  ['heap-release-second-at-once', 'src/build/heap-release.ts', '      timer = setTimeout(second, idleMs);', '      timer = setTimeout(second, 0);', ['test/build/heap-release.test.ts']],
+  ['heap-release-ignores-live-cap', 'src/build/heap-release.ts', ' && liveBytes() <= maxLiveBytes) {', ') {', ['test/build/heap-release.test.ts']],
+  ['heap-release-while-busy', 'src/build/heap-release.ts', 'if (collect === null || secondDue === undefined || isBusy()) return;', 'if (collect === null || secondDue === undefined) return;', ['test/build/heap-release.test.ts']],
 ];
 
 const only = process.argv.slice(2);

@@ -162,7 +162,7 @@ describe('fullCollection and the two collections in a thread like the build thre
     collect!();
   });
 
-  it('gives back the old generation at once and the young generation after the wait', { timeout: 30_000 }, async () => {
+  it('gives back the old generation at once and the young generation after the wait', { timeout: 60_000 }, async () => {
     const modulePath = new URL('../../src/build/heap-release.ts', import.meta.url).href;
     const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
     const worker = new Worker(`(async () => { const { register } = await import(${tsx}); register(); })().then(() => { ${THREAD} });`, {
@@ -171,10 +171,16 @@ describe('fullCollection and the two collections in a thread like the build thre
     });
     try {
       const messages: Array<Record<string, unknown>> = [];
-      const next = () => new Promise<Record<string, unknown>>((resolve, reject) => {
-        worker.once('message', resolve);
-        worker.once('error', reject);
-      });
+      // Each message within 20 s, or the test fails (and the finally below ends the thread).
+      const next = () =>
+        new Promise<Record<string, unknown>>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('no message from the thread within 20 s')), 20_000);
+          worker.once('message', (message: Record<string, unknown>) => {
+            clearTimeout(timer);
+            resolve(message);
+          });
+          worker.once('error', reject);
+        });
       worker.postMessage({ modulePath });
       messages.push(await next());
       messages.push(await next());
