@@ -1,6 +1,6 @@
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
-import { performance } from 'node:perf_hooks';
 import { runInNewContext } from 'node:vm';
+import { elapsedMs, ms } from './build-result.js';
 
 /**
  * A long-lived thread that builds gives back, after a build or a save that grew its heap, the
@@ -49,22 +49,22 @@ export const RELEASE_MAX_LIVE_BYTES = 512 * 1024 * 1024;
 /** Longer than the 5 s over which V8 measures the allocation rate that lets it shrink the young generation. */
 export const SECOND_COLLECTION_AFTER_MS = 6_000;
 
-/** V8's full collection as a function; undefined if this runtime will not give it. */
-export function fullCollection(): (() => void) | undefined {
+/** V8's full collection as a function; null if this runtime will not give it. */
+export function fullCollection(): (() => void) | null {
   if (typeof globalThis.gc === 'function') return globalThis.gc;
   try {
     // The way jest's leak detector gets it: a context made after the flag is set has `gc`. The
     // flag is process-wide and only adds that function; it changes nothing else.
     setFlagsFromString('--expose-gc');
     const gc: unknown = runInNewContext('gc');
-    return typeof gc === 'function' ? (gc as () => void) : undefined;
+    return typeof gc === 'function' ? (gc as () => void) : null;
   } catch {
-    return undefined;
+    return null;
   }
 }
 
 export function createHeapReleaser({
-  collect = fullCollection() ?? null,
+  collect = fullCollection(),
   heapBytes = () => getHeapStatistics().total_heap_size,
   liveBytes = () => getHeapStatistics().used_heap_size,
   growthBytes = HEAP_GROWTH_TO_RELEASE_BYTES,
@@ -124,5 +124,5 @@ export function createHeapReleaser({
 function timed(work: () => void): number {
   const started = performance.now();
   work();
-  return Math.round(performance.now() - started);
+  return ms(elapsedMs(started));
 }
