@@ -139,6 +139,10 @@ const MUTATIONS = [
   ['heap-release-second-at-once', 'src/build/heap-release.ts', '      timer = setTimeout(second, idleMs);', '      timer = setTimeout(second, 0);', ['test/build/heap-release.test.ts']],
   ['heap-release-ignores-live-cap', 'src/build/heap-release.ts', ' && liveBytes() <= maxLiveBytes) {', ') {', ['test/build/heap-release.test.ts']],
   ['heap-release-while-busy', 'src/build/heap-release.ts', 'if (collect === null || secondDue === undefined || isBusy()) return;', 'if (collect === null || secondDue === undefined) return;', ['test/build/heap-release.test.ts']],
+  ['heap-release-no-compaction', 'src/build/heap-release.ts', "    setFlagsFromString('--compact-on-every-full-gc');", '', ['test/build/heap-release.test.ts']],
+  ['heap-release-compaction-left-on', 'src/build/heap-release.ts', "      setFlagsFromString('--no-compact-on-every-full-gc');", '', ['test/build/heap-release.test.ts']],
+  ['heap-release-never-compacts', 'src/build/heap-release.ts', '    const compactionMs = compact ? timed(compact) : 0;', '    const compactionMs = 0;', ['test/build/heap-release.test.ts']],
+  ['heap-release-compacts-first', 'src/build/heap-release.ts', '        const pauseMs = timed(collect);\n        afterLastCollection', '        const pauseMs = timed(compact ?? collect);\n        afterLastCollection', ['test/build/heap-release.test.ts']],
 ];
 
 const only = process.argv.slice(2);

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { createHeapReleaser, fullCollection, type HeapRelease } from '../../src/build/heap-release.js';
+import { compacting, createHeapReleaser, fullCollection, type HeapRelease } from '../../src/build/heap-release.js';
 import { BUILD_YOUNG_GENERATION_MB } from '../../src/build/start-thread.js';
 
 const MB = 1024 * 1024;
 
 /** A releaser over a heap whose size the test sets, counting the collections it asks for. */
 function fakeHeap(options: { idleMs?: number; busy?: () => boolean; collects?: boolean } = {}) {
-  const heap = { bytes: 100 * MB, live: 50 * MB, collections: 0, releases: [] as HeapRelease[] };
+  const heap = { bytes: 100 * MB, live: 50 * MB, collections: 0, compactions: 0, releases: [] as HeapRelease[] };
   const releaser = createHeapReleaser({
     collect:
       options.collects === false
@@ -17,6 +17,13 @@ function fakeHeap(options: { idleMs?: number; busy?: () => boolean; collects?: b
         : () => {
             heap.collections++;
             heap.bytes -= 10 * MB;
+          },
+    compact:
+      options.collects === false
+        ? null
+        : () => {
+            heap.compactions++;
+            heap.bytes -= 5 * MB;
           },
     heapBytes: () => heap.bytes,
     liveBytes: () => heap.live,
@@ -39,17 +46,20 @@ describe('createHeapReleaser', () => {
     assert.deepEqual(heap.releases, []);
   });
 
-  it('collects as the work ends, and again once the thread has been idle', async () => {
+  it('collects as the work ends, and again, then compacting, once the thread has been idle', async () => {
     const { heap, releaser } = fakeHeap();
     heap.bytes += 200 * MB;
     releaser.afterWork();
     assert.equal(heap.collections, 1, 'the first collection is made at once');
+    assert.equal(heap.compactions, 0, 'not compacting at once');
     await sleep(60);
     assert.equal(heap.collections, 2);
+    assert.equal(heap.compactions, 1);
     assert.deepEqual(
       heap.releases.map(({ beforeBytes, afterBytes }) => ({ beforeBytes, afterBytes })),
-      [{ beforeBytes: 300 * MB, afterBytes: 280 * MB }],
+      [{ beforeBytes: 300 * MB, afterBytes: 275 * MB }],
     );
+    assert.equal(heap.releases[0]!.pausesMs.length, 3);
     assert.ok(heap.releases[0]!.pausesMs.every((pause) => Number.isInteger(pause) && pause >= 0));
   });
 
@@ -157,6 +167,86 @@ parentPort.on('message', async ({ modulePath }) => {
 });
 `;
 
+/**
+ * Work that keeps one object in three of those it made, spread over every page it grew into, then
+ * two plain collections, the old generation's size and use after them, a compacting collection, the
+ * same after it, and the same again after more such work and two plain collections.
+ */
+const COMPACTING_THREAD = `
+const { parentPort } = require('node:worker_threads');
+const { getHeapSpaceStatistics } = require('node:v8');
+const oldSpace = () => {
+  const space = getHeapSpaceStatistics().find((space) => space.space_name === 'old_space');
+  return { size: space.space_size, used: space.space_used_size };
+};
+const survivors = [];
+function work() {
+  let dropped = [];
+  for (let i = 0; i < 2000000; i++) {
+    const item = { text: 'article ' + i, score: i * 1.5, topics: [i] };
+    if (i % 3 === 0) survivors.push(item);
+    else dropped.push(item);
+  }
+  dropped = undefined;
+}
+parentPort.once('message', async ({ modulePath }) => {
+  const { compacting, fullCollection } = await import(modulePath);
+  const collect = fullCollection();
+  work();
+  collect();
+  collect();
+  const collected = oldSpace();
+  compacting(collect)();
+  const compacted = oldSpace();
+  work();
+  collect();
+  collect();
+  parentPort.postMessage({ collected, compacted, afterMore: oldSpace(), survivors: survivors.length });
+});
+`;
+
+/** A worker running `script` (CommonJS, with TypeScript imports through tsx), with the build thread's young generation. */
+function buildLikeThread(script: string): Worker {
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  return new Worker(`(async () => { const { register } = await import(${tsx}); register(); })().then(() => { ${script} });`, {
+    eval: true,
+    resourceLimits: { maxYoungGenerationSizeMb: BUILD_YOUNG_GENERATION_MB },
+  });
+}
+
+/** The thread's next message, within 20 s or the promise fails. */
+function nextMessage(worker: Worker): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no message from the thread within 20 s')), 20_000);
+    worker.once('message', (message: Record<string, unknown>) => {
+      clearTimeout(timer);
+      resolve(message);
+    });
+    worker.once('error', reject);
+  });
+}
+
+const HEAP_RELEASE_MODULE = new URL('../../src/build/heap-release.ts', import.meta.url).href;
+
+describe('compacting', () => {
+  it('gives back the pages a plain collection keeps for the objects left on them, and only in the collection it makes', { timeout: 60_000 }, async () => {
+    const worker = buildLikeThread(COMPACTING_THREAD);
+    try {
+      worker.postMessage({ modulePath: HEAP_RELEASE_MODULE });
+      type OldSpace = { size: number; used: number };
+      const { collected, compacted, afterMore, survivors } = (await nextMessage(worker)) as { collected: OldSpace; compacted: OldSpace; afterMore: OldSpace; survivors: number };
+      const free = ({ size, used }: OldSpace) => size - used;
+      assert.equal(survivors, 2 * 666_667);
+      assert.ok(free(collected) > 64 * MB, `plain collections keep the thinned pages: ${collected.size} bytes for ${collected.used} in use`);
+      assert.ok(free(compacted) < 16 * MB, `the compacting one gives them back: ${compacted.size} bytes for ${compacted.used} in use`);
+      assert.ok(compacted.used >= collected.used - 8 * MB, `and keeps every object: ${collected.used} then ${compacted.used} bytes in use`);
+      assert.ok(free(afterMore) > 64 * MB, `later plain collections do not compact: ${afterMore.size} bytes for ${afterMore.used} in use`);
+    } finally {
+      await worker.terminate();
+    }
+  });
+});
+
 describe('fullCollection and the two collections in a thread like the build thread', () => {
   it('a function that collects is available without --expose-gc', () => {
     const collect = fullCollection();
@@ -165,27 +255,13 @@ describe('fullCollection and the two collections in a thread like the build thre
   });
 
   it('gives back the old generation at once and the young generation after the wait', { timeout: 60_000 }, async () => {
-    const modulePath = new URL('../../src/build/heap-release.ts', import.meta.url).href;
-    const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-    const worker = new Worker(`(async () => { const { register } = await import(${tsx}); register(); })().then(() => { ${THREAD} });`, {
-      eval: true,
-      resourceLimits: { maxYoungGenerationSizeMb: BUILD_YOUNG_GENERATION_MB },
-    });
+    const worker = buildLikeThread(THREAD);
     try {
       const messages: Array<Record<string, unknown>> = [];
       // Each message within 20 s, or the test fails (and the finally below ends the thread).
-      const next = () =>
-        new Promise<Record<string, unknown>>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error('no message from the thread within 20 s')), 20_000);
-          worker.once('message', (message: Record<string, unknown>) => {
-            clearTimeout(timer);
-            resolve(message);
-          });
-          worker.once('error', reject);
-        });
-      worker.postMessage({ modulePath });
-      messages.push(await next());
-      messages.push(await next());
+      worker.postMessage({ modulePath: HEAP_RELEASE_MODULE });
+      messages.push(await nextMessage(worker));
+      messages.push(await nextMessage(worker));
       const [work, done] = messages as [{ before: number; newSpace: number }, { release: HeapRelease; newSpace: number; sizes: number[] }];
       assert.ok(work.newSpace > 32 * MB, `the young generation grew during the work (${work.newSpace} bytes)`);
       assert.ok(done.sizes[0]! < work.before - 100 * MB, `the first collection freed the old generation: ${work.before} then ${done.sizes[0]} bytes`);
