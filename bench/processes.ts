@@ -22,12 +22,27 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
  * read from its package.json, so the bench runs the service as `npm start` and
  * `npm run build:feeds` do.
  */
-export function npmScriptNodeFlags(script: 'start' | 'build:feeds', root = REPO_ROOT): string[] {
+export function npmScriptNodeFlags(script: ServiceScript, root = REPO_ROOT): string[] {
+  return serviceScriptCommand(script, root).flags;
+}
+
+/**
+ * The environment assignments an npm script of the service puts before `node`, as the shell
+ * reads them (`GLIBC_TUNABLES=${GLIBC_TUNABLES:-…}`), or '' when there are none.
+ */
+export function npmScriptEnvAssignments(script: ServiceScript, root = REPO_ROOT): string {
+  return serviceScriptCommand(script, root).assignments;
+}
+
+type ServiceScript = 'start' | 'build:feeds';
+
+function serviceScriptCommand(script: ServiceScript, root: string): { readonly assignments: string; readonly flags: string[] } {
   const scripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {};
-  // `node <flags> dist/…`, or `node <flags> scripts/ensure-built.mjs --run dist/…` (compile check and script in one process).
-  const match = /(?:^|&&\s*)node((?:\s+--\S+)*)\s+(?:scripts\/ensure-built\.mjs\s+--run\s+)?dist\//.exec(scripts[script] ?? '');
+  // `[NAME=value …] node <flags> dist/…`, or the same with `scripts/ensure-built.mjs --run dist/…`
+  // (compile check and script in one process).
+  const match = /(?:^|&&\s*)((?:[A-Z_][A-Z0-9_]*=\S+\s+)*)node((?:\s+--\S+)*)\s+(?:scripts\/ensure-built\.mjs\s+--run\s+)?dist\//.exec(scripts[script] ?? '');
   if (!match) throw new Error(`package.json: the "${script}" script does not run node dist/…`);
-  return match[1]!.trim().split(/\s+/).filter(Boolean);
+  return { assignments: match[1]!.trim(), flags: match[2]!.trim().split(/\s+/).filter(Boolean) };
 }
 
 /**
