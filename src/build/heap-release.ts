@@ -100,7 +100,7 @@ export function createHeapReleaser({
 }: {
   /** null: this runtime gives none, and the releaser does nothing. */
   readonly collect?: (() => void) | null;
-  /** A collection that compacts the old generation (default: `collect`, `compacting`). */
+  /** A collection that compacts the old generation (default: `compacting(collect)`). */
   readonly compact?: (() => void) | null;
   /** The heap's committed size. */
   readonly heapBytes?: () => number;
