@@ -5,6 +5,8 @@
  */
 const URI_CHARACTER = /[A-Za-z0-9\-._~:/?#@!$&'()*+,;=]/;
 const HEX = /^[0-9A-Fa-f]{2}$/;
+/** Only URI characters but `%`, `[` and `]`, and at most one `#`: a URI that toUriText returns as it is. */
+const PLAIN_URI = /^[A-Za-z0-9\-._~:/?@!$&'()*+,;=]*(?:#[A-Za-z0-9\-._~:/?@!$&'()*+,;=]*)?$/;
 /** `scheme://authority` at the start: left as it is (a host may hold `[` and `]`: `http://[::1]/`). */
 const SCHEME_AND_AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
 
@@ -14,6 +16,8 @@ const SCHEME_AND_AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
  * returned unchanged.
  */
 export function toUriText(value: string): string {
+  // What WHATWG URL leaves of nearly every URL: nothing to encode.
+  if (PLAIN_URI.test(value)) return value;
   const authority = SCHEME_AND_AUTHORITY.exec(value)?.[0] ?? '';
   let text = authority;
   let fragment = false;

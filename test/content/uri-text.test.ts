@@ -18,6 +18,8 @@ describe('toUriText', () => {
   it('encodes < and > in a tag URI, a lone %, a second #, and non-ASCII as UTF-8', () => {
     assert.equal(toUriText('tag:food.example.com,2026:fish&chips<1>'), 'tag:food.example.com,2026:fish&chips%3C1%3E');
     assert.equal(toUriText('urn:x:100%-sure#a#b'), 'urn:x:100%25-sure#a%23b');
+    assert.equal(toUriText('https://a.example/p?q#one#two'), 'https://a.example/p?q#one%23two');
+    assert.equal(toUriText('https://a.example/p?q#one'), 'https://a.example/p?q#one');
     assert.equal(toUriText('urn:x:ä😀'), 'urn:x:%C3%A4%F0%9F%98%80');
   });
 
