@@ -14,13 +14,14 @@ import { elapsedMs, ms } from './build-result.js';
  * the last 5 s (Heap::ReduceNewSpaceSize), which a collection right after a build never sees:
  * measured in a thread like the build's, the first left its 134 MB young generation as it was, a
  * second one 6 s later took it to 1 MB (and one 14 s after the work, with no collection between,
- * did not). The third, right after the second, compacts the old generation (`compacting`): the
- * objects a build leaves are spread thinly over the pages it grew into, which a full collection
- * keeps (at 100k articles 247 MB of old space held 159 MB of objects after the first two; after
- * the third, 162 MB, and the server's resident set 507 MB instead of 595). Compacting copies every
- * object it keeps before it frees a page, so it comes last, once the young generation is given
- * back: made in the first collection it raised the server's peak from 790 MB to 1 003 MB, in the
- * second to 935 MB; third, the peak stays the build's own (799 MB).
+ * did not). The third, in a task of its own right after the second (work that arrived during the
+ * second is taken first, and the idle step made again after it), compacts the old generation
+ * (`compacting`): the objects a build leaves are spread thinly over the pages it grew into, which
+ * a full collection keeps (at 100k articles 247 MB of old space held 159 MB of objects after the
+ * first two; after the third, 162 MB, and the server's resident set 507 MB instead of 595).
+ * Compacting copies every object it keeps before it frees a page, so it comes last, once the young
+ * generation is given back: made in the first collection it raised the server's peak from 790 MB
+ * to 1 003 MB, in the second to 935 MB; third, the peak stays the build's own (799 MB).
  * Not for a large heap (RELEASE_MAX_LIVE_BYTES), where the pauses cost more than they give.
  */
 export interface HeapReleaser {
@@ -121,14 +122,29 @@ export function createHeapReleaser({
     clearTimeout(timer);
     timer = undefined;
   };
+  /** Arms `step` after `delayMs`; a collection never keeps the thread alive. */
+  const after = (delayMs: number, step: () => void) => {
+    timer = setTimeout(step, delayMs);
+    timer.unref();
+  };
+  const compaction = (secondPauseMs: number) => {
+    timer = undefined;
+    // Work that arrived during the second collection comes first; when it ends, afterWork arms
+    // the idle step again (secondDue is still set).
+    if (secondDue === undefined || isBusy()) return;
+    const compactionMs = compact ? timed(compact) : 0;
+    afterLastCollection = heapBytes();
+    onRelease({ beforeBytes: secondDue.beforeBytes, afterBytes: afterLastCollection, pausesMs: [secondDue.pauseMs, secondPauseMs, compactionMs] });
+    secondDue = undefined;
+  };
   const second = () => {
     timer = undefined;
     if (collect === null || secondDue === undefined || isBusy()) return;
     const pauseMs = timed(collect);
-    const compactionMs = compact ? timed(compact) : 0;
     afterLastCollection = heapBytes();
-    onRelease({ beforeBytes: secondDue.beforeBytes, afterBytes: afterLastCollection, pausesMs: [secondDue.pauseMs, pauseMs, compactionMs] });
-    secondDue = undefined;
+    // The compaction holds the thread twice as long: made in a task of its own, after the
+    // messages (a change to build) that came in meanwhile.
+    after(0, () => compaction(pauseMs));
   };
   return {
     cancel,
@@ -142,9 +158,7 @@ export function createHeapReleaser({
         secondDue ??= { beforeBytes, pauseMs };
       }
       if (secondDue === undefined) return;
-      timer = setTimeout(second, idleMs);
-      // A collection never keeps the thread alive.
-      timer.unref();
+      after(idleMs, second);
     },
   };
 }
