@@ -34,7 +34,8 @@ export function npmScriptEnvAssignments(script: ServiceScript, root = REPO_ROOT)
   return serviceScriptCommand(script, root).assignments;
 }
 
-type ServiceScript = 'start' | 'build:feeds';
+/** The npm scripts that run the service. */
+export type ServiceScript = 'start' | 'build:feeds';
 
 function serviceScriptCommand(script: ServiceScript, root: string): { readonly assignments: string; readonly flags: string[] } {
   const scripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {};
@@ -439,16 +440,16 @@ export function processCpuMs(pid: number): number | undefined {
 }
 
 /**
+ * How long after a server is quiet (waitUntilQuiet) what it holds is read, or the serving loads
+ * start: past the build thread's idle collections after a build, 6 s after it (src/build/heap-release.ts).
+ */
+export const SETTLE_AFTER_QUIET_MS = 10_000;
+
+/**
  * Waits until process `pid` is quiet: less than `maxShare` of one CPU over a whole second (after
  * a build V8 finishes collecting and shrinking the heap for a few seconds). Gives up after
  * `timeoutMs`; returns how long it waited, or undefined if it was never quiet.
  */
-/**
- * How long after a server is quiet (waitUntilQuiet) what it holds is read, or the serving loads
- * start: past the build thread's second collection after a build, 6 s after it (src/build/heap-release.ts).
- */
-export const SETTLE_AFTER_QUIET_MS = 10_000;
-
 export async function waitUntilQuiet(pid: number, { maxShare = 0.05, timeoutMs = 30_000 } = {}): Promise<number | undefined> {
   const started = Date.now();
   let before = processCpuMs(pid);

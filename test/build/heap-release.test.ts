@@ -106,33 +106,18 @@ describe('createHeapReleaser', () => {
   });
 
   it('work that arrives during the second collection comes before the compaction, which is made in the idle step after it', async () => {
-    let busy = false;
-    let collections = 0;
-    let compactions = 0;
-    let bytes = 100 * MB;
-    const releases: HeapRelease[] = [];
-    const releaser = createHeapReleaser({
-      collect: () => {
-        collections++;
-        // A change to build arrives while the second collection holds the thread.
-        if (collections === 2) busy = true;
-      },
-      compact: () => compactions++,
-      heapBytes: () => bytes,
-      liveBytes: () => 50 * MB,
-      growthBytes: 64 * MB,
-      idleMs: 20,
-      isBusy: () => busy,
-      onRelease: (release) => releases.push(release),
-    });
-    bytes += 200 * MB;
+    let buildEnded = false;
+    // A change to build arrives while the second collection holds the thread.
+    const { heap, releaser } = fakeHeap({ busy: () => heap.collections === 2 && !buildEnded });
+    const counts = () => ({ collections: heap.collections, compactions: heap.compactions, releases: heap.releases.length });
+    heap.bytes += 200 * MB;
     releaser.afterWork();
     await sleep(60);
-    assert.deepEqual({ collections, compactions, releases: releases.length }, { collections: 2, compactions: 0, releases: 0 }, 'no compaction while that build runs');
-    busy = false;
+    assert.deepEqual(counts(), { collections: 2, compactions: 0, releases: 0 }, 'no compaction while that build runs');
+    buildEnded = true;
     releaser.afterWork(); // the build ended, without growing the heap
     await sleep(60);
-    assert.deepEqual({ collections, compactions, releases: releases.length }, { collections: 3, compactions: 1, releases: 1 }, 'the idle step after it, compaction included');
+    assert.deepEqual(counts(), { collections: 3, compactions: 1, releases: 1 }, 'the idle step after it, compaction included');
   });
 
   it('work that ends before the wait is over starts the wait again', async () => {

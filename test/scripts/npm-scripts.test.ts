@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { npmScriptEnvAssignments, npmScriptNodeFlags } from '../../bench/processes.js';
+import { npmScriptEnvAssignments, npmScriptNodeFlags, type ServiceScript } from '../../bench/processes.js';
 
 describe('the npm scripts\' node flags', () => {
   for (const script of ['start', 'build:feeds'] as const) {
@@ -37,7 +37,7 @@ if (noLoader && process.env.CI === 'true') throw new Error(`CI runs on Debian: $
 if (noLoader) console.log(`skipping the glibc tunable tests: ${noLoader}`);
 
 /** The tunables glibc reads, started with `script`'s environment assignments in `env`. */
-function tunablesUnder(script: 'start' | 'build:feeds', env: NodeJS.ProcessEnv): Map<string, string> {
+function tunablesUnder(script: ServiceScript, env: NodeJS.ProcessEnv): Map<string, string> {
   const run = spawnSync('sh', ['-c', `${npmScriptEnvAssignments(script)} exec ${LOADER} --list-tunables`], { encoding: 'utf8', env, timeout: 30_000 });
   assert.equal(run.status, 0, run.stderr);
   // Lines such as `glibc.malloc.mmap_threshold: 0x20000 (min: 0x0, max: …)`.
