@@ -7,22 +7,43 @@
 const ISO_8601_DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?)?$/;
 
+/** Days in each month of a common year; February has 29 in a leap year (isLeapYear). */
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
+
+/** The proleptic Gregorian calendar's rule, which JavaScript's Date follows for every year. */
+function isLeapYear(year: number): boolean {
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+}
+
+function daysInMonth(year: number, month: number): number {
+  return month === 2 && isLeapYear(year) ? 29 : DAYS_IN_MONTH[month - 1]!;
+}
+
+/**
+ * Three or four of these per article, on every parse: the fields are read straight from the
+ * match and the instant computed with one Date.UTC call (no intermediate arrays or Date objects).
+ */
 export function parseIsoDateTime(text: string): Date | undefined {
   const match = ISO_8601_DATE_TIME.exec(text.trim());
-  if (!match) return undefined;
-  const [, year, month, day, hour = '0', minute = '0', second = '0', fraction = '0', offset] = match;
-  const parts = [year, month, day, hour, minute, second].map(Number) as [number, number, number, number, number, number];
-  const [y, mo, d, h, mi, s] = parts;
-  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return undefined;
-  const milliseconds = Math.floor(Number(`0.${fraction}`) * 1000);
-  // Date.UTC maps years 0–99 to 1900–1999, so the year is set on its own.
-  const local = new Date(Date.UTC(2000, mo - 1, d, h, mi, s, milliseconds));
-  local.setUTCFullYear(y, mo - 1, d);
-  // 30 February rolls over to March: a changed day or month means the date does not exist.
-  if (local.getUTCDate() !== d || local.getUTCMonth() !== mo - 1) return undefined;
-  const utc = local.getTime();
-  const offsetMinutes = parseOffsetMinutes(offset);
+  if (match === null) return undefined;
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  const day = Number(match[3]);
+  const hour = match[4] === undefined ? 0 : Number(match[4]);
+  const minute = match[5] === undefined ? 0 : Number(match[5]);
+  const second = match[6] === undefined ? 0 : Number(match[6]);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
+  const offsetMinutes = parseOffsetMinutes(match[8]);
   if (offsetMinutes === undefined) return undefined;
+  const milliseconds = match[7] === undefined ? 0 : Math.floor(Number(`0.${match[7]}`) * 1000);
+  let utc = Date.UTC(year, month - 1, day, hour, minute, second, milliseconds);
+  if (year < 100) {
+    // Date.UTC maps years 0–99 to 1900–1999, so such a year is set on its own.
+    // Year, month and day all: 29 February of a leap year below 100 is a common year's in 19xx.
+    const date = new Date(utc);
+    date.setUTCFullYear(year, month - 1, day);
+    utc = date.getTime();
+  }
   return new Date(utc - offsetMinutes * 60_000);
 }
 

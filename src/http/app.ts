@@ -9,6 +9,7 @@ import { contentHash } from '../build/write-feeds.js';
 import { etagFor, type ContentCoding, type DiskFile, type MemoryFile, type ServedFile } from './feed-snapshot.js';
 import { clientKey, FullResponseLimiter, type FullResponseLimit } from './full-response-limiter.js';
 import type { TrustProxy } from '../config.js';
+import { memoized } from '../memoized.js';
 
 export interface AppOptions {
   readonly store: FeedStore;
@@ -240,23 +241,6 @@ function httpDate(date: Date): string {
   let text = httpDates.get(date);
   if (text === undefined) httpDates.set(date, (text = date.toUTCString()));
   return text;
-}
-
-/**
- * Answers from a small cache keyed by the header's value: clients send the same few Accept and
- * Accept-Encoding values again and again, and parsing them is the costly part of negotiating.
- */
-function memoized<T>(compute: (value: string) => T): (value: string) => T {
-  const cache = new Map<string, T>();
-  return (value) => {
-    let result = cache.get(value);
-    if (result === undefined) {
-      result = compute(value);
-      if (cache.size >= 256) cache.clear();
-      cache.set(value, result);
-    }
-    return result;
-  };
 }
 
 function mediaType(contentType: string): string {

@@ -114,3 +114,36 @@ describe('parseIsoDateTime: years before 100', () => {
     assert.equal(parseIsoDateTime('0050-01-01')?.getUTCFullYear(), 50);
   });
 });
+
+/**
+ * The calendar of days-in-month and leap years, checked against JavaScript's own Date: a day
+ * exists when Date does not roll it over into the next month, and its instant is the one Date
+ * computes. Every day 29-31 of every month of the years around the leap-year rule's edges.
+ */
+describe('parseIsoDateTime: the calendar agrees with Date', () => {
+  const years = [0, 1, 4, 50, 99, 100, 400, 1600, 1700, 1896, 1899, 1900, 1904, 1999, 2000, 2023, 2024, 2100, 2400, 9999];
+  const pad = (value: number, width: number) => String(value).padStart(width, '0');
+  it('accepts exactly the days that exist, at the instant Date gives them', () => {
+    let checked = 0;
+    for (const year of years) {
+      for (let month = 1; month <= 12; month++) {
+        for (let day = 28; day <= 31; day++) {
+          const reference = new Date(Date.UTC(2000, month - 1, day, 13, 14, 15));
+          reference.setUTCFullYear(year, month - 1, day);
+          const exists = reference.getUTCMonth() === month - 1 && reference.getUTCDate() === day;
+          const text = `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T13:14:15Z`;
+          const parsed = parseIsoDateTime(text);
+          assert.equal(parsed !== undefined, exists, `${text}: exists ${exists}`);
+          if (parsed !== undefined) assert.equal(parsed.getTime(), reference.getTime(), text);
+          checked++;
+        }
+      }
+    }
+    assert.equal(checked, years.length * 12 * 4);
+  });
+
+  it('29 February 0000 (a leap year) keeps its day and time with an offset', () => {
+    const parsed = parseIsoDateTime('0000-02-29T23:30:00-01:00');
+    assert.equal(parsed?.toISOString(), '0000-03-01T00:30:00.000Z');
+  });
+});
