@@ -4,6 +4,7 @@
  * the parsers, renderers and the `feed` package behind it: a run that finds nothing changed (the
  * next CI run with the cache kept) never loads them.
  */
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { formatProblem } from '../content/problems.js';
@@ -64,7 +65,8 @@ export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCac
   const rendered = performance.now();
   onStage?.('entries');
   // Page edges matter with archives only; with them off the recorded ones are kept for later.
-  const pageSettings = { maxItems: config.site.maxItems, maxBytes: config.site.maxBytes };
+  const stamp = cacheStamp(config);
+  const pageSettings = { maxItems: config.site.maxItems, maxBytes: config.site.maxBytes, stamp: `${stamp.code}.${stamp.config}` };
   const pageEdges = config.site.archives ? (cache.pageEdges ??= readPageEdges(config.stateDir, pageSettings, logger)) : undefined;
   const planned = planFeeds(model.collections, config.site, {
     tombstones: model.tracked.tombstones,
@@ -160,7 +162,7 @@ export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCac
     };
     cache.dirty = true;
     // Saved before the build is settled: a cache index that cannot be written fails the build too.
-    if (dependencies.saveCache !== false) saveBuildCache(cache, cacheStamp(config), liveEntryKeys(cache));
+    if (dependencies.saveCache !== false) saveBuildCache(cache, stamp, liveEntryKeys(cache));
   } catch (error) {
     if (!writer.rollback()) logger.error('the feeds folder could not be put back as the last good build left it; the next build repairs it', { feedsDir: config.feedsDir, error });
     // What this attempt recorded of the folder describes files that were taken back (a second
@@ -293,6 +295,12 @@ function storedSizes(cache: BuildCache): DocumentSizes<ArticleRecord> {
       const location = cache.entries.get(article.key);
       if (!location) throw new Error(`no rendered entry for ${article.file}`);
       return location.lengths;
+    },
+    // Content keys: the same bytes give the same entry under the same code and configuration (the stamp).
+    pageDigest: (articles, start, end) => {
+      let keys = '';
+      for (let index = start; index < end; index++) keys += `${articles[index]!.key}\n`;
+      return createHash('sha1').update(keys).digest('base64url');
     },
   };
 }

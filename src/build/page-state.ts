@@ -1,7 +1,8 @@
 /**
  * The page edges on disk (STATE_DIR/pages.json): where the whole archive pages of each feed end
- * (feeds/page-edges.ts). Written whole when a build changes them: a page made whole, or pages cut
- * afresh; at a million articles about a hundred thousand edges, a few megabytes.
+ * (feeds/page-edges.ts), and each page's digest. Written whole when a build changes the edges (a
+ * page made whole, or pages cut afresh) or first gives them digests; at a million articles about a
+ * hundred thousand edges, a few megabytes.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -1,7 +1,7 @@
 import type { Filing } from './article-record.js';
 import type { FeedCollection } from './feed-collections.js';
 import type { FeedDocumentHead, FeedSite, FeedUrls, Tombstone } from './feed-model.js';
-import { edgeOf, isAtOrOlder, sameEdges, type PageEdge, type PageEdgeBook } from './page-edges.js';
+import { digestsAdded, edgeOf, isAtOrOlder, sameEdges, type PageEdge, type PageEdgeBook } from './page-edges.js';
 import { inFeedOrder } from './select-articles.js';
 
 /** `/feeds/<path>.xml` etc. under the public base URL; each path segment percent-encoded. */
@@ -65,6 +65,15 @@ export interface FrameSize {
 export interface DocumentSizes<T> {
   frame(document: FeedDocumentHead): readonly FrameSize[];
   entry(article: T): readonly number[];
+  /**
+   * A digest of `articles[start, end)` by what their entries are made from (for the build: their
+   * content keys): recorded on each whole page's edge when it fits, so that a later planning
+   * without last time's plans (a new process) takes a kept page that holds articles of the very
+   * same digest as it is, without measuring its entries again. The caller stamps the digests
+   * with what else entry sizes depend on (PageSettings.stamp). Absent: every kept page is
+   * measured.
+   */
+  pageDigest?(articles: readonly T[], start: number, end: number): string;
 }
 
 export interface PlanMemo<T extends Filing> {
@@ -142,6 +151,12 @@ export function planFeeds<T extends Filing>(collections: readonly FeedCollection
         if (cut.edges.length > 0) edges.byPath.set(collection.path, cut.edges);
         else edges.byPath.delete(collection.path);
         edges.changed = true;
+      } else if (edges && cut.edges.some((edge, index) => edge !== kept[index])) {
+        // The same edges with new digests: kept, and written now only when an edge had none (the
+        // first build after digests were added); a page whose articles changed is measured by
+        // the next process until the book is written for another reason.
+        edges.byPath.set(collection.path, cut.edges);
+        if (digestsAdded(kept, cut.edges)) edges.changed = true;
       }
       memo?.set(collection.path, { collection, deleted, plans: cut.plans });
       ofCollection = cut.plans;
@@ -319,6 +334,7 @@ function cutCollection<T extends Filing>(
       const page = pages.length + 1;
       const last = previous[page];
       let count: number;
+      let recorded = edge;
       if (last && (unmoved?.(edges[edges.length - 1], edge) || holdsUpTo(last, all, unpaged, edge))) {
         // The very same articles up to the same edge (an edited one is a new object): they fitted, and still do.
         count = last.articles.length;
@@ -328,15 +344,19 @@ function cutCollection<T extends Filing>(
         // The articles of all[0, unpaged) at or older than the edge are the last ones (newest first).
         count = unpaged - firstAtOrOlder(all, unpaged, edge);
         if (count > site.maxItems) break;
-        if (count > 0) {
+        const digest = count > 0 ? sizes?.pageDigest?.(all, unpaged - count, unpaged) : undefined;
+        // Articles of the very digest it had when it last fitted (never recorded for an oversized
+        // page): they fit again, unmeasured. Otherwise measured, and its digest recorded.
+        if (count > 0 && (digest === undefined || digest !== edge.digest)) {
           let filled = fill(all, unpaged - 1, -1, largest, site, sizes, count);
           if (filled.count < count || filled.oversized) filled = fill(all, unpaged - 1, -1, frame(() => pageHead(page)), site, sizes, count);
           if (filled.count < count) break;
           if (filled.oversized) oversized.add(page);
+          else if (digest !== undefined) recorded = { time: edge.time, id: edge.id, digest };
         }
       }
       pages.push(count);
-      edges.push(edge);
+      edges.push(recorded);
       unpaged -= count;
     }
     const keptPages = pages.length;
@@ -347,7 +367,8 @@ function cutCollection<T extends Filing>(
       if (page.oversized) oversized.add(pages.length + 1);
       pages.push(page.count);
       unpaged -= page.count;
-      edges.push(edgeOf(all[unpaged]!));
+      const digest = page.oversized ? undefined : sizes?.pageDigest?.(all, unpaged, unpaged + page.count);
+      edges.push(digest === undefined ? edgeOf(all[unpaged]!) : { ...edgeOf(all[unpaged]!), digest });
     }
     // One new page holding every article (exactly maxItems of them, or one too large): the
     // subscription document holds them, as without archives.

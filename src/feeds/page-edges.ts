@@ -1,7 +1,7 @@
 /**
  * Where the whole archive pages of each feed end, kept between builds (build/page-state.ts), so
  * that pages are cut along the same edges when an archived article goes (feed-documents.ts).
- * Ids and dates only: no text of an article.
+ * Ids, dates and digests of content keys only: no text of an article.
  */
 import { compareCodePoints } from './code-point-order.js';
 import type { Filing } from './article-record.js';
@@ -15,6 +15,13 @@ import { entryId } from './select-articles.js';
 export interface PageEdge {
   readonly time: number;
   readonly id: string;
+  /**
+   * A digest of the articles the page held when it was last found to fit (DocumentSizes.pageDigest:
+   * their content keys, in order), under the book's stamp. A kept page that holds articles of the
+   * same digest fits again without its entries being measured (a new process, which has no plans
+   * of last time). Absent: the page is measured.
+   */
+  readonly digest?: string;
 }
 
 /** The page edges of every collection path (page 1's first), and whether planning changed any. */
@@ -27,6 +34,12 @@ export interface PageEdgeBook {
 export interface PageSettings {
   readonly maxItems: number;
   readonly maxBytes: number;
+  /**
+   * The code and configuration the pages' digests were made under (what an entry's bytes, and so
+   * its size, depend on besides its content): digests recorded under another stamp are dropped,
+   * the edges kept.
+   */
+  readonly stamp?: string;
 }
 
 /** Whether `article` sorts at or after `edge` in a feed's newest-first order (is on that page or an older one). */
@@ -44,6 +57,11 @@ export function sameEdges(a: readonly PageEdge[], b: readonly PageEdge[]): boole
   return a.length === b.length && a.every((edge, index) => edge.time === b[index]!.time && edge.id === b[index]!.id);
 }
 
+/** Whether `after` (the same edges as `before`) gives a digest to an edge that had none: worth writing down once. */
+export function digestsAdded(before: readonly PageEdge[], after: readonly PageEdge[]): boolean {
+  return after.some((edge, index) => edge.digest !== undefined && before[index]?.digest === undefined);
+}
+
 /** `b` is newer than `a`: later in time, or the same time and an id that sorts first. */
 function isNewer(a: PageEdge, b: PageEdge): boolean {
   return b.time !== a.time ? b.time > a.time : compareCodePoints(b.id, a.id) < 0;
@@ -51,8 +69,11 @@ function isNewer(a: PageEdge, b: PageEdge): boolean {
 
 /** The book as stored: JSON, one feed per line. */
 export function serializePageEdges(book: PageEdgeBook, settings: PageSettings): string {
-  const lines = [...book.byPath].map(([feed, edges]) => `${JSON.stringify(feed)}:${JSON.stringify(edges.map((edge) => [edge.time, edge.id]))}`);
-  return `{"version":1,"maxItems":${settings.maxItems},"maxBytes":${settings.maxBytes},"feeds":{\n${lines.join(',\n')}\n}}\n`;
+  // A row is [time, id] or [time, id, digest]: a reader that knows only the first two ignores the third.
+  const row = (edge: PageEdge) => (edge.digest === undefined ? [edge.time, edge.id] : [edge.time, edge.id, edge.digest]);
+  const lines = [...book.byPath].map(([feed, edges]) => `${JSON.stringify(feed)}:${JSON.stringify(edges.map(row))}`);
+  const stamp = settings.stamp === undefined ? '' : `"stamp":${JSON.stringify(settings.stamp)},`;
+  return `{"version":1,"maxItems":${settings.maxItems},"maxBytes":${settings.maxBytes},${stamp}"feeds":{\n${lines.join(',\n')}\n}}\n`;
 }
 
 export type ParsedPageEdges = { readonly book: PageEdgeBook } & (
@@ -69,7 +90,7 @@ export type ParsedPageEdges = { readonly book: PageEdgeBook } & (
  */
 export function parsePageEdges(text: string, settings: PageSettings): ParsedPageEdges {
   const empty = (): PageEdgeBook => ({ byPath: new Map(), changed: true });
-  let parsed: { version?: unknown; maxItems?: unknown; maxBytes?: unknown; feeds?: unknown };
+  let parsed: { version?: unknown; maxItems?: unknown; maxBytes?: unknown; stamp?: unknown; feeds?: unknown };
   try {
     parsed = JSON.parse(text) as typeof parsed;
   } catch (error) {
@@ -83,6 +104,7 @@ export function parsePageEdges(text: string, settings: PageSettings): ParsedPage
   }
   const byPath = new Map<string, readonly PageEdge[]>();
   let changed = false;
+  const digestsValid = settings.stamp !== undefined && parsed.stamp === settings.stamp;
   for (const [feed, rows] of Object.entries(parsed.feeds as Record<string, unknown>)) {
     const edges: PageEdge[] = [];
     let inOrder = Array.isArray(rows);
@@ -91,7 +113,7 @@ export function parsePageEdges(text: string, settings: PageSettings): ParsedPage
         inOrder = false;
         break;
       }
-      const edge = { time: row[0], id: row[1] };
+      const edge: PageEdge = digestsValid && typeof row[2] === 'string' ? { time: row[0], id: row[1], digest: row[2] } : { time: row[0], id: row[1] };
       if (edges.length > 0 && !isNewer(edges.at(-1)!, edge)) {
         inOrder = false;
         break;

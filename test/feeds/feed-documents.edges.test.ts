@@ -260,3 +260,98 @@ describe('page edges: with a byte budget', () => {
     assert.equal(page4(second)?.oversized, true);
   });
 });
+
+describe('page edges: digests, for a planning without last time plans (a new process)', () => {
+  /**
+   * Sizes as in the byte-budget tests, with a page digest made of each article's number and entry
+   * size: what the build's content key stands for (an entry that grew is other content). Counts
+   * which articles' entries were measured.
+   */
+  const digestSizes = (entry: (n: number) => number) => {
+    const measured: number[] = [];
+    const sizes: DocumentSizes<Article> = {
+      frame: (_document: FeedDocumentHead): FrameSize[] => [0, 1, 2].map(() => ({ fixed: 100, between: 1 })),
+      entry: (a) => {
+        measured.push(numberOf(a));
+        const bytes = entry(numberOf(a));
+        return [bytes, bytes, bytes];
+      },
+      pageDigest: (list, start, end) =>
+        list
+          .slice(start, end)
+          .map((a) => `${numberOf(a)}:${entry(numberOf(a))}`)
+          .join(','),
+    };
+    return { sizes, measured };
+  };
+  const budget: FeedSite = { ...SITE, maxBytes: 1000 };
+
+  it('records on each whole page its digest, and none on a page of one entry over the budget', () => {
+    const book = newBook();
+    plan(range(1, 10), book, budget, digestSizes(() => 200).sizes);
+    assert.deepEqual(
+      book.byPath.get('ai')?.map((edge) => edge.digest),
+      ['3:200,2:200,1:200', '6:200,5:200,4:200', '9:200,8:200,7:200'],
+    );
+    const huge = newBook();
+    plan(range(1, 10), huge, budget, digestSizes((n) => (n === 4 ? 5000 : 200)).sizes);
+    assert.deepEqual(
+      huge.byPath.get('ai')?.map((edge) => edge.digest),
+      ['3:200,2:200,1:200', undefined, '7:200,6:200,5:200', '10:200,9:200,8:200'],
+    );
+  });
+
+  it('measures no entry of a kept page that holds articles of its digest, and plans as measuring would', () => {
+    const book = newBook();
+    plan(range(1, 10), book, budget, digestSizes(() => 200).sizes);
+    const again = digestSizes(() => 200);
+    const plans = plan(range(1, 11), newBookFrom(book), budget, again.sizes);
+    assert.deepEqual(aiPages(plans), aiPages(plan(range(1, 11), undefined, budget, digestSizes(() => 200).sizes)));
+    // Pages 1-3 (articles 1-9) kept unmeasured; the subscription document (11, 10, 9…) measured.
+    assert.deepEqual([...new Set(again.measured)].filter((n) => n <= 8), []);
+    assert.ok(again.measured.includes(11));
+  });
+
+  it('measures a kept page whose articles changed (another digest), and cuts afresh from it when they no longer fit', () => {
+    const book = newBook();
+    plan(range(1, 10), book, budget, digestSizes(() => 200).sizes);
+    const grown = digestSizes((n) => (n === 5 ? 600 : 200));
+    const after = aiPages(plan(range(1, 10), newBookFrom(book), budget, grown.sizes));
+    assert.deepEqual(after, aiPages(plan(range(1, 10), undefined, budget, digestSizes((n) => (n === 5 ? 600 : 200)).sizes)));
+    assert.deepEqual(after.pages[1], [5, 4]);
+    assert.ok(grown.measured.includes(5));
+    assert.ok(!grown.measured.includes(1), 'page 1 kept by its digest');
+  });
+
+  it('keeps measuring a kept page of one entry over the budget, so it stays marked oversized', () => {
+    const book = newBook();
+    const huge = () => digestSizes((n) => (n === 4 ? 5000 : 200)).sizes;
+    plan(range(1, 10), book, budget, huge());
+    const next = newBookFrom(book);
+    plan(range(1, 10), next, budget, huge());
+    const plans = plan(range(1, 10), newBookFrom(next), budget, huge());
+    const page2 = plans.find((p) => p.document.path === 'archive/ai/2');
+    assert.deepEqual(page2?.articles.map(numberOf), [4]);
+    assert.equal(page2?.oversized, true);
+    assert.equal(next.byPath.get('ai')?.[1]?.digest, undefined);
+  });
+
+  it('writes the book when an edge first gets a digest, not when only a digest changes', () => {
+    const book = newBook();
+    const { pageDigest: _none, ...undigested } = digestSizes(() => 200).sizes;
+    plan(range(1, 10), book, budget, undigested);
+    assert.deepEqual(book.byPath.get('ai')?.map((edge) => edge.digest), [undefined, undefined, undefined]);
+    const first = newBookFrom(book);
+    plan(range(1, 10), first, budget, digestSizes(() => 200).sizes);
+    assert.equal(first.changed, true, 'digests added: written once');
+    assert.equal(first.byPath.get('ai')?.[1]?.digest, '6:200,5:200,4:200');
+    const second = newBookFrom(first);
+    plan(range(1, 10), second, budget, digestSizes(() => 200).sizes);
+    assert.equal(second.changed, false);
+    // Article 5 edited, its page still fits: the new digest is kept in memory only.
+    const edited = newBookFrom(first);
+    plan(range(1, 10), edited, budget, digestSizes((n) => (n === 5 ? 250 : 200)).sizes);
+    assert.equal(edited.changed, false);
+    assert.equal(edited.byPath.get('ai')?.[1]?.digest, '6:200,5:250,4:200');
+  });
+});

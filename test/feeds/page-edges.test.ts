@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parsePageEdges, serializePageEdges, type PageEdgeBook } from '../../src/feeds/page-edges.js';
+import { digestsAdded, parsePageEdges, serializePageEdges, type PageEdgeBook } from '../../src/feeds/page-edges.js';
 
 const SETTINGS = { maxItems: 50, maxBytes: 1_048_576 };
 
@@ -69,5 +69,46 @@ describe('page edges on disk', () => {
     assert.equal(parsed.kind, 'read');
     assert.deepEqual([...parsed.book.byPath.keys()], ['ok']);
     assert.equal(parsed.book.changed, true);
+  });
+});
+
+describe('page edges on disk: page digests', () => {
+  const stamped = { ...SETTINGS, stamp: 'code.config' };
+  const withDigests: PageEdgeBook = {
+    byPath: new Map([['ai', [{ time: 1000, id: 'a', digest: 'd1' }, { time: 2000, id: 'b' }]]]),
+    changed: false,
+  };
+
+  it('reads back the digests under the same stamp', () => {
+    const parsed = parsePageEdges(serializePageEdges(withDigests, stamped), stamped);
+    assert.equal(parsed.kind, 'read');
+    assert.deepEqual(parsed.book.byPath.get('ai'), [{ time: 1000, id: 'a', digest: 'd1' }, { time: 2000, id: 'b' }]);
+  });
+
+  it('drops the digests, keeping the edges, under another stamp or when either side has none', () => {
+    for (const [written, read] of [
+      [stamped, { ...SETTINGS, stamp: 'other.config' }],
+      [SETTINGS, stamped],
+      [stamped, SETTINGS],
+    ] as const) {
+      const parsed = parsePageEdges(serializePageEdges(withDigests, written), read);
+      assert.equal(parsed.kind, 'read');
+      assert.deepEqual(parsed.book.byPath.get('ai'), [{ time: 1000, id: 'a' }, { time: 2000, id: 'b' }]);
+      assert.equal(parsed.book.changed, false);
+    }
+  });
+
+  it('takes a row whose third element is not text as an edge without a digest', () => {
+    const text = JSON.stringify({ version: 1, ...stamped, feeds: { ai: [[1, 'a', 7], [2, 'a', 'd']] } });
+    assert.deepEqual(parsePageEdges(text, stamped).book.byPath.get('ai'), [{ time: 1, id: 'a' }, { time: 2, id: 'a', digest: 'd' }]);
+  });
+});
+
+describe('digestsAdded', () => {
+  it('is true only when an edge gets a digest it did not have', () => {
+    const plain = [{ time: 1, id: 'a' }];
+    assert.equal(digestsAdded(plain, [{ time: 1, id: 'a', digest: 'x' }]), true);
+    assert.equal(digestsAdded([{ time: 1, id: 'a', digest: 'x' }], [{ time: 1, id: 'a', digest: 'y' }]), false);
+    assert.equal(digestsAdded(plain, plain), false);
   });
 });
