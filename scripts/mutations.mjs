@@ -147,6 +147,7 @@ const MUTATIONS = [
   ['page-digest-on-new-oversized-page', 'src/feeds/feed-documents.ts', 'const digest = page.oversized ? undefined :', 'const digest =', ['test/feeds/feed-documents.edges.test.ts']],
   ['page-digest-on-kept-oversized-page', 'src/feeds/feed-documents.ts', 'else if (digest !== undefined) recorded', 'if (digest !== undefined) recorded', ['test/feeds/feed-documents.edges.test.ts']],
   ['page-digests-added-not-written', 'src/feeds/feed-documents.ts', 'if (digestsAdded(kept, cut.edges)) edges.changed = true;', '', ['test/feeds/feed-documents.edges.test.ts']],
+  ['page-digest-without-name', 'src/feeds/feed-documents.ts', 'digestOf.call(sizes, all, start, end, collection.name)', "digestOf.call(sizes, all, start, end, 'AI')", ['test/feeds/feed-documents.edges.test.ts']],
   ['page-digests-any-stamp', 'src/feeds/page-edges.ts', 'settings.stamp !== undefined && parsed.stamp === settings.stamp', 'true', ['test/feeds/page-edges.test.ts']],
   ['iso-date-no-400-year-rule', 'src/content/iso-date.ts', '(year % 100 !== 0 || year % 400 === 0)', 'year % 100 !== 0', ['test/content/iso-date.test.ts']],
   ['iso-date-small-year-alone', 'src/content/iso-date.ts', 'date.setUTCFullYear(year, month - 1, day);', 'date.setUTCFullYear(year);', ['test/content/iso-date.test.ts']],

@@ -297,8 +297,8 @@ function storedSizes(cache: BuildCache): DocumentSizes<ArticleRecord> {
       return location.lengths;
     },
     // Content keys: the same bytes give the same entry under the same code and configuration (the stamp).
-    pageDigest: (articles, start, end) => {
-      let keys = '';
+    pageDigest: (articles, start, end, name) => {
+      let keys = `${name}\n`;
       for (let index = start; index < end; index++) keys += `${articles[index]!.key}\n`;
       return createHash('sha1').update(keys).digest('base64url');
     },

@@ -67,13 +67,13 @@ export interface DocumentSizes<T> {
   entry(article: T): readonly number[];
   /**
    * A digest of `articles[start, end)` by what their entries are made from (for the build: their
-   * content keys): recorded on each whole page's edge when it fits, so that a later planning
-   * without last time's plans (a new process) takes a kept page that holds articles of the very
-   * same digest as it is, without measuring its entries again. The caller stamps the digests
-   * with what else entry sizes depend on (PageSettings.stamp). Absent: every kept page is
-   * measured.
+   * content keys) and of the collection's name (which its pages' titles hold): recorded on each
+   * whole page's edge when it fits, so that a later planning without last time's plans (a new
+   * process) takes a kept page of the very same digest as it is, without measuring its entries
+   * again. The caller stamps the digests with what else a page's size depends on (the code and
+   * configuration: PageSettings.stamp). Absent: every kept page is measured.
    */
-  pageDigest?(articles: readonly T[], start: number, end: number): string;
+  pageDigest?(articles: readonly T[], start: number, end: number, name: string): string;
 }
 
 export interface PlanMemo<T extends Filing> {
@@ -321,6 +321,8 @@ function cutCollection<T extends Filing>(
   previous: readonly DocumentPlan<T>[] = [],
   /** Tells a kept page no moved article falls on (then it holds the articles of its plan of last time), when the moves are known. */
   unmoved?: Unmoved,
+  /** The digest of the page that holds all[start, end) (DocumentSizes.pageDigest), when sizes give one. */
+  pageDigest?: (start: number, end: number) => string,
 ): Cut {
   const pages: number[] = [];
   const edges: PageEdge[] = [];
@@ -344,7 +346,7 @@ function cutCollection<T extends Filing>(
         // The articles of all[0, unpaged) at or older than the edge are the last ones (newest first).
         count = unpaged - firstAtOrOlder(all, unpaged, edge);
         if (count > site.maxItems) break;
-        const digest = count > 0 ? sizes?.pageDigest?.(all, unpaged - count, unpaged) : undefined;
+        const digest = count > 0 ? pageDigest?.(unpaged - count, unpaged) : undefined;
         // Articles of the very digest it had when it last fitted (never recorded for an oversized
         // page): they fit again, unmeasured. Otherwise measured, and its digest recorded.
         if (count > 0 && (digest === undefined || digest !== edge.digest)) {
@@ -367,7 +369,7 @@ function cutCollection<T extends Filing>(
       if (page.oversized) oversized.add(pages.length + 1);
       pages.push(page.count);
       unpaged -= page.count;
-      const digest = page.oversized ? undefined : sizes?.pageDigest?.(all, unpaged, unpaged + page.count);
+      const digest = page.oversized ? undefined : pageDigest?.(unpaged, unpaged + page.count);
       edges.push(digest === undefined ? edgeOf(all[unpaged]!) : { ...edgeOf(all[unpaged]!), digest });
     }
     // One new page holding every article (exactly maxItems of them, or one too large): the
@@ -454,7 +456,9 @@ function cutPlans<T extends Filing>(
     };
   };
 
-  const cut = cutCollection(all, site, sizes, kept, (page) => pageHead(page, page + 1, []), (pages) => subscriptionHead(pages, []), sameName ? previous : [], unmoved);
+  const digestOf = sizes?.pageDigest;
+  const pageDigest = digestOf && ((start: number, end: number) => digestOf.call(sizes, all, start, end, collection.name));
+  const cut = cutCollection(all, site, sizes, kept, (page) => pageHead(page, page + 1, []), (pages) => subscriptionHead(pages, []), sameName ? previous : [], unmoved, pageDigest);
   const pages = cut.pages.length;
   const subscriptionArticles = all.slice(0, cut.subscription);
   const lastSubscription = previous[0];

@@ -276,11 +276,11 @@ describe('page edges: digests, for a planning without last time plans (a new pro
         const bytes = entry(numberOf(a));
         return [bytes, bytes, bytes];
       },
-      pageDigest: (list, start, end) =>
-        list
+      pageDigest: (list, start, end, name) =>
+        `${name === 'AI' ? '' : `${name}|`}${list
           .slice(start, end)
           .map((a) => `${numberOf(a)}:${entry(numberOf(a))}`)
-          .join(','),
+          .join(',')}`,
     };
     return { sizes, measured };
   };
@@ -334,6 +334,22 @@ describe('page edges: digests, for a planning without last time plans (a new pro
     assert.deepEqual(page2?.articles.map(numberOf), [4]);
     assert.equal(page2?.oversized, true);
     assert.equal(next.byPath.get('ai')?.[1]?.digest, undefined);
+  });
+
+  it('measures the kept pages of a collection whose name changed (its pages\' titles hold it)', () => {
+    const book = newBook();
+    plan(range(1, 10), book, budget, digestSizes(() => 200).sizes);
+    const renamed = digestSizes(() => 200);
+    const collections = collectFeeds(articlesOf(range(1, 10))).collections.map((collection) => (collection.path === 'ai' ? { ...collection, name: 'Artificial intelligence' } : collection));
+    const next = newBookFrom(book);
+    const plans = planFeedDocuments<Article>(collections, budget, { edges: next, sizes: renamed.sizes });
+    assert.ok(renamed.measured.includes(1), 'page 1 measured again');
+    assert.deepEqual(aiPages(plans).pages, [
+      [3, 2, 1],
+      [6, 5, 4],
+      [9, 8, 7],
+    ]);
+    assert.equal(next.byPath.get('ai')?.[0]?.digest, 'Artificial intelligence|3:200,2:200,1:200');
   });
 
   it('writes the book when an edge first gets a digest, not when only a digest changes', () => {
