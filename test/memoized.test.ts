@@ -35,7 +35,7 @@ describe('memoized', () => {
     assert.equal(calls, 2);
   });
 
-  it('keeps false and empty results', () => {
+  it('keeps a false result (only undefined means none)', () => {
     let calls = 0;
     const isLong = memoized((value: string) => {
       calls++;

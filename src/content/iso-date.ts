@@ -38,8 +38,8 @@ export function parseIsoDateTime(text: string): Date | undefined {
   const milliseconds = match[7] === undefined ? 0 : Math.floor(Number(`0.${match[7]}`) * 1000);
   let utc = Date.UTC(year, month - 1, day, hour, minute, second, milliseconds);
   if (year < 100) {
-    // Date.UTC maps years 0–99 to 1900–1999, so such a year is set on its own.
-    // Year, month and day all: 29 February of a leap year below 100 is a common year's in 19xx.
+    // Date.UTC maps years 0–99 to 1900–1999, so such a year is set on its own, with its month and
+    // day again: 29 February 0000 (a leap year) was computed in 1900, which is not one.
     const date = new Date(utc);
     date.setUTCFullYear(year, month - 1, day);
     utc = date.getTime();

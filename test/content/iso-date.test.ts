@@ -118,7 +118,7 @@ describe('parseIsoDateTime: years before 100', () => {
 /**
  * The calendar of days-in-month and leap years, checked against JavaScript's own Date: a day
  * exists when Date does not roll it over into the next month, and its instant is the one Date
- * computes. Every day 29-31 of every month of the years around the leap-year rule's edges.
+ * computes. Days 28-31 of every month of years around the leap-year rule's edges.
  */
 describe('parseIsoDateTime: the calendar agrees with Date', () => {
   const years = [0, 1, 4, 50, 99, 100, 400, 1600, 1700, 1896, 1899, 1900, 1904, 1999, 2000, 2023, 2024, 2100, 2400, 9999];
