@@ -124,6 +124,31 @@ describe('writeFeedFiles: unchanged bytes', () => {
     assert.ok(changed.mtimeMs > OLD.getTime());
   });
 
+  it('trusts the manifest for a file as it records it: its bytes are not read to be compared', async () => {
+    const dir = await makeTempDir('write-feeds-');
+    await writeFeedFiles(dir, [feedFile('ai.xml', '<rss>v1</rss>')]);
+    const recorded = readManifest(dir)?.files.get('ai.xml');
+    assert.ok(recorded);
+    // The bytes change behind the manifest's back, size and mtime kept: only a read would see that
+    // they are the next build's already.
+    await writeFile(path.join(dir, 'ai.xml'), '<rss>v2</rss>');
+    await utimes(path.join(dir, 'ai.xml'), new Date(recorded.mtimeMs), new Date(recorded.mtimeMs));
+    const report = await writeFeedFiles(dir, [feedFile('ai.xml', '<rss>v2</rss>')]);
+    assert.deepEqual(report.written, ['ai.xml']);
+    assert.equal(await readFile(path.join(dir, 'ai.xml'), 'utf8'), '<rss>v2</rss>');
+  });
+
+  it('keeps a file as the manifest records it when only its content type changed, and reports the new type', async () => {
+    const dir = await makeTempDir('write-feeds-');
+    await writeFeedFiles(dir, [feedFile('ai.xml', '<rss/>')]);
+    const before = await mtimeOf(dir, 'ai.xml');
+    const report = await writeFeedFiles(dir, [{ name: 'ai.xml', contentType: 'application/xml; charset=utf-8', body: '<rss/>' }]);
+    assert.deepEqual(report.unchanged, ['ai.xml']);
+    assert.equal(await mtimeOf(dir, 'ai.xml'), before);
+    assert.equal(report.files[0]?.contentType, 'application/xml; charset=utf-8');
+    assert.equal(readManifest(dir)?.files.get('ai.xml')?.contentType, 'application/xml; charset=utf-8');
+  });
+
   it('treats a change of a single byte as a change', async () => {
     const dir = await makeTempDir('write-feeds-');
     await writeFeedFiles(dir, [feedFile('ai.json', '{"a":1}')]);
