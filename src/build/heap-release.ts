@@ -1,4 +1,4 @@
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { elapsedMs, ms } from './build-result.js';
 
@@ -14,7 +14,13 @@ import { elapsedMs, ms } from './build-result.js';
  * the last 5 s (Heap::ReduceNewSpaceSize), which a collection right after a build never sees:
  * measured in a thread like the build's, the first left its 134 MB young generation as it was, a
  * second one 6 s later took it to 1 MB (and one 14 s after the work, with no collection between,
- * did not). The third, in a task of its own right after the second (work that arrived during the
+ * did not). That rate is measured from the last collection, so after a burst of small builds
+ * (the watcher's, a few megabytes each) it counts whatever the last builds allocated after V8's
+ * last scavenge: at 100k articles the young generation had grown to 128 MB over 60 one-file
+ * builds and stayed so after the second collection in two runs of three. When the second leaves
+ * the young generation larger than YOUNG_GENERATION_RELEASED_BYTES, it is made again after
+ * another wait, which then follows a collection with nothing allocated since (in a thread with
+ * such a burst behind it, 128 MB then 1 MB). The third, in a task of its own right after the second (work that arrived during the
  * second is taken first, and the idle step made again after it), compacts the old generation
  * (`compacting`): the objects a build leaves are spread thinly over the pages it grew into, which
  * a full collection keeps (at 100k articles 247 MB of old space held 159 MB of objects after the
@@ -39,8 +45,12 @@ export interface HeapReleaser {
 export interface HeapRelease {
   readonly beforeBytes: number;
   readonly afterBytes: number;
-  /** The first collection's pause, the second's, and the compacting one's. */
+  /** The first collection's pause, the second's (both tries, when it was made again), and the compacting one's. */
   readonly pausesMs: readonly [number, number, number];
+  /** The young generation's size after the second collection: 1-2 MB when it was given back. */
+  readonly youngBytes: number;
+  /** Whether the second collection was made again after another wait (it had left the young generation as it was). */
+  readonly secondAgain: boolean;
 }
 
 /**
@@ -57,6 +67,16 @@ export const HEAP_GROWTH_TO_RELEASE_BYTES = 32 * 1024 * 1024;
 export const RELEASE_MAX_LIVE_BYTES = 512 * 1024 * 1024;
 /** Longer than the 5 s over which V8 measures the allocation rate that lets it shrink the young generation. */
 export const SECOND_COLLECTION_AFTER_MS = 6_000;
+/**
+ * A young generation no larger than this after the second collection was given back (V8 shrinks
+ * it to 1-2 MB); a larger one was kept, and the second collection is made again after a wait.
+ */
+export const YOUNG_GENERATION_RELEASED_BYTES = 8 * 1024 * 1024;
+
+/** The young generation's committed size (V8's new space), in bytes. */
+export function youngGenerationBytes(): number {
+  return getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
+}
 
 /** V8's full collection as a function; null if this runtime will not give it. */
 export function fullCollection(): (() => void) | null {
@@ -93,6 +113,7 @@ export function createHeapReleaser({
   compact = collect && compacting(collect),
   heapBytes = () => getHeapStatistics().total_heap_size,
   liveBytes = () => getHeapStatistics().used_heap_size,
+  youngBytes = youngGenerationBytes,
   growthBytes = HEAP_GROWTH_TO_RELEASE_BYTES,
   maxLiveBytes = RELEASE_MAX_LIVE_BYTES,
   idleMs = SECOND_COLLECTION_AFTER_MS,
@@ -107,6 +128,8 @@ export function createHeapReleaser({
   readonly heapBytes?: () => number;
   /** The part of it in use. */
   readonly liveBytes?: () => number;
+  /** The young generation's committed size. */
+  readonly youngBytes?: () => number;
   readonly growthBytes?: number;
   readonly maxLiveBytes?: number;
   readonly idleMs?: number;
@@ -115,8 +138,11 @@ export function createHeapReleaser({
   readonly onRelease?: (release: HeapRelease) => void;
 } = {}): HeapReleaser {
   let afterLastCollection = heapBytes();
-  /** The heap's size before the first collection and that collection's pause, while the second is due. */
-  let secondDue: { readonly beforeBytes: number; readonly pauseMs: number } | undefined;
+  /**
+   * While the second collection is due: the heap's size before the first and that one's pause,
+   * and the pause of a second collection that left the young generation as it was (made again).
+   */
+  let secondDue: { readonly beforeBytes: number; readonly pauseMs: number; secondPauseMs?: number } | undefined;
   let timer: NodeJS.Timeout | undefined;
   const cancel = () => {
     clearTimeout(timer);
@@ -127,14 +153,14 @@ export function createHeapReleaser({
     timer = setTimeout(step, delayMs);
     timer.unref();
   };
-  const compaction = (secondPauseMs: number) => {
+  const compaction = (secondPauseMs: number, young: number, again: boolean) => {
     timer = undefined;
     // Work that arrived during the second collection comes first; when it ends, afterWork arms
     // the idle step again (secondDue is still set).
     if (secondDue === undefined || isBusy()) return;
     const compactionMs = compact ? timed(compact) : 0;
     afterLastCollection = heapBytes();
-    onRelease({ beforeBytes: secondDue.beforeBytes, afterBytes: afterLastCollection, pausesMs: [secondDue.pauseMs, secondPauseMs, compactionMs] });
+    onRelease({ beforeBytes: secondDue.beforeBytes, afterBytes: afterLastCollection, pausesMs: [secondDue.pauseMs, secondPauseMs, compactionMs], youngBytes: young, secondAgain: again });
     secondDue = undefined;
   };
   const second = () => {
@@ -142,15 +168,28 @@ export function createHeapReleaser({
     if (collect === null || secondDue === undefined || isBusy()) return;
     const pauseMs = timed(collect);
     afterLastCollection = heapBytes();
+    const young = youngBytes();
+    const earlier = secondDue.secondPauseMs;
+    if (earlier === undefined && young > YOUNG_GENERATION_RELEASED_BYTES) {
+      // Kept: the rate V8 measured included the work's last allocations. After another wait it
+      // measures from this collection.
+      secondDue.secondPauseMs = pauseMs;
+      after(idleMs, second);
+      return;
+    }
+    const again = earlier !== undefined;
+    const secondPauseMs = pauseMs + (earlier ?? 0);
     // The compaction holds the thread twice as long: made in a task of its own, after the
     // messages (a change to build) that came in meanwhile.
-    after(0, () => compaction(pauseMs));
+    after(0, () => compaction(secondPauseMs, young, again));
   };
   return {
     cancel,
     afterWork() {
       if (collect === null) return;
       cancel();
+      // Work since a second collection that kept the young generation: its allocations count again.
+      if (secondDue) secondDue.secondPauseMs = undefined;
       const beforeBytes = heapBytes();
       if (beforeBytes - afterLastCollection > growthBytes && liveBytes() <= maxLiveBytes) {
         const pauseMs = timed(collect);

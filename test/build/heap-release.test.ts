@@ -9,7 +9,8 @@ const MB = 1024 * 1024;
 
 /** A releaser over a heap whose size the test sets, counting the collections it asks for. */
 function fakeHeap(options: { idleMs?: number; busy?: () => boolean; collects?: boolean } = {}) {
-  const heap = { bytes: 100 * MB, live: 50 * MB, collections: 0, compactions: 0, releases: [] as HeapRelease[] };
+  /** `young`: the young generation's size after each collection, the last one repeated. */
+  const heap = { bytes: 100 * MB, live: 50 * MB, young: [1 * MB], collections: 0, compactions: 0, releases: [] as HeapRelease[] };
   const releaser = createHeapReleaser({
     collect:
       options.collects === false
@@ -27,6 +28,7 @@ function fakeHeap(options: { idleMs?: number; busy?: () => boolean; collects?: b
           },
     heapBytes: () => heap.bytes,
     liveBytes: () => heap.live,
+    youngBytes: () => heap.young[Math.min(heap.collections, heap.young.length) - 1] ?? 0,
     growthBytes: 64 * MB,
     maxLiveBytes: 512 * MB,
     idleMs: options.idleMs ?? 20,
@@ -61,6 +63,59 @@ describe('createHeapReleaser', () => {
     );
     assert.equal(heap.releases[0]!.pausesMs.length, 3);
     assert.ok(heap.releases[0]!.pausesMs.every((pause) => Number.isInteger(pause) && pause >= 0));
+  });
+
+  it('makes the second collection again after another wait when it left the young generation larger than 8 MB', async () => {
+    const { heap, releaser } = fakeHeap({ idleMs: 40 });
+    heap.young = [128 * MB, 128 * MB, 1 * MB];
+    heap.bytes += 200 * MB;
+    releaser.afterWork();
+    await sleep(60);
+    assert.equal(heap.collections, 2, 'the second, once');
+    assert.equal(heap.compactions, 0, 'no compaction yet');
+    assert.equal(heap.releases.length, 0);
+    await sleep(60);
+    assert.equal(heap.collections, 3, 'the second again');
+    assert.equal(heap.compactions, 1);
+    assert.equal(heap.releases.length, 1);
+    assert.equal(heap.releases[0]!.secondAgain, true);
+    assert.equal(heap.releases[0]!.youngBytes, 1 * MB);
+  });
+
+  it('makes the second collection again once at most, and not at all when it gave the young generation back', async () => {
+    const kept = fakeHeap({ idleMs: 10 });
+    kept.heap.young = [128 * MB];
+    kept.heap.bytes += 200 * MB;
+    kept.releaser.afterWork();
+    await sleep(100);
+    assert.equal(kept.heap.collections, 3);
+    assert.equal(kept.heap.compactions, 1);
+    assert.deepEqual(kept.heap.releases.map((release) => [release.secondAgain, release.youngBytes]), [[true, 128 * MB]]);
+
+    const released = fakeHeap({ idleMs: 10 });
+    released.heap.young = [128 * MB, 8 * MB];
+    released.heap.bytes += 200 * MB;
+    released.releaser.afterWork();
+    await sleep(100);
+    assert.equal(released.heap.collections, 2);
+    assert.deepEqual(released.heap.releases.map((release) => [release.secondAgain, release.youngBytes]), [[false, 8 * MB]]);
+  });
+
+  it('work during the wait after a second collection that kept the young generation puts it back to a first try', async () => {
+    const { heap, releaser } = fakeHeap({ idleMs: 40 });
+    heap.young = [128 * MB, 128 * MB, 128 * MB, 1 * MB];
+    heap.bytes += 200 * MB;
+    releaser.afterWork();
+    await sleep(60);
+    assert.equal(heap.collections, 2);
+    // Work arrives and ends: the next second collection is a first try again, and is made again.
+    releaser.afterWork();
+    await sleep(60);
+    assert.equal(heap.collections, 3);
+    assert.equal(heap.releases.length, 0);
+    await sleep(60);
+    assert.equal(heap.collections, 4);
+    assert.deepEqual(heap.releases.map((release) => [release.secondAgain, release.youngBytes]), [[true, 1 * MB]]);
   });
 
   it('makes no collection while more than maxLiveBytes of the heap is in use', async () => {
@@ -183,6 +238,41 @@ parentPort.on('message', async ({ modulePath }) => {
 `;
 
 /**
+ * A large build (the first collection is made after it), then a burst of small builds a tenth of
+ * a second apart, as a watcher's are, each leaving some objects alive (the model's new lists) and
+ * allocating more after them: the young generation's largest size during the burst, and its size
+ * when the release is reported.
+ */
+const BURST_THREAD = `
+const { parentPort } = require('node:worker_threads');
+const { getHeapSpaceStatistics } = require('node:v8');
+const { setTimeout: sleep } = require('node:timers/promises');
+const newSpace = () => getHeapSpaceStatistics().find((space) => space.space_name === 'new_space').space_size;
+parentPort.on('message', async ({ modulePath }) => {
+  const { createHeapReleaser } = await import(modulePath);
+  let grown = 0;
+  const releaser = createHeapReleaser({ onRelease: (release) => parentPort.postMessage({ release, newSpace: newSpace(), grown }) });
+  let kept = [];
+  for (let round = 0; round < 40; round++) kept.push(Array.from({ length: 100000 }, (_, i) => ({ i })));
+  kept = undefined;
+  releaser.afterWork();
+  let model = [];
+  for (let build = 0; build < 60; build++) {
+    let garbage = [];
+    for (let i = 0; i < 70000; i++) garbage.push({ i, text: 'article ' + i });
+    garbage = undefined;
+    model = model.concat(Array.from({ length: 200 }, (_, i) => ({ i })));
+    let tail = [];
+    for (let i = 0; i < 50000; i++) tail.push({ i });
+    tail = undefined;
+    releaser.afterWork();
+    grown = Math.max(grown, newSpace());
+    await sleep(100);
+  }
+});
+`;
+
+/**
  * Work that keeps one object in three of those it made, spread over every page it grew into, then
  * two plain collections, the old generation's size and use after them, a compacting collection, the
  * same after it, and the same again after more such work and two plain collections.
@@ -229,10 +319,10 @@ function buildLikeThread(script: string): Worker {
   });
 }
 
-/** The thread's next message, within 20 s or the promise fails. */
-function nextMessage(worker: Worker): Promise<Record<string, unknown>> {
+/** The thread's next message, within `withinMs` (20 s) or the promise fails. */
+function nextMessage(worker: Worker, withinMs = 20_000): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no message from the thread within 20 s')), 20_000);
+    const timer = setTimeout(() => reject(new Error(`no message from the thread within ${withinMs / 1000} s`)), withinMs);
     worker.once('message', (message: Record<string, unknown>) => {
       clearTimeout(timer);
       resolve(message);
@@ -263,6 +353,20 @@ describe('compacting', () => {
 });
 
 describe('fullCollection and the two collections in a thread like the build thread', () => {
+  it('gives back the young generation a burst of small builds grew', { timeout: 60_000 }, async () => {
+    const worker = buildLikeThread(BURST_THREAD);
+    try {
+      worker.postMessage({ modulePath: HEAP_RELEASE_MODULE });
+      // The burst takes about 10 s, the waits after it 6 s each.
+      const done = (await nextMessage(worker, 40_000)) as { release: HeapRelease; newSpace: number; grown: number };
+      assert.ok(done.grown > 32 * MB, `the young generation grew during the burst (${done.grown} bytes)`);
+      assert.ok(done.newSpace <= 8 * MB, `and was given back: ${done.grown} then ${done.newSpace} bytes (made again: ${done.release.secondAgain})`);
+      assert.ok(done.release.youngBytes <= 8 * MB, `the release reports it (${done.release.youngBytes} bytes after the second collection)`);
+    } finally {
+      await worker.terminate();
+    }
+  });
+
   it('a function that collects is available without --expose-gc', () => {
     const collect = fullCollection();
     assert.equal(typeof collect, 'function');
