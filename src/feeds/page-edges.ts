@@ -53,13 +53,29 @@ export function edgeOf(article: Filing): PageEdge {
   return { time: article.publishedDateTime.getTime(), id: entryId(article) };
 }
 
+/**
+ * Whether two feeds' edges are the same, time and id. A page cut along its kept edge keeps that
+ * very object, so most are told by identity: at a million articles a one-file build compares the
+ * edges of every page of the feeds it changed (20 000 of the all-topics feed alone), and
+ * comparing each one's fields took 36 ms of a 200 ms build.
+ */
 export function sameEdges(a: readonly PageEdge[], b: readonly PageEdge[]): boolean {
-  return a.length === b.length && a.every((edge, index) => edge.time === b[index]!.time && edge.id === b[index]!.id);
+  if (a.length !== b.length) return false;
+  for (let index = 0; index < a.length; index++) {
+    const edge = a[index]!;
+    const other = b[index]!;
+    if (edge !== other && (edge.time !== other.time || edge.id !== other.id)) return false;
+  }
+  return true;
 }
 
 /** Whether `after` (the same edges as `before`) gives a digest to an edge that had none: worth writing down once. */
 export function digestsAdded(before: readonly PageEdge[], after: readonly PageEdge[]): boolean {
-  return after.some((edge, index) => edge.digest !== undefined && before[index]?.digest === undefined);
+  for (let index = 0; index < after.length; index++) {
+    const edge = after[index]!;
+    if (edge !== before[index] && edge.digest !== undefined && before[index]?.digest === undefined) return true;
+  }
+  return false;
 }
 
 /** `b` is newer than `a`: later in time, or the same time and an id that sorts first. */

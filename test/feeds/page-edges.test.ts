@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { digestsAdded, parsePageEdges, serializePageEdges, type PageEdgeBook } from '../../src/feeds/page-edges.js';
+import { digestsAdded, parsePageEdges, sameEdges, serializePageEdges, type PageEdgeBook } from '../../src/feeds/page-edges.js';
 
 const SETTINGS = { maxItems: 50, maxBytes: 1_048_576 };
 
@@ -110,5 +110,18 @@ describe('digestsAdded', () => {
     assert.equal(digestsAdded(plain, [{ time: 1, id: 'a', digest: 'x' }]), true);
     assert.equal(digestsAdded([{ time: 1, id: 'a', digest: 'x' }], [{ time: 1, id: 'a', digest: 'y' }]), false);
     assert.equal(digestsAdded(plain, plain), false);
+  });
+});
+
+describe('sameEdges', () => {
+  it('compares time and id, edge by edge, whether the edges are the same objects or copies', () => {
+    const edges = [{ time: 1, id: 'a' }, { time: 2, id: 'b', digest: 'x' }];
+    assert.equal(sameEdges(edges, edges), true);
+    assert.equal(sameEdges(edges, [edges[0]!, { time: 2, id: 'b' }]), true, 'a digest is not part of an edge');
+    assert.equal(sameEdges(edges, [{ time: 1, id: 'a' }, { time: 2, id: 'c' }]), false);
+    assert.equal(sameEdges(edges, [edges[0]!, { time: 3, id: 'b' }]), false);
+    assert.equal(sameEdges(edges, [{ time: 0, id: 'a' }, edges[1]!]), false);
+    assert.equal(sameEdges(edges, edges.slice(0, 1)), false);
+    assert.equal(sameEdges([], []), true);
   });
 });
