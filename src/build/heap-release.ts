@@ -20,11 +20,12 @@ import { elapsedMs, ms } from './build-result.js';
  * builds and stayed so after the second collection in two runs of three. When the second leaves
  * the young generation larger than YOUNG_GENERATION_RELEASED_BYTES, it is made again after
  * another wait, which then follows a collection with nothing allocated since (in a thread with
- * such a burst behind it, 128 MB then 1 MB). The third, in a task of its own right after the second (work that arrived during the
- * second is taken first, and the idle step made again after it), compacts the old generation
- * (`compacting`): the objects a build leaves are spread thinly over the pages it grew into, which
- * a full collection keeps (at 100k articles 247 MB of old space held 159 MB of objects after the
- * first two; after the third, 162 MB, and the server's resident set 507 MB instead of 595).
+ * such a burst behind it, 128 MB then 1 MB). The third, in a task of its own right after the
+ * second (work that arrived during the second is taken first, and the idle step made again after
+ * it), compacts the old generation (`compacting`): the objects a build leaves are spread thinly
+ * over the pages it grew into, which a full collection keeps (at 100k articles 247 MB of old
+ * space held 159 MB of objects after the first two; after the third, 162 MB, and the server's
+ * resident set 507 MB instead of 595).
  * Compacting copies every object it keeps before it frees a page, so it comes last, once the young
  * generation is given back: made in the first collection it raised the server's peak from 790 MB
  * to 1 003 MB, in the second to 935 MB; third, the peak stays the build's own (799 MB).
