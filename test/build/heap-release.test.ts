@@ -66,15 +66,16 @@ describe('createHeapReleaser', () => {
   });
 
   it('makes the second collection again after another wait when it left the young generation larger than 8 MB', async () => {
-    const { heap, releaser } = fakeHeap({ idleMs: 40 });
+    // Waits of 100 ms, each looked at halfway between two steps (timers run late on a busy machine).
+    const { heap, releaser } = fakeHeap({ idleMs: 100 });
     heap.young = [128 * MB, 128 * MB, 1 * MB];
     heap.bytes += 200 * MB;
     releaser.afterWork();
-    await sleep(60);
+    await sleep(150);
     assert.equal(heap.collections, 2, 'the second, once');
     assert.equal(heap.compactions, 0, 'no compaction yet');
     assert.equal(heap.releases.length, 0);
-    await sleep(60);
+    await sleep(150);
     assert.equal(heap.collections, 3, 'the second again');
     assert.equal(heap.compactions, 1);
     assert.equal(heap.releases.length, 1);
@@ -102,18 +103,18 @@ describe('createHeapReleaser', () => {
   });
 
   it('work during the wait after a second collection that kept the young generation puts it back to a first try', async () => {
-    const { heap, releaser } = fakeHeap({ idleMs: 40 });
+    const { heap, releaser } = fakeHeap({ idleMs: 100 });
     heap.young = [128 * MB, 128 * MB, 128 * MB, 1 * MB];
     heap.bytes += 200 * MB;
     releaser.afterWork();
-    await sleep(60);
+    await sleep(150);
     assert.equal(heap.collections, 2);
     // Work arrives and ends: the next second collection is a first try again, and is made again.
     releaser.afterWork();
-    await sleep(60);
+    await sleep(150);
     assert.equal(heap.collections, 3);
     assert.equal(heap.releases.length, 0);
-    await sleep(60);
+    await sleep(150);
     assert.equal(heap.collections, 4);
     assert.deepEqual(heap.releases.map((release) => [release.secondAgain, release.youngBytes]), [[true, 1 * MB]]);
   });
