@@ -102,7 +102,7 @@ export async function buildFeeds(dependencies: BuildDependencies): Promise<Build
   let result: BuildResult;
   try {
     try {
-      result = await buildOnce(dependencies, cache, survey);
+      result = await buildOnce(dependencies, cache, stamp, survey);
     } catch (error) {
       if (error instanceof ContentChangedDuringBuild) {
         // A file changed between the scan and its rendering: once more, with what is there now,
@@ -119,7 +119,7 @@ export async function buildFeeds(dependencies: BuildDependencies): Promise<Build
       } else {
         throw error;
       }
-      result = await buildOnce({ ...dependencies, changes: UNKNOWN_CHANGES }, cache);
+      result = await buildOnce({ ...dependencies, changes: UNKNOWN_CHANGES }, cache, stamp);
     }
     // A build that wrote nothing (its files were all as the last build left them) saves here.
     if (dependencies.saveCache !== false && cache.dirty) {
@@ -204,7 +204,7 @@ function unchangedReport(saved: SavedReport, startedAt: Date, durationMs: number
   };
 }
 
-async function buildOnce(dependencies: BuildDependencies, cache: BuildCache, survey?: ContentSurvey): Promise<BuildResult> {
+async function buildOnce(dependencies: BuildDependencies, cache: BuildCache, stamp: CacheStamp, survey?: ContentSurvey): Promise<BuildResult> {
   const { config, logger, clock = () => new Date(), changes = UNKNOWN_CHANGES, onStage } = dependencies;
   const startedAt = clock();
   const started = performance.now();
@@ -264,11 +264,8 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache, sur
   }
 
   const { makeFeeds } = await import('./make-feeds.js');
-  return makeFeeds(dependencies, cache, { scan, startedAt, started, scanned, problemsKey, held });
+  return makeFeeds(dependencies, cache, { scan, stamp, startedAt, started, scanned, problemsKey, held });
 }
-
-
-
 
 
 /**

@@ -22,7 +22,7 @@ import { renderBrowserFiles } from '../render/browser-view.js';
 import { renderFeedImages } from '../render/feed-images.js';
 import { renderIndexHtml, renderOpml } from '../render/feed-index.js';
 import { BUDGET_FORMATS, frameSizes } from '../render/render-document.js';
-import { cacheStamp, liveEntryKeys, saveBuildCache, type BuildCache } from './build-cache.js';
+import { liveEntryKeys, saveBuildCache, type BuildCache, type CacheStamp } from './build-cache.js';
 import type { BuildDependencies } from './build-feeds.js';
 import { buildResult, builtFile, elapsedMs, manifestStat, ms, type BuildReport, type BuildResult, type BuiltFile } from './build-result.js';
 import { eraseEntries } from './entry-store.js';
@@ -35,6 +35,8 @@ import { FeedsWriter } from './write-feeds.js';
 /** What the scan leaves the rest of the build. */
 export interface ScanDone {
   readonly scan: ContentScan;
+  /** The code and configuration the build runs under (buildFeeds has it already). */
+  readonly stamp: CacheStamp;
   readonly startedAt: Date;
   /** performance.now() when the build started, and when its scan ended. */
   readonly started: number;
@@ -45,7 +47,7 @@ export interface ScanDone {
   readonly held: (file: { name: string; hash: string }) => boolean;
 }
 
-export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCache, { scan, startedAt, started, scanned, problemsKey, held }: ScanDone): Promise<BuildResult> {
+export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCache, { scan, stamp, startedAt, started, scanned, problemsKey, held }: ScanDone): Promise<BuildResult> {
   const { config, logger, keepBody, hasBody, onStage } = dependencies;
   // The state file is read once per process; after that the last build's state is current.
   const previousState = cache.state ?? readEntryState(config.stateDir);
@@ -65,7 +67,6 @@ export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCac
   const rendered = performance.now();
   onStage?.('entries');
   // Page edges matter with archives only; with them off the recorded ones are kept for later.
-  const stamp = cacheStamp(config);
   const pageSettings = { maxItems: config.site.maxItems, maxBytes: config.site.maxBytes, stamp: `${stamp.code}.${stamp.config}` };
   const pageEdges = config.site.archives ? (cache.pageEdges ??= readPageEdges(config.stateDir, pageSettings, logger)) : undefined;
   const planned = planFeeds(model.collections, config.site, {

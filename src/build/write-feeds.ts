@@ -389,7 +389,8 @@ export class FeedsWriter {
     const target = path.join(this.dir, name);
     const known = this.previous.get(name);
     const intact = known !== undefined && this.isIntact(name);
-    if (intact && known.hash === hash && known.size === bytes.length && known.contentType === contentType) {
+    const sameBytes = intact && known.hash === hash && known.size === bytes.length;
+    if (sameBytes && known.contentType === contentType) {
       const file = { ...known, changed: false };
       this.#record(file);
       return file;
@@ -397,7 +398,7 @@ export class FeedsWriter {
     // A file as the manifest records it holds the bytes of the manifest's hash: not read to be
     // compared (a configuration change makes every file differ, and reading them all cost 4.7 s
     // of a 100k-article rebuild).
-    const onDisk = intact ? { same: known.hash === hash && known.size === bytes.length, mtimeMs: known.mtimeMs } : this.#sameOnDisk(target, bytes);
+    const onDisk = intact ? { same: sameBytes, mtimeMs: known.mtimeMs } : this.#sameOnDisk(target, bytes);
     if (onDisk?.same) {
       // Same bytes under another content type; or the manifest does not say (a first build, an
       // older manifest, a file touched since): the disk does.

@@ -301,13 +301,14 @@ function samePlacements(a: readonly Placement[], b: readonly Placement[]): boole
  * other change, which is a release and a claim.
  */
 function replaceInPlace<T extends Filing>(index: ModelIndex<T>, before: T, after: T): boolean {
-  if (before.file !== after.file || compareForFeeds(before, after) !== 0 || entryId(before) !== entryId(after)) return false;
-  const list = index.claimants.get(entryId(before));
+  const id = entryId(before);
+  if (before.file !== after.file || compareForFeeds(before, after) !== 0 || id !== entryId(after)) return false;
+  const list = index.claimants.get(id);
   const place = list?.indexOf(before) ?? -1;
   if (!list || place < 0) return false;
   const feeds = placements(after);
   if (!samePlacements(placements(before), feeds)) return false;
-  index.claimants.set(entryId(before), list.toSpliced(place, 1, after));
+  index.claimants.set(id, list.toSpliced(place, 1, after));
   if (place > 0) return true;
   const done = new Set<string>();
   for (const { path } of feeds) {
