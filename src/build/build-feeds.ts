@@ -225,7 +225,8 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache, sta
     scan.filesParsed === 0 &&
     startedAt.getTime() < last.validUntil &&
     problemsKey === last.problems &&
-    sameFiles(scan.files, last.files) &&
+    // A watcher's rescan changes the last scan's list in place: its changes tell.
+    (scan.knownChanges ? scan.knownChanges.changes.length === 0 : sameFiles(scan.files, last.files)) &&
     last.result.files.every(held) &&
     !hasUnfinishedWrite(config.feedsDir);
   // A build that rescans everything (the schedule: the safety net) also looks at the feeds folder's

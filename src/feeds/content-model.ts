@@ -6,7 +6,9 @@
  * instead of making it again: the articles to publish in order, who claims each entry id, and
  * every feed's articles, each kept sorted. An update touches only the feeds the changed articles
  * are or were in, and every other feed keeps its very objects (collection, articles list), which
- * later stages use to skip unchanged documents without looking at them. At 100k articles a model
+ * later stages use to skip unchanged documents without looking at them. A changed feed's list is
+ * changed in place and given a new collection object: copying it would leave a list as long as
+ * the feed behind every one-file build (see FeedList). At 100k articles a model
  * made afresh takes about a second; an update after one changed file takes a few milliseconds.
  * The result is the same as selectPublishable (select-articles.ts) and collectFeeds
  * (feed-collections.ts) give for the same files, which the tests check.
@@ -37,7 +39,9 @@ export interface FileChange<T extends Filing = Filing> {
 /**
  * The changes a caller already knows (a rescan of the files a watcher named), in file order, from
  * the list `base` to the list it gives now: an update from a model of `base` takes them as they
- * are instead of comparing every file.
+ * are instead of comparing every file. The list given now may be `base` itself, changed in place
+ * since the model was made of it (the build's rescan does that); nothing else can tell its
+ * changes then.
  */
 export interface KnownChanges<T extends Filing = Filing> {
   readonly base: readonly FileResult<T>[];
@@ -95,6 +99,8 @@ export interface ModelIndex<T extends Filing> {
   /** The ids more than one article claims (for the duplicate-id problems without a pass over every id). */
   readonly contested: Set<string>;
   publishable: T[];
+  /** The all-topics collection last made of `publishable`; undefined once it changed. */
+  all?: FeedCollection<T>;
   readonly groups: Map<string, Group<T>>;
   /** For each winner's entry id, the paths of the feeds it is in (`all` first). */
   readonly feedsByEntry: Map<string, readonly string[]>;
@@ -133,13 +139,7 @@ function findSame<T>(list: readonly T[], item: T, at: number): number {
   return found >= 0 ? found : -(at + 1);
 }
 
-/**
- * A copy of `list` with `item` in its place. A copy, not the list changed: the last model's
- * collections keep their articles (planFeeds is given them as `moved.since`, emptyCollection
- * reuses an empty one). toSpliced allocates the copy once, at its size; slice then splice copied
- * the list twice (4.0 of the 10.3 MB a one-file build allocated at 100k articles, 2.3 MB with
- * toSpliced; 6 ms instead of 18 for an insertion into a list of a million).
- */
+/** A copy of `list` (an id's claimants, a list of the tally: short ones) with `item` in its place. */
 function inserted<T>(list: readonly T[], item: T, compare: (a: T, b: T) => number): T[] {
   const at = search(list, item, compare);
   return list.toSpliced(at >= 0 ? at : -at - 1, 0, item);
@@ -153,6 +153,33 @@ function removed<T>(list: readonly T[], item: T, compare: (a: T, b: T) => number
 }
 
 const byFile = <T extends Filing>(a: T, b: T) => compareCodePoints(a.file, b.file);
+
+/**
+ * The feed lists (each group's articles and the articles to publish) are changed in place, where
+ * the claimants and the tally are copied (short lists). A one-file build that copied them left a
+ * copy as long as the feed alive until the next build: 0.8 MB at 100k articles for the
+ * all-topics feed alone, 7.6 MB at a million, which a server's build thread carried out of its
+ * young generation build after build (its RSS grew with it over a burst of edits). Whoever needs
+ * last time's articles keeps a copy of its own (a plan holds a slice); a feed that changed gets a
+ * new collection object, so identity still tells an unchanged feed. Splicing a list of a million
+ * moves its tail (a memmove) and allocates nothing.
+ */
+const FeedList = {
+  insert<T>(list: T[], item: T, compare: (a: T, b: T) => number): void {
+    const at = search(list, item, compare);
+    list.splice(at >= 0 ? at : -at - 1, 0, item);
+  },
+  remove<T>(list: T[], item: T, compare: (a: T, b: T) => number): void {
+    const at = search(list, item, compare);
+    if (at >= 0) list.splice(at, 1);
+  },
+  /** `after` in the place of `before`, which `compare` cannot tell apart from it. */
+  replace<T>(list: T[], before: T, after: T, compare: (a: T, b: T) => number): void {
+    const at = search(list, before, compare);
+    if (at >= 0) list[at] = after;
+    else FeedList.insert(list, after, compare);
+  },
+};
 
 // ---------------------------------------------------------------- feeds of an article
 
@@ -208,12 +235,13 @@ function fileWinner<T extends Filing>(index: ModelIndex<T>, article: T, bulk: bo
     if (added.has(placement.path)) continue;
     added.add(placement.path);
     if (bulk) group.articles.push(article);
-    else group.articles = inserted(group.articles, article, compareForFeeds);
+    else FeedList.insert(group.articles, article, compareForFeeds);
     group.collection = undefined;
   }
   index.feedsByEntry.set(entryId(article), feedPaths(index.feedLists, list));
   if (bulk) index.publishable.push(article);
-  else index.publishable = inserted(index.publishable, article, compareForFeeds);
+  else FeedList.insert(index.publishable, article, compareForFeeds);
+  index.all = undefined;
 }
 
 /** Takes `article` (a winner no longer) out of its feeds. */
@@ -232,12 +260,13 @@ function unfileWinner<T extends Filing>(index: ModelIndex<T>, article: T): void 
     }
     if (removedFrom.has(placement.path)) continue;
     removedFrom.add(placement.path);
-    group.articles = removed(group.articles, article, compareForFeeds);
+    FeedList.remove(group.articles, article, compareForFeeds);
     group.collection = undefined;
     if (group.articles.length === 0) index.groups.delete(placement.path);
   }
   index.feedsByEntry.delete(entryId(article));
-  index.publishable = removed(index.publishable, article, compareForFeeds);
+  FeedList.remove(index.publishable, article, compareForFeeds);
+  index.all = undefined;
 }
 
 /** Adds a due, non-draft article: it wins its id if its file sorts first among the claimants. */
@@ -274,15 +303,6 @@ function release<T extends Filing>(index: ModelIndex<T>, article: T): void {
   }
 }
 
-/**
- * `list` (sorted by `compare`) with `after` in the place of `before`, which `compare` cannot tell
- * apart from it: one copy, where releasing one and claiming the other copied it twice.
- */
-function replaced<T>(list: readonly T[], before: T, after: T, compare: (a: T, b: T) => number): T[] {
-  const at = search(list, before, compare);
-  return at >= 0 ? list.toSpliced(at, 1, after) : inserted(list, after, compare);
-}
-
 function samePlacements(a: readonly Placement[], b: readonly Placement[]): boolean {
   return (
     a.length === b.length &&
@@ -296,8 +316,8 @@ function samePlacements(a: readonly Placement[], b: readonly Placement[]): boole
 /**
  * The edit of an article that changes nothing the index orders or files it by (the same file,
  * id, date and feeds, each under the same name): `after` takes `before`'s place among its id's
- * claimants and, if it won the id, in each of its feeds' lists, each copied once. At a million
- * articles a list is 950 000 entries; most edits are of this kind. False (nothing done) for any
+ * claimants and, if it won the id, in each of its feeds' lists, where a release and a claim
+ * would move each list's tail twice. Most edits are of this kind. False (nothing done) for any
  * other change, which is a release and a claim.
  */
 function replaceInPlace<T extends Filing>(index: ModelIndex<T>, before: T, after: T): boolean {
@@ -315,10 +335,11 @@ function replaceInPlace<T extends Filing>(index: ModelIndex<T>, before: T, after
     const group = index.groups.get(path);
     if (!group || done.has(path)) continue;
     done.add(path);
-    group.articles = replaced(group.articles, before, after, compareForFeeds);
+    FeedList.replace(group.articles, before, after, compareForFeeds);
     group.collection = undefined;
   }
-  index.publishable = replaced(index.publishable, before, after, compareForFeeds);
+  FeedList.replace(index.publishable, before, after, compareForFeeds);
+  index.all = undefined;
   return true;
 }
 
@@ -346,7 +367,7 @@ const KIND_ORDER: Record<FeedKind, number> = { all: 0, topic: 1, provider: 2, ca
 
 function collectionOf<T extends Filing>(group: Group<T>): FeedCollection<T> {
   const name = displayName(group.names);
-  if (group.collection && group.collection.name === name && group.collection.articles === group.articles) return group.collection;
+  if (group.collection && group.collection.name === name) return group.collection;
   group.collection = { path: group.path, kind: group.kind, name, articles: group.articles };
   return group.collection;
 }
@@ -454,11 +475,7 @@ function readModel<T extends Filing>(
   for (const article of scheduled) if (nextScheduled === undefined || article.publishedDateTime < nextScheduled) nextScheduled = article.publishedDateTime;
   const groups = [...index.groups.values()];
   groups.sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || compareCodePoints(a.slug, b.slug));
-  const previousAll = last?.collections[0];
-  const all: FeedCollection<T> =
-    previousAll && previousAll.path === ALL_TOPICS_PATH && previousAll.articles === index.publishable
-      ? previousAll
-      : { path: ALL_TOPICS_PATH, kind: 'all', name: 'all topics', articles: index.publishable };
+  const all = (index.all ??= { path: ALL_TOPICS_PATH, kind: 'all', name: 'all topics', articles: index.publishable });
   const duplicates = duplicateProblems(index);
   const present = new Set([ALL_TOPICS_PATH, ...index.groups.keys()]);
   // A feed whose last article was deleted still exists while it announces the deletion, so its
@@ -479,13 +496,16 @@ function readModel<T extends Filing>(
   };
 }
 
+/** The articles of every emptied feed's collection (a feed's own list, emptied in place, is not one). */
+const NO_ARTICLES: readonly never[] = Object.freeze([]);
+
 /** A collection with no articles left, named from its path (`providers/x.com` → x.com); the same object as last time when there was one. */
 function emptyCollection<T extends Filing>(path: string, last?: ContentModel<T>): FeedCollection<T> {
-  const known = last?.collections.find((collection) => collection.path === path && collection.articles.length === 0);
+  const known = last?.collections.find((collection) => collection.path === path && collection.articles === NO_ARTICLES);
   if (known) return known;
   const [first, ...rest] = path.split('/');
   const kind: FeedKind = path === ALL_TOPICS_PATH ? 'all' : first === 'providers' ? 'provider' : first === 'categories' ? 'category' : 'topic';
-  return { path, kind, name: rest.length ? rest.join('/') : first ?? path, articles: [] };
+  return { path, kind, name: rest.length ? rest.join('/') : first ?? path, articles: NO_ARTICLES };
 }
 
 // ---------------------------------------------------------------- making and updating
@@ -545,7 +565,15 @@ export function updateContentModel<T extends Filing>(
   if (!last || previousState !== last.tracked.state || deletedEntryDays !== last.deletedEntryDays) return undefined;
   const nowMs = now.getTime();
   if (nowMs < last.nowMs || nowMs >= last.validUntil) return undefined;
-  const changes = known && known.base === last.files ? (known.changes.length <= MAX_UPDATED_FILES ? known.changes : undefined) : changedOutcomes(last.files, files);
+  const changes =
+    known && known.base === last.files
+      ? known.changes.length <= MAX_UPDATED_FILES
+        ? known.changes
+        : undefined
+      : // The very list, changed in place with no changes given: only a model made afresh is sure.
+        files === last.files
+        ? undefined
+        : changedOutcomes(last.files, files);
   if (changes === undefined) return undefined;
   if (changes.length === 0) {
     const tracked = { ...last.tracked, changed: false, changedIds: [], removal: { before: last.tracked.published, removed: 0 } };

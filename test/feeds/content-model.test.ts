@@ -171,8 +171,19 @@ describe('updateContentModel gives what makeContentModel gives', () => {
     assert.equal(model.moved, undefined, 'a model made afresh knows of no moves');
     const added = updateContentModel(model, asFiles([a, b]), new Date(start), model.tracked.state, DAYS);
     assert.deepEqual(added?.moved, [b.ok && b.article]);
-    const same = updateContentModel(added, added!.files, new Date(start + 1000), added!.tracked.state, DAYS);
+    const same = updateContentModel(added, [...added!.files], new Date(start + 1000), added!.tracked.state, DAYS);
     assert.deepEqual(same?.moved, []);
+    const told = updateContentModel(same, same!.files, new Date(start + 2000), same!.tracked.state, DAYS, { base: same!.files, changes: [] });
+    assert.deepEqual(told?.moved, []);
+  });
+
+  it('is made afresh when given the very list it was made of and no changes (the list may have been changed in place)', () => {
+    const start = Date.UTC(2025, 0, 1);
+    const a = publishedRecord('a.md', new Date(start - 1000));
+    const files = asFiles([a]) as { outcome: FileOutcome<ArticleRecord> }[];
+    const model = makeContentModel(files, new Date(start), EMPTY_ENTRY_STATE, DAYS);
+    files.push(...asFiles([publishedRecord('b.md', new Date(start - 500))]));
+    assert.equal(updateContentModel(model, files, new Date(start + 1000), model.tracked.state, DAYS), undefined);
   });
 
   it('compares every file when the changes it is given are not from the list the model was made of', () => {
