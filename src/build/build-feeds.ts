@@ -107,9 +107,13 @@ export async function buildFeeds(dependencies: BuildDependencies): Promise<Build
       if (error instanceof ContentChangedDuringBuild) {
         // A file changed between the scan and its rendering: once more, with what is there now,
         // and a model made afresh (the entries the cut attempt did not render are not in the
-        // changes an update of its model would see).
+        // changes an update of its model would see). Nor is the last build compared with: a
+        // watcher's rescan changed its list of files in place (the file may be back as the scan
+        // saw it, and the next scan then finds nothing new).
         logger.info('content changed during the build; building again', { reason: error.message });
         cache.model = undefined;
+        cache.last = undefined;
+        cache.finishedBuild = undefined;
       } else if (error instanceof EntryStoreCorrupt) {
         // A stored entry is not what was written: nothing of the cache is used, and nothing wrong was written.
         discardBuildCache(cache, logger, `an entry in it is damaged (${error.message})`);

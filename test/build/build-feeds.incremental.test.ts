@@ -5,7 +5,7 @@
  * real content folder, seeded (FUZZ_SEED).
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -174,6 +174,37 @@ describe('buildFeeds: a carried cache writes what an empty cache writes', () => 
     assert.ok(space?.body, 'the Space feed did not change, but its bytes come back');
     assert.equal(space.body.toString('utf8'), readFileSync(path.join(config.feedsDir, 'space.json'), 'utf8'));
     assert.equal(second.changed?.find((file) => file.name === 'archive/ai/1.xml'), undefined, 'no archive page is looked at');
+  });
+
+  it('builds the edit a watcher named when the file changed during its build and changed back before the build ran again', async () => {
+    // Archives off: the entries of the articles a document holds are rendered after the model,
+    // from the files read again, which is where a change during the build shows.
+    const contentDir = await makeTempDir('incremental-content-');
+    const config = testConfig(contentDir, path.join(await makeTempDir('incremental-raced-'), 'feeds'), { ...SETTINGS, FEED_ARCHIVES: 'false' });
+    const cache = createBuildCache(config.stateDir);
+    const base = { topics: ['AI'], provider: PROVIDERS[0], category: 'news', published: true };
+    const text = (title: string) => articleText(frontMatter({ ...base, sourceUrl: 'https://news.example.com/1', title, publishedDateTime: '2025-01-01T00:00:00Z' }));
+    const file = path.join(contentDir, fileName(1));
+    await writeFile(file, text('Before'));
+    await writeFile(path.join(contentDir, fileName(2)), articleText(frontMatter({ ...base, sourceUrl: 'https://news.example.com/2', title: 'Other', publishedDateTime: '2025-01-02T00:00:00Z' })));
+    let stage: ((stage: string) => void) | undefined;
+    let again: (() => void) | undefined;
+    const logger = { ...silentLogger, info: (message: string) => message.startsWith('content changed during the build') && again?.() };
+    const build = (changes: ContentChangeSet) =>
+      buildFeeds({ config, logger, cache, changes, clock: () => new Date(Date.UTC(2025, 1, 1)), saveCache: false, onStage: (name) => stage?.(name) });
+    await build({ kind: 'unknown' });
+    await writeFile(file, text('Edited'));
+    // The scan reads "Edited"; before its entry is rendered the file holds something else, and
+    // before the build runs again it holds "Edited" once more (bytes the cache now knows).
+    stage = (name) => name === 'model' && writeFileSync(file, text('Meanwhile'));
+    again = () => {
+      stage = undefined;
+      writeFileSync(file, text('Edited'));
+    };
+    await build({ kind: 'files', files: new Set([fileName(1)]) });
+    assert.equal(stage, undefined, 'the build ran twice');
+    const feed = JSON.parse(readFileSync(path.join(config.feedsDir, 'ai.json'), 'utf8')) as { items: { title: string }[] };
+    assert.deepEqual(feed.items.map((item) => item.title).sort(), ['Edited', 'Other']);
   });
 
   it('writes again a file deleted under it at the next build that rescans everything (the schedule), with the same bytes', async () => {
