@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { Problem } from '../content/problems.js';
 import { compareCodePoints } from '../feeds/code-point-order.js';
-import { MANIFEST_NAME, type FeedsManifest, type ManifestFile } from './write-feeds.js';
+import { MANIFEST_NAME, whenFilesChange, type FeedsManifest, type ManifestFile } from './write-feeds.js';
 import { journalOf } from './journaled-file.js';
 
 export interface BuildReport {
@@ -90,14 +90,19 @@ export function buildResult(
   delta: { readonly changed: readonly BuiltFile[]; readonly removed: readonly string[]; readonly complete: boolean },
 ): BuildResult {
   let files: BuiltFile[] | undefined;
-  // The manifest's files as they are now (a later partial build changes its map in place).
-  const snapshot = [...manifest.files.values()];
+  // The manifest's files as they are now: copied only if a later partial build is about to change
+  // its map in place before they were read.
+  let snapshot: ManifestFile[] | undefined;
+  whenFilesChange(manifest.files, () => {
+    if (!files) snapshot = [...manifest.files.values()];
+  });
   return {
     report,
     feedsDir,
     ...delta,
     get files(): BuiltFile[] {
       if (!files) {
+        snapshot ??= [...manifest.files.values()];
         // With the bytes of the files this build returned them for.
         const given = new Map(delta.changed.filter((file) => file.body).map((file) => [file.name, file]));
         files = snapshot.sort((a, b) => compareCodePoints(a.name, b.name)).map((file) => given.get(file.name) ?? builtFile(file));

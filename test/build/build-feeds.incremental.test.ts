@@ -207,6 +207,35 @@ describe('buildFeeds: a carried cache writes what an empty cache writes', () => 
     assert.deepEqual(feed.items.map((item) => item.title).sort(), ['Edited', 'Other']);
   });
 
+  it("keeps a build's list of files as the build left the folder after later builds change the folder", async () => {
+    const contentDir = await makeTempDir('incremental-content-');
+    const config = testConfig(contentDir, path.join(await makeTempDir('incremental-listed-'), 'feeds'), SETTINGS);
+    const cache = createBuildCache(config.stateDir);
+    const put = (index: number, topic: string) =>
+      writeFile(path.join(contentDir, fileName(index)), articleText(frontMatter({ provider: PROVIDERS[0], category: 'news', published: true, sourceUrl: `https://news.example.com/${index}`, title: `Article ${index}`, topics: [topic], publishedDateTime: `2025-01-0${index}T00:00:00Z` })));
+    const build = (changes: ContentChangeSet) => buildFeeds({ config, logger: silentLogger, cache, changes, clock: () => new Date(Date.UTC(2025, 1, 1)), saveCache: false });
+    /** The feeds folder's files, from the folder itself. */
+    const listing = () =>
+      readdirSync(config.feedsDir, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile() && !entry.name.startsWith('.'))
+        .map((entry) => path.relative(config.feedsDir, path.join(entry.parentPath, entry.name)))
+        .sort();
+    await put(1, 'AI');
+    await build({ kind: 'unknown' });
+    await put(2, 'Space');
+    const second = await build({ kind: 'files', files: new Set([fileName(2)]) });
+    const afterSecond = listing();
+    assert.ok(afterSecond.includes('space.xml'));
+    // The third build (partial, as the second) adds a feed.
+    await put(3, 'Climate');
+    const third = await build({ kind: 'files', files: new Set([fileName(3)]) });
+    assert.equal(third.complete, false, 'a partial build');
+    const afterThird = listing();
+    assert.ok(afterThird.includes('climate.xml') && !afterSecond.includes('climate.xml'));
+    assert.deepEqual(second.files.map((file) => file.name).sort(), afterSecond);
+    assert.deepEqual(third.files.map((file) => file.name).sort(), afterThird);
+  });
+
   it('writes again a file deleted under it at the next build that rescans everything (the schedule), with the same bytes', async () => {
     const contentDir = await makeTempDir('incremental-content-');
     const config = testConfig(contentDir, path.join(await makeTempDir('incremental-deleted-'), 'feeds'), SETTINGS);
