@@ -331,7 +331,8 @@ async function rescanFiles(config: Config, cache: BuildCache, last: NonNullable<
   // The last scan's list is changed in place, not copied: a copy as long as the folder (0.8 MB at
   // 100k files, 8 MB at a million) would stay alive until the next build, every build. Nothing
   // needs the list as it was: the model and the last build made of it are the ones this build
-  // updates, and a failed build drops both (build-feeds.ts, forgetFailedBuild).
+  // updates, and a failed build drops both (build-feeds.ts, forgetFailedBuild), as does a build
+  // that runs again because content changed under it.
   const files = last.files as ScannedFile[];
   const changed: FileChange<ArticleRecord>[] = [];
   for (const [file, replacement] of [...replacements].sort(([a], [b]) => compareCodePoints(a, b))) {
