@@ -265,7 +265,18 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache, sta
   const saved = last || dependencies.warmModel ? undefined : cache.lastBuild;
   if (saved && saved.inputs === inputsDigest(scan.files, problemsKey) && startedAt.getTime() < saved.validUntil) {
     const kept = savedBuildKept(config.feedsDir, saved, startedAt, started, bodies);
-    if (kept) return kept;
+    if (kept) {
+      // The saved build had no listing print (a file had changed moments before it was read, as
+      // after a checkout or a copy) or another one (files touched, bytes the same): this scan's,
+      // if settled, is saved with it, so that the next process with nothing to do need not load
+      // the cache (build-feeds' unchangedSinceSavedBuild). Otherwise every later run did.
+      const listing = scan.settledListing?.();
+      if (listing !== undefined && listing !== saved.listing) {
+        cache.lastBuild = { ...saved, listing };
+        cache.dirty = true;
+      }
+      return kept;
+    }
   }
 
   const { makeFeeds } = await import('./make-feeds.js');

@@ -162,4 +162,27 @@ describe('a new process keeps the saved build when the content folder lists and 
     assert.equal(kept, false);
     assert.deepEqual(result.report.written, []);
   });
+
+  it('saves the listing print of a later run that finds nothing changed, once its stats are settled: the run after it keeps the build without loading the cache', async () => {
+    const config = testConfig(await contentFolder(), await makeTempDir('saved-build-settled-'));
+    const { result: first } = await buildAnew(config);
+    assert.equal(peekLastBuild(config.stateDir, cacheStamp(config))?.listing, undefined, 'built moments after the files were written');
+    await setTimeout(RACY_MS + 200);
+    const second = await buildAnew(config);
+    assert.equal(second.kept, false, 'no print to tell it from');
+    assert.deepEqual(second.result.report.written, []);
+    assert.ok(peekLastBuild(config.stateDir, cacheStamp(config))?.listing, 'saved now');
+    const third = await buildAnew(config);
+    assert.equal(third.kept, true);
+    assert.deepEqual(third.result.report.written, []);
+    assert.deepEqual(
+      third.result.files.map((file) => [file.name, file.hash]).sort(),
+      first.files.map((file) => [file.name, file.hash]).sort(),
+    );
+    // And an edit after that is still seen.
+    await writeFile(path.join(config.contentDir, 'now.md'), articleText(frontMatter({ title: 'Edited Article', sourceUrl: 'https://news.example.com/now', publishedDateTime: '2025-01-01T00:00:00Z' })));
+    const fourth = await buildAnew(config);
+    assert.equal(fourth.kept, false);
+    assert.deepEqual(allTitles(config), ['Edited Article']);
+  });
 });
