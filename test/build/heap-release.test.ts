@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { compacting, createHeapReleaser, fullCollection, type HeapRelease } from '../../src/build/heap-release.js';
+import { getHeapSpaceStatistics } from 'node:v8';
+import { compacting, createHeapReleaser, fullCollection, youngCollection, type HeapRelease } from '../../src/build/heap-release.js';
 import { BUILD_YOUNG_GENERATION_MB } from '../../src/build/start-thread.js';
 
 const MB = 1024 * 1024;
@@ -10,7 +11,7 @@ const MB = 1024 * 1024;
 /** A releaser over a heap whose size the test sets, counting the collections it asks for. */
 function fakeHeap(options: { idleMs?: number; busy?: () => boolean; collects?: boolean } = {}) {
   /** `young`: the young generation's size after each collection, the last one repeated. */
-  const heap = { bytes: 100 * MB, live: 50 * MB, young: [1 * MB], collections: 0, compactions: 0, releases: [] as HeapRelease[] };
+  const heap = { bytes: 100 * MB, live: 50 * MB, young: [1 * MB], collections: 0, compactions: 0, scavenges: 0, releases: [] as HeapRelease[] };
   const releaser = createHeapReleaser({
     collect:
       options.collects === false
@@ -26,6 +27,7 @@ function fakeHeap(options: { idleMs?: number; busy?: () => boolean; collects?: b
             heap.compactions++;
             heap.bytes -= 5 * MB;
           },
+    scavenge: options.collects === false ? null : () => heap.scavenges++,
     heapBytes: () => heap.bytes,
     liveBytes: () => heap.live,
     youngBytes: () => heap.young[Math.min(heap.collections, heap.young.length) - 1] ?? 0,
@@ -46,6 +48,19 @@ describe('createHeapReleaser', () => {
     await sleep(60);
     assert.equal(heap.collections, 0);
     assert.deepEqual(heap.releases, []);
+  });
+
+  it('scavenges as each work ends, whether or not it collects', async () => {
+    const { heap, releaser } = fakeHeap();
+    releaser.afterWork();
+    assert.equal(heap.scavenges, 1);
+    assert.equal(heap.collections, 0, 'the heap did not grow enough for a collection');
+    heap.bytes += 200 * MB;
+    releaser.afterWork();
+    assert.deepEqual([heap.scavenges, heap.collections], [2, 1]);
+    releaser.afterWork();
+    assert.equal(heap.scavenges, 3);
+    releaser.cancel();
   });
 
   it('collects as the work ends, and again, then compacting, once the thread has been idle', async () => {
@@ -366,6 +381,17 @@ describe('fullCollection and the two collections in a thread like the build thre
     } finally {
       await worker.terminate();
     }
+  });
+
+  it('a function that scavenges is available without --expose-gc, and empties the young generation of garbage', () => {
+    const scavenge = youngCollection();
+    assert.equal(typeof scavenge, 'function');
+    const used = () => getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')!.space_used_size;
+    let garbage: object[] | undefined = Array.from({ length: 20_000 }, (_, i) => ({ i }));
+    garbage = undefined;
+    const before = used();
+    scavenge!();
+    assert.ok(used() < before / 2, `new space in use: ${before} then ${used()} bytes (${garbage ?? 'garbage gone'})`);
   });
 
   it('a function that collects is available without --expose-gc', () => {
