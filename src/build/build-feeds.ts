@@ -269,7 +269,7 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache, sta
       // The saved build had no listing print (a file had changed moments before it was read, as
       // after a checkout or a copy) or another one (files touched, bytes the same): this scan's,
       // if settled, is saved with it, so that the next process with nothing to do need not load
-      // the cache (build-feeds' unchangedSinceSavedBuild). Otherwise every later run did.
+      // the cache (unchangedSinceSavedBuild, above). Otherwise every later run loaded it.
       const listing = scan.settledListing?.();
       if (listing !== undefined && listing !== saved.listing) {
         cache.lastBuild = { ...saved, listing };

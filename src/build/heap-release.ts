@@ -31,13 +31,14 @@ import { elapsedMs, ms } from './build-result.js';
  * to 1 003 MB, in the second to 935 MB; third, the peak stays the build's own (799 MB).
  * Not for a large heap (RELEASE_MAX_LIVE_BYTES), where the pauses cost more than they give.
  *
- * During a burst, each work's end is also a scavenge (V8's young-generation collection, a few
- * milliseconds), made while the young generation holds the least: what the work left, not what
- * it was in the middle of. V8 doubles the young generation whenever what its scavenges kept since
- * it last grew exceeds its size, and the scavenges V8 makes by itself come mid-build, keeping that
- * build's working set: over 100 one-file builds at 100k articles it grew to 128 MB, and the
- * server's resident set by 17-18 % (two runs by hand). With a scavenge between builds the next
- * build's allocations (about 6 MB) fit in a young generation of 8-16 MB: 4-11 % (two runs).
+ * During a burst, each work's end is also a scavenge (V8's young-generation collection, about a
+ * millisecond in a thread like the build's), made while the young generation holds the least:
+ * what the work left, not what it was in the middle of. V8 doubles the young generation whenever
+ * what its scavenges kept since it last grew exceeds its size, and the scavenges V8 makes by
+ * itself come mid-build, keeping that build's working set: over 100 one-file builds at 100k
+ * articles it grew to 128 MB (session 19's measure), and the server's resident set by 17-18 %
+ * (two runs by hand). With a scavenge between builds fewer come mid-build and it grows later:
+ * 4-11 % (two runs).
  */
 export interface HeapReleaser {
   /**
