@@ -20,6 +20,11 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/** The tests of the content model's updates: the model's own and the incremental builds'. */
+const MODEL_UPDATE_TESTS = ['test/feeds/content-model.test.ts', 'test/build/build-feeds.incremental.test.ts', 'test/build/build-feeds.deletions.test.ts', 'test/build/build-feeds.pages.test.ts'];
+/** The tests of what a build records of the feeds folder (its manifest and result files). */
+const MANIFEST_TESTS = ['test/build/build-feeds.test.ts', 'test/build/build-feeds.incremental.test.ts', 'test/build/write-feeds.test.ts', 'test/build/build-feeds.write-thread.test.ts'];
+
 /**
  * [id, file, text to find, replacement, test files that must fail, why it is equivalent (when a
  * mutant is known to change nothing a reader could see, and is expected to survive)].
@@ -66,7 +71,7 @@ const MUTATIONS = [
   ['contested-never-cleared', 'src/feeds/content-model.ts', '  if (next.length < 2) index.contested.delete(id);', '', ['test/feeds/content-model.test.ts', 'test/build/build-feeds.incremental.test.ts']],
   ['page-edge-newer-inside-ignored', 'src/feeds/feed-documents.ts', '  if (start > 0 && isAtOrOlder(all[start - 1]!, edge)) return false;\n', '', ['test/feeds/feed-documents.edges.test.ts']],
   ['known-changes-unchanged-dropped', 'src/build/scan-content.ts', '    if (before !== replacement?.outcome) changed.push(', '    if (before !== replacement?.outcome && replacement !== undefined) changed.push(', ['test/build/build-feeds.incremental.test.ts']],
-  ['known-changes-base-unchecked', 'src/feeds/content-model.ts', 'known && known.base === last.files ?', 'known ?', ['test/feeds/content-model.test.ts', 'test/build/build-feeds.incremental.test.ts', 'test/build/build-trigger.test.ts']],
+  ['known-changes-base-unchecked', 'src/feeds/content-model.ts', 'if (known && known.base === last.files)', 'if (known)', ['test/feeds/content-model.test.ts', 'test/build/build-feeds.incremental.test.ts', 'test/build/build-trigger.test.ts']],
   ['stale-documents-kept', 'src/build/write-documents.ts', '    if (fingerprints.size > plans.length) {', '    if (false) {', ['test/build/build-feeds.incremental.test.ts', 'test/build/build-trigger.test.ts']],
   ['page-edges-not-saved', 'src/build/make-feeds.ts', 'if (pageEdges?.changed) writePageEdges(', 'if (pageEdges?.changed && false) writePageEdges(', ['test/build/build-feeds.pages.test.ts', 'test/build/disk-faults.test.ts']],
   ['page-edges-other-settings-used', 'src/feeds/page-edges.ts', 'if (parsed.maxItems !== settings.maxItems || parsed.maxBytes !== settings.maxBytes) {', 'if (false) {', ['test/feeds/page-edges.test.ts', 'test/build/page-state.test.ts']],
@@ -86,7 +91,7 @@ const MUTATIONS = [
   ['stat-shortcut-not-racy', 'src/build/scan-content.ts', 'stat.ctimeMs < checkedAt - RACY_MS', 'true', ['test/build/scan-content.test.ts']],
   ['content-key-of-a-prefix', 'src/content/read-content.ts', "createHash('sha256').update(bytes)", "createHash('sha256').update(bytes.subarray(0, 200))", ['test/build/build-feeds.survivors.test.ts', 'test/content/read-content.test.ts']],
   ['fingerprint-without-entries', 'src/build/write-documents.ts', "const keys = plan.articles.length > 0 ?", "const keys = plan.articles.length > 1e9 ?", ['test/build/build-feeds.cache.test.ts', 'test/build/build-cache.test.ts']],
-  ['model-update-skips-multi-topic', 'src/feeds/content-model.ts', '    if (after?.ok && isIndexed(after.article, nowMs)) {', '    if (after?.ok && isIndexed(after.article, nowMs) && after.article.topics.length < 2) {', ['test/feeds/content-model.test.ts']],
+  ['model-update-skips-multi-topic', 'src/feeds/content-model.ts', '    if (after?.ok && isIndexed(after.article, nowMs) && !replacedInPlace.has(change)) {', '    if (after?.ok && isIndexed(after.article, nowMs) && !replacedInPlace.has(change) && after.article.topics.length < 2) {', ['test/feeds/content-model.test.ts']],
   ['cache-stamp-ignores-config', 'src/build/cache-index.ts', "if (fields.config !== stamp.config) throw unusable('it was made with another configuration');", '', ['test/build/build-cache.test.ts']],
   ['cache-rest-not-checked', 'src/build/cache-index.ts', "if (createHash('sha256').update(bytes).digest('base64url') !== this.#sha256) throw new CacheIndexUnusable('the checksum of its rest does not match (corrupt)');", '', ['test/build/build-cache.test.ts']],
   ['cache-save-not-stopped', 'src/build/cache-index.ts', '    if (stop()) return false;\n', '', ['test/build/build-cache.test.ts']],
@@ -158,21 +163,21 @@ const MUTATIONS = [
   ['heap-release-never-again', 'src/build/heap-release.ts', 'if (earlier === undefined && young > YOUNG_GENERATION_RELEASED_BYTES)', 'if (false)', ['test/build/heap-release.test.ts']],
   ['heap-release-again-forever', 'src/build/heap-release.ts', 'if (earlier === undefined && young > YOUNG_GENERATION_RELEASED_BYTES)', 'if (young > YOUNG_GENERATION_RELEASED_BYTES)', ['test/build/heap-release.test.ts']],
   ['page-edges-same-by-length', 'src/feeds/page-edges.ts', 'if (edge !== other && (edge.time !== other.time || edge.id !== other.id)) return false;', '', ['test/feeds/page-edges.test.ts']],
-  ['model-all-collection-kept', 'src/feeds/content-model.ts', '  else FeedList.insert(index.publishable, article, compareForFeeds);\n  index.all = undefined;', '  else FeedList.insert(index.publishable, article, compareForFeeds);', ['test/feeds/content-model.test.ts', 'test/build/build-feeds.incremental.test.ts', 'test/build/build-feeds.deletions.test.ts', 'test/build/build-feeds.pages.test.ts']],
-  ['model-group-collection-kept', 'src/feeds/content-model.ts', '    FeedList.remove(group.articles, article, compareForFeeds);\n    group.collection = undefined;', '    FeedList.remove(group.articles, article, compareForFeeds);', ['test/feeds/content-model.test.ts', 'test/build/build-feeds.incremental.test.ts', 'test/build/build-feeds.deletions.test.ts', 'test/build/build-feeds.pages.test.ts']],
-  ['model-emptied-list-taken-for-empty', 'src/feeds/content-model.ts', 'collection.path === path && collection.articles === NO_ARTICLES', 'collection.path === path && collection.articles.length === 0', ['test/feeds/content-model.test.ts', 'test/build/build-feeds.incremental.test.ts', 'test/build/build-feeds.deletions.test.ts', 'test/build/build-feeds.pages.test.ts']],
-  ['model-replace-keeps-publishable', 'src/feeds/content-model.ts', '  FeedList.replace(index.publishable, before, after, compareForFeeds);', '', ['test/feeds/content-model.test.ts', 'test/build/build-feeds.incremental.test.ts', 'test/build/build-feeds.deletions.test.ts', 'test/build/build-feeds.pages.test.ts']],
+  ['model-all-collection-kept', 'src/feeds/content-model.ts', '  else FeedList.insert(index.publishable, article, compareForFeeds);\n  index.all = undefined;', '  else FeedList.insert(index.publishable, article, compareForFeeds);', MODEL_UPDATE_TESTS],
+  ['model-group-collection-kept', 'src/feeds/content-model.ts', '    FeedList.remove(group.articles, article, compareForFeeds);\n    group.collection = undefined;', '    FeedList.remove(group.articles, article, compareForFeeds);', MODEL_UPDATE_TESTS],
+  ['model-emptied-list-taken-for-empty', 'src/feeds/content-model.ts', 'collection.path === path && collection.articles === NO_ARTICLES', 'collection.path === path && collection.articles.length === 0', MODEL_UPDATE_TESTS],
+  ['model-replace-keeps-publishable', 'src/feeds/content-model.ts', '  FeedList.replace(index.publishable, before, after, compareForFeeds);', '', MODEL_UPDATE_TESTS],
   ['rescan-unchanged-by-identity', 'src/build/build-feeds.ts', '(scan.knownChanges ? scan.knownChanges.changes.length === 0 : sameFiles(scan.files, last.files))', 'sameFiles(scan.files, last.files)', ['test/build/build-feeds.deletions.test.ts', 'test/build/build-feeds.cache.test.ts']],
   ['raced-build-keeps-last', 'src/build/build-feeds.ts', '        cache.model = undefined;\n        cache.last = undefined;\n', '        cache.model = undefined;\n', ['test/build/build-feeds.incremental.test.ts']],
   ['kept-build-listing-not-saved', 'src/build/build-feeds.ts', '      if (listing !== undefined && listing !== saved.listing) {', '      if (false) {', ['test/build/build-feeds.saved-build.test.ts']],
   ['no-scavenge-after-work', 'src/build/heap-release.ts', '      scavenge?.();\n', '', ['test/build/heap-release.test.ts']],
   ['scavenge-does-nothing', 'src/build/heap-release.ts', "return collect && (() => collect({ type: 'minor' }));", 'return collect && (() => {});', ['test/build/heap-release.test.ts']],
-  ['result-files-not-kept', 'src/build/build-result.ts', '    if (!files) snapshot = [...manifest.files.values()];', '', ['test/build/build-feeds.test.ts', 'test/build/build-feeds.incremental.test.ts', 'test/build/write-feeds.test.ts', 'test/build/build-feeds.write-thread.test.ts']],
-  ['manifest-change-unannounced', 'src/build/write-feeds.ts', '    if (!complete) filesChanging(this.previous);', '', ['test/build/build-feeds.test.ts', 'test/build/build-feeds.incremental.test.ts', 'test/build/write-feeds.test.ts', 'test/build/build-feeds.write-thread.test.ts']],
-  ['model-same-list-trusted', 'src/feeds/content-model.ts', '        files === last.files\n        ? undefined\n        : changedOutcomes(last.files, files);', '        changedOutcomes(last.files, files);', ['test/feeds/content-model.test.ts']],
-  ['model-replace-other-feeds', 'src/feeds/content-model.ts', '  if (!samePlacements(placements(before), feeds)) return false;', '', ['test/feeds/content-model.test.ts', 'test/build/build-feeds.incremental.test.ts', 'test/build/build-feeds.deletions.test.ts', 'test/build/build-feeds.pages.test.ts']],
-  ['model-replace-other-date', 'src/feeds/content-model.ts', 'if (before.file !== after.file || compareForFeeds(before, after) !== 0 || id !== entryId(after)) return false;', 'if (before.file !== after.file) return false;', ['test/feeds/content-model.test.ts', 'test/build/build-feeds.incremental.test.ts', 'test/build/build-feeds.deletions.test.ts', 'test/build/build-feeds.pages.test.ts']],
-  ['model-replace-in-loser-lists', 'src/feeds/content-model.ts', '  if (place > 0) return true;', '  if (place > 1) return true;', ['test/feeds/content-model.test.ts', 'test/build/build-feeds.incremental.test.ts', 'test/build/build-feeds.deletions.test.ts', 'test/build/build-feeds.pages.test.ts']],
+  ['result-files-not-kept', 'src/build/build-result.ts', '    if (!files) snapshot = [...manifest.files.values()];', '', MANIFEST_TESTS],
+  ['manifest-change-unannounced', 'src/build/write-feeds.ts', '    if (!complete) filesChanging(this.previous);', '', MANIFEST_TESTS],
+  ['model-same-list-trusted', 'src/feeds/content-model.ts', '  if (files === last.files) return undefined;\n', '', ['test/feeds/content-model.test.ts']],
+  ['model-replace-other-feeds', 'src/feeds/content-model.ts', '  if (!samePlacements(placements(before), feeds)) return false;', '', MODEL_UPDATE_TESTS],
+  ['model-replace-other-date', 'src/feeds/content-model.ts', 'if (before.file !== after.file || compareForFeeds(before, after) !== 0 || id !== entryId(after)) return false;', 'if (before.file !== after.file) return false;', MODEL_UPDATE_TESTS],
+  ['model-replace-in-loser-lists', 'src/feeds/content-model.ts', '  if (place > 0) return true;', '  if (place > 1) return true;', MODEL_UPDATE_TESTS],
   ['writes-trusts-manifest-never', 'src/build/write-feeds.ts', 'const onDisk = intact ?', 'const onDisk = false ?', ['test/build/write-feeds.test.ts']],
   ['heap-release-compacts-first', 'src/build/heap-release.ts', '        const pauseMs = timed(collect);\n        afterLastCollection', '        const pauseMs = timed(compact ?? collect);\n        afterLastCollection', ['test/build/heap-release.test.ts']],
 ];

@@ -565,15 +565,7 @@ export function updateContentModel<T extends Filing>(
   if (!last || previousState !== last.tracked.state || deletedEntryDays !== last.deletedEntryDays) return undefined;
   const nowMs = now.getTime();
   if (nowMs < last.nowMs || nowMs >= last.validUntil) return undefined;
-  const changes =
-    known && known.base === last.files
-      ? known.changes.length <= MAX_UPDATED_FILES
-        ? known.changes
-        : undefined
-      : // The very list, changed in place with no changes given: only a model made afresh is sure.
-        files === last.files
-        ? undefined
-        : changedOutcomes(last.files, files);
+  const changes = changesSince(last, files, known);
   if (changes === undefined) return undefined;
   if (changes.length === 0) {
     const tracked = { ...last.tracked, changed: false, changedIds: [], removal: { before: last.tracked.published, removed: 0 } };
@@ -615,6 +607,14 @@ export function updateContentModel<T extends Filing>(
   // A claimant that lost or won its id changes feeds too (every claimant of an id has that id).
   for (const id of touched) for (const claimant of index.claimants.get(id) ?? []) moved.add(claimant);
   return { ...readModel(index, files, tally, now, deletedEntryDays, tracked, last), changes, moved: [...moved] };
+}
+
+/** The changes from the files `last` was made of to `files`; undefined when they cannot be told or are too many. */
+function changesSince<T extends Filing>(last: ContentModel<T>, files: readonly FileResult<T>[], known: KnownChanges<T> | undefined): readonly FileChange<T>[] | undefined {
+  if (known && known.base === last.files) return known.changes.length <= MAX_UPDATED_FILES ? known.changes : undefined;
+  // The very list, changed in place with no changes given: only a model made afresh is sure.
+  if (files === last.files) return undefined;
+  return changedOutcomes(last.files, files);
 }
 
 /**
