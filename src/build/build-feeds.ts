@@ -23,7 +23,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { cacheStamp, discardBuildCache, INDEX_BYTES_PER_FILE, inputsDigest, liveEntryKeys, loadBuildCache, peekLastBuild, savedIndexBytes, saveBuildCache, type BuildCache, type CacheStamp, type SavedBuild, type SavedReport, type ScannedFile } from './build-cache.js';
-import { buildResult, builtFile, elapsedMs, keptBuildResult, manifestStat, type BuildReport, type BuildResult } from './build-result.js';
+import { buildResult, builtFile, elapsedMs, everyFile, fileCount, keptBuildResult, manifestStat, unchangedBuildResult, type BuildReport, type BuildResult } from './build-result.js';
 import { CacheIndexUnusable } from './cache-index.js';
 import { DiskWriteError } from './disk-write-error.js';
 import { EntryStoreCorrupt } from './entry-store.js';
@@ -231,7 +231,7 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache, sta
     problemsKey === last.problems &&
     // A watcher's rescan changes the last scan's list in place: its changes tell.
     (scan.knownChanges ? scan.knownChanges.changes.length === 0 : sameFiles(scan.files, last.files)) &&
-    last.result.files.every(held) &&
+    everyFile(last.result, held) &&
     !hasUnfinishedWrite(config.feedsDir);
   // A build that rescans everything (the schedule: the safety net) also looks at the feeds folder's
   // folders, to find a file deleted under this process since its last build; a watcher's build,
@@ -247,10 +247,10 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache, sta
       rendered: 0,
       renderedByWriteThread: 0,
       written: [],
-      unchanged: last.result.files.length,
+      unchanged: fileCount(last.result),
       removed: [],
     };
-    return { ...last.result, report, changed: [], removed: [], complete: false, files: last.result.files };
+    return unchangedBuildResult(last.result, report);
   }
 
   if (!folderWhole) {

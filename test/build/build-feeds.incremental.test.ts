@@ -10,6 +10,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { buildFeeds, createBuildCache, type BuildCache, type BuildResult, type ContentChangeSet } from '../../src/build/build-feeds.js';
+import { everyFile, fileCount } from '../../src/build/build-result.js';
 import { entryId } from '../../src/feeds/select-articles.js';
 import { MANIFEST_NAME } from '../../src/build/write-feeds.js';
 import { silentLogger } from '../../src/logger.js';
@@ -232,6 +233,9 @@ describe('buildFeeds: a carried cache writes what an empty cache writes', () => 
     assert.equal(third.complete, false, 'a partial build');
     const afterThird = listing();
     assert.ok(afterThird.includes('climate.xml') && !afterSecond.includes('climate.xml'));
+    // Read without making its files, too (what a server's scheduled rebuild asks of its last build).
+    assert.equal(fileCount(second), afterSecond.length);
+    assert.ok(everyFile(second, (file) => afterSecond.includes(file.name)));
     assert.deepEqual(second.files.map((file) => file.name).sort(), afterSecond);
     assert.deepEqual(third.files.map((file) => file.name).sort(), afterThird);
   });
