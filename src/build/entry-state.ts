@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { entryStateText, parseEntryState, type EntryRecord, type EntryState } from '../feeds/deleted-entries.js';
+import { entryStateText, parseEntryRecords, parseEntryState, type EntryRecord, type EntryState } from '../feeds/deleted-entries.js';
 import { stageJournal } from './journaled-file.js';
 import { ReversibleWrites } from './reversible-writes.js';
 
@@ -28,10 +28,10 @@ export function readEntryState(stateDir: string): EntryState {
   } catch {
     text = undefined;
   }
-  const state = parseEntryState(text);
   const generation = text === undefined ? undefined : generationOf(text);
-  if (generation === undefined) return state;
-  const entries = new Map(state.entries);
+  if (generation === undefined) return parseEntryState(text);
+  // A map of its own, changed here by the journal's rows (not a copy: at a million ids, 0.8 s).
+  const entries = parseEntryRecords(text) ?? new Map<string, EntryRecord>();
   let journalRows = 0;
   let journal: string | undefined;
   try {
