@@ -35,6 +35,9 @@ export interface ReadFile {
  */
 export type ReadResult = ReadFile | Problem | 'gone' | undefined;
 
+/** Content keys, as a set or a map has them. */
+export type KnownKeys = Pick<ReadonlySet<string>, 'has' | 'keys'>;
+
 /** Reading every file of a content folder, or some of them. */
 export interface ReadJob {
   readonly root: string;
@@ -42,8 +45,11 @@ export interface ReadJob {
   readonly baseUrl: string;
   readonly candidates: readonly ContentCandidate[];
   readonly maxFileBytes: number;
-  /** Content keys whose outcome the caller has: a file with one of these is read and hashed only. */
-  readonly knownKeys?: ReadonlySet<string>;
+  /**
+   * Content keys whose outcome the caller has: a file with one of these is read and hashed only.
+   * A set, or the caller's map by key (no set of its keys made for a scan that reads one file of a million).
+   */
+  readonly knownKeys?: KnownKeys;
   /** Render each published article's entry as it is parsed, into segments in this folder. */
   readonly entriesDir?: string;
   /** The segment this thread appends to (default: a new one in entriesDir); helpers start their own. */
@@ -86,7 +92,7 @@ export function parseContentFile(read: ContentFile, baseUrl: string, writer?: Se
   return { file: read.file, stat: read.stat, key: read.key, outcome, ...(entry ? { entry } : {}) };
 }
 
-function readAndParseFile(job: Pick<ReadJob, 'root' | 'baseUrl' | 'maxFileBytes' | 'writer'>, candidate: ContentCandidate, knownKeys: ReadonlySet<string>): ReadResult {
+function readAndParseFile(job: Pick<ReadJob, 'root' | 'baseUrl' | 'maxFileBytes' | 'writer'>, candidate: ContentCandidate, knownKeys: KnownKeys): ReadResult {
   const read = readCandidate(job.root, candidate, job.maxFileBytes);
   if (read === undefined || read === 'gone' || 'issues' in read) return read;
   if (knownKeys.has(read.key)) return { file: read.file, stat: read.stat, key: read.key };
@@ -131,7 +137,7 @@ export async function readAndParseAll(job: ReadJob, threads = availableParalleli
           relatives: candidates.map((candidate) => candidate.relative).join('\0'),
           symlinks: Uint8Array.from(candidates, (candidate) => (candidate.isSymlink ? 1 : 0)),
           maxFileBytes: job.maxFileBytes,
-          knownKeys: [...(job.knownKeys ?? [])].join('\0'),
+          knownKeys: [...(job.knownKeys?.keys() ?? [])].join('\0'),
           entriesDir: job.entriesDir,
         }
       : undefined;

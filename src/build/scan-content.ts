@@ -24,7 +24,7 @@ import type { FileChange, FileOutcome, KnownChanges } from '../feeds/content-mod
 import { compareCodePoints } from '../feeds/code-point-order.js';
 import type { BuildCache, ScannedFile } from './build-cache.js';
 import { SegmentWriter } from './entry-store.js';
-import type { ReadFile } from './parse-threads.js';
+import type { KnownKeys, ReadFile } from './parse-threads.js';
 import { PARALLEL_THRESHOLD, startStatHelper, startStats, type PendingStats } from './stat-threads.js';
 
 /**
@@ -187,7 +187,7 @@ async function fullScan(config: Config, cache: BuildCache, options: ScanOptions,
   }
   const byKey = new Map<string, ScannedFile>();
   if (toRead.length > 0) for (const known of cache.files.values()) byKey.set(known.key, known);
-  const results = toRead.length === 0 ? [] : await readNew(config, cache, root, toRead.map((index) => candidates[index]!), new Set(byKey.keys()), options);
+  const results = toRead.length === 0 ? [] : await readNew(config, cache, root, toRead.map((index) => candidates[index]!), byKey, options);
   const problems: Problem[] = [];
   let filesParsed = 0;
   results.forEach((result, position) => {
@@ -226,7 +226,7 @@ async function fullScan(config: Config, cache: BuildCache, options: ScanOptions,
 }
 
 /** Reads `candidates`, parsing (and rendering, if asked) those whose bytes are not among `knownKeys`. */
-async function readNew(config: Config, cache: BuildCache, root: string, candidates: readonly ContentCandidate[], knownKeys: ReadonlySet<string>, options: ScanOptions) {
+async function readNew(config: Config, cache: BuildCache, root: string, candidates: readonly ContentCandidate[], knownKeys: KnownKeys, options: ScanOptions) {
   const { readAndParseAll } = await parsing();
   return readAndParseAll({
     root,
