@@ -152,7 +152,7 @@ function sendFeedFile(
     return;
   }
   const coding = chooseCoding(request, file);
-  const etag = etagFor(file.hash, coding);
+  const etag = file.etags[coding];
   response.setHeader('ETag', etag);
   const ifNoneMatch = request.headers['if-none-match'];
   // A reader echoing the ETag it was sent (the usual revalidation) needs no parsing.
@@ -251,15 +251,20 @@ function isXmlFeed(file: ServedFile): boolean {
   return file.contentType === FEED_FORMATS.rss.contentType || file.contentType === FEED_FORMATS.atom.contentType;
 }
 
-const htmlPreferred = memoized((key: string) => {
-  const [feedType, accept] = key.split('\n') as [string, string];
-  return new Negotiator({ headers: { accept } }).mediaType([feedType, 'text/html']) === 'text/html';
-});
+/** For each feed content type, whether an Accept header prefers HTML to it, memoized by header. */
+const htmlPreferred = new Map<string, (accept: string) => boolean>();
 
 /** Whether the request prefers an HTML page over the feed's own type (a browser does). */
 function prefersHtml(request: Request, contentType: string): boolean {
   const accept = request.headers.accept;
-  return accept !== undefined && htmlPreferred(`${mediaType(contentType)}\n${accept}`);
+  if (accept === undefined) return false;
+  let prefers = htmlPreferred.get(contentType);
+  if (prefers === undefined) {
+    const feedType = mediaType(contentType);
+    prefers = memoized((accept: string) => new Negotiator({ headers: { accept } }).mediaType([feedType, 'text/html']) === 'text/html');
+    htmlPreferred.set(contentType, prefers);
+  }
+  return prefers(accept);
 }
 
 const preferredCodings = memoized((acceptEncoding: string): readonly ContentCoding[] => {

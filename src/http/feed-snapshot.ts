@@ -16,6 +16,8 @@ export interface MemoryFile {
   readonly hash: string;
   readonly lastModified: Date;
   readonly bodies: Readonly<Record<ContentCoding, Buffer>>;
+  /** Each coding's ETag (etagFor), made with the file rather than on each request. */
+  readonly etags: Readonly<Record<ContentCoding, string>>;
 }
 
 /**
@@ -88,7 +90,8 @@ export function memoryFile({ name, contentType, lastModified, hash, identity, gz
       return (encoded.br ??= compress('br', identity));
     },
   };
-  return { kind: 'memory', name, contentType, hash, lastModified, bodies };
+  const etags = { identity: etagFor(hash, 'identity'), gzip: etagFor(hash, 'gzip'), br: etagFor(hash, 'br') };
+  return { kind: 'memory', name, contentType, hash, lastModified, bodies, etags };
 }
 
 /**
