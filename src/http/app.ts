@@ -261,7 +261,7 @@ function prefersHtml(request: Request, contentType: string): boolean {
   let prefers = htmlPreferred.get(contentType);
   if (prefers === undefined) {
     const feedType = mediaType(contentType);
-    prefers = memoized((accept: string) => new Negotiator({ headers: { accept } }).mediaType([feedType, 'text/html']) === 'text/html');
+    prefers = memoized((header: string) => new Negotiator({ headers: { accept: header } }).mediaType([feedType, 'text/html']) === 'text/html');
     htmlPreferred.set(contentType, prefers);
   }
   return prefers(accept);
