@@ -99,15 +99,18 @@ const fileHashes = new WeakMap<BuildResult, () => { readonly count: number; read
  * stay alive with that build (35 000 of them at 100k articles, 340 000 at a million).
  */
 export function everyFile(result: BuildResult, test: (file: FileHash) => boolean): boolean {
-  const hashes = fileHashes.get(result)?.();
-  if (hashes === undefined) return result.files.every(test);
-  for (const file of hashes.files) if (!test(file)) return false;
+  for (const file of hashesOf(result).files) if (!test(file)) return false;
   return true;
 }
 
 /** How many files `result` has, its files left unmade as by `everyFile`. */
 export function fileCount(result: BuildResult): number {
-  return fileHashes.get(result)?.().count ?? result.files.length;
+  return hashesOf(result).count;
+}
+
+/** `result`'s files without making them where it can tell them so; otherwise its files. */
+function hashesOf(result: BuildResult): { readonly count: number; readonly files: Iterable<FileHash> } {
+  return fileHashes.get(result)?.() ?? { count: result.files.length, files: result.files };
 }
 
 /** A result whose `files` are read from the manifest when first asked for. */
@@ -176,7 +179,7 @@ export function unchangedBuildResult(last: BuildResult, report: BuildReport): Bu
       return last.files;
     },
   };
-  fileHashes.set(result, () => fileHashes.get(last)?.() ?? { count: last.files.length, files: last.files });
+  fileHashes.set(result, () => hashesOf(last));
   return result;
 }
 
