@@ -25,7 +25,7 @@ import { compareCodePoints } from '../feeds/code-point-order.js';
 import type { BuildCache, ScannedFile } from './build-cache.js';
 import { SegmentWriter } from './entry-store.js';
 import type { KnownKeys, ReadFile } from './parse-threads.js';
-import { PARALLEL_THRESHOLD, startStatHelper, startStats, type PendingStats } from './stat-threads.js';
+import { CandidateStats, PARALLEL_THRESHOLD, startStatHelper, startStats, type PendingStats } from './stat-threads.js';
 
 /**
  * The parsers and renderers (parse-threads.ts and the libraries behind it), loaded when a file is
@@ -87,15 +87,26 @@ export function isTrusted(known: Pick<ScannedFile, 'stat' | 'checkedAt'> | undef
  * the first was settled (see settledListing in fullScan): a new process with nothing to do knows
  * it from this alone.
  */
-export function listingPrint(candidates: readonly ContentCandidate[], stats: readonly (FileStat | undefined)[]): string {
-  const numbers = new Float64Array(candidates.length * 4).fill(-1);
+export function listingPrint(candidates: readonly ContentCandidate[], stats: CandidateStats): string {
   const names: string[] = new Array(candidates.length);
-  candidates.forEach((candidate, index) => {
-    names[index] = `${candidate.isSymlink ? 'L' : 'F'}${candidate.relative}`;
-    const stat = stats[index];
-    if (stat) numbers.set([stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino], index * 4);
-  });
-  return createHash('sha256').update(names.join('\0')).update(new Uint8Array(numbers.buffer)).digest('base64url');
+  // Per candidate: 1 if a file (its four numbers then set; zeros otherwise), 2 if a symbolic link.
+  const kinds = new Uint8Array(candidates.length);
+  for (let index = 0; index < candidates.length; index++) {
+    const candidate = candidates[index]!;
+    names[index] = candidate.relative;
+    kinds[index] = stats.isFile[index]! | (candidate.isSymlink ? 2 : 0);
+  }
+  const { numbers } = stats;
+  return createHash('sha256')
+    .update(names.join('\0'))
+    .update(kinds)
+    .update(new Uint8Array(numbers.buffer, numbers.byteOffset, numbers.byteLength))
+    .digest('base64url');
+}
+
+/** isTrusted for candidate `index` of a full scan's stats, compared where they are (no object per file). */
+export function isTrustedAt(known: Pick<ScannedFile, 'stat' | 'checkedAt'> | undefined, stats: CandidateStats, index: number): known is ScannedFile {
+  return known !== undefined && stats.is(index, known.stat) && isSettled(known.stat, known.checkedAt);
 }
 
 /** Whether `stat` was taken RACY_MS or more after its file last changed, at `checkedAt`. */
@@ -181,7 +192,7 @@ async function fullScan(config: Config, cache: BuildCache, options: ScanOptions,
     const stats = await survey.stats.take();
     candidates.forEach((candidate, index) => {
       const known = cache.files.get(contentPath(candidate.relative));
-      if (isTrusted(known, stats[index])) files[index] = known;
+      if (isTrustedAt(known, stats, index)) files[index] = known;
       else toRead.push(index);
     });
   }
@@ -212,7 +223,7 @@ async function fullScan(config: Config, cache: BuildCache, options: ScanOptions,
   const settledListing = () => {
     const stats = candidates.map((candidate, index) => files[index]?.stat ?? statCandidate(root, candidate));
     const settled = stats.every((stat, index) => stat === undefined || isSettled(stat, files[index]?.checkedAt ?? checkedAt));
-    return settled ? listingPrint(candidates, stats) : undefined;
+    return settled ? listingPrint(candidates, CandidateStats.of(stats)) : undefined;
   };
   // Every file trusted as the cache knows it, and none gone: nothing replaced (the usual rebuild).
   if (toRead.length === 0 && present.length === cache.files.size) return { files: present, problems, filesParsed, replacedKeys: [], settledListing };

@@ -7,7 +7,7 @@
  * memory, so nothing is sent but "done". A helper that fails leaves its chunks to the calling
  * thread.
  */
-import { statCandidate, type ContentCandidate, type FileStat } from '../content/read-content.js';
+import { candidateFileStats, type ContentCandidate, type FileStat } from '../content/read-content.js';
 import { startThread } from './start-thread.js';
 
 /** Below this many files the helper costs more than it saves (its start-up is 20-40 ms). */
@@ -47,13 +47,71 @@ export function statClaimedChunks(root: string, candidates: readonly ContentCand
 
 function statChunk(root: string, candidates: readonly ContentCandidate[], shared: SharedStats, start: number): void {
   const end = Math.min(candidates.length, start + STAT_CHUNK);
-  for (let index = start; index < end; index++) {
-    const stat = statCandidate(root, candidates[index]!);
-    if (!stat) continue;
-    shared.numbers.set([stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino], index * FIELDS);
-    shared.isFile[index] = 1;
-  }
+  for (let index = start; index < end; index++) statInto(root, candidates, shared, index);
   Atomics.store(shared.chunkDone, start / STAT_CHUNK, 1);
+}
+
+/** Writes candidate `index`'s stat into `stats`, straight from what statSync made (no object of its own). */
+function statInto(root: string, candidates: readonly ContentCandidate[], { numbers, isFile }: Pick<SharedStats, 'numbers' | 'isFile'>, index: number): void {
+  const stats = candidateFileStats(root, candidates[index]!);
+  if (!stats) {
+    // (A chunk a failed helper left unfinished is done again: what it wrote may be gone since.)
+    isFile[index] = 0;
+    return;
+  }
+  const at = index * FIELDS;
+  numbers[at] = stats.size;
+  numbers[at + 1] = stats.mtimeMs;
+  numbers[at + 2] = stats.ctimeMs;
+  numbers[at + 3] = stats.ino;
+  isFile[index] = 1;
+}
+
+/**
+ * The stats of a listing's candidates, in candidate order, kept as numbers (FIELDS per candidate)
+ * rather than an object per file: at 100k files a scan that finds nothing changed compares them
+ * where they are, and a new process's listing print hashes them as they are.
+ */
+export class CandidateStats {
+  /** Per candidate: size, mtimeMs, ctimeMs and inode; zeros where it is no file. */
+  readonly numbers: Float64Array;
+  /** Per candidate: 1 when it is a file (its numbers set), 0 when not (or gone). */
+  readonly isFile: Uint8Array;
+
+  constructor(numbers: Float64Array, isFile: Uint8Array) {
+    this.numbers = numbers;
+    this.isFile = isFile;
+  }
+
+  /** From a stat (or undefined: no file) per candidate. */
+  static of(stats: readonly (FileStat | undefined)[]): CandidateStats {
+    const table = new CandidateStats(new Float64Array(stats.length * FIELDS), new Uint8Array(stats.length));
+    stats.forEach((stat, index) => {
+      if (stat === undefined) return;
+      table.numbers.set([stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino], index * FIELDS);
+      table.isFile[index] = 1;
+    });
+    return table;
+  }
+
+  get length(): number {
+    return this.isFile.length;
+  }
+
+  /** Candidate `index`'s stat; undefined when it is no file. */
+  at(index: number): FileStat | undefined {
+    if (this.isFile[index] !== 1) return undefined;
+    const at = index * FIELDS;
+    const numbers = this.numbers;
+    return { size: numbers[at]!, mtimeMs: numbers[at + 1]!, ctimeMs: numbers[at + 2]!, ino: numbers[at + 3]! };
+  }
+
+  /** Whether candidate `index` is a file whose stat is `stat`'s in all four numbers (sameStat, without making the object). */
+  is(index: number, stat: FileStat): boolean {
+    const at = index * FIELDS;
+    const numbers = this.numbers;
+    return this.isFile[index] === 1 && numbers[at] === stat.size && numbers[at + 1] === stat.mtimeMs && numbers[at + 2] === stat.ctimeMs && numbers[at + 3] === stat.ino;
+  }
 }
 
 /** Shared memory for the stats of `count` candidates. */
@@ -102,11 +160,11 @@ export function startStatHelper(): StatHelper {
 
 /**
  * Stats being taken by a helper thread: `take()` joins in on this thread and returns them all, in
- * candidate order (the same array to every call: a new process's check for "nothing changed"
+ * candidate order (the same table to every call: a new process's check for "nothing changed"
  * and its scan share them).
  */
 export interface PendingStats {
-  take(): Promise<(FileStat | undefined)[]>;
+  take(): Promise<CandidateStats>;
   /** Not needed after all (a first build reads every file): the helper stops. */
   stop(): void;
 }
@@ -120,28 +178,29 @@ export interface PendingStats {
 export function startStats(root: string, candidates: readonly ContentCandidate[], threshold = PARALLEL_THRESHOLD, started?: StatHelper): PendingStats {
   if (candidates.length < threshold) {
     started?.stop();
-    return { take: once(async () => candidates.map((candidate) => statCandidate(root, candidate))), stop: () => {} };
+    return { take: once(async () => statAll(root, candidates)), stop: () => {} };
   }
   const shared = sharedStats(candidates.length);
   const helper = started ?? startStatHelper();
   helper.give(root, candidates, shared);
   return { take: once(takeAll), stop: helper.stop };
 
-  async function takeAll(): Promise<(FileStat | undefined)[]> {
+  async function takeAll(): Promise<CandidateStats> {
     statClaimedChunks(root, candidates, shared);
     // Every chunk done (the helper was still starting, or finished its last one): no need to wait for it.
     if (shared.chunkDone.every((_, chunk) => Atomics.load(shared.chunkDone, chunk) === 1)) helper.stop();
     else await helper.done;
     // Whatever a failed helper did not finish, this thread does now.
     for (let chunk = 0; chunk < shared.chunkDone.length; chunk++) if (Atomics.load(shared.chunkDone, chunk) === 0) statChunk(root, candidates, shared, chunk * STAT_CHUNK);
-    const stats: (FileStat | undefined)[] = new Array(candidates.length);
-    const { numbers, isFile } = shared;
-    for (let index = 0; index < candidates.length; index++) {
-      const at = index * FIELDS;
-      stats[index] = isFile[index] === 1 ? { size: numbers[at]!, mtimeMs: numbers[at + 1]!, ctimeMs: numbers[at + 2]!, ino: numbers[at + 3]! } : undefined;
-    }
-    return stats;
+    return new CandidateStats(shared.numbers, shared.isFile);
   }
+}
+
+/** Every candidate's stat, on this thread. */
+function statAll(root: string, candidates: readonly ContentCandidate[]): CandidateStats {
+  const stats = new CandidateStats(new Float64Array(candidates.length * FIELDS), new Uint8Array(candidates.length));
+  for (let index = 0; index < candidates.length; index++) statInto(root, candidates, stats, index);
+  return stats;
 }
 
 /** `make`, called the first time only: every call gets its one promise. */

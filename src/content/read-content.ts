@@ -204,11 +204,17 @@ export function readCandidate(root: string, { relative, isSymlink }: ContentCand
  * What the file system says of a candidate now (following a symlink), or undefined when that
  * cannot be told cheaply: then the file is read.
  */
-export function statCandidate(root: string, { relative }: ContentCandidate): FileStat | undefined {
+export function statCandidate(root: string, candidate: ContentCandidate): FileStat | undefined {
+  const stats = candidateFileStats(root, candidate);
+  return stats && fileStat(stats);
+}
+
+/** What statSync says of a candidate that is a file (or a link to one); undefined for anything else, or when it is gone. */
+export function candidateFileStats(root: string, { relative }: ContentCandidate): Stats | undefined {
   try {
     // Concatenated, not path.join: `relative` came from listContent and needs no normalising (100k calls).
     const stats = statSync(`${root}${path.sep}${relative}`, { throwIfNoEntry: false });
-    return stats?.isFile() ? fileStat(stats) : undefined;
+    return stats?.isFile() ? stats : undefined;
   } catch {
     return undefined;
   }

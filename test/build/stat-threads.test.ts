@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { sharedStats, startStatHelper, startStats } from '../../src/build/stat-threads.js';
+import { CandidateStats, sharedStats, startStatHelper, startStats, statClaimedChunks } from '../../src/build/stat-threads.js';
 import { listContent, type ContentCandidate } from '../../src/content/read-content.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -32,13 +32,19 @@ function expectedStats(root: string, all: readonly ContentCandidate[]) {
   });
 }
 
+/** The table's stat of each candidate, as objects. */
+function each(stats: CandidateStats) {
+  return Array.from({ length: stats.length }, (_, index) => stats.at(index));
+}
+
 describe('startStats: the stats of a full scan, on two threads', () => {
   it('gives each candidate its own stat, in candidate order', async () => {
     const count = 1500; // three chunks and a bit
     const { root, all } = await folder(count);
-    const stats = await startStats(root, all, 0).take();
+    const table = await startStats(root, all, 0).take();
+    const stats = each(table);
 
-    assert.equal(stats.length, all.length);
+    assert.equal(table.length, all.length);
     assert.deepEqual(stats, expectedStats(root, all));
     assert.equal(stats.at(-1), undefined, 'a file gone since the listing has no stat');
     assert.equal(stats[all.findIndex((candidate) => candidate.relative === 'link-to-folder')], undefined, 'a link to a folder is no file');
@@ -50,11 +56,11 @@ describe('startStats: the stats of a full scan, on two threads', () => {
     const { root, all } = await folder(1500);
     const early = startStatHelper();
     const stats = await startStats(root, all, 0, early).take();
-    assert.deepEqual(stats, expectedStats(root, all));
+    assert.deepEqual(each(stats), expectedStats(root, all));
     const unused = startStatHelper();
     try {
       const below = await startStats(root, all, all.length + 1, unused).take();
-      assert.deepEqual(below, expectedStats(root, all));
+      assert.deepEqual(each(below), expectedStats(root, all));
       // Stopped by startStats, with no work given: its done settles.
       await Promise.race([unused.done, new Promise((_, reject) => setTimeout(() => reject(new Error('the unused helper still runs')), 5000))]);
     } finally {
@@ -77,5 +83,18 @@ describe('startStats: the stats of a full scan, on two threads', () => {
       assert.equal(shared.isFile[index], want ? 1 : 0, candidate.relative);
       if (want) assert.deepEqual([...shared.numbers.subarray(index * 4, index * 4 + 4)], [want.size, want.mtimeMs, want.ctimeMs, want.ino], candidate.relative);
     });
+  });
+
+  it('a chunk stat-ed again (one a failed helper left unfinished) says so of a file gone since the first time', async () => {
+    const { root, all } = await folder(20);
+    const shared = sharedStats(all.length);
+    const gone = all.length - 1;
+    // What the failed helper had written of it, when it was still there.
+    shared.isFile[gone] = 1;
+    shared.numbers.set([7, 1, 1, 99], gone * 4);
+    statClaimedChunks(root, all, shared);
+    assert.equal(shared.isFile[gone], 0);
+    assert.equal(new CandidateStats(shared.numbers, shared.isFile).at(gone), undefined);
+    assert.equal(shared.isFile[0], 1, 'the others are files');
   });
 });
