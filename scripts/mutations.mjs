@@ -29,7 +29,7 @@ const MANIFEST_TESTS = ['test/build/build-feeds.test.ts', 'test/build/build-feed
  * [id, file, text to find, replacement, test files that must fail, why it is equivalent (when a
  * mutant is known to change nothing a reader could see, and is expected to survive)].
  */
-const MUTATIONS = [
+export const MUTATIONS = [
   ['cdata-second-terminator', 'src/render/escape.ts', ".replaceAll(']]>', ']]]]><![CDATA[>')", ".replace(']]>', ']]]]><![CDATA[>')", ['test/render/feed-package-fixes.cdata.test.ts']],
   ['attribute-quote-unescaped', 'src/render/escape.ts', ".replace(/\"/g, '&quot;')", '', ['test/render/xml-tree.test.ts', 'test/build/build-feeds.escaping.test.ts']],
   ['attribute-lt-unescaped', 'src/render/escape.ts', ".replace(/</g, '&lt;')", '', ['test/render/xml-tree.test.ts', 'test/build/build-feeds.escaping.test.ts']],
@@ -113,7 +113,7 @@ const MUTATIONS = [
   ['entry-state-unchanged-rewritten', 'src/feeds/deleted-entries.ts', "state: changed ? { version: 1, entries } : previous,", "state: { version: 1, entries },", ['test/build/build-feeds.deletions.test.ts']],
   ['model-feeds-filled-from-first-path', 'src/feeds/content-model.ts', "for (let at = 1; at < paths.length; at++) index.groups.get(paths[at]!)!.articles.push(article);", "for (let at = 1; at < Math.min(paths.length, 2); at++) index.groups.get(paths[at]!)!.articles.push(article);", ['test/feeds/content-model.test.ts']],
   ['inputs-digest-ignores-keys', 'src/build/build-cache.ts', "hash.update(file.file).update('\\0').update(file.key).update('\\n');", "hash.update(file.file).update('\\n');", ['test/build/build-cache.test.ts']],
-  ['listing-print-ignores-ctime', 'src/build/scan-content.ts', 'numbers.set([stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino], index * 4);', 'numbers.set([stat.size, stat.mtimeMs, 0, stat.ino], index * 4);', ['test/build/build-feeds.saved-build.test.ts']],
+  ['listing-print-ignores-ctime', 'src/build/stat-threads.ts', 'numbers[at + 2] = stats.ctimeMs;', 'numbers[at + 2] = 0;', ['test/build/build-feeds.saved-build.test.ts']],
   ['listing-print-unsettled-saved', 'src/build/scan-content.ts', 'return settled ? listingPrint(candidates, CandidateStats.of(stats)) : undefined;', 'return listingPrint(candidates, CandidateStats.of(stats));', ['test/build/build-feeds.saved-build.test.ts']],
   ['listing-print-due-date-ignored', 'src/build/build-feeds.ts', 'if (saved?.listing === undefined || startedAt.getTime() >= saved.validUntil) return undefined;', 'if (saved?.listing === undefined) return undefined;', ['test/build/build-feeds.saved-build.test.ts']],
   ['listing-print-without-kinds', 'src/build/scan-content.ts', '    .update(kinds)\n', '', ['test/build/scan-content.test.ts']],
@@ -145,8 +145,8 @@ const MUTATIONS = [
   ['write-thread-never-used', 'src/build/write-documents.ts', 'if (rendered > writeThreadAfter) {', 'if (false) {', ['test/build/build-feeds.write-thread.test.ts']],
   ['made-folder-taken-for-every-folder', 'src/build/write-feeds.ts', 'return this.#madeFolders.has(path.dirname(target));', 'return true;', ['test/build/write-feeds.test.ts', 'test/build/build-feeds.saved-build.test.ts']],
   ['write-thread-file-order-lost', 'src/build/write-feeds.ts', '    for (const name of this.#order) {\n      const { changed: _changed, ...file } = this.#current.get(name)!;', '    for (const written of this.#current.values()) {\n      const { changed: _changed, ...file } = written;', ['test/build/build-feeds.write-thread.test.ts']],
-  ['heap-release-no-second-collection', 'src/build/heap-release.ts', '      after(idleMs, second);', '      after(idleMs, () => {});', ['test/build/heap-release.test.ts']],
-  ['heap-release-second-at-once', 'src/build/heap-release.ts', '      after(idleMs, second);', '      after(0, second);', ['test/build/heap-release.test.ts']],
+  ['heap-release-no-second-collection', 'src/build/heap-release.ts', '      if (secondDue === undefined) return;\n      after(idleMs, second);', '      if (secondDue === undefined) return;\n      after(idleMs, () => {});', ['test/build/heap-release.test.ts']],
+  ['heap-release-second-at-once', 'src/build/heap-release.ts', '      if (secondDue === undefined) return;\n      after(idleMs, second);', '      if (secondDue === undefined) return;\n      after(0, second);', ['test/build/heap-release.test.ts']],
   ['heap-release-ignores-live-cap', 'src/build/heap-release.ts', ' && liveBytes() <= maxLiveBytes) {', ') {', ['test/build/heap-release.test.ts']],
   ['heap-release-while-busy', 'src/build/heap-release.ts', 'if (collect === null || secondDue === undefined || isBusy()) return;', 'if (collect === null || secondDue === undefined) return;', ['test/build/heap-release.test.ts']],
   ['uri-fast-path-any-hash', 'src/content/uri-text.ts', "(?:#[A-Za-z0-9\\-._~:/?@!$&'()*+,;=]*)?$/", "(?:#[A-Za-z0-9\\-._~:/?@!$&'()*+,;=#]*)?$/", ['test/content/uri-text.test.ts']],
@@ -190,41 +190,45 @@ const MUTATIONS = [
   ['heap-release-compacts-first', 'src/build/heap-release.ts', '        const pauseMs = timed(collect);\n        afterLastCollection', '        const pauseMs = timed(compact ?? collect);\n        afterLastCollection', ['test/build/heap-release.test.ts']],
 ];
 
-const only = process.argv.slice(2);
-const chosen = MUTATIONS.filter(([id]) => only.length === 0 || only.some((word) => id.includes(word)));
-const originals = new Map();
-const restore = () => {
-  for (const [file, text] of originals) writeFileSync(file, text);
-  originals.clear();
-};
-process.on('SIGINT', () => {
-  restore();
-  process.exit(130);
-});
+// Imported (test/scripts/mutations.test.ts checks the list), it runs nothing.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) run(process.argv.slice(2));
 
-const results = [];
-const started = performance.now();
-for (const [id, file, find, replace, tests, equivalent] of chosen) {
-  const absolute = path.join(root, file);
-  const text = readFileSync(absolute, 'utf8');
-  const count = text.split(find).length - 1;
-  if (count !== 1) {
-    results.push({ id, outcome: `does not apply (found ${count} times)` });
-    continue;
+function run(only) {
+  const chosen = MUTATIONS.filter(([id]) => only.length === 0 || only.some((word) => id.includes(word)));
+  const originals = new Map();
+  const restore = () => {
+    for (const [file, text] of originals) writeFileSync(file, text);
+    originals.clear();
+  };
+  process.on('SIGINT', () => {
+    restore();
+    process.exit(130);
+  });
+
+  const results = [];
+  const started = performance.now();
+  for (const [id, file, find, replace, tests, equivalent] of chosen) {
+    const absolute = path.join(root, file);
+    const text = readFileSync(absolute, 'utf8');
+    const count = text.split(find).length - 1;
+    if (count !== 1) {
+      results.push({ id, outcome: `does not apply (found ${count} times)` });
+      continue;
+    }
+    originals.set(absolute, text);
+    writeFileSync(absolute, text.replace(find, replace));
+    const runStarted = performance.now();
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=dot', ...tests], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: process.env.CI ?? '' }, timeout: 10 * 60_000 });
+    restore();
+    const seconds = Math.round((performance.now() - runStarted) / 100) / 10;
+    const outcome = run.status !== 0 ? 'killed' : equivalent ? 'equivalent' : 'SURVIVED';
+    results.push({ id, outcome, seconds, tests });
+    process.stdout.write(`${outcome.padEnd(10)} ${id} (${seconds} s: ${tests.join(', ')})${outcome === 'equivalent' ? `\n           ${equivalent}` : ''}\n`);
   }
-  originals.set(absolute, text);
-  writeFileSync(absolute, text.replace(find, replace));
-  const runStarted = performance.now();
-  const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=dot', ...tests], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: process.env.CI ?? '' }, timeout: 10 * 60_000 });
-  restore();
-  const seconds = Math.round((performance.now() - runStarted) / 100) / 10;
-  const outcome = run.status !== 0 ? 'killed' : equivalent ? 'equivalent' : 'SURVIVED';
-  results.push({ id, outcome, seconds, tests });
-  process.stdout.write(`${outcome.padEnd(10)} ${id} (${seconds} s: ${tests.join(', ')})${outcome === 'equivalent' ? `\n           ${equivalent}` : ''}\n`);
+  const applied = results.filter((result) => result.seconds !== undefined);
+  const killed = applied.filter((result) => result.outcome === 'killed').length;
+  const equivalents = applied.filter((result) => result.outcome === 'equivalent').length;
+  for (const result of results.filter((candidate) => candidate.seconds === undefined)) process.stdout.write(`STALE      ${result.id}: ${result.outcome}\n`);
+  process.stdout.write(`\n${killed} of ${applied.length - equivalents} mutations killed, ${equivalents} equivalent (${Math.round((performance.now() - started) / 1000)} s)\n`);
+  process.exitCode = killed + equivalents === applied.length && applied.length === results.length ? 0 : 1;
 }
-const applied = results.filter((result) => result.seconds !== undefined);
-const killed = applied.filter((result) => result.outcome === 'killed').length;
-const equivalents = applied.filter((result) => result.outcome === 'equivalent').length;
-for (const result of results.filter((candidate) => candidate.seconds === undefined)) process.stdout.write(`STALE      ${result.id}: ${result.outcome}\n`);
-process.stdout.write(`\n${killed} of ${applied.length - equivalents} mutations killed, ${equivalents} equivalent (${Math.round((performance.now() - started) / 1000)} s)\n`);
-process.exitCode = killed + equivalents === applied.length && applied.length === results.length ? 0 : 1;

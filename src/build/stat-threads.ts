@@ -51,7 +51,7 @@ function statChunk(root: string, candidates: readonly ContentCandidate[], shared
   Atomics.store(shared.chunkDone, start / STAT_CHUNK, 1);
 }
 
-/** Writes candidate `index`'s stat into `stats`, straight from what statSync made (no object of its own). */
+/** Writes candidate `index`'s stat into the table, straight from what statSync made (no object of its own). */
 function statInto(root: string, candidates: readonly ContentCandidate[], { numbers, isFile }: Pick<SharedStats, 'numbers' | 'isFile'>, index: number): void {
   const stats = candidateFileStats(root, candidates[index]!);
   if (!stats) {
