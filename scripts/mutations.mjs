@@ -113,7 +113,7 @@ export const MUTATIONS = [
   ['entry-state-unchanged-rewritten', 'src/feeds/deleted-entries.ts', "state: changed ? { version: 1, entries } : previous,", "state: { version: 1, entries },", ['test/build/build-feeds.deletions.test.ts']],
   ['model-feeds-filled-from-first-path', 'src/feeds/content-model.ts', "for (let at = 1; at < paths.length; at++) index.groups.get(paths[at]!)!.articles.push(article);", "for (let at = 1; at < Math.min(paths.length, 2); at++) index.groups.get(paths[at]!)!.articles.push(article);", ['test/feeds/content-model.test.ts']],
   ['inputs-digest-ignores-keys', 'src/build/build-cache.ts', "hash.update(file.file).update('\\0').update(file.key).update('\\n');", "hash.update(file.file).update('\\n');", ['test/build/build-cache.test.ts']],
-  ['listing-print-ignores-ctime', 'src/build/stat-threads.ts', 'numbers[at + 2] = stats.ctimeMs;', 'numbers[at + 2] = 0;', ['test/build/build-feeds.saved-build.test.ts']],
+  ['listing-print-ignores-ctime', 'src/build/stat-threads.ts', 'numbers[at + 2] = stat.ctimeMs;', 'numbers[at + 2] = 0;', ['test/build/build-feeds.saved-build.test.ts']],
   ['listing-print-unsettled-saved', 'src/build/scan-content.ts', 'return settled ? listingPrint(candidates, CandidateStats.of(stats)) : undefined;', 'return listingPrint(candidates, CandidateStats.of(stats));', ['test/build/build-feeds.saved-build.test.ts']],
   ['listing-print-due-date-ignored', 'src/build/build-feeds.ts', 'if (saved?.listing === undefined || startedAt.getTime() >= saved.validUntil) return undefined;', 'if (saved?.listing === undefined) return undefined;', ['test/build/build-feeds.saved-build.test.ts']],
   ['listing-print-without-kinds', 'src/build/scan-content.ts', '    .update(kinds)\n', '', ['test/build/scan-content.test.ts']],

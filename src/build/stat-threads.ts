@@ -52,18 +52,25 @@ function statChunk(root: string, candidates: readonly ContentCandidate[], shared
 }
 
 /** Writes candidate `index`'s stat into the table, straight from what statSync made (no object of its own). */
-function statInto(root: string, candidates: readonly ContentCandidate[], { numbers, isFile }: Pick<SharedStats, 'numbers' | 'isFile'>, index: number): void {
-  const stats = candidateFileStats(root, candidates[index]!);
-  if (!stats) {
-    // (A chunk a failed helper left unfinished is done again: what it wrote may be gone since.)
+function statInto(root: string, candidates: readonly ContentCandidate[], table: Pick<SharedStats, 'numbers' | 'isFile'>, index: number): void {
+  putStat(table, index, candidateFileStats(root, candidates[index]!));
+}
+
+/**
+ * Sets row `index` of a stats table: the four numbers of `stat` (a FileStat, or statSync's Stats
+ * as it is), or no file. (A chunk a failed helper left unfinished is done again: a file it found
+ * may be gone since.)
+ */
+function putStat({ numbers, isFile }: Pick<SharedStats, 'numbers' | 'isFile'>, index: number, stat: FileStat | undefined): void {
+  if (stat === undefined) {
     isFile[index] = 0;
     return;
   }
   const at = index * FIELDS;
-  numbers[at] = stats.size;
-  numbers[at + 1] = stats.mtimeMs;
-  numbers[at + 2] = stats.ctimeMs;
-  numbers[at + 3] = stats.ino;
+  numbers[at] = stat.size;
+  numbers[at + 1] = stat.mtimeMs;
+  numbers[at + 2] = stat.ctimeMs;
+  numbers[at + 3] = stat.ino;
   isFile[index] = 1;
 }
 
@@ -86,11 +93,7 @@ export class CandidateStats {
   /** From a stat (or undefined: no file) per candidate. */
   static of(stats: readonly (FileStat | undefined)[]): CandidateStats {
     const table = new CandidateStats(new Float64Array(stats.length * FIELDS), new Uint8Array(stats.length));
-    stats.forEach((stat, index) => {
-      if (stat === undefined) return;
-      table.numbers.set([stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino], index * FIELDS);
-      table.isFile[index] = 1;
-    });
+    stats.forEach((stat, index) => putStat(table, index, stat));
     return table;
   }
 
