@@ -129,6 +129,8 @@ export const MUTATIONS = [
   ['feed-lists-not-shared', 'src/feeds/deleted-entries.ts', '  if (known) return known;\n', '', ['test/feeds/deleted-entries.test.ts']],
   ['scan-takes-a-file-gone-midway-as-removed', 'src/build/scan-content.ts', "if (result === 'gone') throw new ContentChangedDuringBuild(listed, 'was listed, then gone before it was read');", "if (result === 'gone') return;", ['test/build/build-feeds.removal-guard.test.ts']],
   ['name-not-utf8-taken-as-gone', 'src/content/read-content.ts', "if (code === 'ENOENT' && relative.includes('\\uFFFD'))", 'if (false)', ['test/content/read-content.test.ts', 'test/build/build-feeds.removal-guard.test.ts']],
+  ['joined-paths-cut-short', 'src/build/stat-threads.ts', 'starts[count] = joined.length + 1;', 'starts[count] = joined.length;', ['test/build/stat-threads.test.ts']],
+  ['joined-paths-start-at-separator', 'src/build/stat-threads.ts', 'starts[index] = at + 1;', 'starts[index] = at;', ['test/build/stat-threads.test.ts']],
   ['stat-helper-unused-left-running', 'src/build/stat-threads.ts', '    started?.stop();\n', '', ['test/build/stat-threads.test.ts']],
   ['reply-parts-not-paced', 'src/build/thread-host.ts', '    await next;\n', '', ['test/build/thread-host.test.ts']],
   ['reply-in-one-message', 'src/build/thread-host.ts', 'const slices = Math.max(1, ...[changed, names ?? [], report.written].map((items) => Math.ceil(items.length / sliceFiles)));', 'const slices = 1;', ['test/build/thread-host.test.ts']],

@@ -3,10 +3,10 @@
  * counter, writes their stats into shared memory, and says when none are left. See stat-threads.ts.
  */
 import { parentPort } from 'node:worker_threads';
-import { statClaimedChunks, type StatThreadData } from './stat-threads.js';
+import { joinedPaths, statClaimedChunks, type StatThreadData } from './stat-threads.js';
 
 // Started before there is work (stat-threads.ts, startStatHelper): the candidates come as a message.
 parentPort!.once('message', ({ root, relatives, shared }: StatThreadData) => {
-  statClaimedChunks(root, relatives.split('\0').map((relative) => ({ relative, isSymlink: false })), shared);
+  statClaimedChunks(root, joinedPaths(relatives, shared.isFile.length), shared);
   parentPort!.postMessage('done');
 });

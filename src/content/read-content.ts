@@ -205,12 +205,15 @@ export function readCandidate(root: string, { relative, isSymlink }: ContentCand
  * cannot be told cheaply: then the file is read.
  */
 export function statCandidate(root: string, candidate: ContentCandidate): FileStat | undefined {
-  const stats = candidateFileStats(root, candidate);
+  const stats = candidateFileStats(root, candidate.relative);
   return stats && fileStat(stats);
 }
 
-/** What statSync says of a candidate that is a file (or a link to one); undefined for anything else, or when it is gone. */
-export function candidateFileStats(root: string, { relative }: ContentCandidate): Stats | undefined {
+/**
+ * What statSync says of a candidate (its path relative to `root`, as listContent gave it) that is
+ * a file (or a link to one); undefined for anything else, or when it is gone.
+ */
+export function candidateFileStats(root: string, relative: string): Stats | undefined {
   try {
     // Concatenated, not path.join: `relative` came from listContent and needs no normalising (100k calls).
     const stats = statSync(`${root}${path.sep}${relative}`, { throwIfNoEntry: false });

@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { CandidateStats, sharedStats, startStatHelper, startStats, statClaimedChunks } from '../../src/build/stat-threads.js';
+import { CandidateStats, joinedPaths, listedPaths, sharedStats, startStatHelper, startStats, statClaimedChunks } from '../../src/build/stat-threads.js';
 import { listContent, type ContentCandidate } from '../../src/content/read-content.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -92,9 +92,23 @@ describe('startStats: the stats of a full scan, on two threads', () => {
     // What the failed helper had written of it, when it was still there.
     shared.isFile[gone] = 1;
     shared.numbers.set([7, 1, 1, 99], gone * 4);
-    statClaimedChunks(root, all, shared);
+    statClaimedChunks(root, listedPaths(all), shared);
     assert.equal(shared.isFile[gone], 0);
     assert.equal(new CandidateStats(shared.numbers, shared.isFile).at(gone), undefined);
     assert.equal(shared.isFile[0], 1, 'the others are files');
+  });
+});
+
+describe('joinedPaths: the helper\'s paths, cut out of one string as they are stat-ed', () => {
+  it('gives back each path joined, by index, whatever its length or characters', () => {
+    const paths = ['a.md', 'sub/ünïcode 日本.md', 'x', 'a-much-longer-name-than-the-others-so-the-slices-differ.md', 'sub/deeper/last.md'];
+    const joined = joinedPaths(paths.join('\0'), paths.length);
+    assert.equal(joined.count, paths.length);
+    assert.deepEqual(Array.from({ length: joined.count }, (_, index) => joined.relativeAt(index)), paths);
+  });
+
+  it('one path, and none', () => {
+    assert.equal(joinedPaths('only.md', 1).relativeAt(0), 'only.md');
+    assert.equal(joinedPaths('', 0).count, 0);
   });
 });
