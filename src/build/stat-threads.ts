@@ -114,9 +114,14 @@ export class CandidateStats {
     this.isFile = isFile;
   }
 
+  /** A table for `count` candidates in this thread's own memory, every row "no file". */
+  static sized(count: number): CandidateStats {
+    return new CandidateStats(new Float64Array(count * FIELDS), new Uint8Array(count));
+  }
+
   /** From a stat (or undefined: no file) per candidate. */
   static of(stats: readonly (FileStat | undefined)[]): CandidateStats {
-    const table = new CandidateStats(new Float64Array(stats.length * FIELDS), new Uint8Array(stats.length));
+    const table = CandidateStats.sized(stats.length);
     stats.forEach((stat, index) => putStat(table, index, stat));
     return table;
   }
@@ -226,7 +231,7 @@ export function startStats(root: string, candidates: readonly ContentCandidate[]
 
 /** Every candidate's stat, on this thread. */
 function statAll(root: string, candidates: readonly ContentCandidate[]): CandidateStats {
-  const stats = new CandidateStats(new Float64Array(candidates.length * FIELDS), new Uint8Array(candidates.length));
+  const stats = CandidateStats.sized(candidates.length);
   const paths = listedPaths(candidates);
   for (let index = 0; index < candidates.length; index++) statInto(root, paths, stats, index);
   return stats;
