@@ -88,6 +88,31 @@ describe('watchContent: names the files that changed', () => {
   });
 });
 
+describe('watchContent: which folders it watches', () => {
+  it('watches folders at any depth, and none inside a hidden folder', async () => {
+    const dir = await makeTempDir('watch-');
+    await mkdir(path.join(dir, '2026', '12', 'drafts'), { recursive: true });
+    await mkdir(path.join(dir, 'topics'));
+    await mkdir(path.join(dir, '.git', 'objects'), { recursive: true });
+    const watchCalls = mock.method(fs, 'watch');
+    syncBuiltinESMExports();
+    try {
+      const { watcher, until } = watched(dir);
+      await watcher.takeChanges();
+      const real = fs.realpathSync(dir);
+      const folders = watchCalls.mock.calls.map((call) => path.relative(real, String(call.arguments[0])).split(path.sep).join('/')).sort();
+      assert.deepEqual(folders, ['', '2026', '2026/12', '2026/12/drafts', 'topics']);
+      await writeFile(path.join(dir, '2026', '12', 'drafts', 'deep.md'), 'x');
+      await writeFile(path.join(dir, 'topics', 'side.md'), 'x');
+      await until('both files', (seen) => seen.includes('2026/12/drafts/deep.md') && seen.includes('topics/side.md'));
+      assert.deepEqual(files(await watcher.takeChanges()), ['2026/12/drafts/deep.md', 'topics/side.md']);
+    } finally {
+      watchCalls.mock.restore();
+      syncBuiltinESMExports();
+    }
+  });
+});
+
 describe('watchContent: what it costs', () => {
   it('walks the folder tree without blocking (asynchronously), once at start and not again on the first takeChanges', async () => {
     const dir = await makeTempDir('watch-');
