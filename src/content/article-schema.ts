@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseIsoDateTime } from './iso-date.js';
-import { topicSlug } from '../feeds/topics.js';
+import { MAX_SLUG_BYTES, slugFault, topicSlug } from '../feeds/topics.js';
 import { toPlainName, toPlainText } from './plain-text.js';
 import { toUriText } from './uri-text.js';
 import { memoized } from '../memoized.js';
@@ -20,8 +20,8 @@ import { memoized } from '../memoized.js';
  */
 
 /** Every issue carries a stable reason code in `params.reason`. */
-function fail(context: z.core.$RefinementCtx, reason: string, message: string): never {
-  context.addIssue({ code: 'custom', message, params: { reason } });
+function fail(context: z.core.$RefinementCtx, reason: string, message: string, path?: PropertyKey[]): never {
+  context.addIssue({ code: 'custom', message, params: { reason }, ...(path && { path }) });
   return z.NEVER as never;
 }
 
@@ -30,32 +30,46 @@ function fail(context: z.core.$RefinementCtx, reason: string, message: string): 
  * parsed front matter without null-valued keys, at every mapping level. Nulls inside lists stay,
  * so `images: [~]` is still reported; a document without nulls is passed on as it is. Done once
  * for the whole document instead of a preprocess step on every field (a zod pipe per field).
+ *
+ * YAML aliases make the document a graph in which one node may be reached many times: nine levels
+ * of nine aliases each (`a1: [*a0, *a0, …]`, 550 bytes) reach the first level 387 million times.
+ * Each node is looked at and copied once (`seen`), so the work is the size of the file.
  */
 function withoutNullFields(value: unknown): unknown {
-  return hasNullField(value) ? copyWithoutNullFields(value) : value;
+  return hasNullField(value, new Set()) ? copyWithoutNullFields(value, new Map()) : value;
 }
 
-function hasNullField(value: unknown): boolean {
-  if (value === null || typeof value !== 'object') return false;
+/** `seen`: the nodes already looked at; each held no null, or the walk would have ended there. */
+function hasNullField(value: unknown, seen: Set<object>): boolean {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return false;
+  seen.add(value);
   if (Array.isArray(value)) {
-    for (const item of value) if (hasNullField(item)) return true;
+    for (const item of value) if (hasNullField(item, seen)) return true;
     return false;
   }
   // Plain loops: this looks at every field of every article, and finds nothing in most.
   for (const key of Object.keys(value)) {
     const field = (value as Record<string, unknown>)[key];
-    if (field === null || (typeof field === 'object' && hasNullField(field))) return true;
+    if (field === null || hasNullField(field, seen)) return true;
   }
   return false;
 }
 
-function copyWithoutNullFields(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(copyWithoutNullFields);
+function copyWithoutNullFields(value: unknown, copies: Map<object, unknown>): unknown {
   if (value === null || typeof value !== 'object') return value;
+  const known = copies.get(value);
+  if (known !== undefined) return known;
+  if (Array.isArray(value)) {
+    const copy: unknown[] = [];
+    copies.set(value, copy);
+    for (const item of value) copy.push(copyWithoutNullFields(item, copies));
+    return copy;
+  }
   const copy: Record<string, unknown> = {};
+  copies.set(value, copy);
   for (const key of Object.keys(value)) {
     const field = (value as Record<string, unknown>)[key];
-    if (field !== null) copy[key] = copyWithoutNullFields(field);
+    if (field !== null) copy[key] = copyWithoutNullFields(field, copies);
   }
   return copy;
 }
@@ -98,11 +112,14 @@ const httpUrl = scalar('a URL').transform((value, context) => {
 });
 
 /** ISO 8601 with any offset (`Z`, `+05:30`, `-0800`); no offset means UTC. */
-const isoDateTime = scalar('an ISO 8601 date-time').transform(
-  (value, context) =>
-    parseIsoDateTime(value) ??
-    fail(context, 'invalid_date', 'must be an ISO 8601 date-time such as 2019-12-23T12:33:00Z or 2019-12-23T14:33:00+02:00'),
-);
+const isoDateTime = scalar('an ISO 8601 date-time').transform((value, context) => {
+  const date = parseIsoDateTime(value);
+  if (date === undefined) return fail(context, 'invalid_date', 'must be an ISO 8601 date-time such as 2019-12-23T12:33:00Z or 2019-12-23T14:33:00+02:00');
+  // RFC 3339 (Atom) and RFC 822 (RSS) dates have four-digit years: 9999-12-31T23:00:00-14:00 is
+  // in the year 10000 in UTC, and Atom would get `+010000-…`.
+  const year = date.getUTCFullYear();
+  return year < 1 || year > 9999 ? fail(context, 'invalid_date', 'must fall between the years 0001 and 9999 in UTC') : date;
+});
 
 const DOMAIN_LABEL = '[\\p{L}\\p{N}](?:[\\p{L}\\p{N}-]*[\\p{L}\\p{N}])?';
 const DOMAIN_NAME = new RegExp(`^${DOMAIN_LABEL}(?:\\.${DOMAIN_LABEL})*$`, 'u');
@@ -114,13 +131,26 @@ const DOMAIN_NAME = new RegExp(`^${DOMAIN_LABEL}(?:\\.${DOMAIN_LABEL})*$`, 'u');
  */
 const hostName = memoized((value: string): string | undefined => {
   const host = value.trim().toLowerCase();
-  return DOMAIN_NAME.test(host) ? URL.parse(`https://${host}/`)?.hostname : undefined;
+  if (!DOMAIN_NAME.test(host)) return undefined;
+  const name = URL.parse(`https://${host}/`)?.hostname;
+  // WHATWG URL reads `1` or `0x7f.1` as an IPv4 address; a provider is named by its domain.
+  return name === undefined || /^[\d.]+$/.test(name) || name.split('.').some((label) => label.length > 63) ? undefined : name;
 }, 4096);
 
+/** Fails with why `slug` cannot name the feed of a `kind` (topic, category, provider), if it cannot. */
+function checkFeedSlug(context: z.core.$RefinementCtx, slug: string, kind: string, path?: PropertyKey[]): void {
+  const fault = slugFault(slug);
+  if (fault === 'empty') fail(context, `invalid_${kind}`, 'must contain letters or digits (it names a feed URL)', path);
+  if (fault === 'too_long') fail(context, 'too_long', `is too long to name a feed: its URL slug may hold at most ${MAX_SLUG_BYTES} bytes`, path);
+}
+
 /** A bare host name such as `pymnts.com`; the provider's link is `https://` + domain. */
-const domainName = scalar('a domain name').transform(
-  (value, context) => hostName(value) ?? fail(context, 'invalid_domain', 'must be a bare domain name such as example.com'),
-);
+const domainName = scalar('a domain name').transform((value, context) => {
+  const host = hostName(value);
+  if (host === undefined) return fail(context, 'invalid_domain', 'must be a bare domain name such as example.com');
+  checkFeedSlug(context, host, 'domain');
+  return host;
+});
 
 /**
  * An article's own permanent id: an absolute URI (urn:uuid:…, tag:…, https://…), as Atom requires;
@@ -145,12 +175,25 @@ const flag = scalar('true or false').transform((value, context) => {
   return lower === 'true' ? true : lower === 'false' ? false : fail(context, 'invalid_boolean', 'must be true or false');
 });
 
-/** A topic needs letters or digits, or it has no URL slug. */
+/** A topic needs letters or digits, or it has no URL slug, and a slug short enough for a file name. */
 const topicName = scalar('text').transform((value, context) => {
   const name = toPlainName(value);
   if (name === '') return fail(context, 'too_small', 'must not be empty');
-  return topicSlug(name) === '' ? fail(context, 'invalid_topic', 'must contain letters or digits (it names a feed URL)') : name;
+  checkFeedSlug(context, topicSlug(name), 'topic');
+  return name;
 });
+
+/** A category names a feed as a topic does (`categories/<slug>`); blank counts as absent. */
+const categoryName = optionalName.superRefine((name, context) => {
+  if (name !== undefined) checkFeedSlug(context, topicSlug(name), 'category');
+});
+
+/**
+ * The most topics one article may name. Its entry is written into the feed of each topic, and
+ * lists every topic as a category there: 3 000 topics in one 41 KB article made 12 000 files and
+ * nearly a gigabyte of feeds.
+ */
+export const MAX_TOPICS = 100;
 
 /** A list, or a single value standing for a list of one (`topics: AI`); absent is empty. */
 function listOf<T extends z.ZodType>(item: T, message: string) {
@@ -193,7 +236,7 @@ export const FrontMatterSchema = z.preprocess(
   z
     .object({
       id: entryIdUri.optional(),
-      category: optionalName,
+      category: categoryName,
       title: requiredName,
       excerpt: optionalText,
       publishedDateTime: isoDateTime,
@@ -205,8 +248,14 @@ export const FrontMatterSchema = z.preprocess(
       quality: score.optional(),
       heat: score.optional(),
       published: flag.default(true),
-      provider: ProviderSchema.optional(),
-      topics: listOf(topicName, 'must be a list of topic names').transform((topics) => [...new Set(topics ?? [])]),
+      // The article's own provider names a feed (`providers/<domain>`, or its name's slug).
+      provider: ProviderSchema.superRefine((provider, context) => {
+        if (provider.domain === undefined) checkFeedSlug(context, topicSlug(provider.name), 'provider', ['name']);
+      }).optional(),
+      topics: listOf(topicName, 'must be a list of topic names').transform((topics, context) => {
+        const unique = [...new Set(topics ?? [])];
+        return unique.length > MAX_TOPICS ? fail(context, 'too_big', `names ${unique.length} topics; an article may name at most ${MAX_TOPICS}`) : unique;
+      }),
       images: z.array(ImageSchema, { error: 'must be a list of {url, width, height, title}' }).default(() => []),
       related: z.array(RelatedArticleSchema, { error: 'must be a list of {title, sourceUrl, …}' }).default(() => []),
       secured: z.unknown().optional(),

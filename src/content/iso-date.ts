@@ -32,11 +32,14 @@ export function parseIsoDateTime(text: string): Date | undefined {
   const hour = match[4] === undefined ? 0 : Number(match[4]);
   const minute = match[5] === undefined ? 0 : Number(match[5]);
   const second = match[6] === undefined ? 0 : Number(match[6]);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 60) return undefined;
   const offsetMinutes = parseOffsetMinutes(match[8]);
   if (offsetMinutes === undefined) return undefined;
-  const milliseconds = match[7] === undefined ? 0 : Math.floor(Number(`0.${match[7]}`) * 1000);
-  let utc = Date.UTC(year, month - 1, day, hour, minute, second, milliseconds);
+  // A leap second (`2016-12-31T23:59:60Z`, or `15:59:60-08:00` the same second) has no Date of
+  // its own: it is read as the last millisecond of the second before it.
+  const leapSecond = second === 60;
+  const milliseconds = leapSecond ? 999 : match[7] === undefined ? 0 : Math.floor(Number(`0.${match[7]}`) * 1000);
+  let utc = Date.UTC(year, month - 1, day, hour, minute, leapSecond ? 59 : second, milliseconds);
   if (year < 100) {
     // Date.UTC maps years 0–99 to 1900–1999, so such a year is set on its own, with its month and
     // day again: 29 February 0000 (a leap year) was computed in 1900, which is not one.
@@ -44,7 +47,13 @@ export function parseIsoDateTime(text: string): Date | undefined {
     date.setUTCFullYear(year, month - 1, day);
     utc = date.getTime();
   }
-  return new Date(utc - offsetMinutes * 60_000);
+  const instant = new Date(utc - offsetMinutes * 60_000);
+  return leapSecond && !isLastSecondOfUtcMonth(instant) ? undefined : instant;
+}
+
+/** Leap seconds are inserted at the end of a UTC month (RFC 3339 §5.7), in practice June or December. */
+function isLastSecondOfUtcMonth(instant: Date): boolean {
+  return instant.getUTCHours() === 23 && instant.getUTCMinutes() === 59 && new Date(instant.getTime() + 1000).getUTCDate() === 1;
 }
 
 function parseOffsetMinutes(offset: string | undefined): number | undefined {

@@ -19,8 +19,26 @@ export type ParseResult = { readonly ok: true; readonly article: Article } | { r
 const MATTER_OPTIONS = {
   engines: {
     yaml: (source: string): object => yaml.safeLoad(source, { schema: yaml.FAILSAFE_SCHEMA }) as object,
+    // gray-matter's own engines for `---js` / `---javascript` (eval: a content file would run code
+    // in the build) and `---json` are merged in unless replaced. parseArticle refuses every
+    // language but YAML before gray-matter sees the file; these make sure of it.
+    javascript: refusedLanguage,
+    json: refusedLanguage,
   },
 };
+
+function refusedLanguage(): never {
+  throw new Error('only YAML front matter is read');
+}
+
+/** What follows the opening `---` on its line: gray-matter's front matter language (`---js`). */
+function frontMatterLanguage(source: string): string {
+  if (!source.startsWith('---')) return '';
+  const lineEnd = source.search(/\r?\n/);
+  return source.slice(3, lineEnd === -1 ? source.length : lineEnd).trim().toLowerCase();
+}
+
+const YAML_LANGUAGES: ReadonlySet<string> = new Set(['', 'yaml', 'yml']);
 
 /**
  * Parses one article file. Never throws: a file that cannot be used comes back as a `Problem`
@@ -29,6 +47,11 @@ const MATTER_OPTIONS = {
 export function parseArticle(text: string, file: string): ParseResult {
   const source = text.replace(/^\uFEFF/, '');
   if (source.trim() === '') return unreadable(file, { path: '', reason: 'empty_file', message: 'the file is empty' });
+
+  if (!YAML_LANGUAGES.has(frontMatterLanguage(source))) {
+    // The language is not quoted: it is the file's text.
+    return unreadable(file, { path: '', reason: 'unsupported_front_matter', message: 'the front matter must be YAML: its first line is --- alone (or ---yaml)' });
+  }
 
   let parsed: { data: unknown; content: string };
   // The usual file takes the fast path (front-matter.ts: same results, a fifth of the time);
@@ -116,11 +139,58 @@ function yamlIssue(error: unknown): Issue {
 }
 
 /**
- * Some js-yaml reasons quote the file (`unidentified alias "…"`, `unknown tag !<…>`,
- * `undeclared tag handle "!x!"`), which could be a `secured` value: only the words before the
- * first quote, tag, alias or anchor mark are kept.
+ * js-yaml's reasons that quote nothing of the file, word for word as its loader throws them. Some
+ * of its reasons end with text of the file (`tag name cannot contain such characters: <tag>`,
+ * `unidentified alias "…"`, `unknown tag !<…>`), which could be a `secured` value: a reason is
+ * shown only if it is one of these; any other is `syntax error`, with its line and column.
  */
+const QUOTELESS_YAML_REASONS: ReadonlySet<string> = new Set([
+  'TAG directive accepts exactly two arguments',
+  'YAML directive accepts exactly one argument',
+  'a line break is expected',
+  'a whitespace character is expected after the key-value separator within a block mapping',
+  'abnormal merge sequence size',
+  'alias node should not have any properties',
+  'bad explicit indentation width of a block scalar; it cannot be less than one',
+  'bad indentation of a mapping entry',
+  'bad indentation of a sequence entry',
+  'can not read a block mapping entry; a multiline key may not be an implicit key',
+  'can not read an implicit mapping pair; a colon is missed',
+  'cannot merge mappings; the provided source object is unacceptable',
+  'directive name must not be less than one character in length',
+  'directives end mark is expected',
+  'duplicated mapping key',
+  'duplication of %YAML directive',
+  'duplication of a tag property',
+  'duplication of an anchor property',
+  'end of the stream or a document separator is expected',
+  'expected hexadecimal character',
+  'expected valid JSON character',
+  'ill-formed argument of the YAML directive',
+  'ill-formed tag handle (first argument) of the TAG directive',
+  'ill-formed tag prefix (second argument) of the TAG directive',
+  'incomplete explicit mapping pair; a key node is missed; or followed by a non-tabulated empty line',
+  'missed comma between flow collection entries',
+  'name of an alias node must contain at least one character',
+  'name of an anchor node must contain at least one character',
+  'named tag handle cannot contain such characters',
+  'nested arrays are not supported inside keys',
+  'null byte is not allowed in input',
+  'repeat of a chomping mode identifier',
+  'repeat of an indentation width identifier',
+  'tag suffix cannot contain exclamation marks',
+  'tag suffix cannot contain flow indicator characters',
+  'the stream contains non-printable characters',
+  'unacceptable YAML version of the document',
+  'unexpected end of the document within a double quoted scalar',
+  'unexpected end of the document within a single quoted scalar',
+  'unexpected end of the stream within a double quoted scalar',
+  'unexpected end of the stream within a flow collection',
+  'unexpected end of the stream within a single quoted scalar',
+  'unexpected end of the stream within a verbatim tag',
+  'unknown escape sequence',
+]);
+
 function withoutQuotedText(reason: string | undefined): string {
-  const words = (reason ?? '').split(/["'`!<&*]/)[0]!.replace(/[^A-Za-z0-9 ,;:()-]/g, '').trim();
-  return words === '' ? 'syntax error' : words.slice(0, 120);
+  return reason !== undefined && QUOTELESS_YAML_REASONS.has(reason) ? reason : 'syntax error';
 }

@@ -30,6 +30,20 @@ export function topicSlug(name: string): string {
 
 const slugs = new Map<string, string>();
 
+/**
+ * The longest slug that names a feed, in UTF-8 bytes (a CJK letter is 3). A slug is a file name in
+ * FEEDS_DIR (`<slug>-topic.atom` at the longest) and most file systems allow 255 bytes: an article
+ * whose topic, category or provider would need a longer one is reported instead of failing the
+ * write of every build.
+ */
+export const MAX_SLUG_BYTES = 200;
+
+/** Why `slug` cannot name a feed (`empty`: the name has no letters or digits), or undefined. */
+export function slugFault(slug: string): 'empty' | 'too_long' | undefined {
+  if (slug === '') return 'empty';
+  return Buffer.byteLength(slug) > MAX_SLUG_BYTES ? 'too_long' : undefined;
+}
+
 export interface Topic<T = unknown> {
   readonly slug: string;
   /** The display name: the spelling most articles use (ties: the first in code-point order). */

@@ -109,6 +109,20 @@ describe('parseIsoDateTime', () => {
   });
 });
 
+describe('parseIsoDateTime: leap seconds (RFC 3339 §5.7)', () => {
+  it('reads 2016-12-31T23:59:60Z as the last millisecond before 2017', () => {
+    assert.equal(parseIsoDateTime('2016-12-31T23:59:60Z')?.toISOString(), '2016-12-31T23:59:59.999Z');
+  });
+
+  it('reads the same leap second written with an offset (15:59:60-08:00)', () => {
+    assert.equal(parseIsoDateTime('2016-12-31T15:59:60-08:00')?.toISOString(), '2016-12-31T23:59:59.999Z');
+  });
+
+  it('rejects second 60 at the end of a day that is not the end of a month', () => {
+    assert.equal(parseIsoDateTime('2016-12-30T23:59:60Z'), undefined);
+  });
+});
+
 describe('parseIsoDateTime: years before 100', () => {
   it('keeps year 50 as year 50 (Date.UTC alone would make it 1950)', () => {
     assert.equal(parseIsoDateTime('0050-01-01')?.getUTCFullYear(), 50);

@@ -276,6 +276,11 @@ describe('parseArticle', () => {
       }
     });
 
+    it("gives js-yaml's reason when it quotes nothing of the file", () => {
+      const problem = rejected(['---', 'title: x', '  bad: indent', '---', ''].join('\n'));
+      assert.match(problem.issues[0]?.message ?? '', /: bad indentation of a mapping entry$/);
+    });
+
     it('reports invalid YAML with reason invalid_yaml', () => {
       const problem = rejected(rawArticle('title: x', 'tags: [unclosed'));
       assert.equal(problem.code, 'ARTICLE_UNREADABLE');
@@ -324,9 +329,115 @@ describe('parseArticle', () => {
   });
 });
 
+describe('parseArticle: front matter in another language than YAML', () => {
+  const REQUIRED = "title: 'T', publishedDateTime: '2024-01-01T00:00:00Z', sourceUrl: 'https://a.example/x/'";
+  for (const opening of ['---js', '---javascript', '---JS', '--- js ', '---json', '---toml', '---coffee']) {
+    it(`refuses ${JSON.stringify(opening)} without running it (reason unsupported_front_matter)`, () => {
+      const marker = `ranFrontMatter${opening.replace(/\W/g, '')}`;
+      // gray-matter's own JavaScript engine evaluates this block: it would set the marker.
+      const text = [opening, `{ ${REQUIRED}, ran: (globalThis.${marker} = true) }`, '---', 'Body', ''].join('\n');
+      const problem = rejected(text);
+      assert.equal((globalThis as Record<string, unknown>)[marker], undefined, 'the front matter was run');
+      assert.equal(problem.code, 'ARTICLE_UNREADABLE');
+      assert.equal(problem.issues[0]?.reason, 'unsupported_front_matter');
+    });
+  }
+
+  it('reads ---yaml and ---yml like ---', () => {
+    for (const opening of ['---yaml', '---YML']) {
+      assert.equal(parsed([opening, ...REQUIRED_LINES, 'publishedDateTime: 2024-01-01T00:00:00Z', '---', ''].join('\n')).title, 'Hand Written');
+    }
+  });
+});
+
+describe('parseArticle: YAML aliases', () => {
+  /** Nine levels of nine aliases each, the last under `key`: 387 million nodes if expanded. */
+  function aliasBomb(key: string, withNull: boolean): string {
+    const levels = [`a0: &a0 ["lol", ${withNull ? '{x: }' : '{x: y}'}, "lol", "lol", "lol", "lol", "lol", "lol", "lol"]`];
+    for (let level = 1; level <= 8; level += 1) levels.push(`a${level}: &a${level} [${Array(9).fill(`*a${level - 1}`).join(', ')}]`);
+    return rawArticle(...levels, ...REQUIRED_LINES, 'publishedDateTime: 2024-01-01T00:00:00Z', `${key}: *a8`);
+  }
+
+  for (const withNull of [false, true]) {
+    it(`publishes an article whose secured value is nine levels of aliases${withNull ? ' with an empty value' : ''}, in well under a second`, () => {
+      const started = performance.now();
+      const article = parsed(aliasBomb('secured', withNull));
+      assert.equal(article.title, 'Hand Written');
+      // Expanded, the walk took seconds to minutes (or ran out of memory); each node once, milliseconds.
+      assert.ok(performance.now() - started < 1000, `took ${Math.round(performance.now() - started)} ms`);
+    });
+  }
+
+  it('reports nine levels of aliases in a field the schema reads (related) as invalid, quickly', () => {
+    const started = performance.now();
+    const problem = rejected(aliasBomb('related', true));
+    assert.equal(problem.code, 'ARTICLE_INVALID');
+    assert.ok(problem.issues.every((issue) => issue.path.startsWith('related[')), JSON.stringify(problem.issues));
+    assert.ok(performance.now() - started < 1000, `took ${Math.round(performance.now() - started)} ms`);
+  });
+
+  it('still drops empty values reached through an alias', () => {
+    const article = parsed(rawArticle('shared: &p {name: Wire, domain: }', ...REQUIRED_LINES, 'publishedDateTime: 2024-01-01T00:00:00Z', 'provider: *p'));
+    assert.deepEqual(article.provider, { name: 'Wire' });
+  });
+});
+
+describe('parseArticle: names that become feed file names', () => {
+  const DATE = 'publishedDateTime: 2024-01-01T00:00:00Z';
+  const cases: ReadonlyArray<[string, string, string, string]> = [
+    ['a topic of 240 letters', `topics: [AI, ${'c'.repeat(240)}]`, 'topics[1]', 'too_long'],
+    ['a topic of 80 CJK letters (240 bytes)', `topics: [AI, ${'人'.repeat(80)}]`, 'topics[1]', 'too_long'],
+    ['a category of 300 letters', `category: ${'b'.repeat(300)}`, 'category', 'too_long'],
+    ['a category with no letters or digits', 'category: "!!!"', 'category', 'invalid_category'],
+    ['a provider domain of 240 letters', `provider: {name: X, domain: ${'b'.repeat(60)}.${'b'.repeat(60)}.${'b'.repeat(60)}.${'b'.repeat(56)}.com}`, 'provider.domain', 'too_long'],
+    ['a provider domain with a label over 63 letters', `provider: {name: X, domain: ${'b'.repeat(64)}.com}`, 'provider.domain', 'invalid_domain'],
+    ['a provider domain that is a number (WHATWG URL reads it as an IPv4 address)', 'provider: {name: X, domain: "1"}', 'provider.domain', 'invalid_domain'],
+    ['a provider without a domain whose name has no letters or digits', 'provider: {name: "!!!"}', 'provider.name', 'invalid_provider'],
+  ];
+  for (const [what, line, issuePath, reason] of cases) {
+    it(`reports ${what} at ${issuePath} (${reason})`, () => {
+      const problem = rejected(rawArticle(...REQUIRED_LINES, DATE, line));
+      assert.equal(issueAt(problem, issuePath).reason, reason);
+    });
+  }
+
+  it('accepts a topic whose slug is exactly 200 bytes, and a related article whose provider has no letters', () => {
+    const article = parsed(rawArticle(...REQUIRED_LINES, DATE, `topics: [${'c'.repeat(200)}]`, 'related: [{title: R, sourceUrl: "https://r.example/", provider: {name: "!!!"}}]'));
+    assert.deepEqual(article.topics, ['c'.repeat(200)]);
+  });
+
+  it('accepts 100 topics and reports 101 at path "topics"', () => {
+    const topics = (count: number) => `topics: [${Array.from({ length: count }, (_, index) => `t${index}`).join(', ')}]`;
+    assert.equal(parsed(rawArticle(...REQUIRED_LINES, DATE, topics(100))).topics.length, 100);
+    const issue = issueAt(rejected(rawArticle(...REQUIRED_LINES, DATE, topics(101))), 'topics');
+    assert.equal(issue.reason, 'too_big');
+    assert.match(issue.message, /at most 100/);
+  });
+});
+
+describe('parseArticle: dates outside the years 0001-9999 in UTC', () => {
+  for (const [field, value] of [
+    ['updatedDateTime', '9999-12-31T23:00:00-14:00'],
+    ['publishedDateTime', '0000-01-01T00:00:00+01:00'],
+    ['publishedDateTime', '0000-06-01T00:00:00Z'],
+  ] as const) {
+    it(`reports ${field}: ${value} with reason invalid_date`, () => {
+      const lines = field === 'updatedDateTime' ? [...REQUIRED_LINES, 'publishedDateTime: 2020-01-01T00:00:00Z', `${field}: "${value}"`] : [...REQUIRED_LINES, `${field}: "${value}"`];
+      const issue = issueAt(rejected(rawArticle(...lines)), field);
+      assert.equal(issue.reason, 'invalid_date');
+      assert.match(issue.message, /0001 and 9999/);
+    });
+  }
+
+  it('accepts 9999-12-31T23:59:59Z', () => {
+    assert.equal(parsed(rawArticle(...REQUIRED_LINES, 'publishedDateTime: 9999-12-31T23:59:59Z')).publishedDateTime.getUTCFullYear(), 9999);
+  });
+});
+
 describe('parseArticle: YAML errors never quote the file', () => {
   const SECRET = 'c2VjcmV0LXZhbHVlLXRoYXQ+bXVzdC1uZXZlci1sZWFr';
-  for (const line of [`secured: *${SECRET}`, `secured: !${SECRET} x`, `secured: !!${SECRET} x`, `secured: !<${SECRET}> x`, `secured: !${SECRET}! x`]) {
+  // `!…^…` is js-yaml's "tag name cannot contain such characters: <the tag>".
+  for (const line of [`secured: *${SECRET}`, `secured: !${SECRET} x`, `secured: !!${SECRET} x`, `secured: !<${SECRET}> x`, `secured: !${SECRET}! x`, `secured: !${SECRET}^rest x`]) {
     it(`keeps the value out of the message for ${JSON.stringify(line.slice(0, 12))}…`, () => {
       const result = parseArticle(['---', 'title: x', 'publishedDateTime: 2024-01-01T00:00:00Z', 'sourceUrl: https://a.example/x/', line, '---', ''].join('\n'), 'x.md');
       assert.equal(result.ok, false);
