@@ -18,7 +18,7 @@ import type { Filing } from './article-record.js';
 import { sharedFeedList, trackDeletedEntries, type EntryRecord, type EntryState } from './deleted-entries.js';
 import { ALL_TOPICS_PATH, providerSlug, type FeedCollection } from './feed-collections.js';
 import type { FeedKind, Tombstone } from './feed-model.js';
-import { entryId, type Selection } from './select-articles.js';
+import { claimsBefore, entryId, type Selection } from './select-articles.js';
 import { compareCodePoints } from './code-point-order.js';
 import { RESERVED_SLUGS, reservedSlugProblem, slugCollisionProblem, topicSlug } from './topics.js';
 
@@ -154,6 +154,9 @@ function removed<T>(list: readonly T[], item: T, compare: (a: T, b: T) => number
 
 const byFile = <T extends Filing>(a: T, b: T) => compareCodePoints(a.file, b.file);
 
+/** An id's claimants in the order they hold it: the earliest published first, then by file (claimsBefore). */
+const byClaim = <T extends Filing>(a: T, b: T) => (claimsBefore(a, b) ? -1 : claimsBefore(b, a) ? 1 : 0);
+
 /**
  * The feed lists (each group's articles and the articles to publish) are changed in place, where
  * the claimants and the tally are copied (short lists). A one-file build that copied them left a
@@ -269,22 +272,32 @@ function unfileWinner<T extends Filing>(index: ModelIndex<T>, article: T): void 
   index.all = undefined;
 }
 
-/** Adds a due, non-draft article: it wins its id if its file sorts first among the claimants. */
-function claim<T extends Filing>(index: ModelIndex<T>, article: T, bulk: boolean): void {
+/** Puts a due, non-draft article among its id's claimants (in byClaim order); returns the id's holder before it, if any. */
+function addClaimant<T extends Filing>(index: ModelIndex<T>, article: T): T | undefined {
   const id = entryId(article);
   const list = index.claimants.get(id);
   if (!list) {
     index.claimants.set(id, [article]);
-    fileWinner(index, article, bulk);
-    return;
+    return undefined;
   }
-  const winner = list[0]!;
-  const next = inserted(list, article, byFile);
-  index.claimants.set(id, next);
+  index.claimants.set(id, inserted(list, article, byClaim));
   index.contested.add(id);
-  if (next[0] === article) {
-    unfileWinner(index, winner);
-    fileWinner(index, article, bulk);
+  return list[0];
+}
+
+/** Whether `article` holds its id: it was published first among the claimants (claimsBefore). */
+function holdsId<T extends Filing>(index: ModelIndex<T>, article: T): boolean {
+  return index.claimants.get(entryId(article))?.[0] === article;
+}
+
+/** Adds a due, non-draft article to a model in use: it is filed in its feeds if it takes its id. */
+function claim<T extends Filing>(index: ModelIndex<T>, article: T): void {
+  const holder = addClaimant(index, article);
+  if (holder === undefined) {
+    fileWinner(index, article, false);
+  } else if (holdsId(index, article)) {
+    unfileWinner(index, holder);
+    fileWinner(index, article, false);
   }
 }
 
@@ -293,7 +306,7 @@ function release<T extends Filing>(index: ModelIndex<T>, article: T): void {
   const id = entryId(article);
   const list = index.claimants.get(id);
   if (!list) return;
-  const next = removed(list, article, byFile);
+  const next = removed(list, article, byClaim);
   if (next.length === 0) index.claimants.delete(id);
   else index.claimants.set(id, next);
   if (next.length < 2) index.contested.delete(id);
@@ -519,7 +532,11 @@ export function makeContentModel<T extends Filing>(files: readonly FileResult<T>
   const index = emptyIndex<T>();
   const nowMs = now.getTime();
   const sorted = isSortedByFile(results) ? results : [...results].sort((a, b) => compareCodePoints(fileOf(a), fileOf(b)));
-  for (const result of sorted) if (result.ok && isIndexed(result.article, nowMs)) claim(index, result.article, true);
+  // Every claim first, then each id's holder filed (appended, in file order): a holder found
+  // later than another claimant of its id (published earlier, its file sorting after) would
+  // otherwise take that one out of lists that are not sorted yet.
+  for (const result of sorted) if (result.ok && isIndexed(result.article, nowMs)) addClaimant(index, result.article);
+  for (const result of sorted) if (result.ok && isIndexed(result.article, nowMs) && holdsId(index, result.article)) fileWinner(index, result.article, true);
   // Each article's date and id are read once, for the sort; every feed is then filled in that
   // order (sorting each feed by a rank looked up per comparison took 8 s at a million articles).
   const ranked = index.publishable.map((article) => ({ time: article.publishedDateTime.getTime(), id: entryId(article), article }));
@@ -594,7 +611,7 @@ export function updateContentModel<T extends Filing>(
     const { after } = change;
     if (after?.ok && isIndexed(after.article, nowMs) && !replacedInPlace.has(change)) {
       touched.add(entryId(after.article));
-      claim(index, after.article, false);
+      claim(index, after.article);
     }
   }
   const tracked = updateTracked(last.tracked, index.feedsByEntry, touched, now, deletedEntryDays);

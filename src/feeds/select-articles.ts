@@ -19,16 +19,28 @@ export interface Selection<T extends Filing = Filing> {
 }
 
 /**
- * Decides what a build at `now` publishes. When two published articles share an entry id, the one
- * whose file sorts first wins and the other is reported: a reader must never see one id twice.
- * Reads each article once (input in file order, the usual case, is not sorted again).
+ * Which of two articles claiming one entry id holds it: the one published first, and of two
+ * published in the same instant, the one whose file sorts first. A reader must never see one id
+ * twice, and a file copied to start a new article (its id or URL left unchanged, its date the new
+ * one) must not take the id, and so the place in readers' lists, of the article it was copied
+ * from, which readers already have. The order depends on the files alone, so a build without
+ * STATE_DIR (a CI run without its cache) chooses as one with it does.
+ */
+export function claimsBefore(a: Pick<Filing, 'publishedDateTime' | 'file'>, b: Pick<Filing, 'publishedDateTime' | 'file'>): boolean {
+  const order = a.publishedDateTime.getTime() - b.publishedDateTime.getTime();
+  return order < 0 || (order === 0 && compareCodePoints(a.file, b.file) < 0);
+}
+
+/**
+ * Decides what a build at `now` publishes. When published articles share an entry id, the one
+ * claimsBefore puts first wins and each other is reported. Reads each article once (input in
+ * file order, the usual case, is not sorted again).
  */
 export function selectPublishable<T extends Filing>(articles: readonly T[], now: Date): Selection<T> {
   const drafts: T[] = [];
   const scheduled: T[] = [];
-  const byId = new Map<string, T>();
-  const keyed: SortKey<T>[] = [];
-  const problems: Problem[] = [];
+  const byId = new Map<string, SortKey<T>>();
+  const losers: T[] = [];
   const nowMs = now.getTime();
   let previousFile = '';
   for (const article of articles) {
@@ -46,25 +58,32 @@ export function selectPublishable<T extends Filing>(articles: readonly T[], now:
       continue;
     }
     const id = entryId(article);
-    const first = byId.get(id);
-    if (first) {
-      problems.push({
-        code: 'DUPLICATE_ID',
-        file: article.file,
-        issues: [
-          {
-            path: article.id === undefined ? 'sourceUrl' : 'id',
-            reason: 'duplicate_id',
-            message: `gives the entry id ${id}, which ${first.file} already has; only ${first.file} is published`,
-          },
-        ],
-      });
+    const holder = byId.get(id);
+    if (holder === undefined) {
+      byId.set(id, { time, id, article });
+    } else if (claimsBefore(article, holder.article)) {
+      losers.push(holder.article);
+      byId.set(id, { time, id, article });
     } else {
-      byId.set(id, article);
-      keyed.push({ time, id, article });
+      losers.push(article);
     }
   }
-  return { publishable: sortedByKey(keyed), drafts, scheduled, problems };
+  losers.sort((a, b) => compareCodePoints(a.file, b.file));
+  const problems = losers.map((article): Problem => {
+    const winner = byId.get(entryId(article))!.article;
+    return {
+      code: 'DUPLICATE_ID',
+      file: article.file,
+      issues: [
+        {
+          path: article.id === undefined ? 'sourceUrl' : 'id',
+          reason: 'duplicate_id',
+          message: `gives the entry id ${entryId(article)}, which ${winner.file} already has; only ${winner.file} is published`,
+        },
+      ],
+    };
+  });
+  return { publishable: sortedByKey([...byId.values()]), drafts, scheduled, problems };
 }
 
 interface SortKey<T> {

@@ -199,6 +199,19 @@ describe('updateContentModel gives what makeContentModel gives', () => {
     );
   });
 
+  it('leaves an id with the article published first when a later copy, whose file sorts first, is added', () => {
+    const start = Date.UTC(2025, 0, 1);
+    const original = publishedRecord('b.md', new Date(start - 60_000));
+    const copy = publishedRecord('a.md', new Date(start - 1000));
+    if (!original.ok || !copy.ok) assert.fail('records');
+    const copied: FileOutcome<ArticleRecord> = { ok: true, article: { ...copy.article, sourceUrl: original.article.sourceUrl } };
+    const model = makeContentModel(asFiles([original]), new Date(start), EMPTY_ENTRY_STATE, DAYS);
+    const updated = updateContentModel(model, asFiles([copied, original]), new Date(start), model.tracked.state, DAYS);
+    assert.ok(updated);
+    assert.deepEqual(updated.selection.publishable.map((article) => article.file), ['b.md']);
+    assert.deepEqual(updated.problems.map((problem) => [problem.code, problem.file]), [['DUPLICATE_ID', 'a.md']]);
+  });
+
   it('declines (and the build makes the model afresh) once a held-back article comes due', () => {
     const start = Date.UTC(2025, 0, 1);
     const future = publishedRecord('later.md', new Date(start + 60_000));

@@ -66,10 +66,21 @@ describe('selectPublishable', () => {
   describe('duplicate entry ids', () => {
     const sharedUrl = 'https://news.example.com/shared/';
 
-    it('publishes only the file that sorts first when two share a sourceUrl', () => {
+    it('publishes only the file that sorts first when two published in the same instant share a sourceUrl', () => {
       const second = makeArticle({ sourceUrl: sharedUrl, title: 'Second' }, '', 'b.md');
       const first = makeArticle({ sourceUrl: sharedUrl, title: 'First' }, '', 'a.md');
       assert.deepEqual(files(selectPublishable([second, first], NOW).publishable), ['a.md']);
+    });
+
+    it('keeps the id with the article published first, even when a later one sorts first by file', () => {
+      const original = makeArticle({ sourceUrl: sharedUrl, publishedDateTime: '2024-05-01T00:00:00Z' }, '', 'z-original.md');
+      const copy = makeArticle({ sourceUrl: sharedUrl, publishedDateTime: '2024-05-20T00:00:00Z' }, '', 'a-copy.md');
+      const { publishable, problems } = selectPublishable([copy, original], NOW);
+      assert.deepEqual(files(publishable), ['z-original.md']);
+      assert.deepEqual(
+        problems.map((problem) => [problem.file, problem.issues[0]?.message]),
+        [['a-copy.md', `gives the entry id ${sharedUrl}, which z-original.md already has; only z-original.md is published`]],
+      );
     });
 
     it('reports the other file with code DUPLICATE_ID at path sourceUrl', () => {

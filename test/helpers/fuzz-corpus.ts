@@ -733,12 +733,13 @@ const BAD_MUTATIONS: readonly { name: string; make: (context: BadContext) => Bad
   {
     name: 'duplicate-id',
     make: (context) => {
-      // A valid article claiming a published article's sourceUrl or id; it sorts after every
-      // good file (names start with digits), so the good one keeps the id.
+      // A valid article claiming a published article's sourceUrl or id, published after every
+      // good file (at the build's instant), so the good one keeps the id.
       const original = context.random.pick(context.goods);
       const parts = badBase(context);
       const fields = new Map(parts.fields);
       fields.delete('id');
+      fields.set('publishedDateTime', `publishedDateTime: ${FUZZ_CLOCK.toISOString()}`);
       if (original.id !== original.sourceUrl) fields.set('id', `id: ${yamlQuote(original.id!)}`);
       fields.set('sourceUrl', `sourceUrl: ${yamlQuote(original.sourceUrl!)}`);
       return {
