@@ -261,7 +261,8 @@ function massRemovalRefused({ before, removed }: RemovalCount, config: Config): 
   return new FeedServiceError(
     'MASS_REMOVAL_REFUSED',
     `Not published: this build would remove ${removed} of the ${before} published entries, more than the limit of ${limit} ` +
-      `(the larger of REMOVAL_LIMIT_PERCENT=${percent}% and REMOVAL_LIMIT_ENTRIES=${minimum}). Nothing was written and no deletion was announced; ` +
+      `(the larger of REMOVAL_LIMIT_PERCENT=${percent}% and REMOVAL_LIMIT_ENTRIES=${minimum}); an entry is removed when its file is removed, ` +
+      `made a draft (published: false) or no longer valid. Nothing was written and no deletion was announced; ` +
       `the last feeds stay served. Check that CONTENT_DIR (${path.resolve(config.contentDir)}) is the right folder and fully mounted. ` +
       `If the removal is intended, build once with ALLOW_MASS_REMOVAL=true (or npm run build:feeds -- --allow-mass-removal).`,
     { details: { wouldRemove: removed, published: before, limit } },

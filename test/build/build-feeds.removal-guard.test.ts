@@ -108,7 +108,12 @@ describe('the mass-removal guard', () => {
       const file = path.join(contentDir, `story-${String(index).padStart(3, '0')}.md`);
       await writeFile(file, (await readFile(file, 'utf8')).replace('published: true', 'published: false'));
     }
-    await assert.rejects(build(), { code: 'MASS_REMOVAL_REFUSED' });
+    await assert.rejects(build(), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'MASS_REMOVAL_REFUSED');
+      // An editor taking many articles down as drafts learns why the build counts them.
+      assert.match(error.message, /made a draft \(published: false\)/);
+      return true;
+    });
   });
 
   it('publishes such a build when told to (ALLOW_MASS_REMOVAL), announcing the deletions', async () => {
