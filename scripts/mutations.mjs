@@ -189,6 +189,8 @@ export const MUTATIONS = [
   ['model-replace-other-date', 'src/feeds/content-model.ts', 'if (before.file !== after.file || compareForFeeds(before, after) !== 0 || id !== entryId(after)) return false;', 'if (before.file !== after.file) return false;', MODEL_UPDATE_TESTS],
   ['model-replace-in-loser-lists', 'src/feeds/content-model.ts', '  if (place > 0) return true;', '  if (place > 1) return true;', MODEL_UPDATE_TESTS],
   ['writes-trusts-manifest-never', 'src/build/write-feeds.ts', 'const onDisk = intact ?', 'const onDisk = false ?', ['test/build/write-feeds.test.ts']],
+  ['content-file-opened-blocking', 'src/content/read-content.ts', 'openSync(absolute, OPEN_FOR_READING)', "openSync(absolute, 'r')", ['test/content/read-content.test.ts']],
+  ['not-regular-file-ignored', 'src/content/read-content.ts', 'return info.isDirectory() ? undefined : notRegular();', 'return undefined;', ['test/content/read-content.test.ts']],
   ['heap-release-compacts-first', 'src/build/heap-release.ts', '        const pauseMs = timed(collect);\n        afterLastCollection', '        const pauseMs = timed(compact ?? collect);\n        afterLastCollection', ['test/build/heap-release.test.ts']],
 ];
 

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
 import { FeedServiceError } from '../errors.js';
 import type { Issue, Problem } from './problems.js';
@@ -59,7 +59,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /**
  * Reads every `*.md` file below `dir` (sub-folders included, hidden files and folders ignored),
  * sorted by path. Never throws for one file: a file that is too large, not UTF-8 text, not
- * Markdown, or a symlink leading out of the content folder is reported as a Problem.
+ * Markdown, not a regular file (a FIFO, a socket), or a symlink leading out of the content folder
+ * is reported as a Problem.
  *
  * The I/O is synchronous on purpose: one open/fstat/read/close per file without a trip through
  * the libuv thread pool is several times faster for many small files, and builds run off the
@@ -223,6 +224,14 @@ export function candidateFileStats(root: string, relative: string): Stats | unde
   }
 }
 
+/**
+ * How a content file is opened: read-only and without blocking. Opening a FIFO to read it waits
+ * for a writer, for ever (one `mkfifo content/x.md` hung every build); with O_NONBLOCK the open
+ * returns at once and fstat, which a regular file needs anyway, tells it is none. The flag changes
+ * nothing for a regular file. (Windows has no O_NONBLOCK, and no FIFO in a folder.)
+ */
+const OPEN_FOR_READING = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
 function readOne(
   root: string,
   relative: string,
@@ -233,6 +242,7 @@ function readOne(
   const file = contentPath(relative);
   const absolute = path.join(root, relative);
   const skip = (reason: string, message: string): Problem => ({ code: 'ARTICLE_UNREADABLE', file, issues: [{ path: '', reason, message } satisfies Issue] });
+  const notRegular = () => skip('not_regular', 'is not a regular file (a FIFO, socket or device): only regular files are articles');
   try {
     if (isSymlink) {
       let target: string;
@@ -250,10 +260,11 @@ function readOne(
       const known = statSync(absolute);
       if (known.isFile() && isUnchanged(file, fileStat(known))) return 'unchanged';
     }
-    const fd = openSync(absolute, 'r');
+    const fd = openSync(absolute, OPEN_FOR_READING);
     try {
       const info = fstatSync(fd);
-      if (!info.isFile()) return undefined;
+      // A folder here took the place of a listed file (only a new listing sees it right).
+      if (!info.isFile()) return info.isDirectory() ? undefined : notRegular();
       if (info.size > maxFileBytes) return skip('too_large', `is ${info.size} bytes, over the limit of ${maxFileBytes} bytes`);
       const bytes = Buffer.allocUnsafe(info.size);
       let offset = 0;
@@ -281,6 +292,8 @@ function readOne(
     if (code === 'ENOENT' && relative.includes('\uFFFD')) return skip('name_not_utf8', 'could not be opened: its name is not valid UTF-8 (rename it)');
     // Not a fault of the file: it went after it was listed (the caller decides what that means).
     if (code === 'ENOENT' || code === 'ENOTDIR') return 'gone';
+    // What open says of a socket (and of a device with no device behind it).
+    if (code === 'ENXIO') return notRegular();
     return skip('unreadable', `could not be read (${code})`);
   }
 }

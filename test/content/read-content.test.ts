@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import path from 'node:path';
-import { before, describe, it } from 'node:test';
+import { before, describe, it, type TestContext } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import type { Problem } from '../../src/content/problems.js';
 import { createHash } from 'node:crypto';
 import { listContent, readCandidate, readContent, readNamedFiles, sameStat, statCandidate, type ContentRead } from '../../src/content/read-content.js';
@@ -240,5 +243,64 @@ describe('readCandidate: a listed file that cannot be opened by its name', () =>
     assert.equal((named.get('a.md') as { text?: string }).text, 'text');
     await rm(bytes);
     assert.equal(readNamedFiles(dir, ['sub/caf\uFFFD.md'], { maxFileBytes: MAX_FILE_BYTES })!.get('sub/caf\uFFFD.md'), 'gone');
+  });
+});
+
+/** Makes a FIFO at `file` with mkfifo(1); false (the test skipped) where there is none, unless CI is set. */
+function madeFifo(t: TestContext, file: string): boolean {
+  try {
+    execFileSync('mkfifo', [file]);
+    return true;
+  } catch (error) {
+    if (process.env.CI === 'true') throw error;
+    t.skip(`mkfifo is not available: ${String(error)}`);
+    return false;
+  }
+}
+
+/**
+ * A thread that, after `ms`, opens `fifo` for writing (without blocking) and closes it: a read
+ * blocked in opening the FIFO then returns, so a test of code that blocks fails instead of hanging.
+ * Blocked or not, this thread goes on running beside the test's.
+ */
+function unblockAfter(fifo: string, ms: number): Worker {
+  const script = `const fs = require('node:fs');
+setTimeout(() => { try { fs.closeSync(fs.openSync(${JSON.stringify(fifo)}, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK)); } catch {} }, ${ms});`;
+  return new Worker(script, { eval: true });
+}
+
+describe('readContent: a file that is not a regular file', () => {
+  it("reports a FIFO named *.md as 'not_regular' at once (opening it to read would wait for a writer for ever), and reads every other file", async (t) => {
+    const dir = await contentDir({ 'a.md': articleText(), 'z.md': articleText() });
+    const fifo = path.join(dir, 'pipe.md');
+    if (!madeFifo(t, fifo)) return;
+    const rescue = unblockAfter(fifo, 3000);
+    try {
+      const started = performance.now();
+      const read = readContent(dir, { maxFileBytes: MAX_FILE_BYTES });
+      assert.ok(performance.now() - started < 2000, 'the read waited on the FIFO');
+      assertSkipped(read, 'pipe.md', 'not_regular');
+      assert.match(problemFor(read, 'pipe.md').issues[0]!.message, /is not a regular file/);
+      assert.deepEqual(read.files.map((file) => file.file), ['a.md', 'z.md']);
+      // As a watcher names it.
+      const named = readNamedFiles(dir, ['pipe.md'], { maxFileBytes: MAX_FILE_BYTES })!.get('pipe.md');
+      assert.ok(typeof named === 'object' && 'issues' in named, String(named));
+      assert.equal(named.issues[0]!.reason, 'not_regular');
+    } finally {
+      await rescue.terminate();
+    }
+  });
+
+  it("reports a socket named *.md as 'not_regular'", async () => {
+    const dir = await contentDir({ 'a.md': articleText() });
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(path.join(dir, 'socket.md'), resolve));
+    try {
+      const read = readContent(dir, { maxFileBytes: MAX_FILE_BYTES });
+      assertSkipped(read, 'socket.md', 'not_regular');
+      assert.deepEqual(read.files.map((file) => file.file), ['a.md']);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
