@@ -191,6 +191,7 @@ export const MUTATIONS = [
   ['writes-trusts-manifest-never', 'src/build/write-feeds.ts', 'const onDisk = intact ?', 'const onDisk = false ?', ['test/build/write-feeds.test.ts']],
   ['content-file-opened-blocking', 'src/content/read-content.ts', 'openSync(absolute, OPEN_FOR_READING)', "openSync(absolute, 'r')", ['test/content/read-content.test.ts']],
   ['not-regular-file-ignored', 'src/content/read-content.ts', 'return info.isDirectory() ? undefined : notRegular();', 'return undefined;', ['test/content/read-content.test.ts']],
+  ['subfolder-fault-names-content-folder', 'src/content/read-content.ts', 'failed?.startsWith(root + path.sep)', 'false', ['test/content/read-content.test.ts']],
   ['heap-release-compacts-first', 'src/build/heap-release.ts', '        const pauseMs = timed(collect);\n        afterLastCollection', '        const pauseMs = timed(compact ?? collect);\n        afterLastCollection', ['test/build/heap-release.test.ts']],
 ];
 

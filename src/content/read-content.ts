@@ -80,13 +80,13 @@ export const contentPath: (relative: string) => string = path.sep === '/' ? (rel
 
 /** Every non-hidden file below `dir`, sorted by path; `root` is the folder's real path. */
 export function listContent(dir: string): { root: string; candidates: ContentCandidate[] } {
-  let root: string;
+  let root: string | undefined;
   let entries: Dirent[];
   try {
     root = realpathSync(dir);
     entries = readdirSync(root, { recursive: true, withFileTypes: true });
   } catch (error) {
-    throw contentFolderUnavailable(dir, error);
+    throw contentFolderUnavailable(dir, root, error);
   }
   // One pass, no array per path: at 100k files the listing is most of a build with nothing to do.
   const candidates: ContentCandidate[] = [];
@@ -112,16 +112,30 @@ const FOLDER_FAULTS: Readonly<Record<string, string>> = {
 
 /**
  * A content folder that cannot be listed is an error of its own, never "no articles": a build
- * that took it for an empty folder would announce every article as deleted.
+ * that took it for an empty folder would announce every article as deleted. So is a folder
+ * inside it that cannot be listed (`content/locked/`, mode 000): a build without that folder's
+ * articles would retract them. The error names the folder that failed (the recursive listing's
+ * error gives its path), below `dir` as configured rather than below its real path `root`.
  */
-function contentFolderUnavailable(dir: string, error: unknown): FeedServiceError {
-  const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+function contentFolderUnavailable(dir: string, root: string | undefined, error: unknown): FeedServiceError {
+  const { code = 'unknown error', path: failed } = error as NodeJS.ErrnoException;
   const what = FOLDER_FAULTS[code] ?? 'unreadable';
+  const inside = root !== undefined && failed?.startsWith(root + path.sep) ? failed.slice(root.length + 1) : undefined;
+  if (inside === undefined) {
+    return new FeedServiceError(
+      'CONTENT_FOLDER_UNAVAILABLE',
+      `The content folder ${path.resolve(dir)} is ${what} (${code}). ` +
+        'Nothing was built; the last feeds stay served. Check CONTENT_DIR and that the folder is mounted.',
+      { cause: error, details: { errno: code } },
+    );
+  }
+  const folder = path.join(path.resolve(dir), inside);
   return new FeedServiceError(
     'CONTENT_FOLDER_UNAVAILABLE',
-    `The content folder ${path.resolve(dir)} is ${what} (${code}). ` +
-      'Nothing was built; the last feeds stay served. Check CONTENT_DIR and that the folder is mounted.',
-    { cause: error, details: { errno: code } },
+    `The folder ${folder} in the content folder is ${what} (${code}). ` +
+      'Nothing was built (without its articles the feeds would retract them); the last feeds stay served. ' +
+      'Fix its permissions, or remove it from the content folder.',
+    { cause: error, details: { errno: code, folder } },
   );
 }
 

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmod, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { before, describe, it, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Problem } from '../../src/content/problems.js';
 import { createHash } from 'node:crypto';
@@ -302,5 +303,70 @@ describe('readContent: a file that is not a regular file', () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+const NOBODY = 65534;
+
+/** What listContent throws: its code, message and details. */
+interface ListingError {
+  readonly code?: string;
+  readonly message: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What listContent throws for `dir` (undefined: nothing), listed by a user whom file modes bind:
+ * this process, or, when it runs as root (whom they do not bind), a child process run as the user
+ * nobody. Undefined with the test skipped where neither can be had (unless CI is set).
+ */
+function unprivilegedListingError(t: TestContext, dir: string): ListingError | 'skipped' | undefined {
+  if (process.getuid?.() !== 0) {
+    try {
+      listContent(dir);
+      return undefined;
+    } catch (error) {
+      const { code, message, details } = error as ListingError;
+      return { code, message, details };
+    }
+  }
+  const module = JSON.stringify(new URL('../../src/content/read-content.ts', import.meta.url).href);
+  const script = `const { listContent } = await import(${module});
+try { listContent(${JSON.stringify(dir)}); console.log('null'); } catch (error) { console.log(JSON.stringify({ code: error.code, message: error.message, details: error.details })); }`;
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    uid: NOBODY,
+    gid: NOBODY,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (child.error || child.status !== 0) {
+    // No right to change user, or the user nobody cannot read this checkout.
+    const why = `cannot list the folder as an unprivileged user: ${String(child.error ?? child.stderr)}`;
+    if (process.env.CI === 'true') throw new Error(why);
+    t.skip(why);
+    return 'skipped';
+  }
+  return (JSON.parse(child.stdout) as ListingError | null) ?? undefined;
+}
+
+describe('listContent: a folder inside the content folder that cannot be read', () => {
+  it('fails the listing (its articles are not taken as removed), naming that folder, not the content folder', async (t) => {
+    const dir = await contentDir({ 'a.md': articleText(), 'locked/b.md': articleText(), 'open/c.md': articleText() });
+    // Readable by the user nobody down to the content folder.
+    await chmod(dir, 0o755);
+    await chmod(path.join(dir, 'locked'), 0o000);
+    let error;
+    try {
+      error = unprivilegedListingError(t, dir);
+    } finally {
+      await chmod(path.join(dir, 'locked'), 0o755);
+    }
+    if (error === 'skipped') return;
+    assert.ok(error, 'the listing must fail');
+    assert.equal(error.code, 'CONTENT_FOLDER_UNAVAILABLE');
+    const locked = path.join(dir, 'locked');
+    assert.ok(error.message.startsWith(`The folder ${locked} in the content folder is not readable (EACCES).`), error.message);
+    assert.deepEqual(error.details, { errno: 'EACCES', folder: locked });
   });
 });
