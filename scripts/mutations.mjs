@@ -192,6 +192,7 @@ export const MUTATIONS = [
   ['content-file-opened-blocking', 'src/content/read-content.ts', 'openSync(absolute, OPEN_FOR_READING)', "openSync(absolute, 'r')", ['test/content/read-content.test.ts']],
   ['not-regular-file-ignored', 'src/content/read-content.ts', 'return info.isDirectory() ? undefined : notRegular();', 'return undefined;', ['test/content/read-content.test.ts']],
   ['subfolder-fault-names-content-folder', 'src/content/read-content.ts', 'failed?.startsWith(root + path.sep)', 'false', ['test/content/read-content.test.ts']],
+  ['temporary-name-grows-with-target', 'src/build/reversible-writes.ts', 'temporaryName(path.basename(target), token)', '`.${path.basename(target)}.${token}.tmp`', ['test/build/reversible-writes.test.ts', 'test/build/write-feeds.test.ts', 'test/build/build-feeds.test.ts']],
   ['heap-release-compacts-first', 'src/build/heap-release.ts', '        const pauseMs = timed(collect);\n        afterLastCollection', '        const pauseMs = timed(compact ?? collect);\n        afterLastCollection', ['test/build/heap-release.test.ts']],
 ];
 

@@ -14,7 +14,7 @@
  * from the name and this object's two random tokens), so a first build of a million files keeps
  * one array of names, not objects; only names that replace a file are also kept in a set.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { buildFs } from './build-fs.js';
@@ -37,6 +37,36 @@ export interface StageOptions {
   readonly first?: boolean;
   readonly again?: boolean;
   readonly fresh?: boolean;
+}
+
+/**
+ * What temporaryName makes, and so what a sweep for the files of a killed build looks for
+ * (write-feeds.ts, removeAbandonedTemporaryFiles): hidden, ending in `.<12 hex digits>.tmp`.
+ * Earlier versions put the target's whole name before the token (`.ai.xml.<token>.tmp`); their
+ * files match too.
+ */
+const TEMPORARY_NAME = /^\..+\.[0-9a-f]{12}\.tmp$/;
+
+/** Whether `name` (a file name, no folder) is a temporary file of a build (temporaryName). */
+export function isTemporaryName(name: string): boolean {
+  return TEMPORARY_NAME.test(name);
+}
+
+/**
+ * The name of a hidden temporary file for a file named `name` (no folder), to stand beside it
+ * (the same file system, so a rename is atomic): `.<digest>.<token>.tmp`, 42 bytes whatever the
+ * name. It must not grow with the name: a feed's name may take up to 250 bytes of the 255 a file
+ * name has, and `.<name>.<token>.tmp` made every write of such a feed fail (ENAMETOOLONG). The
+ * digest (96 bits of the name's sha256) tells one writer's files apart, the random token
+ * (12 hex digits) one writer's from another's.
+ */
+export function temporaryName(name: string, token: string): string {
+  return `.${temporaryDigest(name)}.${token}.tmp`;
+}
+
+/** The part of temporaryName's names that is the file's own: the same for every token. */
+export function temporaryDigest(name: string): string {
+  return createHash('sha256').update(name).digest('hex').slice(0, 24);
 }
 
 export class ReversibleWrites {
@@ -90,7 +120,7 @@ export class ReversibleWrites {
 
   #sibling(name: string, token: string): string {
     const target = path.join(this.dir, name);
-    return path.join(path.dirname(target), `.${path.basename(target)}.${token}.tmp`);
+    return path.join(path.dirname(target), temporaryName(path.basename(target), token));
   }
 
   /** Makes `folder` (and its parents), remembering what it made; true when there was no such folder. */

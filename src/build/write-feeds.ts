@@ -23,7 +23,7 @@ import type { FeedFile } from '../render/feed-formats.js';
 import { buildFs } from './build-fs.js';
 import { DiskWriteError, writingFile } from './disk-write-error.js';
 import { journalOf, readJournaled, stageJournal, stageSnapshot } from './journaled-file.js';
-import { ReversibleWrites } from './reversible-writes.js';
+import { isTemporaryName, ReversibleWrites, temporaryName } from './reversible-writes.js';
 import { writeAll } from './write-all.js';
 
 /** Lists the files the last build wrote, with what the server needs to serve each one. */
@@ -233,11 +233,9 @@ export function hasUnfinishedWrite(dir: string): boolean {
   return false;
 }
 
-const TEMPORARY_FILE = /^\..+\.[0-9a-f]{12}\.tmp$/;
-
 /** The files this service keeps in the feeds folder beside the feeds: the manifest, its journal, the claims and cleanup marks, temporary files. */
 function isOwnFile(name: string): boolean {
-  return name === MANIFEST_NAME || name === journalOf(MANIFEST_NAME) || name === CLAIMS_NAME || name === CLEANUP_NAME || TEMPORARY_FILE.test(name);
+  return name === MANIFEST_NAME || name === journalOf(MANIFEST_NAME) || name === CLAIMS_NAME || name === CLEANUP_NAME || isTemporaryName(name);
 }
 
 /** A temporary file older than this was left by a build that died (SIGKILL, power loss). */
@@ -245,7 +243,7 @@ const ABANDONED_AFTER_MS = 60_000;
 
 /** Writes `bytes` to `target` through a temporary file in the same folder and a rename; a failure names `target` and leaves no temporary file. */
 export function writeAtomically(target: string, bytes: Uint8Array): { mtimeMs: number } {
-  const temporary = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temporary = path.join(path.dirname(target), temporaryName(path.basename(target), randomBytes(6).toString('hex')));
   try {
     const fd = buildFs.openSync(temporary, 'w');
     let mtimeMs: number;
@@ -282,7 +280,7 @@ export function removeAbandonedTemporaryFiles(dir: string): { kept: number } {
   const now = Date.now();
   let kept = 0;
   for (const entry of entries) {
-    if (!entry.isFile() || !TEMPORARY_FILE.test(entry.name)) continue;
+    if (!entry.isFile() || !isTemporaryName(entry.name)) continue;
     const file = path.join(entry.parentPath, entry.name);
     try {
       if (now - statSync(file).mtimeMs > ABANDONED_AFTER_MS) rmSync(file, { force: true });

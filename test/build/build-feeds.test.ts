@@ -172,6 +172,34 @@ describe('buildFeeds: the content changes between builds', () => {
   });
 });
 
+describe('buildFeeds: feed names as long as a file name allows', () => {
+  it('writes and rewrites the feeds of a topic, a category and a provider whose names take 250 bytes (255 with `.atom` or `.html`)', async () => {
+    const contentDir = await makeTempDir('build-content-');
+    const feedsDir = await makeTempDir('build-feeds-');
+    const topic = 'c'.repeat(250);
+    const cjkTopic = '人'.repeat(83); // 249 bytes of UTF-8
+    const category = 'b'.repeat(250);
+    const domain = `${'d'.repeat(63)}.${'e'.repeat(63)}.${'f'.repeat(63)}.${'g'.repeat(54)}.com`;
+    assert.deepEqual([topic, cjkTopic, category, domain].map((name) => Buffer.byteLength(name)), [250, 249, 250, 250]);
+    const article = (index: number, title: string) =>
+      articleText(frontMatter({ title, sourceUrl: `https://news.example.com/long/${index}`, publishedDateTime: `2024-05-0${index}T10:00:00Z`, topics: ['AI', topic, cjkTopic], category, provider: { name: 'Long', domain } }));
+    await writeContent(contentDir, { 'one.md': article(1, 'One'), 'two.md': article(2, 'Two'), 'three.md': article(3, 'Three') });
+    // One item a feed: the older articles go to archive pages, in folders of those names.
+    const config = testConfig(contentDir, feedsDir, { FEED_MAX_ITEMS: '1' });
+    const logger = createLogger({ level: 'silent' });
+    const first = await buildFeeds({ config, logger, clock });
+    assert.deepEqual(first.report.problems, []);
+    const expected = [topic, cjkTopic, `categories/${category}`, `providers/${domain}`].flatMap((feed) => [`${feed}.atom`, `${feed}.html`, `archive/${feed}/1.atom`]);
+    for (const name of expected) assert.ok(first.report.written.includes(name), `${name.slice(0, 40)}… was not written`);
+    // Every file replaced (the old one kept as a backup until the build is complete).
+    await writeContent(contentDir, { 'three.md': article(3, 'Three, corrected') });
+    const second = await buildFeeds({ config, logger, clock });
+    assert.ok(second.report.written.includes(`${topic}.atom`));
+    assert.match(await readFile(path.join(feedsDir, `${topic}.atom`), 'utf8'), /Three, corrected/);
+    assert.deepEqual([...(await readFeedsFolder(feedsDir)).keys()], second.files.map((file) => file.name).sort());
+  });
+});
+
 describe('buildFeeds: articles without an excerpt keep their secured value out', () => {
   /**
    * No article here has an excerpt, so whatever stands in for it (the body, the title) is what a

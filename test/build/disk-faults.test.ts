@@ -26,7 +26,7 @@ import { silentLogger } from '../../src/logger.js';
 import { collectingLogger } from '../helpers/logger.js';
 import { testConfig } from '../helpers/config.js';
 import { assertUnchanged, etag, everyFile, fill, mountTmpfs, writeContent } from '../helpers/disk-faults.js';
-import { injectFault, type Fault, type FaultCode } from '../helpers/fault-fs.js';
+import { injectFault, temporaryFileOf, type Fault, type FaultCode } from '../helpers/fault-fs.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const SETTINGS = { FEED_MAX_ITEMS: '4', FEED_ARCHIVES: 'true' };
@@ -169,7 +169,9 @@ async function failsCleanly(
 
 const inFolder = (dir: string, test: (name: string) => boolean) => (file: string) => path.dirname(file).startsWith(dir) && test(path.relative(dir, file));
 const aFeed = (config: Config) => inFolder(config.feedsDir, (name) => !isHidden(name));
-const aFeedTemporary = (config: Config) => inFolder(config.feedsDir, (name) => name.endsWith('.tmp') && !path.basename(name).startsWith('.feeds-'));
+/** The service's own files in the feeds folder (write-feeds.ts), whose temporary files are not a feed's. */
+const OWN_FILES = ['.feeds-manifest.json', '.feeds-manifest.json.journal', '.feeds-claims.json', '.feeds-cleanup-pending'];
+const aFeedTemporary = (config: Config) => inFolder(config.feedsDir, (name) => name.endsWith('.tmp') && !OWN_FILES.some((own) => temporaryFileOf(own)(name)));
 
 // ---------------------------------------------------------------- the cases
 
@@ -178,7 +180,7 @@ describe('disk faults: a failed build leaves the last good feeds, byte for byte,
   const stateJournal = (config: Config) => path.join(config.stateDir, 'entries.json.journal');
   const cacheIndex = (config: Config) => path.join(config.stateDir, 'cache', 'index.json');
   const pageEdges = (config: Config) => path.join(config.stateDir, 'pages.json');
-  const aPageEdgesTemporary = (config: Config) => inFolder(config.stateDir, (name) => name.startsWith('.pages.json.') && name.endsWith('.tmp'));
+  const aPageEdgesTemporary = (config: Config) => inFolder(config.stateDir, temporaryFileOf('pages.json'));
   const aSegment = (config: Config) => inFolder(path.join(config.stateDir, 'cache'), (name) => /^entries-.*\.bin$/.test(name));
   const anIndexTemporary = (config: Config) => inFolder(path.join(config.stateDir, 'cache'), (name) => name.startsWith('index.json.') && name.endsWith('.tmp'));
   const the = (file: (config: Config) => string) => (config: Config) => (name: string) => name === file(config);

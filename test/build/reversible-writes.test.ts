@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ReversibleWrites } from '../../src/build/reversible-writes.js';
+import { isTemporaryName, ReversibleWrites } from '../../src/build/reversible-writes.js';
 import { everyFile } from '../helpers/disk-faults.js';
-import { injectFault } from '../helpers/fault-fs.js';
+import { injectFault, temporaryFileOf } from '../helpers/fault-fs.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 /** A folder with an old file, a journal and a file to remove, and the writes a snapshot build makes to it. */
@@ -54,7 +54,7 @@ describe('ReversibleWrites', () => {
   it('a fault at the last step (the journal removal) takes every earlier step back, byte for byte, new folders too', async () => {
     const { dir, writes } = await folderAndWrites();
     const before = text(new Map([...everyFile(dir)].filter(([name]) => !name.endsWith('.tmp'))));
-    const fault = injectFault({ call: 'renameSync', code: 'EIO', file: (file) => file.endsWith('.tmp') && path.basename(file).startsWith('.list.json.journal.') });
+    const fault = injectFault({ call: 'renameSync', code: 'EIO', file: temporaryFileOf('list.json.journal') });
     try {
       assert.throws(() => writes.apply(), (error: Error & { file?: string; errno?: string }) => error.file === path.join(dir, 'list.json.journal') && error.errno === 'EIO');
     } finally {
@@ -90,7 +90,7 @@ describe('ReversibleWrites', () => {
   it('when the disk also fails while putting files back, it says so and keeps the claims file (the next build then trusts nothing)', async () => {
     const { dir, writes } = await folderAndWrites();
     // Every rename of old.xml fails from the journal step on: the first rename put it in place, the one putting it back fails.
-    const fault = injectFault({ call: 'renameSync', code: 'EIO', file: (file) => file.endsWith('.tmp') && path.basename(file).startsWith('.list.json.journal.') });
+    const fault = injectFault({ call: 'renameSync', code: 'EIO', file: temporaryFileOf('list.json.journal') });
     const stuck = injectFault({ call: 'renameSync', code: 'EIO', file: (file) => file === path.join(dir, 'old.xml'), nth: 2, persistent: true });
     try {
       assert.throws(() => writes.apply(), /EIO/);
@@ -142,7 +142,7 @@ describe('ReversibleWrites', () => {
     writeFileSync(path.join(dir, 'state.json'), 'old state');
     // 1.9 MB: written in two writes, the second of which fails.
     const pieces = Array.from({ length: 100_000 }, (_, index) => `"entry ${index}":"é"\n`);
-    const fault = injectFault({ call: 'writeSync', code: 'ENOSPC', nth: 2, file: (file) => path.basename(file).startsWith('.state.json.') });
+    const fault = injectFault({ call: 'writeSync', code: 'ENOSPC', nth: 2, file: temporaryFileOf('state.json') });
     try {
       assert.throws(
         () => ReversibleWrites.writeTogether(dir, (writes) => void writes.stageText('state.json', pieces)),
@@ -155,5 +155,46 @@ describe('ReversibleWrites', () => {
     assert.deepEqual(text(everyFile(dir)), { 'state.json': 'old state' });
     ReversibleWrites.writeTogether(dir, (writes) => void writes.stageText('state.json', pieces));
     assert.deepEqual(text(everyFile(dir)), { 'state.json': pieces.join('') });
+  });
+});
+
+describe('ReversibleWrites: temporary names', () => {
+  // The longest feed names there are: a 250-byte slug and a 5-byte extension, 255 bytes in all,
+  // the most a file name may have (ext4, tmpfs, APFS, NTFS in UTF-16 units).
+  const LATIN = `${'c'.repeat(250)}.atom`;
+  const CJK = `${'人'.repeat(83)}.html`; // 249 + 5 bytes of UTF-8
+  const temporaryFiles = (dir: string) => [...everyFile(dir).keys()].map((name) => path.basename(name)).filter(isTemporaryName);
+
+  it('names every temporary and backup file in 42 bytes whatever its target, so 255-byte names are written, replaced and taken back', async () => {
+    const dir = await makeTempDir('reversible-writes-');
+    mkdirSync(path.join(dir, 'c'.repeat(250)));
+    writeFileSync(path.join(dir, LATIN), 'old bytes');
+    const writes = new ReversibleWrites(dir);
+    writes.stage(LATIN, Buffer.from('new bytes'));
+    writes.stage(CJK, Buffer.from('new page'), { fresh: true });
+    writes.stage(`${'c'.repeat(250)}/${LATIN}`, Buffer.from('an archive page'), { fresh: true });
+    const staged = temporaryFiles(dir);
+    assert.equal(staged.length, 3);
+    for (const name of staged) assert.equal(Buffer.byteLength(name), 42, name);
+    writes.apply();
+    assert.equal(writes.settle(), 0);
+    assert.deepEqual(text(everyFile(dir)), { [LATIN]: 'new bytes', [CJK]: 'new page', [`${'c'.repeat(250)}/${LATIN}`]: 'an archive page' });
+
+    // Replaced (the old file kept as a backup), then taken back.
+    const failing = new ReversibleWrites(dir);
+    failing.stage(LATIN, Buffer.from('newer bytes'));
+    failing.remove(CJK);
+    failing.apply();
+    assert.equal(failing.rollback(), true);
+    assert.deepEqual(text(everyFile(dir)), { [LATIN]: 'new bytes', [CJK]: 'new page', [`${'c'.repeat(250)}/${LATIN}`]: 'an archive page' });
+  });
+
+  it('gives two names their own temporary files, and two writers theirs', async () => {
+    const dir = await makeTempDir('reversible-writes-');
+    const one = new ReversibleWrites(dir);
+    const other = new ReversibleWrites(dir);
+    const names = new Set([one.temporaryPath('a.xml'), one.temporaryPath('b.xml'), other.temporaryPath('a.xml')]);
+    assert.equal(names.size, 3);
+    for (const name of names) assert.equal(path.dirname(name), dir);
   });
 });

@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/p
 import path from 'node:path';
 import { describe, it, mock } from 'node:test';
 import type { FeedFile } from '../../src/render/feed-formats.js';
+import { temporaryName } from '../../src/build/reversible-writes.js';
 import { folderCounts, MANIFEST_NAME, noListedFileGone, readManifest, writeFeedFiles } from '../../src/build/write-feeds.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -87,6 +88,18 @@ describe('writeFeedFiles: writing', () => {
     );
     // The manifest, and the journal of what changed since its snapshot.
     assert.deepEqual(names.sort(), [MANIFEST_NAME, `${MANIFEST_NAME}.journal`, 'a.xml', 'c.xml'].sort());
+  });
+});
+
+describe('writeFeedFiles: long names', () => {
+  it('writes and replaces files whose names take all 255 bytes a file name may have, in a folder of a 250-byte name too', async () => {
+    const dir = await makeTempDir('write-feeds-');
+    const feed = 'c'.repeat(250);
+    const names = [`${feed}.atom`, `${feed}.html`, `archive/${feed}/1.atom`, `${'人'.repeat(83)}.json`];
+    assert.equal((await writeFeedFiles(dir, names.map((name) => feedFile(name, 'one')))).written.length, names.length);
+    assert.equal((await writeFeedFiles(dir, names.map((name) => feedFile(name, 'two')))).written.length, names.length);
+    for (const name of names) assert.equal(await readFile(path.join(dir, name), 'utf8'), 'two');
+    assert.deepEqual((await readdir(dir, { recursive: true })).filter((name) => name.endsWith('.tmp')), []);
   });
 });
 
@@ -191,15 +204,16 @@ describe('writeFeedFiles: after a crash', () => {
   it('removes temporary files a killed build left behind, but not fresh ones', async () => {
     const dir = await makeTempDir();
     await mkdir(path.join(dir, 'archive'), { recursive: true });
-    const abandoned = path.join(dir, 'archive', '.ai.xml.0123456789ab.tmp');
-    const fresh = path.join(dir, '.all.xml.ba9876543210.tmp');
-    await writeFile(abandoned, 'half a feed');
-    await writeFile(fresh, 'being written right now');
+    // As this version names them, and as earlier ones did (the target's whole name in it).
+    const abandoned = [path.join(dir, 'archive', temporaryName('ai.xml', '0123456789ab')), path.join(dir, 'archive', '.ai.xml.0123456789ab.tmp')];
+    const fresh = [path.join(dir, temporaryName('all.xml', 'ba9876543210')), path.join(dir, '.all.xml.ba9876543210.tmp')];
+    for (const file of abandoned) await writeFile(file, 'half a feed');
+    for (const file of fresh) await writeFile(file, 'being written right now');
     const old = new Date(Date.now() - 10 * 60_000);
-    await utimes(abandoned, old, old);
+    for (const file of abandoned) await utimes(file, old, old);
     await writeFeedFiles(dir, [{ name: 'ai.xml', contentType: 'application/rss+xml', body: '<rss/>' }]);
-    assert.equal(existsSync(abandoned), false);
-    assert.equal(existsSync(fresh), true);
+    assert.deepEqual(abandoned.map((file) => existsSync(file)), [false, false]);
+    assert.deepEqual(fresh.map((file) => existsSync(file)), [true, true]);
   });
 });
 

@@ -4,7 +4,9 @@
  * path). Writes by descriptor are matched by the file the descriptor was opened on.
  */
 import { constants } from 'node:os';
+import path from 'node:path';
 import { buildFs, type BuildFs } from '../../src/build/build-fs.js';
+import { temporaryDigest } from '../../src/build/reversible-writes.js';
 
 export type FaultCode = 'ENOSPC' | 'EIO' | 'EACCES';
 export type FaultCall = 'openSync' | 'writeSync' | 'renameSync' | 'appendFileSync' | 'linkSync' | 'mkdirSync';
@@ -19,6 +21,9 @@ export interface Fault {
   readonly nth?: number;
   readonly persistent?: boolean;
 }
+
+/** Whether `file` is a temporary (or backup) file of a file named `name` (no folder): a fault's `file` test. */
+export const temporaryFileOf = (name: string) => (file: string) => path.basename(file).startsWith(`.${temporaryDigest(name)}.`) && file.endsWith('.tmp');
 
 const MESSAGES: Record<FaultCode, string> = { ENOSPC: 'no space left on device', EIO: 'i/o error', EACCES: 'permission denied' };
 
