@@ -193,6 +193,7 @@ export const MUTATIONS = [
   ['not-regular-file-ignored', 'src/content/read-content.ts', 'return info.isDirectory() ? undefined : notRegular();', 'return undefined;', ['test/content/read-content.test.ts']],
   ['subfolder-fault-names-content-folder', 'src/content/read-content.ts', 'failed?.startsWith(root + path.sep)', 'false', ['test/content/read-content.test.ts']],
   ['temporary-name-grows-with-target', 'src/build/reversible-writes.ts', 'temporaryName(path.basename(target), token)', '`.${path.basename(target)}.${token}.tmp`', ['test/build/reversible-writes.test.ts', 'test/build/write-feeds.test.ts', 'test/build/build-feeds.test.ts']],
+  ['cli-prints-control-characters', 'src/cli/build-feeds.ts', 'stream.write(`${terminalText(line)}\\n`);', 'stream.write(`${line}\\n`);', ['test/cli/build-feeds.test.ts']],
   ['heap-release-compacts-first', 'src/build/heap-release.ts', '        const pauseMs = timed(collect);\n        afterLastCollection', '        const pauseMs = timed(compact ?? collect);\n        afterLastCollection', ['test/build/heap-release.test.ts']],
 ];
 

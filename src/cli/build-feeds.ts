@@ -6,6 +6,7 @@ import { ConfigError, failureSummary } from '../errors.js';
 import { DiskWriteError } from '../build/disk-write-error.js';
 import { MANIFEST_NAME } from '../build/write-feeds.js';
 import type { Logger } from '../logger.js';
+import { terminalText } from './terminal-text.js';
 
 const USAGE = `Usage: npm run build:feeds -- [--strict] [--allow-mass-removal]
 
@@ -21,6 +22,15 @@ Exit status: 0 built; 1 not built or not published: the content folder is missin
 would remove too many published entries, or a file cannot be written (ENOSPC, EIO, EACCES...).
 The message says why and what to do; FEEDS_DIR then holds the last good build, unchanged.
 2: bad usage or settings.`;
+
+/**
+ * Prints one line of the report. Every line goes through terminalText: file names (in problems,
+ * warnings, errors) come from the content folder, and a control character in one must not forge
+ * a line of the report or reach the terminal as an escape sequence.
+ */
+function printLine(stream: NodeJS.WritableStream, line: string): void {
+  stream.write(`${terminalText(line)}\n`);
+}
 
 /** `npm run build:feeds`: the same build the server runs, printed for a person or a CI log. */
 async function main(): Promise<number> {
@@ -55,12 +65,12 @@ async function main(): Promise<number> {
   const logger: Logger = {
     debug: () => {},
     info: (message, fields) => {
-      if (fields?.progress !== undefined) process.stderr.write(`${message[0]!.toUpperCase()}${message.slice(1)}\n`);
+      if (fields?.progress !== undefined) printLine(process.stderr, `${message[0]!.toUpperCase()}${message.slice(1)}`);
     },
     warn: (message, fields) => {
-      if (fields?.issues === undefined) process.stderr.write(`Warning: ${message}\n`);
+      if (fields?.issues === undefined) printLine(process.stderr, `Warning: ${message}`);
     },
-    error: (message) => process.stderr.write(`Error: ${message}\n`),
+    error: (message) => printLine(process.stderr, `Error: ${message}`),
   };
   let report;
   try {
@@ -68,14 +78,14 @@ async function main(): Promise<number> {
   } catch (error) {
     // A refused or failed build: the message says what happened and what to do.
     const { message, code } = failureSummary(error);
-    process.stderr.write(`Build failed${code ? ` (${code})` : ''}: ${message}\n`);
+    printLine(process.stderr, `Build failed${code ? ` (${code})` : ''}: ${message}`);
     if (error instanceof DiskWriteError) {
       // The build took back every file it had put in place: the folder holds the last good build.
-      process.stderr.write(`Nothing was published: ${config.feedsDir}/ holds the last good build, unchanged. Free space or fix the permissions of ${error.file}, then build again.\n`);
+      printLine(process.stderr, `Nothing was published: ${config.feedsDir}/ holds the last good build, unchanged. Free space or fix the permissions of ${error.file}, then build again.`);
     }
     return 1;
   }
-  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const out = (line: string) => printLine(process.stdout, line);
   out(`Read ${report.filesRead} article file(s) from ${config.contentDir}/ in ${Math.round(report.durationMs)} ms.`);
   out(`Published ${report.published} article(s) in ${report.feeds} feed(s): all topics, ${report.topics} topic(s), each provider and category.`);
   if (report.archivePages) out(`Wrote ${report.archivePages} archive page(s) (RFC 5005), so every article stays reachable.`);
@@ -96,7 +106,7 @@ async function main(): Promise<number> {
   else out(`  (${report.written.length} names; the manifest ${config.feedsDir}/${MANIFEST_NAME} lists every file)`);
   if (report.stages) out(`Stages: scan ${report.stages.scanMs} ms, model ${report.stages.modelMs} ms, entries ${report.stages.entriesMs} ms, write ${report.stages.writeMs} ms.`);
   if (config.strict && report.problems.length) {
-    process.stderr.write(`Strict mode: failing because ${report.problems.length} problem(s) were reported.\n`);
+    printLine(process.stderr, `Strict mode: failing because ${report.problems.length} problem(s) were reported.`);
     return 1;
   }
   return 0;

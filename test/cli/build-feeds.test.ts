@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { articleText, frontMatter } from '../helpers/articles.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** `npm run build:feeds` (from the sources) with these settings: its exit status, stdout and stderr. */
+async function buildCli(env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/build-feeds.ts'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000, encoding: 'utf8' });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
+    return { code, stdout, stderr };
+  }
+}
+
+describe('npm run build:feeds: file names in the report', () => {
+  it('prints the control characters of a file name as escapes: a name cannot forge a line or send the terminal an escape sequence', async () => {
+    const contentDir = await makeTempDir('cli-content-');
+    const feedsDir = path.join(await makeTempDir('cli-feeds-'), 'feeds');
+    // Reported as a problem on stdout: its name holds a line of its own and a colour.
+    const forged = 'evil\n  other.md: ok\x1B[31m.md';
+    await writeFile(path.join(contentDir, forged), articleText(frontMatter({ sourceUrl: 'not a url' })));
+    // Named in a warning on stderr (its entry alone is over FEED_MAX_BYTES): a window title, a bell, a right-to-left override.
+    const titled = 'huge\x1B]0;pwned\x07\u202Egpj.md';
+    await writeFile(path.join(contentDir, titled), articleText(frontMatter({ sourceUrl: 'https://news.example.com/huge' }), 'A long body. '.repeat(200)));
+    await writeFile(path.join(contentDir, 'good.md'), articleText(frontMatter({ sourceUrl: 'https://news.example.com/good' })));
+
+    const { code, stdout, stderr } = await buildCli({ CONTENT_DIR: contentDir, FEEDS_DIR: feedsDir, STATE_DIR: `${feedsDir}.state`, FEED_MAX_BYTES: '1024' });
+    assert.equal(code, 0, stderr);
+    for (const output of [stdout, stderr]) {
+      assert.doesNotMatch(output, /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u202E]/, 'a control character other than the line ends reached the terminal');
+      assert.doesNotMatch(output, /^\s*other\.md: ok/m, 'a file name forged a line');
+    }
+    assert.ok(stdout.includes(`  ${contentDir}/evil\\n  other.md: ok\\x1B[31m.md: sourceUrl: `), stdout);
+    assert.ok(stderr.includes(`Warning: ${contentDir}/huge\\x1B]0;pwned\\x07\\u202Egpj.md: its entry alone`), stderr);
+  });
+});
