@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { MAX_SLUG_BYTES } from '../../src/feeds/topics.js';
 import { buildFeeds, type BuildResult } from '../../src/build/build-feeds.js';
 import { createLogger } from '../../src/logger.js';
 import { articleText, frontMatter } from '../helpers/articles.js';
@@ -172,15 +173,15 @@ describe('buildFeeds: the content changes between builds', () => {
   });
 });
 
-describe('buildFeeds: feed names as long as a file name allows', () => {
-  it('writes and rewrites the feeds of a topic, a category and a provider whose names take 250 bytes (255 with `.atom` or `.html`)', async () => {
+describe('buildFeeds: feed names as long as an article may give them', () => {
+  it(`writes and rewrites the feeds of a topic, a category and a provider whose slugs take MAX_SLUG_BYTES (${MAX_SLUG_BYTES})`, async () => {
     const contentDir = await makeTempDir('build-content-');
     const feedsDir = await makeTempDir('build-feeds-');
-    const topic = 'c'.repeat(250);
-    const cjkTopic = '人'.repeat(83); // 249 bytes of UTF-8
-    const category = 'b'.repeat(250);
-    const domain = `${'d'.repeat(63)}.${'e'.repeat(63)}.${'f'.repeat(63)}.${'g'.repeat(54)}.com`;
-    assert.deepEqual([topic, cjkTopic, category, domain].map((name) => Buffer.byteLength(name)), [250, 249, 250, 250]);
+    const topic = 'c'.repeat(MAX_SLUG_BYTES);
+    const cjkTopic = '人'.repeat(Math.floor(MAX_SLUG_BYTES / 3)); // 3 bytes of UTF-8 each
+    const category = 'b'.repeat(MAX_SLUG_BYTES);
+    const domain = `${'d'.repeat(63)}.${'e'.repeat(63)}.${'f'.repeat(60)}.${'g'.repeat(MAX_SLUG_BYTES - 193)}.com`;
+    assert.deepEqual([topic, cjkTopic, category, domain].map((name) => Buffer.byteLength(name)), [200, 198, 200, 200]);
     const article = (index: number, title: string) =>
       articleText(frontMatter({ title, sourceUrl: `https://news.example.com/long/${index}`, publishedDateTime: `2024-05-0${index}T10:00:00Z`, topics: ['AI', topic, cjkTopic], category, provider: { name: 'Long', domain } }));
     await writeContent(contentDir, { 'one.md': article(1, 'One'), 'two.md': article(2, 'Two'), 'three.md': article(3, 'Three') });
