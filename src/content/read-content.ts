@@ -155,8 +155,8 @@ export function readContent(dir: string, { maxFileBytes }: ReadContentOptions): 
 /**
  * Reads the named files (paths relative to `dir`, `/` separators) as `readContent` would: each
  * comes back as a ContentFile or a Problem, or as `gone` (no longer there). Returns undefined
- * when a name is now a folder or a hidden path, or the folder itself is gone: only a full scan
- * gets those right.
+ * when a name is now a folder or a hidden path, cannot be looked up (EACCES, EIO), or the folder
+ * itself is gone: only a full scan gets those right.
  */
 export function readNamedFiles(
   dir: string,
@@ -179,7 +179,12 @@ export function readNamedFiles(
       const info = lstatSync(path.join(root, relative));
       if (info.isDirectory()) return undefined;
       isSymlink = info.isSymbolicLink();
-    } catch {
+    } catch (error) {
+      // Only a name that is not there is gone. Any other failure (EACCES on a folder made
+      // unreadable, EIO) would retract an article that may still be there: a full scan reports
+      // it, naming the folder, and publishes nothing meanwhile.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') return undefined;
       // A watcher names a file whose name is not valid UTF-8 as decoded, which nothing is found
       // by: when the folder holds such a name, readOne reports it (name_not_utf8), as a full scan does.
       if (!holdsUndecodableName(root, relative)) {

@@ -245,6 +245,14 @@ describe('readCandidate: a listed file that cannot be opened by its name', () =>
     await rm(bytes);
     assert.equal(readNamedFiles(dir, ['sub/caf\uFFFD.md'], { maxFileBytes: MAX_FILE_BYTES })!.get('sub/caf\uFFFD.md'), 'gone');
   });
+
+  it("readNamedFiles takes a name it cannot look up (ELOOP here; EACCES for a user) for a full scan, not as gone", async () => {
+    const dir = await contentDir({ 'a.md': 'text' });
+    // A folder that is a link to itself: looking up loop/b.md fails with ELOOP, not ENOENT.
+    await symlink('loop', path.join(dir, 'loop'));
+    assert.equal(readNamedFiles(dir, ['a.md', 'loop/b.md'], { maxFileBytes: MAX_FILE_BYTES }), undefined);
+    assert.equal(readNamedFiles(dir, ['a.md', 'nothere/b.md', 'a.md/b.md'], { maxFileBytes: MAX_FILE_BYTES })?.get('nothere/b.md'), 'gone');
+  });
 });
 
 /** Makes a FIFO at `file` with mkfifo(1); false (the test skipped) where there is none, unless CI is set. */
