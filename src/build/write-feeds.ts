@@ -307,6 +307,37 @@ function isInside(dir: string, name: string): boolean {
   return resolved.startsWith(path.resolve(dir) + path.sep) && !name.split(/[\\/]/).includes('..');
 }
 
+/** The clock a build dates files by and waits on; tests pass one that only pretends to wait. */
+export interface BuildClock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Blocks for `ms` (the build's I/O is synchronous, see the top of this file). */
+  sleep(ms: number): void;
+}
+
+export const systemClock: BuildClock = {
+  now: () => Date.now(),
+  sleep: (ms) => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms),
+};
+
+/**
+ * The modification time (Last-Modified) a new version of a file gets: the time it was written,
+ * unless that is in the whole second of the version it replaces (or before it), then the next
+ * whole second. HTTP dates have whole seconds: two versions written within one second (two builds
+ * a double save starts) would share one Last-Modified, and a reader revalidating with
+ * If-Modified-Since alone would be told 304 while the server holds the newer bytes.
+ */
+export function versionMtime(writtenMs: number, previousMs: number): number {
+  return Math.max(writtenMs, (Math.floor(previousMs / 1000) + 1) * 1000);
+}
+
+/**
+ * A previous version dated further ahead than this means the clock was set back (or the folder
+ * came from a machine whose clock is ahead): the build does not wait that long, and the new
+ * version keeps the time it was written.
+ */
+const MAX_VERSION_WAIT_MS = 2000;
+
 /** Past this share of the files, a journal is folded into a new manifest snapshot. */
 const JOURNAL_SHARE = 0.25;
 const JOURNAL_MIN_ROWS = 2000;
@@ -340,14 +371,17 @@ export class FeedsWriter {
   readonly #writes: ReversibleWrites;
   /** What finish left to settle: the names it removes from the manifest. */
   #finished: { readonly removed: readonly string[] } | undefined;
+  readonly #clock: BuildClock;
 
   /**
    * Opens `dir` (created if missing). `previous` is the last manifest when the caller has it
    * (a partial finish changes its file map in place); `sweep: false` skips looking for temporary
-   * files left by killed builds (the caller's last build in this process finished and left none).
+   * files left by killed builds (the caller's last build in this process finished and left none);
+   * `clock` dates a new version that would share its second with the one it replaces.
    */
-  constructor(dir: string, previous?: FeedsManifest, { sweep = true }: { sweep?: boolean } = {}) {
+  constructor(dir: string, previous?: FeedsManifest, { sweep = true, clock = systemClock }: { sweep?: boolean; clock?: BuildClock } = {}) {
     this.dir = dir;
+    this.#clock = clock;
     this.#writes = new ReversibleWrites(dir);
     writingFile(dir, () => buildFs.mkdirSync(dir, { recursive: true }));
     this.#youngTemporaryFiles = sweep ? removeAbandonedTemporaryFiles(dir).kept : 0;
@@ -428,10 +462,29 @@ export class FeedsWriter {
     }
     this.#makeFolderOf(target);
     // Staged only: no file of this build is visible before finish puts them all in place.
-    const { mtimeMs } = this.#writes.stage(name, bytes, { again: this.#current.get(name)?.changed === true, fresh: onDisk === undefined });
+    const staged = this.#writes.stage(name, bytes, { again: this.#current.get(name)?.changed === true, fresh: onDisk === undefined });
+    const mtimeMs = known === undefined ? staged.mtimeMs : this.#datedAfter(name, staged.mtimeMs, known.mtimeMs);
     const file = { name, contentType, hash, size: bytes.length, mtimeMs, changed: true };
     this.#record(file);
     return file;
+  }
+
+  /**
+   * The staged `name`'s mtime, moved past its previous version's second (versionMtime) once that
+   * second is over: Last-Modified may not be later than the response's Date (RFC 9110 §8.8.2.1),
+   * and the file goes in place (and to the server) only after this. So only a build within a
+   * second of the last one waits, for less than a second, and once: by then every later file's
+   * second has come too.
+   */
+  #datedAfter(name: string, writtenMs: number, previousMs: number): number {
+    const mtimeMs = versionMtime(writtenMs, previousMs);
+    if (mtimeMs === writtenMs) return writtenMs;
+    const wait = mtimeMs - this.#clock.now();
+    if (wait > MAX_VERSION_WAIT_MS) return writtenMs;
+    if (wait > 0) this.#clock.sleep(wait);
+    const seconds = mtimeMs / 1000;
+    writingFile(path.join(this.dir, name), () => buildFs.utimesSync(this.#writes.temporaryPath(name), seconds, seconds));
+    return mtimeMs;
   }
 
   #makeFolderOf(target: string): void {
