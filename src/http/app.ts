@@ -72,15 +72,23 @@ export function createApp({ store, logger, cacheMaxAgeSeconds, archiveCacheMaxAg
   // The feed route comes first and sets the security headers itself, so a feed request passes
   // through one router layer, as in a bare Express app; every other response gets them below.
   app.get('/feeds/*path', (request, response) => {
-    const name = (request.params as { path: string[] }).path.join('/');
-    sendFeedFile(request, response, store, name, cacheControl, limiter);
+    const segments = (request.params as { path: string[] }).path;
+    // A segment with a slash had it percent-encoded (archive%2Fai%2F1.xml): not a name of ours,
+    // or every file would have a second URL (another cache key, and relative links that break).
+    if (segments.some((segment) => segment.includes('/'))) return sendNotFound(response);
+    sendFeedFile(request, response, store, segments.join('/'), cacheControl, limiter);
   });
   app.use((_request, response, next) => {
     setSecurityHeaders(response);
     next();
   });
   app.get('/', (_request, response) => response.redirect(302, '/feeds/'));
-  app.get(['/feeds', '/feeds/'], (request, response) => sendFeedFile(request, response, store, INDEX_FILES.html.name, cacheControl, limiter));
+  app.get(['/feeds', '/feeds/'], (request, response) => {
+    // Routing is not strict, so '/feeds' matches both. The index links feed.css relatively: at
+    // /feeds that would be /feed.css, so the index is only served at /feeds/.
+    if (!request.path.endsWith('/')) return response.redirect(301, '/feeds/');
+    sendFeedFile(request, response, store, INDEX_FILES.html.name, cacheControl, limiter);
+  });
   app.all(['/feeds', '/feeds/', '/feeds/*path'], methodNotAllowed);
 
   app.get('/healthz', (_request, response) => {
@@ -128,7 +136,7 @@ function sendFeedFile(
     if (file) response.setHeader('Content-Location', `/feeds/${file.name.split('/').map(encodeURIComponent).join('/')}`);
   }
   if (file === undefined) {
-    sendError(response, 404, 'FEED_NOT_FOUND', 'No such feed. The feeds are listed at /feeds/.');
+    sendNotFound(response);
     return;
   }
   // The hot path below uses Node's setHeader and answers repeated header values from small
@@ -205,7 +213,7 @@ function sendDiskFile(request: Request, response: Response, file: DiskFile, stor
     () => {
       // Gone between the build that listed it and this request (the next build drops it).
       removeFileHeaders(response);
-      sendError(response, 404, 'FEED_NOT_FOUND', 'No such feed. The feeds are listed at /feeds/.');
+      sendNotFound(response);
     },
   );
 }
@@ -289,6 +297,10 @@ const methodNotAllowed: RequestHandler = (_request, response) => {
   response.set('Allow', ALLOWED_METHODS);
   sendError(response, 405, 'METHOD_NOT_ALLOWED', `Only ${ALLOWED_METHODS} are allowed here.`);
 };
+
+function sendNotFound(response: Response): void {
+  sendError(response, 404, 'FEED_NOT_FOUND', 'No such feed. The feeds are listed at /feeds/.');
+}
 
 function sendError(response: Response, status: number, code: string, message: string): void {
   // Also for errors raised before any handler ran (a malformed percent-encoding in the path).

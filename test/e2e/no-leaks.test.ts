@@ -206,7 +206,7 @@ describe(`nothing private leaks from a build of ${COUNT} generated files and the
       await fetch(`GET ${url} (br)`, request(server).get(url).set('Accept-Encoding', 'br'), 200);
     }
     await fetch('GET /feeds/', request(server).get('/feeds/').set('Accept-Encoding', 'gzip'), 200);
-    await fetch('GET /feeds', request(server).get('/feeds').set('Accept-Encoding', 'identity'), 200);
+    await fetch('GET /feeds', request(server).get('/feeds').set('Accept-Encoding', 'identity'), 301);
     await fetch('GET /feeds/all (negotiated)', request(server).get('/feeds/all').set('Accept', 'application/feed+json').set('Accept-Encoding', 'identity'), 200);
     await fetch('GET /healthz', request(server).get('/healthz'), 200);
     await fetch('GET /feeds/no-such-feed.xml', request(server).get('/feeds/no-such-feed.xml'), 404);

@@ -249,6 +249,17 @@ describe('GET /feeds/: errors', () => {
     });
   }
 
+  it('answers 404 to a path whose slashes are percent-encoded, which would be a second URL of a file', async () => {
+    const nested = [...store.snapshot!.files.keys()].find((name) => name.includes('/'));
+    assert.ok(nested, 'the build has a file in a folder');
+    assert.equal((await request(app).get(`/feeds/${nested}`)).status, 200);
+    for (const encoded of [nested.replaceAll('/', '%2F'), nested.replaceAll('/', '%2f'), nested.replace(/\.[a-z]+$/, '').replaceAll('/', '%2F')]) {
+      const response = await request(app).get(`/feeds/${encoded}`);
+      assert.equal(response.status, 404, encoded);
+      assert.equal(response.body.error.code, 'FEED_NOT_FOUND');
+    }
+  });
+
   it('answers 400 JSON, without a stack trace, for a malformed percent-encoding', async () => {
     const response = await request(app).get('/feeds/%E0%A4%A');
     assert.equal(response.status, 400);
@@ -275,7 +286,7 @@ describe('GET /feeds/: errors', () => {
 });
 
 describe('the index and the root', () => {
-  for (const url of ['/feeds/', '/feeds']) {
+  for (const url of ['/feeds/', '/feeds/index.html']) {
     it(`serves index.html at ${url}`, async () => {
       const response = await request(app).get(url).set('Accept-Encoding', 'identity');
       assert.equal(response.status, 200);
@@ -283,6 +294,14 @@ describe('the index and the root', () => {
       assert.equal(response.text, await readFile(path.join(feedsDir, 'index.html'), 'utf8'));
     });
   }
+
+  it('redirects /feeds to /feeds/ with 301, where the index\'s relative stylesheet link works (GET and HEAD)', async () => {
+    for (const pending of [request(app).get('/feeds'), request(app).head('/feeds'), request(app).get('/feeds?from=menu')]) {
+      const response = await pending.redirects(0);
+      assert.equal(response.status, 301);
+      assert.equal(response.headers.location, '/feeds/');
+    }
+  });
 
   it('redirects / to /feeds/ with 302', async () => {
     const response = await request(app).get('/').redirects(0);
