@@ -45,13 +45,23 @@ const SECURITY_HEADERS = {
  */
 const XML_VIEW_CSP = SECURITY_HEADERS['Content-Security-Policy'].replace("default-src 'none';", "default-src 'none'; script-src 'self';");
 
-/** The feed formats a reader can ask for on /feeds/<path>, as [media type, file extension]. */
+/**
+ * A content type as offered to Negotiator, with every parameter the file satisfies. Negotiator
+ * matches an Accept range that names parameters only when the offered type has each of them, so
+ * `application/atom+xml; charset=utf-8` and RFC 5023's `application/atom+xml;type=feed` (§12.1)
+ * match an Atom feed, while `type=entry` or another charset do not.
+ */
+function negotiableType(contentType: string): string {
+  return contentType === FEED_FORMATS.atom.contentType ? `${contentType}; type=feed` : contentType;
+}
+
+/** The feed formats a reader can ask for on /feeds/<path>, as [negotiable type, file extension]. */
 const NEGOTIABLE = [
-  ['application/rss+xml', FEED_FORMATS.rss.extension],
-  ['application/atom+xml', FEED_FORMATS.atom.extension],
-  ['application/feed+json', FEED_FORMATS.json.extension],
-  ['application/json', FEED_FORMATS.json.extension],
-  ['text/html', BROWSER_FILES.html.extension],
+  [negotiableType(FEED_FORMATS.rss.contentType), FEED_FORMATS.rss.extension],
+  [negotiableType(FEED_FORMATS.atom.contentType), FEED_FORMATS.atom.extension],
+  [negotiableType(FEED_FORMATS.json.contentType), FEED_FORMATS.json.extension],
+  ['application/json; charset=utf-8', FEED_FORMATS.json.extension],
+  [negotiableType(BROWSER_FILES.html.contentType), BROWSER_FILES.html.extension],
 ] as const;
 
 /**
@@ -251,10 +261,6 @@ function httpDate(date: Date): string {
   return text;
 }
 
-function mediaType(contentType: string): string {
-  return contentType.split(';')[0]!.trim();
-}
-
 function isXmlFeed(file: ServedFile): boolean {
   return file.contentType === FEED_FORMATS.rss.contentType || file.contentType === FEED_FORMATS.atom.contentType;
 }
@@ -268,8 +274,8 @@ function prefersHtml(request: Request, contentType: string): boolean {
   if (accept === undefined) return false;
   let prefers = htmlPreferred.get(contentType);
   if (prefers === undefined) {
-    const feedType = mediaType(contentType);
-    prefers = memoized((header: string) => new Negotiator({ headers: { accept: header } }).mediaType([feedType, 'text/html']) === 'text/html');
+    const offered = [negotiableType(contentType), BROWSER_FILES.html.contentType];
+    prefers = memoized((header: string) => new Negotiator({ headers: { accept: header } }).mediaType(offered) === BROWSER_FILES.html.contentType);
     htmlPreferred.set(contentType, prefers);
   }
   return prefers(accept);

@@ -67,6 +67,14 @@ describe('GET /feeds/<path> without an extension: content negotiation', () => {
     ['application/json', 'ai.json', 'application/feed+json; charset=utf-8'],
     ['application/rss+xml', 'ai.xml', 'application/rss+xml; charset=utf-8'],
     ['text/html', 'ai.html', 'text/html; charset=utf-8'],
+    // Parameters the file satisfies do not prevent the match (RFC 5023 §12.1 for type=feed).
+    ['application/atom+xml; charset=utf-8', 'ai.atom', 'application/atom+xml; charset=utf-8'],
+    ['application/atom+xml;type=feed', 'ai.atom', 'application/atom+xml; charset=utf-8'],
+    ['application/atom+xml; type="feed"; charset=UTF-8', 'ai.atom', 'application/atom+xml; charset=utf-8'],
+    ['application/feed+json;charset=utf-8', 'ai.json', 'application/feed+json; charset=utf-8'],
+    ['application/json; charset=utf-8', 'ai.json', 'application/feed+json; charset=utf-8'],
+    ['text/html; charset=utf-8', 'ai.html', 'text/html; charset=utf-8'],
+    ['application/rss+xml; charset=utf-8, application/atom+xml;type=feed;q=0.9', 'ai.xml', 'application/rss+xml; charset=utf-8'],
   ];
   for (const [accept, file, contentType] of cases) {
     it(`answers Accept: ${accept} with ${file} as ${contentType.split(';')[0]}`, async () => {
@@ -92,6 +100,11 @@ describe('GET /feeds/<path> without an extension: content negotiation', () => {
     assert.equal(response.status, 200);
     assert.equal(response.headers['content-type'], 'application/rss+xml; charset=utf-8');
     assert.ok((response.body as Buffer).equals(builtBytes('ai.xml')));
+  });
+
+  it('does not take an Atom entry document (type=entry) for the Atom feed, and answers RSS', async () => {
+    const response = await get('/feeds/ai', { Accept: 'application/atom+xml;type=entry' });
+    assert.equal(response.headers['content-type'], 'application/rss+xml; charset=utf-8');
   });
 
   it('answers a feed reader that prefers RSS over Atom with RSS', async () => {
@@ -158,6 +171,13 @@ describe('GET /feeds/<name>.xml and .atom: browsers get application/xml', () => 
   it('serves RSS to a feed reader as application/rss+xml', async () => {
     const response = await get('/feeds/ai.xml', { Accept: READER_ACCEPT });
     assert.equal(response.headers['content-type'], 'application/rss+xml; charset=utf-8');
+  });
+
+  it('serves a feed to a reader that names its type with parameters, and HTML second, as the feed type', async () => {
+    const rss = await get('/feeds/ai.xml', { Accept: 'application/rss+xml; charset=utf-8, text/html;q=0.5' });
+    assert.equal(rss.headers['content-type'], 'application/rss+xml; charset=utf-8');
+    const atom = await get('/feeds/ai.atom', { Accept: 'application/atom+xml;type=feed, text/html;q=0.5' });
+    assert.equal(atom.headers['content-type'], 'application/atom+xml; charset=utf-8');
   });
 
   it('serves Atom to a feed reader as application/atom+xml', async () => {
