@@ -3,7 +3,7 @@ import express, { type ErrorRequestHandler, type Request, type RequestHandler, t
 import { BROWSER_FILES, FEED_FORMATS, INDEX_FILES } from '../render/feed-formats.js';
 import type { FeedStore } from './feed-store.js';
 import type { Logger } from '../logger.js';
-import { isNotModified } from './conditional-get.js';
+import { evaluateConditions, type ConditionalAnswer } from './conditional-get.js';
 import { readFile } from 'node:fs/promises';
 import { contentHash } from '../build/write-feeds.js';
 import { etagFor, type ContentCoding, type DiskFile, type MemoryFile, type ServedFile } from './feed-snapshot.js';
@@ -172,11 +172,12 @@ function sendFeedFile(
   const coding = chooseCoding(request, file);
   const etag = file.etags[coding];
   response.setHeader('ETag', etag);
-  const ifNoneMatch = request.headers['if-none-match'];
-  // A reader echoing the ETag it was sent (the usual revalidation) needs no parsing.
-  if (ifNoneMatch === etag || isConditionallyFresh(request, file.hash, file.lastModified)) {
-    response.statusCode = 304;
-    response.end();
+  const { 'if-none-match': ifNoneMatch, 'if-match': ifMatch, 'if-unmodified-since': ifUnmodifiedSince } = request.headers;
+  // A reader echoing the ETag it was sent (the usual revalidation) needs no parsing, unless it
+  // also sends If-Match or If-Unmodified-Since, which are evaluated first (RFC 9110 §13.2.2).
+  const answer = ifNoneMatch === etag && ifMatch === undefined && ifUnmodifiedSince === undefined ? 'not-modified' : conditionalAnswer(request, file.hash, file.lastModified);
+  if (answer !== 'full') {
+    sendConditionalAnswer(response, answer);
     return;
   }
   if (limiter && refusedFullResponse(response, limiter.take(clientOf(request)))) return;
@@ -187,10 +188,21 @@ function sendFeedFile(
   response.end(request.method === 'HEAD' ? undefined : body);
 }
 
-function isConditionallyFresh(request: Request, hash: string, lastModified: Date): boolean {
-  const ifNoneMatch = request.headers['if-none-match'];
-  const ifModifiedSince = request.headers['if-modified-since'];
-  return (ifNoneMatch !== undefined || ifModifiedSince !== undefined) && isNotModified({ ifNoneMatch, ifModifiedSince }, { hash, lastModified });
+function conditionalAnswer(request: Request, hash: string, lastModified: Date): ConditionalAnswer {
+  const { 'if-match': ifMatch, 'if-unmodified-since': ifUnmodifiedSince, 'if-none-match': ifNoneMatch, 'if-modified-since': ifModifiedSince } = request.headers;
+  if (ifMatch === undefined && ifUnmodifiedSince === undefined && ifNoneMatch === undefined && ifModifiedSince === undefined) return 'full';
+  return evaluateConditions({ ifMatch, ifUnmodifiedSince, ifNoneMatch, ifModifiedSince }, { hash, lastModified });
+}
+
+/** 304 (the file's headers, no body) or 412 (an error: the file's headers go). */
+function sendConditionalAnswer(response: Response, answer: Exclude<ConditionalAnswer, 'full'>): void {
+  if (answer === 'not-modified') {
+    response.statusCode = 304;
+    response.end();
+    return;
+  }
+  removeFileHeaders(response);
+  sendError(response, 412, 'PRECONDITION_FAILED', 'If-Match or If-Unmodified-Since does not hold for the current version of this feed.');
 }
 
 /**
@@ -210,9 +222,9 @@ function sendDiskFile(request: Request, response: Response, file: DiskFile, stor
       if (file.keepInMemory) store.keep(file, body, hash);
       if (response.destroyed) return;
       response.setHeader('ETag', etagFor(hash, 'identity'));
-      if (isConditionallyFresh(request, hash, file.lastModified)) {
-        response.statusCode = 304;
-        response.end();
+      const answer = conditionalAnswer(request, hash, file.lastModified);
+      if (answer !== 'full') {
+        sendConditionalAnswer(response, answer);
         return;
       }
       if (limiter && refusedFullResponse(response, limiter.take(clientOf(request)))) return;

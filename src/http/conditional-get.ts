@@ -1,7 +1,8 @@
 /**
- * Conditional GET (RFC 9110 §13). If-None-Match wins over If-Modified-Since when both are sent.
- * ETags are compared weakly (§8.8.3.2), and the coding suffix is ignored: every coding of a file
- * has the same content, so a reader that cached the gzip variant is still up to date.
+ * Conditional GET (RFC 9110 §13): the preconditions a GET or HEAD of a feed file can carry,
+ * evaluated in the order of §13.2.2. If-None-Match wins over If-Modified-Since when both are sent,
+ * and If-Match over If-Unmodified-Since. The coding suffix of a tag is ignored: every coding of a
+ * file has the same content, so a reader that cached the gzip variant is still up to date.
  */
 export interface Validators {
   /** The content hash inside the ETag quotes. */
@@ -10,23 +11,47 @@ export interface Validators {
 }
 
 export interface ConditionalHeaders {
+  readonly ifMatch?: string;
+  readonly ifUnmodifiedSince?: string;
   readonly ifNoneMatch?: string;
   readonly ifModifiedSince?: string;
 }
 
-export function isNotModified({ ifNoneMatch, ifModifiedSince }: ConditionalHeaders, validators: Validators): boolean {
-  if (ifNoneMatch !== undefined) {
-    return ifNoneMatch
-      .split(',')
-      .map((tag) => tag.trim())
-      .some((tag) => tag === '*' || opaqueTag(tag) === validators.hash);
+/** What the preconditions say to answer: the file (200), 304 Not Modified, or 412 Precondition Failed. */
+export type ConditionalAnswer = 'full' | 'not-modified' | 'precondition-failed';
+
+/**
+ * The preconditions of a GET or HEAD of a file that exists (a server evaluates them only when it
+ * would otherwise answer 2xx, §13.2.1), in the order of §13.2.2:
+ * 1. If-Match: no tag in it is the file's, compared strongly (a weak tag never matches, §13.1.1): 412;
+ * 2. else If-Unmodified-Since: the file changed after that date (§13.1.4): 412;
+ * 3. If-None-Match: a tag in it is the file's, compared weakly (§13.1.2, §8.8.3.2), or `*`: 304;
+ * 4. else If-Modified-Since: the file has not changed since that date (§13.1.3): 304.
+ * A date that is not an HTTP-date is ignored, as if the header were not sent.
+ */
+export function evaluateConditions({ ifMatch, ifUnmodifiedSince, ifNoneMatch, ifModifiedSince }: ConditionalHeaders, validators: Validators): ConditionalAnswer {
+  if (ifMatch !== undefined) {
+    if (!listsTag(ifMatch, validators.hash, 'strong')) return 'precondition-failed';
+  } else if (ifUnmodifiedSince !== undefined && changedSince(validators.lastModified, ifUnmodifiedSince) === true) {
+    return 'precondition-failed';
   }
-  if (ifModifiedSince !== undefined) {
-    const since = parseHttpDate(ifModifiedSince);
-    // A value that is not an HTTP-date is ignored (§13.1.3); HTTP dates have whole seconds.
-    return since !== undefined && Math.floor(validators.lastModified.getTime() / 1000) * 1000 <= since;
-  }
-  return false;
+  if (ifNoneMatch !== undefined) return listsTag(ifNoneMatch, validators.hash, 'weak') ? 'not-modified' : 'full';
+  if (ifModifiedSince !== undefined && changedSince(validators.lastModified, ifModifiedSince) === false) return 'not-modified';
+  return 'full';
+}
+
+/** Whether an If-Match or If-None-Match value is `*` or lists the file's tag (`weak`: W/ tags match too). */
+function listsTag(value: string, hash: string, comparison: 'strong' | 'weak'): boolean {
+  return value
+    .split(',')
+    .map((tag) => tag.trim())
+    .some((tag) => tag === '*' || ((comparison === 'weak' || !tag.startsWith('W/')) && opaqueTag(tag) === hash));
+}
+
+/** Whether `lastModified` is after the date a header gives (HTTP dates have whole seconds); undefined when it gives no HTTP-date. */
+function changedSince(lastModified: Date, header: string): boolean | undefined {
+  const since = parseHttpDate(header);
+  return since === undefined ? undefined : Math.floor(lastModified.getTime() / 1000) * 1000 > since;
 }
 
 const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';

@@ -158,6 +158,32 @@ describe('GET /feeds/:name: conditional requests', () => {
     const response = await get({ 'If-None-Match': '"something-else"', 'If-Modified-Since': lastModified });
     assert.equal(response.status, 200);
   });
+
+  it('answers 200 when If-Match names the ETag, or If-Unmodified-Since is not before Last-Modified', async () => {
+    for (const headers of [{ 'If-Match': etag }, { 'If-Match': '*' }, { 'If-Unmodified-Since': lastModified }] as Record<string, string>[]) {
+      const response = await get(headers);
+      assert.equal(response.status, 200, JSON.stringify(headers));
+      assert.ok((response.body as Buffer).length > 0);
+    }
+  });
+
+  it('answers 412 PRECONDITION_FAILED when If-Match names another version, or the feed changed after If-Unmodified-Since', async () => {
+    const earlier = new Date(Date.parse(lastModified) - 1000).toUTCString();
+    for (const headers of [{ 'If-Match': '"something-else"' }, { 'If-Match': `W/${etag}` }, { 'If-Unmodified-Since': earlier }, { 'If-Match': '"something-else"', 'If-None-Match': etag }] as Record<string, string>[]) {
+      const response = await request(app).get('/feeds/ai.xml').set(headers);
+      assert.equal(response.status, 412, JSON.stringify(headers));
+      assert.equal(response.body.error.code, 'PRECONDITION_FAILED');
+      assert.equal(response.headers['cache-control'], 'no-store');
+      assert.equal(response.headers.etag, undefined);
+    }
+  });
+
+  it('evaluates If-Match on a page read from disk too', async () => {
+    const page = await request(app).get('/feeds/ai.html').set('Accept-Encoding', 'identity');
+    assert.equal(page.status, 200);
+    assert.equal((await request(app).get('/feeds/ai.html').set('If-Match', page.headers.etag ?? '')).status, 200);
+    assert.equal((await request(app).get('/feeds/ai.html').set('If-Match', '"something-else"')).status, 412);
+  });
 });
 
 describe('HEAD /feeds/:name', () => {
