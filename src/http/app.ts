@@ -93,6 +93,7 @@ export function createApp({ store, logger, cacheMaxAgeSeconds, archiveCacheMaxAg
     next();
   });
   app.get('/', (_request, response) => response.redirect(302, '/feeds/'));
+  app.all('/', methodNotAllowed);
   app.get(['/feeds', '/feeds/'], (request, response) => {
     // Routing is not strict, so '/feeds' matches both. The index links feed.css relatively: at
     // /feeds that would be /feed.css, so the index is only served at /feeds/.

@@ -294,8 +294,8 @@ describe('GET /feeds/: errors', () => {
     assert.doesNotMatch(response.text, /URIError|decode/);
   });
 
-  it('answers 405 with Allow: GET, HEAD to other methods', async () => {
-    for (const pending of [request(app).post('/feeds/ai.xml'), request(app).put('/feeds/ai.xml'), request(app).delete('/feeds/'), request(app).post('/healthz')]) {
+  it('answers 405 with Allow: GET, HEAD to other methods, on / too', async () => {
+    for (const pending of [request(app).post('/feeds/ai.xml'), request(app).put('/feeds/ai.xml'), request(app).delete('/feeds/'), request(app).post('/healthz'), request(app).post('/'), request(app).delete('/')]) {
       const response = await pending;
       assert.equal(response.status, 405);
       assert.equal(response.headers.allow, 'GET, HEAD');
