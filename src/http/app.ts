@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import { evaluateConditions, type ConditionalAnswer } from './conditional-get.js';
 import { readFile } from 'node:fs/promises';
 import { contentHash } from '../build/write-feeds.js';
-import { etagFor, type ContentCoding, type DiskFile, type MemoryFile, type ServedFile } from './feed-snapshot.js';
+import { browserViewTag, etagFor, type ContentCoding, type DiskFile, type MemoryFile, type ServedFile } from './feed-snapshot.js';
 import { clientKey, FullResponseLimiter, type FullResponseLimit } from './full-response-limiter.js';
 import type { TrustProxy } from '../config.js';
 import { memoized } from '../memoized.js';
@@ -54,6 +54,9 @@ const XML_VIEW_CSP = SECURITY_HEADERS['Content-Security-Policy'].replace("defaul
 function negotiableType(contentType: string): string {
   return contentType === FEED_FORMATS.atom.contentType ? `${contentType}; type=feed` : contentType;
 }
+
+/** The type of the browser view of an RSS or Atom feed: browsers apply XSL only to XML types. */
+const XML_VIEW_CONTENT_TYPE = 'application/xml; charset=utf-8';
 
 /** The feed formats a reader can ask for on /feeds/<path>, as [negotiable type, file extension]. */
 const NEGOTIABLE = [
@@ -152,47 +155,60 @@ function sendFeedFile(
   }
   // The hot path below uses Node's setHeader and answers repeated header values from small
   // caches: Express's res.set and the negotiators cost as much as the rest of the request.
-  let contentType = file.contentType;
+  let browserView = false;
   if (isXmlFeed(file)) {
     // A browser shows application/rss+xml as source text and applies XSL only to XML types; so a
     // request that prefers HTML gets the same bytes as application/xml, rendered by feed.xsl.
     vary = 'Accept, Accept-Encoding';
     if (prefersHtml(request, file.contentType)) {
-      contentType = 'application/xml; charset=utf-8';
+      browserView = true;
       response.setHeader('Content-Security-Policy', XML_VIEW_CSP);
     }
   }
-  response.setHeader('Content-Type', contentType);
+  // Content-Type is set with the body only: a 304 sends no representation metadata beyond its
+  // validators and caching headers (RFC 9110 §15.4.5).
   response.setHeader('Cache-Control', cacheControl(file.name));
   response.setHeader('Last-Modified', httpDate(file.lastModified));
   response.setHeader('Vary', vary);
   if (file.kind === 'disk') {
-    sendDiskFile(request, response, file, store, limiter);
+    sendDiskFile(request, response, file, browserView, store, limiter);
     return;
   }
   const coding = chooseCoding(request, file);
-  const etag = file.etags[coding];
+  const tag = representationTag(file.hash, browserView);
+  const etag = browserView ? etagFor(tag, coding) : file.etags[coding];
   response.setHeader('ETag', etag);
   const { 'if-none-match': ifNoneMatch, 'if-match': ifMatch, 'if-unmodified-since': ifUnmodifiedSince } = request.headers;
   // A reader echoing the ETag it was sent (the usual revalidation) needs no parsing, unless it
   // also sends If-Match or If-Unmodified-Since, which are evaluated first (RFC 9110 §13.2.2).
-  const answer = ifNoneMatch === etag && ifMatch === undefined && ifUnmodifiedSince === undefined ? 'not-modified' : conditionalAnswer(request, file.hash, file.lastModified);
+  const answer = ifNoneMatch === etag && ifMatch === undefined && ifUnmodifiedSince === undefined ? 'not-modified' : conditionalAnswer(request, tag, file.lastModified);
   if (answer !== 'full') {
     sendConditionalAnswer(response, answer);
     return;
   }
   if (limiter && refusedFullResponse(response, limiter.take(clientOf(request)))) return;
   const body = file.bodies[coding];
+  response.setHeader('Content-Type', representationType(file, browserView));
   if (coding !== 'identity') response.setHeader('Content-Encoding', coding);
   response.setHeader('Content-Length', body.length);
   response.statusCode = 200;
   response.end(request.method === 'HEAD' ? undefined : body);
 }
 
-function conditionalAnswer(request: Request, hash: string, lastModified: Date): ConditionalAnswer {
+/** The opaque part of the response's ETag, without its coding: the file's hash, or its browser view's tag. */
+function representationTag(hash: string, browserView: boolean): string {
+  return browserView ? browserViewTag(hash) : hash;
+}
+
+function representationType(file: ServedFile, browserView: boolean): string {
+  return browserView ? XML_VIEW_CONTENT_TYPE : file.contentType;
+}
+
+/** `tag`: representationTag's. */
+function conditionalAnswer(request: Request, tag: string, lastModified: Date): ConditionalAnswer {
   const { 'if-match': ifMatch, 'if-unmodified-since': ifUnmodifiedSince, 'if-none-match': ifNoneMatch, 'if-modified-since': ifModifiedSince } = request.headers;
   if (ifMatch === undefined && ifUnmodifiedSince === undefined && ifNoneMatch === undefined && ifModifiedSince === undefined) return 'full';
-  return evaluateConditions({ ifMatch, ifUnmodifiedSince, ifNoneMatch, ifModifiedSince }, { hash, lastModified });
+  return evaluateConditions({ ifMatch, ifUnmodifiedSince, ifNoneMatch, ifModifiedSince }, { hash: tag, lastModified });
 }
 
 /** 304 (the file's headers, no body) or 412 (an error: the file's headers go). */
@@ -212,7 +228,7 @@ function sendConditionalAnswer(response: Response, answer: Exclude<ConditionalAn
  * the hash of the bytes read, so a body always matches its ETag even when a build replaced the
  * file a moment ago.
  */
-function sendDiskFile(request: Request, response: Response, file: DiskFile, store: FeedStore, limiter: FullResponseLimiter | undefined): void {
+function sendDiskFile(request: Request, response: Response, file: DiskFile, browserView: boolean, store: FeedStore, limiter: FullResponseLimiter | undefined): void {
   // A request that cannot end in a 304 is refused before the read when its client is at the
   // limit: a crawler walking the archive pages costs no disk reads once it is refused.
   const conditional = request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined;
@@ -222,13 +238,15 @@ function sendDiskFile(request: Request, response: Response, file: DiskFile, stor
       const hash = contentHash(body);
       if (file.keepInMemory) store.keep(file, body, hash);
       if (response.destroyed) return;
-      response.setHeader('ETag', etagFor(hash, 'identity'));
-      const answer = conditionalAnswer(request, hash, file.lastModified);
+      const tag = representationTag(hash, browserView);
+      response.setHeader('ETag', etagFor(tag, 'identity'));
+      const answer = conditionalAnswer(request, tag, file.lastModified);
       if (answer !== 'full') {
         sendConditionalAnswer(response, answer);
         return;
       }
       if (limiter && refusedFullResponse(response, limiter.take(clientOf(request)))) return;
+      response.setHeader('Content-Type', representationType(file, browserView));
       response.setHeader('Content-Length', body.length);
       response.statusCode = 200;
       response.end(request.method === 'HEAD' ? undefined : body);

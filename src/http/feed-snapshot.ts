@@ -95,9 +95,20 @@ export function memoryFile({ name, contentType, lastModified, hash, identity, gz
 }
 
 /**
- * A strong ETag per coding: the bytes differ, so the validators must too (RFC 9110 §8.8.3). The
- * coding follows a `.`, which base64url (the hash's alphabet) never contains.
+ * The opaque tag of an RSS or Atom file's browser view: the same bytes sent as application/xml
+ * with another Content-Security-Policy (http/app.ts), so a representation of its own with an ETag
+ * of its own (`"<hash>.view"`, `"<hash>.view.gzip"`). A cache holding both (Vary: Accept) can then
+ * tell which one a 304 is about, and update only that one's stored headers (RFC 9111 §4.3.4).
  */
-export function etagFor(hash: string, coding: ContentCoding): string {
-  return coding === 'identity' ? `"${hash}"` : `"${hash}.${coding}"`;
+export function browserViewTag(hash: string): string {
+  return `${hash}.view`;
+}
+
+/**
+ * A strong ETag per coding: the bytes differ, so the validators must too (RFC 9110 §8.8.3). The
+ * coding follows a `.`, which base64url (the hash's alphabet) never contains. `tag`: the hash, or
+ * browserViewTag's.
+ */
+export function etagFor(tag: string, coding: ContentCoding): string {
+  return coding === 'identity' ? `"${tag}"` : `"${tag}.${coding}"`;
 }

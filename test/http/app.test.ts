@@ -108,6 +108,7 @@ describe('GET /feeds/:name: conditional requests', () => {
     assert.equal(response.headers.etag, etag);
     assert.equal((response.body as Buffer).length, 0);
     assert.equal(response.headers['cache-control'], 'public, max-age=300');
+    assert.equal(response.headers['content-type'], undefined, 'no representation metadata on a 304 (RFC 9110 §15.4.5)');
   });
 
   it('compares ETags weakly: a W/ prefix still matches', async () => {

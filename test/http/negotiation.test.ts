@@ -185,6 +185,41 @@ describe('GET /feeds/<name>.xml and .atom: browsers get application/xml', () => 
     assert.equal(response.headers['content-type'], 'application/atom+xml; charset=utf-8');
   });
 
+  it('gives the browser view an ETag of its own, in every coding: it is another representation', async () => {
+    for (const coding of ['identity', 'gzip', 'br']) {
+      const view = await get('/feeds/ai.xml', { Accept: BROWSER_ACCEPT, 'Accept-Encoding': coding });
+      const feed = await get('/feeds/ai.xml', { Accept: READER_ACCEPT, 'Accept-Encoding': coding });
+      assert.match(view.headers.etag ?? '', /^"[^"]+"$/, coding);
+      assert.notEqual(view.headers.etag, feed.headers.etag, coding);
+    }
+  });
+
+  for (const url of ['/feeds/ai.xml', '/feeds/ai.atom', '/feeds/archive/ai/1.xml']) {
+    it(`answers a revalidation of ${url} with 304 only for the ETag of the representation asked for`, async () => {
+      const view = (await get(url, { Accept: BROWSER_ACCEPT })).headers.etag ?? '';
+      const feed = (await get(url, { Accept: READER_ACCEPT })).headers.etag ?? '';
+      assert.equal((await get(url, { Accept: BROWSER_ACCEPT, 'If-None-Match': view })).status, 304);
+      assert.equal((await get(url, { Accept: READER_ACCEPT, 'If-None-Match': feed })).status, 304);
+      assert.equal((await get(url, { Accept: BROWSER_ACCEPT, 'If-None-Match': feed })).status, 200);
+      assert.equal((await get(url, { Accept: READER_ACCEPT, 'If-None-Match': view })).status, 200);
+      // A cache holding both sends both; the 304's ETag says which one is current.
+      const both = await get(url, { Accept: BROWSER_ACCEPT, 'If-None-Match': `${feed}, ${view}` });
+      assert.equal(both.status, 304);
+      assert.equal(both.headers.etag, view);
+    });
+
+    it(`sends no Content-Type with a 304 of ${url}, for the browser view or the feed (RFC 9110 §15.4.5)`, async () => {
+      for (const accept of [BROWSER_ACCEPT, READER_ACCEPT]) {
+        const etag = (await get(url, { Accept: accept })).headers.etag ?? '';
+        const response = await get(url, { Accept: accept, 'If-None-Match': etag });
+        assert.equal(response.status, 304);
+        assert.equal(response.headers['content-type'], undefined, accept);
+        assert.equal(response.headers.etag, etag);
+        assert.ok(varyOf(response).includes('accept'));
+      }
+    });
+  }
+
   it('serves JSON Feed to a browser as application/feed+json (no stylesheet applies to JSON)', async () => {
     const response = await get('/feeds/ai.json', { Accept: BROWSER_ACCEPT });
     assert.equal(response.headers['content-type'], 'application/feed+json; charset=utf-8');
