@@ -307,36 +307,27 @@ function isInside(dir: string, name: string): boolean {
   return resolved.startsWith(path.resolve(dir) + path.sep) && !name.split(/[\\/]/).includes('..');
 }
 
-/** The clock a build dates files by and waits on; tests pass one that only pretends to wait. */
-export interface BuildClock {
-  /** Milliseconds since the epoch. */
-  now(): number;
-  /** Blocks for `ms` (the build's I/O is synchronous, see the top of this file). */
-  sleep(ms: number): void;
-}
-
-export const systemClock: BuildClock = {
-  now: () => Date.now(),
-  sleep: (ms) => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms),
-};
-
 /**
  * The modification time (Last-Modified) a new version of a file gets: the time it was written,
  * unless that is in the whole second of the version it replaces (or before it), then the next
  * whole second. HTTP dates have whole seconds: two versions written within one second (two builds
  * a double save starts) would share one Last-Modified, and a reader revalidating with
  * If-Modified-Since alone would be told 304 while the server holds the newer bytes.
+ *
+ * That second may not have come yet when the file goes in place: the server sends no
+ * Last-Modified until it has (RFC 9110 §8.8.2.1: never later than Date; app.ts), so a reader
+ * revalidating by date gets the new bytes, and the build waits for nothing.
  */
 export function versionMtime(writtenMs: number, previousMs: number): number {
   return Math.max(writtenMs, (Math.floor(previousMs / 1000) + 1) * 1000);
 }
 
 /**
- * A previous version dated further ahead than this means the clock was set back (or the folder
- * came from a machine whose clock is ahead): the build does not wait that long, and the new
- * version keeps the time it was written.
+ * A previous version dated further ahead of the new one's writing than this means the clock was
+ * set back (or the folder came from a machine whose clock is ahead): the new version keeps the
+ * time it was written rather than be dated that far ahead.
  */
-const MAX_VERSION_WAIT_MS = 2000;
+const MAX_VERSION_AHEAD_MS = 2000;
 
 /** Past this share of the files, a journal is folded into a new manifest snapshot. */
 const JOURNAL_SHARE = 0.25;
@@ -371,17 +362,14 @@ export class FeedsWriter {
   readonly #writes: ReversibleWrites;
   /** What finish left to settle: the names it removes from the manifest. */
   #finished: { readonly removed: readonly string[] } | undefined;
-  readonly #clock: BuildClock;
 
   /**
    * Opens `dir` (created if missing). `previous` is the last manifest when the caller has it
    * (a partial finish changes its file map in place); `sweep: false` skips looking for temporary
-   * files left by killed builds (the caller's last build in this process finished and left none);
-   * `clock` dates a new version that would share its second with the one it replaces.
+   * files left by killed builds (the caller's last build in this process finished and left none).
    */
-  constructor(dir: string, previous?: FeedsManifest, { sweep = true, clock = systemClock }: { sweep?: boolean; clock?: BuildClock } = {}) {
+  constructor(dir: string, previous?: FeedsManifest, { sweep = true }: { sweep?: boolean } = {}) {
     this.dir = dir;
-    this.#clock = clock;
     this.#writes = new ReversibleWrites(dir);
     writingFile(dir, () => buildFs.mkdirSync(dir, { recursive: true }));
     this.#youngTemporaryFiles = sweep ? removeAbandonedTemporaryFiles(dir).kept : 0;
@@ -469,19 +457,10 @@ export class FeedsWriter {
     return file;
   }
 
-  /**
-   * The staged `name`'s mtime, moved past its previous version's second (versionMtime) once that
-   * second is over: Last-Modified may not be later than the response's Date (RFC 9110 §8.8.2.1),
-   * and the file goes in place (and to the server) only after this. So only a build within a
-   * second of the last one waits, for less than a second, and once: by then every later file's
-   * second has come too.
-   */
+  /** The staged `name`'s mtime, moved past its previous version's second (versionMtime). */
   #datedAfter(name: string, writtenMs: number, previousMs: number): number {
     const mtimeMs = versionMtime(writtenMs, previousMs);
-    if (mtimeMs === writtenMs) return writtenMs;
-    const wait = mtimeMs - this.#clock.now();
-    if (wait > MAX_VERSION_WAIT_MS) return writtenMs;
-    if (wait > 0) this.#clock.sleep(wait);
+    if (mtimeMs === writtenMs || mtimeMs - writtenMs > MAX_VERSION_AHEAD_MS) return writtenMs;
     const seconds = mtimeMs / 1000;
     writingFile(path.join(this.dir, name), () => buildFs.utimesSync(this.#writes.temporaryPath(name), seconds, seconds));
     return mtimeMs;

@@ -168,7 +168,9 @@ function sendFeedFile(
   // Content-Type is set with the body only: a 304 sends no representation metadata beyond its
   // validators and caching headers (RFC 9110 §15.4.5).
   response.setHeader('Cache-Control', cacheControl(file.name));
-  response.setHeader('Last-Modified', httpDate(file.lastModified));
+  // A version dated into the second after the one it replaced (write-feeds.ts, versionMtime) goes
+  // without Last-Modified until that second has come: never later than Date (RFC 9110 §8.8.2.1).
+  if (file.lastModified.getTime() <= Date.now()) response.setHeader('Last-Modified', httpDate(file.lastModified));
   response.setHeader('Vary', vary);
   if (file.kind === 'disk') {
     sendDiskFile(request, response, file, browserView, store, limiter);

@@ -386,3 +386,22 @@ describe('conditional GET: ETag edge cases', () => {
     assert.equal(second.status, 304);
   });
 });
+
+describe('Last-Modified of a version dated into the next second', () => {
+  it('is not sent until that second has come, and If-Modified-Since then gets the whole body', async () => {
+    // The build dates a version written in the second of the one it replaces the next whole
+    // second (write-feeds.ts, versionMtime), which may not have come yet.
+    const store = new FeedStore();
+    const ahead = new Date(Date.now() + 60_000);
+    store.publish(fakeBuildResult([builtFile('ai.xml', '<rss>v2</rss>', undefined, ahead), builtFile('space.xml', '<rss>s</rss>')]), new Date());
+    const app = createApp({ store, logger: silentLogger, cacheMaxAgeSeconds: 300 });
+    const response = await request(app).get('/feeds/ai.xml');
+    assert.equal(response.status, 200);
+    assert.equal(response.headers['last-modified'], undefined);
+    assert.ok(Date.parse(response.headers.date ?? '') < ahead.getTime());
+    const revalidated = await request(app).get('/feeds/ai.xml').set('If-Modified-Since', new Date().toUTCString());
+    assert.equal(revalidated.status, 200, 'a reader revalidating by date gets the new bytes');
+    // A version dated in the past keeps its Last-Modified.
+    assert.equal((await request(app).get('/feeds/space.xml')).headers['last-modified'], 'Wed, 01 May 2024 10:00:00 GMT');
+  });
+});
