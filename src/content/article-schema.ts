@@ -195,9 +195,9 @@ const categoryName = optionalName.superRefine((name, context) => {
  */
 export const MAX_TOPICS = 100;
 
-/** A list, or a single value standing for a list of one (`topics: AI`); absent is empty. */
+/** A list, or a single value standing for a list of one (`topics: AI`); absent or blank (`topics: ""`) is empty. */
 function listOf<T extends z.ZodType>(item: T, message: string) {
-  return z.preprocess((value) => (typeof value === 'string' ? [value] : value), z.array(item, { error: message })).optional();
+  return z.preprocess((value) => (typeof value === 'string' ? (value.trim() === '' ? [] : [value]) : value), z.array(item, { error: message })).optional();
 }
 
 export const ProviderSchema = z.object(

@@ -131,6 +131,10 @@ describe('parseArticle', () => {
       assert.deepEqual(article.topics, ['AI']);
     });
 
+    it('reads a blank topics value (topics: "") as no topics, like an empty one', () => {
+      assert.deepEqual(parsed(rawArticle(...REQUIRED_LINES, 'publishedDateTime: 2024-01-01T00:00:00Z', 'topics: ""')).topics, []);
+    });
+
     it('defaults topics, images and related to empty lists', () => {
       const article = parsed(rawArticle(...REQUIRED_LINES, 'publishedDateTime: 2024-05-01T10:00:00Z'));
       assert.deepEqual([article.topics, article.images, article.related], [[], [], []]);
