@@ -7,7 +7,7 @@ import { createHttpServer } from './http/create-server.js';
 import { gracefulCloser } from './http/graceful-close.js';
 import { createLogger } from './logger.js';
 import { createHubNotifier } from './build/websub.js';
-import { BuildTrigger } from './build/schedule.js';
+import { BuildTrigger, SCHEDULED_BUILD } from './build/schedule.js';
 import { BuildThreadHost } from './build/thread-host.js';
 
 /** A burst of changes builds at the latest this long after its first change. */
@@ -41,7 +41,12 @@ async function main(): Promise<void> {
   const watcher = config.watchContent ? watchContent(config.contentDir, logger, { onChange: () => trigger?.contentChanged() }) : undefined;
   trigger = new BuildTrigger({
     cron: config.buildCron,
-    build: async () => host.build((await watcher?.takeChanges()) ?? UNKNOWN_CHANGES),
+    build: async (reason) => {
+      const changes = (await watcher?.takeChanges()) ?? UNKNOWN_CHANGES;
+      // The schedule is the safety net: its builds scan everything and look at the feeds folder
+      // (a file deleted under the server is written again), whatever the watcher saw.
+      return host.build(reason === SCHEDULED_BUILD ? UNKNOWN_CHANGES : changes);
+    },
     store,
     logger,
     onChanged,

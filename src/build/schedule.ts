@@ -5,10 +5,13 @@ import type { FeedStore } from '../http/feed-store.js';
 import type { Logger } from '../logger.js';
 import { failureSummary } from '../errors.js';
 
+/** The reason of a build the cron schedule started. */
+export const SCHEDULED_BUILD = 'schedule';
+
 export interface ScheduleOptions<R extends BuildResult | ThreadBuildResult = BuildResult | ThreadBuildResult> {
   readonly cron: string;
-  /** The build: in-process (tests, CLI) or in the build thread (the server). */
-  readonly build: () => Promise<R>;
+  /** The build: in-process (tests, CLI) or in the build thread (the server); `reason` says what started it. */
+  readonly build: (reason: string) => Promise<R>;
   readonly store: FeedStore;
   readonly logger: Logger;
   readonly clock?: () => Date;
@@ -22,10 +25,10 @@ export interface ScheduleOptions<R extends BuildResult | ThreadBuildResult = Bui
  */
 export async function buildAndPublish<R extends BuildResult | ThreadBuildResult>(
   { build, store, logger, clock = () => new Date(), onChanged }: Omit<ScheduleOptions<R>, 'cron'>,
-  { scheduled, reason = scheduled ? 'schedule' : 'start' }: { scheduled: boolean; reason?: string },
+  { scheduled, reason = scheduled ? SCHEDULED_BUILD : 'start' }: { scheduled: boolean; reason?: string },
 ): Promise<R | undefined> {
   try {
-    const result = await build();
+    const result = await build(reason);
     store.publish(result, clock(), { scheduled });
     const { report } = result;
     logger.info('build finished', {
@@ -110,7 +113,7 @@ export class BuildTrigger<R extends BuildResult | ThreadBuildResult> {
       this.#options.logger.warn('scheduled build skipped: the previous build is still running');
       return undefined;
     }
-    return this.run('schedule');
+    return this.run(SCHEDULED_BUILD);
   }
 
   /** Runs a build now, or once the running one ends. Resolves when that build has finished. */
