@@ -19,19 +19,32 @@ const JOURNAL_MIN_ROWS = 1000;
 /** Which snapshot a state's map was last read from or written to, by the map (updated in place by rebuilds). */
 const stored = new WeakMap<ReadonlyMap<string, EntryRecord>, { readonly file: string; readonly generation: string; journalRows: number }>();
 
-/** The entry ids earlier builds published; none (a first build) when the file is missing. */
-export function readEntryState(stateDir: string): EntryState {
+/** What readEntryState found: the state, and whether its file was there and whether it could be read. */
+export interface EntryStateRead {
+  readonly state: EntryState;
+  /** `missing`: no entries.json (a first build, or STATE_DIR not kept); `damaged`: one that is not what a build writes. */
+  readonly fault?: 'missing' | 'damaged';
+  readonly file: string;
+}
+
+/** The entry ids earlier builds published; none when the file is missing or damaged (`fault` says which). */
+export function readEntryState(stateDir: string): EntryStateRead {
   const file = path.join(stateDir, STATE_FILE);
   let text: string | undefined;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    text = undefined;
+    return { state: parseEntryState(undefined), fault: 'missing', file };
   }
-  const generation = text === undefined ? undefined : generationOf(text);
-  if (generation === undefined) return parseEntryState(text);
+  const generation = generationOf(text);
+  if (generation === undefined) {
+    const records = parseEntryRecords(text);
+    return records ? { state: { version: 1, entries: records }, file } : { state: parseEntryState(undefined), fault: 'damaged', file };
+  }
   // A map of its own, changed here by the journal's rows (not a copy: at a million ids, 0.8 s).
-  const entries = parseEntryRecords(text) ?? new Map<string, EntryRecord>();
+  const records = parseEntryRecords(text);
+  if (records === undefined) return { state: parseEntryState(undefined), fault: 'damaged', file };
+  const entries = records;
   let journalRows = 0;
   let journal: string | undefined;
   try {
@@ -58,7 +71,7 @@ export function readEntryState(stateDir: string): EntryState {
     }
   }
   stored.set(entries, { file, generation, journalRows });
-  return { version: 1, entries };
+  return { state: { version: 1, entries }, file };
 }
 
 function generationOf(text: string): string | undefined {

@@ -5,12 +5,13 @@
  * next CI run with the cache kept) never loads them.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { formatProblem } from '../content/problems.js';
 import type { ArticleRecord } from '../feeds/article-record.js';
 import { losingClaimants, makeContentModel, updateContentModel, type ContentModel } from '../feeds/content-model.js';
-import type { RemovalCount } from '../feeds/deleted-entries.js';
+import type { EntryState, RemovalCount } from '../feeds/deleted-entries.js';
 import { ALL_TOPICS_PATH } from '../feeds/feed-collections.js';
 import { planFeeds, type DocumentPlan, type DocumentSizes } from '../feeds/feed-documents.js';
 import type { FeedSite } from '../feeds/feed-model.js';
@@ -30,7 +31,7 @@ import { readEntryState, writeEntryState } from './entry-state.js';
 import { readPageEdges, writePageEdges } from './page-state.js';
 import { renderMissingEntries, type ContentScan } from './scan-content.js';
 import { documentFileNames, writeDocuments, type DocumentFile } from './write-documents.js';
-import { FeedsWriter } from './write-feeds.js';
+import { FeedsWriter, MANIFEST_NAME } from './write-feeds.js';
 
 /** What the scan leaves the rest of the build. */
 export interface ScanDone {
@@ -50,7 +51,7 @@ export interface ScanDone {
 export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCache, { scan, stamp, startedAt, started, scanned, problemsKey, held }: ScanDone): Promise<BuildResult> {
   const { config, logger, keepBody, hasBody, onStage } = dependencies;
   // The state file is read once per process; after that the last build's state is current.
-  const previousState = cache.state ?? readEntryState(config.stateDir);
+  const previousState = cache.state ?? readStateWarned(config, logger);
   const lastModel = cache.model;
   const model =
     updateContentModel(cache.model, scan.files, startedAt, previousState, config.deletedEntryDays, scan.knownChanges) ??
@@ -252,6 +253,22 @@ function deadEntryKeysOfAllFiles(cache: BuildCache, replacedKeys: readonly strin
     if (!due || model.index.claimants.get(entryId(article))?.[0] === article) candidates.delete(file.key);
   }
   return [...candidates];
+}
+
+/**
+ * The entry state on disk, with a warning when it cannot tell what the last build published: a
+ * damaged entries.json, or none while FEEDS_DIR holds an earlier build (STATE_DIR not kept, or
+ * lost). Such a build announces no deletion and its removal guard has nothing to compare with.
+ */
+function readStateWarned(config: Config, logger: Logger): EntryState {
+  const { state, fault, file } = readEntryState(config.stateDir);
+  const consequence = 'this build announces no deleted entry, and the mass-removal guard has no last build to compare with';
+  if (fault === 'damaged') {
+    logger.warn(`the entry state ${file} is damaged (not what a build writes): ${consequence}; it is written afresh`, { file });
+  } else if (fault === 'missing' && existsSync(path.join(config.feedsDir, MANIFEST_NAME))) {
+    logger.warn(`no entry state in STATE_DIR (${path.resolve(config.stateDir)}) though FEEDS_DIR holds an earlier build: ${consequence}; keep STATE_DIR between builds`, { file });
+  }
+  return state;
 }
 
 /** The error of a build held back by the removal guard: what it would do, and what to do about it. */

@@ -13,6 +13,7 @@ import type { Config } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
 import { articleText, frontMatter } from '../helpers/articles.js';
 import { testConfig } from '../helpers/config.js';
+import { collectingLogger } from '../helpers/logger.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { parseXmlDocument, type XmlNode } from '../helpers/xml.js';
 
@@ -195,5 +196,52 @@ describe('the stored entry state (STATE_DIR/entries.json)', () => {
     same(await stat(file));
     const rows = (await readFile(`${file}.journal`, 'utf8')).split('\n').slice(1).filter(Boolean).map((line) => JSON.parse(line) as [string, { deletedAt?: string }]);
     assert.deepEqual(rows, [['https://news.example.com/b.md', { feeds: ['all', 'ai', 'providers/news.example.com', 'categories/news'], deletedAt: T3.toISOString() }]]);
+  });
+});
+
+describe('a build that cannot tell what the last build published', () => {
+  /** A published build of two articles, then one of them removed: what the next new process is told. */
+  async function publishedThenRemoved(): Promise<{ config: Config; contentDir: string }> {
+    const contentDir = await makeTempDir('state-lost-content-');
+    const config = testConfig(contentDir, path.join(await makeTempDir('state-lost-feeds-'), 'feeds'));
+    for (const name of ['a.md', 'b.md']) await writeFile(path.join(contentDir, name), articleText(frontMatter({ title: name, sourceUrl: `https://news.example.com/${name}`, topics: ['AI'] })));
+    await buildFeeds({ config, logger: silentLogger, clock: () => T1 });
+    await rm(path.join(contentDir, 'b.md'));
+    return { config, contentDir };
+  }
+
+  const warnings = (entries: { level: string; msg: string }[]) => entries.filter((entry) => entry.level === 'warn' && /entry state/.test(entry.msg));
+
+  it('warns, naming entries.json, when it is damaged, and builds', async () => {
+    const { config } = await publishedThenRemoved();
+    const file = path.join(config.stateDir, 'entries.json');
+    await writeFile(file, 'garbage');
+    const { logger, entries } = collectingLogger();
+    const result = await buildFeeds({ config, logger, clock: () => T2 });
+    assert.equal(result.report.published, 1);
+    const [warning, ...more] = warnings(entries);
+    assert.deepEqual(more, []);
+    assert.match(warning?.msg ?? '', /is damaged/);
+    assert.match(warning?.msg ?? '', /announces no deleted entry, and the mass-removal guard has no last build to compare with/);
+    assert.equal(warning?.file, file);
+  });
+
+  it('warns when STATE_DIR is gone while FEEDS_DIR holds an earlier build', async () => {
+    const { config } = await publishedThenRemoved();
+    await rm(config.stateDir, { recursive: true });
+    const { logger, entries } = collectingLogger();
+    await buildFeeds({ config, logger, clock: () => T2 });
+    assert.match(warnings(entries)[0]?.msg ?? '', /no entry state in STATE_DIR .* though FEEDS_DIR holds an earlier build/);
+  });
+
+  it('says nothing on a first build (no earlier build in FEEDS_DIR) or with the state kept', async () => {
+    const contentDir = await makeTempDir('state-first-content-');
+    const config = testConfig(contentDir, path.join(await makeTempDir('state-first-feeds-'), 'feeds'));
+    await writeFile(path.join(contentDir, 'a.md'), articleText(frontMatter({ title: 'A', sourceUrl: 'https://news.example.com/a', topics: ['AI'] })));
+    const first = collectingLogger();
+    await buildFeeds({ config, logger: first.logger, clock: () => T1 });
+    const kept = collectingLogger();
+    await buildFeeds({ config, logger: kept.logger, clock: () => T2 });
+    assert.deepEqual([...warnings(first.entries), ...warnings(kept.entries)], []);
   });
 });
