@@ -64,10 +64,22 @@ const integer = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().min(min, `expected a whole number from ${min} to ${max}`).max(max, `expected a whole number from ${min} to ${max}`));
 
+/** An absolute http(s) URL as WHATWG URL writes it (`HTTPS://X.EXAMPLE` → `https://x.example`, `http:x.example` → `http://x.example`), without a trailing slash. */
 const httpUrl = z
   .string()
   .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), 'expected an absolute http(s) URL such as https://feeds.example.com')
-  .transform((value) => value.replace(/\/+$/, ''));
+  .transform((value) => new URL(value).href.replace(/\/+$/, ''));
+
+/**
+ * PUBLIC_BASE_URL: every URL of a feed is it followed by `/feeds/…`, so it may hold a path (a
+ * prefix) but no query or fragment (`https://x.example/?q=1/feeds/ai.xml`), and no user name or
+ * password, which every feed would publish.
+ */
+const baseUrl = httpUrl.superRefine((value, context) => {
+  const url = new URL(value);
+  if (url.search !== '' || url.hash !== '' || value.endsWith('?') || value.endsWith('#')) context.addIssue({ code: 'custom', message: 'expected no query (?…) or fragment (#…): the feeds\' paths are added to it' });
+  if (url.username !== '' || url.password !== '') context.addIssue({ code: 'custom', message: 'expected no user name or password: every feed would publish them' });
+});
 
 const text = z.string().trim().min(1, 'expected a non-empty text');
 
@@ -107,7 +119,7 @@ const trustProxy = z.string().transform((value, context): TrustProxy => {
 const EnvSchema = z.object({
   PORT: integer(0, 65535).default(3000),
   HOST: z.string().trim().min(1).optional(),
-  PUBLIC_BASE_URL: httpUrl.optional(),
+  PUBLIC_BASE_URL: baseUrl.optional(),
   SITE_URL: httpUrl.optional(),
   FEED_TITLE: text.default('Syndicated news'),
   FEED_DESCRIPTION: text.default('The latest articles about {topic}.'),

@@ -75,6 +75,11 @@ describe('loadConfig: the result is frozen', () => {
 });
 
 describe('loadConfig: valid settings', () => {
+  it('writes PUBLIC_BASE_URL as WHATWG URL does (scheme and host in lower case, slashes after the scheme), keeping a path', () => {
+    assert.equal(loadConfig({ PUBLIC_BASE_URL: 'HTTPS://Feeds.Example.COM/News/' }).site.baseUrl, 'https://feeds.example.com/News');
+    assert.equal(loadConfig({ PUBLIC_BASE_URL: 'http:feeds.example.com' }).site.baseUrl, 'http://feeds.example.com');
+  });
+
   it('derives the site URLs from PUBLIC_BASE_URL without a trailing slash', () => {
     const config = loadConfig({ PUBLIC_BASE_URL: 'https://feeds.example.com/' });
     assert.equal(config.site.baseUrl, 'https://feeds.example.com');
@@ -172,6 +177,9 @@ describe('loadConfig: invalid settings', () => {
     ['PORT', { PORT: '-1' }],
     ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'ftp://x' }],
     ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'not a url' }],
+    ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'https://feeds.example.com/?q=1' }],
+    ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'https://feeds.example.com/#top' }],
+    ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'https://user:secret@feeds.example.com' }],
     ['FEED_ICON_URL', { FEED_ICON_URL: 'icon.png' }],
     ['FEED_LOGO_URL', { FEED_LOGO_URL: 'data:image/png;base64,AAAA' }],
     ['FEED_MAX_ITEMS', { FEED_MAX_ITEMS: '0' }],

@@ -13,7 +13,7 @@ import type { Config } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
 import { articleText, frontMatter } from '../helpers/articles.js';
 import { testConfig } from '../helpers/config.js';
-import { collectingLogger } from '../helpers/logger.js';
+import { collectingLogger, type LogEntry } from '../helpers/logger.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { parseXmlDocument, type XmlNode } from '../helpers/xml.js';
 
@@ -210,7 +210,7 @@ describe('a build that cannot tell what the last build published', () => {
     return { config, contentDir };
   }
 
-  const warnings = (entries: { level: string; msg: string }[]) => entries.filter((entry) => entry.level === 'warn' && /entry state/.test(entry.msg));
+  const warnings = (entries: LogEntry[]) => entries.filter((entry) => entry.level === 'warn' && /entry state/.test(entry.msg));
 
   it('warns, naming entries.json, when it is damaged, and builds', async () => {
     const { config } = await publishedThenRemoved();
