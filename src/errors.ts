@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'BUILD_FAILED'
   | 'CONTENT_FOLDER_UNAVAILABLE'
   | 'MASS_REMOVAL_REFUSED'
-  | 'DISK_WRITE_FAILED';
+  | 'DISK_WRITE_FAILED'
+  | 'BUILD_STOPPED';
 
 export class FeedServiceError extends Error {
   readonly code: ErrorCode;

@@ -3,7 +3,7 @@ import { getPriority, setPriority } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { BuildReport } from './build-feeds.js';
 import type { Config } from '../config.js';
-import { errorFromSummary, type FailureSummary } from '../errors.js';
+import { errorFromSummary, FeedServiceError, type FailureSummary } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { BUILD_YOUNG_GENERATION_MB, startThread } from './start-thread.js';
 import { UNKNOWN_CHANGES, type ContentChangeSet } from '../content/watch-content.js';
@@ -157,6 +157,8 @@ export class BuildThreadHost {
   readonly #logger: Logger;
   #thread: Worker | undefined;
   #nextId = 1;
+  /** Set by close(): a thread that exits from now on was stopped, not failed. */
+  #closing = false;
   #known: readonly KnownFile[] | undefined;
   readonly #replySliceFiles: number | undefined;
   readonly #pending = new Map<number, PendingBuild>();
@@ -190,6 +192,7 @@ export class BuildThreadHost {
     const thread = this.#thread;
     this.#thread = undefined;
     if (!thread) return;
+    this.#closing = true;
     const id = this.#nextId++;
     const saved = new Promise<void>((resolve) => {
       thread.on('message', (reply: ThreadReply) => {
@@ -246,7 +249,14 @@ export class BuildThreadHost {
       this.#logger.error('build thread failed', { error });
       fail(error);
     });
-    worker.on('exit', (code) => fail(new Error(`build thread exited with code ${code}`)));
+    worker.on('exit', (code) =>
+      fail(
+        this.#closing
+          ? // Stopped by close() (the server is stopping) in the middle of a build: not a failure.
+            new FeedServiceError('BUILD_STOPPED', 'The server stopped during this build; the next start builds again.')
+          : new Error(`build thread exited with code ${code}`),
+      ),
+    );
     this.#thread = worker;
     return worker;
   }

@@ -6,6 +6,7 @@ import { FeedStore } from '../../src/http/feed-store.js';
 import type { MemoryFile } from '../../src/http/feed-snapshot.js';
 import { createLogger } from '../../src/logger.js';
 import { buildAndPublish, BuildTrigger } from '../../src/build/schedule.js';
+import { FeedServiceError } from '../../src/errors.js';
 import { builtFile, fakeBuildResult } from '../helpers/build-result.js';
 import { collectingLogger } from '../helpers/logger.js';
 
@@ -68,6 +69,28 @@ describe('buildAndPublish', () => {
     assert.equal(errors.length, 1);
     assert.match(errors[0]!.msg, /build failed/);
     assert.equal((errors[0]!.error as { message: string }).message, 'EACCES: permission denied');
+  });
+
+  it('logs a build stopped by the server stopping (BUILD_STOPPED) at info, and records no failure', async () => {
+    const store = new FeedStore();
+    const { logger, entries } = collectingLogger();
+    await buildAndPublish({ build: async () => good(), store, logger, clock: () => T1 }, { scheduled: false });
+    const stopped = await buildAndPublish(
+      {
+        build: async () => {
+          throw new FeedServiceError('BUILD_STOPPED', 'The server stopped during this build; the next start builds again.');
+        },
+        store,
+        logger,
+        clock: () => T2,
+      },
+      { scheduled: true },
+    );
+    assert.equal(stopped, undefined);
+    assert.equal(store.health().status, 'ok');
+    assert.equal(store.health().lastFailure, null);
+    assert.deepEqual(entries.filter((entry) => entry.level === 'error' || entry.level === 'warn'), []);
+    assert.ok(entries.some((entry) => entry.level === 'info' && entry.msg === 'build stopped: the server is stopping'));
   });
 
   it('does not throw when the build function throws synchronously', async () => {

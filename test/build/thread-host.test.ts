@@ -133,6 +133,18 @@ describe('BuildThreadHost: archive pages stay on disk', () => {
   });
 });
 
+describe('BuildThreadHost: stopped during a build', () => {
+  it('ends the build it was running with BUILD_STOPPED, not a failure of its own', async () => {
+    const contentDir = await makeTempDir('worker-stop-content-');
+    await writeFile(path.join(contentDir, 'a.md'), articleText(frontMatter({ sourceUrl: 'https://news.example.com/a', topics: ['AI'] })));
+    const worker = new BuildThreadHost(testConfig(contentDir, await makeTempDir('worker-stop-feeds-')), silentLogger);
+    const build = worker.build();
+    // No time to save: the thread is stopped at once, before its build can end.
+    await worker.close(0);
+    await assert.rejects(build, { code: 'BUILD_STOPPED' });
+  });
+});
+
 describe('replyMessages: a large reply goes in slices', () => {
   const file = (name: string, withBytes: boolean): ChangedFile => ({
     name,
