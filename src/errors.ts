@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'CONTENT_FOLDER_UNAVAILABLE'
   | 'MASS_REMOVAL_REFUSED'
   | 'DISK_WRITE_FAILED'
-  | 'BUILD_STOPPED';
+  | 'BUILD_STOPPED'
+  | 'FEEDS_DIR_IN_USE';
 
 export class FeedServiceError extends Error {
   readonly code: ErrorCode;

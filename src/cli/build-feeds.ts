@@ -7,6 +7,7 @@ import { DiskWriteError } from '../build/disk-write-error.js';
 import { MANIFEST_NAME } from '../build/write-feeds.js';
 import type { Logger } from '../logger.js';
 import { terminalText } from './terminal-text.js';
+import { lockFeedsFolder, type FeedsLock } from '../build/feeds-lock.js';
 
 const USAGE = `Usage: npm run build:feeds -- [--strict] [--allow-mass-removal]
 
@@ -73,7 +74,10 @@ async function main(): Promise<number> {
     error: (message) => printLine(process.stderr, `Error: ${message}`),
   };
   let report;
+  let lock: FeedsLock | undefined;
   try {
+    // No server or other run may build into these folders while this one does.
+    lock = lockFeedsFolder(config.feedsDir, 'npm run build:feeds');
     ({ report } = await buildFeeds({ config, logger }));
   } catch (error) {
     // A refused or failed build: the message says what happened and what to do.
@@ -84,6 +88,8 @@ async function main(): Promise<number> {
       printLine(process.stderr, `Nothing was published: ${config.feedsDir}/ holds the last good build, unchanged. Free space or fix the permissions of ${error.file}, then build again.`);
     }
     return 1;
+  } finally {
+    lock?.release();
   }
   const out = (line: string) => printLine(process.stdout, line);
   out(`Read ${report.filesRead} article file(s) from ${config.contentDir}/ in ${Math.round(report.durationMs)} ms.`);

@@ -6,6 +6,7 @@
  * folder, would stay 404 while /healthz said ok.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { cp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -47,5 +48,24 @@ describe('a feeds folder deleted under the running server', () => {
     }
     server.child.kill('SIGTERM');
     await server.waitForExit(10_000);
+  });
+});
+
+describe('npm run build:feeds on the folders of a running server', () => {
+  it('is refused while the server runs (FEEDS_DIR_IN_USE, naming it), and builds once it has stopped', async () => {
+    const base = await makeTempDir('feeds-folder-locked-');
+    await cp(path.join(ROOT, 'content'), path.join(base, 'content'), { recursive: true });
+    const env = serverEnv(base);
+    const running = startServer(env);
+    server = running;
+    await running.waitForLine((line) => line.msg === 'serving feeds', BOOT_TIMEOUT_MS, "the 'serving feeds' log line");
+    const cli = () => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/build-feeds.ts'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+    const refused = cli();
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(refused.stderr, new RegExp(`Build failed \\(FEEDS_DIR_IN_USE\\): FEEDS_DIR \\(.*\\) is in use by a server \\(process ${running.child.pid}`));
+    running.child.kill('SIGTERM');
+    await running.waitForExit(10_000);
+    const built = cli();
+    assert.equal(built.status, 0, built.stderr);
   });
 });
