@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { isIP } from 'node:net';
 import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
@@ -176,6 +177,12 @@ const EnvSchema = z.object({
  * receives the frozen Config. Empty variables count as unset. Throws ConfigError naming every bad
  * setting and what was expected.
  */
+/** Whether `folder` is `parent` or below it (as resolved from the working folder). */
+function isInside(folder: string, parent: string): boolean {
+  const relative = path.relative(path.resolve(parent), path.resolve(folder));
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
 export function loadConfig(env: Readonly<Record<string, string | undefined>>, overrides: { strict?: boolean; allowMassRemoval?: boolean } = {}): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const result = EnvSchema.safeParse(present);
@@ -184,6 +191,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
     throw new ConfigError(issues);
   }
   const values = result.data;
+  if (isInside(values.FEEDS_DIR, values.CONTENT_DIR)) {
+    // Every build would read its own output as content (and report each file as not Markdown).
+    throw new ConfigError([{ setting: 'FEEDS_DIR', message: `expected a folder outside CONTENT_DIR (${path.resolve(values.CONTENT_DIR)})` }]);
+  }
   const baseUrl = values.PUBLIC_BASE_URL ?? `http://localhost:${values.PORT}`;
   return deepFreeze({
     port: values.PORT,

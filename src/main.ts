@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { loadConfig } from './config.js';
 import { UNKNOWN_CHANGES, watchContent } from './content/watch-content.js';
 import { ConfigError } from './errors.js';
@@ -86,6 +87,9 @@ async function main(): Promise<void> {
       port,
       schedule: config.buildCron,
       watching: config.watchContent,
+      contentDir: path.resolve(config.contentDir),
+      feedsDir: path.resolve(config.feedsDir),
+      stateDir: path.resolve(config.stateDir),
       servingPreviousBuild: store.snapshot ? { files: store.snapshot.files.size } : false,
     });
     // The first build runs once the server listens, so the hub can fetch what it is told of.

@@ -177,6 +177,8 @@ describe('loadConfig: invalid settings', () => {
     ['PORT', { PORT: '-1' }],
     ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'ftp://x' }],
     ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'not a url' }],
+    ['FEEDS_DIR', { CONTENT_DIR: 'content', FEEDS_DIR: 'content/feeds' }],
+    ['FEEDS_DIR', { CONTENT_DIR: 'site/content', FEEDS_DIR: 'site/content/' }],
     ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'https://feeds.example.com/?q=1' }],
     ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'https://feeds.example.com/#top' }],
     ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'https://user:secret@feeds.example.com' }],

@@ -32,7 +32,10 @@ describe('a feeds folder deleted under the running server', () => {
     assert.equal(env.WATCH_CONTENT, undefined, 'the watcher is on, as shipped');
     server = startServer(env);
     const { port } = await server.waitForLine((line) => line.msg === 'serving feeds', BOOT_TIMEOUT_MS, "the 'serving feeds' log line");
-    assert.equal(server.lines.find((line) => line.msg === 'serving feeds')?.watching, true);
+    const serving = server.lines.find((line) => line.msg === 'serving feeds');
+    assert.equal(serving?.watching, true);
+    // The operator sees which folders it uses.
+    assert.deepEqual([serving?.contentDir, serving?.feedsDir, serving?.stateDir], [env.CONTENT_DIR, env.FEEDS_DIR, env.STATE_DIR]);
     await server.waitForLine((line) => line.msg === 'build finished', BOOT_TIMEOUT_MS, "the first 'build finished' log line");
 
     await rm(env.FEEDS_DIR!, { recursive: true });
