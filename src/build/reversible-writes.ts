@@ -55,8 +55,8 @@ export function isTemporaryName(name: string): boolean {
 /**
  * The name of a hidden temporary file for a file named `name` (no folder), to stand beside it
  * (the same file system, so a rename is atomic): `.<digest>.<token>.tmp`, 42 bytes whatever the
- * name. It must not grow with the name: a feed's name may take up to 250 bytes of the 255 a file
- * name has, and `.<name>.<token>.tmp` made every write of such a feed fail (ENAMETOOLONG). The
+ * name. It must not grow with the name: a file name has 255 bytes, a feed's slug up to 200
+ * (MAX_SLUG_BYTES), and `.<name>.<token>.tmp` made every write of a long one fail (ENAMETOOLONG). The
  * digest (96 bits of the name's sha256) tells one writer's files apart, the random token
  * (12 hex digits) one writer's from another's.
  */

@@ -159,8 +159,8 @@ describe('ReversibleWrites', () => {
 });
 
 describe('ReversibleWrites: temporary names', () => {
-  // The longest feed names there are: a 250-byte slug and a 5-byte extension, 255 bytes in all,
-  // the most a file name may have (ext4, tmpfs, APFS, NTFS in UTF-16 units).
+  // Names of 255 bytes, the most a file name may have (ext4, tmpfs, APFS, NTFS in UTF-16 units):
+  // longer than any feed's (a slug is at most 200 bytes), so the temporary names have room.
   const LATIN = `${'c'.repeat(250)}.atom`;
   const CJK = `${'人'.repeat(83)}.html`; // 249 + 5 bytes of UTF-8
   const temporaryFiles = (dir: string) => [...everyFile(dir).keys()].map((name) => path.basename(name)).filter(isTemporaryName);
