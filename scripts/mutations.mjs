@@ -193,6 +193,10 @@ export const MUTATIONS = [
   ['not-regular-file-ignored', 'src/content/read-content.ts', 'return info.isDirectory() ? undefined : notRegular();', 'return undefined;', ['test/content/read-content.test.ts']],
   ['subfolder-fault-names-content-folder', 'src/content/read-content.ts', 'failed?.startsWith(root + path.sep)', 'false', ['test/content/read-content.test.ts']],
   ['temporary-name-grows-with-target', 'src/build/reversible-writes.ts', 'temporaryName(path.basename(target), token)', '`.${path.basename(target)}.${token}.tmp`', ['test/build/reversible-writes.test.ts', 'test/build/write-feeds.test.ts', 'test/build/build-feeds.test.ts']],
+  ['front-matter-language-unchecked', 'src/content/parse-article.ts', 'if (!YAML_LANGUAGES.has(frontMatterLanguage(source))) {', 'if (false) {', ['test/content/parse-article.test.ts']],
+  ['alias-walked-per-path', 'src/content/article-schema.ts', "value !== 'object' || seen.has(value)) return false;\n  seen.add(value);", "value !== 'object') return false;", ['test/content/parse-article.test.ts']],
+  ['duplicate-id-by-file-alone', 'src/feeds/select-articles.ts', 'return order < 0 || (order === 0 && compareCodePoints(a.file, b.file) < 0);', 'return compareCodePoints(a.file, b.file) < 0;', ['test/feeds/select-articles.test.ts', 'test/feeds/content-model.test.ts']],
+  ['feeds-lock-ignores-holder', 'src/build/feeds-lock.ts', 'if (holder !== undefined && isOtherLiveProcess(holder)) throw inUse(feedsDir, holder);', '', ['test/build/feeds-lock.test.ts']],
   ['cli-prints-control-characters', 'src/cli/build-feeds.ts', 'stream.write(`${terminalText(line)}\\n`);', 'stream.write(`${line}\\n`);', ['test/cli/build-feeds.test.ts']],
   ['heap-release-compacts-first', 'src/build/heap-release.ts', '        const pauseMs = timed(collect);\n        afterLastCollection', '        const pauseMs = timed(compact ?? collect);\n        afterLastCollection', ['test/build/heap-release.test.ts']],
 ];
