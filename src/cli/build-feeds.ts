@@ -73,6 +73,17 @@ async function main(): Promise<number> {
     },
     error: (message) => printLine(process.stderr, `Error: ${message}`),
   };
+  // SIGTERM or SIGINT (a CI job cancelled, Ctrl-C, `timeout`) ends the process at the next turn
+  // of the event loop, never inside the synchronous stretch that puts the build's files in place
+  // and writes the manifest: the feeds folder holds the last build or this one, whole, never
+  // part of each (a SIGKILL there still leaves each file whole, old or new). What this build had
+  // staged is left as temporary files, which a later build removes.
+  const stop = (signal: NodeJS.Signals) => {
+    printLine(process.stderr, `Stopped by ${signal}: ${config.feedsDir}/ holds a whole build, the last one or this one if it had finished.`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
   let report;
   let lock: FeedsLock | undefined;
   try {

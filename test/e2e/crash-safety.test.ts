@@ -130,16 +130,20 @@ interface RunOptions {
   readonly killAfterFirstWriteMs?: number;
   /** SIGKILL the build as soon as one of these files appears (under its own name). */
   readonly killOnWriteOf?: readonly string[];
+  /** The signal of the kills (killAfterMs, killAfterFirstWriteMs, killOnPlaceIn); SIGKILL by default. */
+  readonly signal?: NodeJS.Signals;
+  /** Kill the build as soon as it puts a file in place (a name that is not hidden appears or changes) in this folder or its sub-folders. */
+  readonly killOnPlaceIn?: string;
 }
 
 /** Runs the CLI build, and kills it as `options` say. */
-async function runCli(env: Record<string, string>, { killAfterMs, watch, killAfterFirstWriteMs, killOnWriteOf = [] }: RunOptions = {}): Promise<Run> {
+async function runCli(env: Record<string, string>, { killAfterMs, watch, killAfterFirstWriteMs, killOnWriteOf = [], signal = 'SIGKILL', killOnPlaceIn }: RunOptions = {}): Promise<Run> {
   let firstWrite: number | undefined;
   let killTimer: NodeJS.Timeout | undefined;
   const onWrite = () => {
     if (firstWrite !== undefined) return;
     firstWrite = Date.now();
-    if (killAfterFirstWriteMs !== undefined) killTimer = setTimeout(() => child.kill('SIGKILL'), killAfterFirstWriteMs);
+    if (killAfterFirstWriteMs !== undefined) killTimer = setTimeout(() => child.kill(signal), killAfterFirstWriteMs);
   };
   const watchers = watch ? (await folders(watch)).map((folder) => fsWatch(folder, onWrite)) : [];
   const targets = new Set(killOnWriteOf);
@@ -150,6 +154,18 @@ async function runCli(env: Record<string, string>, { killAfterMs, watch, killAft
       }),
     );
   }
+  if (killOnPlaceIn) {
+    let sent = false;
+    for (const folder of await folders(killOnPlaceIn)) {
+      watchers.push(
+        fsWatch(folder, (_event, name) => {
+          if (sent || !name || name.startsWith('.')) return;
+          sent = true;
+          child.kill(signal);
+        }),
+      );
+    }
+  }
   const childEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent', ...env };
   delete childEnv.NODE_TEST_CONTEXT;
   const started = Date.now();
@@ -159,7 +175,7 @@ async function runCli(env: Record<string, string>, { killAfterMs, watch, killAft
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill(signal), killAfterMs);
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', (code, signal) => {
@@ -326,6 +342,29 @@ describe(`a build killed at any moment leaves every feed file old or new ${REPLA
       if (completed) await restoreOldBuild();
     }
     console.log(`crash-safety: ${midWrite} of ${KILLS} kills landed while files were being written:\n  ${outcomes.join('\n  ')}`);
+  }));
+
+  it('leaves the whole old set or the whole new set after a SIGTERM or SIGINT in the write phase, or as files are put in place', withSeed(async () => {
+    const outcomes: string[] = [];
+    for (let stop = 1; stop <= 4; stop++) {
+      const signal: NodeJS.Signals = stop % 2 ? 'SIGTERM' : 'SIGINT';
+      // Half of them the moment the build puts its first file in place (a SIGKILL there leaves
+      // some files new and the others old), half at a random moment of the write phase.
+      const placing = stop > 2;
+      const delayMs = placing ? 0 : Math.round(random() * writeMs * 0.8);
+      const run = await runCli(env, placing ? { killOnPlaceIn: feedsDir, signal } : { watch: feedsDir, killAfterFirstWriteMs: delayMs, signal });
+      const now = await feedFiles(feedsDir);
+      const same = (set: Map<string, Buffer>) => now.size === set.size && [...now].every(([name, bytes]) => set.get(name)?.equals(bytes));
+      const which = same(newFiles) ? 'new' : same(oldFiles) ? 'old' : 'a mix';
+      outcomes.push(`${signal} ${placing ? 'as it put a file in place' : `${delayMs} ms after its first write`}: ${run.signal ?? `exit ${run.code}`}, the ${which} set`);
+      assert.notEqual(which, 'a mix', outcomes.join('\n'));
+      if (run.code !== 0) {
+        assert.equal(run.code, signal === 'SIGINT' ? 130 : 143, run.stderr);
+        assert.match(run.stderr, new RegExp(`Stopped by ${signal}`));
+      }
+      if (which === 'new') await restoreOldBuild();
+    }
+    console.log(`crash-safety: ${outcomes.join('; ')}`);
   }));
 
   it('leaves exactly the new set after one complete build, with only young temporary files', withSeed(async () => {
