@@ -347,6 +347,9 @@ describe(`a build killed at any moment leaves every feed file old or new ${REPLA
   it('leaves the whole old set or the whole new set after a SIGTERM or SIGINT in the write phase, or as files are put in place', withSeed(async () => {
     const outcomes: string[] = [];
     for (let stop = 1; stop <= 4; stop++) {
+      // From the whole old build each time: the SIGKILLs before may have left a mix (each file
+      // whole), which is what a SIGKILL may do.
+      await restoreOldBuild();
       const signal: NodeJS.Signals = stop % 2 ? 'SIGTERM' : 'SIGINT';
       // Half of them the moment the build puts its first file in place (a SIGKILL there leaves
       // some files new and the others old), half at a random moment of the write phase.
@@ -362,7 +365,6 @@ describe(`a build killed at any moment leaves every feed file old or new ${REPLA
         assert.equal(run.code, signal === 'SIGINT' ? 130 : 143, run.stderr);
         assert.match(run.stderr, new RegExp(`Stopped by ${signal}`));
       }
-      if (which === 'new') await restoreOldBuild();
     }
     console.log(`crash-safety: ${outcomes.join('; ')}`);
   }));
