@@ -172,17 +172,17 @@ const EnvSchema = z.object({
   }
 });
 
-/**
- * Reads and validates the configuration once. The only reader of the environment: everything else
- * receives the frozen Config. Empty variables count as unset. Throws ConfigError naming every bad
- * setting and what was expected.
- */
 /** Whether `folder` is `parent` or below it (as resolved from the working folder). */
 function isInside(folder: string, parent: string): boolean {
   const relative = path.relative(path.resolve(parent), path.resolve(folder));
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
+/**
+ * Reads and validates the configuration once. The only reader of the environment: everything else
+ * receives the frozen Config. Empty variables count as unset. Throws ConfigError naming every bad
+ * setting and what was expected.
+ */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>, overrides: { strict?: boolean; allowMassRemoval?: boolean } = {}): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const result = EnvSchema.safeParse(present);

@@ -5,7 +5,6 @@
  * next CI run with the cache kept) never loads them.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { formatProblem } from '../content/problems.js';
@@ -31,7 +30,7 @@ import { readEntryState, writeEntryState } from './entry-state.js';
 import { readPageEdges, writePageEdges } from './page-state.js';
 import { renderMissingEntries, type ContentScan } from './scan-content.js';
 import { documentFileNames, writeDocuments, type DocumentFile } from './write-documents.js';
-import { FeedsWriter, MANIFEST_NAME } from './write-feeds.js';
+import { FeedsWriter } from './write-feeds.js';
 
 /** What the scan leaves the rest of the build. */
 export interface ScanDone {
@@ -265,7 +264,7 @@ function readStateWarned(config: Config, logger: Logger): EntryState {
   const consequence = 'this build announces no deleted entry, and the mass-removal guard has no last build to compare with';
   if (fault === 'damaged') {
     logger.warn(`the entry state ${file} is damaged (not what a build writes): ${consequence}; it is written afresh`, { file });
-  } else if (fault === 'missing' && existsSync(path.join(config.feedsDir, MANIFEST_NAME))) {
+  } else if (fault === 'missing' && manifestStat(config.feedsDir) !== undefined) {
     logger.warn(`no entry state in STATE_DIR (${path.resolve(config.stateDir)}) though FEEDS_DIR holds an earlier build: ${consequence}; keep STATE_DIR between builds`, { file });
   }
   return state;

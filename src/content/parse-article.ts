@@ -48,11 +48,6 @@ export function parseArticle(text: string, file: string): ParseResult {
   const source = text.replace(/^\uFEFF/, '');
   if (source.trim() === '') return unreadable(file, { path: '', reason: 'empty_file', message: 'the file is empty' });
 
-  if (!YAML_LANGUAGES.has(frontMatterLanguage(source))) {
-    // The language is not quoted: it is the file's text.
-    return unreadable(file, { path: '', reason: 'unsupported_front_matter', message: 'the front matter must be YAML: its first line is --- alone (or ---yaml)' });
-  }
-
   let parsed: { data: unknown; content: string };
   // The usual file takes the fast path (front-matter.ts: same results, a fifth of the time);
   // anything it does not handle goes through gray-matter and js-yaml.
@@ -61,6 +56,11 @@ export function parseArticle(text: string, file: string): ParseResult {
   if (split && fast) {
     parsed = { data: fast, content: split.body };
   } else {
+    // The fast path takes only a first line of `---` alone; gray-matter reads a language after it.
+    if (!YAML_LANGUAGES.has(frontMatterLanguage(source))) {
+      // The language is not quoted: it is the file's text.
+      return unreadable(file, { path: '', reason: 'unsupported_front_matter', message: 'the front matter must be YAML: its first line is --- alone (or ---yaml)' });
+    }
     try {
       parsed = matter(source, MATTER_OPTIONS);
     } catch (error) {

@@ -121,22 +121,13 @@ function contentFolderUnavailable(dir: string, root: string | undefined, error: 
   const { code = 'unknown error', path: failed } = error as NodeJS.ErrnoException;
   const what = FOLDER_FAULTS[code] ?? 'unreadable';
   const inside = root !== undefined && failed?.startsWith(root + path.sep) ? failed.slice(root.length + 1) : undefined;
-  if (inside === undefined) {
-    return new FeedServiceError(
-      'CONTENT_FOLDER_UNAVAILABLE',
-      `The content folder ${path.resolve(dir)} is ${what} (${code}). ` +
-        'Nothing was built; the last feeds stay served. Check CONTENT_DIR and that the folder is mounted.',
-      { cause: error, details: { errno: code } },
-    );
-  }
-  const folder = path.join(path.resolve(dir), inside);
-  return new FeedServiceError(
-    'CONTENT_FOLDER_UNAVAILABLE',
-    `The folder ${folder} in the content folder is ${what} (${code}). ` +
-      'Nothing was built (without its articles the feeds would retract them); the last feeds stay served. ' +
-      'Fix its permissions, or remove it from the content folder.',
-    { cause: error, details: { errno: code, folder } },
-  );
+  const folder = inside === undefined ? undefined : path.join(path.resolve(dir), inside);
+  const message =
+    folder === undefined
+      ? `The content folder ${path.resolve(dir)} is ${what} (${code}). Nothing was built; the last feeds stay served. Check CONTENT_DIR and that the folder is mounted.`
+      : `The folder ${folder} in the content folder is ${what} (${code}). Nothing was built (without its articles the feeds would retract them); ` +
+        'the last feeds stay served. Fix its permissions, or remove it from the content folder.';
+  return new FeedServiceError('CONTENT_FOLDER_UNAVAILABLE', message, { cause: error, details: { errno: code, ...(folder === undefined ? {} : { folder }) } });
 }
 
 export function readContent(dir: string, { maxFileBytes }: ReadContentOptions): ContentRead {
