@@ -2,7 +2,7 @@ import path from 'node:path';
 import { isIP } from 'node:net';
 import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
-import type { FeedSite } from './feeds/feed-model.js';
+import { FEED_KIND_NAMES, FEED_KINDS, type FeedKind, type FeedSite } from './feeds/feed-model.js';
 import type { RemovalPolicy } from './feeds/removal-guard.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
@@ -88,6 +88,26 @@ const boolean = z
   .enum(['true', 'false', '1', '0'], { error: 'expected true or false' })
   .transform((value) => value === 'true' || value === '1');
 
+/**
+ * FEED_ARCHIVES: which feeds get RFC 5005 archive pages. `true` every feed, `false` none, or a list
+ * of kinds (`topics,all`): each archived feed's pages are about as large as its articles, so
+ * archiving only some kinds keeps the output (and a cold build's writing) smaller.
+ */
+const archiveKinds = z.string().transform((value, context): readonly FeedKind[] => {
+  const trimmed = value.trim();
+  if (trimmed === 'true' || trimmed === '1') return FEED_KINDS;
+  if (trimmed === 'false' || trimmed === '0') return [];
+  const names = trimmed.split(',').map((name) => name.trim());
+  const kindNames: readonly string[] = FEED_KINDS.map((kind) => FEED_KIND_NAMES[kind]);
+  const unknown = names.filter((name) => !kindNames.includes(name));
+  if (unknown.length > 0) {
+    context.addIssue({ code: 'custom', message: `expected true, false, or a list of ${kindNames.join(', ')} such as topics,all; not a kind of feed: ${unknown.map((name) => JSON.stringify(name)).join(', ')}` });
+    return z.NEVER;
+  }
+  // In FEED_KINDS' order whatever the list's, so that the same kinds give the same cache stamp.
+  return FEED_KINDS.filter((kind) => names.includes(FEED_KIND_NAMES[kind]));
+});
+
 const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
 /** An address or subnet proxy-addr (behind Express's 'trust proxy') accepts: 10.0.0.0/8, ::1, loopback. */
@@ -133,7 +153,7 @@ const EnvSchema = z.object({
   CONTENT_DIR: text.default('content'),
   FEEDS_DIR: text.default('feeds'),
   STATE_DIR: text.default('.feed-state'),
-  FEED_ARCHIVES: boolean.default(true),
+  FEED_ARCHIVES: archiveKinds.default(FEED_KINDS),
   HUB_URL: httpUrl.optional(),
   FEED_ICON_URL: httpUrl.optional(),
   FEED_LOGO_URL: httpUrl.optional(),

@@ -132,6 +132,30 @@ describe('loadConfig: valid settings', () => {
   });
 });
 
+describe('loadConfig: FEED_ARCHIVES', () => {
+  it('archives every kind of feed by default and with true or 1, none with false or 0', () => {
+    const every = ['all', 'topic', 'provider', 'category'];
+    assert.deepEqual(loadConfig({}).site.archives, every);
+    assert.deepEqual(loadConfig({ FEED_ARCHIVES: 'true' }).site.archives, every);
+    assert.deepEqual(loadConfig({ FEED_ARCHIVES: '1' }).site.archives, every);
+    assert.deepEqual(loadConfig({ FEED_ARCHIVES: 'false' }).site.archives, []);
+    assert.deepEqual(loadConfig({ FEED_ARCHIVES: '0' }).site.archives, []);
+  });
+
+  it('reads a list of kinds in any order and spacing, as one order (the cache stamp sees the same setting)', () => {
+    assert.deepEqual(loadConfig({ FEED_ARCHIVES: 'topics' }).site.archives, ['topic']);
+    assert.deepEqual(loadConfig({ FEED_ARCHIVES: 'categories, topics,all' }).site.archives, ['all', 'topic', 'category']);
+    assert.deepEqual(loadConfig({ FEED_ARCHIVES: 'providers,providers' }).site.archives, ['provider']);
+  });
+
+  it('rejects a kind it does not know, naming it and the kinds it knows', () => {
+    const error = configError({ FEED_ARCHIVES: 'topics,topic,yes' });
+    assert.deepEqual(error.issues.map((issue) => issue.setting), ['FEED_ARCHIVES']);
+    assert.match(error.issues[0]!.message, /all, topics, providers, categories/);
+    assert.match(error.issues[0]!.message, /not a kind of feed: "topic", "yes"$/);
+  });
+});
+
 describe('loadConfig: strict mode', () => {
   it('turns strict on with STRICT=true or STRICT=1', () => {
     assert.equal(loadConfig({ STRICT: 'true' }).strict, true);

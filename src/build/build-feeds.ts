@@ -212,7 +212,7 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache, sta
   const { config, logger, clock = () => new Date(), changes = UNKNOWN_CHANGES, onStage } = dependencies;
   const startedAt = clock();
   const started = performance.now();
-  const scan = await scanContent(config, cache, changes, { renderEntries: config.site.archives, onProgress: scanProgressLog(logger) }, survey);
+  const scan = await scanContent(config, cache, changes, { renderEntries: config.site.archives.length > 0, onProgress: scanProgressLog(logger) }, survey);
   const scanned = performance.now();
   onStage?.('scan');
 

@@ -40,10 +40,10 @@ export interface BuildReport {
   /**
    * What the byte budget (FEED_MAX_BYTES) did, when it did anything: how many subscription
    * documents it cut short and by how many of their newest `FEED_MAX_ITEMS` entries in all (in
-   * archive pages, or with archives off in no document), and the content files whose entry alone
-   * is over the budget (each published alone in a document).
+   * archive pages, or, `leftOut` of them, in no document: feeds of a kind without archives), and
+   * the content files whose entry alone is over the budget (each published alone in a document).
    */
-  readonly overBudget?: { readonly feeds: number; readonly entries: number; readonly archived: boolean; readonly oversized: readonly string[] };
+  readonly overBudget?: { readonly feeds: number; readonly entries: number; readonly leftOut: number; readonly oversized: readonly string[] };
   /** Where the time went, in ms: scanning (list, read, parse), the model and planning, rendering entries not yet rendered, writing. */
   readonly stages?: { readonly scanMs: number; readonly modelMs: number; readonly entriesMs: number; readonly writeMs: number };
 }

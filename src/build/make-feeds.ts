@@ -13,7 +13,7 @@ import { losingClaimants, makeContentModel, updateContentModel, type ContentMode
 import type { EntryState, RemovalCount } from '../feeds/deleted-entries.js';
 import { ALL_TOPICS_PATH } from '../feeds/feed-collections.js';
 import { planFeeds, type DocumentPlan, type DocumentSizes } from '../feeds/feed-documents.js';
-import type { FeedSite } from '../feeds/feed-model.js';
+import { FEED_KIND_NAMES, type FeedSite } from '../feeds/feed-model.js';
 import { exceedsRemovalLimit, removalLimit } from '../feeds/removal-guard.js';
 import { entryId } from '../feeds/select-articles.js';
 import { FeedServiceError } from '../errors.js';
@@ -68,7 +68,7 @@ export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCac
   onStage?.('entries');
   // Page edges matter with archives only; with them off the recorded ones are kept for later.
   const pageSettings = { maxItems: config.site.maxItems, maxBytes: config.site.maxBytes, stamp: `${stamp.code}.${stamp.config}` };
-  const pageEdges = config.site.archives ? (cache.pageEdges ??= readPageEdges(config.stateDir, pageSettings, logger)) : undefined;
+  const pageEdges = config.site.archives.length > 0 ? (cache.pageEdges ??= readPageEdges(config.stateDir, pageSettings, logger)) : undefined;
   const planned = planFeeds(model.collections, config.site, {
     tombstones: model.tracked.tombstones,
     memo: cache.plans,
@@ -296,7 +296,7 @@ function massRemovalRefused({ before, removed }: RemovalCount, config: Config): 
  * one: at a million articles this is not a pass over every article on each edit.
  */
 function entriesToPlan(model: ContentModel<ArticleRecord>, site: FeedSite): { readonly articles: readonly ArticleRecord[] }[] {
-  if (!site.archives) return model.collections.map((collection) => ({ articles: collection.articles.slice(0, site.maxItems) }));
+  if (site.archives.length === 0) return model.collections.map((collection) => ({ articles: collection.articles.slice(0, site.maxItems) }));
   if (model.changes === undefined) return model.collections.filter((collection) => collection.path === ALL_TOPICS_PATH);
   const articles: ArticleRecord[] = [];
   for (const { before, after } of model.changes) {
@@ -328,13 +328,15 @@ function budgetReport(plans: readonly DocumentPlan<ArticleRecord>[], cache: Buil
   const { archives, maxBytes, maxItems } = config.site;
   let feeds = 0;
   let entries = 0;
+  let leftOut = 0;
   const oversized = new Map<string, { readonly key: string; readonly paths: string[] }>();
   for (const plan of plans) {
     if (plan.overBudget) {
       feeds++;
       entries += plan.overBudget;
-      if (!archives) {
-        logger.warn(`${config.feedsDir}/${plan.document.path}: ${plan.overBudget} of its newest ${maxItems} entries left out to stay under FEED_MAX_BYTES (${maxBytes} bytes); with FEED_ARCHIVES=true they would be in archive pages`, {
+      if (!archives.includes(plan.document.kind)) {
+        leftOut += plan.overBudget;
+        logger.warn(`${config.feedsDir}/${plan.document.path}: ${plan.overBudget} of its newest ${maxItems} entries left out to stay under FEED_MAX_BYTES (${maxBytes} bytes); with archive pages for ${FEED_KIND_NAMES[plan.document.kind]} (FEED_ARCHIVES) they would be on archive pages`, {
           feed: plan.document.path,
           entries: plan.overBudget,
         });
@@ -352,6 +354,6 @@ function budgetReport(plans: readonly DocumentPlan<ArticleRecord>[], cache: Buil
     logger.warn(`${path.join(config.contentDir, file)}: its entry alone (${bytes} bytes) is over FEED_MAX_BYTES (${maxBytes} bytes); published alone in ${paths.map((name) => `${config.feedsDir}/${name}`).join(', ')}`, { file, bytes, feeds: paths });
   }
   if (feeds === 0 && oversized.size === 0) return undefined;
-  if (archives && feeds > 0) logger.info(`${entries} entries of ${feeds} feed(s) moved to archive pages to stay under FEED_MAX_BYTES (${maxBytes} bytes)`, { feeds, entries });
-  return { feeds, entries, archived: archives, oversized: [...oversized.keys()] };
+  if (entries > leftOut) logger.info(`${entries - leftOut} entries moved to archive pages to stay under FEED_MAX_BYTES (${maxBytes} bytes)`, { feeds, entries: entries - leftOut });
+  return { feeds, entries, leftOut, oversized: [...oversized.keys()] };
 }

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { buildFeeds } from '../build/build-feeds.js';
 import { loadConfig } from '../config.js';
 import { formatProblem } from '../content/problems.js';
+import { FEED_KIND_NAMES, FEED_KINDS } from '../feeds/feed-model.js';
 import { ConfigError, failureSummary } from '../errors.js';
 import { DiskWriteError } from '../build/disk-write-error.js';
 import { MANIFEST_NAME } from '../build/write-feeds.js';
@@ -34,6 +35,13 @@ function printLine(stream: NodeJS.WritableStream, line: string): void {
 }
 
 /** `npm run build:feeds`: the same build the server runs, printed for a person or a CI log. */
+/** Where the entries the byte budget kept out of subscription feeds went: archive pages, or none for feeds of a kind without them. */
+function budgetOutcome({ entries, leftOut }: { readonly entries: number; readonly leftOut: number }): string {
+  if (leftOut === 0) return `${entries} of their newest entries are on archive pages instead`;
+  if (leftOut === entries) return `${entries} of their newest entries were left out`;
+  return `${entries - leftOut} of their newest entries are on archive pages instead, and ${leftOut} were left out (feeds without archive pages)`;
+}
+
 async function main(): Promise<number> {
   let options;
   try {
@@ -105,10 +113,13 @@ async function main(): Promise<number> {
   const out = (line: string) => printLine(process.stdout, line);
   out(`Read ${report.filesRead} article file(s) from ${config.contentDir}/ in ${Math.round(report.durationMs)} ms.`);
   out(`Published ${report.published} article(s) in ${report.feeds} feed(s): all topics, ${report.topics} topic(s), each provider and category.`);
-  if (report.archivePages) out(`Wrote ${report.archivePages} archive page(s) (RFC 5005), so every article stays reachable.`);
+  if (report.archivePages) {
+    const archived = config.site.archives.length === FEED_KINDS.length ? 'every feed' : `the feeds of ${config.site.archives.map((kind) => FEED_KIND_NAMES[kind]).join(', ')}`;
+    out(`Wrote ${report.archivePages} archive page(s) (RFC 5005), so every article stays reachable from ${archived}.`);
+  }
   const { overBudget } = report;
   if (overBudget?.feeds) {
-    out(`Kept ${overBudget.feeds} feed(s) within FEED_MAX_BYTES (${config.site.maxBytes} bytes): ${overBudget.entries} of their newest entries ${overBudget.archived ? 'are on archive pages instead' : 'were left out'}.`);
+    out(`Kept ${overBudget.feeds} feed(s) within FEED_MAX_BYTES (${config.site.maxBytes} bytes): ${budgetOutcome(overBudget)}.`);
   }
   if (overBudget?.oversized.length) out(`Published ${overBudget.oversized.length} article(s) alone, each entry over FEED_MAX_BYTES by itself (warned above).`);
   if (report.deleted) out(`Announced ${report.deleted} deleted entr${report.deleted === 1 ? 'y' : 'ies'} (RFC 6721).`);

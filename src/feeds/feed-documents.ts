@@ -103,7 +103,7 @@ export interface DocumentPlan<T extends Filing = Filing> {
 
 /**
  * The documents of every collection: a subscription document with the newest `site.maxItems`
- * entries and, when `site.archives` is on and there are more, RFC 5005 archive pages. Pages are
+ * entries and, when `site.archives` names its kind and there are more, RFC 5005 archive pages. Pages are
  * cut from the oldest entry forward, so adding new articles never changes a page's contents:
  * page 1 holds the oldest `maxItems`, page 2 the next, and so on; only whole pages are written,
  * and the entries after the last whole page are all in the subscription document. With
@@ -313,6 +313,8 @@ function firstAtOrOlder(articles: readonly Filing[], end: number, edge: PageEdge
 function cutCollection<T extends Filing>(
   all: readonly T[],
   site: FeedSite,
+  /** Whether the collection gets archive pages (its kind is one of site.archives). */
+  archived: boolean,
   sizes: DocumentSizes<T> | undefined,
   kept: readonly PageEdge[],
   pageHead: (page: number) => FeedDocumentHead,
@@ -330,7 +332,7 @@ function cutCollection<T extends Filing>(
   const same = new Set<number>();
   const frame = (head: () => FeedDocumentHead) => (sizes ? sizes.frame(head()) : NO_FRAMES);
   let unpaged = all.length;
-  if (site.archives) {
+  if (archived) {
     const largest = frame(() => pageHead(10 ** (String(all.length).length + 1)));
     for (const edge of kept) {
       const page = pages.length + 1;
@@ -382,7 +384,7 @@ function cutCollection<T extends Filing>(
     }
   }
   let subscription = fill(all, 0, 1, frame(() => subscriptionHead(pages.length)), site, sizes);
-  if (site.archives && subscription.count < unpaged) {
+  if (archived && subscription.count < unpaged) {
     // A page of the older unpaged articles now, and the subscription document links it.
     subscription = fill(all, 0, 1, frame(() => subscriptionHead(pages.length + 1)), site, sizes);
     pages.push(unpaged - subscription.count);
@@ -458,7 +460,7 @@ function cutPlans<T extends Filing>(
 
   const digestOf = sizes?.pageDigest;
   const pageDigest = digestOf && ((start: number, end: number) => digestOf.call(sizes, all, start, end, collection.name));
-  const cut = cutCollection(all, site, sizes, kept, (page) => pageHead(page, page + 1, []), (pages) => subscriptionHead(pages, []), sameName ? previous : [], unmoved, pageDigest);
+  const cut = cutCollection(all, site, site.archives.includes(collection.kind), sizes, kept, (page) => pageHead(page, page + 1, []), (pages) => subscriptionHead(pages, []), sameName ? previous : [], unmoved, pageDigest);
   const pages = cut.pages.length;
   const subscriptionArticles = all.slice(0, cut.subscription);
   const lastSubscription = previous[0];

@@ -61,6 +61,12 @@ export interface FeedUrls {
 /** What a feed collects: everything, one topic, one provider, or one category. */
 export type FeedKind = 'all' | 'topic' | 'provider' | 'category';
 
+/** Every kind of feed, in the order the feeds folder lists them. */
+export const FEED_KINDS: readonly FeedKind[] = ['all', 'topic', 'provider', 'category'];
+
+/** A kind of feed as settings name it (FEED_ARCHIVES=topics,all). */
+export const FEED_KIND_NAMES: Readonly<Record<FeedKind, string>> = { all: 'all', topic: 'topics', provider: 'providers', category: 'categories' };
+
 /** An entry that was published and is gone (removed, or made a draft): RFC 6721 in Atom. */
 export interface Tombstone {
   readonly id: string;
@@ -120,8 +126,11 @@ export interface FeedSite {
   readonly language: string;
   /** Entries in a subscription feed, and in each archive page. */
   readonly maxItems: number;
-  /** Write RFC 5005 archive pages so every article stays reachable. */
-  readonly archives: boolean;
+  /**
+   * The kinds of feed that get RFC 5005 archive pages, so that every article of such a feed stays
+   * reachable from it (none: archives off). Ordered as FeedKind lists them (the config's stamp).
+   */
+  readonly archives: readonly FeedKind[];
   /**
    * The byte budget of each RSS, Atom and JSON Feed document (uncompressed): entries that would
    * push a document over it move to archive pages, or are left out with archives off.

@@ -147,6 +147,15 @@ async function buildOnce<T>(name: string, env: Record<string, string>, fill: (co
   return { written, result, warnings, contentDir, files: await readFeedsFolder(feedsDir) };
 }
 
+/** Builds 30 articles (seed 8) with `env` before the tests of the describe it is called in. */
+function buildBefore(name: string, env: Record<string, string>) {
+  const built = {} as Awaited<ReturnType<typeof buildOnce<Generated[]>>>;
+  before(async () => {
+    Object.assign(built, await buildOnce(name, env, (dir) => writeArticles(dir, 30, 8)));
+  });
+  return built;
+}
+
 describe('buildFeeds with FEED_MAX_BYTES: large articles, archives on', () => {
   let generated: Generated[];
   let files: Map<string, Buffer>;
@@ -180,50 +189,75 @@ describe('buildFeeds with FEED_MAX_BYTES: large articles, archives on', () => {
   it('reports how many subscription feeds the budget cut short', () => {
     const { overBudget } = result.report;
     assert.ok(overBudget, 'no overBudget in the report');
-    assert.equal(overBudget.archived, true);
+    assert.equal(overBudget.leftOut, 0);
     assert.ok(overBudget.feeds >= 3, `${overBudget.feeds} feeds`);
     assert.deepEqual(overBudget.oversized, []);
   });
 });
 
 describe('buildFeeds with FEED_MAX_BYTES: archives off', () => {
-  let generated: Generated[];
-  let files: Map<string, Buffer>;
-  let result: BuildResult;
-  let warnings: Awaited<ReturnType<typeof buildOnce>>['warnings'];
-  let contentDir: string;
-
-  before(async () => {
-    ({ written: generated, files, result, warnings, contentDir } = await buildOnce('off', { FEED_ARCHIVES: 'false' }, (dir) => writeArticles(dir, 30, 8)));
-  });
+  const built = buildBefore('off', { FEED_ARCHIVES: 'false' });
 
   it('keeps every subscription document within the budget, holding the newest entries that fit, and writes no archive pages', () => {
-    assert.deepEqual([...files.keys()].filter((name) => name.startsWith('archive/')), []);
-    for (const [name, bytes] of feedFiles(files)) assert.ok(bytes.length <= BUDGET, `${name}: ${bytes.length} bytes`);
-    const all = parseJson(files.get('all.json')!.toString('utf8'));
+    assert.deepEqual([...built.files.keys()].filter((name) => name.startsWith('archive/')), []);
+    for (const [name, bytes] of feedFiles(built.files)) assert.ok(bytes.length <= BUDGET, `${name}: ${bytes.length} bytes`);
+    const all = parseJson(built.files.get('all.json')!.toString('utf8'));
     assert.ok(all.ids.length < MAX_ITEMS, `${all.ids.length} entries`);
-    assert.deepEqual(all.ids, generated.slice(-all.ids.length).reverse().map((article) => article.id));
+    assert.deepEqual(all.ids, built.written.slice(-all.ids.length).reverse().map((article) => article.id));
   });
 
   it('reports the entries left out and warns naming each feed that left some out', () => {
-    const { overBudget } = result.report;
+    const { overBudget } = built.result.report;
     assert.ok(overBudget, 'no overBudget in the report');
-    assert.equal(overBudget.archived, false);
-    const all = parseJson(files.get('all.json')!.toString('utf8'));
+    assert.equal(overBudget.leftOut, overBudget.entries);
+    const all = parseJson(built.files.get('all.json')!.toString('utf8'));
     assert.ok(overBudget.entries >= MAX_ITEMS - all.ids.length);
     assert.ok(
-      warnings.some((line) => line.feed === 'all'),
-      `no warning names the all feed: ${JSON.stringify(warnings)}`,
+      built.warnings.some((line) => line.feed === 'all'),
+      `no warning names the all feed: ${JSON.stringify(built.warnings)}`,
     );
-    assert.equal(warnings.length, overBudget.feeds);
+    assert.equal(built.warnings.length, overBudget.feeds);
   });
 
   it('says so in the output of npm run build:feeds, with a warning naming each feed on stderr', async () => {
     const out = path.join(await makeTempDir('budget-off-cli-'), 'feeds');
-    const env = { PATH: process.env.PATH, CONTENT_DIR: contentDir, FEEDS_DIR: out, STATE_DIR: `${out}.state`, FEED_ARCHIVES: 'false', ...SETTINGS };
+    const env = { PATH: process.env.PATH, CONTENT_DIR: built.contentDir, FEEDS_DIR: out, STATE_DIR: `${out}.state`, FEED_ARCHIVES: 'false', ...SETTINGS };
     const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/build-feeds.ts'], { env, timeout: 60_000, encoding: 'utf8' });
-    assert.match(stdout, new RegExp(`Kept ${result.report.overBudget!.feeds} feed\\(s\\) within FEED_MAX_BYTES \\(${BUDGET} bytes\\): ${result.report.overBudget!.entries} of their newest entries were left out`));
+    assert.match(stdout, new RegExp(`Kept ${built.result.report.overBudget!.feeds} feed\\(s\\) within FEED_MAX_BYTES \\(${BUDGET} bytes\\): ${built.result.report.overBudget!.entries} of their newest entries were left out`));
     assert.match(stderr, new RegExp(`^Warning: ${out}/all: `, 'm'));
+  });
+});
+
+describe('buildFeeds with FEED_MAX_BYTES: archives for topic feeds only (FEED_ARCHIVES=topics)', () => {
+  const built = buildBefore('topics', { FEED_ARCHIVES: 'topics' });
+
+  it('keeps every topic\'s articles reachable through its pages, and writes pages for no other feed', () => {
+    for (const topic of ['AI', 'Space']) {
+      assertReachableOnce(chain(built.files, topic.toLowerCase()), built.written.filter((article) => article.topics.includes(topic)).map((article) => article.id));
+    }
+    assert.deepEqual([...new Set([...built.files.keys()].filter((name) => name.startsWith('archive/')).map((name) => name.split('/')[1]))].sort(), ['ai', 'space']);
+    assert.equal(parseAtom(built.files.get('all.atom')!.toString('utf8')).prevArchive, undefined);
+  });
+
+  it('reports the entries moved and those left out apart, and warns only for the feeds that left some out', () => {
+    const { overBudget } = built.result.report;
+    assert.ok(overBudget, 'no overBudget in the report');
+    const all = parseJson(built.files.get('all.json')!.toString('utf8'));
+    assert.ok(overBudget.leftOut >= MAX_ITEMS - all.ids.length, `${overBudget.leftOut} left out`);
+    assert.ok(overBudget.leftOut < overBudget.entries, `${overBudget.leftOut} of ${overBudget.entries}`);
+    const warned = built.warnings.map((line) => line.feed).filter((feed) => feed !== undefined);
+    assert.ok(warned.includes('all'), `no warning names the all feed: ${JSON.stringify(built.warnings)}`);
+    assert.deepEqual(warned.filter((feed) => feed === 'ai' || feed === 'space'), [], 'a topic feed moved its entries to pages');
+    assert.match(built.warnings.find((line) => line.feed === 'all')!.msg, /with archive pages for all \(FEED_ARCHIVES\) they would be on archive pages$/);
+  });
+
+  it('says both in the output of npm run build:feeds', async () => {
+    const out = path.join(await makeTempDir('budget-topics-cli-'), 'feeds');
+    const env = { PATH: process.env.PATH, CONTENT_DIR: built.contentDir, FEEDS_DIR: out, STATE_DIR: `${out}.state`, FEED_ARCHIVES: 'topics', ...SETTINGS };
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/build-feeds.ts'], { env, timeout: 60_000, encoding: 'utf8' });
+    const { entries, leftOut } = built.result.report.overBudget!;
+    assert.match(stdout, new RegExp(`: ${entries - leftOut} of their newest entries are on archive pages instead, and ${leftOut} were left out \\(feeds without archive pages\\)\\.`));
+    assert.match(stdout, /so every article stays reachable from the feeds of topics\.$/m);
   });
 });
 

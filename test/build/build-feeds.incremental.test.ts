@@ -314,9 +314,18 @@ describe('buildFeeds: a carried cache writes what an empty cache writes', () => 
   });
 
   it('over 40 rounds of edits that change body sizes, with documents cut by FEED_MAX_BYTES', async () => {
-    const random = mulberry32(SEED + 1);
+    await budgetRounds(SEED + 1, 40, {});
+  });
+
+  it('over 25 rounds of such edits with archive pages for topics and categories only (FEED_ARCHIVES=topics,categories)', async () => {
+    await budgetRounds(SEED + 2, 25, { FEED_ARCHIVES: 'topics,categories' });
+  });
+
+  /** Rounds of body edits that the byte budget cuts documents along, built both ways with `settings`. */
+  async function budgetRounds(seed: number, rounds: number, settings: Record<string, string>): Promise<void> {
+    const random = mulberry32(seed);
     const budget = 16 * 1024;
-    const { write, buildBoth } = await twoBuilders({ ...SETTINGS, FEED_MAX_ITEMS: '5', FEED_MAX_BYTES: String(budget) });
+    const { write, buildBoth } = await twoBuilders({ ...SETTINGS, FEED_MAX_ITEMS: '5', FEED_MAX_BYTES: String(budget), ...settings });
     // 1 to 12 KB of Markdown: two to five entries fit in a document.
     const sizedBody = (round: number) => `Round ${round}. ${'Words that take room. '.repeat(50 + Math.floor(random() * 550))}`;
     const fields = new Map<number, Fields>();
@@ -326,16 +335,20 @@ describe('buildFeeds: a carried cache writes what an empty cache writes', () => 
     }
     await buildBoth(new Date(Date.UTC(2025, 1, 1)), 'first build');
     let cut = 0;
-    for (let round = 1; round <= 40; round++) {
+    let paged = 0;
+    for (let round = 1; round <= rounds; round++) {
       const index = random() < 0.2 ? 100 + round : Math.floor(random() * 24);
       if (!fields.has(index)) fields.set(index, { ...randomFields(random, index), published: true });
       await write(index, fields.get(index)!, sizedBody(round));
       const { cached, cachedFiles } = await buildBoth(new Date(Date.UTC(2025, 1, 1, 0, round)), `budget round ${round}`);
       if (cached.report.overBudget) cut++;
       for (const [name, text] of cachedFiles) if (/\.(xml|atom|json)$/.test(name)) assert.ok(Buffer.byteLength(text) <= budget, `round ${round}: ${name}`);
+      if (settings.FEED_ARCHIVES) assert.ok([...cachedFiles.keys()].every((name) => !/^archive\/(all|providers)\//.test(name)), `round ${round}: pages of a kind not archived`);
+      if ([...cachedFiles.keys()].some((name) => name.startsWith('archive/categories/')) && [...cachedFiles.keys()].some((name) => /^archive\/[^/]+\/1\.xml$/.test(name))) paged++;
     }
-    assert.ok(cut > 30, `the budget cut documents in ${cut} rounds`);
-  });
+    assert.ok(cut > rounds * 0.75, `the budget cut documents in ${cut} rounds`);
+    assert.equal(paged, rounds, 'every round had topic and category pages');
+  }
 
   it('renames a provider feed when an edit changes which spelling most of its articles use', async () => {
     const { write, buildBoth } = await twoBuilders();

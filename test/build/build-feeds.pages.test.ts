@@ -10,6 +10,7 @@ import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { buildFeeds } from '../../src/build/build-feeds.js';
 import { createBuildCache } from '../../src/build/build-cache.js';
+import { readManifest } from '../../src/build/write-feeds.js';
 import type { Config } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
 import { articleText, frontMatter } from '../helpers/articles.js';
@@ -123,5 +124,34 @@ describe('archive pages when an archived article is removed', () => {
     if (await missingW3cFeedCheck(t)) return;
     const files = ['xml', 'atom'].map((ext) => path.join(config.feedsDir, 'archive', 'ai', `1.${ext}`));
     assert.deepEqual(await w3cFindings(files), []);
+  });
+});
+
+describe('archive pages for some kinds of feed only (FEED_ARCHIVES=topics)', () => {
+  it('removes the other kinds\' pages and their prev-archive links when the setting narrows, keeping the topic pages byte for byte', async () => {
+    const every = await setUp('pages-kinds');
+    await buildFeeds({ config: every, logger: silentLogger, clock: () => T1 });
+    const before = await archiveFiles(every);
+    const topics = testConfig(every.contentDir, every.feedsDir, { FEED_MAX_ITEMS: '3', FEED_ARCHIVES: 'topics' });
+
+    const result = await buildFeeds({ config: topics, logger: silentLogger, clock: () => T2 });
+    assert.deepEqual(result.report.problems, []);
+    const after = await archiveFiles(topics);
+    assert.deepEqual([...after.keys()], [...before.keys()].filter((name) => name.startsWith('ai/')));
+    assert.deepEqual(changedNames(before, after), [...before.keys()].filter((name) => !name.startsWith('ai/')));
+    assert.ok(result.report.removed.includes('archive/all/1.xml') && result.report.removed.includes('archive/providers/news.example.com/3.atom'));
+    // What a restarting server serves: the manifest lists the topic pages and no other.
+    const listed = [...readManifest(topics.feedsDir)!.files.keys()].filter((name) => name.startsWith('archive/'));
+    assert.deepEqual(listed.sort(), [...after.keys()].map((name) => `archive/${name}`).sort());
+
+    const prevArchive = async (feed: string) => {
+      const atom = parseXmlDocument(await readFile(path.join(topics.feedsDir, `${feed}.atom`), 'utf8'));
+      return listOf(atom.feed.link).find((link) => link['@_rel'] === 'prev-archive')?.['@_href'];
+    };
+    assert.equal(await prevArchive('ai'), 'https://feeds.example.org/feeds/archive/ai/3.atom');
+    for (const feed of ['all', 'providers/news.example.com', 'categories/news']) assert.equal(await prevArchive(feed), undefined, feed);
+    // The subscription feeds of the other kinds hold their newest entries, as with archives off.
+    const allRss = parseXmlDocument(await readFile(path.join(topics.feedsDir, 'all.xml'), 'utf8'));
+    assert.deepEqual(listOf(allRss.rss.channel.item).map((item) => textOf(item.guid)), [idOf(10), idOf(9), idOf(8)]);
   });
 });

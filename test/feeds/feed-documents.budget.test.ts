@@ -192,7 +192,7 @@ describe('planFeedDocuments with a byte budget: the subscription document', () =
 
 describe('planFeedDocuments with a byte budget: archives off', () => {
   it('leaves the entries that do not fit out of the subscription document, and says how many', () => {
-    const plans = plansOf(articles(7), { maxItems: 5, maxBytes: 1002, archives: false }, fakeSizes(even(300)));
+    const plans = plansOf(articles(7), { maxItems: 5, maxBytes: 1002, archives: [] }, fakeSizes(even(300)));
     const { subscription, pages } = aiChain(plans);
     assert.deepEqual(numbers(subscription), [7, 6, 5]);
     assert.equal(subscription.overBudget, 2);
@@ -221,7 +221,7 @@ describe('planFeedDocuments with a byte budget: an entry larger than the budget'
   });
 
   it('is published alone with archives off too', () => {
-    const { subscription } = aiChain(plansOf(articles(3), { maxItems: 5, maxBytes: 1002, archives: false }, sizes));
+    const { subscription } = aiChain(plansOf(articles(3), { maxItems: 5, maxBytes: 1002, archives: [] }, sizes));
     assert.deepEqual(numbers(subscription), [3]);
     assert.equal(subscription.oversized, true);
     assert.equal(subscription.overBudget, 2);
@@ -257,7 +257,7 @@ describe('planFeedDocuments with a byte budget: unchanged documents are the same
 describe('planFeedDocuments with a byte budget: plans remembered between builds', () => {
   it('counts the entries kept out when an older article comes to a feed already full to the budget (archives off)', () => {
     const memo = new Map();
-    const site = { ...testSite, maxItems: 5, maxBytes: 1002, archives: false };
+    const site = { ...testSite, maxItems: 5, maxBytes: 1002, archives: [] };
     const sizes = fakeSizes(even(300));
     const list = articles(4);
     const first = aiChain(planFeedDocuments(collectFeeds(list.slice(0, 3)).collections, site, { memo, sizes }));

@@ -136,12 +136,27 @@ describe('buildFeedDocuments: RFC 5005 archive pages', () => {
   });
 
   it('writes no archive pages when archives are off', () => {
-    const documents = documentsOf(articles(7), { ...SITE, archives: false });
+    const documents = documentsOf(articles(7), { ...SITE, archives: [] });
     assert.deepEqual(
       documents.filter((document) => document.archive !== undefined || document.path.startsWith('archive/')),
       [],
     );
     assert.equal(find(documents, 'ai').prevArchive, undefined);
+  });
+
+  it('writes archive pages only for the kinds of feed site.archives names, the others holding their newest entries as without archives', () => {
+    const all = documentsOf(articles(7));
+    const documents = documentsOf(articles(7), { ...SITE, archives: ['topic'] });
+    assert.deepEqual(
+      [...new Set(documents.filter((document) => document.path.startsWith('archive/')).map((document) => document.path.split('/')[1]))],
+      ['ai'],
+    );
+    for (const path of ['archive/ai/1', 'archive/ai/2']) assert.deepEqual(ids(find(documents, path)), ids(find(all, path)), path);
+    assert.deepEqual(find(documents, 'ai').prevArchive, feedUrls(BASE, 'archive/ai/2'));
+    for (const path of ['all', 'providers/news.example.com', 'categories/news']) {
+      assert.equal(find(documents, path).prevArchive, undefined, path);
+      assert.deepEqual(ids(find(documents, path)), ids(find(documentsOf(articles(7), { ...SITE, archives: [] }), path)), path);
+    }
   });
 
   it('writes no archive pages for exactly maxItems articles', () => {

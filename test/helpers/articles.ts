@@ -1,6 +1,6 @@
 import yaml from 'js-yaml';
 import type { Article } from '../../src/content/article-schema.js';
-import type { FeedSite } from '../../src/feeds/feed-model.js';
+import { FEED_KINDS, type FeedSite } from '../../src/feeds/feed-model.js';
 import { parseArticle } from '../../src/content/parse-article.js';
 
 /** Front matter of a valid, complete article; tests override what they are about. */
@@ -44,7 +44,7 @@ export const testSite: FeedSite = Object.freeze({
   description: 'The latest articles about {topic}.',
   language: 'en',
   maxItems: 50,
-  archives: true,
+  archives: FEED_KINDS,
   maxAgeSeconds: { subscription: 300, archive: 86_400 },
   iconUrl: 'https://feeds.example.org/feeds/icon.png',
   logoUrl: 'https://feeds.example.org/feeds/logo.png',

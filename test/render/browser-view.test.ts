@@ -17,7 +17,7 @@ import { renderBrowserFiles, renderFeedPage } from '../../src/render/browser-vie
 import { collectFeeds } from '../../src/feeds/feed-collections.js';
 import { buildFeedDocuments } from '../helpers/documents.js';
 import type { DocumentOptions } from '../../src/feeds/feed-documents.js';
-import type { FeedDocument, FeedSite } from '../../src/feeds/feed-model.js';
+import { FEED_KINDS, type FeedDocument, type FeedSite } from '../../src/feeds/feed-model.js';
 import { renderFeedFiles } from '../../src/render/render-feeds.js';
 import { makeArticle, testSite } from '../helpers/articles.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -93,7 +93,7 @@ function archivedDocuments(): FeedDocument[] {
       publishedDateTime: `2024-05-0${day}T10:00:00Z`,
     }),
   );
-  return documentsOf(articles, { ...testSite, maxItems: 2, archives: true });
+  return documentsOf(articles, { ...testSite, maxItems: 2, archives: FEED_KINDS });
 }
 
 // ---------------------------------------------------------------- reading HTML
