@@ -147,16 +147,20 @@ export function planFeeds<T extends Filing>(collections: readonly FeedCollection
       const kept = edges?.byPath.get(collection.path) ?? [];
       const movedOnly = known && movedSince?.has(known.collection) ? (unmoved ??= unmovedBetween(moved!.articles)) : undefined;
       const cut = cutPlans(collection, site, deleted, known?.plans, options.sizes, kept, movedOnly);
-      if (edges && !sameEdges(kept, cut.edges)) {
-        if (cut.edges.length > 0) edges.byPath.set(collection.path, cut.edges);
-        else edges.byPath.delete(collection.path);
-        edges.changed = true;
-      } else if (edges && cut.edges.some((edge, index) => edge !== kept[index])) {
-        // The same edges with new digests: kept, and written now only when an edge had none (the
-        // first build after digests were added); a page whose articles changed is measured by
-        // the next process until the book is written for another reason.
-        edges.byPath.set(collection.path, cut.edges);
-        if (digestsAdded(kept, cut.edges)) edges.changed = true;
+      // A kind of feed without archive pages keeps the edges it had, as every feed does with
+      // FEED_ARCHIVES=false: given pages again, it cuts them along the same edges.
+      if (edges && site.archives.includes(collection.kind)) {
+        if (!sameEdges(kept, cut.edges)) {
+          if (cut.edges.length > 0) edges.byPath.set(collection.path, cut.edges);
+          else edges.byPath.delete(collection.path);
+          edges.changed = true;
+        } else if (cut.edges.some((edge, index) => edge !== kept[index])) {
+          // The same edges with new digests: kept, and written now only when an edge had none (the
+          // first build after digests were added); a page whose articles changed is measured by
+          // the next process until the book is written for another reason.
+          edges.byPath.set(collection.path, cut.edges);
+          if (digestsAdded(kept, cut.edges)) edges.changed = true;
+        }
       }
       memo?.set(collection.path, { collection, deleted, plans: cut.plans });
       ofCollection = cut.plans;

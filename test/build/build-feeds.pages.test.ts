@@ -155,3 +155,19 @@ describe('archive pages for some kinds of feed only (FEED_ARCHIVES=topics)', () 
     assert.deepEqual(listOf(allRss.rss.channel.item).map((item) => textOf(item.guid)), [idOf(10), idOf(9), idOf(8)]);
   });
 });
+
+describe('page edges of the kinds of feed FEED_ARCHIVES leaves out for a while', () => {
+  it('are kept, so that widening the setting again changes only the page that held an article removed meanwhile (as with FEED_ARCHIVES=false)', async () => {
+    const every = await setUp('pages-kinds-back');
+    await buildFeeds({ config: every, logger: silentLogger, clock: () => T1 });
+    const before = await archiveFiles(every);
+
+    await rm(path.join(every.contentDir, 'article-2.md'));
+    const topics = testConfig(every.contentDir, every.feedsDir, { FEED_MAX_ITEMS: '3', FEED_ARCHIVES: 'topics' });
+    await buildFeeds({ config: topics, logger: silentLogger, clock: () => T2 });
+    await buildFeeds({ config: every, logger: silentLogger, clock: () => T2 });
+
+    assert.deepEqual(changedNames(before, await archiveFiles(every)), pageFiles(1));
+    for (const feed of FEEDS) assert.deepEqual(await rssIds(every, `${feed}/2`), [idOf(6), idOf(5), idOf(4)], feed);
+  });
+});
