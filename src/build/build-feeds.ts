@@ -25,7 +25,7 @@ import type { Logger } from '../logger.js';
 import { cacheStamp, discardBuildCache, INDEX_BYTES_PER_FILE, inputsDigest, liveEntryKeys, loadBuildCache, peekLastBuild, savedIndexBytes, saveBuildCache, type BuildCache, type CacheStamp, type SavedBuild, type SavedReport, type ScannedFile } from './build-cache.js';
 import { buildResult, builtFile, elapsedMs, everyFile, fileCount, keptBuildResult, manifestStat, unchangedBuildResult, type BuildReport, type BuildResult } from './build-result.js';
 import { CacheIndexUnusable } from './cache-index.js';
-import { DiskWriteError } from './disk-write-error.js';
+import { assertFolderSetting, DiskWriteError } from './disk-write-error.js';
 import { EntryStoreCorrupt } from './entry-store.js';
 import { UNKNOWN_CHANGES, type ContentChangeSet } from '../content/watch-content.js';
 import { ContentChangedDuringBuild, dropSurvey, listingPrint, scanContent, surveyContent, type ContentSurvey } from './scan-content.js';
@@ -72,6 +72,8 @@ export interface BuildDependencies {
 
 export async function buildFeeds(dependencies: BuildDependencies): Promise<BuildResult> {
   const { config, logger } = dependencies;
+  assertFolderSetting(config.stateDir, 'STATE_DIR');
+  assertFolderSetting(config.feedsDir, 'FEEDS_DIR');
   const stamp = cacheStamp(config);
   // A new process lists the content folder and starts its stats on a helper thread first, and
   // loads its cache meanwhile (at 100k files each takes about 0.2 s).

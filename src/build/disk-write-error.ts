@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { FeedServiceError } from '../errors.js';
 
 /**
@@ -28,4 +29,20 @@ export function writingFile<T>(file: string, write: () => T): T {
   } catch (error) {
     throw error instanceof DiskWriteError ? error : new DiskWriteError(file, error);
   }
+}
+
+/**
+ * Throws a DiskWriteError naming `dir` and its setting (FEEDS_DIR, STATE_DIR) when `dir` is a file
+ * or inside one: otherwise every build fails on a bare ENOTDIR or EEXIST from deep inside, naming a
+ * file below it or no setting. A folder that is missing is fine (the build makes it); any other
+ * fault is left to the write that meets it.
+ */
+export function assertFolderSetting(dir: string, setting: string): void {
+  let folder = true;
+  try {
+    folder = statSync(dir, { throwIfNoEntry: false })?.isDirectory() ?? true;
+  } catch (error) {
+    folder = (error as NodeJS.ErrnoException).code !== 'ENOTDIR';
+  }
+  if (!folder) throw new DiskWriteError(dir, Object.assign(new Error(`${setting} is a file or inside one, not a folder`), { code: 'ENOTDIR' }));
 }

@@ -14,7 +14,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, closeSync, writeSync } from 'node:fs';
 import { FeedServiceError } from '../errors.js';
-import { writingFile } from './disk-write-error.js';
+import { assertFolderSetting, writingFile } from './disk-write-error.js';
 
 export const LOCK_NAME = '.feeds-lock';
 
@@ -39,6 +39,7 @@ export interface FeedsLock {
 export function lockFeedsFolder(feedsDir: string, role: string): FeedsLock {
   const file = path.join(feedsDir, LOCK_NAME);
   // A folder that cannot take the lock (full, read-only) fails as a write of the build would.
+  assertFolderSetting(feedsDir, 'FEEDS_DIR');
   writingFile(feedsDir, () => mkdirSync(feedsDir, { recursive: true }));
   const me: LockHolder = { pid: process.pid, host: hostname(), role, since: new Date().toISOString() };
   if (!writingFile(file, () => createLockFile(file, me))) {

@@ -43,3 +43,21 @@ describe('npm run build:feeds: file names in the report', () => {
     assert.ok(stderr.includes(`Warning: ${contentDir}/huge\\x1B]0;pwned\\x07\\u202Egpj.md: its entry alone`), stderr);
   });
 });
+
+describe('npm run build:feeds: a folder setting that names a file', () => {
+  for (const setting of ['STATE_DIR', 'FEEDS_DIR'] as const) {
+    it(`fails with DISK_WRITE_FAILED naming ${setting} and the path, when it is a file or inside one`, async () => {
+      const contentDir = await makeTempDir('cli-content-');
+      await writeFile(path.join(contentDir, 'good.md'), articleText(frontMatter({ sourceUrl: 'https://news.example.com/good' })));
+      const dir = await makeTempDir('cli-folders-');
+      const file = path.join(dir, 'a-file');
+      await writeFile(file, '');
+      for (const named of [file, path.join(file, 'below')]) {
+        const folders = { FEEDS_DIR: path.join(dir, 'feeds'), STATE_DIR: path.join(dir, 'state'), [setting]: named };
+        const { code, stderr } = await buildCli({ CONTENT_DIR: contentDir, ...folders });
+        assert.equal(code, 1, stderr);
+        assert.ok(stderr.includes(`Build failed (DISK_WRITE_FAILED): cannot write ${named}: ENOTDIR (${setting} is a file or inside one, not a folder)`), stderr);
+      }
+    });
+  }
+});
