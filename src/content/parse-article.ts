@@ -18,7 +18,10 @@ export type ParseResult = { readonly ok: true; readonly article: Article } | { r
  */
 const MATTER_OPTIONS = {
   engines: {
-    yaml: (source: string): object => yaml.safeLoad(source, { schema: yaml.FAILSAFE_SCHEMA }) as object,
+    yaml: (source: string): object => {
+      refuseTabIndentedKey(source);
+      return yaml.safeLoad(source, { schema: yaml.FAILSAFE_SCHEMA }) as object;
+    },
     // gray-matter's own engines for `---js` / `---javascript` (eval: a content file would run code
     // in the build) and `---json` are merged in unless replaced. parseArticle refuses every
     // language but YAML before gray-matter sees the file; these make sure of it.
@@ -26,6 +29,25 @@ const MATTER_OPTIONS = {
     json: refusedLanguage,
   },
 };
+
+/** A line a tab starts, holding a mapping key (`\tname: Tabby`, `\t  width: 800`). */
+const TAB_INDENTED_KEY = /^\t[ \t]*[^\s#:'"-][^\n:]*:(?:[ \t]|\r?$)/m;
+const TAB_INDENT_REASON = 'a tab indents this line; YAML is indented with spaces only';
+
+/**
+ * YAML allows no tab in indentation, but js-yaml 3 reads a line a tab starts as if it were not
+ * indented at all: `provider:` then `\tname: Tabby` gave an empty provider and a top-level `name`
+ * (ignored), so the article was published without its provider and without a word. Such a line
+ * is reported with its line number instead. `source` starts with the opening line's newline, so
+ * its 0-based line is the file's line - 1, as in js-yaml's own marks.
+ */
+function refuseTabIndentedKey(source: string): void {
+  const match = TAB_INDENTED_KEY.exec(source);
+  if (match === null) return;
+  let line = 0;
+  for (let at = source.indexOf('\n'); at !== -1 && at < match.index; at = source.indexOf('\n', at + 1)) line++;
+  throw new yaml.YAMLException(TAB_INDENT_REASON, { line, column: 0, toString: () => `at line ${line + 1}, column 1` });
+}
 
 function refusedLanguage(): never {
   throw new Error('only YAML front matter is read');
@@ -60,6 +82,11 @@ export function parseArticle(text: string, file: string): ParseResult {
     if (!YAML_LANGUAGES.has(frontMatterLanguage(source))) {
       // The language is not quoted: it is the file's text.
       return unreadable(file, { path: '', reason: 'unsupported_front_matter', message: 'the front matter must be YAML: its first line is --- alone (or ---yaml)' });
+    }
+    // gray-matter takes everything after an opening line with no closing one as YAML: a body
+    // whose first line held a colon (`Note: …`) became a field, and the body was lost unseen.
+    if (source.startsWith('---') && source[3] !== '-' && source.indexOf('\n---', 3) === -1) {
+      return unreadable(file, { path: '', reason: 'unclosed_front_matter', message: 'the front matter has no closing --- line' });
     }
     try {
       parsed = matter(source, MATTER_OPTIONS);
@@ -148,6 +175,7 @@ const QUOTELESS_YAML_REASONS: ReadonlySet<string> = new Set([
   'TAG directive accepts exactly two arguments',
   'YAML directive accepts exactly one argument',
   'a line break is expected',
+  TAB_INDENT_REASON,
   'a whitespace character is expected after the key-value separator within a block mapping',
   'abnormal merge sequence size',
   'alias node should not have any properties',

@@ -325,6 +325,40 @@ describe('parseArticle', () => {
       assert.equal(problem.issues[0]?.reason, 'missing_front_matter');
     });
 
+    it('reports a key indented with a tab (which js-yaml reads as unindented) at its line, LF and CRLF alike', () => {
+      // js-yaml 3 gave provider: null and a top-level name: the provider was dropped without a word.
+      for (const newline of ['\n', '\r\n']) {
+        const text = ['---', ...REQUIRED_LINES, 'publishedDateTime: 2024-05-01T10:00:00Z', 'provider:', '\tname: Tabby', '\tdomain: tabby.example', '---', ''].join(newline);
+        const problem = rejected(text);
+        assert.equal(problem.code, 'ARTICLE_UNREADABLE');
+        assert.equal(problem.issues[0]?.reason, 'invalid_yaml');
+        assert.match(problem.issues[0]?.message ?? '', /at line 6, column 1: a tab indents this line/);
+      }
+    });
+
+    it('reports an image field indented with a tab after spaces-indented ones, not an image without it', () => {
+      const problem = rejected(rawArticle(...REQUIRED_LINES, 'publishedDateTime: 2024-05-01T10:00:00Z', 'images:', '  - url: https://img.example.com/a.jpg', '\t  width: 800'));
+      assert.match(problem.issues[0]?.message ?? '', /at line 7, column 1: a tab indents this line/);
+    });
+
+    it('still reads a tab after a key, and a one-item list a tab indents (js-yaml reads both as written)', () => {
+      const article = parsed(rawArticle(...REQUIRED_LINES, 'publishedDateTime:\t2024-05-01T10:00:00Z', 'topics:', '\t- AI'));
+      assert.deepEqual(article.topics, ['AI']);
+    });
+
+    it('reports front matter with no closing --- line with reason unclosed_front_matter, rather than read the body as fields', () => {
+      // gray-matter took the whole file as YAML: `Note: …` became an ignored field and the body was lost.
+      const text = ['---', ...REQUIRED_LINES, 'publishedDateTime: 2024-05-01T10:00:00Z', '', 'Note: the body starts here.', ''].join('\n');
+      const problem = rejected(text);
+      assert.equal(problem.code, 'ARTICLE_UNREADABLE');
+      assert.deepEqual(problem.issues.map((issue) => issue.reason), ['unclosed_front_matter']);
+    });
+
+    it("reports front matter closed by YAML's document end (...) instead of --- as unclosed", () => {
+      const text = ['---', ...REQUIRED_LINES, 'publishedDateTime: 2024-05-01T10:00:00Z', '...', '', 'Body.', ''].join('\n');
+      assert.equal(rejected(text).issues[0]?.reason, 'unclosed_front_matter');
+    });
+
     it('reports front matter that is a YAML list with reason invalid_front_matter', () => {
       const problem = rejected(rawArticle('- title', '- sourceUrl'));
       assert.equal(problem.code, 'ARTICLE_UNREADABLE');
