@@ -97,9 +97,12 @@ export function rssItem(entry: FeedEntry): string {
     value('guid', entry.id, [['isPermaLink', String(entry.id === entry.link)]]),
     value('pubDate', entry.published.toUTCString()),
   ];
-  // <description> is HTML: the plain excerpt is escaped.
+  // <description> is HTML: the plain excerpt is escaped. Without an excerpt the content is the
+  // description, as in plain RSS 2.0: content:encoded alone is a finding of the W3C Feed Validator
+  // ("Ensure description precedes content:encoded", after the RSS Advisory Board's profile), and
+  // writing the content twice would double the item.
   if (entry.summary !== undefined) children.push(cdataText('description', escapeHtml(entry.summary)));
-  if (entry.contentHtml) children.push(cdataText('content:encoded', entry.contentHtml));
+  if (entry.contentHtml) children.push(cdataText(entry.summary === undefined ? 'description' : 'content:encoded', entry.contentHtml));
   // RSS reserves <author> for an e-mail address.
   if (entry.author) {
     children.push(text('dc:creator', entry.author.name));

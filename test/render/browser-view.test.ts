@@ -74,6 +74,13 @@ const imageless = () =>
     images: [],
   });
 
+/** No excerpt: its RSS description is its content (HTML), which the views must not show as a summary. */
+const excerptless = () =>
+  makeArticle(
+    { title: 'A Note Without an Excerpt', sourceUrl: 'https://opinion.example.org/2024/04/note/', publishedDateTime: '2024-04-10T09:00:00Z', excerpt: undefined, images: [] },
+    'A body with <b>markup</b>.',
+  );
+
 function documentsOf(articles: readonly Article[], site: FeedSite = testSite): FeedDocument[] {
   return buildFeedDocuments(collectFeeds(articles).collections, site);
 }
@@ -327,7 +334,7 @@ describe('feed.xsl, run by xsltproc', () => {
   let dir: string;
   let stylesheet: string;
   let counter = 0;
-  const documents = documentsOf([benchmarks(), hostile(), imageless()]);
+  const documents = documentsOf([benchmarks(), hostile(), imageless(), excerptless()]);
   const all = documentAt(documents, 'all');
 
   before(async () => {

@@ -75,6 +75,19 @@ describe('"Missing textual content"', () => {
   });
 });
 
+describe('"Ensure description precedes content:encoded"', () => {
+  it('gives an RSS item with a body but no excerpt its content as description, and no content:encoded', () => {
+    const item = parseXmlDocument(render([makeArticle({ excerpt: undefined }, 'A *body*.')])['all.xml']!).rss.channel.item[0];
+    assert.equal(item['content:encoded'], undefined);
+    assert.equal(textOf(item.description), '<p>A <em>body</em>.</p>');
+  });
+
+  it('keeps the excerpt as description and the body as content:encoded when there are both', () => {
+    const item = parseXmlDocument(render([makeArticle({ excerpt: 'The excerpt.' }, 'A body.')])['all.xml']!).rss.channel.item[0];
+    assert.deepEqual([textOf(item.description), textOf(item['content:encoded'])], ['The excerpt.', '<p>A body.</p>']);
+  });
+});
+
 describe('"Encode "&" and "<" in plain text using hexadecimal character references"', () => {
   it('writes &, < and > in RSS and Atom plain text as &#x26;, &#x3C; and &#x3E;, read back as the characters', () => {
     const title = 'Fish & Chips 1 < 2 > 0';

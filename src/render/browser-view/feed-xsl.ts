@@ -21,7 +21,8 @@ export const FEED_XSL = `<?xml version="1.0" encoding="utf-8"?>
   xmlns:atom="http://www.w3.org/2005/Atom"
   xmlns:dc="http://purl.org/dc/elements/1.1/"
   xmlns:media="http://search.yahoo.com/mrss/"
-  exclude-result-prefixes="atom dc media">
+  xmlns:content="http://purl.org/rss/1.0/modules/content/"
+  exclude-result-prefixes="atom dc media content">
 
   <xsl:output method="html" encoding="utf-8" doctype-system="about:legacy-compat" indent="yes"/>
 
@@ -196,7 +197,9 @@ export const FEED_XSL = `<?xml version="1.0" encoding="utf-8"?>
           <xsl:with-param name="fallback-alt" select="$title"/>
         </xsl:call-template>
       </xsl:if>
-      <xsl:if test="normalize-space(description) != ''">
+      <!-- An item without an excerpt has its content, not a summary, as description, and no
+           content:encoded (entry-fragments.ts): like its Atom entry, it shows no summary. -->
+      <xsl:if test="normalize-space(description) != '' and content:encoded">
         <p class="summary"><xsl:call-template name="decode-html"><xsl:with-param name="text" select="string(description)"/></xsl:call-template></p>
       </xsl:if>
     </article>
