@@ -19,16 +19,26 @@ export interface Selection<T extends Filing = Filing> {
 }
 
 /**
- * Which of two articles claiming one entry id holds it: the one published first, and of two
- * published in the same instant, the one whose file sorts first. A reader must never see one id
- * twice, and a file copied to start a new article (its id or URL left unchanged, its date the new
- * one) must not take the id, and so the place in readers' lists, of the article it was copied
- * from, which readers already have. The order depends on the files alone, so a build without
- * STATE_DIR (a CI run without its cache) chooses as one with it does.
+ * Which of two articles claiming one entry id holds it: the one published first; of two published
+ * in the same instant, the one whose file name (without its folder) is shorter; then the one whose
+ * path sorts first. A reader must never see one id twice, and a file copied to start a new article
+ * (its id or URL left unchanged, its date the new one, or left unchanged too) must not take the
+ * id, and so the place in readers' lists, of the article it was copied from, which readers already
+ * have. A copy's name is the original's and more (`one (copy).md`, `one - Copy.md`, `one copy.md`,
+ * `Copy of one.md`), and sorts before it as often as not (a space before the `.`), which is why the
+ * length comes first. The order depends on the files alone, so a build without STATE_DIR (a CI run
+ * without its cache) chooses as one with it does.
  */
 export function claimsBefore(a: Pick<Filing, 'publishedDateTime' | 'file'>, b: Pick<Filing, 'publishedDateTime' | 'file'>): boolean {
   const order = a.publishedDateTime.getTime() - b.publishedDateTime.getTime();
-  return order < 0 || (order === 0 && compareCodePoints(a.file, b.file) < 0);
+  if (order !== 0) return order < 0;
+  const length = baseNameLength(a.file) - baseNameLength(b.file);
+  return length < 0 || (length === 0 && compareCodePoints(a.file, b.file) < 0);
+}
+
+/** The length of a path's last part (`news/one.md` → 6). */
+function baseNameLength(file: string): number {
+  return file.length - file.lastIndexOf('/') - 1;
 }
 
 /**

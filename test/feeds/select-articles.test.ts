@@ -72,6 +72,19 @@ describe('selectPublishable', () => {
       assert.deepEqual(files(selectPublishable([second, first], NOW).publishable), ['a.md']);
     });
 
+    for (const copyName of ['one (copy).md', 'one - Copy.md', 'one copy.md', 'Copy of one.md', 'news/one (1).md']) {
+      it(`keeps the id with one.md when ${JSON.stringify(copyName)}, a copy of it with its date left unchanged, claims it too`, () => {
+        // A copy started as a new article, title edited, URL and date forgotten: it must not replace the original.
+        const original = makeArticle({ sourceUrl: sharedUrl, title: 'Original' }, '', 'one.md');
+        const copy = makeArticle({ sourceUrl: sharedUrl, title: 'New article' }, '', copyName);
+        for (const order of [[copy, original], [original, copy]]) {
+          const { publishable, problems } = selectPublishable(order, NOW);
+          assert.deepEqual(files(publishable), ['one.md']);
+          assert.deepEqual(problems.map((problem) => problem.file), [copyName]);
+        }
+      });
+    }
+
     it('keeps the id with the article published first, even when a later one sorts first by file', () => {
       const original = makeArticle({ sourceUrl: sharedUrl, publishedDateTime: '2024-05-01T00:00:00Z' }, '', 'z-original.md');
       const copy = makeArticle({ sourceUrl: sharedUrl, publishedDateTime: '2024-05-20T00:00:00Z' }, '', 'a-copy.md');
