@@ -191,6 +191,12 @@ export function readNamedFiles(
   return results;
 }
 
+/** Opens with a UTF-16 byte order mark (FF FE or FE FF) and has whole 16-bit units. */
+function isUtf16(content: Buffer): boolean {
+  const mark = content.length >= 2 && content.length % 2 === 0 ? (content[0]! << 8) | content[1]! : 0;
+  return mark === 0xfffe || mark === 0xfeff;
+}
+
 /** Whether the folder of `relative` holds an entry whose name is not valid UTF-8 and decodes to its name. */
 function holdsUndecodableName(root: string, relative: string): boolean {
   if (!relative.includes('\uFFFD')) return false;
@@ -284,6 +290,9 @@ function readOne(
         offset += read;
       }
       const content = bytes.subarray(0, offset);
+      // Windows editors save "Unicode" as UTF-16 with a byte order mark: text, but not UTF-8 (and
+      // full of NUL bytes, which would call it binary).
+      if (isUtf16(content)) return skip('not_utf8', 'is UTF-16 text, not UTF-8: save it as UTF-8');
       if (content.includes(0)) return skip('binary', 'is a binary file, not Markdown text');
       let text: string;
       try {

@@ -108,6 +108,7 @@ describe('readContent: files it skips, each reported and the rest still read', (
       'big.md': `${articleText()}${'x'.repeat(MAX_FILE_BYTES)}`,
       'binary.md': Buffer.concat([Buffer.from(articleText()), Buffer.from([0]), Buffer.from('more')]),
       'latin1.md': Buffer.from([0xff, 0xfe, 0x41]),
+      'utf16.md': Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(articleText(), 'utf16le')]),
       'target.md': articleText(frontMatter({ title: 'Linked' })),
     });
     await symlink(path.join(outside, 'secret.md'), path.join(dir, 'outside.md'));
@@ -132,6 +133,11 @@ describe('readContent: files it skips, each reported and the rest still read', (
     assertSkipped(read, 'latin1.md', 'not_utf8');
   });
 
+  it("skips a UTF-16 file (Notepad's \"Unicode\") as 'not_utf8', saying it is UTF-16, not as a binary file", () => {
+    assertSkipped(read, 'utf16.md', 'not_utf8');
+    assert.match(problemFor(read, 'utf16.md').issues[0]?.message ?? '', /^is UTF-16 text, not UTF-8/);
+  });
+
   it("skips a symlink to a file outside the folder as 'symlink_outside'", () => {
     assertSkipped(read, 'outside.md', 'symlink_outside');
   });
@@ -153,7 +159,7 @@ describe('readContent: files it skips, each reported and the rest still read', (
     );
     assert.deepEqual(
       read.problems.map((problem) => problem.file),
-      ['big.md', 'binary.md', 'broken.md', 'latin1.md', 'notes.txt', 'outside.md'],
+      ['big.md', 'binary.md', 'broken.md', 'latin1.md', 'notes.txt', 'outside.md', 'utf16.md'],
     );
   });
 
