@@ -19,6 +19,20 @@ export function toAbsoluteUrl(href: string | undefined, base: string): string | 
   return ALLOWED_SCHEMES.includes(url.protocol.slice(0, -1)) ? url.href : undefined;
 }
 
+/**
+ * An embedded player (a YouTube `<iframe>`, `<video src>`, `<audio src>`) is no element a feed may
+ * carry (readers drop it, the W3C Feed Validator reports it), but dropping it left "Watch this:"
+ * followed by nothing: it becomes a link to what it embeds, named by its title. One with no
+ * http(s) `src` (a `<video>` of `<source>` elements) is left to be removed as before.
+ */
+function embedLink(base: string): sanitizeHtml.Transformer {
+  return (tagName, attribs) => {
+    const href = toAbsoluteUrl(attribs.src, base);
+    if (href === undefined || !/^https?:/.test(href)) return { tagName, attribs };
+    return { tagName: 'a', attribs: { href }, text: attribs.title?.trim() || href };
+  };
+}
+
 function sanitizeOptions(base: string): sanitizeHtml.IOptions {
   const absolutize =
     (attribute: 'href' | 'src'): sanitizeHtml.Transformer =>
@@ -41,7 +55,7 @@ function sanitizeOptions(base: string): sanitizeHtml.IOptions {
     allowedSchemesByTag: { img: ['http', 'https'] },
     allowProtocolRelative: false,
     // Readers and e-mail bridges ignore xml:base, so relative links are resolved here.
-    transformTags: { a: absolutize('href'), img: absolutize('src') },
+    transformTags: { a: absolutize('href'), img: absolutize('src'), iframe: embedLink(base), video: embedLink(base), audio: embedLink(base), embed: embedLink(base) },
     exclusiveFilter: (frame) => frame.tag === 'img' && !frame.attribs.src,
   };
 }

@@ -114,6 +114,27 @@ describe('renderMarkdownHtml', () => {
       assert.equal(elementsNamed(html, 'iframe').length, 0);
     });
 
+    it('turns a YouTube <iframe> into a link to what it embeds, named by its title, rather than drop it unseen', () => {
+      const html = renderMarkdownHtml('Watch this:\n\n<iframe width="560" src="https://www.youtube.com/embed/abc" title="Launch &amp; <demo>" allowfullscreen></iframe>', BASE);
+      assertSafe(html);
+      const [link] = elementsNamed(html, 'a');
+      assert.deepEqual([link?.attribs.href, link && DomUtils.textContent(link)], ['https://www.youtube.com/embed/abc', 'Launch & <demo>']);
+      assert.equal(elementsNamed(html, 'iframe').length, 0);
+    });
+
+    it('turns a <video src> with a relative URL into a link to the absolute URL, named by the URL', () => {
+      const html = renderMarkdownHtml('<video src="clip.mp4" controls></video>', BASE);
+      const [link] = elementsNamed(html, 'a');
+      assert.deepEqual([link?.attribs.href, link && DomUtils.textContent(link)], [`${BASE}clip.mp4`, `${BASE}clip.mp4`]);
+      assert.equal(elementsNamed(html, 'video').length, 0);
+    });
+
+    it('makes no link of an <iframe> whose src is not http(s)', () => {
+      const html = renderMarkdownHtml('<iframe src="javascript:alert(1)"></iframe><iframe src="data:text/html,x"></iframe>Text', BASE);
+      assertSafe(html);
+      assert.deepEqual(elementsNamed(html, 'a'), []);
+    });
+
     it('removes a <style> element and its rules', () => {
       const html = renderMarkdownHtml('<style>body { display: none }</style>Text', BASE);
       assertSafe(html);
