@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { buildFeeds } from '../build/build-feeds.js';
 import { loadConfig } from '../config.js';
 import { formatProblem } from '../content/problems.js';
-import { FEED_KIND_NAMES, FEED_KINDS } from '../feeds/feed-model.js';
+import { FEED_KINDS } from '../feeds/feed-model.js';
 import { ConfigError, failureSummary } from '../errors.js';
 import { DiskWriteError } from '../build/disk-write-error.js';
 import { MANIFEST_NAME } from '../build/write-feeds.js';
@@ -34,7 +34,6 @@ function printLine(stream: NodeJS.WritableStream, line: string): void {
   stream.write(`${terminalText(line)}\n`);
 }
 
-/** `npm run build:feeds`: the same build the server runs, printed for a person or a CI log. */
 /** Where the entries the byte budget kept out of subscription feeds went: archive pages, or none for feeds of a kind without them. */
 function budgetOutcome({ entries, leftOut }: { readonly entries: number; readonly leftOut: number }): string {
   if (leftOut === 0) return `${entries} of their newest entries are on archive pages instead`;
@@ -42,6 +41,7 @@ function budgetOutcome({ entries, leftOut }: { readonly entries: number; readonl
   return `${entries - leftOut} of their newest entries are on archive pages instead, and ${leftOut} were left out (feeds without archive pages)`;
 }
 
+/** `npm run build:feeds`: the same build the server runs, printed for a person or a CI log. */
 async function main(): Promise<number> {
   let options;
   try {
@@ -114,8 +114,8 @@ async function main(): Promise<number> {
   out(`Read ${report.filesRead} article file(s) from ${config.contentDir}/ in ${Math.round(report.durationMs)} ms.`);
   out(`Published ${report.published} article(s) in ${report.feeds} feed(s): all topics, ${report.topics} topic(s), each provider and category.`);
   if (report.archivePages) {
-    const archived = config.site.archives.length === FEED_KINDS.length ? 'every feed' : `the feeds of ${config.site.archives.map((kind) => FEED_KIND_NAMES[kind]).join(', ')}`;
-    out(`Wrote ${report.archivePages} archive page(s) (RFC 5005), so every article stays reachable from ${archived}.`);
+    const archived = config.site.archives.length === FEED_KINDS.length ? 'every feed' : `each ${config.site.archives.map((kind) => (kind === 'all' ? 'all-topics' : kind)).join(', ')} feed`;
+    out(`Wrote ${report.archivePages} archive page(s) (RFC 5005), so every article of ${archived} stays reachable.`);
   }
   const { overBudget } = report;
   if (overBudget?.feeds) {
