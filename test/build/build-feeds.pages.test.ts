@@ -127,6 +127,22 @@ describe('archive pages when an archived article is removed', () => {
   });
 });
 
+describe('archive pages when an older article comes later', () => {
+  it('put it on the full page its date falls in, which grows past FEED_MAX_ITEMS, and change no other page or feed', async () => {
+    const config = await setUp('pages-older');
+    await buildFeeds({ config, logger: silentLogger, clock: () => T1 });
+    const before = await archiveFiles(config);
+    const feedsBefore = await readFile(path.join(config.feedsDir, 'all.xml'));
+    const fields = frontMatter({ title: 'Article 4.5', sourceUrl: idOf(45), publishedDateTime: '2024-05-04T22:00:00Z' });
+    await writeFile(path.join(config.contentDir, 'article-45.md'), articleText(fields));
+
+    await buildFeeds({ config, logger: silentLogger, clock: () => T2 });
+    assert.deepEqual(changedNames(before, await archiveFiles(config)), pageFiles(2));
+    for (const feed of FEEDS) assert.deepEqual(await rssIds(config, `${feed}/2`), [idOf(6), idOf(5), idOf(45), idOf(4)], feed);
+    assert.ok(feedsBefore.equals(await readFile(path.join(config.feedsDir, 'all.xml'))), 'the subscription feed did not change');
+  });
+});
+
 describe('archive pages for some kinds of feed only (FEED_ARCHIVES=topics)', () => {
   it('removes the other kinds\' pages and their prev-archive links when the setting narrows, keeping the topic pages byte for byte', async () => {
     const every = await setUp('pages-kinds');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Article } from '../../src/content/article-schema.js';
 import { collectFeeds } from '../../src/feeds/feed-collections.js';
-import { planFeedDocuments, type DocumentPlan, type DocumentSizes, type FrameSize } from '../../src/feeds/feed-documents.js';
+import { KEPT_PAGE_GROWTH, planFeedDocuments, type DocumentPlan, type DocumentSizes, type FrameSize } from '../../src/feeds/feed-documents.js';
 import type { PageEdgeBook } from '../../src/feeds/page-edges.js';
 import type { FeedDocumentHead, FeedSite } from '../../src/feeds/feed-model.js';
 import { makeArticle, testSite } from '../helpers/articles.js';
@@ -152,15 +152,29 @@ describe('page edges: an older article added', () => {
     assert.equal(book.changed, false);
   });
 
-  it('cuts a page it overfills afresh, and every page after it, as without edges', () => {
+  it('lets a full page grow past maxItems with older articles, up to KEPT_PAGE_GROWTH times, and no page moves', () => {
+    assert.equal(KEPT_PAGE_GROWTH, 2);
     const book = newBook();
     plan(range(1, 10), book);
-    const numbers = [...range(1, 10), 4.5];
+    const grown = aiPages(plan([...range(1, 10), 4.5, 4.2, 5.5], book));
+    assert.deepEqual(grown.pages, [
+      [3, 2, 1],
+      [6, 5.5, 5, 4.5, 4.2, 4],
+      [9, 8, 7],
+    ]);
+    assert.deepEqual(grown.subscription, [10, 9, 8]);
+    assert.equal(book.changed, false);
+  });
+
+  it('cuts a page that older articles take past KEPT_PAGE_GROWTH times maxItems afresh, and every page after it, as without edges', () => {
+    const book = newBook();
+    plan(range(1, 10), book);
+    const numbers = [...range(1, 10), 4.5, 4.2, 5.5, 5.2];
     assert.deepEqual(aiPages(plan(numbers, book)), aiPages(plan(numbers)));
     assert.equal(book.changed, true);
     assert.deepEqual(
       book.byPath.get('ai')?.map((edge) => edge.id),
-      ['https://news.example.com/3', 'https://news.example.com/5', 'https://news.example.com/8'],
+      ['https://news.example.com/3', 'https://news.example.com/4.5', 'https://news.example.com/5.5', 'https://news.example.com/8'],
     );
   });
 });
