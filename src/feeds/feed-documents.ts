@@ -146,10 +146,11 @@ export function planFeeds<T extends Filing>(collections: readonly FeedCollection
     } else {
       const kept = edges?.byPath.get(collection.path) ?? [];
       const movedOnly = known && movedSince?.has(known.collection) ? (unmoved ??= unmovedBetween(moved!.articles)) : undefined;
-      const cut = cutPlans(collection, site, deleted, known?.plans, options.sizes, kept, movedOnly);
+      const archived = site.archives.includes(collection.kind);
+      const cut = cutPlans(collection, site, archived, deleted, known?.plans, options.sizes, kept, movedOnly);
       // A kind of feed without archive pages keeps the edges it had, as every feed does with
       // FEED_ARCHIVES=false: given pages again, it cuts them along the same edges.
-      if (edges && site.archives.includes(collection.kind)) {
+      if (edges && archived) {
         if (!sameEdges(kept, cut.edges)) {
           if (cut.edges.length > 0) edges.byPath.set(collection.path, cut.edges);
           else edges.byPath.delete(collection.path);
@@ -413,6 +414,8 @@ function cutCollection<T extends Filing>(
 function cutPlans<T extends Filing>(
   collection: FeedCollection<T>,
   site: FeedSite,
+  /** Whether the collection gets archive pages (its kind is one of site.archives). */
+  archived: boolean,
   deleted: readonly Tombstone[],
   previous: readonly DocumentPlan<T>[] = [],
   sizes: DocumentSizes<T> | undefined,
@@ -476,7 +479,7 @@ function cutPlans<T extends Filing>(
 
   const digestOf = sizes?.pageDigest;
   const pageDigest = digestOf && ((start: number, end: number) => digestOf.call(sizes, all, start, end, collection.name));
-  const cut = cutCollection(all, site, site.archives.includes(collection.kind), sizes, kept, (page) => pageHead(page, page + 1, []), (pages) => subscriptionHead(pages, []), sameName ? previous : [], unmoved, pageDigest);
+  const cut = cutCollection(all, site, archived, sizes, kept, (page) => pageHead(page, page + 1, []), (pages) => subscriptionHead(pages, []), sameName ? previous : [], unmoved, pageDigest);
   const pages = cut.pages.length;
   const subscriptionArticles = all.slice(0, cut.subscription);
   const lastSubscription = previous[0];
