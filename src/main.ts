@@ -75,6 +75,7 @@ async function main(): Promise<void> {
     archiveCacheMaxAgeSeconds: config.archiveCacheMaxAgeSeconds,
     fullResponseLimit: config.http.fullResponseLimit,
     trustProxy: config.http.trustProxy,
+    watchingContent: watcher && (() => watcher.watching()),
   });
 
   const server = createHttpServer(app, config.http);
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
       url: `${config.site.baseUrl}/feeds/`,
       port,
       schedule: config.buildCron,
-      watching: config.watchContent,
+      watchContent: config.watchContent,
       contentDir: path.resolve(config.contentDir),
       feedsDir: path.resolve(config.feedsDir),
       stateDir: path.resolve(config.stateDir),

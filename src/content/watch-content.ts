@@ -19,6 +19,12 @@ export const UNKNOWN_CHANGES: ContentChangeSet = { kind: 'unknown' };
 export interface ContentWatcher {
   /** Resolves once every folder is watched (the walk of the folders is asynchronous). */
   takeChanges(): Promise<ContentChangeSet>;
+  /**
+   * Whether a change made now would be heard of: false while the content folder cannot be watched
+   * (missing, unreadable, a watcher error, its symlink switched) until a build watches it again,
+   * and once closed. For /healthz: when false, changes wait for the schedule's build.
+   */
+  watching(): boolean;
   close(): void;
 }
 
@@ -45,6 +51,10 @@ export function watchContent(dir: string, logger: Logger, { onChange }: WatchOpt
   let watchers: FSWatcher[] = [];
   let watched: string | undefined;
   let closed = false;
+  // A watcher reported an error: it may hear nothing more until the folders are watched again.
+  let broken = false;
+  // Whether the last walk failed (logged once, and once more when watching works again).
+  let failed = false;
   // CONTENT_DIR may be a symlink switched to a new release (an atomic deploy): watchers on the
   // old folder would never hear of it, so its real path is checked every time changes are taken.
   const realPath = () => {
@@ -68,6 +78,10 @@ export function watchContent(dir: string, logger: Logger, { onChange }: WatchOpt
     rewatch = true;
     onChange?.(undefined);
   };
+  const watcherError = () => {
+    broken = true;
+    unknownChange();
+  };
   const noted = (folder: string, name: string | null) => {
     if (name === null) return unknownChange();
     const file = folder === '' ? name : `${folder}/${name}`;
@@ -85,11 +99,12 @@ export function watchContent(dir: string, logger: Logger, { onChange }: WatchOpt
   const start = async () => {
     stop();
     rewatch = false;
+    broken = false;
     watched = realPath();
     const current = ++walk;
     const watchFolder = (root: string, folder: string) => {
       const watcher = watch(path.join(root, folder), { persistent: false }, (_event, name) => noted(folder, name));
-      watcher.on('error', unknownChange);
+      watcher.on('error', watcherError);
       watchers.push(watcher);
     };
     try {
@@ -104,9 +119,12 @@ export function watchContent(dir: string, logger: Logger, { onChange }: WatchOpt
       // Closed, or started again, meanwhile: those watchers are not this walk's to add.
       if (closed || current !== walk) return;
       for (const folder of folders) watchFolder(root, folder);
+      if (failed) logger.info('content folder watched again', { contentDir: dir });
+      failed = false;
     } catch (error) {
       if (closed || current !== walk) return;
-      logger.warn('content folder cannot be watched; every build scans it', { error });
+      if (!failed) logger.warn('content folder cannot be watched; changes wait for the scheduled build, which scans it all', { error });
+      failed = true;
       stop();
     }
   };
@@ -122,6 +140,9 @@ export function watchContent(dir: string, logger: Logger, { onChange }: WatchOpt
       if ((rewatch || lost) && !closed) await (ready = start());
       if (unknown) return UNKNOWN_CHANGES;
       return { kind: 'files', files: files! };
+    },
+    watching() {
+      return !closed && !broken && watchers.length > 0 && realPath() === watched;
     },
     close() {
       closed = true;

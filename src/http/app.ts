@@ -22,6 +22,8 @@ export interface AppOptions {
   readonly fullResponseLimit?: FullResponseLimit;
   /** Express's 'trust proxy': whether a client's address is read from X-Forwarded-For (default: never). */
   readonly trustProxy?: TrustProxy;
+  /** Whether the content watcher hears of changes now; undefined: the watcher is off (WATCH_CONTENT=false). */
+  readonly watchingContent?: () => boolean;
 }
 
 const ALLOWED_METHODS = 'GET, HEAD';
@@ -71,7 +73,7 @@ const NEGOTIABLE = [
  * The Express app: serves the store's current snapshot. It never builds or reads files; it does
  * not listen either (main.ts does), so tests drive it with supertest.
  */
-export function createApp({ store, logger, cacheMaxAgeSeconds, archiveCacheMaxAgeSeconds = cacheMaxAgeSeconds, fullResponseLimit, trustProxy = false }: AppOptions): express.Express {
+export function createApp({ store, logger, cacheMaxAgeSeconds, archiveCacheMaxAgeSeconds = cacheMaxAgeSeconds, fullResponseLimit, trustProxy = false, watchingContent }: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -106,8 +108,8 @@ export function createApp({ store, logger, cacheMaxAgeSeconds, archiveCacheMaxAg
   app.all(['/feeds', '/feeds/', '/feeds/*path'], methodNotAllowed);
 
   app.get('/healthz', (_request, response) => {
-    const health = store.health();
-    response.status(health.status === 'starting' ? 503 : 200).set('Cache-Control', 'no-store').json(health);
+    const contentWatcher = watchingContent === undefined ? 'off' : watchingContent() ? 'watching' : 'failed';
+    response.status(store.snapshot === undefined ? 503 : 200).set('Cache-Control', 'no-store').json({ ...store.health(), contentWatcher });
   });
   app.all('/healthz', methodNotAllowed);
 

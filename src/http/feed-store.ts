@@ -13,7 +13,12 @@ export interface BuildFailure {
 }
 
 export interface Health {
-  readonly status: 'ok' | 'degraded' | 'starting';
+  /**
+   * `ok`; `degraded`: the last build failed (the last good feeds are still served); `starting`:
+   * nothing to serve yet; `failing`: nothing to serve, and the last build failed (503, as
+   * `starting`, but a monitor should alert rather than wait).
+   */
+  readonly status: 'ok' | 'degraded' | 'starting' | 'failing';
   readonly lastBuild: {
     readonly finishedAt: string;
     readonly durationMs: number;
@@ -172,7 +177,7 @@ export class FeedStore {
     const snapshot = this.#snapshot;
     const loaded = this.#loaded;
     return {
-      status: snapshot === undefined ? 'starting' : this.#lastFailed || this.#lastScheduledFailed ? 'degraded' : 'ok',
+      status: snapshot === undefined ? (this.#lastFailed ? 'failing' : 'starting') : this.#lastFailed || this.#lastScheduledFailed ? 'degraded' : 'ok',
       lastBuild:
         report && snapshot
           ? {

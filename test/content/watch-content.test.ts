@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, describe, it, mock } from 'node:test';
 import { watchContent, type ContentChangeSet, type ContentWatcher } from '../../src/content/watch-content.js';
 import { silentLogger } from '../../src/logger.js';
+import { collectingLogger } from '../helpers/logger.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const files = (set: ContentChangeSet) => (set.kind === 'files' ? [...set.files].sort() : set.kind);
@@ -154,5 +155,42 @@ describe('watchContent: a content folder that is a symlink', () => {
     await symlink(path.join(base, 'release-2'), path.join(base, 'next'));
     await rename(path.join(base, 'next'), path.join(base, 'content'));
     assert.equal((await watcher.takeChanges()).kind, 'unknown');
+  });
+});
+
+describe('watchContent: whether it is watching (for /healthz)', () => {
+  it('is not watching a missing folder, says so once, and watches it once a build finds it there', async () => {
+    const base = await makeTempDir('watch-missing-');
+    const dir = path.join(base, 'content');
+    const { logger, entries } = collectingLogger();
+    const watcher = watchContent(dir, logger);
+    watchers.push(watcher);
+    assert.equal((await watcher.takeChanges()).kind, 'unknown');
+    assert.equal(watcher.watching(), false, 'no folder to watch');
+    await watcher.takeChanges();
+    const warnings = entries.filter((entry) => entry.level === 'warn');
+    assert.equal(warnings.length, 1, `one warning for the same fault, not one a build: ${JSON.stringify(warnings)}`);
+    assert.match(String(warnings[0]!.msg), /cannot be watched; changes wait for the scheduled build/);
+    await mkdir(dir);
+    await watcher.takeChanges();
+    assert.equal(watcher.watching(), true, 'watched once a build found the folder');
+    assert.ok(entries.some((entry) => entry.level === 'info' && entry.msg === 'content folder watched again'));
+    watcher.close();
+    assert.equal(watcher.watching(), false, 'closed');
+  });
+
+  it('is not watching once its symlink points elsewhere, until a build watches the new folder', async () => {
+    const base = await makeTempDir('watch-switch-');
+    await mkdir(path.join(base, 'release-1'));
+    await mkdir(path.join(base, 'release-2'));
+    await symlink(path.join(base, 'release-1'), path.join(base, 'content'));
+    const { watcher } = watched(path.join(base, 'content'));
+    await watcher.takeChanges();
+    assert.equal(watcher.watching(), true);
+    await symlink(path.join(base, 'release-2'), path.join(base, 'next'));
+    await rename(path.join(base, 'next'), path.join(base, 'content'));
+    assert.equal(watcher.watching(), false, 'the watched folder is no longer the content folder');
+    await watcher.takeChanges();
+    assert.equal(watcher.watching(), true);
   });
 });

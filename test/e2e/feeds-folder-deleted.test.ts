@@ -33,7 +33,7 @@ describe('a feeds folder deleted under the running server', () => {
     server = startServer(env);
     const { port } = await server.waitForLine((line) => line.msg === 'serving feeds', BOOT_TIMEOUT_MS, "the 'serving feeds' log line");
     const serving = server.lines.find((line) => line.msg === 'serving feeds');
-    assert.equal(serving?.watching, true);
+    assert.equal(serving?.watchContent, true);
     // The operator sees which folders it uses.
     assert.deepEqual([serving?.contentDir, serving?.feedsDir, serving?.stateDir], [env.CONTENT_DIR, env.FEEDS_DIR, env.STATE_DIR]);
     await server.waitForLine((line) => line.msg === 'build finished', BOOT_TIMEOUT_MS, "the first 'build finished' log line");

@@ -9,6 +9,7 @@ import { buildFeeds } from '../../src/build/build-feeds.js';
 import { FeedStore } from '../../src/http/feed-store.js';
 import { createApp } from '../../src/http/app.js';
 import { silentLogger } from '../../src/logger.js';
+import { FeedServiceError } from '../../src/errors.js';
 import { testConfig } from '../helpers/config.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { builtFile, fakeBuildResult } from '../helpers/build-result.js';
@@ -352,6 +353,19 @@ describe('GET /healthz', () => {
     assert.equal(health.lastBuild.drafts, 2);
     assert.ok(health.lastBuild.feeds > 1);
     assert.equal(typeof health.lastBuild.durationMs, 'number');
+    assert.equal(response.body.contentWatcher, 'off', 'no watcher given: WATCH_CONTENT=false');
+  });
+
+  it("says whether the content watcher hears of changes now ('watching' or 'failed'), without changing the status", async () => {
+    let watching = true;
+    const watchedApp = createApp({ store, logger: silentLogger, cacheMaxAgeSeconds: 300, watchingContent: () => watching });
+    const before = await request(watchedApp).get('/healthz');
+    assert.equal(before.body.contentWatcher, 'watching');
+    watching = false;
+    const after = await request(watchedApp).get('/healthz');
+    assert.equal(after.body.contentWatcher, 'failed');
+    assert.equal(after.status, 200);
+    assert.equal(after.body.status, 'ok', 'the feeds served are right; only new changes wait for the schedule');
   });
 });
 
@@ -371,6 +385,15 @@ describe('before the first build', () => {
     assert.equal(response.status, 503);
     assert.equal(response.body.status, 'starting');
     assert.equal(response.body.lastBuild, null);
+  });
+
+  it("answers 503 'failing' on /healthz once the first build has failed, with the failure", async () => {
+    const failed = new FeedStore();
+    failed.recordFailure(new FeedServiceError('CONTENT_FOLDER_UNAVAILABLE', 'The content folder /srv/content is missing (ENOENT).'), new Date());
+    const response = await request(createApp({ store: failed, logger: silentLogger, cacheMaxAgeSeconds: 300 })).get('/healthz');
+    assert.equal(response.status, 503);
+    assert.equal(response.body.status, 'failing');
+    assert.equal(response.body.lastFailure.code, 'CONTENT_FOLDER_UNAVAILABLE');
   });
 });
 

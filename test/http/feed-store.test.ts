@@ -37,11 +37,11 @@ describe('FeedStore: before the first build', () => {
     assert.ok(memory.rssBytes > 0 && memory.heapUsedBytes > 0);
   });
 
-  it("stays 'starting' when the first build fails, and records the failure", () => {
+  it("is 'failing' when the first build fails (nothing to serve: a monitor should alert, not wait), and records the failure", () => {
     const store = new FeedStore();
     store.recordFailure(new Error('disk full'), T1, { scheduled: false });
     const health = store.health();
-    assert.equal(health.status, 'starting');
+    assert.equal(health.status, 'failing');
     assert.equal(health.lastBuild, null);
     assert.deepEqual(health.lastFailure, { at: T1.toISOString(), message: 'disk full' });
   });
