@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'MASS_REMOVAL_REFUSED'
   | 'DISK_WRITE_FAILED'
   | 'BUILD_STOPPED'
-  | 'FEEDS_DIR_IN_USE';
+  | 'FEEDS_DIR_IN_USE'
+  | 'STATE_DIR_IN_USE';
 
 export class FeedServiceError extends Error {
   readonly code: ErrorCode;

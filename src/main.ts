@@ -10,8 +10,7 @@ import { createLogger } from './logger.js';
 import { createHubNotifier } from './build/websub.js';
 import { BuildTrigger, SCHEDULED_BUILD } from './build/schedule.js';
 import { BuildThreadHost } from './build/thread-host.js';
-import { lockFeedsFolder } from './build/feeds-lock.js';
-import { DiskWriteError } from './build/disk-write-error.js';
+import { lockBuildFolders } from './build/folder-locks.js';
 
 /** A burst of changes builds at the latest this long after its first change. */
 const WATCH_MAX_WAIT_MS = 1000;
@@ -34,16 +33,13 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel });
   try {
-    // Held until the process exits: no other process builds into these folders meanwhile.
-    lockFeedsFolder(config.feedsDir, 'a server');
+    // Held until the process exits: no other process builds into these folders meanwhile. A full
+    // or read-only disk: the last build is still served (and each build fails, naming the fault
+    // in /healthz), without that folder's lock.
+    lockBuildFolders(config, 'a server', (error, setting) => logger.warn(`serving without the ${setting} lock`, { error }));
   } catch (error) {
-    if (!(error instanceof DiskWriteError)) {
-      logger.error('not started', { error });
-      process.exit(1);
-    }
-    // A full or read-only disk: the last build is still served (and each build fails, naming
-    // the fault in /healthz), without the lock.
-    logger.warn('serving without the feeds folder lock', { error });
+    logger.error('not started', { error });
+    process.exit(1);
   }
   const store = new FeedStore({ feedsDir: config.feedsDir });
   // The last complete build a previous process left: served as soon as the server listens.

@@ -25,7 +25,7 @@ import { DiskWriteError, writingFile } from './disk-write-error.js';
 import { journalOf, readJournaled, stageJournal, stageSnapshot } from './journaled-file.js';
 import { isTemporaryName, ReversibleWrites, temporaryName } from './reversible-writes.js';
 import { writeAll } from './write-all.js';
-import { LOCK_NAME } from './feeds-lock.js';
+import { LOCK_NAMES } from './folder-locks.js';
 
 /** Lists the files the last build wrote, with what the server needs to serve each one. */
 export const MANIFEST_NAME = '.feeds-manifest.json';
@@ -236,7 +236,7 @@ export function hasUnfinishedWrite(dir: string): boolean {
 
 /** The files this service keeps in the feeds folder beside the feeds: the manifest, its journal, the claims and cleanup marks, temporary files. */
 function isOwnFile(name: string): boolean {
-  return name === MANIFEST_NAME || name === journalOf(MANIFEST_NAME) || name === CLAIMS_NAME || name === CLEANUP_NAME || name === LOCK_NAME || isTemporaryName(name);
+  return name === MANIFEST_NAME || name === journalOf(MANIFEST_NAME) || name === CLAIMS_NAME || name === CLEANUP_NAME || name === LOCK_NAMES.FEEDS_DIR || isTemporaryName(name);
 }
 
 /** A temporary file older than this was left by a build that died (SIGKILL, power loss). */

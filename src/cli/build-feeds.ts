@@ -8,7 +8,7 @@ import { DiskWriteError } from '../build/disk-write-error.js';
 import { MANIFEST_NAME } from '../build/write-feeds.js';
 import type { Logger } from '../logger.js';
 import { terminalText } from './terminal-text.js';
-import { lockFeedsFolder, type FeedsLock } from '../build/feeds-lock.js';
+import { lockBuildFolders, type FolderLock } from '../build/folder-locks.js';
 
 const USAGE = `Usage: npm run build:feeds -- [--strict] [--allow-mass-removal]
 
@@ -93,10 +93,10 @@ async function main(): Promise<number> {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   let report;
-  let lock: FeedsLock | undefined;
+  let lock: FolderLock | undefined;
   try {
     // No server or other run may build into these folders while this one does.
-    lock = lockFeedsFolder(config.feedsDir, 'npm run build:feeds');
+    lock = lockBuildFolders(config, 'npm run build:feeds');
     ({ report } = await buildFeeds({ config, logger }));
   } catch (error) {
     // A refused or failed build: the message says what happened and what to do.

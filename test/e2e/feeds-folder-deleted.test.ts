@@ -55,17 +55,23 @@ describe('a feeds folder deleted under the running server', () => {
 });
 
 describe('npm run build:feeds on the folders of a running server', () => {
-  it('is refused while the server runs (FEEDS_DIR_IN_USE, naming it), and builds once it has stopped', async () => {
+  it('is refused while the server runs (FEEDS_DIR_IN_USE, or STATE_DIR_IN_USE into another feeds folder), and builds once it has stopped', async () => {
     const base = await makeTempDir('feeds-folder-locked-');
     await cp(path.join(ROOT, 'content'), path.join(base, 'content'), { recursive: true });
     const env = serverEnv(base);
     const running = startServer(env);
     server = running;
     await running.waitForLine((line) => line.msg === 'serving feeds', BOOT_TIMEOUT_MS, "the 'serving feeds' log line");
-    const cli = () => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/build-feeds.ts'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+    const cli = (settings: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/build-feeds.ts'], { cwd: ROOT, env: { ...env, ...settings }, encoding: 'utf8', timeout: 60_000 });
     const refused = cli();
     assert.equal(refused.status, 1, refused.stderr);
     assert.match(refused.stderr, new RegExp(`Build failed \\(FEEDS_DIR_IN_USE\\): FEEDS_DIR \\(.*\\) is in use by a server \\(process ${running.child.pid}`));
+    // Its own feeds folder, the server's state folder: each would throw the other's cache away.
+    const otherFeeds = path.join(base, 'feeds-other');
+    const sharedState = cli({ FEEDS_DIR: otherFeeds });
+    assert.equal(sharedState.status, 1, sharedState.stderr);
+    assert.match(sharedState.stderr, new RegExp(`Build failed \\(STATE_DIR_IN_USE\\): STATE_DIR \\(.*\\) is in use by a server \\(process ${running.child.pid}`));
+    await assert.rejects(stat(path.join(otherFeeds, 'ai.xml')), 'nothing was built into the other feeds folder');
     running.child.kill('SIGTERM');
     await running.waitForExit(10_000);
     const built = cli();
