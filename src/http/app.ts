@@ -10,6 +10,7 @@ import { browserViewTag, etagFor, type ContentCoding, type DiskFile, type Memory
 import { clientKey, FullResponseLimiter, type FullResponseLimit } from './full-response-limiter.js';
 import type { TrustProxy } from '../config.js';
 import { memoized } from '../memoized.js';
+import { withoutAcceptExtensions } from './accept-extensions.js';
 
 export interface AppOptions {
   readonly store: FeedStore;
@@ -68,6 +69,19 @@ const NEGOTIABLE = [
   ['application/json; charset=utf-8', FEED_FORMATS.json.extension],
   [negotiableType(BROWSER_FILES.html.contentType), BROWSER_FILES.html.extension],
 ] as const;
+
+const NEGOTIABLE_TYPES = NEGOTIABLE.map(([type]) => type);
+
+/** The extension of the format an Accept header picks (RSS when it accepts none), memoized by header. */
+const negotiatedExtension = memoized((accept: string): string => {
+  const type = mediaTypeFor(accept, NEGOTIABLE_TYPES);
+  return NEGOTIABLE.find(([offered]) => offered === type)?.[1] ?? FEED_FORMATS.rss.extension;
+});
+
+/** The type of `offered` that an Accept header prefers, if it accepts any, its accept-extensions set aside. */
+function mediaTypeFor(accept: string, offered: string[]): string | undefined {
+  return new Negotiator({ headers: { accept: withoutAcceptExtensions(accept) } }).mediaType(offered);
+}
 
 /**
  * The Express app: serves the store's current snapshot. It never builds or reads files; it does
@@ -145,9 +159,9 @@ function sendFeedFile(
   let vary = 'Accept-Encoding';
   if (file === undefined && snapshot.files.has(`${name}.${FEED_FORMATS.rss.extension}`)) {
     // Content negotiation on the extension-less URL: /feeds/ai with Accept: application/atom+xml.
-    const accepted = request.accepts(NEGOTIABLE.map(([type]) => type));
-    const extension = NEGOTIABLE.find(([type]) => type === accepted)?.[1] ?? FEED_FORMATS.rss.extension;
-    file = snapshot.files.get(`${name}.${extension}`);
+    // Not request.accepts, which hands Negotiator the header with its accept-extensions.
+    const accept = request.headers.accept;
+    file = snapshot.files.get(`${name}.${accept === undefined ? FEED_FORMATS.rss.extension : negotiatedExtension(accept)}`);
     vary = 'Accept, Accept-Encoding';
     if (file) response.setHeader('Content-Location', `/feeds/${file.name.split('/').map(encodeURIComponent).join('/')}`);
   }
@@ -310,7 +324,7 @@ function prefersHtml(request: Request, contentType: string): boolean {
   let prefers = htmlPreferred.get(contentType);
   if (prefers === undefined) {
     const offered = [negotiableType(contentType), BROWSER_FILES.html.contentType];
-    prefers = memoized((header: string) => new Negotiator({ headers: { accept: header } }).mediaType(offered) === BROWSER_FILES.html.contentType);
+    prefers = memoized((header: string) => mediaTypeFor(header, offered) === BROWSER_FILES.html.contentType);
     htmlPreferred.set(contentType, prefers);
   }
   return prefers(accept);

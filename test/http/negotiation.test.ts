@@ -75,6 +75,12 @@ describe('GET /feeds/<path> without an extension: content negotiation', () => {
     ['application/json; charset=utf-8', 'ai.json', 'application/feed+json; charset=utf-8'],
     ['text/html; charset=utf-8', 'ai.html', 'text/html; charset=utf-8'],
     ['application/rss+xml; charset=utf-8, application/atom+xml;type=feed;q=0.9', 'ai.xml', 'application/rss+xml; charset=utf-8'],
+    // Parameters after the weight are accept-extensions, not the type's (RFC 9110 §12.5.1).
+    ['application/atom+xml;q=0.9;charset=utf-8', 'ai.atom', 'application/atom+xml; charset=utf-8'],
+    ['application/atom+xml;q=0.9;charset=iso-8859-1', 'ai.atom', 'application/atom+xml; charset=utf-8'],
+    ['application/feed+json; q=0.5; type=feed', 'ai.json', 'application/feed+json; charset=utf-8'],
+    ['text/html; q=0.5; level=1', 'ai.html', 'text/html; charset=utf-8'],
+    ['application/rss+xml;q=0.4, application/atom+xml;type=feed;q=0.5;ext="a,b"', 'ai.atom', 'application/atom+xml; charset=utf-8'],
   ];
   for (const [accept, file, contentType] of cases) {
     it(`answers Accept: ${accept} with ${file} as ${contentType.split(';')[0]}`, async () => {
@@ -104,6 +110,16 @@ describe('GET /feeds/<path> without an extension: content negotiation', () => {
 
   it('does not take an Atom entry document (type=entry) for the Atom feed, and answers RSS', async () => {
     const response = await get('/feeds/ai', { Accept: 'application/atom+xml;type=entry' });
+    assert.equal(response.headers['content-type'], 'application/rss+xml; charset=utf-8');
+  });
+
+  it('weighs a range by its q even with parameters after it: RSS at q=0.5 wins over Atom at q=0.4', async () => {
+    const response = await get('/feeds/ai', { Accept: 'application/rss+xml; q=0.5; type=feed, application/atom+xml; q=0.4' });
+    assert.equal(response.headers['content-type'], 'application/rss+xml; charset=utf-8');
+  });
+
+  it('still refuses a type parameter before the weight that the file lacks: application/atom+xml;type=entry;q=0.9;x=1', async () => {
+    const response = await get('/feeds/ai', { Accept: 'application/atom+xml;type=entry;q=0.9;x=1' });
     assert.equal(response.headers['content-type'], 'application/rss+xml; charset=utf-8');
   });
 
@@ -177,6 +193,13 @@ describe('GET /feeds/<name>.xml and .atom: browsers get application/xml', () => 
     const rss = await get('/feeds/ai.xml', { Accept: 'application/rss+xml; charset=utf-8, text/html;q=0.5' });
     assert.equal(rss.headers['content-type'], 'application/rss+xml; charset=utf-8');
     const atom = await get('/feeds/ai.atom', { Accept: 'application/atom+xml;type=feed, text/html;q=0.5' });
+    assert.equal(atom.headers['content-type'], 'application/atom+xml; charset=utf-8');
+  });
+
+  it('serves a feed to a reader whose feed type has parameters after its weight, and HTML lower, as the feed type', async () => {
+    const rss = await get('/feeds/ai.xml', { Accept: 'application/rss+xml; q=0.9; type=feed, text/html;q=0.5' });
+    assert.equal(rss.headers['content-type'], 'application/rss+xml; charset=utf-8');
+    const atom = await get('/feeds/ai.atom', { Accept: 'application/atom+xml;q=0.9;ext=1, text/html;q=0.5' });
     assert.equal(atom.headers['content-type'], 'application/atom+xml; charset=utf-8');
   });
 
