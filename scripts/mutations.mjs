@@ -7,7 +7,7 @@
  * date with the code); src/ is restored after each one, also when the run is interrupted.
  *
  * The list covers what decides what readers get: the secured field and drafts, future dates,
- * CDATA and attribute escaping, conditional GET, content negotiation, slugs, archive paging, its page edges and links and the byte
+ * CDATA and attribute escaping, conditional GET, content negotiation, the /feeds redirect, slugs, archive paging, its page edges and links and the byte
  * budget, the mass-removal guard's count, deletion notices and their expiry, ordering and its tie-break, and the build cache's keys, checks, saves and shortcuts.
  *
  *   node scripts/mutations.mjs            # every mutation
@@ -37,6 +37,8 @@ export const MUTATIONS = [
   ['etag-weak-rejected', 'src/http/conditional-get.ts', '/^(?:W\\/)?"([^"]*)"$/', '/^"([^"]*)"$/', ['test/http/app.test.ts', 'test/http/conditional-get.behaviour.test.ts']],
   ['etag-same-for-codings', 'src/http/feed-snapshot.ts', "gzip: etagFor(hash, 'gzip')", "gzip: etagFor(hash, 'identity')", ['test/http/app.test.ts', 'test/http/negotiation.test.ts']],
   ['accept-extensions-kept', 'src/http/app.ts', 'accept: withoutAcceptExtensions(accept)', 'accept', ['test/http/negotiation.test.ts']],
+  ['feeds-redirect-query-dropped', 'src/http/app.ts', 'response.redirect(301, indexLocation(request.originalUrl))', "response.redirect(301, '/feeds/')", ['test/http/app.test.ts']],
+  ['feeds-redirect-off-site', 'src/http/app.ts', "return `/feeds/${QUERY.exec(url)?.[1] ?? ''}`;", "return url.replace(/^[^?#]*/, (path) => `${path}/`);", ['test/http/hostile-requests.test.ts']],
   ['if-modified-since-later', 'src/http/conditional-get.ts', '* 1000 > since', '* 1000 >= since', ['test/http/app.test.ts']],
   ['draft-published', 'src/feeds/content-model.ts', 'return article.published && article.publishedDateTime.getTime() <= nowMs;', 'return article.publishedDateTime.getTime() <= nowMs;', ['test/feeds/content-model.test.ts', 'test/build/build-feeds.test.ts']],
   ['future-published', 'src/feeds/content-model.ts', 'return article.published && article.publishedDateTime.getTime() <= nowMs;', 'return article.published && article.publishedDateTime.getTime() <= nowMs + 86_400_000;', ['test/feeds/content-model.test.ts', 'test/build/build-feeds.test.ts']],

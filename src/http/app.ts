@@ -116,7 +116,7 @@ export function createApp({ store, logger, cacheMaxAgeSeconds, archiveCacheMaxAg
   app.get(['/feeds', '/feeds/'], (request, response) => {
     // Routing is not strict, so '/feeds' matches both. The index links feed.css relatively: at
     // /feeds that would be /feed.css, so the index is only served at /feeds/.
-    if (!request.path.endsWith('/')) return response.redirect(301, '/feeds/');
+    if (!request.path.endsWith('/')) return response.redirect(301, indexLocation(request.originalUrl));
     sendFeedFile(request, response, store, INDEX_FILES.html.name, cacheControl, limiter);
   });
   app.all(['/feeds', '/feeds/', '/feeds/*path'], methodNotAllowed);
@@ -132,6 +132,19 @@ export function createApp({ store, logger, cacheMaxAgeSeconds, archiveCacheMaxAg
   });
   app.use(errorHandler(logger));
   return app;
+}
+
+/** A request target's query, `?` included (none when it has none), and never its fragment. */
+const QUERY = /^[^?#]*(\?[^#]*)?/;
+
+/**
+ * Where /feeds redirects: /feeds/ with the request's query (a link's `?from=menu` is kept). The
+ * path is ours, never the request's, so no target can make the Location name another site: not
+ * an absolute-form `http://evil.example/feeds`, nor a query of `//evil.example` or backslashes,
+ * which only ever follow `/feeds/?`, where a browser takes them as part of the query.
+ */
+function indexLocation(url: string): string {
+  return `/feeds/${QUERY.exec(url)?.[1] ?? ''}`;
 }
 
 const SECURITY_HEADER_ENTRIES = Object.entries(SECURITY_HEADERS);

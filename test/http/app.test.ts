@@ -324,10 +324,18 @@ describe('the index and the root', () => {
   }
 
   it('redirects /feeds to /feeds/ with 301, where the index\'s relative stylesheet link works (GET and HEAD)', async () => {
-    for (const pending of [request(app).get('/feeds'), request(app).head('/feeds'), request(app).get('/feeds?from=menu')]) {
+    for (const pending of [request(app).get('/feeds'), request(app).head('/feeds')]) {
       const response = await pending.redirects(0);
       assert.equal(response.status, 301);
       assert.equal(response.headers.location, '/feeds/');
+    }
+  });
+
+  it('keeps the query string when it redirects /feeds to /feeds/ (GET and HEAD)', async () => {
+    for (const pending of [request(app).get('/feeds?from=menu&x=%2F%20'), request(app).head('/feeds?from=menu&x=%2F%20')]) {
+      const response = await pending.redirects(0);
+      assert.equal(response.status, 301);
+      assert.equal(response.headers.location, '/feeds/?from=menu&x=%2F%20');
     }
   });
 

@@ -409,6 +409,28 @@ describe('raw requests to a listening server', () => {
     await assertStillServing();
   });
 
+  // An open redirect: a request whose answer sends the browser to another site. Sent raw, as no
+  // client library would send an absolute-form target or a backslash as it is.
+  for (const [target, location] of [
+    ['/feeds?//evil.example', '/feeds/?//evil.example'],
+    ['/feeds?/\\evil.example/\\', '/feeds/?/\\evil.example/\\'],
+    ['http://evil.example/feeds?x=1', '/feeds/?x=1'],
+    ['//evil.example/feeds?x=1', undefined],
+    ['/\\evil.example/feeds', undefined],
+    ['/feeds#@evil.example?x=1', '/feeds/'],
+  ] as const) {
+    it(`does not redirect GET ${target} to another site${location ? `: Location ${location}` : ''}`, async () => {
+      const response = await rawRequest(port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+      const sent = /^location: (.*)$/im.exec(response.head)?.[1];
+      assert.equal(sent, location, response.head);
+      if (location) {
+        assert.equal(response.status, 301);
+        const resolved = new URL(location, 'http://feeds.test/');
+        assert.deepEqual([resolved.origin, resolved.pathname], ['http://feeds.test', '/feeds/']);
+      }
+    });
+  }
+
   it('answers a 10 000-character request line with 404 or 414 over a real socket', async () => {
     const response = await rawRequest(port, `GET /feeds/${'a'.repeat(10_000)}.xml HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
     assert.ok([404, 414].includes(response.status), response.head);
