@@ -190,6 +190,14 @@ const EnvSchema = z.object({
   if (values.HTTP_HEADERS_TIMEOUT_MS > values.HTTP_REQUEST_TIMEOUT_MS) {
     context.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: `expected at most HTTP_REQUEST_TIMEOUT_MS (${values.HTTP_REQUEST_TIMEOUT_MS})` });
   }
+  // The default base URL is made from PORT before anything listens, and every build writes it into
+  // each feed's id and links and stamps its cache with it (build-cache.ts, configStamp). Port 0's
+  // would be http://localhost:0; the port bound at each start would change every feed's id and
+  // links on each restart, throw the build cache away, and leave the build:feeds CLI (which never
+  // listens) with no port at all. So port 0 needs the base URL said outright.
+  if (values.PORT === 0 && values.PUBLIC_BASE_URL === undefined) {
+    context.addIssue({ code: 'custom', path: ['PORT'], message: 'expected PUBLIC_BASE_URL as well with PORT=0 (a port the system picks at each start): the feeds\' URLs and ids are made from it, and http://localhost:0 reaches nothing' });
+  }
 });
 
 /** Whether `folder` is `parent` or below it (as resolved from the working folder). */

@@ -92,6 +92,12 @@ describe('loadConfig: valid settings', () => {
     assert.equal(config.site.baseUrl, 'http://localhost:8080');
   });
 
+  it('takes PORT=0 (a port the system picks) with PUBLIC_BASE_URL, whose URL the feeds keep', () => {
+    const config = loadConfig({ PORT: '0', PUBLIC_BASE_URL: 'https://feeds.example.com' });
+    assert.equal(config.port, 0);
+    assert.equal(config.site.baseUrl, 'https://feeds.example.com');
+  });
+
   it('reads numbers, the cron pattern, the folders and the language', () => {
     const config = loadConfig({
       FEED_MAX_ITEMS: '10',
@@ -231,6 +237,18 @@ describe('loadConfig: invalid settings', () => {
       assert.match(error.message, new RegExp(`\\b${setting}: `));
     });
   }
+
+  it('refuses PORT=0 without PUBLIC_BASE_URL, naming both: the feeds would say http://localhost:0', () => {
+    for (const env of [{ PORT: '0' }, { PORT: '0', PUBLIC_BASE_URL: '' }, { PORT: '00' }] as Record<string, string>[]) {
+      const error = configError(env);
+      assert.equal(error.code, 'CONFIG_INVALID');
+      assert.deepEqual(
+        error.issues.map((issue) => issue.setting),
+        ['PORT'],
+      );
+      assert.match(error.issues[0]!.message, /\bPUBLIC_BASE_URL\b/);
+    }
+  });
 
   it('lists every bad setting when several are wrong at once', () => {
     const error = configError({ PORT: 'abc', LOG_LEVEL: 'loud', BUILD_CRON: 'x', FEED_MAX_ITEMS: '0', PUBLIC_BASE_URL: 'ftp://x' });
