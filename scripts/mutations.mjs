@@ -205,6 +205,8 @@ export const MUTATIONS = [
   ['duplicate-id-copy-wins-tie', 'src/feeds/select-articles.ts', 'return length < 0 || (length === 0 && compareCodePoints(a.file, b.file) < 0);', 'return compareCodePoints(a.file, b.file) < 0;', ['test/feeds/select-articles.test.ts']],
   ['rss-excerptless-content-encoded', 'src/render/entry-fragments.ts', "entry.summary === undefined ? 'description' : 'content:encoded'", "'content:encoded'", ['test/render/w3c-findings.test.ts']],
   ['yaml-tab-indent-accepted', 'src/content/parse-article.ts', '      refuseTabIndentedKey(source);\n', '', ['test/content/parse-article.test.ts']],
+  ['embed-fallback-markup-kept', 'src/render/markdown-html.ts', '    at = embed.end;\n', "    at = html.indexOf('>', embed.start) + 1;\n", ['test/render/markdown-html.test.ts', 'test/build/build-feeds.escaping.test.ts']],
+  ['embed-in-link-linked', 'src/render/markdown-html.ts', '(embed.inLink ? name :', '(false ? name :', ['test/render/markdown-html.test.ts']],
   ['folder-locks-feeds-kept-on-state-refusal', 'src/build/folder-locks.ts', '      release();\n      throw error;', '      throw error;', ['test/build/folder-locks.test.ts']],
   ['feeds-lock-ignores-holder', 'src/build/folder-locks.ts', 'if (holder !== undefined && isOtherLiveProcess(holder)) throw inUse(dir, setting, holder);', '', ['test/build/folder-locks.test.ts']],
   ['cli-prints-control-characters', 'src/cli/build-feeds.ts', 'stream.write(`${terminalText(line)}\\n`);', 'stream.write(`${line}\\n`);', ['test/cli/build-feeds.test.ts']],

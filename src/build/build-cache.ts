@@ -261,7 +261,7 @@ export interface CacheStamp {
 
 let codeStamp: string | undefined;
 
-const RENDERING_PACKAGES = ['feed', 'gray-matter', 'js-yaml', 'markdown-it', 'sanitize-html', 'zod', '@sindresorhus/transliterate'];
+const RENDERING_PACKAGES = ['feed', 'gray-matter', 'htmlparser2', 'js-yaml', 'markdown-it', 'sanitize-html', 'zod', '@sindresorhus/transliterate'];
 
 /** A hash of this service's own code (src/ or dist/, whichever runs) and of its renderers' versions. */
 function currentCodeStamp(): string {

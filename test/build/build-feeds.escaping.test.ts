@@ -158,3 +158,36 @@ describe('"<", "&" and quotes in values the feeds carry in XML attributes', () =
     }
   });
 });
+
+describe('an embedded player with a fallback link, which the feeds carry as a link', () => {
+  const BODY = [
+    'Watch this:',
+    '',
+    '<iframe src="https://www.youtube.com/embed/abc" title=\'Launch "day" &amp; <b>demo</b>\'><a href="https://www.youtube.com/watch?v=abc">watch</a></iframe>',
+    '',
+    'Or listen: <audio src="https://media.example.com/talk.mp3"><a href="https://media.example.com/talk.mp3">download &lt;mp3&gt;</a></audio>',
+  ].join('\n');
+  const LINKS = [
+    ['https://www.youtube.com/embed/abc', 'Launch "day" & <b>demo</b>'],
+    ['https://media.example.com/talk.mp3', 'download <mp3>'],
+  ];
+
+  /** Every link of an HTML fragment as [href, text], read with htmlparser2; none may hold another. */
+  function linksOf(html: string | undefined): string[][] {
+    return DomUtils.findAll((element) => element.name === 'a', parseDocument(html ?? '').children).map((link) => {
+      assert.equal(DomUtils.findAll((element) => element.name === 'a', link.children).length, 0, `a link inside a link: ${html}`);
+      return [link.attribs.href ?? '', DomUtils.textContent(link)];
+    });
+  }
+
+  it('leaves the written RSS and Atom feeds well-formed for a conforming parser (expat)', async (t) => {
+    if (await missingExpat(t)) return;
+    assert.deepEqual(await expatErrors(await written(await buildOne('embed', { excerpt: 'Plain.' }, BODY), ['all.xml', 'all.atom'])), []);
+  });
+
+  it('gives each player back as one link, named by its title or its fallback, from RSS content:encoded and Atom content', async () => {
+    const feedsDir = await buildOne('embed', { excerpt: 'Plain.' }, BODY);
+    assert.deepEqual(linksOf(textOf((await onlyRssItem(feedsDir))['content:encoded'])), LINKS);
+    assert.deepEqual(linksOf(textOf((await onlyAtomEntry(feedsDir)).content)), LINKS);
+  });
+});

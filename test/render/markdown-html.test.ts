@@ -177,6 +177,66 @@ describe('renderMarkdownHtml', () => {
   });
 });
 
+describe('renderMarkdownHtml: an embedded player with fallback markup', () => {
+  /** Every link as [href, text], each checked to hold no link and some text (HTML forbids <a> in <a>). */
+  function links(html: string): Array<[string | undefined, string]> {
+    return elementsNamed(html, 'a').map((link) => {
+      assert.deepEqual(DomUtils.findAll((element) => element.name === 'a', link.children), [], `a link inside a link: ${html}`);
+      const text = DomUtils.textContent(link);
+      assert.notEqual(text.trim(), '', `an empty link: ${html}`);
+      return [link.attribs.href, text];
+    });
+  }
+
+  const PLAYERS = [
+    ['<iframe', 'https://www.youtube.com/embed/abc', 'iframe>'],
+    ['<video', 'https://media.example.com/clip.mp4', 'video>'],
+    ['<audio', 'https://media.example.com/talk.mp3', 'audio>'],
+  ] as const;
+
+  for (const [open, src, close] of PLAYERS) {
+    it(`${open}> with a title and a fallback link: one link to its src, named by its title`, () => {
+      const html = renderMarkdownHtml(`Watch this:\n\n${open} src="${src}" title="Launch"><a href="https://other.example.com/x">download</a></${close}`, BASE);
+      assertSafe(html);
+      assert.deepEqual(links(html), [[src, 'Launch']]);
+    });
+
+    it(`${open}> without a title: its link named by its fallback's text, the fallback's markup gone`, () => {
+      const html = renderMarkdownHtml(`${open} src="${src}">\n  <a href="${src}">download <em>the</em> file</a>\n</${close}`, BASE);
+      assertSafe(html);
+      assert.deepEqual(links(html), [[src, 'download the file']]);
+      assert.deepEqual(elementsNamed(html, 'em'), []);
+    });
+
+    it(`${open}>: markup and quotes in its title or fallback stay text`, () => {
+      const titled = renderMarkdownHtml(`${open} src="${src}" title='Say "hi" &amp; <b>bye</b>'></${close}`, BASE);
+      const untitled = renderMarkdownHtml(`${open} src="${src}"><a href="${src}">&lt;i&gt;"it"&lt;/i&gt; &amp; more</a></${close}`, BASE);
+      assert.deepEqual(links(titled), [[src, 'Say "hi" & <b>bye</b>']]);
+      assert.deepEqual(links(untitled), [[src, '<i>"it"</i> & more']]);
+      assert.deepEqual([...elementsNamed(titled, 'b'), ...elementsNamed(untitled, 'i')], []);
+    });
+  }
+
+  it('names the link by its URL when neither the title nor the fallback has any text', () => {
+    const html = renderMarkdownHtml('<video src="https://media.example.com/clip.mp4" title=" &#1; "><a href="https://media.example.com/clip.mp4"> </a><script>x()</script></video>', BASE);
+    assert.deepEqual(links(html), [['https://media.example.com/clip.mp4', 'https://media.example.com/clip.mp4']]);
+  });
+
+  it('leaves only the name of a player that sits inside a link, so the link holds no second one', () => {
+    const html = renderMarkdownHtml('<a href="https://other.example.com/">See <iframe src="https://www.youtube.com/embed/abc" title="Launch"></iframe></a>', BASE);
+    assert.deepEqual(links(html), [['https://other.example.com/', 'See Launch']]);
+  });
+
+  it('ends the fallback of a player left open with its paragraph, keeping the next one as it is', () => {
+    const html = renderMarkdownHtml('<p>Look: <video src="https://media.example.com/clip.mp4">no video here</p><p>Next <a href="https://other.example.com/">link</a></p>', BASE);
+    assert.deepEqual(links(html), [
+      ['https://media.example.com/clip.mp4', 'no video here'],
+      ['https://other.example.com/', 'link'],
+    ]);
+    assert.deepEqual(elementsNamed(html, 'p').map((paragraph) => DomUtils.textContent(paragraph)), ['Look: no video here', 'Next link']);
+  });
+});
+
 describe('renderMarkdownHtml: character references to forbidden characters', () => {
   it('leaves no XML-forbidden character in the HTML, even from &#1; or &#xFFFE; (JSON Feed carries it raw)', () => {
     const html = renderMarkdownHtml('<div>a&#1;b&#xFFFE;c</div>', 'https://news.example.com/a/');
