@@ -207,6 +207,7 @@ export const MUTATIONS = [
   ['yaml-tab-indent-accepted', 'src/content/parse-article.ts', '      refuseTabIndentedKey(source);\n', '', ['test/content/parse-article.test.ts']],
   ['embed-fallback-markup-kept', 'src/render/markdown-html.ts', '    at = embed.end;\n', "    at = html.indexOf('>', embed.start) + 1;\n", ['test/render/markdown-html.test.ts', 'test/build/build-feeds.escaping.test.ts']],
   ['embed-in-link-linked', 'src/render/markdown-html.ts', '(embed.inLink ? name :', '(false ? name :', ['test/render/markdown-html.test.ts']],
+  ['cr-line-endings-unnamed', 'src/content/parse-article.ts', 'if (CR_ONLY_OPENING_LINE.test(source)) {', 'if (false) {', ['test/content/parse-article.test.ts']],
   ['folder-locks-feeds-kept-on-state-refusal', 'src/build/folder-locks.ts', '      release();\n      throw error;', '      throw error;', ['test/build/folder-locks.test.ts']],
   ['feeds-lock-ignores-holder', 'src/build/folder-locks.ts', 'if (holder !== undefined && isOtherLiveProcess(holder)) throw inUse(dir, setting, holder);', '', ['test/build/folder-locks.test.ts']],
   ['cli-prints-control-characters', 'src/cli/build-feeds.ts', 'stream.write(`${terminalText(line)}\\n`);', 'stream.write(`${line}\\n`);', ['test/cli/build-feeds.test.ts']],

@@ -62,6 +62,9 @@ function frontMatterLanguage(source: string): string {
 
 const YAML_LANGUAGES: ReadonlySet<string> = new Set(['', 'yaml', 'yml']);
 
+/** An opening `---` line ended by a CR alone: the line endings of classic Mac OS (before OS X). */
+const CR_ONLY_OPENING_LINE = /^---[^\r\n]*\r(?!\n)/;
+
 /**
  * Parses one article file. Never throws: a file that cannot be used comes back as a `Problem`
  * naming the field and the reason, and never carrying any of the file's values.
@@ -78,6 +81,11 @@ export function parseArticle(text: string, file: string): ParseResult {
   if (split && fast) {
     parsed = { data: fast, content: split.body };
   } else {
+    // gray-matter and frontMatterLanguage split lines at LF (CRLF works): with CR alone the whole
+    // file was one opening line, reported as front matter in some language other than YAML.
+    if (CR_ONLY_OPENING_LINE.test(source)) {
+      return unreadable(file, { path: '', reason: 'cr_line_endings', message: 'its lines end with CR alone (old Mac line endings): save it with LF or CRLF line endings' });
+    }
     // The fast path takes only a first line of `---` alone; gray-matter reads a language after it.
     if (!YAML_LANGUAGES.has(frontMatterLanguage(source))) {
       // The language is not quoted: it is the file's text.

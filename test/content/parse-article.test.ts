@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { Article } from '../../src/content/article-schema.js';
 import { parseArticle } from '../../src/content/parse-article.js';
-import type { Issue, Problem } from '../../src/content/problems.js';
+import { formatProblem, type Issue, type Problem } from '../../src/content/problems.js';
 import { articleText, frontMatter } from '../helpers/articles.js';
 
 /** The reference article, as copied unchanged into the bundled content. */
@@ -352,6 +352,24 @@ describe('parseArticle', () => {
       const problem = rejected(text);
       assert.equal(problem.code, 'ARTICLE_UNREADABLE');
       assert.deepEqual(problem.issues.map((issue) => issue.reason), ['unclosed_front_matter']);
+    });
+
+    it('reports a file with old Mac (CR only) line endings as such, naming the file, not as front matter that is not YAML', () => {
+      const lines = ['---', ...REQUIRED_LINES, 'publishedDateTime: 2024-05-01T10:00:00Z', '---', 'Body.', ''];
+      for (const text of [lines.join('\r'), `\uFEFF${lines.join('\r')}`, ['---yaml', ...lines.slice(1)].join('\r')]) {
+        const problem = rejected(text, 'old-mac.md');
+        assert.equal(problem.code, 'ARTICLE_UNREADABLE');
+        assert.equal(problem.file, 'old-mac.md');
+        assert.deepEqual(problem.issues.map((issue) => issue.reason), ['cr_line_endings']);
+        assert.match(formatProblem(problem, 'content').join('\n'), /^content\/old-mac\.md: .*\bCR alone\b.*\bLF or CRLF\b/);
+      }
+    });
+
+    it('still reads an LF or a CRLF file whose front matter or body holds a CR alone', () => {
+      for (const newline of ['\n', '\r\n']) {
+        const article = parsed(['---', ...REQUIRED_LINES, 'publishedDateTime: 2024-05-01T10:00:00Z', 'excerpt: "one\rtwo"', '---', 'Body\rmore.', ''].join(newline));
+        assert.deepEqual([article.excerpt, article.body], ['one two', 'Body\nmore.\n']);
+      }
     });
 
     it("reports front matter closed by YAML's document end (...) instead of --- as unclosed", () => {
