@@ -58,6 +58,7 @@ export const MUTATIONS = [
     'equivalent: parse-article.ts makes the Article field by field (toArticle), so a secured value the schema kept still reaches no Article, entry or log',
   ],
   ['slug-case-kept', 'src/feeds/topics.ts', '      .toLowerCase()\n', '', ['test/feeds/topics.test.ts']],
+  ['slug-word-marks-separated', 'src/feeds/topics.ts', ".replace(WORD_MARKS, (mark) => WORD_MARK_NAMES[mark]!)", '', ['test/feeds/topics.test.ts', 'test/feeds/feed-collections.test.ts']],
   ['slug-reserved-ignored', 'src/feeds/content-model.ts', "reserved && RESERVED_SLUGS.has(baseSlug)", 'false', ['test/feeds/content-model.test.ts', 'test/build/build-feeds.test.ts']],
   ['archive-kinds-ignored', 'src/feeds/feed-documents.ts', 'const archived = site.archives.includes(collection.kind);', 'const archived = site.archives.length > 0;', ['test/feeds/feed-documents.test.ts', 'test/build/build-feeds.pages.test.ts', 'test/build/build-feeds.budget.test.ts']],
   ['archive-kinds-left-out-uncounted', 'src/build/make-feeds.ts', '        leftOut += plan.overBudget;\n', '', ['test/build/build-feeds.budget.test.ts']],

@@ -9,15 +9,29 @@ import { compareCodePoints } from './code-point-order.js';
 export const RESERVED_SLUGS: ReadonlySet<string> = new Set(['all', 'index', 'feed', 'providers', 'categories', 'archive']);
 
 /**
+ * A `+` or `#` written onto a word (after a letter, a digit or another such mark) is part of its
+ * name, not punctuation: `C++` and `C#` are other languages than `C`, and were merged into its feed
+ * when the marks became separators. A mark on its own (`A + B`) or before a word (`#AI`) still is.
+ */
+const WORD_MARKS = /(?<=[\p{L}\p{N}+#])[+#]/gu;
+const WORD_MARK_NAMES: Readonly<Record<string, string>> = { '+': ' plus ', '#': ' sharp ' };
+
+/**
  * The URL slug of a topic name: `AI` → `ai`, `Machine Learning` → `machine-learning`,
- * `Zürich` → `zuerich`, `Технологии` → `tekhnologii`, `R&D` → `r-and-d`. Scripts with no Latin
- * transliteration keep their letters (`人工智能` → `人工智能`; the URL percent-encodes them).
- * Returns '' when the name has no letters or digits at all.
+ * `Zürich` → `zuerich`, `Технологии` → `tekhnologii`, `R&D` → `r-and-d`, `C++` → `c-plus-plus`,
+ * `C#` → `c-sharp`. Scripts with no Latin transliteration keep their letters (`人工智能` →
+ * `人工智能`; the URL percent-encodes them). Returns '' when the name has no letters or digits at
+ * all.
  */
 export function topicSlug(name: string): string {
   let slug = slugs.get(name);
   if (slug === undefined) {
-    slug = transliterate(name.normalize('NFKC').replace(/&/g, ' and '))
+    slug = transliterate(
+      name
+        .normalize('NFKC')
+        .replace(/&/g, ' and ')
+        .replace(WORD_MARKS, (mark) => WORD_MARK_NAMES[mark]!),
+    )
       .toLowerCase()
       .replace(/[^\p{L}\p{N}]+/gu, '-')
       .replace(/^-+|-+$/g, '');

@@ -63,6 +63,20 @@ describe('collectFeeds', () => {
       );
       assert.deepEqual(titles(byPath(collections, 'ai')), ['Article 2', 'Article 1']);
     });
+
+    it('gives C, C++ and C# feeds of their own, with no collision (the marks were separators once, and merged them into c)', () => {
+      const articles = [article(3, { topics: ['C'] }), article(2, { topics: ['C++'] }), article(1, { topics: ['C#'] })];
+      const { collections, problems } = collectFeeds(articles);
+      assert.deepEqual(problems, []);
+      assert.deepEqual(
+        [byPath(collections, 'c'), byPath(collections, 'c-plus-plus'), byPath(collections, 'c-sharp')].map((collection) => [collection.name, titles(collection)]),
+        [
+          ['C', ['Article 3']],
+          ['C++', ['Article 2']],
+          ['C#', ['Article 1']],
+        ],
+      );
+    });
   });
 
   describe('provider feeds', () => {

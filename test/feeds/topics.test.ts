@@ -23,6 +23,18 @@ describe('topicSlug', () => {
     ['  Climate   Tech ', 'climate-tech'],
     ['A.I.', 'a-i'],
     ['🚀', ''],
+    // A + or # on a word names another language or product than the word alone.
+    ['C', 'c'],
+    ['C++', 'c-plus-plus'],
+    ['C#', 'c-sharp'],
+    ['F#', 'f-sharp'],
+    ['Ｃ＃', 'c-sharp'],
+    ['Notepad++', 'notepad-plus-plus'],
+    ['C# / .NET', 'c-sharp-net'],
+    // On its own or before a word, a mark is still punctuation.
+    ['#AI', 'ai'],
+    ['A + B', 'a-b'],
+    ['+1', '1'],
   ];
   for (const [name, slug] of cases) {
     it(`${JSON.stringify(name)} → ${JSON.stringify(slug)}`, () => {
