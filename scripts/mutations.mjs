@@ -211,6 +211,9 @@ export const MUTATIONS = [
   ['cr-line-endings-unnamed', 'src/content/parse-article.ts', 'if (CR_ONLY_OPENING_LINE.test(source)) {', 'if (false) {', ['test/content/parse-article.test.ts']],
   ['folder-locks-feeds-kept-on-state-refusal', 'src/build/folder-locks.ts', '      release();\n      throw error;', '      throw error;', ['test/build/folder-locks.test.ts']],
   ['feeds-lock-ignores-holder', 'src/build/folder-locks.ts', 'if (holder !== undefined && isOtherLiveProcess(holder)) throw inUse(dir, setting, holder);', '', ['test/build/folder-locks.test.ts']],
+  ['metrics-responses-uncounted', 'src/http/create-server.ts', '          metrics.countResponse(response);\n', '', ['test/http/service-metrics.test.ts']],
+  ['metrics-failed-builds-uncounted', 'src/http/feed-store.ts', '    this.#failed++;\n', '', ['test/http/service-metrics.test.ts']],
+  ['metrics-unknown-shown-as-zero', 'src/http/service-metrics.ts', 'if (current === undefined) return', 'if (current === -1) return', ['test/http/service-metrics.test.ts']],
   ['cli-prints-control-characters', 'src/cli/build-feeds.ts', 'stream.write(`${terminalText(line)}\\n`);', 'stream.write(`${line}\\n`);', ['test/cli/build-feeds.test.ts']],
   ['heap-release-compacts-first', 'src/build/heap-release.ts', '        const pauseMs = timed(collect);\n        afterLastCollection', '        const pauseMs = timed(compact ?? collect);\n        afterLastCollection', ['test/build/heap-release.test.ts']],
 ];

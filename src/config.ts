@@ -20,6 +20,8 @@ export interface Config {
   readonly buildCron: string;
   /** Watch the content folder and build as soon as it changes (the cron schedule stays as a safety net). */
   readonly watchContent: boolean;
+  /** Serve GET /metrics (Prometheus's text format) beside /healthz. */
+  readonly metrics: boolean;
   /** A change is built once the folder has been quiet this long (ms), so a burst of files is one build. */
   readonly watchQuietMs: number;
   readonly cacheMaxAgeSeconds: number;
@@ -170,6 +172,7 @@ const EnvSchema = z.object({
       }
     }),
   WATCH_CONTENT: boolean.default(true),
+  METRICS: boolean.default(true),
   WATCH_QUIET_MS: integer(0, 60_000).default(100),
   CACHE_MAX_AGE: integer(0, 31_536_000).default(300),
   MAX_FILE_BYTES: integer(1, 1024 ** 3).default(1024 * 1024),
@@ -248,6 +251,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
     stateDir: values.STATE_DIR,
     buildCron: values.BUILD_CRON,
     watchContent: values.WATCH_CONTENT,
+    metrics: values.METRICS,
     watchQuietMs: values.WATCH_QUIET_MS,
     cacheMaxAgeSeconds: values.CACHE_MAX_AGE,
     archiveCacheMaxAgeSeconds: values.ARCHIVE_CACHE_MAX_AGE,

@@ -5,6 +5,7 @@ import { ConfigError } from './errors.js';
 import { FeedStore } from './http/feed-store.js';
 import { createApp } from './http/app.js';
 import { createHttpServer } from './http/create-server.js';
+import { createServiceMetrics } from './http/service-metrics.js';
 import { gracefulCloser } from './http/graceful-close.js';
 import { createLogger } from './logger.js';
 import { createHubNotifier } from './build/websub.js';
@@ -64,6 +65,8 @@ async function main(): Promise<void> {
     quietMs: config.watchQuietMs,
     maxWaitMs: WATCH_MAX_WAIT_MS,
   });
+  const watchingContent = watcher && (() => watcher.watching());
+  const metrics = config.metrics ? createServiceMetrics({ store, watchingContent, processMetrics: true }) : undefined;
   const app = createApp({
     store,
     logger,
@@ -71,10 +74,11 @@ async function main(): Promise<void> {
     archiveCacheMaxAgeSeconds: config.archiveCacheMaxAgeSeconds,
     fullResponseLimit: config.http.fullResponseLimit,
     trustProxy: config.http.trustProxy,
-    watchingContent: watcher && (() => watcher.watching()),
+    watchingContent,
+    metrics,
   });
 
-  const server = createHttpServer(app, config.http);
+  const server = createHttpServer(app, config.http, metrics);
   const closer = gracefulCloser(server);
   server.listen({ port: config.port, host: config.host }, () => {
     const address = server.address();

@@ -10,6 +10,7 @@ import { browserViewTag, etagFor, type ContentCoding, type DiskFile, type Memory
 import { clientKey, FullResponseLimiter, type FullResponseLimit } from './full-response-limiter.js';
 import type { TrustProxy } from '../config.js';
 import { memoized } from '../memoized.js';
+import type { ServiceMetrics } from './service-metrics.js';
 import { withoutAcceptExtensions } from './accept-extensions.js';
 
 export interface AppOptions {
@@ -25,6 +26,8 @@ export interface AppOptions {
   readonly trustProxy?: TrustProxy;
   /** Whether the content watcher hears of changes now; undefined: the watcher is off (WATCH_CONTENT=false). */
   readonly watchingContent?: () => boolean;
+  /** Served at /metrics (Prometheus's text format); undefined: /metrics is 404 (METRICS=false). */
+  readonly metrics?: ServiceMetrics;
 }
 
 const ALLOWED_METHODS = 'GET, HEAD';
@@ -87,7 +90,7 @@ function mediaTypeFor(accept: string, offered: string[]): string | undefined {
  * The Express app: serves the store's current snapshot. It never builds or reads files; it does
  * not listen either (main.ts does), so tests drive it with supertest.
  */
-export function createApp({ store, logger, cacheMaxAgeSeconds, archiveCacheMaxAgeSeconds = cacheMaxAgeSeconds, fullResponseLimit, trustProxy = false, watchingContent }: AppOptions): express.Express {
+export function createApp({ store, logger, cacheMaxAgeSeconds, archiveCacheMaxAgeSeconds = cacheMaxAgeSeconds, fullResponseLimit, trustProxy = false, watchingContent, metrics }: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -126,6 +129,14 @@ export function createApp({ store, logger, cacheMaxAgeSeconds, archiveCacheMaxAg
     response.status(store.snapshot === undefined ? 503 : 200).set('Cache-Control', 'no-store').json({ ...store.health(), contentWatcher });
   });
   app.all('/healthz', methodNotAllowed);
+  if (metrics) {
+    app.get('/metrics', (_request, response, next) => {
+      metrics.registry.metrics().then((text) => {
+        response.status(200).set('Cache-Control', 'no-store').type(metrics.registry.contentType).send(text);
+      }, next);
+    });
+    app.all('/metrics', methodNotAllowed);
+  }
 
   app.use((_request, response) => {
     sendError(response, 404, 'NOT_FOUND', 'Nothing here. The feeds are listed at /feeds/.');

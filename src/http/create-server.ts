@@ -1,5 +1,6 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { HttpConfig } from '../config.js';
+import type { ServiceMetrics } from './service-metrics.js';
 
 export type ServerTimeouts = Pick<HttpConfig, 'headersTimeoutMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'socketTimeoutMs'>;
 
@@ -19,15 +20,23 @@ export type ServerTimeouts = Pick<HttpConfig, 'headersTimeoutMs' | 'requestTimeo
  * Node checks the first two only every `connectionsCheckingInterval` (30 s by default), so a
  * 2 s headers timeout would close a slow connection after up to 32 s: the interval is set to a
  * quarter of the shorter timeout, so a connection is closed at most 25% after its deadline.
+ *
+ * With `metrics`, every response the listener sends is counted by status (before the app, so
+ * that no router layer is added to a feed request's path).
  */
-export function createHttpServer(listener: RequestListener, { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, socketTimeoutMs }: ServerTimeouts): Server {
+export function createHttpServer(listener: RequestListener, { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, socketTimeoutMs }: ServerTimeouts, metrics?: ServiceMetrics): Server {
   const server = createServer(
     {
       headersTimeout: headersTimeoutMs,
       requestTimeout: requestTimeoutMs,
       connectionsCheckingInterval: checkingInterval(headersTimeoutMs, requestTimeoutMs),
     },
-    listener,
+    metrics
+      ? (request, response) => {
+          metrics.countResponse(response);
+          listener(request, response);
+        }
+      : listener,
   );
   server.keepAliveTimeout = keepAliveTimeoutMs;
   server.timeout = socketTimeoutMs;

@@ -54,6 +54,8 @@ export class FeedStore {
   #lastScheduledFailed = false;
   /** Whether the most recent build failed (or was held back): the feeds served are older than the content. */
   #lastFailed = false;
+  #succeeded = 0;
+  #failed = 0;
 
   /** `feedsDir`: where the builds write; files not sent with a build (archive pages) are read there. */
   constructor({ feedsDir = 'feeds' }: { feedsDir?: string } = {}) {
@@ -115,7 +117,13 @@ export class FeedStore {
     this.#report = result.report;
     this.#loaded = undefined;
     this.#lastFailed = false;
+    this.#succeeded++;
     if (scheduled) this.#lastScheduledFailed = false;
+  }
+
+  /** The builds this process published and the ones that failed (for /metrics), and whether the most recent one failed. */
+  buildCounts(): { readonly succeeded: number; readonly failed: number; readonly lastFailed: boolean } {
+    return { succeeded: this.#succeeded, failed: this.#failed, lastFailed: this.#lastFailed };
   }
 
   #snapshotOf(built: readonly BuiltFile[], builtAt: Date, feedsDir: string): FeedSnapshot {
@@ -169,6 +177,7 @@ export class FeedStore {
   recordFailure(error: unknown, at: Date, { scheduled = false } = {}): void {
     this.#failure = { at, summary: failureSummary(error) };
     this.#lastFailed = true;
+    this.#failed++;
     if (scheduled) this.#lastScheduledFailed = true;
   }
 

@@ -46,6 +46,10 @@ describe('a first start without a content folder', () => {
     assert.equal(failing.contentWatcher, 'failed');
     assert.equal(failing.lastFailure?.code, 'CONTENT_FOLDER_UNAVAILABLE');
     assert.ok(failing.lastFailure?.message.includes(env.CONTENT_DIR!), `the message names the folder: ${failing.lastFailure?.message}`);
+    // The same for Prometheus, from the real server.
+    const metrics = (await get('/metrics')).body;
+    for (const line of ['feed_service_serving 0', 'feed_service_last_build_failed 1', 'feed_service_content_watcher_up 0']) assert.ok(metrics.split('\n').includes(line), `${line} in ${metrics}`);
+    assert.match(metrics, /^feed_service_builds_total\{outcome="failed"\} [1-9]/m);
     // Several scheduled builds fail meanwhile; the watcher's warning is given once.
     await server.waitForLine((line) => line.msg === 'build failed; still serving the last good feeds' && line.reason === 'schedule', 10_000, 'a scheduled build failing');
     const warnings = server.lines.filter((line) => line.msg.startsWith('content folder cannot be watched'));
@@ -57,6 +61,7 @@ describe('a first start without a content folder', () => {
     assert.equal(ok.httpStatus, 200);
     assert.equal(ok.status, 'ok');
     assert.equal(ok.contentWatcher, 'watching');
+    assert.ok((await get('/metrics')).body.split('\n').includes('feed_service_content_watcher_up 1'));
     assert.ok(server.lines.some((line) => line.msg === 'content folder watched again'));
 
     // The watcher, not the schedule, brings the next article: it is built as a content change.

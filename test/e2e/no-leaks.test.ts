@@ -3,7 +3,7 @@
  * corpus (test/helpers/fuzz-corpus.ts) and the bundled content/ are built through the server's own
  * path (buildAndPublish into a FeedStore, served by createApp), then every place a value could
  * surface is searched: the feeds and state folders, every HTTP response (identity, gzip and
- * brotli), every log line at level debug, /healthz and the build report.
+ * brotli), every log line at level debug, /healthz, /metrics and the build report.
  *
  * A failure names the seed; replay it with `FUZZ_SEED=<seed> node --import tsx --test test/e2e/no-leaks.test.ts`.
  */
@@ -18,6 +18,9 @@ import request from 'supertest';
 import { buildFeeds, type BuildResult } from '../../src/build/build-feeds.js';
 import { FeedStore } from '../../src/http/feed-store.js';
 import { createApp } from '../../src/http/app.js';
+import { createHttpServer } from '../../src/http/create-server.js';
+import { createServiceMetrics } from '../../src/http/service-metrics.js';
+import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { buildAndPublish } from '../../src/build/schedule.js';
 import { testConfig } from '../helpers/config.js';
@@ -188,8 +191,9 @@ describe(`nothing private leaks from a build of ${COUNT} generated files and the
       { build: () => buildFeeds({ config, logger, clock: () => FUZZ_CLOCK }), store, logger, clock: () => FUZZ_CLOCK },
       { scheduled: false },
     );
-    const app = createApp({ store, logger, cacheMaxAgeSeconds: config.cacheMaxAgeSeconds, archiveCacheMaxAgeSeconds: config.archiveCacheMaxAgeSeconds });
-    server = app.listen(0);
+    const metrics = createServiceMetrics({ store, watchingContent: () => true });
+    const app = createApp({ store, logger, cacheMaxAgeSeconds: config.cacheMaxAgeSeconds, archiveCacheMaxAgeSeconds: config.archiveCacheMaxAgeSeconds, metrics });
+    server = createHttpServer(app, loadConfig({}).http, metrics).listen(0, '127.0.0.1');
     timings.build = performance.now() - started;
     started = performance.now();
 
@@ -209,6 +213,7 @@ describe(`nothing private leaks from a build of ${COUNT} generated files and the
     await fetch('GET /feeds', request(server).get('/feeds').set('Accept-Encoding', 'identity'), 301);
     await fetch('GET /feeds/all (negotiated)', request(server).get('/feeds/all').set('Accept', 'application/feed+json').set('Accept-Encoding', 'identity'), 200);
     await fetch('GET /healthz', request(server).get('/healthz'), 200);
+    await fetch('GET /metrics', request(server).get('/metrics'), 200);
     await fetch('GET /feeds/no-such-feed.xml', request(server).get('/feeds/no-such-feed.xml'), 404);
     await fetch('GET /nothing-here', request(server).get('/nothing-here'), 404);
     await fetch('POST /feeds/all.xml', request(server).post('/feeds/all.xml').send('x'), 405);
@@ -240,7 +245,7 @@ describe(`nothing private leaks from a build of ${COUNT} generated files and the
     assert.deepEqual(found.slice(0, 20), [], `${found.length} leaks ${REPLAY}`);
   });
 
-  it('(b) puts none of them in any HTTP response: every feed (identity, gzip, br), the index, /healthz, 404 and 405', () => {
+  it('(b) puts none of them in any HTTP response: every feed (identity, gzip, br), the index, /healthz, /metrics, 404 and 405', () => {
     const found = responses.flatMap(([label, text]) => leaks(label, text, needles));
     assert.deepEqual(found.slice(0, 20), [], `${found.length} leaks ${REPLAY}`);
   });
