@@ -7,11 +7,10 @@
  * server holds the locks while it runs, the CLI while it builds.
  *
  * A lock is a file in the folder (`FEEDS_DIR/.feeds-lock`, `STATE_DIR/.state-lock`), naming the
- * process that holds it. A lock left by a process
- * that is gone (SIGKILL, a crash, a CI runner that was torn down) is taken over: it names a
- * process of this machine that no longer runs, or a process of another machine (a folder restored
- * from a cache, which no process of this machine holds). Two machines writing into one shared
- * folder are not told apart.
+ * process that holds it. A lock left by a process that is gone (SIGKILL, a crash, a CI runner that
+ * was torn down) is taken over: it names a process of this machine that no longer runs, or a
+ * process of another machine (a folder restored from a cache, which no process of this machine
+ * holds). Two machines writing into one shared folder are not told apart.
  */
 import { hostname } from 'node:os';
 import path from 'node:path';
