@@ -441,9 +441,10 @@ export function processCpuMs(pid: number): number | undefined {
 
 /**
  * How long after a server is quiet (waitUntilQuiet) what it holds is read, or the serving loads
- * start: past the build thread's idle collections after a build, 6 s after it (src/build/heap-release.ts).
+ * start: past the build thread's idle collections after a build, 8 s after it (2 s, then 6 s idle:
+ * src/build/heap-release.ts), with room for the compaction that follows them.
  */
-export const SETTLE_AFTER_QUIET_MS = 10_000;
+export const SETTLE_AFTER_QUIET_MS = 12_000;
 
 /**
  * Waits until process `pid` is quiet: less than `maxShare` of one CPU over a whole second (after

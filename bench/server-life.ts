@@ -43,7 +43,7 @@ export interface ServerLifeFigures {
     /**
      * RSS right after its "build finished" line, once the server was quiet, and what it holds
      * SETTLE_AFTER_QUIET_MS after that (what the target uses): the build thread gives back what its first build
-     * grew its heap by in three collections, the last two about 6 s after the build (src/build/heap-release.ts).
+     * grew its heap by in three collections, 2 s after the build and the last two about 8 s after it (src/build/heap-release.ts).
      */
     rssKbAtFinish: number | null;
     rssKbAtQuiet: number | null;

@@ -9,7 +9,7 @@ import { BUILD_YOUNG_GENERATION_MB } from '../../src/build/start-thread.js';
 const MB = 1024 * 1024;
 
 /** A releaser over a heap whose size the test sets, counting the collections it asks for. */
-function fakeHeap(options: { idleMs?: number; busy?: () => boolean; collects?: boolean } = {}) {
+function fakeHeap(options: { idleMs?: number; firstAfterMs?: number; busy?: () => boolean; collects?: boolean } = {}) {
   /** `young`: the young generation's size after each collection, the last one repeated. */
   const heap = { bytes: 100 * MB, live: 50 * MB, young: [1 * MB], collections: 0, compactions: 0, scavenges: 0, releases: [] as HeapRelease[] };
   const releaser = createHeapReleaser({
@@ -34,6 +34,8 @@ function fakeHeap(options: { idleMs?: number; busy?: () => boolean; collects?: b
     growthBytes: 64 * MB,
     maxLiveBytes: 512 * MB,
     idleMs: options.idleMs ?? 20,
+    // At once unless a test says otherwise: the wait before it is tested on its own below.
+    firstAfterMs: options.firstAfterMs ?? 0,
     isBusy: options.busy,
     onRelease: (release) => heap.releases.push(release),
   });
@@ -78,6 +80,42 @@ describe('createHeapReleaser', () => {
     );
     assert.equal(heap.releases[0]!.pausesMs.length, 3);
     assert.ok(heap.releases[0]!.pausesMs.every((pause) => Number.isInteger(pause) && pause >= 0));
+  });
+
+  it('makes the first collection a while after the work (the main thread takes the result then), not at once', async () => {
+    const { heap, releaser } = fakeHeap({ firstAfterMs: 40, idleMs: 40 });
+    heap.bytes += 200 * MB;
+    releaser.afterWork();
+    assert.equal(heap.scavenges, 1, 'the scavenge is still made at once');
+    assert.equal(heap.collections, 0, 'no full collection as the work ends');
+    await sleep(60);
+    assert.equal(heap.collections, 1, 'the first, after its wait');
+    assert.equal(heap.compactions, 0);
+    await sleep(80);
+    assert.deepEqual([heap.collections, heap.compactions], [2, 1], 'the second and the compaction, an idle wait after the first');
+  });
+
+  it('puts the first collection off while work is under way, and work that ends during its wait starts it again', async () => {
+    let busy = false;
+    const { heap, releaser } = fakeHeap({ firstAfterMs: 40, idleMs: 1000, busy: () => busy });
+    heap.bytes += 200 * MB;
+    releaser.afterWork();
+    await sleep(20);
+    releaser.afterWork(); // a small build ended within the wait: the wait starts again
+    await sleep(30);
+    assert.equal(heap.collections, 0, 'not 40 ms after the first work: 40 ms after the last');
+    await sleep(30);
+    assert.equal(heap.collections, 1);
+    heap.bytes += 200 * MB;
+    releaser.afterWork();
+    busy = true;
+    await sleep(60);
+    assert.equal(heap.collections, 1, 'not while work is under way');
+    busy = false;
+    releaser.afterWork();
+    await sleep(60);
+    assert.equal(heap.collections, 2, "made after that work's end");
+    releaser.cancel();
   });
 
   it('makes the second collection again after another wait when it left the young generation larger than 8 MB', async () => {
@@ -236,6 +274,9 @@ parentPort.on('message', async ({ modulePath }) => {
   const { createHeapReleaser } = await import(modulePath);
   const sizes = [];
   const releaser = createHeapReleaser({
+    // The first collection at once, so that the size after it can be read here (when it is made
+    // does not change what it gives back; the wait before it is tested with a fake heap).
+    firstAfterMs: 0,
     onRelease: (release) => parentPort.postMessage({ release, newSpace: newSpace(), sizes }),
   });
   // Every batch kept until the work ends, so that it all reaches the old generation (about 250 MB
@@ -267,7 +308,8 @@ const newSpace = () => getHeapSpaceStatistics().find((space) => space.space_name
 parentPort.on('message', async ({ modulePath }) => {
   const { createHeapReleaser } = await import(modulePath);
   let grown = 0;
-  const releaser = createHeapReleaser({ onRelease: (release) => parentPort.postMessage({ release, newSpace: newSpace(), grown }) });
+  // The first collection at once, as the burst's young generation is measured after it.
+  const releaser = createHeapReleaser({ firstAfterMs: 0, onRelease: (release) => parentPort.postMessage({ release, newSpace: newSpace(), grown }) });
   let kept = [];
   for (let round = 0; round < 40; round++) kept.push(Array.from({ length: 100000 }, (_, i) => ({ i })));
   kept = undefined;
