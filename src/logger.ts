@@ -27,9 +27,23 @@ export function createLogger({ level = 'info', write = (line) => process.stdout.
     (name: Exclude<LogLevel, 'silent'>): LogMethod =>
     (message, fields = {}) => {
       if (LOG_LEVELS.indexOf(name) < threshold) return;
-      write(`${JSON.stringify({ level: name, time: clock().toISOString(), msg: message, ...serializeFields(fields) })}\n`);
+      write(`${escapeActiveCharacters(JSON.stringify({ level: name, time: clock().toISOString(), msg: message, ...serializeFields(fields) }))}\n`);
     };
   return { debug: method('debug'), info: method('info'), warn: method('warn'), error: method('error') };
+}
+
+/**
+ * Characters JSON.stringify leaves as they are that a terminal or a log viewer acts on: DEL and
+ * the C1 controls (U+009B starts an escape sequence in many terminals), bidirectional controls
+ * (a file name with U+202E shows its text reversed, and can make a line read as another), and
+ * U+2028/U+2029 (line breaks to some log shippers and viewers). A content file's name, a topic or a
+ * YAML reason can bring any of them into a line.
+ */
+const ACTIVE_CHARACTERS = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** `json` with those characters written as \u escapes: the same JSON value, inert on a screen. */
+function escapeActiveCharacters(json: string): string {
+  return json.replace(ACTIVE_CHARACTERS, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Errors become {name, code, details, message, stack}; JSON.stringify would print `{}`. */
