@@ -215,7 +215,9 @@ export const MUTATIONS = [
   ['metrics-failed-builds-uncounted', 'src/http/feed-store.ts', '    this.#failed++;\n', '', ['test/http/service-metrics.test.ts']],
   ['metrics-unknown-shown-as-zero', 'src/http/service-metrics.ts', 'if (current === undefined) return', 'if (current === -1) return', ['test/http/service-metrics.test.ts']],
   ['cli-prints-control-characters', 'src/cli/build-feeds.ts', 'stream.write(`${terminalText(line)}\\n`);', 'stream.write(`${line}\\n`);', ['test/cli/build-feeds.test.ts']],
-  ['heap-first-collection-at-once', 'src/build/heap-release.ts', 'if (firstAfterMs === 0) return first(beforeBytes);', 'return first(beforeBytes);', ['test/build/heap-release.test.ts']],
+  ['heap-first-collection-at-once', 'src/build/heap-release.ts', 'if (!deferFirst) return first(beforeBytes);', 'return first(beforeBytes);', ['test/build/heap-release.test.ts']],
+  ['heap-first-collection-always-deferred', 'src/build/heap-release.ts', 'if (!deferFirst) return first(beforeBytes);', '', ['test/build/heap-release.test.ts']],
+  ['heap-first-deferred-after-small-replies', 'src/build/thread-host.ts', 'return files > REPLY_SLICE_FILES;', 'return files >= 0;', ['test/build/thread-host.test.ts']],
   ['heap-release-compacts-first', 'src/build/heap-release.ts', '    const pauseMs = timed(collect!);', '    const pauseMs = timed(compact ?? collect!);', ['test/build/heap-release.test.ts']],
 ];
 

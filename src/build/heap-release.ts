@@ -9,8 +9,8 @@ import { elapsedMs, ms } from './build-result.js';
  * never ran in the build thread: at 100k articles the heap stayed at 465 MB (227 MB of it in use)
  * long after the server's first build, 160-180 MB of the server's resident set.
  *
- * It takes three full collections. The first, just after the work ends (FIRST_COLLECTION_AFTER_MS),
- * frees the old generation's garbage. The young generation shrinks in a collection only when the thread allocated little over
+ * It takes three full collections. The first, as the work ends (or FIRST_COLLECTION_AFTER_MS
+ * after, when the main thread is taking a large result), frees the old generation's garbage. The young generation shrinks in a collection only when the thread allocated little over
  * the last 5 s (Heap::ReduceNewSpaceSize), which a collection right after a build never sees:
  * measured in a thread like the build's, the first left its 134 MB young generation as it was, a
  * second one 6 s later took it to 1 MB (and one 14 s after the work, with no collection between,
@@ -43,10 +43,11 @@ import { elapsedMs, ms } from './build-result.js';
 export interface HeapReleaser {
   /**
    * Work (a build, a save) has ended: scavenges; if the heap grew by more than `growthBytes` since
-   * the last collection and holds at most `maxLiveBytes` in use, collects now, and again, then
+   * the last collection and holds at most `maxLiveBytes` in use, collects now (`deferFirst`: the
+   * main thread is taking a large result, so `firstAfterMs` from now), and again, then
    * compacting, once the thread has been idle `idleMs`.
    */
-  afterWork(): void;
+  afterWork(options?: { readonly deferFirst?: boolean }): void;
   /** Forgets a collection that is waiting (the thread is stopping). */
   cancel(): void;
 }
@@ -78,11 +79,14 @@ export const RELEASE_MAX_LIVE_BYTES = 512 * 1024 * 1024;
 /** Longer than the 5 s over which V8 measures the allocation rate that lets it shrink the young generation. */
 export const SECOND_COLLECTION_AFTER_MS = 6_000;
 /**
- * The first collection waits this long after the work: a build's end is when the main thread takes
- * its result, swaps the served snapshot and collects what the old one held. Made at once, the
- * build thread's collection (about 0.3 s at 100k articles) ran beside the main thread's, which
- * then held requests for 0.28-0.46 s (measured with a 5 ms interval timer in the main thread over
- * cold rebuilds of 100k articles in a running server: 283, 315 and 464 ms); 1.5 s later, 46 ms.
+ * After work whose result the main thread is taking in bulk (afterWork's `deferFirst`), the first
+ * collection waits this long: the main thread then swaps the served snapshot and collects what
+ * the old one held. Made at once, the build thread's collection (about 0.3 s at 100k articles) ran
+ * beside the main thread's, which then held requests for 0.28-0.46 s (measured with a 5 ms
+ * interval timer in the main thread over cold rebuilds of 100k articles in a running server: 283,
+ * 315 and 464 ms); 1.5-2 s later, 46-54 ms. Not after small work: in a stream of one-file builds
+ * each would start the wait again, and none would be made (the server's resident set grew by 29 %
+ * over 100 such builds instead of 1-3 %).
  */
 export const FIRST_COLLECTION_AFTER_MS = 2_000;
 /**
@@ -161,7 +165,7 @@ export function createHeapReleaser({
   readonly growthBytes?: number;
   readonly maxLiveBytes?: number;
   readonly idleMs?: number;
-  /** How long after the work the first collection is made; 0: at once, in afterWork. */
+  /** How long after the work the first collection is made when afterWork is told to defer it. */
   readonly firstAfterMs?: number;
   /** Work under way when the wait ends: its own end arms the wait again. */
   readonly isBusy?: () => boolean;
@@ -222,7 +226,7 @@ export function createHeapReleaser({
   };
   return {
     cancel,
-    afterWork() {
+    afterWork({ deferFirst = false } = {}) {
       scavenge?.();
       if (collect === null) return;
       cancel();
@@ -230,7 +234,7 @@ export function createHeapReleaser({
       if (secondDue) secondDue.secondPauseMs = undefined;
       const beforeBytes = heapBytes();
       if (beforeBytes - afterLastCollection > growthBytes && liveBytes() <= maxLiveBytes) {
-        if (firstAfterMs === 0) return first(beforeBytes);
+        if (!deferFirst) return first(beforeBytes);
         // Work that comes during the wait ends with afterWork, which measures the growth again.
         after(firstAfterMs, () => {
           timer = undefined;

@@ -104,6 +104,15 @@ export interface ThreadReplyPart {
 /** How many files (and names) one message of a build's reply carries at most. */
 export const REPLY_SLICE_FILES = 1000;
 
+/**
+ * Whether a reply naming `files` files (changed, removed, and every name after a complete build)
+ * keeps the thread that answers requests busy as it arrives: it swaps much of its snapshot then
+ * and collects the old one, and the build thread puts its own collection off (heap-release.ts).
+ */
+export function isLargeReply(files: number): boolean {
+  return files > REPLY_SLICE_FILES;
+}
+
 /** The `index`th slice of `items`, `size` long at most. */
 const sliceOf = <T>(items: readonly T[], index: number, size: number) => items.slice(index * size, (index + 1) * size);
 

@@ -15,7 +15,7 @@ import { failureSummary } from '../errors.js';
 import { compress, isServedFromMemory } from '../http/feed-snapshot.js';
 import { createLogger } from '../logger.js';
 import { createHeapReleaser } from './heap-release.js';
-import { BUILD_THREAD_NICE, postReply, replyMessages, type ChangedFile, type ThreadReply, type ThreadRequest } from './thread-host.js';
+import { BUILD_THREAD_NICE, isLargeReply, postReply, replyMessages, type ChangedFile, type ThreadReply, type ThreadRequest } from './thread-host.js';
 
 const config = workerData as Config;
 const logger = createLogger({ level: config.logLevel });
@@ -132,6 +132,8 @@ parentPort!.on('message', async (request: ThreadRequest) => {
     await saving.done;
   }
   building = true;
+  /** How many files this build's reply names: a large reply keeps the main thread busy as it ends. */
+  let replyFiles = 0;
   try {
     if (request.build.known) sent = new Map(request.build.known.map((file) => [file.name, file.hash]));
     const result = await buildFeeds({
@@ -166,6 +168,7 @@ parentPort!.on('message', async (request: ThreadRequest) => {
       const current = new Set(names);
       for (const name of sent.keys()) if (!current.has(name)) sent.delete(name);
     }
+    replyFiles = changed.length + removed.length + (names?.length ?? 0);
     await postReply(replyMessages(request.id, { kind: 'thread', report: result.report, changed, removed, ...(names ? { names } : {}) }, request.build.replySliceFiles), postToHost, nextPartTaken);
     if (result.report.filesParsed > 0 || result.report.rendered > 0 || result.report.removed.length > 0) scheduleSave();
   } catch (error) {
@@ -173,7 +176,9 @@ parentPort!.on('message', async (request: ThreadRequest) => {
     parentPort!.postMessage(reply);
   } finally {
     building = false;
-    heap.afterWork();
+    // After a large reply the main thread swaps much of its snapshot and collects the old one:
+    // this thread's own collection waits, rather than run beside it (heap-release.ts).
+    heap.afterWork({ deferFirst: isLargeReply(replyFiles) });
   }
   if (saveDue || (stopped && unsavedSince !== undefined)) {
     saveDue = false;

@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { contentHash } from '../../src/build/write-feeds.js';
 import { FeedStore } from '../../src/http/feed-store.js';
 import type { MemoryFile } from '../../src/http/feed-snapshot.js';
-import { BUILD_THREAD_NICE, BuildThreadHost, postReply, replyMessages, type ChangedFile, type ThreadBuildResult, type ThreadReply } from '../../src/build/thread-host.js';
+import { BUILD_THREAD_NICE, BuildThreadHost, isLargeReply, postReply, REPLY_SLICE_FILES, replyMessages, type ChangedFile, type ThreadBuildResult, type ThreadReply } from '../../src/build/thread-host.js';
 import { collectingLogger } from '../helpers/logger.js';
 import { buildFeeds } from '../../src/build/build-feeds.js';
 import { silentLogger } from '../../src/logger.js';
@@ -142,6 +142,15 @@ describe('BuildThreadHost: stopped during a build', () => {
     // No time to save: the thread is stopped at once, before its build can end.
     await worker.close(0);
     await assert.rejects(build, { code: 'BUILD_STOPPED' });
+  });
+});
+
+describe('isLargeReply: when the build thread puts its first collection off', () => {
+  it('is a reply of more than one slice: a cold build (35 000 files) or a complete one, not a watcher build of a few files', () => {
+    assert.equal(isLargeReply(12), false);
+    assert.equal(isLargeReply(REPLY_SLICE_FILES), false);
+    assert.equal(isLargeReply(REPLY_SLICE_FILES + 1), true);
+    assert.equal(isLargeReply(35_000), true);
   });
 });
 
