@@ -114,7 +114,7 @@ export function createApp({ store, logger, cacheMaxAgeSeconds, archiveCacheMaxAg
     setSecurityHeaders(response);
     next();
   });
-  app.get('/', (_request, response) => response.redirect(302, '/feeds/'));
+  app.get('/', (request, response) => response.redirect(302, indexLocation(request.originalUrl)));
   app.all('/', methodNotAllowed);
   app.get(['/feeds', '/feeds/'], (request, response) => {
     // Routing is not strict, so '/feeds' matches both. The index links feed.css relatively: at
@@ -149,7 +149,7 @@ export function createApp({ store, logger, cacheMaxAgeSeconds, archiveCacheMaxAg
 const QUERY = /^[^?#]*(\?[^#]*)?/;
 
 /**
- * Where /feeds redirects: /feeds/ with the request's query (a link's `?from=menu` is kept). The
+ * Where / and /feeds redirect: /feeds/ with the request's query (a link's `?from=menu` is kept). The
  * path is ours, never the request's, so no target can make the Location name another site: not
  * an absolute-form `http://evil.example/feeds`, nor a query of `//evil.example` or backslashes,
  * which only ever follow `/feeds/?`, where a browser takes them as part of the query.

@@ -339,10 +339,12 @@ describe('the index and the root', () => {
     }
   });
 
-  it('redirects / to /feeds/ with 302', async () => {
+  it('redirects / to /feeds/ with 302, keeping the query', async () => {
     const response = await request(app).get('/').redirects(0);
     assert.equal(response.status, 302);
     assert.equal(response.headers.location, '/feeds/');
+    const withQuery = await request(app).get('/?utm_source=x&y=%2F').redirects(0);
+    assert.equal(withQuery.headers.location, '/feeds/?utm_source=x&y=%2F');
   });
 });
 
