@@ -9,23 +9,23 @@ import { elapsedMs, ms } from './build-result.js';
  * never ran in the build thread: at 100k articles the heap stayed at 465 MB (227 MB of it in use)
  * long after the server's first build, 160-180 MB of the server's resident set.
  *
- * It takes three full collections. The first, as the work ends (or FIRST_COLLECTION_AFTER_MS
- * after, when the main thread is taking a large result), frees the old generation's garbage. The young generation shrinks in a collection only when the thread allocated little over
- * the last 5 s (Heap::ReduceNewSpaceSize), which a collection right after a build never sees:
- * measured in a thread like the build's, the first left its 134 MB young generation as it was, a
- * second one 6 s later took it to 1 MB (and one 14 s after the work, with no collection between,
- * did not). That rate is measured from the last collection, so after a burst of small builds
- * (the watcher's, a few megabytes each) it counts whatever the last builds allocated after V8's
- * last scavenge: at 100k articles the young generation had grown to 128 MB over 60 one-file
- * builds and stayed so after the second collection in two runs of three. When the second leaves
- * the young generation larger than YOUNG_GENERATION_RELEASED_BYTES, it is made again after
- * another wait, which then follows a collection with nothing allocated since (in a thread with
- * such a burst behind it, 128 MB then 1 MB). The third, in a task of its own right after the
- * second (work that arrived during the second is taken first, and the idle step made again after
- * it), compacts the old generation (`compacting`): the objects a build leaves are spread thinly
- * over the pages it grew into, which a full collection keeps (at 100k articles 247 MB of old
- * space held 159 MB of objects after the first two; after the third, 162 MB, and the server's
- * resident set 507 MB instead of 595).
+ * It takes three full collections. The first, as the work ends (or FIRST_COLLECTION_AFTER_MS after,
+ * when the main thread is taking a large result), frees the old generation's garbage. The young
+ * generation shrinks in a collection only when the thread allocated little over the last 5 s
+ * (Heap::ReduceNewSpaceSize), which a collection right after a build never sees: measured in a
+ * thread like the build's, the first left its 134 MB young generation as it was, a second one 6 s
+ * later took it to 1 MB (and one 14 s after the work, with no collection between, did not). That
+ * rate is measured from the last collection, so after a burst of small builds (the watcher's, a few
+ * megabytes each) it counts whatever the last builds allocated after V8's last scavenge: at 100k
+ * articles the young generation had grown to 128 MB over 60 one-file builds and stayed so after the
+ * second collection in two runs of three. When the second leaves the young generation larger than
+ * YOUNG_GENERATION_RELEASED_BYTES, it is made again after another wait, which then follows a
+ * collection with nothing allocated since (in a thread with such a burst behind it, 128 MB then
+ * 1 MB). The third, in a task of its own right after the second (work that arrived during the
+ * second is taken first, and the idle step made again after it), compacts the old generation
+ * (`compacting`): the objects a build leaves are spread thinly over the pages it grew into, which a
+ * full collection keeps (at 100k articles 247 MB of old space held 159 MB of objects after the
+ * first two; after the third, 162 MB, and the server's resident set 507 MB instead of 595).
  * Compacting copies every object it keeps before it frees a page, so it comes last, once the young
  * generation is given back: made in the first collection it raised the server's peak from 790 MB
  * to 1 003 MB, in the second to 935 MB; third, the peak stays the build's own (799 MB).
