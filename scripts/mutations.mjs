@@ -214,6 +214,7 @@ export const MUTATIONS = [
   ['metrics-responses-uncounted', 'src/http/create-server.ts', '          metrics.countResponse(response);\n', '', ['test/http/service-metrics.test.ts']],
   ['metrics-failed-builds-uncounted', 'src/http/feed-store.ts', '    this.#failed++;\n', '', ['test/http/service-metrics.test.ts']],
   ['metrics-unknown-shown-as-zero', 'src/http/service-metrics.ts', 'if (current === undefined) return', 'if (current === -1) return', ['test/http/service-metrics.test.ts']],
+  ['listing-vanished-folder-fails', 'src/content/read-content.ts', '      if (attempt < LISTING_ATTEMPTS && vanishedInside(root, error)) continue;\n', '', ['test/content/read-content.test.ts']],
   ['cli-prints-control-characters', 'src/cli/build-feeds.ts', 'stream.write(`${terminalText(line)}\\n`);', 'stream.write(`${line}\\n`);', ['test/cli/build-feeds.test.ts']],
   ['heap-first-collection-at-once', 'src/build/heap-release.ts', 'if (!deferFirst) return first(beforeBytes);', 'return first(beforeBytes);', ['test/build/heap-release.test.ts']],
   ['heap-first-collection-always-deferred', 'src/build/heap-release.ts', 'if (!deferFirst) return first(beforeBytes);', '', ['test/build/heap-release.test.ts']],

@@ -78,16 +78,30 @@ export interface ContentCandidate {
  */
 export const contentPath: (relative: string) => string = path.sep === '/' ? (relative) => relative : (relative) => relative.split(path.sep).join('/');
 
+/**
+ * How many times the listing is made when a folder inside the content folder vanished while it
+ * was being listed (a `git pull` or a deploy removing a folder during the walk): listed again, it
+ * is simply not there. A folder missing every time is an error as before.
+ */
+const LISTING_ATTEMPTS = 3;
+
+/** Every entry below `dir` (its real path, `root`), listed again when a folder in it vanished meanwhile. */
+function listedEntries(dir: string): { root: string; entries: Dirent[] } {
+  for (let attempt = 1; ; attempt++) {
+    let root: string | undefined;
+    try {
+      root = realpathSync(dir);
+      return { root, entries: readdirSync(root, { recursive: true, withFileTypes: true }) };
+    } catch (error) {
+      if (attempt < LISTING_ATTEMPTS && vanishedInside(root, error)) continue;
+      throw contentFolderUnavailable(dir, root, error);
+    }
+  }
+}
+
 /** Every non-hidden file below `dir`, sorted by path; `root` is the folder's real path. */
 export function listContent(dir: string): { root: string; candidates: ContentCandidate[] } {
-  let root: string | undefined;
-  let entries: Dirent[];
-  try {
-    root = realpathSync(dir);
-    entries = readdirSync(root, { recursive: true, withFileTypes: true });
-  } catch (error) {
-    throw contentFolderUnavailable(dir, root, error);
-  }
+  const { root, entries } = listedEntries(dir);
   // One pass, no array per path: at 100k files the listing is most of a build with nothing to do.
   const candidates: ContentCandidate[] = [];
   const hiddenPart = `${path.sep}.`;
@@ -100,6 +114,12 @@ export function listContent(dir: string): { root: string; candidates: ContentCan
   }
   candidates.sort((a, b) => (a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0));
   return { root, candidates };
+}
+
+/** Whether `error` says a folder below `root` (not `root` itself) was gone when its turn came. */
+function vanishedInside(root: string | undefined, error: unknown): boolean {
+  const { code, path: failed } = error as NodeJS.ErrnoException;
+  return root !== undefined && code === 'ENOENT' && failed !== undefined && failed.startsWith(root + path.sep);
 }
 
 const FOLDER_FAULTS: Readonly<Record<string, string>> = {

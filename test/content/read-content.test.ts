@@ -3,7 +3,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmod, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { before, describe, it, type TestContext } from 'node:test';
+import { before, describe, it, mock, type TestContext } from 'node:test';
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Problem } from '../../src/content/problems.js';
@@ -382,5 +384,60 @@ describe('listContent: a folder inside the content folder that cannot be read', 
     const locked = path.join(dir, 'locked');
     assert.ok(error.message.startsWith(`The folder ${locked} in the content folder is not readable (EACCES).`), error.message);
     assert.deepEqual(error.details, { errno: 'EACCES', folder: locked });
+  });
+});
+
+describe('listContent: a folder that vanishes while the folder is listed', () => {
+  /** readdirSync failing `times` times as if `folder` (below the content folder) was removed during the walk. */
+  function vanishing(folder: () => string, times: number) {
+    const real = fs.readdirSync;
+    let failures = 0;
+    const calls = mock.method(fs, 'readdirSync', function (this: unknown, ...args: Parameters<typeof fs.readdirSync>) {
+      if (failures < times) {
+        failures++;
+        throw Object.assign(new Error(`ENOENT: no such file or directory, scandir '${folder()}'`), { code: 'ENOENT', path: folder() });
+      }
+      return real.apply(this, args);
+    });
+    syncBuiltinESMExports();
+    return {
+      calls,
+      restore() {
+        calls.mock.restore();
+        syncBuiltinESMExports();
+      },
+    };
+  }
+
+  it('lists again, and gives what is there (a git pull removing a folder mid-walk is no failure)', async () => {
+    const dir = await contentDir({ 'a.md': articleText(), 'kept/b.md': articleText() });
+    const fault = vanishing(() => path.join(fs.realpathSync(dir), 'removed'), 1);
+    try {
+      const { candidates } = listContent(dir);
+      assert.deepEqual(
+        candidates.map((candidate) => candidate.relative),
+        ['a.md', path.join('kept', 'b.md')],
+      );
+      assert.equal(fault.calls.mock.callCount(), 2, 'listed twice');
+    } finally {
+      fault.restore();
+    }
+  });
+
+  it('fails as before, naming the folder, when it is missing at every try; and never retries a missing content folder', async () => {
+    const dir = await contentDir({ 'a.md': articleText() });
+    const fault = vanishing(() => path.join(fs.realpathSync(dir), 'flapping'), 10);
+    try {
+      assert.throws(() => listContent(dir), (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'CONTENT_FOLDER_UNAVAILABLE');
+        assert.match(error.message, /flapping/);
+        return true;
+      });
+      assert.equal(fault.calls.mock.callCount(), 3);
+    } finally {
+      fault.restore();
+    }
+    const missing = path.join(dir, 'no-such-folder');
+    assert.throws(() => listContent(missing), /missing \(ENOENT\)/);
   });
 });
