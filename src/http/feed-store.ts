@@ -12,6 +12,19 @@ export interface BuildFailure {
   readonly summary: FailureSummary;
 }
 
+/** This process's last successful build: when, how long, and its counts. */
+export interface LastBuild {
+  readonly finishedAt: string;
+  readonly durationMs: number;
+  readonly articles: number;
+  readonly drafts: number;
+  readonly scheduled: number;
+  readonly feeds: number;
+  readonly files: number;
+  readonly skipped: number;
+  readonly problems: number;
+}
+
 export interface Health {
   /**
    * `ok`; `degraded`: the last build failed (the last good feeds are still served); `starting`:
@@ -19,17 +32,7 @@ export interface Health {
    * `starting`, but a monitor should alert rather than wait).
    */
   readonly status: 'ok' | 'degraded' | 'starting' | 'failing';
-  readonly lastBuild: {
-    readonly finishedAt: string;
-    readonly durationMs: number;
-    readonly articles: number;
-    readonly drafts: number;
-    readonly scheduled: number;
-    readonly feeds: number;
-    readonly files: number;
-    readonly skipped: number;
-    readonly problems: number;
-  } | null;
+  readonly lastBuild: LastBuild | null;
   /** Set while the feeds served are the ones a previous process left in the feeds folder. */
   readonly servingPreviousBuild?: { readonly writtenAt: string; readonly files: number };
   readonly lastScheduledBuildFailed: boolean;
@@ -181,26 +184,30 @@ export class FeedStore {
     if (scheduled) this.#lastScheduledFailed = true;
   }
 
-  health(): Health {
+  /** This process's last successful build (what /healthz and /metrics report of it); undefined before it. */
+  lastBuild(): LastBuild | undefined {
     const report = this.#report;
+    const snapshot = this.#snapshot;
+    if (!report || !snapshot) return undefined;
+    return {
+      finishedAt: snapshot.builtAt.toISOString(),
+      durationMs: report.durationMs,
+      articles: report.published,
+      drafts: report.drafts,
+      scheduled: report.scheduled,
+      feeds: report.feeds,
+      files: snapshot.files.size,
+      skipped: report.skipped,
+      problems: report.problems.length,
+    };
+  }
+
+  health(): Health {
     const snapshot = this.#snapshot;
     const loaded = this.#loaded;
     return {
       status: snapshot === undefined ? (this.#lastFailed ? 'failing' : 'starting') : this.#lastFailed || this.#lastScheduledFailed ? 'degraded' : 'ok',
-      lastBuild:
-        report && snapshot
-          ? {
-              finishedAt: snapshot.builtAt.toISOString(),
-              durationMs: report.durationMs,
-              articles: report.published,
-              drafts: report.drafts,
-              scheduled: report.scheduled,
-              feeds: report.feeds,
-              files: snapshot.files.size,
-              skipped: report.skipped,
-              problems: report.problems.length,
-            }
-          : null,
+      lastBuild: this.lastBuild() ?? null,
       ...(loaded ? { servingPreviousBuild: { writtenAt: loaded.writtenAt.toISOString(), files: loaded.files } } : {}),
       lastScheduledBuildFailed: this.#lastScheduledFailed,
       lastFailure: this.#failure ? { at: this.#failure.at.toISOString(), ...this.#failure.summary } : null,

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Registry, type GaugeConfiguration } from 'prom-client';
-import type { FeedStore } from './feed-store.js';
+import type { FeedStore, LastBuild } from './feed-store.js';
 
 /**
  * What `GET /metrics` serves, in Prometheus's text format (prom-client): the builds and what the
@@ -90,9 +90,10 @@ export function createServiceMetrics({ store, watchingContent, processMetrics = 
     return builtAt && builtAt.getTime() / 1000;
   });
   gauge('served_files', 'Files served: feeds in each format, archive pages, the HTML pages and the index.', () => store.snapshot?.files.size);
-  const report = <T>(pick: (lastBuild: NonNullable<ReturnType<FeedStore['health']>['lastBuild']>) => T) => {
-    const lastBuild = store.health().lastBuild;
-    return lastBuild ? pick(lastBuild) : undefined;
+  // Read without /healthz's whole answer (which also reads the process's memory, once a gauge).
+  const report = <T>(pick: (lastBuild: LastBuild) => T) => {
+    const lastBuild = store.lastBuild();
+    return lastBuild && pick(lastBuild);
   };
   gauge('last_build_duration_seconds', "The duration of this process's last successful build.", () => report((build) => build.durationMs / 1000));
   gauge('articles_published', 'Articles published by the last successful build.', () => report((build) => build.articles));
