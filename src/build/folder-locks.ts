@@ -29,8 +29,6 @@ const FOLDER_ROLES: Record<LockedFolderSetting, string> = {
   STATE_DIR: 'one process at a time builds with a state folder (its build cache, entry ids and page edges)',
 };
 
-const IN_USE_CODES = { FEEDS_DIR: 'FEEDS_DIR_IN_USE', STATE_DIR: 'STATE_DIR_IN_USE' } as const;
-
 /** What the lock file says of its holder. */
 interface LockHolder {
   readonly pid: number;
@@ -155,7 +153,7 @@ function isOtherLiveProcess(holder: LockHolder): boolean {
 
 function inUse(dir: string, setting: LockedFolderSetting, holder: LockHolder): FeedServiceError {
   return new FeedServiceError(
-    IN_USE_CODES[setting],
+    `${setting}_IN_USE` as const,
     `${setting} (${path.resolve(dir)}) is in use by ${holder.role} (process ${holder.pid}${holder.since ? `, since ${holder.since}` : ''}): ` +
       `${FOLDER_ROLES[setting]}. A running server builds on every change itself; stop it first, or give this one other folders.`,
     { details: { pid: holder.pid } },
