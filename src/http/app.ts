@@ -213,7 +213,7 @@ function sendFeedFile(
   if (file.lastModified.getTime() <= Date.now()) response.setHeader('Last-Modified', httpDate(file.lastModified));
   response.setHeader('Vary', vary);
   if (file.kind === 'disk') {
-    sendDiskFile(request, response, file, browserView, store, limiter);
+    sendDiskFile(request, response, snapshot.folder + file.name, file, browserView, store, limiter);
     return;
   }
   const coding = chooseCoding(request, file);
@@ -270,12 +270,12 @@ function sendConditionalAnswer(response: Response, answer: Exclude<ConditionalAn
  * the hash of the bytes read, so a body always matches its ETag even when a build replaced the
  * file a moment ago.
  */
-function sendDiskFile(request: Request, response: Response, file: DiskFile, browserView: boolean, store: FeedStore, limiter: FullResponseLimiter | undefined): void {
+function sendDiskFile(request: Request, response: Response, filePath: string, file: DiskFile, browserView: boolean, store: FeedStore, limiter: FullResponseLimiter | undefined): void {
   // A request that cannot end in a 304 is refused before the read when its client is at the
   // limit: a crawler walking the archive pages costs no disk reads once it is refused.
   const conditional = request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined;
   if (limiter && !conditional && refusedFullResponse(response, limiter.wait(clientOf(request)))) return;
-  readFile(file.path).then(
+  readFile(filePath).then(
     (body) => {
       const hash = contentHash(body);
       if (file.keepInMemory) store.keep(file, body, hash);

@@ -4,7 +4,7 @@ import type { BuildReport, BuildResult, BuiltFile } from '../build/build-feeds.j
 import type { ThreadBuildResult } from '../build/thread-host.js';
 import { failureSummary, type FailureSummary } from '../errors.js';
 import { contentHash, MANIFEST_NAME, readManifest } from '../build/write-feeds.js';
-import { isServedFromMemory, memoryFile, type DiskFile, type FeedSnapshot, type ServedFile } from './feed-snapshot.js';
+import { diskFile, isServedFromMemory, memoryFile, type DiskFile, type FeedSnapshot, type ServedFile } from './feed-snapshot.js';
 
 /** The last failed build: when, and what it reported (failureSummary). */
 export interface BuildFailure {
@@ -51,7 +51,12 @@ export interface Health {
 export class FeedStore {
   readonly #feedsDir: string;
   #snapshot: FeedSnapshot | undefined;
-  #report: BuildReport | undefined;
+  /**
+   * The counts of the last build's report, not the report: its lists (every file written, 35 000
+   * names after a cold build at 100 000 articles; its problems) would stay in the heap of the
+   * thread that answers requests until the next build, for nothing.
+   */
+  #reported: Omit<LastBuild, 'finishedAt' | 'files'> | undefined;
   #loaded: { readonly writtenAt: Date; readonly files: number } | undefined;
   #failure: BuildFailure | undefined;
   #lastScheduledFailed = false;
@@ -81,13 +86,10 @@ export class FeedStore {
     if (!manifest || manifest.files.size === 0) return new Map();
     const files = new Map<string, ServedFile>();
     const hashes = new Map<string, string>();
-    // readManifest keeps only names inside the folder; concatenated rather than path.join'ed
-    // (which normalizes, a sixth of this loop's time over 35k files, before the server listens).
-    const prefix = this.#feedsDir + path.sep;
+    // readManifest keeps only names inside the folder: a file's path is the folder and its name.
     for (const file of manifest.files.values()) {
-      const keepInMemory = isServedFromMemory(file.name);
-      files.set(file.name, { kind: 'disk', name: file.name, contentType: file.contentType, lastModified: new Date(Math.round(file.mtimeMs)), path: prefix + file.name, keepInMemory, hash: file.hash });
-      if (keepInMemory) hashes.set(file.name, file.hash);
+      files.set(file.name, diskFile(file.name, file.contentType, Math.round(file.mtimeMs), file.hash));
+      if (isServedFromMemory(file.name)) hashes.set(file.name, file.hash);
     }
     let writtenAt: Date;
     try {
@@ -95,7 +97,7 @@ export class FeedStore {
     } catch {
       writtenAt = new Date();
     }
-    this.#snapshot = { builtAt: writtenAt, files };
+    this.#snapshot = { builtAt: writtenAt, folder: this.#feedsDir + path.sep, files };
     this.#loaded = { writtenAt, files: files.size };
     return hashes;
   }
@@ -117,7 +119,7 @@ export class FeedStore {
    */
   publish(result: BuildResult | ThreadBuildResult, finishedAt: Date, { scheduled = false } = {}): void {
     this.#snapshot = 'kind' in result ? this.#updatedSnapshot(result, finishedAt) : this.#snapshotOf(result.files, finishedAt, result.feedsDir ?? this.#feedsDir);
-    this.#report = result.report;
+    this.#reported = reportedCounts(result.report);
     this.#loaded = undefined;
     this.#lastFailed = false;
     this.#succeeded++;
@@ -139,9 +141,9 @@ export class FeedStore {
         files.set(file.name, known);
         continue;
       }
-      files.set(file.name, servedFile(folder, { name: file.name, contentType: file.contentType, lastModified: file.modified, identity: file.body, hash: file.hash }));
+      files.set(file.name, servedFile({ name: file.name, contentType: file.contentType, lastModified: file.modified, identity: file.body, hash: file.hash }));
     }
-    return { builtAt, files };
+    return { builtAt, folder, files };
   }
 
   /**
@@ -159,7 +161,6 @@ export class FeedStore {
       for (const name of files.keys()) if (!current.has(name)) files.delete(name);
     }
     for (const name of removed) files.delete(name);
-    const folder = this.#feedsDir + path.sep;
     for (const update of changed) {
       const file = update.identity
         ? memoryFile({
@@ -171,10 +172,10 @@ export class FeedStore {
             gzip: update.gzip && toBuffer(update.gzip),
             br: update.br && toBuffer(update.br),
           })
-        : servedFile(folder, { name: update.name, contentType: update.contentType, lastModified: update.lastModified, hash: update.hash });
+        : servedFile({ name: update.name, contentType: update.contentType, lastModified: update.lastModified, hash: update.hash });
       files.set(update.name, file);
     }
-    return { builtAt, files };
+    return { builtAt, folder: this.#feedsDir + path.sep, files };
   }
 
   recordFailure(error: unknown, at: Date, { scheduled = false } = {}): void {
@@ -186,20 +187,11 @@ export class FeedStore {
 
   /** This process's last successful build (what /healthz and /metrics report of it); undefined before it. */
   lastBuild(): LastBuild | undefined {
-    const report = this.#report;
+    const reported = this.#reported;
     const snapshot = this.#snapshot;
-    if (!report || !snapshot) return undefined;
-    return {
-      finishedAt: snapshot.builtAt.toISOString(),
-      durationMs: report.durationMs,
-      articles: report.published,
-      drafts: report.drafts,
-      scheduled: report.scheduled,
-      feeds: report.feeds,
-      files: snapshot.files.size,
-      skipped: report.skipped,
-      problems: report.problems.length,
-    };
+    if (!reported || !snapshot) return undefined;
+    const { durationMs, articles, drafts, scheduled, feeds, skipped, problems } = reported;
+    return { finishedAt: snapshot.builtAt.toISOString(), durationMs, articles, drafts, scheduled, feeds, files: snapshot.files.size, skipped, problems };
   }
 
   health(): Health {
@@ -216,6 +208,19 @@ export class FeedStore {
   }
 }
 
+/** What LastBuild reports of a build's report. */
+function reportedCounts(report: BuildReport): Omit<LastBuild, 'finishedAt' | 'files'> {
+  return {
+    durationMs: report.durationMs,
+    articles: report.published,
+    drafts: report.drafts,
+    scheduled: report.scheduled,
+    feeds: report.feeds,
+    skipped: report.skipped,
+    problems: report.problems.length,
+  };
+}
+
 /** A Buffer view of bytes that arrived from the build thread (no copy). */
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -224,12 +229,9 @@ function toBuffer(bytes: Uint8Array): Buffer {
 /**
  * A file of the feeds folder as served: from memory when its bytes are given, else from disk
  * (kept in memory after its first request when it is a feed readers poll). Nothing is read here:
- * this runs on the thread that answers requests. `folder`: the feeds folder's absolute path and a
- * separator; a build's names are inside it, so they are appended rather than path.join'ed (see
- * loadFromDisk: 35 000 of them after a cold build).
+ * this runs on the thread that answers requests.
  */
-function servedFile(folder: string, { name, contentType, lastModified, identity, hash }: { name: string; contentType: string; lastModified: Date; identity?: Buffer; hash?: string }): ServedFile {
-  const file = folder + name;
-  if (!isServedFromMemory(name) || identity === undefined) return { kind: 'disk', name, contentType, lastModified, path: file, keepInMemory: isServedFromMemory(name), hash };
+function servedFile({ name, contentType, lastModified, identity, hash }: { name: string; contentType: string; lastModified: Date; identity?: Buffer; hash?: string }): ServedFile {
+  if (!isServedFromMemory(name) || identity === undefined) return diskFile(name, contentType, lastModified.getTime(), hash);
   return memoryFile({ name, contentType, lastModified, hash: hash ?? contentHash(identity), identity });
 }

@@ -106,7 +106,7 @@ describe('BuildThreadHost: archive pages stay on disk', () => {
       store.publish(result, new Date());
       const served = store.snapshot!.files.get('archive/all/1.xml')!;
       assert.equal(served.kind, 'disk');
-      assert.equal(served.kind === 'disk' && served.path, path.join(feedsDir, 'archive/all/1.xml'));
+      assert.equal(store.snapshot!.folder + served.name, path.join(feedsDir, 'archive/all/1.xml'));
     } finally {
       await worker.close();
     }
