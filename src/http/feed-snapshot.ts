@@ -1,5 +1,5 @@
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import { BROWSER_FILES, FEED_FORMATS, IMAGE_FILES, INDEX_FILES } from '../render/feed-formats.js';
+import type { ReadonlyServedFiles } from './served-files.js';
 
 export type ContentCoding = 'br' | 'gzip' | 'identity';
 
@@ -47,19 +47,8 @@ export interface DiskFile {
 }
 
 /**
- * The content types a build writes, each as one string: a file's type arrives as a string of its
- * own (from the manifest's JSON or a message from the build thread), and the thread that answers
- * requests holds one DiskFile per archive page (35 000 at 100 000 articles).
- */
-const BUILT_CONTENT_TYPES = new Map<string, string>(
-  [...Object.values(FEED_FORMATS), ...Object.values(INDEX_FILES), ...Object.values(BROWSER_FILES), ...Object.values(IMAGE_FILES)].map(({ contentType }) => [contentType, contentType]),
-);
-
-/**
- * A DiskFile as the snapshot holds it: four fields and no Date, path or hash of an archive page
- * (a Date alone is about 110 bytes). Every object in the heap of the thread that answers requests
- * is marked in each of its full collections, which under load come every fraction of a second:
- * at 100 000 articles the archive pages' objects were most of that heap.
+ * A DiskFile made from what the snapshot keeps of it (served-files.ts): a Date is made when
+ * asked for, which only a disk read follows.
  */
 class StoredDiskFile implements DiskFile {
   readonly kind = 'disk';
@@ -70,9 +59,9 @@ class StoredDiskFile implements DiskFile {
 
   constructor(name: string, contentType: string, mtimeMs: number, hash: string | undefined) {
     this.name = name;
-    this.contentType = BUILT_CONTENT_TYPES.get(contentType) ?? contentType;
+    this.contentType = contentType;
     this.#mtimeMs = mtimeMs;
-    this.hash = isServedFromMemory(name) ? hash : undefined;
+    this.hash = hash;
   }
 
   get lastModified(): Date {
@@ -84,7 +73,7 @@ class StoredDiskFile implements DiskFile {
   }
 }
 
-/** A file of the feeds folder served from disk; `hash` (its build's) is kept only for a feed kept in memory once read. */
+/** A file of the feeds folder served from disk; `hash`: its build's, for a feed kept in memory once read. */
 export function diskFile(name: string, contentType: string, mtimeMs: number, hash?: string): DiskFile {
   return new StoredDiskFile(name, contentType, mtimeMs, hash);
 }
@@ -96,7 +85,7 @@ export interface FeedSnapshot {
   readonly builtAt: Date;
   /** The feeds folder's absolute path and a separator: a DiskFile's path is this and its name. */
   readonly folder: string;
-  readonly files: ReadonlyMap<string, ServedFile>;
+  readonly files: ReadonlyServedFiles;
 }
 
 /**

@@ -4,7 +4,8 @@ import type { BuildReport, BuildResult, BuiltFile } from '../build/build-feeds.j
 import type { ThreadBuildResult } from '../build/thread-host.js';
 import { failureSummary, type FailureSummary } from '../errors.js';
 import { contentHash, MANIFEST_NAME, readManifest } from '../build/write-feeds.js';
-import { diskFile, isServedFromMemory, memoryFile, type DiskFile, type FeedSnapshot, type ServedFile } from './feed-snapshot.js';
+import { isServedFromMemory, memoryFile, type DiskFile, type FeedSnapshot } from './feed-snapshot.js';
+import { ServedFiles } from './served-files.js';
 
 /** The last failed build: when, and what it reported (failureSummary). */
 export interface BuildFailure {
@@ -84,11 +85,11 @@ export class FeedStore {
   loadFromDisk(): ReadonlyMap<string, string> {
     const manifest = readManifest(this.#feedsDir);
     if (!manifest || manifest.files.size === 0) return new Map();
-    const files = new Map<string, ServedFile>();
+    const files = new ServedFiles();
     const hashes = new Map<string, string>();
     // readManifest keeps only names inside the folder: a file's path is the folder and its name.
     for (const file of manifest.files.values()) {
-      files.set(file.name, diskFile(file.name, file.contentType, Math.round(file.mtimeMs), file.hash));
+      files.setOnDisk(file.name, file.contentType, Math.round(file.mtimeMs), file.hash);
       if (isServedFromMemory(file.name)) hashes.set(file.name, file.hash);
     }
     let writtenAt: Date;
@@ -108,9 +109,9 @@ export class FeedStore {
    * DiskFile.hash: they are read again on the next request, until a build puts the right ones).
    */
   keep(file: DiskFile, identity: Buffer, hash: string): void {
-    const files = this.#snapshot?.files as Map<string, ServedFile> | undefined;
+    const files = this.#snapshot?.files as ServedFiles | undefined;
     if (files?.get(file.name) !== file || (file.hash !== undefined && file.hash !== hash)) return;
-    files.set(file.name, memoryFile({ name: file.name, contentType: file.contentType, lastModified: file.lastModified, hash, identity }));
+    files.set(memoryFile({ name: file.name, contentType: file.contentType, lastModified: file.lastModified, hash, identity }));
   }
 
   /**
@@ -134,14 +135,14 @@ export class FeedStore {
   #snapshotOf(built: readonly BuiltFile[], builtAt: Date, feedsDir: string): FeedSnapshot {
     const previous = this.#snapshot?.files;
     const folder = path.resolve(feedsDir) + path.sep;
-    const files = new Map<string, ServedFile>();
+    const files = new ServedFiles();
     for (const file of built) {
       const known = previous?.get(file.name);
       if (known?.kind === 'memory' && known.hash === file.hash && known.contentType === file.contentType) {
-        files.set(file.name, known);
+        files.set(known);
         continue;
       }
-      files.set(file.name, servedFile({ name: file.name, contentType: file.contentType, lastModified: file.modified, identity: file.body, hash: file.hash }));
+      setServedFile(files, { name: file.name, contentType: file.contentType, lastModified: file.modified, identity: file.body, hash: file.hash });
     }
     return { builtAt, folder, files };
   }
@@ -155,15 +156,16 @@ export class FeedStore {
     // requests, after every build (35 000 files at 100 000 articles, 350 000 at a million). No
     // request sees half of a build: each looks its file up synchronously, and this runs to the end
     // before the next one does (as `keep` changes the map in place too).
-    const files = (this.#snapshot?.files as Map<string, ServedFile> | undefined) ?? new Map<string, ServedFile>();
+    const files = (this.#snapshot?.files as ServedFiles | undefined) ?? new ServedFiles();
     if (names) {
       const current = new Set(names);
       for (const name of files.keys()) if (!current.has(name)) files.delete(name);
     }
     for (const name of removed) files.delete(name);
     for (const update of changed) {
-      const file = update.identity
-        ? memoryFile({
+      if (update.identity) {
+        files.set(
+          memoryFile({
             name: update.name,
             contentType: update.contentType,
             lastModified: update.lastModified,
@@ -171,9 +173,9 @@ export class FeedStore {
             identity: toBuffer(update.identity),
             gzip: update.gzip && toBuffer(update.gzip),
             br: update.br && toBuffer(update.br),
-          })
-        : servedFile({ name: update.name, contentType: update.contentType, lastModified: update.lastModified, hash: update.hash });
-      files.set(update.name, file);
+          }),
+        );
+      } else setServedFile(files, { name: update.name, contentType: update.contentType, lastModified: update.lastModified, hash: update.hash });
     }
     return { builtAt, folder: this.#feedsDir + path.sep, files };
   }
@@ -227,11 +229,11 @@ function toBuffer(bytes: Uint8Array): Buffer {
 }
 
 /**
- * A file of the feeds folder as served: from memory when its bytes are given, else from disk
- * (kept in memory after its first request when it is a feed readers poll). Nothing is read here:
- * this runs on the thread that answers requests.
+ * Serves a file of the feeds folder: from memory when its bytes are given, else from disk (kept
+ * in memory after its first request when it is a feed readers poll). Nothing is read here: this
+ * runs on the thread that answers requests.
  */
-function servedFile({ name, contentType, lastModified, identity, hash }: { name: string; contentType: string; lastModified: Date; identity?: Buffer; hash?: string }): ServedFile {
-  if (!isServedFromMemory(name) || identity === undefined) return diskFile(name, contentType, lastModified.getTime(), hash);
-  return memoryFile({ name, contentType, lastModified, hash: hash ?? contentHash(identity), identity });
+function setServedFile(files: ServedFiles, { name, contentType, lastModified, identity, hash }: { name: string; contentType: string; lastModified: Date; identity?: Buffer; hash?: string }): void {
+  if (!isServedFromMemory(name) || identity === undefined) files.setOnDisk(name, contentType, lastModified.getTime(), hash);
+  else files.set(memoryFile({ name, contentType, lastModified, hash: hash ?? contentHash(identity), identity }));
 }
