@@ -262,7 +262,7 @@ describe('FeedStore: what it holds between builds, in the heap of the thread tha
     return used;
   };
 
-  it('holds an archive page as its name and a few bytes, with no object of its own (35 000 of them at 100 000 articles, marked in each of that thread’s full collections)', { skip: collect ? false : 'no way to run a full collection here' }, async () => {
+  it('holds an archive page as its name and a few bytes, with no object of its own (35 000 of them at 100 000 articles, 350 000 at a million)', { skip: collect ? false : 'no way to run a full collection here' }, async () => {
     const pages = 20_000;
     let store: FeedStore | undefined;
     const names = await heapHeldBy(() => new Map(coldReply(pages).names!.map((name) => [name, true])));
