@@ -21,8 +21,8 @@ export type ServerTimeouts = Pick<HttpConfig, 'headersTimeoutMs' | 'requestTimeo
  * 2 s headers timeout would close a slow connection after up to 32 s: the interval is set to a
  * quarter of the shorter timeout, so a connection is closed at most 25% after its deadline.
  *
- * With `metrics`, every response the listener sends is counted by status (before the app, so
- * that no router layer is added to a feed request's path).
+ * With `metrics`, every response the server sends is counted by status (from Node.js's
+ * diagnostics channel, so nothing is added to a request's path).
  */
 export function createHttpServer(listener: RequestListener, { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, socketTimeoutMs }: ServerTimeouts, metrics?: ServiceMetrics): Server {
   const server = createServer(
@@ -31,13 +31,9 @@ export function createHttpServer(listener: RequestListener, { headersTimeoutMs, 
       requestTimeout: requestTimeoutMs,
       connectionsCheckingInterval: checkingInterval(headersTimeoutMs, requestTimeoutMs),
     },
-    metrics
-      ? (request, response) => {
-          metrics.countResponse(response);
-          listener(request, response);
-        }
-      : listener,
+    listener,
   );
+  metrics?.countResponsesOf(server);
   server.keepAliveTimeout = keepAliveTimeoutMs;
   server.timeout = socketTimeoutMs;
   return server;

@@ -1,4 +1,5 @@
-import type { ServerResponse } from 'node:http';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type { Server, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Registry, type GaugeConfiguration } from 'prom-client';
 import type { FeedStore, LastBuild } from './feed-store.js';
 
@@ -12,8 +13,8 @@ import type { FeedStore, LastBuild } from './feed-store.js';
  */
 export interface ServiceMetrics {
   readonly registry: Registry;
-  /** Counts `response` by its status once it has been sent (attach to every response). */
-  countResponse(response: ServerResponse): void;
+  /** Counts every response `server` sends, by status, once it has been sent, until the server closes. */
+  countResponsesOf(server: Server): void;
 }
 
 export interface ServiceMetricsOptions {
@@ -53,10 +54,6 @@ export function createServiceMetrics({ store, watchingContent, processMetrics = 
   // Responses by status code: a plain array on the request path (a labelled counter hashes its
   // labels on every call), copied into the counter when scraped.
   const responses = new Array<number>(600).fill(0);
-  function countFinished(this: ServerResponse): void {
-    const code = this.statusCode;
-    if (code >= 100 && code < 600) responses[code]!++;
-  }
 
   new Counter({
     name: `${PREFIX}http_responses_total`,
@@ -104,9 +101,39 @@ export function createServiceMetrics({ store, watchingContent, processMetrics = 
 
   return {
     registry,
-    countResponse(response) {
-      // on, not once: once wraps the listener in a new closure for every response.
-      response.on('finish', countFinished);
+    countResponsesOf(server) {
+      // Node.js publishes each finished response on this channel (only while it has subscribers).
+      // A 'finish' listener per response made that event's listeners an array, copied on every
+      // emit: garbage collection was 23.8 % of the thread's busy time under 304s with it, 20.2 %
+      // with the channel (CPU profiles of two servers at 100k articles, the same load).
+      const countFinished = (message: unknown) => {
+        const { response, server: sentBy } = message as ResponseFinished;
+        if (sentBy !== server) return;
+        const code = response.statusCode;
+        if (code >= 100 && code < 600) responses[code]!++;
+      };
+      // Subscribed while the server listens, so that a closed server is not held by the channel
+      // for ever ('close' comes once its last connection has ended, after its last response).
+      let subscribed = false;
+      const subscribe = () => {
+        if (!subscribed) diagnosticsChannel.subscribe(RESPONSE_FINISHED, countFinished);
+        subscribed = true;
+      };
+      if (server.listening) subscribe();
+      server.on('listening', subscribe);
+      server.on('close', () => {
+        if (subscribed) diagnosticsChannel.unsubscribe(RESPONSE_FINISHED, countFinished);
+        subscribed = false;
+      });
     },
   };
+}
+
+/** Node.js's channel for each response an HTTP server has finished sending (node:diagnostics_channel's built-in HTTP channels). */
+const RESPONSE_FINISHED = 'http.server.response.finish';
+
+/** What Node.js publishes on RESPONSE_FINISHED (besides the request and the socket). */
+interface ResponseFinished {
+  readonly response: ServerResponse;
+  readonly server: Server;
 }

@@ -125,3 +125,18 @@ describe('GET /metrics before the first build, and after a failed one', () => {
     assert.equal(loadConfig({}).metrics, true);
   });
 });
+
+describe('GET /metrics: the responses counted', () => {
+  it("counts only its own server's responses, with two servers in one process", async (t) => {
+    if (await missingPrometheusParser(t)) return;
+    const store = new FeedStore();
+    const [one, two] = [serve(store), serve(store)];
+    for (let i = 0; i < 3; i++) assert.equal((await request(one).get('/healthz')).status, 503);
+    assert.equal((await request(two).get('/no-such-page')).status, 404);
+    const [oneSeen, twoSeen] = [(await scrape(one)).families, (await scrape(two)).families];
+    assert.equal(sampleValue(oneSeen, 'feed_service_http_responses_total', { code: '503' }), 3);
+    assert.equal(sampleValue(oneSeen, 'feed_service_http_responses_total', { code: '404' }), undefined);
+    assert.equal(sampleValue(twoSeen, 'feed_service_http_responses_total', { code: '404' }), 1);
+    assert.equal(sampleValue(twoSeen, 'feed_service_http_responses_total', { code: '503' }), undefined);
+  });
+});
