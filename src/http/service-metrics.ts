@@ -13,7 +13,7 @@ import type { FeedStore, LastBuild } from './feed-store.js';
  */
 export interface ServiceMetrics {
   readonly registry: Registry;
-  /** Counts every response `server` sends, by status, once it has been sent, until the server closes. */
+  /** Counts every response `server` sends, by status, once it has been sent, while it listens (again if it listens again after a close). */
   countResponsesOf(server: Server): void;
 }
 
