@@ -129,6 +129,8 @@ const FULL = {
   pollMs: 20,
   serverArchives: true,
   parallelServerPhases: false,
+  /** The serving phase waits for the server's build cache save (SAVE_QUIET_MS, 30 s, after its build) before it measures. */
+  servingAfterCacheSave: true,
   maxMinutes: 60,
 };
 
@@ -146,6 +148,7 @@ const QUICK: typeof FULL = {
   oneFileSamples: 1,
   memoryRebuilds: 10,
   memoryFirstSample: 2,
+  servingAfterCacheSave: false,
   maxMinutes: 10,
 };
 
@@ -322,6 +325,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
           idleConnections: settings.p99Connections,
           idleRate: settings.p99Rate,
           idleSeconds: settings.idleSeconds,
+          afterCacheSave: settings.servingAfterCacheSave,
         },
         sharedBudget ?? phaseBudget('serving'),
       );

@@ -20,7 +20,7 @@ import type { FloorResponses } from './floor-responses.js';
 import { combineLoads, loadProblems, runLoad, startLoad, type LoadResult } from './load.js';
 import { msList } from './report.js';
 import { pinToCpus, SETTLE_AFTER_QUIET_MS, sleep, TimeoutError, waitUntilQuiet, type LogLine, type ServerProcess } from './processes.js';
-import { chooseTopicFeed, isBuildFailed, isBuildFinished, isScheduledBuild, rawGet, reviseAll, reviseArticle, startFloor, startService, swapSymlink, type RunningService } from './service.js';
+import { chooseTopicFeed, isBuildFailed, isBuildFinished, isCacheSaved, isScheduledBuild, rawGet, reviseAll, reviseArticle, startFloor, startService, swapSymlink, type RunningService } from './service.js';
 
 /** Node-cron pattern (6 fields) that fires on 1 January at midnight only: "never" during a bench. */
 export const NEVER_CRON = '0 0 0 1 1 *';
@@ -272,6 +272,8 @@ export interface ServingOptions extends PhaseFolders {
   readonly idleConnections: number;
   readonly idleRate: number;
   readonly idleSeconds: number;
+  /** Whether to wait for the server's build cache save before measuring (not in quick mode: it comes 30 s after the build). */
+  readonly afterCacheSave: boolean;
 }
 
 export interface ServingFigures {
@@ -314,7 +316,18 @@ export async function measureServing(options: ServingOptions, budget: Budget): P
     budget.log(`serving: starting the server at N=${options.n} (no scheduled build during the phase)`);
     const service = await startPhaseService('service-serving', NEVER_CRON, options, budget);
     started.push(service.server);
-    // Steady state: the boot build is over, and so is the garbage collection after it.
+    // Steady state: the boot build is over, and so are the build cache's save (30 s after a build
+    // that changed it; quiet before it, the server did it during the first rounds, and the
+    // collections after it held the thread that answers for up to 0.8 s on the one CPU) and the
+    // garbage collection after both.
+    if (options.afterCacheSave) {
+      try {
+        await service.server.waitFor(isCacheSaved, { since: 0, timeoutMs: within(budget, 60_000), what: '"build cache saved"' });
+      } catch (error) {
+        if (!(error instanceof TimeoutError)) throw error;
+        figures.notes.push('serving: no "build cache saved" within 60 s of the boot build; measured without waiting for it');
+      }
+    }
     const quietAfterMs = await waitUntilQuiet(service.server.pid, { timeoutMs: within(budget, 30_000) });
     figures.quietAfterMs = quietAfterMs ?? null;
     if (quietAfterMs === undefined) figures.notes.push('serving: the server did not become quiet (under 5 % of a CPU for a second) within 30 s of its boot build');

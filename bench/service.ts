@@ -43,6 +43,8 @@ export const isBuildFinished = (line: LogLine) => line.msg === 'build finished';
 export const isScheduledBuild = (line: LogLine) => isBuildFinished(line) && (line.reason === 'schedule' || (line.reason === undefined && line.scheduled === true));
 /** A build the content watcher started. */
 export const isWatcherBuild = (line: LogLine) => isBuildFinished(line) && line.reason === 'content changed';
+/** The build thread saved its cache (SAVE_QUIET_MS after a build that changed it: src/build/thread-main.ts). */
+export const isCacheSaved = (line: LogLine) => line.msg === 'build cache saved';
 export const isBuildFailed = (line: LogLine) => line.msg === 'build failed; still serving the last good feeds' || (line.level === 'error' && /build/i.test(String(line.msg)));
 /** `node … main.js` (not the shell npm runs it in, whose one argument ends with the same words). */
 export const isServerScript = (argv: readonly string[]) => argv.length > 1 && /(^|\/)node$/.test(argv[0]!) && argv.slice(1).some((arg) => /(^|\/)main\.js$/.test(arg));

@@ -9,6 +9,7 @@
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildFeeds } from './build-feeds.js';
+import { elapsedMs } from './build-result.js';
 import { cacheStamp, liveEntryKeys, loadBuildCache, saveBuildCache, saveBuildCacheUnlessStopped } from './build-cache.js';
 import type { Config } from '../config.js';
 import { failureSummary } from '../errors.js';
@@ -73,7 +74,13 @@ function startSave(): void {
   save.done = (async () => {
     try {
       // A build that arrives meanwhile stops it and schedules the save again when it ends.
-      if (await saveBuildCacheUnlessStopped(cache, stamp, liveEntryKeys(cache), () => save.stop)) unsavedSince = undefined;
+      const startedAt = performance.now();
+      if (await saveBuildCacheUnlessStopped(cache, stamp, liveEntryKeys(cache), () => save.stop)) {
+        unsavedSince = undefined;
+        // Logged: its work (about a second at 100k articles, then the heap's collections) comes
+        // SAVE_QUIET_MS after the build, as load an operator would otherwise see with no build.
+        logger.info('build cache saved', { durationMs: elapsedMs(startedAt) });
+      }
     } catch (error) {
       logger.warn('build cache could not be saved; the next start builds more', { error });
     } finally {
