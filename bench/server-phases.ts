@@ -285,7 +285,7 @@ export interface ServingFigures {
   idle: LoadResult | null;
   /** Whether the servers ran on CPU 0 and the load generator on the others. */
   pinned: boolean;
-  /** How long after its boot build the server became quiet, before anything was measured. */
+  /** How long after its boot build (with afterCacheSave, after its build cache save) the server became quiet, before anything was measured. */
   quietAfterMs: number | null;
   readonly notes: string[];
 }
