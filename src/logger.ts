@@ -33,13 +33,17 @@ export function createLogger({ level = 'info', write = (line) => process.stdout.
 }
 
 /**
- * Characters JSON.stringify leaves as they are that a terminal or a log viewer acts on: DEL and
- * the C1 controls (U+009B starts an escape sequence in many terminals), bidirectional controls
- * (a file name with U+202E shows its text reversed, and can make a line read as another), and
- * U+2028/U+2029 (line breaks to some log shippers and viewers). A content file's name, a topic or a
- * YAML reason can bring any of them into a line.
+ * Characters that a terminal or a log viewer acts on, beyond the C0 controls: DEL and the C1
+ * controls (U+009B starts an escape sequence in many terminals), the bidirectional formatting
+ * characters (a file name with U+202E shows its text reversed, and can make a line read as another:
+ * "Trojan Source", CVE-2021-42574), and U+2028/U+2029 (line breaks to some log shippers and
+ * viewers). A content file's name, a topic or a YAML reason can bring any of them into a line. A
+ * character class's contents: JSON.stringify escapes the C0 controls itself, and the CLI's report
+ * adds them (cli/terminal-text.ts).
  */
-const ACTIVE_CHARACTERS = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+export const DISPLAY_ACTIVE_CHARACTERS = '\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
+
+const ACTIVE_CHARACTERS = new RegExp(`[${DISPLAY_ACTIVE_CHARACTERS}]`, 'g');
 
 /** `json` with those characters written as \u escapes: the same JSON value, inert on a screen. */
 function escapeActiveCharacters(json: string): string {

@@ -51,6 +51,8 @@ export interface Health {
  */
 export class FeedStore {
   readonly #feedsDir: string;
+  /** The feeds folder and a separator: a snapshot's `folder`, which a DiskFile's name is appended to. */
+  readonly #folder: string;
   #snapshot: FeedSnapshot | undefined;
   /**
    * The counts of the last build's report, not the report: its lists (every file written, 35 000
@@ -69,6 +71,7 @@ export class FeedStore {
   /** `feedsDir`: where the builds write; files not sent with a build (archive pages) are read there. */
   constructor({ feedsDir = 'feeds' }: { feedsDir?: string } = {}) {
     this.#feedsDir = path.resolve(feedsDir);
+    this.#folder = this.#feedsDir + path.sep;
   }
 
   get snapshot(): FeedSnapshot | undefined {
@@ -98,7 +101,7 @@ export class FeedStore {
     } catch {
       writtenAt = new Date();
     }
-    this.#snapshot = { builtAt: writtenAt, folder: this.#feedsDir + path.sep, files };
+    this.#snapshot = { builtAt: writtenAt, folder: this.#folder, files };
     this.#loaded = { writtenAt, files: files.size };
     return hashes;
   }
@@ -177,7 +180,7 @@ export class FeedStore {
         );
       } else setServedFile(files, { name: update.name, contentType: update.contentType, lastModified: update.lastModified, hash: update.hash });
     }
-    return { builtAt, folder: this.#feedsDir + path.sep, files };
+    return { builtAt, folder: this.#folder, files };
   }
 
   recordFailure(error: unknown, at: Date, { scheduled = false } = {}): void {
