@@ -97,6 +97,15 @@ export function msList(values: readonly number[]): string {
   return values.map((value) => (Number.isFinite(value) ? String(Math.round(value)) : 'n/a')).join(', ');
 }
 
+/**
+ * Each round's ratio of `ours` to `reference` (requests per second of the same round), as a short
+ * list: the spread a combined ratio hides. Empty when either is missing or they differ in length.
+ */
+export function roundRatios(ours: readonly number[] | undefined, reference: readonly number[] | undefined): string {
+  if (!ours || !reference || ours.length === 0 || ours.length !== reference.length) return '';
+  return ours.map((value, round) => (reference[round]! > 0 ? (value / reference[round]!).toFixed(2) : 'n/a')).join(', ');
+}
+
 export const fixed = (value: number | null | undefined, digits = 0) => (value === null || value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(digits));
 
 /** Numbers right-aligned; the first column and text columns (`build`, `step`, `note`, `samples`, `figures`) left-aligned. */

@@ -27,7 +27,7 @@ import { ensureServiceBuilt, measureColdBuilds, VARIANT_LABELS, type BuildVarian
 import { DEFAULT_SEED, ensureCorpus, type CorpusManifest } from './corpus.js';
 import { formatMillion, runMillion, type MillionOptions } from './million.js';
 import { REPO_ROOT } from './processes.js';
-import { fixed, formatTargets, gitState, machine, mb, ms, msList, num, ratio, reportHeading, saveResults, shorten, table, target, type Machine, type Target } from './report.js';
+import { fixed, formatTargets, gitState, machine, mb, ms, msList, num, ratio, reportHeading, roundRatios, saveResults, shorten, table, target, type Machine, type Target } from './report.js';
 
 export type { Target } from './report.js';
 import { measureServerLife, type MemoryFigures, type ServerLifeFigures } from './server-life.js';
@@ -365,6 +365,11 @@ export function evaluateTargets(results: BenchResults): Target[] {
   const rebuildN = results.rebuilds?.n ?? largest;
   const baselineAtRebuilds = cold('baseline', rebuildN)?.medianWallMs;
   const rps = (scenario: (typeof SCENARIOS)[number], server: (typeof TARGETS)[number]) => results.serving?.scenarios[scenario][server]?.requestsPerSecond;
+  // Older result files have no CPU figures.
+  const cpuOf = (scenario: (typeof SCENARIOS)[number], server: (typeof TARGETS)[number]) => results.serving?.cpuMicrosPerResponse?.[scenario][server] ?? null;
+  const servingDetail = (scenario: (typeof SCENARIOS)[number]) =>
+    `${num(rps(scenario, 'ours'))} vs ${num(rps(scenario, 'express'))} req/s` +
+    (cpuOf(scenario, 'ours') === null || cpuOf(scenario, 'express') === null ? '' : `; CPU ${num(cpuOf(scenario, 'ours'))} vs ${num(cpuOf(scenario, 'express'))} µs a response`);
   const life = results.server;
   const restart = life?.restart;
   const m = results.memory;
@@ -384,9 +389,9 @@ export function evaluateTargets(results: BenchResults): Target[] {
     target('freshness-max', `new article in its feed N=${serverN}: worst`, life?.freshness.maxMs ?? null, 'ms', '<=', 2000, msList(life?.freshness.samplesMs ?? []) || 'n/a'),
     target('rebuild-one-file', `one-file rebuild N=${serverN} (watcher) vs baseline cold`, ratio(life?.watcherRebuilds.medianMs, baselineAtServer?.medianWallMs), 'ratio', '<=', 0.05, `${ms(life?.watcherRebuilds.medianMs)} vs ${ms(baselineAtServer?.medianWallMs)}`),
     target('rebuild-no-change', `no-change rebuild N=${rebuildN} (schedule) vs baseline cold`, ratio(results.rebuilds?.noChange.medianMs, baselineAtRebuilds), 'ratio', '<=', 0.03, `${ms(results.rebuilds?.noChange.medianMs)} vs ${ms(baselineAtRebuilds)}`),
-    target('serve-200', 'feed 200 req/s vs Express floor', ratio(rps('ok200', 'ours'), rps('ok200', 'express')), 'ratio', '>=', 0.9, `${num(rps('ok200', 'ours'))} vs ${num(rps('ok200', 'express'))} req/s`),
-    target('serve-304', 'feed 304 req/s vs Express floor', ratio(rps('notModified', 'ours'), rps('notModified', 'express')), 'ratio', '>=', 0.9, `${num(rps('notModified', 'ours'))} vs ${num(rps('notModified', 'express'))} req/s`),
-    target('serve-gzip', 'feed gzip req/s vs Express floor', ratio(rps('gzip', 'ours'), rps('gzip', 'express')), 'ratio', '>=', 0.85, `${num(rps('gzip', 'ours'))} vs ${num(rps('gzip', 'express'))} req/s`),
+    target('serve-200', 'feed 200 req/s vs Express floor', ratio(rps('ok200', 'ours'), rps('ok200', 'express')), 'ratio', '>=', 0.9, servingDetail('ok200')),
+    target('serve-304', 'feed 304 req/s vs Express floor', ratio(rps('notModified', 'ours'), rps('notModified', 'express')), 'ratio', '>=', 0.9, servingDetail('notModified')),
+    target('serve-gzip', 'feed gzip req/s vs Express floor', ratio(rps('gzip', 'ours'), rps('gzip', 'express')), 'ratio', '>=', 0.85, servingDetail('gzip')),
     target('p99-cold-rebuild', 'p99 during cold rebuild vs idle', ratio(results.rebuilds?.coldRebuild.p99Ms, idleP99Ms(results)), 'ratio', '<=', 3, `${results.rebuilds?.coldRebuild.p99Ms ?? 'n/a'} vs ${idleP99Ms(results) ?? 'n/a'} ms`),
   ];
 }
@@ -433,6 +438,7 @@ export function keyFigures(results: BenchResults): Record<string, number | null>
       const load = results.serving?.scenarios[scenario][server];
       figures[`serving.${scenario}.${server}.requestsPerSecond`] = load?.requestsPerSecond ?? null;
       figures[`serving.${scenario}.${server}.p99Ms`] = load?.latencyP99Ms ?? null;
+      figures[`serving.${scenario}.${server}.cpuMicrosPerResponse`] = results.serving?.cpuMicrosPerResponse?.[scenario][server] ?? null;
     }
   }
   figures['serving.idleP99Ms'] = results.serving?.idle?.latencyP99Ms ?? null;
@@ -536,10 +542,12 @@ export function formatResults(results: BenchResults): string {
           fixed(load?.latencyP50Ms, 2),
           fixed(load?.latencyP99Ms, 2),
           server === 'express' ? '' : fixed(ratio(load?.requestsPerSecond, express), 2),
+          fixed(s.cpuMicrosPerResponse?.[scenario][server]),
+          server === 'express' ? '' : roundRatios(s.rounds?.[scenario][server], s.rounds?.[scenario].express),
         ]);
       }
     }
-    out.push(table(['response', 'server', 'req/s', 'p50 ms', 'p99 ms', 'vs Express'], rows));
+    out.push(table(['response', 'server', 'req/s', 'p50 ms', 'p99 ms', 'vs Express', 'CPU µs a response', 'each round vs Express'], rows));
   }
   out.push('');
   out.push(

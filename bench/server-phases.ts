@@ -17,9 +17,9 @@ import path from 'node:path';
 import type { CorpusManifest } from './corpus.js';
 import { median } from './cold-builds.js';
 import type { FloorResponses } from './floor-responses.js';
-import { combineLoads, loadProblems, runLoad, startLoad, type LoadResult } from './load.js';
+import { combineLoads, cpuMicrosPerResponse, loadProblems, runLoad, startLoad, type LoadResult } from './load.js';
 import { msList } from './report.js';
-import { pinToCpus, SETTLE_AFTER_QUIET_MS, sleep, TimeoutError, waitUntilQuiet, type LogLine, type ServerProcess } from './processes.js';
+import { pinToCpus, processCpuMs, SETTLE_AFTER_QUIET_MS, sleep, TimeoutError, waitUntilQuiet, type LogLine, type ServerProcess } from './processes.js';
 import { chooseTopicFeed, isBuildFailed, isBuildFinished, isCacheSaved, isScheduledBuild, rawGet, reviseAll, reviseArticle, startFloor, startService, swapSymlink, type RunningService } from './service.js';
 
 /** Node-cron pattern (6 fields) that fires on 1 January at midnight only: "never" during a bench. */
@@ -282,6 +282,13 @@ export interface ServingFigures {
   feed: { name: string; path: string; bytes: number; gzipBytes: number } | null;
   readonly load: { connections: number; pipelining: number; seconds: number; rounds: number; warmupSeconds: number };
   readonly scenarios: Record<Scenario, Record<Target, LoadResult | null>>;
+  /** Each round's requests per second, in order (the spread behind `scenarios`' figure). */
+  readonly rounds: Record<Scenario, Record<Target, number[]>>;
+  /**
+   * CPU time (user and system, every thread of the process) per response over the rounds, in µs:
+   * on the one CPU the servers share, the work behind a figure, steadier than the figure itself.
+   */
+  readonly cpuMicrosPerResponse: Record<Scenario, Record<Target, number | null>>;
   idle: LoadResult | null;
   /** Whether the servers ran on CPU 0 and the load generator on the others. */
   pinned: boolean;
@@ -294,12 +301,15 @@ const HOP_BY_HOP = new Set(['date', 'connection', 'keep-alive', 'transfer-encodi
 
 export async function measureServing(options: ServingOptions, budget: Budget): Promise<ServingFigures> {
   const empty = () => ({ ours: null, express: null, http: null });
+  const noRounds = () => ({ ours: [], express: [], http: [] });
   const figures: ServingFigures = {
     n: options.n,
     archives: options.archives,
     feed: null,
     load: { connections: options.connections, pipelining: options.pipelining, seconds: options.loadSeconds, rounds: options.rounds, warmupSeconds: options.warmupSeconds },
     scenarios: { ok200: empty(), notModified: empty(), gzip: empty() },
+    rounds: { ok200: noRounds(), notModified: noRounds(), gzip: noRounds() },
+    cpuMicrosPerResponse: { ok200: empty(), notModified: empty(), gzip: empty() },
     idle: null,
     pinned: false,
     quietAfterMs: null,
@@ -358,6 +368,7 @@ export async function measureServing(options: ServingOptions, budget: Budget): P
     const [express, http] = await Promise.all([startFloor('express', responsesFile, floorWait), startFloor('http', responsesFile, floorWait)]);
     started.push(express.server, http.server);
     const urls: Record<Target, string> = { ours: service.url(feedPath), express: express.url(feedPath), http: http.url(feedPath) };
+    const pids: Record<Target, number> = { ours: service.server.pid, express: express.server.pid, http: http.server.pid };
     budget.log(`serving: ${chosen.name}, ${identity.body.length} bytes (gzip ${gzip.body.length})`);
     // The three servers on CPU 0, autocannon (this process) on the other CPUs: load generator and
     // server no longer trade cores at the scheduler's whim, which moved the ratios by ±10 %.
@@ -378,6 +389,7 @@ export async function measureServing(options: ServingOptions, budget: Budget): P
     for (const scenario of SCENARIOS) {
       const load = (target: Target) => ({ url: urls[target], headers: requestHeaders[scenario], connections: options.connections, pipelining: options.pipelining, expectStatus: expected[scenario] });
       const runs: Record<Target, LoadResult[]> = { ours: [], express: [], http: [] };
+      const cpu: Record<Target, { cpuMs: number | undefined; responses: number }[]> = { ours: [], express: [], http: [] };
       for (const target of TARGETS) {
         within(budget, 1);
         if (options.warmupSeconds > 0) await runLoad({ ...load(target), durationSeconds: options.warmupSeconds });
@@ -385,16 +397,23 @@ export async function measureServing(options: ServingOptions, budget: Budget): P
       for (let round = 0; round < rounds; round++) {
         for (const target of TARGETS) {
           within(budget, 1);
-          runs[target].push(await runLoad({ ...load(target), durationSeconds: options.loadSeconds / rounds }));
+          const cpuBefore = processCpuMs(pids[target]);
+          const run = await runLoad({ ...load(target), durationSeconds: options.loadSeconds / rounds });
+          const cpuAfter = processCpuMs(pids[target]);
+          runs[target].push(run);
+          cpu[target].push({ cpuMs: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore, responses: run.requests });
         }
       }
       for (const target of TARGETS) {
         const result = combineLoads(runs[target]);
         figures.scenarios[scenario][target] = result;
+        figures.rounds[scenario][target] = runs[target].map((run) => run.requestsPerSecond);
+        figures.cpuMicrosPerResponse[scenario][target] = cpuMicrosPerResponse(cpu[target]);
         figures.notes.push(...loadProblems(`${scenario} ${target}`, result));
         if (scenario === 'ok200' && result.bytesPerResponse < identity.body.length) figures.notes.push(`ok200 ${target}: responses smaller than the feed`);
         if (scenario === 'gzip' && result.bytesPerResponse >= identity.body.length) figures.notes.push(`gzip ${target}: responses not compressed`);
-        budget.log(`serving: ${scenario} ${target}: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.latencyP99Ms} ms`);
+        const cpuPerResponse = figures.cpuMicrosPerResponse[scenario][target];
+        budget.log(`serving: ${scenario} ${target}: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.latencyP99Ms} ms${cpuPerResponse === null ? '' : `, ${Math.round(cpuPerResponse)} µs of CPU a response`}`);
       }
     }
     // The idle p99 is compared with the p99 during a rebuild, measured unpinned: unpin first.

@@ -58,6 +58,8 @@ describe('npm run bench -- --quick, cut down', () => {
       ['baseline', 'ours-archives', 'ours-cached', 'ours'],
     );
     assert.equal(Object.keys(figures).filter((name) => name.startsWith('serving.') && name.endsWith('.requestsPerSecond')).length, 9);
+    // Each serving figure comes with the CPU its server spent a response (positive: checked above).
+    assert.equal(Object.keys(figures).filter((name) => name.startsWith('serving.') && name.endsWith('.cpuMicrosPerResponse')).length, 9);
     assert.equal(results.targets.length, 17);
     assert.equal(results.schema, 2);
     // npm's own probe line was told apart from the build's.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { combineLoads, type LoadResult } from '../../bench/load.js';
+import { combineLoads, cpuMicrosPerResponse, type LoadResult } from '../../bench/load.js';
 
 const run = (requests: number, durationS: number, p50: number, p99: number, status = '200'): LoadResult => ({
   requests,
@@ -31,5 +31,19 @@ describe('combineLoads: interleaved rounds as one figure', () => {
     const combined = combineLoads([run(10, 1, 1, 1), run(5, 1, 1, 1, '500')]);
     assert.deepEqual(combined.statusCounts, { 200: 10, 500: 5 });
     assert.equal(combined.unexpected, 5);
+  });
+});
+
+describe('cpuMicrosPerResponse: the server CPU behind a serving figure', () => {
+  it('sums CPU and responses over the rounds before dividing', () => {
+    // 100 ms for 1 000 responses and 300 ms for 1 000: 200 µs each overall, not a mean of ratios.
+    assert.equal(cpuMicrosPerResponse([{ cpuMs: 100, responses: 1000 }, { cpuMs: 300, responses: 1000 }]), 200);
+    assert.equal(cpuMicrosPerResponse([{ cpuMs: 100, responses: 100 }, { cpuMs: 300, responses: 2900 }]), 400 / 3);
+  });
+
+  it('is null when a round has no CPU reading or nothing was answered', () => {
+    assert.equal(cpuMicrosPerResponse([{ cpuMs: 100, responses: 1000 }, { cpuMs: undefined, responses: 1000 }]), null);
+    assert.equal(cpuMicrosPerResponse([{ cpuMs: 100, responses: 0 }]), null);
+    assert.equal(cpuMicrosPerResponse([]), null);
   });
 });
