@@ -102,8 +102,9 @@ export function loadProblems(label: string, result: LoadResult): string[] {
 
 /**
  * The CPU time (user and system, all threads) a server used per response over some loads, in
- * microseconds: at a fixed load, what the requests per second under saturation come from, and
- * far steadier than them on a shared machine. Null when a CPU reading or every response is missing.
+ * microseconds. On the one CPU a saturated server has, its requests per second are about the
+ * inverse of this, and this is far steadier than they are on a shared machine. Null when a
+ * round's CPU reading is missing or nothing was answered.
  */
 export function cpuMicrosPerResponse(loads: readonly { readonly cpuMs: number | undefined; readonly responses: number }[]): number | null {
   let cpuMs = 0;

@@ -230,6 +230,9 @@ export const MUTATIONS = [
   ['heap-first-collection-always-deferred', 'src/build/heap-release.ts', 'if (!deferFirst) return first(beforeBytes);', '', ['test/build/heap-release.test.ts']],
   ['heap-first-deferred-after-small-replies', 'src/build/thread-host.ts', 'return files > REPLY_SLICE_FILES;', 'return files >= 0;', ['test/build/thread-host.test.ts']],
   ['heap-release-compacts-first', 'src/build/heap-release.ts', '    const pauseMs = timed(collect!);', '    const pauseMs = timed(compact ?? collect!);', ['test/build/heap-release.test.ts']],
+  ['bench-cpu-last-round-responses', 'bench/load.ts', 'responses += load.responses;', 'responses = load.responses;', ['test/bench/load.test.ts']],
+  ['bench-cpu-missing-reading-skipped', 'bench/load.ts', 'if (load.cpuMs === undefined) return null;', 'if (load.cpuMs === undefined) continue;', ['test/bench/load.test.ts']],
+  ['bench-round-ratios-unpaired', 'bench/report.ts', 'ours.length !== reference.length', 'false', ['test/bench/report.test.ts']],
 ];
 
 // Imported (test/scripts/mutations.test.ts checks the list), it runs nothing.

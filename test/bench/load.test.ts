@@ -36,8 +36,9 @@ describe('combineLoads: interleaved rounds as one figure', () => {
 
 describe('cpuMicrosPerResponse: the server CPU behind a serving figure', () => {
   it('sums CPU and responses over the rounds before dividing', () => {
-    // 100 ms for 1 000 responses and 300 ms for 1 000: 200 µs each overall, not a mean of ratios.
     assert.equal(cpuMicrosPerResponse([{ cpuMs: 100, responses: 1000 }, { cpuMs: 300, responses: 1000 }]), 200);
+    // 400 ms for 3 000 responses: 133 µs each, where the mean of the rounds' ratios (1 000 and
+    // 103 µs) would say 552.
     assert.equal(cpuMicrosPerResponse([{ cpuMs: 100, responses: 100 }, { cpuMs: 300, responses: 2900 }]), 400 / 3);
   });
 
