@@ -233,6 +233,10 @@ export const MUTATIONS = [
   ['bench-cpu-last-round-responses', 'bench/load.ts', 'responses += load.responses;', 'responses = load.responses;', ['test/bench/load.test.ts']],
   ['bench-cpu-missing-reading-skipped', 'bench/load.ts', 'if (load.cpuMs === undefined) return null;', 'if (load.cpuMs === undefined) continue;', ['test/bench/load.test.ts']],
   ['bench-round-ratios-unpaired', 'bench/report.ts', 'ours.length !== reference.length', 'false', ['test/bench/report.test.ts']],
+  ['metrics-token-unchecked', 'src/http/app.ts', 'if (metricsToken !== undefined && !hasBearerToken(', 'if (false && !hasBearerToken(', ['test/http/service-metrics.test.ts']],
+  ['bearer-scheme-optional', 'src/http/bearer-token.ts', '/^bearer +(\\S+)$/i', '/^(?:bearer +)?(\\S+)$/i', ['test/http/bearer-token.test.ts']],
+  ['bearer-prefix-accepted', 'src/http/bearer-token.ts', 'return timingSafeEqual(digest(given), digest(token));', 'return token.startsWith(given);', ['test/http/bearer-token.test.ts']],
+  ['metrics-token-short-allowed', 'src/http/bearer-token.ts', '{16,}=*$/', '{1,}=*$/', ['test/http/bearer-token.test.ts', 'test/config.test.ts']],
 ];
 
 // Imported (test/scripts/mutations.test.ts checks the list), it runs nothing.

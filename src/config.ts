@@ -7,6 +7,7 @@ import type { RemovalPolicy } from './feeds/removal-guard.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { IMAGE_FILES } from './render/feed-formats.js';
+import { BEARER_TOKEN } from './http/bearer-token.js';
 
 export interface Config {
   readonly port: number;
@@ -22,6 +23,8 @@ export interface Config {
   readonly watchContent: boolean;
   /** Serve GET /metrics (Prometheus's text format) beside /healthz. */
   readonly metrics: boolean;
+  /** When set, GET /metrics answers only a request with `Authorization: Bearer <this>` (401 otherwise). */
+  readonly metricsToken: string | undefined;
   /** A change is built once the folder has been quiet this long (ms), so a burst of files is one build. */
   readonly watchQuietMs: number;
   readonly cacheMaxAgeSeconds: number;
@@ -173,6 +176,10 @@ const EnvSchema = z.object({
     }),
   WATCH_CONTENT: boolean.default(true),
   METRICS: boolean.default(true),
+  METRICS_TOKEN: z
+    .string()
+    .regex(BEARER_TOKEN, 'expected at least 16 characters of A-Z, a-z, 0-9 and - . _ ~ + / (a bearer token, RFC 6750), such as the output of `openssl rand -hex 32`')
+    .optional(),
   WATCH_QUIET_MS: integer(0, 60_000).default(100),
   CACHE_MAX_AGE: integer(0, 31_536_000).default(300),
   MAX_FILE_BYTES: integer(1, 1024 ** 3).default(1024 * 1024),
@@ -252,6 +259,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
     buildCron: values.BUILD_CRON,
     watchContent: values.WATCH_CONTENT,
     metrics: values.METRICS,
+    metricsToken: values.METRICS_TOKEN,
     watchQuietMs: values.WATCH_QUIET_MS,
     cacheMaxAgeSeconds: values.CACHE_MAX_AGE,
     archiveCacheMaxAgeSeconds: values.ARCHIVE_CACHE_MAX_AGE,

@@ -76,6 +76,7 @@ async function main(): Promise<void> {
     trustProxy: config.http.trustProxy,
     watchingContent,
     metrics,
+    metricsToken: config.metricsToken,
   });
 
   const server = createHttpServer(app, config.http, metrics);

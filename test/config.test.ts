@@ -271,6 +271,22 @@ describe('loadConfig: invalid settings', () => {
 });
 
 
+describe('loadConfig: METRICS_TOKEN', () => {
+  it('is unset by default, and taken as it is when it is a bearer token of 16 characters or more', () => {
+    assert.equal(loadConfig({}).metricsToken, undefined);
+    assert.equal(loadConfig({ METRICS_TOKEN: 'c29tZS1yYW5kb20tdG9rZW4=' }).metricsToken, 'c29tZS1yYW5kb20tdG9rZW4=');
+  });
+
+  it('refuses a short token or one a header could not carry, naming the setting and never echoing the value', () => {
+    for (const token of ['short-token', 'a token with spaces in it', 'quote"quote"quote"quote']) {
+      const error = configError({ METRICS_TOKEN: token });
+      assert.deepEqual(error.issues.map((issue) => issue.setting), ['METRICS_TOKEN']);
+      assert.match(error.issues[0]!.message, /at least 16 characters/);
+      assert.ok(!error.message.includes(token), 'a secret is not written into the error');
+    }
+  });
+});
+
 describe('loadConfig: slow and abusive clients (HTTP_*, TRUST_PROXY, RATE_LIMIT_*)', () => {
   it('defaults to 10 s for headers, 30 s for a request, 5 s keep-alive, 60 s without progress, no trusted proxy and no limit', () => {
     assert.deepEqual(loadConfig({}).http, { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, socketTimeoutMs: 60_000, trustProxy: false, fullResponseLimit: undefined });

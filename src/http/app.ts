@@ -11,6 +11,7 @@ import { clientKey, FullResponseLimiter, type FullResponseLimit } from './full-r
 import type { TrustProxy } from '../config.js';
 import { memoized } from '../memoized.js';
 import type { ServiceMetrics } from './service-metrics.js';
+import { hasBearerToken } from './bearer-token.js';
 import { withoutAcceptExtensions } from './accept-extensions.js';
 
 export interface AppOptions {
@@ -28,6 +29,8 @@ export interface AppOptions {
   readonly watchingContent?: () => boolean;
   /** Served at /metrics (Prometheus's text format); undefined: /metrics is 404 (METRICS=false). */
   readonly metrics?: ServiceMetrics;
+  /** When set, /metrics answers only `Authorization: Bearer <metricsToken>`, and 401 to any other request. */
+  readonly metricsToken?: string;
 }
 
 const ALLOWED_METHODS = 'GET, HEAD';
@@ -90,7 +93,7 @@ function mediaTypeFor(accept: string, offered: string[]): string | undefined {
  * The Express app: serves the store's current snapshot. It never builds or reads files; it does
  * not listen either (main.ts does), so tests drive it with supertest.
  */
-export function createApp({ store, logger, cacheMaxAgeSeconds, archiveCacheMaxAgeSeconds = cacheMaxAgeSeconds, fullResponseLimit, trustProxy = false, watchingContent, metrics }: AppOptions): express.Express {
+export function createApp({ store, logger, cacheMaxAgeSeconds, archiveCacheMaxAgeSeconds = cacheMaxAgeSeconds, fullResponseLimit, trustProxy = false, watchingContent, metrics, metricsToken }: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -130,7 +133,13 @@ export function createApp({ store, logger, cacheMaxAgeSeconds, archiveCacheMaxAg
   });
   app.all('/healthz', methodNotAllowed);
   if (metrics) {
-    app.get('/metrics', (_request, response, next) => {
+    app.get('/metrics', (request, response, next) => {
+      if (metricsToken !== undefined && !hasBearerToken(request.headers.authorization, metricsToken)) {
+        // RFC 6750 §3: the challenge names the scheme; a request that sent a token learns only that it was not this one.
+        response.set('WWW-Authenticate', request.headers.authorization === undefined ? 'Bearer realm="metrics"' : 'Bearer realm="metrics", error="invalid_token"');
+        sendError(response, 401, 'UNAUTHORIZED', 'GET /metrics needs the header Authorization: Bearer <METRICS_TOKEN>.');
+        return;
+      }
       metrics.registry.metrics().then((text) => {
         response.status(200).set('Cache-Control', 'no-store').type(metrics.registry.contentType).send(text);
       }, next);

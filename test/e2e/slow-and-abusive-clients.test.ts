@@ -5,6 +5,7 @@
  * own loopback address, 127.0.0.2, 127.0.0.3, ...) gets RATE_LIMIT_FULL_RESPONSES full responses,
  * then 429; and behind Debian's nginx as the load balancer (TRUST_PROXY=127.0.0.1, nginx's
  * address), clients are told apart by the address nginx saw, whatever X-Forwarded-For they send.
+ * With METRICS_TOKEN, /metrics answers only that bearer token, and the token is never logged.
  *
  * nginx comes from the nginx-light package (.ci/run installs it); without it the nginx case is
  * skipped, except in CI, where it fails.
@@ -26,6 +27,8 @@ const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((file) => existsSync(fi
 const HEADERS_TIMEOUT_MS = 1000;
 const LIMIT = 3;
 const WINDOW_SECONDS = 600;
+/** A scrape token, as an operator would set it (METRICS_TOKEN). */
+const METRICS_TOKEN = 'e2e-0123456789abcdef-metrics';
 
 let base: string;
 let server: ServerProcess | undefined;
@@ -41,6 +44,7 @@ before(async () => {
     RATE_LIMIT_FULL_RESPONSES: String(LIMIT),
     RATE_LIMIT_WINDOW_SECONDS: String(WINDOW_SECONDS),
     TRUST_PROXY: '127.0.0.1',
+    METRICS_TOKEN,
   });
   server = startServer(env);
   port = (await server.waitForLine((line) => line.msg === 'serving feeds', 60_000, "the 'serving feeds' log line")).port!;
@@ -87,6 +91,18 @@ async function assertRefused(localAddress: string, toPort: number, headers: Reco
 }
 
 describe('the server process with the slow-client settings', () => {
+  it('answers /metrics only to METRICS_TOKEN, and never writes the token to its log', async () => {
+    const refused = await getFrom('127.0.0.30', port, '/metrics');
+    assert.equal(refused.status, 401);
+    assert.equal(refused.headers['www-authenticate'], 'Bearer realm="metrics"');
+    assert.equal((await getFrom('127.0.0.30', port, '/metrics', { Authorization: 'Bearer not-the-token-at-all' })).status, 401);
+    const scraped = await getFrom('127.0.0.30', port, '/metrics', { Authorization: `Bearer ${METRICS_TOKEN}` });
+    assert.equal(scraped.status, 200);
+    assert.match(String(scraped.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+    const logged = JSON.stringify(server!.lines) + server!.stderr;
+    assert.ok(!logged.includes(METRICS_TOKEN), 'the token is in the log');
+  });
+
   it('closes a connection that sends nothing with 408 after HTTP_HEADERS_TIMEOUT_MS', async () => {
     const socket = net.connect({ host: '127.0.0.1', port });
     let received = '';

@@ -118,6 +118,32 @@ describe('GET /metrics before the first build, and after a failed one', () => {
     assert.equal(sampleValue(failed, 'feed_service_serving'), 0);
   });
 
+  it('answers only the configured bearer token with METRICS_TOKEN, and tells nothing to others', async (t) => {
+    if (await missingPrometheusParser(t)) return;
+    const token = 'f0e1d2c3b4a5968778695a4b3c2d1e0f';
+    const store = new FeedStore();
+    const metrics = createServiceMetrics({ store });
+    const app = createApp({ store, logger: silentLogger, cacheMaxAgeSeconds: 300, metrics, metricsToken: token });
+    for (const [authorization, error] of [
+      [undefined, undefined],
+      ['Bearer 00000000000000000000000000000000', 'invalid_token'],
+      [`Basic ${Buffer.from(`prometheus:${token}`).toString('base64')}`, 'invalid_token'],
+    ] as const) {
+      const refused = await (authorization === undefined ? request(app).get('/metrics') : request(app).get('/metrics').set('Authorization', authorization));
+      assert.equal(refused.status, 401, String(authorization));
+      assert.equal(refused.headers['www-authenticate'], error === undefined ? 'Bearer realm="metrics"' : `Bearer realm="metrics", error="${error}"`);
+      assert.equal(refused.headers['cache-control'], 'no-store');
+      assert.equal(refused.body.error.code, 'UNAUTHORIZED');
+      assert.doesNotMatch(refused.text, /feed_service_|# HELP/, 'no figure in a refusal');
+      assert.ok(!refused.text.includes(token), 'the token is never echoed');
+    }
+    const scraped = await request(app).get('/metrics').set('Authorization', `Bearer ${token}`);
+    assert.equal(scraped.status, 200);
+    assert.equal(sampleValue(await parsePrometheusText(scraped.text), 'feed_service_serving'), 0);
+    // The other routes do not ask for it.
+    assert.equal((await request(app).get('/healthz')).status, 503);
+  });
+
   it('is 404 with METRICS=false (no metrics given to the app)', async () => {
     const app = createApp({ store: new FeedStore(), logger: silentLogger, cacheMaxAgeSeconds: 300 });
     assert.equal((await request(app).get('/metrics')).status, 404);
