@@ -395,21 +395,31 @@ function nextMessage(worker: Worker, withinMs = 20_000): Promise<Record<string, 
 const HEAP_RELEASE_MODULE = new URL('../../src/build/heap-release.ts', import.meta.url).href;
 
 describe('compacting', () => {
-  it('gives back the pages a plain collection keeps for the objects left on them, and only in the collection it makes', { timeout: 60_000 }, async () => {
-    const worker = buildLikeThread(COMPACTING_THREAD);
-    try {
-      worker.postMessage({ modulePath: HEAP_RELEASE_MODULE });
-      type OldSpace = { size: number; used: number };
-      const { collected, compacted, afterMore, survivors } = (await nextMessage(worker)) as { collected: OldSpace; compacted: OldSpace; afterMore: OldSpace; survivors: number };
-      const free = ({ size, used }: OldSpace) => size - used;
-      assert.equal(survivors, 2 * 666_667);
-      assert.ok(free(collected) > 64 * MB, `plain collections keep the thinned pages: ${collected.size} bytes for ${collected.used} in use`);
-      assert.ok(free(compacted) < 16 * MB, `the compacting one gives them back: ${compacted.size} bytes for ${compacted.used} in use`);
-      assert.ok(compacted.used >= collected.used - 8 * MB, `and keeps every object: ${collected.used} then ${compacted.used} bytes in use`);
-      assert.ok(free(afterMore) > 64 * MB, `later plain collections do not compact: ${afterMore.size} bytes for ${afterMore.used} in use`);
-    } finally {
-      await worker.terminate();
-    }
+  it('gives back the pages a plain collection keeps for the objects left on them, and only in the collection it makes', { timeout: 120_000 }, async () => {
+    type OldSpace = { size: number; used: number };
+    type Outcome = { collected: OldSpace; compacted: OldSpace; afterMore: OldSpace; survivors: number };
+    const free = ({ size, used }: OldSpace) => size - used;
+    // V8 may, by its own heuristics, evacuate some thinned pages in a plain collection too (once
+    // in a CI run of a few hundred: 29 MB left free where 64 MB and more is usual). Then this
+    // thread cannot show what the compacting collection adds, and the scenario is run again in a
+    // new thread, up to three times. A compacting flag left set would fail every attempt alike.
+    const attempt = async (): Promise<Outcome> => {
+      const worker = buildLikeThread(COMPACTING_THREAD);
+      try {
+        worker.postMessage({ modulePath: HEAP_RELEASE_MODULE });
+        return (await nextMessage(worker)) as Outcome;
+      } finally {
+        await worker.terminate();
+      }
+    };
+    let outcome = await attempt();
+    for (let tries = 1; tries < 3 && (free(outcome.collected) <= 64 * MB || free(outcome.afterMore) <= 64 * MB); tries++) outcome = await attempt();
+    const { collected, compacted, afterMore, survivors } = outcome;
+    assert.equal(survivors, 2 * 666_667);
+    assert.ok(free(collected) > 64 * MB, `plain collections keep the thinned pages: ${collected.size} bytes for ${collected.used} in use`);
+    assert.ok(free(compacted) < 16 * MB, `the compacting one gives them back: ${compacted.size} bytes for ${compacted.used} in use`);
+    assert.ok(compacted.used >= collected.used - 8 * MB, `and keeps every object: ${collected.used} then ${compacted.used} bytes in use`);
+    assert.ok(free(afterMore) > 64 * MB, `later plain collections do not compact: ${afterMore.size} bytes for ${afterMore.used} in use`);
   });
 });
 
