@@ -7,7 +7,6 @@ export interface ReadonlyServedFiles {
   get(name: string): ServedFile | undefined;
   has(name: string): boolean;
   keys(): IterableIterator<string>;
-  values(): IterableIterator<ServedFile>;
 }
 
 /** The content types a build writes; a file always read from disk keeps its type as an index into this list. */
@@ -57,13 +56,6 @@ export class ServedFiles implements ReadonlyServedFiles {
   *keys(): IterableIterator<string> {
     yield* this.#files.keys();
     yield* this.#onDisk.keys();
-  }
-
-  *values(): IterableIterator<ServedFile> {
-    for (const name of this.keys()) {
-      const file = this.get(name);
-      if (file !== undefined) yield file;
-    }
   }
 
   /** Serves `file` (from memory, or from disk until its first request) under its name. */

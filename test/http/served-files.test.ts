@@ -10,8 +10,11 @@ const T = Date.UTC(2025, 0, 1, 12, 0, 0, 123);
 
 const feed = (name: string, body = `<rss>${name}</rss>`) => memoryFile({ name, contentType: RSS, lastModified: new Date(T), hash: `hash-of-${body}`, identity: Buffer.from(body) });
 
+/** Each file, as a request gets it, in key order. */
+const filesOf = (files: ServedFiles) => [...files.keys()].map((name) => files.get(name)!);
+
 /** Each file as [name, kind, content type, time, hash], in key order. */
-const listed = (files: ServedFiles) => [...files.values()].map((file) => [file.name, file.kind, file.contentType, file.lastModified.getTime(), file.hash]);
+const listed = (files: ServedFiles) => filesOf(files).map((file) => [file.name, file.kind, file.contentType, file.lastModified.getTime(), file.hash]);
 
 describe('ServedFiles', () => {
   it('serves files from memory, feeds from disk until read, and archive and HTML pages from disk, each with its type and time', () => {
@@ -65,7 +68,7 @@ describe('ServedFiles', () => {
     assert.equal(files.delete('archive/ai/1.xml'), false, 'deleted once');
     for (let page = 1; page <= 300; page++) put(`archive/all/${page}.html`, HTML, T - page);
     assert.equal(files.size, expected.size);
-    assert.deepEqual(new Map([...files.values()].map((file) => [file.name, [file.contentType, file.lastModified.getTime()]])), expected);
+    assert.deepEqual(new Map(filesOf(files).map((file) => [file.name, [file.contentType, file.lastModified.getTime()]])), expected);
   });
 
   it('serves a page of a type the build does not write with that type', () => {
