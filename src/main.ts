@@ -15,6 +15,11 @@ import { lockBuildFolders } from './build/folder-locks.js';
 
 /** A burst of changes builds at the latest this long after its first change. */
 const WATCH_MAX_WAIT_MS = 1000;
+/**
+ * How long a stop waits for the build thread to stop its build and save its cache (about a second
+ * at 100k articles) before ending it: within the 10 s after which the process exits regardless.
+ */
+const BUILD_THREAD_CLOSE_MS = 8000;
 
 /**
  * `npm start`: serve the last build in the feeds folder at once, build in the background (and
@@ -111,8 +116,9 @@ async function main(): Promise<void> {
     watcher?.close();
     // In-flight responses are sent in full; idle keep-alive connections are ended.
     const closed = closer.close();
-    void Promise.race([trigger.stop(), new Promise((resolve) => setTimeout(resolve, 2000).unref())])
-      .then(() => host.close())
+    // The build thread at once: a build still reading stops there and its work is saved, one that
+    // is writing finishes; the thread is ended after BUILD_THREAD_CLOSE_MS either way.
+    void Promise.all([trigger.stop(), host.close(BUILD_THREAD_CLOSE_MS)])
       .then(() => closed)
       .then(() => process.exit(0));
     setTimeout(() => {

@@ -25,6 +25,7 @@ import type { Logger } from '../logger.js';
 import { cacheStamp, discardBuildCache, INDEX_BYTES_PER_FILE, inputsDigest, liveEntryKeys, loadBuildCache, peekLastBuild, savedIndexBytes, saveBuildCache, type BuildCache, type CacheStamp, type SavedBuild, type SavedReport, type ScannedFile } from './build-cache.js';
 import { buildResult, builtFile, elapsedMs, everyFile, fileCount, keptBuildResult, manifestStat, unchangedBuildResult, type BuildReport, type BuildResult } from './build-result.js';
 import { CacheIndexUnusable } from './cache-index.js';
+import { BuildStopped, throwIfStopped } from './build-stopped.js';
 import { assertFolderSetting, DiskWriteError } from './disk-write-error.js';
 import { EntryStoreCorrupt } from './entry-store.js';
 import { UNKNOWN_CHANGES, type ContentChangeSet } from '../content/watch-content.js';
@@ -68,6 +69,12 @@ export interface BuildDependencies {
   readonly writeThreadAfter?: number;
   /** Called after each stage (scan, model, entries, write) with its name: bench:profile takes memory there. */
   readonly onStage?: (stage: 'scan' | 'model' | 'entries' | 'write') => void;
+  /**
+   * Aborted: the build stops at the next point before it writes (build-stopped.ts) and throws
+   * BuildStopped, keeping in the cache what it read, parsed and rendered (saved here unless
+   * `saveCache` is false, when the caller saves it). Once it writes, it finishes.
+   */
+  readonly stop?: AbortSignal;
 }
 
 export async function buildFeeds(dependencies: BuildDependencies): Promise<BuildResult> {
@@ -139,10 +146,32 @@ export async function buildFeeds(dependencies: BuildDependencies): Promise<Build
       }
     }
   } catch (error) {
-    forgetFailedBuild(cache, error, logger);
+    if (error instanceof BuildStopped) {
+      keepStoppedBuild(cache);
+      if (dependencies.saveCache !== false && cache.dirty) saveBuildCache(cache, stamp, liveEntryKeys(cache));
+    } else {
+      forgetFailedBuild(cache, error, logger);
+    }
     throw error;
   }
   return result;
+}
+
+/**
+ * After a build stopped before it wrote (BuildStopped), the cache keeps what the build read,
+ * parsed and rendered, and the last finished build, which is still what the feeds folder holds.
+ * What the stopped build had made of them in memory goes (the model, the entry state it changed
+ * in place, its plans, the scan's list, which may be partial), so that a later build of this
+ * process scans everything and makes them afresh.
+ */
+function keepStoppedBuild(cache: BuildCache): void {
+  cache.last = undefined;
+  cache.lastScan = undefined;
+  cache.model = undefined;
+  cache.state = undefined;
+  cache.pageEdges = undefined;
+  cache.plans.clear();
+  cache.writtenPlans = new WeakSet();
 }
 
 /**
@@ -214,9 +243,10 @@ async function buildOnce(dependencies: BuildDependencies, cache: BuildCache, sta
   const { config, logger, clock = () => new Date(), changes = UNKNOWN_CHANGES, onStage } = dependencies;
   const startedAt = clock();
   const started = performance.now();
-  const scan = await scanContent(config, cache, changes, { renderEntries: config.site.archives.length > 0, onProgress: scanProgressLog(logger) }, survey);
+  const scan = await scanContent(config, cache, changes, { renderEntries: config.site.archives.length > 0, onProgress: scanProgressLog(logger), stop: dependencies.stop }, survey);
   const scanned = performance.now();
   onStage?.('scan');
+  throwIfStopped(dependencies.stop);
 
   // The caller must already hold every file it keeps the bytes of: they are not rendered again.
   const bodies = heldBodies(dependencies);

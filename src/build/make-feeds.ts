@@ -25,6 +25,7 @@ import { BUDGET_FORMATS, frameSizes } from '../render/render-document.js';
 import { liveEntryKeys, saveBuildCache, type BuildCache, type CacheStamp } from './build-cache.js';
 import type { BuildDependencies } from './build-feeds.js';
 import { buildResult, builtFile, elapsedMs, manifestStat, ms, type BuildReport, type BuildResult, type BuiltFile } from './build-result.js';
+import { throwIfStopped } from './build-stopped.js';
 import { eraseEntries } from './entry-store.js';
 import { readEntryState, writeEntryState } from './entry-state.js';
 import { readPageEdges, writePageEdges } from './page-state.js';
@@ -61,11 +62,14 @@ export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCac
   cache.model = model;
   const modelled = performance.now();
   onStage?.('model');
+  throwIfStopped(dependencies.stop);
   // Documents are cut by their entries' byte sizes (FEED_MAX_BYTES), so every entry a document may
   // hold is rendered before planning: with archives off only these were not rendered while parsing.
-  await renderMissingEntries(config, cache, entriesToPlan(model, config.site));
+  await renderMissingEntries(config, cache, entriesToPlan(model, config.site), dependencies.stop);
   const rendered = performance.now();
   onStage?.('entries');
+  // The last point to stop at: planning records page edges and plans, and writing follows.
+  throwIfStopped(dependencies.stop);
   // Page edges matter with archives only; with them off the recorded ones are kept for later.
   const pageSettings = { maxItems: config.site.maxItems, maxBytes: config.site.maxBytes, stamp: `${stamp.code}.${stamp.config}` };
   const pageEdges = config.site.archives.length > 0 ? (cache.pageEdges ??= readPageEdges(config.stateDir, pageSettings, logger)) : undefined;

@@ -56,6 +56,11 @@ export interface ReadJob {
   readonly writer?: SegmentWriter;
   /** Told how many candidates have their results, each time a chunk's come in (from any thread). */
   readonly onProgress?: (read: number, total: number) => void;
+  /**
+   * Aborted: no thread claims another chunk, and the reading ends once the chunks under way are
+   * done. Seen between this thread's chunks when helpers share the work (a smaller job is read whole).
+   */
+  readonly stop?: AbortSignal;
 }
 
 /** Below this many files a helper thread costs more than it saves. */
@@ -116,7 +121,9 @@ export function* parseClaimedChunks(job: Omit<ReadJob, 'entriesDir'>, next: Int3
 
 /**
  * Reads and parses every candidate of `job`, on this thread and `threads - 1` helpers. Results
- * come back in candidate order.
+ * come back in candidate order. Stopped (`job.stop`), they are those of the candidates before the
+ * first one no thread had claimed: chunks are claimed in order, and each one claimed is finished,
+ * so the array is shorter than the candidates and whole up to its length.
  */
 export async function readAndParseAll(job: ReadJob, threads = availableParallelism()): Promise<ReadResult[]> {
   const { candidates } = job;
@@ -163,6 +170,7 @@ export async function readAndParseAll(job: ReadJob, threads = availableParalleli
   });
   const ownWriter = job.entriesDir === undefined || job.writer ? undefined : new SegmentWriter(job.entriesDir);
   const writer = job.writer ?? ownWriter;
+  let unclaimed = candidates.length;
   try {
     for (const { start, results: chunk } of parseClaimedChunks({ ...job, writer }, next)) {
       store(start, chunk);
@@ -170,11 +178,14 @@ export async function readAndParseAll(job: ReadJob, threads = availableParalleli
       // done, half a million results (at a million articles) waited as messages and then landed
       // on the heap together: the scan's peak RSS was 4.0 GB that way, 3.1 GB this way.
       if (helperCount > 0) await setImmediate();
+      // Every claim from now on finds nothing left; the claims made so far are a prefix.
+      if (job.stop?.aborted && unclaimed === candidates.length) unclaimed = Math.min(candidates.length, Atomics.exchange(next, 0, candidates.length));
     }
   } finally {
     ownWriter?.close();
     job.writer?.flush();
   }
   await Promise.all(helpers);
+  results.length = unclaimed;
   return results;
 }

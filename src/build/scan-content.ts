@@ -23,8 +23,9 @@ import type { ArticleRecord } from '../feeds/article-record.js';
 import type { FileChange, FileOutcome, KnownChanges } from '../feeds/content-model.js';
 import { compareCodePoints } from '../feeds/code-point-order.js';
 import type { BuildCache, ScannedFile } from './build-cache.js';
+import { BuildStopped } from './build-stopped.js';
 import { SegmentWriter } from './entry-store.js';
-import type { KnownKeys, ReadFile } from './parse-threads.js';
+import type { KnownKeys, ReadFile, ReadResult } from './parse-threads.js';
 import { CandidateStats, PARALLEL_THRESHOLD, startStatHelper, startStats, type PendingStats } from './stat-threads.js';
 
 /**
@@ -62,6 +63,8 @@ export interface ScanOptions {
   readonly renderEntries: boolean;
   /** Told how many of the files to read have been read, as they are (scan-progress.ts). */
   readonly onProgress?: (read: number, total: number) => void;
+  /** Aborted: the scan keeps what it has read in the cache and throws BuildStopped (build-stopped.ts). */
+  readonly stop?: AbortSignal;
 }
 
 const byFile = (a: { file?: string }, b: { file?: string }) => compareCodePoints(a.file ?? '', b.file ?? '');
@@ -199,6 +202,7 @@ async function fullScan(config: Config, cache: BuildCache, options: ScanOptions,
   const byKey = new Map<string, ScannedFile>();
   if (toRead.length > 0) for (const known of cache.files.values()) byKey.set(known.key, known);
   const results = toRead.length === 0 ? [] : await readNew(config, cache, root, toRead.map((index) => candidates[index]!), byKey, options);
+  if (results.length < toRead.length) keepStoppedScan(cache, results, toRead, candidates, checkedAt, byKey);
   const problems: Problem[] = [];
   let filesParsed = 0;
   results.forEach((result, position) => {
@@ -236,6 +240,22 @@ async function fullScan(config: Config, cache: BuildCache, options: ScanOptions,
   return { files: present, problems, filesParsed, replacedKeys, settledListing };
 }
 
+/**
+ * A scan stopped partway (results for the first `results.length` files to read): the files read
+ * go into the cache beside those it knew, each as it was read, and the build stops. Nothing is
+ * forgotten, since what was not read may still be there; the next scan compares every file again.
+ */
+function keepStoppedScan(cache: BuildCache, results: readonly ReadResult[], toRead: readonly number[], candidates: readonly ContentCandidate[], checkedAt: number, byKey: ReadonlyMap<string, ScannedFile>): never {
+  results.forEach((result, position) => {
+    if (result === undefined || result === 'gone' || 'issues' in result) return;
+    const listed = contentPath(candidates[toRead[position]!]!.relative);
+    const file = scanned(cache, result, checkedAt, byKey, listed);
+    cache.files.set(file.file, file);
+    cache.dirty = true;
+  });
+  throw new BuildStopped(`The build was stopped during its scan, after reading ${results.length} of ${toRead.length} files; the next build reads the rest.`);
+}
+
 /** Reads `candidates`, parsing (and rendering, if asked) those whose bytes are not among `knownKeys`. */
 async function readNew(config: Config, cache: BuildCache, root: string, candidates: readonly ContentCandidate[], knownKeys: KnownKeys, options: ScanOptions) {
   const { readAndParseAll } = await parsing();
@@ -248,6 +268,7 @@ async function readNew(config: Config, cache: BuildCache, root: string, candidat
     entriesDir: options.renderEntries ? cache.entriesDir : undefined,
     writer: options.renderEntries ? entryWriter(cache) : undefined,
     onProgress: options.onProgress,
+    stop: options.stop,
   });
 }
 
@@ -392,7 +413,7 @@ export class ContentChangedDuringBuild extends Error {
  * the articles that a document holds are ever rendered): their files are read and parsed again,
  * on every core when there are many, and must still hold the bytes the scan saw.
  */
-export async function renderMissingEntries(config: Config, cache: BuildCache, documents: readonly { readonly articles: readonly ArticleRecord[] }[]): Promise<number> {
+export async function renderMissingEntries(config: Config, cache: BuildCache, documents: readonly { readonly articles: readonly ArticleRecord[] }[], stop?: AbortSignal): Promise<number> {
   const missing = new Map<string, ArticleRecord>();
   for (const document of documents) for (const record of document.articles) if (!cache.entries.has(record.key)) missing.set(record.file, record);
   if (missing.size === 0) return 0;
@@ -407,6 +428,7 @@ export async function renderMissingEntries(config: Config, cache: BuildCache, do
     maxFileBytes: config.maxFileBytes,
     entriesDir: cache.entriesDir,
     writer: entryWriter(cache),
+    stop,
   });
   results.forEach((result, index) => {
     const file = files[index]!;
@@ -414,5 +436,7 @@ export async function renderMissingEntries(config: Config, cache: BuildCache, do
     cache.entries.set(result.key, result.entry);
     cache.reader.trust(result.entry);
   });
+  // Stopped partway: the entries rendered are kept with the rest of the cache.
+  if (results.length < files.length) throw new BuildStopped(`The build was stopped while rendering entries, after ${results.length} of ${files.length}; the next build renders the rest.`);
   return missing.size;
 }

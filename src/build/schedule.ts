@@ -3,7 +3,7 @@ import type { BuildResult } from './build-feeds.js';
 import type { ThreadBuildResult } from './thread-host.js';
 import type { FeedStore } from '../http/feed-store.js';
 import type { Logger } from '../logger.js';
-import { failureSummary, FeedServiceError } from '../errors.js';
+import { failureSummary } from '../errors.js';
 
 /** The reason of a build the cron schedule started. */
 export const SCHEDULED_BUILD = 'schedule';
@@ -54,8 +54,9 @@ export async function buildAndPublish<R extends BuildResult | ThreadBuildResult>
     }
     return result;
   } catch (error) {
-    if (error instanceof FeedServiceError && error.code === 'BUILD_STOPPED') {
+    if ((error as { code?: unknown } | undefined)?.code === 'BUILD_STOPPED') {
       // A stop (SIGTERM, a deploy) during a build: nothing failed, and the last feeds stay served.
+      // The code alone: from the build thread the error arrives as data (errorFromSummary).
       logger.info('build stopped: the server is stopping', { scheduled, reason });
       return undefined;
     }

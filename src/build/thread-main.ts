@@ -9,6 +9,7 @@
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildFeeds } from './build-feeds.js';
+import { BuildStopped } from './build-stopped.js';
 import { elapsedMs } from './build-result.js';
 import { cacheStamp, liveEntryKeys, loadBuildCache, saveBuildCache, saveBuildCacheUnlessStopped } from './build-cache.js';
 import type { Config } from '../config.js';
@@ -52,7 +53,9 @@ let saveTimer: NodeJS.Timeout | undefined;
 /** When the first change the saved cache lacks was built (ms since the epoch). */
 let unsavedSince: number | undefined;
 let building = false;
-/** The timer fired during a build: the save starts when the build ends. */
+/** Stops the build under way (the thread is closing), and tells when it has ended. */
+let buildUnderWay: { readonly stop: AbortController; readonly ended: Promise<void> } | undefined;
+/** The timer fired during a build, or a stopped build left what it read to save: the save starts when the build ends. */
 let saveDue = false;
 /** The save under way: it pauses after each megabyte, and a build that arrives stops it. */
 let saving: { stop: boolean; done: Promise<void> } | undefined;
@@ -92,11 +95,16 @@ function startSave(): void {
 }
 
 /**
- * Before the thread stops: the save under way finishes, and one that is scheduled is made now,
- * unless a build is under way (the server stops during it): a cache saved halfway through a build
- * could point at entries not yet flushed, and the saved one is only older.
+ * Before the thread stops: a build under way is stopped at its next point before it writes (one
+ * that is writing finishes, if the host waits that long), the save under way finishes, and one
+ * that is scheduled is made now. A stopped build leaves what it read, parsed and rendered in the
+ * cache, so that is saved too, and the next start goes on from there.
  */
 async function saveBeforeClosing(): Promise<void> {
+  if (buildUnderWay) {
+    buildUnderWay.stop.abort();
+    await buildUnderWay.ended;
+  }
   await saving?.done;
   if (building || (!saveTimer && !saveDue)) return;
   clearTimeout(saveTimer);
@@ -139,6 +147,9 @@ parentPort!.on('message', async (request: ThreadRequest) => {
     await saving.done;
   }
   building = true;
+  const stop = new AbortController();
+  let ended!: () => void;
+  buildUnderWay = { stop, ended: new Promise<void>((resolve) => (ended = resolve)) };
   /** How many files this build's reply names: a large reply keeps the main thread busy as it ends. */
   let replyFiles = 0;
   try {
@@ -154,6 +165,7 @@ parentPort!.on('message', async (request: ThreadRequest) => {
       // Its first build after a restart makes the model the watcher's builds update (the feeds
       // are served from the folder meanwhile), rather than leaving that to the first change.
       warmModel: true,
+      stop: stop.signal,
     });
     const changed: ChangedFile[] = [];
     for (const file of result.changed ?? []) {
@@ -179,10 +191,14 @@ parentPort!.on('message', async (request: ThreadRequest) => {
     await postReply(replyMessages(request.id, { kind: 'thread', report: result.report, changed, removed, ...(names ? { names } : {}) }, request.build.replySliceFiles), postToHost, nextPartTaken);
     if (result.report.filesParsed > 0 || result.report.rendered > 0 || result.report.removed.length > 0) scheduleSave();
   } catch (error) {
+    // Stopped, the build kept what it had read in the cache: saved before the thread closes.
+    if (error instanceof BuildStopped) saveDue = true;
     const reply: ThreadReply = { id: request.id, ok: false, ...failureSummary(error) };
     parentPort!.postMessage(reply);
   } finally {
     building = false;
+    buildUnderWay = undefined;
+    ended();
     // After a large reply the main thread swaps much of its snapshot and collects the old one:
     // this thread's own collection waits, rather than run beside it (heap-release.ts).
     heap.afterWork({ deferFirst: isLargeReply(replyFiles) });

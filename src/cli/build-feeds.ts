@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { buildFeeds } from '../build/build-feeds.js';
+import { BuildStopped } from '../build/build-stopped.js';
 import { loadConfig } from '../config.js';
 import { formatProblem } from '../content/problems.js';
 import { FEED_KINDS } from '../feeds/feed-model.js';
@@ -81,24 +82,40 @@ async function main(): Promise<number> {
     },
     error: (message) => printLine(process.stderr, `Error: ${message}`),
   };
-  // SIGTERM or SIGINT (a CI job cancelled, Ctrl-C, `timeout`) ends the process at the next turn
-  // of the event loop, never inside the synchronous stretch that puts the build's files in place
-  // and writes the manifest: the feeds folder holds the last build or this one, whole, never
-  // part of each (a SIGKILL there still leaves each file whole, old or new). What this build had
-  // staged is left as temporary files, which a later build removes.
+  // SIGTERM or SIGINT (a CI job cancelled, Ctrl-C, `timeout`) before the build writes stops it at
+  // its next point before writing (build-stopped.ts): what it read, parsed and rendered is saved
+  // in the build cache, so the next run goes on from there. Once it writes, or at a second signal,
+  // the process ends at the next turn of the event loop, never inside the synchronous stretch that
+  // puts the build's files in place and writes the manifest: the feeds folder holds the last build
+  // or this one, whole, never part of each (a SIGKILL there still leaves each file whole, old or
+  // new). What this build had staged is left as temporary files, which a later build removes.
+  const stopBuild = new AbortController();
+  let writing = false;
+  let signalled: NodeJS.Signals | undefined;
+  const signalExitCode = (signal: NodeJS.Signals) => (signal === 'SIGINT' ? 130 : 143);
   const stop = (signal: NodeJS.Signals) => {
+    if (signalled === undefined && !writing) {
+      signalled = signal;
+      printLine(process.stderr, `Stopping (${signal}): keeping what this build has read in the build cache (${config.stateDir}/); a second ${signal} ends it at once.`);
+      stopBuild.abort();
+      return;
+    }
     printLine(process.stderr, `Stopped by ${signal}: ${config.feedsDir}/ holds a whole build, the last one or this one if it had finished.`);
-    process.exit(signal === 'SIGINT' ? 130 : 143);
+    process.exit(signalExitCode(signal));
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
   let report;
   let lock: FolderLock | undefined;
   try {
     // No server or other run may build into these folders while this one does.
     lock = lockBuildFolders(config, 'npm run build:feeds');
-    ({ report } = await buildFeeds({ config, logger }));
+    ({ report } = await buildFeeds({ config, logger, stop: stopBuild.signal, onStage: (stage) => (writing ||= stage === 'entries') }));
   } catch (error) {
+    if (error instanceof BuildStopped && signalled) {
+      printLine(process.stderr, `Stopped by ${signalled}: ${error.message} ${config.feedsDir}/ holds the last build, unchanged.`);
+      return signalExitCode(signalled);
+    }
     // A refused or failed build: the message says what happened and what to do.
     const { message, code } = failureSummary(error);
     printLine(process.stderr, `Build failed${code ? ` (${code})` : ''}: ${message}`);
@@ -111,7 +128,8 @@ async function main(): Promise<number> {
     lock?.release();
   }
   const out = (line: string) => printLine(process.stdout, line);
-  out(`Read ${report.filesRead} article file(s) from ${config.contentDir}/ in ${Math.round(report.durationMs)} ms.`);
+  const parsed = report.filesParsed < report.filesRead ? ` (${report.filesParsed} parsed; the others as the build cache knew them)` : '';
+  out(`Read ${report.filesRead} article file(s) from ${config.contentDir}/ in ${Math.round(report.durationMs)} ms${parsed}.`);
   out(`Published ${report.published} article(s) in ${report.feeds} feed(s): all topics, ${report.topics} topic(s), each provider and category.`);
   if (report.archivePages) {
     const archived = config.site.archives.length === FEED_KINDS.length ? 'every feed' : `each ${config.site.archives.map((kind) => (kind === 'all' ? 'all-topics' : kind)).join(', ')} feed`;

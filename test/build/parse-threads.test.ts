@@ -109,6 +109,63 @@ describe('readAndParseAll: a cold build spread over threads', () => {
   });
 });
 
+describe('readAndParseAll: stopped partway', () => {
+  const COUNT = 4001; // above the threshold at which helper threads start: 17 chunks
+  let root: string;
+  let candidates: ReturnType<typeof listContent>['candidates'];
+  let entriesDir: string;
+  let results: ReadResult[];
+  let readWhenStopped = 0;
+
+  before(async () => {
+    const dir = await makeTempDir('parallel-stop-');
+    for (let index = 0; index < COUNT; index++) {
+      await writeFile(path.join(dir, `article-${String(index).padStart(5, '0')}.md`), articleText(frontMatter({ title: `Article ${index}`, sourceUrl: `https://news.example.com/${index}` })));
+    }
+    ({ root, candidates } = listContent(dir));
+    entriesDir = await makeTempDir('parallel-stop-entries-');
+    const stop = new AbortController();
+    results = await readAndParseAll(
+      {
+        root,
+        baseUrl: 'https://feeds.example.org',
+        candidates,
+        maxFileBytes: 1024 * 1024,
+        entriesDir,
+        stop: stop.signal,
+        // Stopped once the first chunk is in, from either thread.
+        onProgress: (read) => {
+          if (stop.signal.aborted) return;
+          readWhenStopped = read;
+          stop.abort();
+        },
+      },
+      2,
+    );
+  });
+
+  it('claims no more chunks: the results end well before the last candidate', () => {
+    assert.ok(readWhenStopped > 0);
+    assert.ok(results.length < candidates.length - 2 * 250, `${results.length} of ${candidates.length} read`);
+    assert.ok(results.length >= readWhenStopped, 'every chunk under way when it stopped is finished');
+  });
+
+  it('gives a whole prefix: each result up to its length is the file at that place, parsed, with its entry stored', () => {
+    const reader = new EntryReader(entriesDir);
+    try {
+      results.forEach((result, index) => {
+        const expected = candidates[index]!.relative;
+        assert.ok(typeof result === 'object' && !('issues' in result), `${expected}: ${String(result)}`);
+        assert.equal(result.file, expected);
+        assert.ok(result.outcome?.ok && result.entry, expected);
+        assert.match(reader.read(result.entry).rss.toString('utf8'), new RegExp(`<title>Article ${Number(/\d+/.exec(expected)![0])}</title>`));
+      });
+    } finally {
+      reader.close();
+    }
+  });
+});
+
 function articleTextFor(file: string): string {
   const index = Number(/article-(\d+)\.md$/.exec(file)?.[1]);
   return index % 97 === 0 ? 'not front matter at all' : articleText(frontMatter({ title: `Article ${index}`, sourceUrl: `https://news.example.com/${index}` }));

@@ -6,7 +6,8 @@ import { FeedStore } from '../../src/http/feed-store.js';
 import type { MemoryFile } from '../../src/http/feed-snapshot.js';
 import { createLogger } from '../../src/logger.js';
 import { buildAndPublish, BuildTrigger } from '../../src/build/schedule.js';
-import { FeedServiceError } from '../../src/errors.js';
+import { errorFromSummary, failureSummary, FeedServiceError } from '../../src/errors.js';
+import { BuildStopped } from '../../src/build/build-stopped.js';
 import { builtFile, fakeBuildResult } from '../helpers/build-result.js';
 import { collectingLogger } from '../helpers/logger.js';
 
@@ -71,27 +72,32 @@ describe('buildAndPublish', () => {
     assert.equal((errors[0]!.error as { message: string }).message, 'EACCES: permission denied');
   });
 
-  it('logs a build stopped by the server stopping (BUILD_STOPPED) at info, and records no failure', async () => {
-    const store = new FeedStore();
-    const { logger, entries } = collectingLogger();
-    await buildAndPublish({ build: async () => good(), store, logger, clock: () => T1 }, { scheduled: false });
-    const stopped = await buildAndPublish(
-      {
-        build: async () => {
-          throw new FeedServiceError('BUILD_STOPPED', 'The server stopped during this build; the next start builds again.');
+  for (const [how, stoppedError] of [
+    ['thrown by the host (its thread ended)', () => new FeedServiceError('BUILD_STOPPED', 'The server stopped during this build; the next start builds again.')],
+    ["as the build thread's reply (data: no FeedServiceError)", () => errorFromSummary(failureSummary(new BuildStopped()))],
+  ] as const) {
+    it(`logs a build stopped by the server stopping (BUILD_STOPPED) at info, and records no failure: ${how}`, async () => {
+      const store = new FeedStore();
+      const { logger, entries } = collectingLogger();
+      await buildAndPublish({ build: async () => good(), store, logger, clock: () => T1 }, { scheduled: false });
+      const stopped = await buildAndPublish(
+        {
+          build: async () => {
+            throw stoppedError();
+          },
+          store,
+          logger,
+          clock: () => T2,
         },
-        store,
-        logger,
-        clock: () => T2,
-      },
-      { scheduled: true },
-    );
-    assert.equal(stopped, undefined);
-    assert.equal(store.health().status, 'ok');
-    assert.equal(store.health().lastFailure, null);
-    assert.deepEqual(entries.filter((entry) => entry.level === 'error' || entry.level === 'warn'), []);
-    assert.ok(entries.some((entry) => entry.level === 'info' && entry.msg === 'build stopped: the server is stopping'));
-  });
+        { scheduled: true },
+      );
+      assert.equal(stopped, undefined);
+      assert.equal(store.health().status, 'ok');
+      assert.equal(store.health().lastFailure, null);
+      assert.deepEqual(entries.filter((entry) => entry.level === 'error' || entry.level === 'warn'), []);
+      assert.ok(entries.some((entry) => entry.level === 'info' && entry.msg === 'build stopped: the server is stopping'));
+    });
+  }
 
   it('does not throw when the build function throws synchronously', async () => {
     const store = new FeedStore();

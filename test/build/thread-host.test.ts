@@ -13,6 +13,7 @@ import { buildFeeds } from '../../src/build/build-feeds.js';
 import { silentLogger } from '../../src/logger.js';
 import { articleText, frontMatter } from '../helpers/articles.js';
 import { testConfig } from '../helpers/config.js';
+import { assertSameFiles, feedFiles, untilEntriesStored, writeManyArticles } from '../helpers/many-articles.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 describe('BuildThreadHost: builds in a thread that keeps its caches', () => {
@@ -142,6 +143,30 @@ describe('BuildThreadHost: stopped during a build', () => {
     // No time to save: the thread is stopped at once, before its build can end.
     await worker.close(0);
     await assert.rejects(build, { code: 'BUILD_STOPPED' });
+  });
+});
+
+describe('BuildThreadHost: stopped during a first build that is reading', { timeout: 120_000 }, () => {
+  it('stops the build before it writes, saves what it read, and the next build parses only the rest, to the same feeds', async () => {
+    const ARTICLES = 3000;
+    const contentDir = path.join(await makeTempDir('worker-stop-scan-'), 'content');
+    await writeManyArticles(contentDir, ARTICLES, 'first edition');
+    const config = testConfig(contentDir, path.join(await makeTempDir('worker-stop-scan-feeds-'), 'feeds'));
+    const { logger, entries } = collectingLogger();
+    const worker = new BuildThreadHost(config, logger);
+    const build = worker.build();
+    build.catch(() => {});
+    await untilEntriesStored(config.stateDir);
+    await worker.close(30_000);
+    await assert.rejects(build, { code: 'BUILD_STOPPED' });
+    assert.deepEqual([...feedFiles(config.feedsDir).keys()], [], 'nothing in the feeds folder');
+    assert.deepEqual(entries.filter((entry) => entry.level === 'error' || entry.level === 'warn'), []);
+
+    const resumed = await buildFeeds({ config, logger: silentLogger });
+    assert.ok(resumed.report.filesParsed < ARTICLES, `${resumed.report.filesParsed} of ${ARTICLES} parsed again`);
+    const reference = testConfig(contentDir, path.join(await makeTempDir('worker-stop-scan-reference-'), 'feeds'));
+    await buildFeeds({ config: reference, logger: silentLogger });
+    assertSameFiles(feedFiles(config.feedsDir), feedFiles(reference.feedsDir), 'the resumed build');
   });
 });
 

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { articleText, frontMatter } from '../helpers/articles.js';
+import { assertSameFiles, feedFiles, untilEntriesStored, writeManyArticles } from '../helpers/many-articles.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -60,4 +61,35 @@ describe('npm run build:feeds: a folder setting that names a file', () => {
       }
     });
   }
+});
+
+describe('npm run build:feeds interrupted while it reads (Ctrl-C, a cancelled CI job)', { timeout: 180_000 }, () => {
+  it('exits 130 having written nothing and saved what it read; the next run parses only the rest, to the same feeds', async () => {
+    const ARTICLES = 4000;
+    const base = await makeTempDir('cli-stop-');
+    const contentDir = path.join(base, 'content');
+    await writeManyArticles(contentDir, ARTICLES, 'first edition');
+    const env = { CONTENT_DIR: contentDir, FEEDS_DIR: path.join(base, 'feeds'), STATE_DIR: path.join(base, 'state'), PUBLIC_BASE_URL: 'https://feeds.example.org' };
+
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/build-feeds.ts'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    child.stdout.resume();
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await untilEntriesStored(env.STATE_DIR);
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, stderr);
+    assert.match(stderr, /^Stopping \(SIGINT\): keeping what this build has read in the build cache/m);
+    const read = /^Stopped by SIGINT: The build was stopped during its scan, after reading (\d+) of 4000 files; the next build reads the rest\. .* holds the last build, unchanged\.$/m.exec(stderr);
+    assert.ok(read, stderr);
+    assert.deepEqual([...feedFiles(env.FEEDS_DIR).keys()], [], 'nothing in the feeds folder');
+
+    const resumed = await buildCli(env);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const parsed = ARTICLES - Number(read[1]);
+    assert.ok(resumed.stdout.includes(`Read ${ARTICLES} article file(s) from ${contentDir}/ in `) && resumed.stdout.includes(` ms (${parsed} parsed; the others as the build cache knew them).`), resumed.stdout);
+    const reference = { ...env, FEEDS_DIR: path.join(base, 'reference'), STATE_DIR: path.join(base, 'reference-state') };
+    assert.equal((await buildCli(reference)).code, 0);
+    assertSameFiles(feedFiles(env.FEEDS_DIR), feedFiles(reference.FEEDS_DIR), 'the resumed build');
+  });
 });
