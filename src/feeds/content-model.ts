@@ -15,7 +15,7 @@
  */
 import type { Problem } from '../content/problems.js';
 import type { Filing } from './article-record.js';
-import { sharedFeedList, trackDeletedEntries, type EntryRecord, type EntryState } from './deleted-entries.js';
+import { addLeftNotices, feedsLeft, sharedFeedList, sortTombstones, trackDeletedEntries, type EntryRecord, type EntryState } from './deleted-entries.js';
 import { ALL_TOPICS_PATH, providerSlug, type FeedCollection } from './feed-collections.js';
 import type { FeedKind, Tombstone } from './feed-model.js';
 import { claimsBefore, entryId, type Selection } from './select-articles.js';
@@ -686,22 +686,31 @@ function updateTracked(
     const before = entries.get(id);
     const feeds = feedsByEntry.get(id);
     if (feeds) {
+      // (No notice of a feed left runs out before the model is made afresh: see validUntil.)
       if (before !== undefined && before.deletedAt === undefined && sameList(before.feeds, feeds)) continue;
       if (before?.deletedAt !== undefined) {
         deleted--;
         for (const feed of before.feeds) noticesChanged.add(feed);
       }
       if (before === undefined || before.deletedAt !== undefined) published++;
-      entries.set(id, { feeds });
+      // Announced as deleted in the feeds it left (another topic, provider or category).
+      const left = feedsLeft(before, feeds, now, retentionMs);
+      for (const feed in before?.left) noticesChanged.add(feed);
+      for (const feed in left) {
+        noticesChanged.add(feed);
+        nextExpiry = Math.min(nextExpiry, Date.parse(left[feed]!) + retentionMs);
+      }
+      entries.set(id, left ? { feeds, left } : { feeds });
       changedIds.push(id);
       changed = true;
     } else if (before !== undefined && before.deletedAt === undefined) {
       published--;
       removal.removed++;
+      for (const feed in before.left) noticesChanged.add(feed);
       if (retentionMs <= 0) {
         entries.delete(id);
       } else {
-        entries.set(id, { feeds: before.feeds, deletedAt: now.toISOString() } satisfies EntryRecord);
+        entries.set(id, { feeds: before.feeds, deletedAt: now.toISOString(), ...(before.left ? { left: before.left } : {}) } satisfies EntryRecord);
         deleted++;
         nextExpiry = Math.min(nextExpiry, now.getTime() + retentionMs);
         for (const feed of before.feeds) noticesChanged.add(feed);
@@ -717,6 +726,7 @@ function updateTracked(
     for (const feed of noticesChanged) tombstones.delete(feed);
     const lists = new Map<string, Tombstone[]>();
     for (const [id, record] of entries) {
+      if (record.left) addLeftNotices(lists, id, record.left, retentionMs, noticesChanged);
       if (record.deletedAt === undefined) continue;
       for (const feed of record.feeds) {
         if (!noticesChanged.has(feed)) continue;
@@ -726,7 +736,7 @@ function updateTracked(
       }
     }
     for (const [feed, list] of lists) {
-      list.sort((a, b) => b.deletedAt.getTime() - a.deletedAt.getTime() || (a.id < b.id ? -1 : 1));
+      sortTombstones(list);
       tombstones.set(feed, list);
     }
   }

@@ -14,6 +14,12 @@ export interface EntryRecord {
   readonly feeds: readonly string[];
   /** ISO date-time of the first build that missed the entry. */
   readonly deletedAt?: string;
+  /**
+   * Feeds the entry left while it stayed published in others (its topics, provider or category
+   * changed), each with the ISO date-time of the first build that had it no longer there: it is
+   * announced as deleted in each, as a removed entry is in all of its feeds.
+   */
+  readonly left?: Readonly<Record<string, string>>;
 }
 
 export interface EntryState {
@@ -25,10 +31,68 @@ export interface EntryState {
 export const EMPTY_ENTRY_STATE: EntryState = { version: 1, entries: new Map() };
 
 /**
+ * The feeds an entry now published in `feeds` is announced as deleted in: each it was in before
+ * and is not now (since `now`, or, if it comes back from a deletion, since that deletion), and
+ * each it had left before and has not come back to, while within the retention. Undefined when
+ * none (or with no retention).
+ */
+export function feedsLeft(before: EntryRecord | undefined, feeds: readonly string[], now: Date, retentionMs: number): Record<string, string> | undefined {
+  if (before === undefined || retentionMs <= 0) return undefined;
+  let left: Record<string, string> | undefined;
+  const add = (feed: string, at: string) => {
+    if (!feeds.includes(feed) && now.getTime() - Date.parse(at) < retentionMs) (left ??= {})[feed] = at;
+  };
+  for (const feed in before.left) add(feed, before.left[feed]!);
+  if (!sameFeeds(before.feeds, feeds)) {
+    const at = before.deletedAt ?? now.toISOString();
+    for (const feed of before.feeds) if (left?.[feed] === undefined) add(feed, at);
+  }
+  return left;
+}
+
+/** The left feeds of `record` still within the retention (undefined when none). */
+function leftWithin(record: EntryRecord, now: Date, retentionMs: number): Readonly<Record<string, string>> | undefined {
+  return record.left && feedsLeft({ feeds: [], left: record.left }, [], now, retentionMs);
+}
+
+function sameLeft(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>> | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((feed) => a[feed] === b[feed]);
+}
+
+/** The record of an entry published in `feeds`, having left the feeds of `left`. */
+function publishedRecord(feeds: readonly string[], left: Readonly<Record<string, string>> | undefined): EntryRecord {
+  return left ? { feeds, left } : { feeds };
+}
+
+/** Adds a notice of `id` to the lists of the feeds it left; the earliest time one of them runs out, or Infinity. */
+export function addLeftNotices(tombstones: Map<string, Tombstone[]>, id: string, left: Readonly<Record<string, string>> | undefined, retentionMs: number, only?: ReadonlySet<string>): number {
+  let expiry = Number.POSITIVE_INFINITY;
+  for (const feed in left) {
+    const deletedAt = new Date(left[feed]!);
+    expiry = Math.min(expiry, deletedAt.getTime() + retentionMs);
+    if (only && !only.has(feed)) continue;
+    const list = tombstones.get(feed) ?? [];
+    list.push({ id, deletedAt });
+    tombstones.set(feed, list);
+  }
+  return expiry;
+}
+
+/** A feed's notices, newest deletion first (then by id). */
+export function sortTombstones(list: Tombstone[]): void {
+  list.sort((a, b) => b.deletedAt.getTime() - a.deletedAt.getTime() || (a.id < b.id ? -1 : 1));
+}
+
+/**
  * Compares the entries published now with those of earlier builds. An id that was published and
  * is no longer (its file removed, or made a draft) is announced as deleted in the feeds it was in,
- * from the first build that misses it, for `retentionDays`; then it is forgotten. A Map, and
- * records reused when nothing about them changed: a rebuild at 100k entries takes milliseconds.
+ * from the first build that misses it, for `retentionDays`; then it is forgotten. An id still
+ * published that left some of its feeds (another topic, provider or category) is announced as
+ * deleted in those (feedsLeft). A Map, and records reused when nothing about them changed: a
+ * rebuild at 100k entries takes milliseconds.
  */
 export function trackDeletedEntries(
   previous: EntryState,
@@ -53,12 +117,14 @@ export function trackDeletedEntries(
   let nextExpiry = Number.POSITIVE_INFINITY;
   for (const [id, feeds] of current) {
     const before = previous.entries.get(id);
-    if (before !== undefined && before.deletedAt === undefined && sameFeeds(before.feeds, feeds)) {
+    const left = before?.left || (before !== undefined && !sameFeeds(before.feeds, feeds)) ? feedsLeft(before, feeds, now, retentionMs) : undefined;
+    if (before !== undefined && before.deletedAt === undefined && sameFeeds(before.feeds, feeds) && sameLeft(before.left, left)) {
       entries.set(id, before);
     } else {
       changed = true;
-      entries.set(id, { feeds });
+      entries.set(id, publishedRecord(feeds, left));
     }
+    nextExpiry = Math.min(nextExpiry, addLeftNotices(tombstones, id, left, retentionMs));
   }
   let deleted = 0;
   const removal = { before: 0, removed: 0 };
@@ -73,9 +139,10 @@ export function trackDeletedEntries(
     }
     deleted++;
     nextExpiry = Math.min(nextExpiry, deletedAt.getTime() + retentionMs);
-    if (record.deletedAt === undefined) {
+    const left = leftWithin(record, now, retentionMs);
+    if (record.deletedAt === undefined || !sameLeft(record.left, left)) {
       changed = true;
-      entries.set(id, { feeds: record.feeds, deletedAt: deletedAt.toISOString() });
+      entries.set(id, { feeds: record.feeds, deletedAt: deletedAt.toISOString(), ...(left ? { left } : {}) });
     } else {
       entries.set(id, record);
     }
@@ -84,8 +151,9 @@ export function trackDeletedEntries(
       list.push({ id, deletedAt });
       tombstones.set(feed, list);
     }
+    nextExpiry = Math.min(nextExpiry, addLeftNotices(tombstones, id, left, retentionMs));
   }
-  for (const list of tombstones.values()) list.sort((a, b) => b.deletedAt.getTime() - a.deletedAt.getTime() || (a.id < b.id ? -1 : 1));
+  for (const list of tombstones.values()) sortTombstones(list);
   // Unchanged, the previous state is the state (the same records; only their order could differ),
   // and stays the object its file was read as (entry-state.ts appends to that file's journal).
   return { state: changed ? { version: 1, entries } : previous, tombstones, changed, nextExpiry, deleted, published: current.size, removal };
@@ -130,18 +198,28 @@ export function parseEntryRecords(text: string | undefined): Map<string, EntryRe
     for (const id in stored) {
       const record = stored[id];
       if (!record || !Array.isArray(record.feeds)) continue;
+      const left = storedLeft(record.left);
       entries.set(id, {
         feeds: sharedFeedList(
           feedLists,
           record.feeds.filter((feed): feed is string => typeof feed === 'string'),
         ),
         ...(typeof record.deletedAt === 'string' ? { deletedAt: record.deletedAt } : {}),
+        ...(left ? { left } : {}),
       });
     }
     return entries;
   } catch {
     return undefined;
   }
+}
+
+/** A stored record's left feeds: the pairs of a feed and a date-time string (undefined when none). */
+function storedLeft(value: unknown): Record<string, string> | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  let left: Record<string, string> | undefined;
+  for (const [feed, at] of Object.entries(value)) if (typeof at === 'string') (left ??= {})[feed] = at;
+  return left;
 }
 
 /**

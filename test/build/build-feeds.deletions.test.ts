@@ -245,3 +245,43 @@ describe('a build that cannot tell what the last build published', () => {
     assert.deepEqual([...warnings(first.entries), ...warnings(kept.entries)], []);
   });
 });
+
+describe('an article given another topic and provider (still published)', () => {
+  const MOVED_ID = 'https://news.example.com/moved';
+  const moved = (topics: string[], provider: { name: string; domain: string }) =>
+    articleText(frontMatter({ title: 'Moved story', sourceUrl: MOVED_ID, topics, provider, publishedDateTime: '2024-05-02T10:00:00Z' }));
+
+  for (const [how, keepCache] of [
+    ['a new process for each build (the CLI: the model made afresh)', false],
+    ['one process keeping its cache (the server: the model updated)', true],
+  ] as const) {
+    it(`is announced as deleted in the feeds it left, and only there: ${how}`, async () => {
+      const contentDir = await makeTempDir('moved-content-');
+      const movedConfig = testConfig(contentDir, path.join(await makeTempDir('moved-feeds-'), 'feeds'));
+      const cache = keepCache ? { cache: createBuildCache(movedConfig.stateDir) } : {};
+      const atom = async (feed: string) => readFile(path.join(movedConfig.feedsDir, `${feed}.atom`), 'utf8');
+      // The old topic and provider keep another article, so their feeds stay.
+      await writeFile(path.join(contentDir, 'stays.md'), articleText(frontMatter({ title: 'Stays', sourceUrl: 'https://news.example.com/stays', topics: ['AI'], publishedDateTime: '2024-05-01T10:00:00Z' })));
+      await writeFile(path.join(contentDir, 'moved.md'), moved(['AI'], { name: 'Example News', domain: 'news.example.com' }));
+      await buildFeeds({ config: movedConfig, logger: silentLogger, clock: () => T1, ...cache });
+      assert.deepEqual(deletedEntries(await atom('ai')), []);
+
+      await writeFile(path.join(contentDir, 'moved.md'), moved(['Space'], { name: 'Orbit', domain: 'orbit.example.com' }));
+      const after = await buildFeeds({ config: movedConfig, logger: silentLogger, clock: () => T2, ...cache });
+      for (const feed of ['ai', 'providers/news.example.com']) {
+        assert.deepEqual(deletedEntries(await atom(feed)), [[MOVED_ID, T2.toISOString()]], feed);
+        assert.doesNotMatch(await atom(feed), /Moved story/, `${feed} no longer holds it`);
+      }
+      for (const feed of ['all', 'space', 'providers/orbit.example.com', 'categories/news']) {
+        assert.deepEqual(deletedEntries(await atom(feed)), [], feed);
+        assert.match(await atom(feed), /Moved story/, `${feed} holds it`);
+      }
+      assert.equal(after.report.deleted, 0, 'not counted as a deleted entry');
+      assert.equal(after.report.published, 2);
+
+      // Nothing changed since: the notice stays, dated when it left.
+      await buildFeeds({ config: movedConfig, logger: silentLogger, clock: () => T3, ...cache });
+      assert.deepEqual(deletedEntries(await atom('ai')), [[MOVED_ID, T2.toISOString()]]);
+    });
+  }
+});

@@ -181,6 +181,8 @@ async function publishAndRead(seed: number, rounds: number, settings: Record<str
   let lastPublished = new Map<string, { signature: string; date: number; feeds: string[] }>();
   let lastPages = new Map<string, { text: string; ids: string[] }>();
   const gone = new Map<string, { since: number; feeds: string[] }>();
+  /** Feeds an id left while it stayed published elsewhere (or came back elsewhere), and since when. */
+  const left = new Map<string, Map<string, number>>();
   const tally = { pagesKept: 0, notices: 0, expired: 0 };
 
   const check = (round: number) => {
@@ -194,12 +196,26 @@ async function publishAndRead(seed: number, rounds: number, settings: Record<str
     for (const list of expected.values()) list.sort((a, b) => b.date.getTime() - a.date.getTime() || (a.url < b.url ? -1 : a.url > b.url ? 1 : 0));
     const signature = (article: Article) => JSON.stringify([article.file, article.version, article.date, feedsOf(article)]);
     const touched = new Set([...published.keys(), ...lastPublished.keys()].filter((id) => lastPublished.get(id)?.signature !== (published.has(id) ? signature(published.get(id)!) : undefined)));
+    for (const [id, article] of published) {
+      // The feeds it was in (when last published, or when it went) that it is not in now.
+      const before = lastPublished.get(id) ?? gone.get(id);
+      const since = lastPublished.has(id) ? now.getTime() : gone.get(id)?.since;
+      const feeds = feedsOf(article);
+      const mine = left.get(id) ?? new Map<string, number>();
+      for (const feed of [...mine.keys()]) if (feeds.includes(feed)) mine.delete(feed);
+      for (const feed of before?.feeds ?? []) if (!feeds.includes(feed) && !mine.has(feed)) mine.set(feed, since!);
+      left.set(id, mine);
+    }
     for (const id of published.keys()) gone.delete(id);
     for (const [id, last] of lastPublished) if (!published.has(id) && !gone.has(id)) gone.set(id, { since: now.getTime(), feeds: last.feeds });
     for (const [id, { since }] of gone) {
       if (now.getTime() - since < DELETED_DAYS * DAY) continue;
       gone.delete(id);
       tally.expired++;
+    }
+    for (const [id, feeds] of left) {
+      for (const [feed, since] of feeds) if (now.getTime() - since >= DELETED_DAYS * DAY) feeds.delete(feed);
+      if (feeds.size === 0 || (!published.has(id) && !gone.has(id))) left.delete(id);
     }
 
     const files = readdirSync(config.feedsDir, { recursive: true }).map(String).filter((name) => !name.split('/').some((part) => part.startsWith('.')));
@@ -235,9 +251,11 @@ async function publishAndRead(seed: number, rounds: number, settings: Record<str
         if (page?.[1] === feed) assert.ok(chains.flat().some((doc) => doc.name === name), `${what}: ${name} is on no chain`);
       }
       for (const doc of chains.flatMap((docs) => docs.slice(1))) pages.set(doc.name, { text: readFileSync(path.join(config.feedsDir, doc.name), 'utf8'), ids: doc.ids });
-      // RFC 6721 notices: for exactly the ids gone from every feed within DELETED_ENTRY_DAYS, in the feeds they were in.
+      // RFC 6721 notices: for exactly the ids gone from this feed within DELETED_ENTRY_DAYS: gone
+      // from every feed (in the feeds they were in), or from this one while published in others.
       const notices = chains[1]![0]!.tombstones;
       const due = [...gone].filter(([, entry]) => entry.feeds.includes(feed)).map(([id]) => id);
+      for (const [id, feeds] of left) if (feeds.has(feed) && !due.includes(id)) due.push(id);
       assert.deepEqual([...notices].sort(), due.sort(), `${what}: ${feed}.atom's deleted entries`);
       tally.notices += notices.length;
     }

@@ -145,7 +145,7 @@ describe('buildFeeds: one build over a content folder', () => {
 });
 
 describe('buildFeeds: the content changes between builds', () => {
-  it('publishes a future article once its date has passed, and removes feeds of topics that are gone', async () => {
+  it('publishes a future article once its date has passed, and removes feeds of topics that are gone once their notices have run out', async () => {
     const contentDir = await makeTempDir('build-content-');
     const feedsDir = await makeTempDir('build-feeds-');
     await writeContent(contentDir, {
@@ -167,7 +167,14 @@ describe('buildFeeds: the content changes between builds', () => {
     assert.ok(later.report.written.includes('space.xml'));
 
     await writeFile(path.join(contentDir, 'space.md'), articleText(frontMatter({ sourceUrl: 'https://news.example.com/space', topics: ['AI'] })));
-    const last = await buildFeeds({ config, logger, clock: () => new Date('2025-07-01T00:00:00Z') });
+    const moved = await buildFeeds({ config, logger, clock: () => new Date('2025-07-01T00:00:00Z') });
+    // Its only article went to AI: the Space feed stays, empty but for the notice of that (RFC 6721).
+    assert.deepEqual(moved.report.removed, []);
+    const space = (await readFeedsFolder(feedsDir)).get('space.atom')!.toString('utf8');
+    assert.match(space, /<at:deleted-entry ref="https:\/\/news\.example\.com\/space" when="2025-07-01T00:00:00\.000Z"\/>/);
+    assert.doesNotMatch(space, /<entry>/);
+
+    const last = await buildFeeds({ config, logger, clock: () => new Date(Date.UTC(2025, 6, 1 + config.deletedEntryDays)) });
     assert.deepEqual([...last.report.removed].sort(), ['space.atom', 'space.html', 'space.json', 'space.xml']);
     assert.deepEqual([...(await readFeedsFolder(feedsDir)).keys()], last.files.map((file) => file.name).sort());
   });

@@ -134,6 +134,64 @@ describe('trackDeletedEntries', () => {
   });
 });
 
+describe('trackDeletedEntries: an entry that leaves some of its feeds (another topic, provider or category)', () => {
+  it('is announced as deleted in each feed it left, from that build, and in no other', () => {
+    const { tombstones, deleted, published: count } = builds([T0, published({ [A]: ['all', 'ai', 'providers/x'] })], [at(1), published({ [A]: ['all', 'space', 'providers/x'] })]);
+    assert.deepEqual(tombstonesAsData(tombstones), { ai: [[A, at(1).toISOString()]] });
+    assert.equal(deleted, 0, 'it is not counted as a deleted entry: it is still published');
+    assert.equal(count, 1);
+  });
+
+  it('keeps the time it left on later builds, and records the feed and time in the state', () => {
+    const { tombstones, state, changed } = builds([T0, published({ [A]: ['all', 'ai'] })], [at(1), published({ [A]: ['all', 'space'] })], [at(2), published({ [A]: ['all', 'space'] })]);
+    assert.deepEqual(tombstonesAsData(tombstones), { ai: [[A, at(1).toISOString()]] });
+    assert.deepEqual(state.entries.get(A), { feeds: ['all', 'space'], left: { ai: at(1).toISOString() } });
+    assert.equal(changed, false, 'a build that changes nothing changes no record');
+  });
+
+  it('is no longer announced in a feed it comes back to', () => {
+    const { tombstones, state } = builds([T0, published({ [A]: ['all', 'ai'] })], [at(1), published({ [A]: ['all', 'space'] })], [at(2), published({ [A]: ['all', 'ai'] })]);
+    assert.deepEqual(tombstonesAsData(tombstones), { space: [[A, at(2).toISOString()]] });
+    assert.deepEqual(state.entries.get(A), { feeds: ['all', 'ai'], left: { space: at(2).toISOString() } });
+  });
+
+  it('is forgotten in a feed it left once retentionDays have passed, and the expiry is the next one due', () => {
+    const before = builds([T0, published({ [A]: ['all', 'ai'] })], [at(1), published({ [A]: ['all', 'space'] })]);
+    assert.equal(before.nextExpiry, at(1 + RETENTION_DAYS).getTime());
+    const { tombstones, state, changed } = builds([T0, published({ [A]: ['all', 'ai'] })], [at(1), published({ [A]: ['all', 'space'] })], [at(1 + RETENTION_DAYS), published({ [A]: ['all', 'space'] })]);
+    assert.equal(tombstones.size, 0);
+    assert.deepEqual(state.entries.get(A), { feeds: ['all', 'space'] });
+    assert.equal(changed, true);
+  });
+
+  it('is announced in the feeds it had left, as in the others, when it is then removed', () => {
+    const { tombstones, deleted } = builds([T0, published({ [A]: ['all', 'ai'] })], [at(1), published({ [A]: ['all', 'space'] })], [at(2), published({})]);
+    assert.deepEqual(tombstonesAsData(tombstones), { ai: [[A, at(1).toISOString()]], all: [[A, at(2).toISOString()]], space: [[A, at(2).toISOString()]] });
+    assert.equal(deleted, 1);
+  });
+
+  it('is announced since its deletion in the feeds it does not come back to, when it comes back elsewhere', () => {
+    const { tombstones } = builds([T0, published({ [A]: ['all', 'ai'] })], [at(1), published({})], [at(2), published({ [A]: ['all', 'space'] })]);
+    assert.deepEqual(tombstonesAsData(tombstones), { ai: [[A, at(1).toISOString()]] });
+  });
+
+  it('announces nothing with a retention of 0 days', () => {
+    let state: EntryState = EMPTY_ENTRY_STATE;
+    state = trackDeletedEntries(state, published({ [A]: ['all', 'ai'] }), T0, 0).state;
+    const { tombstones } = trackDeletedEntries(state, published({ [A]: ['all', 'space'] }), at(1), 0);
+    assert.equal(tombstones.size, 0);
+  });
+
+  it('survives being stored and read back', () => {
+    const { state } = builds([T0, published({ [A]: ['all', 'ai'] })], [at(1), published({ [A]: ['all', 'space'] })]);
+    assert.deepEqual(parseEntryState(serializeEntryState(state)).entries.get(A), { feeds: ['all', 'space'], left: { ai: at(1).toISOString() } });
+    assert.deepEqual(parseEntryState('{"version":1,"entries":{"a":{"feeds":["all"],"left":{"ai":1,"space":"2025-01-02T00:00:00.000Z"}},"b":{"feeds":["all"],"left":["ai"]}}}').entries, new Map([
+      ['a', { feeds: ['all'], left: { space: '2025-01-02T00:00:00.000Z' } }],
+      ['b', { feeds: ['all'] }],
+    ]));
+  });
+});
+
 describe('parseEntryState', () => {
   it('reads back a state it wrote', () => {
     const { state } = builds([T0, published({ [A]: ['ai'], [B]: ['all'] })], [at(1), published({ [B]: ['all'] })]);
