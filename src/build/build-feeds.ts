@@ -70,9 +70,9 @@ export interface BuildDependencies {
   /** Called after each stage (scan, model, entries, write) with its name: bench:profile takes memory there. */
   readonly onStage?: (stage: 'scan' | 'model' | 'entries' | 'write') => void;
   /**
-   * Aborted: the build stops at the next point before it writes (build-stopped.ts) and throws
-   * BuildStopped, keeping in the cache what it read, parsed and rendered (saved here unless
-   * `saveCache` is false, when the caller saves it). Once it writes, it finishes.
+   * Aborted: the build stops at the next point before it puts a file in place (build-stopped.ts)
+   * and throws BuildStopped, keeping in the cache what it read, parsed and rendered (saved here
+   * unless `saveCache` is false, when the caller saves it).
    */
   readonly stop?: AbortSignal;
 }
@@ -158,7 +158,7 @@ export async function buildFeeds(dependencies: BuildDependencies): Promise<Build
 }
 
 /**
- * After a build stopped before it wrote (BuildStopped), the cache keeps what the build read,
+ * After a build stopped before it put a file in place (BuildStopped), the cache keeps what the build read,
  * parsed and rendered, and the last finished build, which is still what the feeds folder holds.
  * What the stopped build had made of them in memory goes (the model, the entry state it changed
  * in place, its plans, the scan's list, which may be partial), so that a later build of this

@@ -68,7 +68,8 @@ export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCac
   await renderMissingEntries(config, cache, entriesToPlan(model, config.site), dependencies.stop);
   const rendered = performance.now();
   onStage?.('entries');
-  // The last point to stop at: planning records page edges and plans, and writing follows.
+  // Planning records page edges and plans: not stopped in. Writing then looks again between
+  // documents, until the staged files are put in place (writer.finish).
   throwIfStopped(dependencies.stop);
   // Page edges matter with archives only; with them off the recorded ones are kept for later.
   const pageSettings = { maxItems: config.site.maxItems, maxBytes: config.site.maxBytes, stamp: `${stamp.code}.${stamp.config}` };
@@ -97,7 +98,7 @@ export async function makeFeeds(dependencies: BuildDependencies, cache: BuildCac
     const indexed = planned.subscriptions.map((plan) => ({ ...plan.document, entryCount: plan.articles.length }));
     const extras = [...renderBrowserFiles(), ...renderFeedImages(), renderOpml(indexed, config.site), renderIndexHtml(indexed, config.site)];
     writer.claim([...documentFileNames(partial ? planned.made : plans), ...extras.map((file) => file.name)]);
-    const documents = writeDocuments(writer, planned, cache, { keepBody, hasBody, partial, writeThreadAfter: dependencies.writeThreadAfter });
+    const documents = await writeDocuments(writer, planned, cache, { keepBody, hasBody, partial, writeThreadAfter: dependencies.writeThreadAfter, stop: dependencies.stop });
     const extraFiles: DocumentFile[] = extras.map((file) => {
       const bytes = typeof file.body === 'string' ? Buffer.from(file.body, 'utf8') : file.body;
       const written = writer.write(file.name, file.contentType, bytes);

@@ -95,9 +95,9 @@ function startSave(): void {
 }
 
 /**
- * Before the thread stops: a build under way is stopped at its next point before it writes (one
- * that is writing finishes, if the host waits that long), the save under way finishes, and one
- * that is scheduled is made now. A stopped build leaves what it read, parsed and rendered in the
+ * Before the thread stops: a build under way is stopped at its next point before it puts a file
+ * in place (one putting its files in place finishes), the save under way finishes, and one that
+ * is scheduled is made now. A stopped build leaves what it read, parsed and rendered in the
  * cache, so that is saved too, and the next start goes on from there.
  */
 async function saveBeforeClosing(): Promise<void> {

@@ -10,6 +10,7 @@
  * reader that follows a link from a new file always finds what it links to.
  */
 import { createHash } from 'node:crypto';
+import { setImmediate } from 'node:timers/promises';
 import type { ArticleRecord } from '../feeds/article-record.js';
 import type { DocumentPlan, PlannedFeeds } from '../feeds/feed-documents.js';
 import { DOCUMENT_FORMATS, documentFrames, fillFrameBytes, type DocumentFormat, type DocumentFrame } from '../render/render-document.js';
@@ -17,6 +18,7 @@ import type { BuildCache } from './build-cache.js';
 import type { EntryBytes, EntryLocation } from './entry-store.js';
 import type { FeedsWriter, WrittenFile } from './write-feeds.js';
 import { DocumentWriteThread, type DocumentFileJob } from './write-threads.js';
+import { throwIfStopped } from './build-stopped.js';
 
 /** A file written (or kept) and, when asked for, its bytes. */
 export interface DocumentFile extends WrittenFile {
@@ -60,7 +62,7 @@ export function documentFingerprint(plan: DocumentPlan<ArticleRecord>): string {
 /** The documents' file names, in the order they are written. */
 export function documentFileNames(plans: readonly DocumentPlan<ArticleRecord>[]): string[] {
   const names: string[] = [];
-  inWritingOrder(plans, (plan) => names.push(...fileNamesOf(plan)));
+  for (const plan of inWritingOrder(plans)) names.push(...fileNamesOf(plan));
   return names;
 }
 
@@ -74,10 +76,16 @@ function extensionOf(format: (typeof DOCUMENT_FORMATS)[number]): string {
 }
 
 /** Calls `visit` for the archive pages first (oldest first within a feed), then the subscription documents; no copy of the list is made. */
-function inWritingOrder(plans: readonly DocumentPlan<ArticleRecord>[], visit: (plan: DocumentPlan<ArticleRecord>) => void): void {
-  for (const plan of plans) if (plan.document.archive !== undefined) visit(plan);
-  for (const plan of plans) if (plan.document.archive === undefined) visit(plan);
+function* inWritingOrder(plans: readonly DocumentPlan<ArticleRecord>[]): Generator<DocumentPlan<ArticleRecord>> {
+  for (const plan of plans) if (plan.document.archive !== undefined) yield plan;
+  for (const plan of plans) if (plan.document.archive === undefined) yield plan;
 }
+
+/**
+ * Documents between two looks at a stop (build-stopped.ts): each look lets the thread's other
+ * work have its turn first (a few microseconds; a document takes about half a millisecond).
+ */
+const STOP_CHECK_DOCUMENTS = 64;
 
 /**
  * Documents a build renders on its own before a document write thread (write-threads.ts) joins
@@ -133,12 +141,18 @@ export interface BodyWishes {
  * documents no plan has any more are given to the writer to remove. From the `writeThreadAfter`th
  * document rendered on, a document write thread writes new documents beside this thread.
  */
-export function writeDocuments(
+export async function writeDocuments(
   writer: FeedsWriter,
   planned: PlannedFeeds<ArticleRecord>,
   cache: BuildCache,
-  { keepBody = () => false, hasBody = () => false, partial = false, writeThreadAfter = WRITE_THREAD_AFTER }: BodyWishes & { readonly partial?: boolean; readonly writeThreadAfter?: number } = {},
-): DocumentsWritten {
+  {
+    keepBody = () => false,
+    hasBody = () => false,
+    partial = false,
+    writeThreadAfter = WRITE_THREAD_AFTER,
+    stop,
+  }: BodyWishes & { readonly partial?: boolean; readonly writeThreadAfter?: number; readonly stop?: AbortSignal } = {},
+): Promise<DocumentsWritten> {
   const files: DocumentFile[] = [];
   let writeThread: DocumentWriteThread | undefined;
   const writtenPlans = partial ? cache.writtenPlans : new WeakSet<DocumentPlan<ArticleRecord>>();
@@ -151,53 +165,62 @@ export function writeDocuments(
   const { plans } = planned;
   // Plans made now are new objects, never among those written.
   const visited = partial ? [...planned.made, ...planned.subscriptions.filter((plan) => writtenPlans.has(plan))] : plans;
+  let looked = 0;
   try {
-    inWritingOrder(visited, (plan) => {
-      const names = fileNamesOf(plan);
-      // The very plan this process wrote last time: its files are as it left them.
-      if (partial && writtenPlans.has(plan) && names.every(bodyHeld)) return;
-      const fingerprint = documentFingerprint(plan);
-      const known = cache.documents.get(plan.document.path);
-      fingerprints.set(plan.document.path, fingerprint);
-      writtenPlans.add(plan);
-      const unchanged = (name: string) => writer.isIntact(name) && bodyHeld(name);
-      if (known === fingerprint && names.every(unchanged)) {
-        for (const name of names) files.push(writer.keep(name));
-        return;
+    for (const plan of inWritingOrder(visited)) {
+      // Stopped, the build throws here: its files are staged, none is in place yet (the caller takes them back).
+      if (stop && ++looked % STOP_CHECK_DOCUMENTS === 0) {
+        await setImmediate();
+        throwIfStopped(stop);
       }
-      rendered++;
-      changed = true;
-      const locations = plan.articles.map((article) => {
-        const location = cache.entries.get(article.key);
-        if (!location) throw new Error(`no rendered entry for ${article.file}`);
-        return location;
-      });
-      const frames = documentFrames(plan.document);
-      if (rendered > writeThreadAfter) {
-        writeThread?.take();
-        // Started for the first document it can take: a rebuild that rewrites existing files starts none.
-        if ((writeThread?.hasRoom ?? true) && DOCUMENT_FORMATS.every((format) => !keepBody(frames[format].name) && writer.isNew(frames[format].name))) {
-          writeThread ??= new DocumentWriteThread(cache.entriesDir);
-          giveToWriteThread(writeThread, writer, frames, locations, cache, files);
-          renderedByWriteThread++;
-          return;
-        }
-      }
-      const entries: EntryBytes[] = locations.map((location) => cache.reader.read(location));
-      for (const format of DOCUMENT_FORMATS) {
-        const frame = frames[format];
-        const bytes = fillFrameBytes(
-          frame,
-          entries.map((entry) => entry[format]),
-        );
-        const file = writer.write(frame.name, frame.contentType, bytes);
-        files.push(keepBody(frame.name) ? { ...file, body: bytes } : file);
-      }
-    });
+      writeDocument(plan);
+    }
     writeThread?.finish();
   } finally {
     // After a failure too: its files must all be written (or gone) before they are taken back.
     writeThread?.close();
+  }
+  function writeDocument(plan: DocumentPlan<ArticleRecord>): void {
+    const names = fileNamesOf(plan);
+    // The very plan this process wrote last time: its files are as it left them.
+    if (partial && writtenPlans.has(plan) && names.every(bodyHeld)) return;
+    const fingerprint = documentFingerprint(plan);
+    const known = cache.documents.get(plan.document.path);
+    fingerprints.set(plan.document.path, fingerprint);
+    writtenPlans.add(plan);
+    const unchanged = (name: string) => writer.isIntact(name) && bodyHeld(name);
+    if (known === fingerprint && names.every(unchanged)) {
+      for (const name of names) files.push(writer.keep(name));
+      return;
+    }
+    rendered++;
+    changed = true;
+    const locations = plan.articles.map((article) => {
+      const location = cache.entries.get(article.key);
+      if (!location) throw new Error(`no rendered entry for ${article.file}`);
+      return location;
+    });
+    const frames = documentFrames(plan.document);
+    if (rendered > writeThreadAfter) {
+      writeThread?.take();
+      // Started for the first document it can take: a rebuild that rewrites existing files starts none.
+      if ((writeThread?.hasRoom ?? true) && DOCUMENT_FORMATS.every((format) => !keepBody(frames[format].name) && writer.isNew(frames[format].name))) {
+        writeThread ??= new DocumentWriteThread(cache.entriesDir);
+        giveToWriteThread(writeThread, writer, frames, locations, cache, files);
+        renderedByWriteThread++;
+        return;
+      }
+    }
+    const entries: EntryBytes[] = locations.map((location) => cache.reader.read(location));
+    for (const format of DOCUMENT_FORMATS) {
+      const frame = frames[format];
+      const bytes = fillFrameBytes(
+        frame,
+        entries.map((entry) => entry[format]),
+      );
+      const file = writer.write(frame.name, frame.contentType, bytes);
+      files.push(keepBody(frame.name) ? { ...file, body: bytes } : file);
+    }
   }
   if (partial) {
     // Documents no plan holds any more (a feed that went, a page that went): their files go.

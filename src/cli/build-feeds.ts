@@ -82,19 +82,19 @@ async function main(): Promise<number> {
     },
     error: (message) => printLine(process.stderr, `Error: ${message}`),
   };
-  // SIGTERM or SIGINT (a CI job cancelled, Ctrl-C, `timeout`) before the build writes stops it at
-  // its next point before writing (build-stopped.ts): what it read, parsed and rendered is saved
-  // in the build cache, so the next run goes on from there. Once it writes, or at a second signal,
-  // the process ends at the next turn of the event loop, never inside the synchronous stretch that
-  // puts the build's files in place and writes the manifest: the feeds folder holds the last build
-  // or this one, whole, never part of each (a SIGKILL there still leaves each file whole, old or
-  // new). What this build had staged is left as temporary files, which a later build removes.
+  // SIGTERM or SIGINT (a CI job cancelled, Ctrl-C, `timeout`) stops the build at its next point
+  // before it puts a file in place (build-stopped.ts): what it read, parsed and rendered is saved
+  // in the build cache, so the next run goes on from there, and what it had staged is taken back.
+  // Once the build is over, or at a second signal, the process ends at the next turn of the event
+  // loop, never inside the synchronous stretch that puts the build's files in place and writes
+  // the manifest: the feeds folder holds the last build or this one, whole, never part of each (a
+  // SIGKILL there still leaves each file whole, old or new).
   const stopBuild = new AbortController();
-  let writing = false;
+  let building = true;
   let signalled: NodeJS.Signals | undefined;
   const signalExitCode = (signal: NodeJS.Signals) => (signal === 'SIGINT' ? 130 : 143);
   const stop = (signal: NodeJS.Signals) => {
-    if (signalled === undefined && !writing) {
+    if (building && signalled === undefined) {
       signalled = signal;
       printLine(process.stderr, `Stopping (${signal}): keeping what this build has read in the build cache (${config.stateDir}/); a second ${signal} ends it at once.`);
       stopBuild.abort();
@@ -110,7 +110,7 @@ async function main(): Promise<number> {
   try {
     // No server or other run may build into these folders while this one does.
     lock = lockBuildFolders(config, 'npm run build:feeds');
-    ({ report } = await buildFeeds({ config, logger, stop: stopBuild.signal, onStage: (stage) => (writing ||= stage === 'entries') }));
+    ({ report } = await buildFeeds({ config, logger, stop: stopBuild.signal }));
   } catch (error) {
     if (error instanceof BuildStopped && signalled) {
       printLine(process.stderr, `Stopped by ${signalled}: ${error.message} ${config.feedsDir}/ holds the last build, unchanged.`);
@@ -125,6 +125,7 @@ async function main(): Promise<number> {
     }
     return 1;
   } finally {
+    building = false;
     lock?.release();
   }
   const out = (line: string) => printLine(process.stdout, line);
@@ -151,6 +152,10 @@ async function main(): Promise<number> {
   if (report.written.length <= 200) for (const name of report.written) out(`  ${config.feedsDir}/${name}`);
   else out(`  (${report.written.length} names; the manifest ${config.feedsDir}/${MANIFEST_NAME} lists every file)`);
   if (report.stages) out(`Stages: scan ${report.stages.scanMs} ms, model ${report.stages.modelMs} ms, entries ${report.stages.entriesMs} ms, write ${report.stages.writeMs} ms.`);
+  if (signalled) {
+    printLine(process.stderr, `Stopped by ${signalled}: the build had finished; ${config.feedsDir}/ holds it.`);
+    return signalExitCode(signalled);
+  }
   if (config.strict && report.problems.length) {
     printLine(process.stderr, `Strict mode: failing because ${report.problems.length} problem(s) were reported.`);
     return 1;

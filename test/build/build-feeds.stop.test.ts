@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -63,6 +64,43 @@ describe('buildFeeds stopped before it writes (a server stopping, npm run build:
     const resumed = await buildFeeds({ config, logger: silentLogger });
     assert.equal(resumed.report.filesParsed, 0);
     assertSameFiles(feedFiles(config.feedsDir), reference, 'after the resumed build');
+  });
+
+  it('while it writes: takes back what it staged, leaves the feeds folder as it was, and the next build parses none', async () => {
+    const config = testConfig(contentDir, path.join(await makeTempDir('stop-writing-'), 'feeds'));
+    const stop = new AbortController();
+    let staged = 0;
+    // Asked when its first archive page is written (archive pages come first), it stops a few dozen documents later.
+    const keepBody = (name: string) => {
+      staged++;
+      if (name.startsWith('archive/')) stop.abort();
+      return false;
+    };
+    await assert.rejects(buildFeeds({ config, logger: silentLogger, stop: stop.signal, keepBody }), (error: unknown) => error instanceof BuildStopped);
+    assert.ok(staged > 0, 'it had begun to write');
+    assert.deepEqual(readdirSync(config.feedsDir, { recursive: true }).map(String).filter((name) => !name.startsWith('.feeds-')), [], 'nothing in the feeds folder but its own bookkeeping');
+    const resumed = await buildFeeds({ config, logger: silentLogger });
+    assert.equal(resumed.report.filesParsed, 0);
+    assertSameFiles(feedFiles(config.feedsDir), reference, 'after the resumed build');
+  });
+
+  it('while it rewrites the feeds of edited content: leaves the last build as it was, byte for byte', async () => {
+    const base = await makeTempDir('stop-rewriting-');
+    const content = path.join(base, 'content');
+    await cp(contentDir, content, { recursive: true });
+    const config = testConfig(content, path.join(base, 'feeds'));
+    await buildFeeds({ config, logger: silentLogger });
+    const last = feedFiles(config.feedsDir);
+    await writeManyArticles(content, ARTICLES, 'second edition');
+    const stop = new AbortController();
+    const keepBody = (name: string) => (name.startsWith('archive/') && stop.abort(), false);
+    await assert.rejects(buildFeeds({ config, logger: silentLogger, stop: stop.signal, keepBody }), (error: unknown) => error instanceof BuildStopped);
+    assertSameFiles(feedFiles(config.feedsDir), last, 'stopped while writing: the last build');
+    const resumed = await buildFeeds({ config, logger: silentLogger });
+    assert.equal(resumed.report.filesParsed, 0, 'the stopped build had read every edited file');
+    const expected = testConfig(content, path.join(base, 'expected'));
+    await buildFeeds({ config: expected, logger: silentLogger });
+    assertSameFiles(feedFiles(config.feedsDir), feedFiles(expected.feedsDir), 'after the resumed build');
   });
 
   it('in a rebuild: leaves the last build in the feeds folder, and the next build writes what the content now gives', async () => {
