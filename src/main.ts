@@ -116,8 +116,8 @@ async function main(): Promise<void> {
     watcher?.close();
     // In-flight responses are sent in full; idle keep-alive connections are ended.
     const closed = closer.close();
-    // The build thread at once: a build still reading stops there and its work is saved, one that
-    // is writing finishes; the thread is ended after BUILD_THREAD_CLOSE_MS either way.
+    // The build thread at once: a build under way stops before it puts a file in place and what it
+    // had read is saved (build-stopped.ts); the thread is ended after BUILD_THREAD_CLOSE_MS regardless.
     void Promise.all([trigger.stop(), host.close(BUILD_THREAD_CLOSE_MS)])
       .then(() => closed)
       .then(() => process.exit(0));

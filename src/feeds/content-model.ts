@@ -15,7 +15,7 @@
  */
 import type { Problem } from '../content/problems.js';
 import type { Filing } from './article-record.js';
-import { addLeftNotices, feedsLeft, sharedFeedList, sortTombstones, trackDeletedEntries, type EntryRecord, type EntryState } from './deleted-entries.js';
+import { addLeftNotices, feedsLeft, publishedRecord, sharedFeedList, sortTombstones, trackDeletedEntries, type EntryRecord, type EntryState } from './deleted-entries.js';
 import { ALL_TOPICS_PATH, providerSlug, type FeedCollection } from './feed-collections.js';
 import type { FeedKind, Tombstone } from './feed-model.js';
 import { claimsBefore, entryId, type Selection } from './select-articles.js';
@@ -700,7 +700,7 @@ function updateTracked(
         noticesChanged.add(feed);
         nextExpiry = Math.min(nextExpiry, Date.parse(left[feed]!) + retentionMs);
       }
-      entries.set(id, left ? { feeds, left } : { feeds });
+      entries.set(id, publishedRecord(feeds, left));
       changedIds.push(id);
       changed = true;
     } else if (before !== undefined && before.deletedAt === undefined) {

@@ -63,7 +63,7 @@ function sameLeft(a: Readonly<Record<string, string>> | undefined, b: Readonly<R
 }
 
 /** The record of an entry published in `feeds`, having left the feeds of `left`. */
-function publishedRecord(feeds: readonly string[], left: Readonly<Record<string, string>> | undefined): EntryRecord {
+export function publishedRecord(feeds: readonly string[], left: Readonly<Record<string, string>> | undefined): EntryRecord {
   return left ? { feeds, left } : { feeds };
 }
 
