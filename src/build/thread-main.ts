@@ -34,7 +34,7 @@ const stamp = cacheStamp(config);
 const cache = loadBuildCache(config.stateDir, stamp, logger);
 /** Gives back what a build or a save grew the heap by, once the thread is idle (heap-release.ts). */
 const heap = createHeapReleaser({
-  isBusy: () => building || saving !== undefined,
+  isBusy: () => buildUnderWay !== undefined || saving !== undefined,
   onRelease: (release) => logger.debug('build thread heap released', { ...release }),
 });
 /** What the main thread serves: each file's hash, by name. */
@@ -52,8 +52,7 @@ const SAVE_AT_MOST_MS = 5 * 60_000;
 let saveTimer: NodeJS.Timeout | undefined;
 /** When the first change the saved cache lacks was built (ms since the epoch). */
 let unsavedSince: number | undefined;
-let building = false;
-/** Stops the build under way (the thread is closing), and tells when it has ended. */
+/** The build under way: stopped when the thread is closing, and telling when it has ended. */
 let buildUnderWay: { readonly stop: AbortController; readonly ended: Promise<void> } | undefined;
 /** The timer fired during a build, or a stopped build left what it read to save: the save starts when the build ends. */
 let saveDue = false;
@@ -69,7 +68,7 @@ function scheduleSave(): void {
 
 function startSave(): void {
   saveTimer = undefined;
-  if (building) {
+  if (buildUnderWay) {
     saveDue = true;
     return;
   }
@@ -106,7 +105,7 @@ async function saveBeforeClosing(): Promise<void> {
     await buildUnderWay.ended;
   }
   await saving?.done;
-  if (building || (!saveTimer && !saveDue)) return;
+  if (buildUnderWay || (!saveTimer && !saveDue)) return;
   clearTimeout(saveTimer);
   saveTimer = undefined;
   saveDue = false;
@@ -146,7 +145,6 @@ parentPort!.on('message', async (request: ThreadRequest) => {
     stopped = true;
     await saving.done;
   }
-  building = true;
   const stop = new AbortController();
   let ended!: () => void;
   buildUnderWay = { stop, ended: new Promise<void>((resolve) => (ended = resolve)) };
@@ -196,7 +194,6 @@ parentPort!.on('message', async (request: ThreadRequest) => {
     const reply: ThreadReply = { id: request.id, ok: false, ...failureSummary(error) };
     parentPort!.postMessage(reply);
   } finally {
-    building = false;
     buildUnderWay = undefined;
     ended();
     // After a large reply the main thread swaps much of its snapshot and collects the old one:

@@ -75,7 +75,7 @@ function extensionOf(format: (typeof DOCUMENT_FORMATS)[number]): string {
   return format === 'rss' ? 'xml' : format;
 }
 
-/** Calls `visit` for the archive pages first (oldest first within a feed), then the subscription documents; no copy of the list is made. */
+/** Yields the archive pages first (oldest first within a feed), then the subscription documents; no copy of the list is made. */
 function* inWritingOrder(plans: readonly DocumentPlan<ArticleRecord>[]): Generator<DocumentPlan<ArticleRecord>> {
   for (const plan of plans) if (plan.document.archive !== undefined) yield plan;
   for (const plan of plans) if (plan.document.archive === undefined) yield plan;
@@ -165,21 +165,7 @@ export async function writeDocuments(
   const { plans } = planned;
   // Plans made now are new objects, never among those written.
   const visited = partial ? [...planned.made, ...planned.subscriptions.filter((plan) => writtenPlans.has(plan))] : plans;
-  let looked = 0;
-  try {
-    for (const plan of inWritingOrder(visited)) {
-      // Stopped, the build throws here: its files are staged, none is in place yet (the caller takes them back).
-      if (stop && ++looked % STOP_CHECK_DOCUMENTS === 0) {
-        await setImmediate();
-        throwIfStopped(stop);
-      }
-      writeDocument(plan);
-    }
-    writeThread?.finish();
-  } finally {
-    // After a failure too: its files must all be written (or gone) before they are taken back.
-    writeThread?.close();
-  }
+  /** Writes the four files of `plan`'s document, or keeps them as they are. */
   function writeDocument(plan: DocumentPlan<ArticleRecord>): void {
     const names = fileNamesOf(plan);
     // The very plan this process wrote last time: its files are as it left them.
@@ -221,6 +207,21 @@ export async function writeDocuments(
       const file = writer.write(frame.name, frame.contentType, bytes);
       files.push(keepBody(frame.name) ? { ...file, body: bytes } : file);
     }
+  }
+  let looked = 0;
+  try {
+    for (const plan of inWritingOrder(visited)) {
+      // Stopped, the build throws here: its files are staged, none is in place yet (the caller takes them back).
+      if (stop && ++looked % STOP_CHECK_DOCUMENTS === 0) {
+        await setImmediate();
+        throwIfStopped(stop);
+      }
+      writeDocument(plan);
+    }
+    writeThread?.finish();
+  } finally {
+    // After a failure too: its files must all be written (or gone) before they are taken back.
+    writeThread?.close();
   }
   if (partial) {
     // Documents no plan holds any more (a feed that went, a page that went): their files go.

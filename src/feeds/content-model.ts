@@ -15,7 +15,7 @@
  */
 import type { Problem } from '../content/problems.js';
 import type { Filing } from './article-record.js';
-import { addLeftNotices, feedsLeft, publishedRecord, sharedFeedList, sortTombstones, trackDeletedEntries, type EntryRecord, type EntryState } from './deleted-entries.js';
+import { addLeftNotices, feedsLeft, leftNoticesExpiry, publishedRecord, sharedFeedList, sortTombstones, trackDeletedEntries, type EntryRecord, type EntryState } from './deleted-entries.js';
 import { ALL_TOPICS_PATH, providerSlug, type FeedCollection } from './feed-collections.js';
 import type { FeedKind, Tombstone } from './feed-model.js';
 import { claimsBefore, entryId, type Selection } from './select-articles.js';
@@ -696,10 +696,8 @@ function updateTracked(
       // Announced as deleted in the feeds it left (another topic, provider or category).
       const left = feedsLeft(before, feeds, now, retentionMs);
       for (const feed in before?.left) noticesChanged.add(feed);
-      for (const feed in left) {
-        noticesChanged.add(feed);
-        nextExpiry = Math.min(nextExpiry, Date.parse(left[feed]!) + retentionMs);
-      }
+      for (const feed in left) noticesChanged.add(feed);
+      nextExpiry = Math.min(nextExpiry, leftNoticesExpiry(left, retentionMs));
       entries.set(id, publishedRecord(feeds, left));
       changedIds.push(id);
       changed = true;
@@ -726,7 +724,7 @@ function updateTracked(
     for (const feed of noticesChanged) tombstones.delete(feed);
     const lists = new Map<string, Tombstone[]>();
     for (const [id, record] of entries) {
-      if (record.left) addLeftNotices(lists, id, record.left, retentionMs, noticesChanged);
+      addLeftNotices(lists, id, record.left, noticesChanged);
       if (record.deletedAt === undefined) continue;
       for (const feed of record.feeds) {
         if (!noticesChanged.has(feed)) continue;

@@ -67,17 +67,20 @@ export function publishedRecord(feeds: readonly string[], left: Readonly<Record<
   return left ? { feeds, left } : { feeds };
 }
 
-/** Adds a notice of `id` to the lists of the feeds it left; the earliest time one of them runs out, or Infinity. */
-export function addLeftNotices(tombstones: Map<string, Tombstone[]>, id: string, left: Readonly<Record<string, string>> | undefined, retentionMs: number, only?: ReadonlySet<string>): number {
-  let expiry = Number.POSITIVE_INFINITY;
+/** Adds a notice of `id` to the lists of the feeds it left (of those in `only`, when given). */
+export function addLeftNotices(tombstones: Map<string, Tombstone[]>, id: string, left: Readonly<Record<string, string>> | undefined, only?: ReadonlySet<string>): void {
   for (const feed in left) {
-    const deletedAt = new Date(left[feed]!);
-    expiry = Math.min(expiry, deletedAt.getTime() + retentionMs);
     if (only && !only.has(feed)) continue;
     const list = tombstones.get(feed) ?? [];
-    list.push({ id, deletedAt });
+    list.push({ id, deletedAt: new Date(left[feed]!) });
     tombstones.set(feed, list);
   }
+}
+
+/** When the first of the notices of feeds left runs out (ms since the epoch), or Infinity. */
+export function leftNoticesExpiry(left: Readonly<Record<string, string>> | undefined, retentionMs: number): number {
+  let expiry = Number.POSITIVE_INFINITY;
+  for (const feed in left) expiry = Math.min(expiry, Date.parse(left[feed]!) + retentionMs);
   return expiry;
 }
 
@@ -117,14 +120,15 @@ export function trackDeletedEntries(
   let nextExpiry = Number.POSITIVE_INFINITY;
   for (const [id, feeds] of current) {
     const before = previous.entries.get(id);
-    const left = before?.left || (before !== undefined && !sameFeeds(before.feeds, feeds)) ? feedsLeft(before, feeds, now, retentionMs) : undefined;
+    const left = feedsLeft(before, feeds, now, retentionMs);
     if (before !== undefined && before.deletedAt === undefined && sameFeeds(before.feeds, feeds) && sameLeft(before.left, left)) {
       entries.set(id, before);
     } else {
       changed = true;
       entries.set(id, publishedRecord(feeds, left));
     }
-    nextExpiry = Math.min(nextExpiry, addLeftNotices(tombstones, id, left, retentionMs));
+    addLeftNotices(tombstones, id, left);
+    nextExpiry = Math.min(nextExpiry, leftNoticesExpiry(left, retentionMs));
   }
   let deleted = 0;
   const removal = { before: 0, removed: 0 };
@@ -151,7 +155,8 @@ export function trackDeletedEntries(
       list.push({ id, deletedAt });
       tombstones.set(feed, list);
     }
-    nextExpiry = Math.min(nextExpiry, addLeftNotices(tombstones, id, left, retentionMs));
+    addLeftNotices(tombstones, id, left);
+    nextExpiry = Math.min(nextExpiry, leftNoticesExpiry(left, retentionMs));
   }
   for (const list of tombstones.values()) sortTombstones(list);
   // Unchanged, the previous state is the state (the same records; only their order could differ),

@@ -4,10 +4,11 @@
  * stopped partway (build-stopped.ts) and resumed.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { articleText, frontMatter } from './articles.js';
+import { everyFile } from './disk-faults.js';
 
 const TOPICS = ['AI', 'Space', 'Climate', 'Health'];
 
@@ -27,12 +28,7 @@ export async function writeManyArticles(dir: string, count: number, edition: str
 
 /** The feed files of a folder by name (not its hidden manifest, which records when each file was written). */
 export function feedFiles(dir: string): Map<string, Buffer> {
-  if (!existsSync(dir)) return new Map();
-  const names = readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && !entry.name.startsWith('.'))
-    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
-    .sort();
-  return new Map(names.map((name) => [name, readFileSync(path.join(dir, name))]));
+  return new Map([...everyFile(dir)].filter(([name]) => !path.basename(name).startsWith('.')));
 }
 
 /** The same file names with the same bytes. */
