@@ -250,6 +250,8 @@ export const MUTATIONS = [
   ['bearer-scheme-optional', 'src/http/bearer-token.ts', '/^bearer +(\\S+)$/i', '/^(?:bearer +)?(\\S+)$/i', ['test/http/bearer-token.test.ts']],
   ['bearer-prefix-accepted', 'src/http/bearer-token.ts', 'return timingSafeEqual(digest(given), digest(token));', 'return token.startsWith(given);', ['test/http/bearer-token.test.ts']],
   ['metrics-token-short-allowed', 'src/http/bearer-token.ts', '{16,}=*$/', '{1,}=*$/', ['test/http/bearer-token.test.ts', 'test/config.test.ts']],
+  ['entry-state-text-kept', 'src/build/entry-state.ts', "const head = Buffer.from(text.slice(0, 200), 'utf8').toString('utf8');", 'const head = text.slice(0, 200);', ['test/build/entry-state.test.ts']],
+  ['entry-state-generation-lost', 'src/build/entry-state.ts', '.exec(head)?.[1];', '.exec(head)?.[0];', ['test/build/entry-state.test.ts']],
 ];
 
 // Imported (test/scripts/mutations.test.ts checks the list), it runs nothing.

@@ -70,9 +70,16 @@ export function readEntryState(stateDir: string): EntryStateRead {
   return { state: { version: 1, entries }, file };
 }
 
+/**
+ * The generation named at the start of `text`, searched in a copy of its first characters. A
+ * slice keeps the whole text it was cut from alive, and so does a regular expression's match (a
+ * slice of what it searched), and the last subject any expression searched: the state's
+ * `generation`, kept for as long as the process runs, held every byte of entries.json (18 MB of a
+ * restarted server's build thread at 100 000 ids).
+ */
 function generationOf(text: string): string | undefined {
-  const match = /"generation":"([0-9a-f]+)"/.exec(text.slice(0, 200));
-  return match?.[1];
+  const head = Buffer.from(text.slice(0, 200), 'utf8').toString('utf8');
+  return /"generation":"([0-9a-f]+)"/.exec(head)?.[1];
 }
 
 /**
