@@ -435,47 +435,61 @@ function cutPlans<T extends Filing>(
     return urls;
   };
   const label = collectionLabel(collection);
-  const base = {
+  const description = site.description.replaceAll('{topic}', collection.name);
+  const author = { name: site.title, url: site.siteUrl };
+  // Every head is made by this one literal, its fields always in this order. Spread from a base
+  // object, each archive page's head got a hidden class of its own in the build thread, which
+  // keeps the heads between builds: 8 683 classes for 8 694 heads at 100 000 articles, 670 bytes
+  // apiece.
+  const head = (own: Pick<FeedDocumentHead, 'path' | 'title' | 'urls' | 'archive' | 'prevArchive' | 'nextArchive' | 'hubUrl' | 'maxAgeSeconds' | 'updated' | 'deleted'>): FeedDocumentHead => ({
     kind: collection.kind,
     name: collection.name,
-    description: site.description.replaceAll('{topic}', collection.name),
+    description,
     language: site.language,
     siteUrl: site.siteUrl,
-    author: { name: site.title, url: site.siteUrl },
-    hubUrl: site.hubUrl,
+    author,
+    hubUrl: own.hubUrl,
     iconUrl: site.iconUrl,
     logoUrl: site.logoUrl,
-  };
-  const subscriptionHead = (pages: number, articles: readonly T[]): FeedDocumentHead => ({
-    ...base,
-    path: collection.path,
-    title: `${site.title}: ${label}`,
-    urls: subscriptionUrls,
-    prevArchive: pages > 0 ? pageUrls(pages) : undefined,
-    stylesheetHref: stylesheetHref(collection.path),
-    maxAgeSeconds: site.maxAgeSeconds.subscription,
-    // A deletion is a change too: the feed is as new as its newest entry or notice.
-    updated: new Date(deleted.reduce((newest, tombstone) => Math.max(newest, tombstone.deletedAt.getTime()), newestUpdate(articles).getTime())),
-    deleted,
+    path: own.path,
+    title: own.title,
+    urls: own.urls,
+    archive: own.archive,
+    prevArchive: own.prevArchive,
+    nextArchive: own.nextArchive,
+    stylesheetHref: stylesheetHref(own.path),
+    maxAgeSeconds: own.maxAgeSeconds,
+    updated: own.updated,
+    deleted: own.deleted,
   });
-  const pageHead = (page: number, pages: number, articles: readonly T[]): FeedDocumentHead => {
-    const path = archivePath(collection.path, page);
-    return {
-      ...base,
-      path,
+  const subscriptionHead = (pages: number, articles: readonly T[]): FeedDocumentHead =>
+    head({
+      path: collection.path,
+      title: `${site.title}: ${label}`,
+      urls: subscriptionUrls,
+      archive: undefined,
+      prevArchive: pages > 0 ? pageUrls(pages) : undefined,
+      nextArchive: undefined,
+      hubUrl: site.hubUrl,
+      maxAgeSeconds: site.maxAgeSeconds.subscription,
+      // A deletion is a change too: the feed is as new as its newest entry or notice.
+      updated: new Date(deleted.reduce((newest, tombstone) => Math.max(newest, tombstone.deletedAt.getTime()), newestUpdate(articles).getTime())),
+      deleted,
+    });
+  const pageHead = (page: number, pages: number, articles: readonly T[], updated = newestUpdate(articles)): FeedDocumentHead =>
+    head({
+      path: archivePath(collection.path, page),
       title: `${site.title}: ${label} (archive, page ${page})`,
       urls: pageUrls(page),
       archive: { page, current: subscriptionUrls },
-      // Archive pages are fetched once, never subscribed to: no hub.
-      hubUrl: undefined,
       prevArchive: page > 1 ? pageUrls(page - 1) : undefined,
       nextArchive: page < pages ? pageUrls(page + 1) : undefined,
-      stylesheetHref: stylesheetHref(path),
+      // Archive pages are fetched once, never subscribed to: no hub.
+      hubUrl: undefined,
       maxAgeSeconds: site.maxAgeSeconds.archive,
-      updated: newestUpdate(articles),
+      updated,
       deleted: [],
-    };
-  };
+    });
 
   const digestOf = sizes?.pageDigest;
   const pageDigest = digestOf && ((start: number, end: number) => digestOf.call(sizes, all, start, end, collection.name));
@@ -511,9 +525,8 @@ function cutPlans<T extends Filing>(
       continue;
     }
     const pageArticles = all.slice(start, start + count);
-    const head = pageHead(page, pages, pageArticles);
     // A page whose articles were all removed (only a kept page can be empty) is as new as its edge.
-    const document = count > 0 ? head : { ...head, updated: new Date(cut.edges[page - 1]!.time) };
+    const document = pageHead(page, pages, pageArticles, count > 0 ? undefined : new Date(cut.edges[page - 1]!.time));
     plans.push(newPlan(made, { document, articles: pageArticles, ...(cut.oversized.has(page) ? { oversized: true } : {}) }));
   }
   return { plans, edges: cut.edges, made };
