@@ -252,6 +252,8 @@ export const MUTATIONS = [
   ['metrics-token-short-allowed', 'src/http/bearer-token.ts', '{16,}=*$/', '{1,}=*$/', ['test/http/bearer-token.test.ts', 'test/config.test.ts']],
   ['entry-state-text-kept', 'src/build/entry-state.ts', "const head = Buffer.from(text.slice(0, 200), 'utf8').toString('utf8');", 'const head = text.slice(0, 200);', ['test/build/entry-state.test.ts']],
   ['entry-state-generation-lost', 'src/build/entry-state.ts', '.exec(head)?.[1];', '.exec(head)?.[0];', ['test/build/entry-state.test.ts']],
+  ['feed-paths-copied', 'src/feeds/deleted-entries.ts', 'const list = feeds.map((feed) => {', 'const list = feeds; feeds.map((feed) => {', ['test/feeds/deleted-entries.test.ts']],
+  ['feed-lists-unshared', 'src/feeds/deleted-entries.ts', 'if (known) return known;', '', ['test/feeds/deleted-entries.test.ts']],
 ];
 
 // Imported (test/scripts/mutations.test.ts checks the list), it runs nothing.

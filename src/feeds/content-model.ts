@@ -15,7 +15,7 @@
  */
 import type { Problem } from '../content/problems.js';
 import type { Filing } from './article-record.js';
-import { addLeftNotices, feedsLeft, leftNoticesExpiry, publishedRecord, sharedFeedList, sortTombstones, trackDeletedEntries, type EntryRecord, type EntryState } from './deleted-entries.js';
+import { addLeftNotices, FeedLists, feedsLeft, leftNoticesExpiry, publishedRecord, sortTombstones, trackDeletedEntries, type EntryRecord, type EntryState } from './deleted-entries.js';
 import { ALL_TOPICS_PATH, providerSlug, type FeedCollection } from './feed-collections.js';
 import type { FeedKind, Tombstone } from './feed-model.js';
 import { claimsBefore, entryId, type Selection } from './select-articles.js';
@@ -104,8 +104,8 @@ export interface ModelIndex<T extends Filing> {
   readonly groups: Map<string, Group<T>>;
   /** For each winner's entry id, the paths of the feeds it is in (`all` first). */
   readonly feedsByEntry: Map<string, readonly string[]>;
-  /** Each set of feed paths, by its paths joined: the one array every winner in those feeds shares. */
-  readonly feedLists: Map<string, readonly string[]>;
+  /** Each set of feed paths as the one array every winner in those feeds shares (deleted-entries.ts). */
+  readonly feedLists: FeedLists;
   /** Topic names whose slug is reserved, with how many winners use them. */
   readonly renamed: Map<string, number>;
 }
@@ -214,16 +214,16 @@ function placements(article: Filing): Placement[] {
 }
 
 /** The feed paths of an article, `all` first, each once (collectFeeds' feedsByEntry), as the array its set of feeds shares. */
-function feedPaths(feedLists: Map<string, readonly string[]>, list: readonly Placement[]): readonly string[] {
+function feedPaths(feedLists: FeedLists, list: readonly Placement[]): readonly string[] {
   const paths = [ALL_TOPICS_PATH];
   for (const placement of list) if (!paths.includes(placement.path)) paths.push(placement.path);
-  return sharedFeedList(feedLists, paths);
+  return feedLists.shared(paths);
 }
 
 // ---------------------------------------------------------------- the index
 
 function emptyIndex<T extends Filing>(): ModelIndex<T> {
-  return { claimants: new Map(), contested: new Set(), publishable: [], groups: new Map(), feedsByEntry: new Map(), feedLists: new Map(), renamed: new Map() };
+  return { claimants: new Map(), contested: new Set(), publishable: [], groups: new Map(), feedsByEntry: new Map(), feedLists: new FeedLists(), renamed: new Map() };
 }
 
 /** Files `article` (a new winner) in its feeds; `bulk` appends (the caller sorts once at the end). */

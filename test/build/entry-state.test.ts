@@ -3,10 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { readEntryState, writeEntryState } from '../../src/build/entry-state.js';
 import type { EntryRecord } from '../../src/feeds/deleted-entries.js';
+import { heapGrowth } from '../helpers/heap.js';
 
 const MB = 1024 * 1024;
 const folders: string[] = [];
@@ -18,24 +17,13 @@ function stateDir(): string {
   return folder;
 }
 
-/** V8's full collection, made available to this process (as `--expose-gc` would). */
-function fullCollection(): () => void {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
-
 describe('readEntryState', () => {
   it('keeps no part of the file it read: the state alone stays in memory', () => {
     const dir = stateDir();
     // A small state in a large file: what stays after a collection is the state, or the text with it.
     const padding = 64 * MB;
     writeFileSync(path.join(dir, 'entries.json'), `{"version":1,"generation":"0123456789abcdef","entries":{\n"https://example.com/a":{"feeds":["ai"]}\n}}${' '.repeat(padding)}`);
-    const collect = fullCollection();
-    collect();
-    const before = process.memoryUsage().heapUsed;
-    const read = readEntryState(dir);
-    collect();
-    const grown = process.memoryUsage().heapUsed - before;
+    const { grown, made: read } = heapGrowth(() => readEntryState(dir));
     assert.deepEqual([...read.state.entries.keys()], ['https://example.com/a']);
     assert.ok(grown < padding / 4, `the heap grew by ${(grown / MB).toFixed(1)} MB reading a ${padding / MB} MB file that holds one id`);
   });

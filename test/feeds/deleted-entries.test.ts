@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { heapGrowth } from '../helpers/heap.js';
 import { EMPTY_ENTRY_STATE, parseEntryState, serializeEntryState, trackDeletedEntries, type EntryState } from '../../src/feeds/deleted-entries.js';
 
 const DAY = 86_400_000;
@@ -248,5 +249,18 @@ describe('parseEntryState: one array for each set of feeds', () => {
     assert.deepEqual(feeds('c'), ['all', 'space']);
     assert.deepEqual(feeds('d'), ['all', 'ai', 'space']);
     assert.notEqual(feeds('a'), feeds('d'));
+  });
+
+  it('keeps one copy of each feed path, however many sets of feeds hold it', () => {
+    // 20 long paths, in a different set of feeds for each of 10 000 records: a copy of each path
+    // in each set would be 30 000 strings of 1 000 characters (30 MB).
+    const paths = Array.from({ length: 20 }, (_, index) => `providers/${String(index).padStart(990, 'p')}`);
+    const entries: Record<string, { feeds: string[] }> = {};
+    for (let record = 0; record < 10_000; record++) entries[`id-${record}`] = { feeds: ['all', ...paths.filter((_, index) => (record >> index) % 2 === 1 || index === record % 20)] };
+    const text = JSON.stringify({ version: 1, entries });
+    const { grown, made: state } = heapGrowth(() => parseEntryState(text));
+    assert.equal(state.entries.size, 10_000);
+    assert.deepEqual(state.entries.get('id-5')!.feeds, ['all', paths[0], paths[2], paths[5]]);
+    assert.ok(grown < 12 * 1024 * 1024, `parsing the state grew the heap by ${(grown / 1024 / 1024).toFixed(1)} MB`);
   });
 });
