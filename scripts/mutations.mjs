@@ -254,6 +254,7 @@ export const MUTATIONS = [
   ['entry-state-generation-lost', 'src/build/entry-state.ts', '.exec(head)?.[1];', '.exec(head)?.[0];', ['test/build/entry-state.test.ts']],
   ['feed-paths-copied', 'src/feeds/deleted-entries.ts', 'const list = feeds.map((feed) => {', 'const list = feeds; feeds.map((feed) => {', ['test/feeds/deleted-entries.test.ts']],
   ['feed-lists-unshared', 'src/feeds/deleted-entries.ts', 'if (known) return known;', '', ['test/feeds/deleted-entries.test.ts']],
+  ['file-stat-boxed', 'src/content/read-content.ts', 'size: unboxed(stats.size),', 'size: stats.size,', ['test/content/read-content.test.ts']],
 ];
 
 // Imported (test/scripts/mutations.test.ts checks the list), it runs nothing.

@@ -23,9 +23,17 @@ export interface FileStat {
   readonly ino: number;
 }
 
+/**
+ * The four numbers of `stats`, kept for every content file by the build cache. Node gives each
+ * as a heap number (a boxed double, 16 bytes); a size and an inode are integers, and kept as such
+ * they take no box (3.2 MB at 100 000 files). The times are fractions of a millisecond, and stay boxed.
+ */
 export function fileStat(stats: Stats): FileStat {
-  return { size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ino: stats.ino };
+  return { size: unboxed(stats.size), mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ino: unboxed(stats.ino) };
 }
+
+/** `count` as V8's small integer when it is one (under 2^30), else as it is. */
+const unboxed = (count: number): number => (count >= 0 && count < 0x40000000 ? count | 0 : count);
 
 export function sameStat(a: FileStat, b: FileStat): boolean {
   return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;

@@ -10,8 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Problem } from '../../src/content/problems.js';
 import { createHash } from 'node:crypto';
-import { listContent, readCandidate, readContent, readNamedFiles, sameStat, statCandidate, type ContentRead } from '../../src/content/read-content.js';
+import { fileStat, listContent, readCandidate, readContent, readNamedFiles, sameStat, statCandidate, type ContentRead } from '../../src/content/read-content.js';
 import { articleText, frontMatter } from '../helpers/articles.js';
+import { heapGrowth } from '../helpers/heap.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const MAX_FILE_BYTES = 4096;
@@ -214,6 +215,20 @@ describe('readContent: what the build cache keys a file by', () => {
     assert.deepEqual(stat, file!.stat);
     assert.equal(stat?.size, 4);
     assert.ok(sameStat(stat!, file!.stat));
+  });
+
+  it('keeps a size and an inode without a heap number each (the cache keeps a stat for every file)', async () => {
+    const dir = await makeTempDir();
+    await writeFile(path.join(dir, 'a.md'), 'text');
+    const stats = fs.statSync(path.join(dir, 'a.md'));
+    const kept = 100_000;
+    const { grown, made } = heapGrowth(() => Array.from({ length: kept }, () => fileStat(stats)));
+    assert.deepEqual(made[kept - 1], { size: 4, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ino: stats.ino });
+    // An object of four fields is 56 bytes, its slot in the array 8 and a heap number 16: the
+    // two times are boxed (fractions of a millisecond), the size and the inode need not be (an
+    // inode past 2^30, as some file systems give, is boxed too).
+    const boxed = stats.ino < 2 ** 30 ? 2 : 3;
+    assert.ok(grown / kept < 64 + 16 * boxed + 8, `${(grown / kept).toFixed(0)} bytes a stat, ${boxed} of its numbers boxed`);
   });
 });
 
