@@ -187,9 +187,12 @@ export async function measureColdBuilds({ sizes, runs, corpora, settings, workRo
   return { rows: rows.map(summarize), notes };
 }
 
-/** The build's own duration from what it printed: the baseline's JSON line, the CLI's "Read … in N ms." line. */
+/**
+ * The build's own duration from what it printed: the baseline's JSON line, the CLI's "Read … in
+ * N ms." line (which says how many files it parsed when the cache knew the others).
+ */
 export function buildDurationMs(variant: BuildVariant, stdout: string): number | null {
-  const match = variant === 'baseline' ? /"durationMs":(\d+)/.exec(stdout) : /^Read \d+ article file\(s\) from .* in (\d+) ms\.$/m.exec(stdout);
+  const match = variant === 'baseline' ? /"durationMs":(\d+)/.exec(stdout) : /^Read \d+ article file\(s\) from .* in (\d+) ms(?: \(\d+ parsed; [^)]*\))?\.$/m.exec(stdout);
   return match ? Number(match[1]) : null;
 }
 

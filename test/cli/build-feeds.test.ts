@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { buildDurationMs } from '../../bench/cold-builds.js';
 import { articleText, frontMatter } from '../helpers/articles.js';
 import { assertSameFiles, feedFiles, untilEntriesStored, writeManyArticles } from '../helpers/many-articles.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -87,7 +88,9 @@ describe('npm run build:feeds interrupted while it reads (Ctrl-C, a cancelled CI
     const resumed = await buildCli(env);
     assert.equal(resumed.code, 0, resumed.stderr);
     const parsed = ARTICLES - Number(read[1]);
-    assert.ok(resumed.stdout.includes(`Read ${ARTICLES} article file(s) from ${contentDir}/ in `) && resumed.stdout.includes(` ms (${parsed} parsed; the others as the build cache knew them).`), resumed.stdout);
+    const line = new RegExp(`^Read ${ARTICLES} article file\\(s\\) from ${contentDir}/ in (\\d+) ms \\(${parsed} parsed; the others as the build cache knew them\\)\\.$`, 'm').exec(resumed.stdout);
+    assert.ok(line, resumed.stdout);
+    assert.equal(buildDurationMs('ours', resumed.stdout), Number(line[1]), 'the bench reads the build time from that line');
     const reference = { ...env, FEEDS_DIR: path.join(base, 'reference'), STATE_DIR: path.join(base, 'reference-state') };
     assert.equal((await buildCli(reference)).code, 0);
     assertSameFiles(feedFiles(env.FEEDS_DIR), feedFiles(reference.FEEDS_DIR), 'the resumed build');
