@@ -256,6 +256,8 @@ export const MUTATIONS = [
   ['feed-lists-unshared', 'src/feeds/deleted-entries.ts', 'if (known) return known;', '', ['test/feeds/deleted-entries.test.ts']],
   ['file-stat-boxed', 'src/content/read-content.ts', 'size: unboxed(stats.size),', 'size: stats.size,', ['test/content/read-content.test.ts']],
   ['bench-build-time-unread', 'bench/cold-builds.ts', ' ms(?: \\(\\d+ parsed; [^)]*\\))?\\.$/m', ' ms\\.$/m', ['test/cli/build-feeds.test.ts']],
+  ['entry-reader-written-per-entry', 'src/build/entry-store.ts', '    this.#written.add(location.segment);', '    this.#checked.add(location);', ['test/build/entry-store.test.ts']],
+  ['entry-reader-trust-whole-segment', 'src/build/entry-store.ts', 'if (!this.#written.has(location.segment)) this.#checked.add(location);', 'this.#written.add(location.segment);', ['test/build/entry-store.test.ts']],
 ];
 
 // Imported (test/scripts/mutations.test.ts checks the list), it runs nothing.

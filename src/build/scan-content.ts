@@ -277,7 +277,7 @@ function scanned(cache: BuildCache, result: ReadFile, checkedAt: number, byKey: 
   if (result.entry) {
     const entry = { ...result.entry, segment: cache.shared.string(result.entry.segment) };
     cache.entries.set(result.key, entry);
-    cache.reader.trust(entry);
+    cache.reader.wrote(entry);
   }
   const file = result.file === listed ? listed : result.file;
   if (result.outcome?.ok) cache.shared.record(result.outcome.article, file);
@@ -434,7 +434,7 @@ export async function renderMissingEntries(config: Config, cache: BuildCache, do
     const file = files[index]!;
     if (result === undefined || result === 'gone' || 'issues' in result || result.key !== missing.get(file)!.key || !result.entry) throw new ContentChangedDuringBuild(file);
     cache.entries.set(result.key, result.entry);
-    cache.reader.trust(result.entry);
+    cache.reader.wrote(result.entry);
   });
   // Stopped partway: the entries rendered are kept with the rest of the cache.
   if (results.length < files.length) throw new BuildStopped(`The build was stopped while rendering entries, after ${results.length} of ${files.length}; the next build renders the rest.`);
