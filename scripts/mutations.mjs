@@ -254,7 +254,7 @@ export const MUTATIONS = [
   ['entry-state-generation-lost', 'src/build/entry-state.ts', '.exec(head)?.[1];', '.exec(head)?.[0];', ['test/build/entry-state.test.ts']],
   ['feed-paths-copied', 'src/feeds/deleted-entries.ts', 'const list = feeds.map((feed) => {', 'const list = feeds; feeds.map((feed) => {', ['test/feeds/deleted-entries.test.ts']],
   ['feed-lists-unshared', 'src/feeds/deleted-entries.ts', 'if (known) return known;', '', ['test/feeds/deleted-entries.test.ts']],
-  ['file-stat-boxed', 'src/content/read-content.ts', 'size: unboxed(stats.size),', 'size: stats.size,', ['test/content/read-content.test.ts']],
+  ['file-stat-plain-object', 'src/content/read-content.ts', 'return new KeptStat(stats);', 'return { size: unboxed(stats.size), mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ino: unboxed(stats.ino) };', ['test/content/read-content.test.ts']],
   ['bench-build-time-unread', 'bench/cold-builds.ts', ' ms(?: \\(\\d+ parsed; [^)]*\\))?\\.$/m', ' ms\\.$/m', ['test/cli/build-feeds.test.ts']],
   ['entry-reader-written-per-entry', 'src/build/entry-store.ts', '    this.#written.add(location.segment);', '    this.#checked.add(location);', ['test/build/entry-store.test.ts']],
   ['entry-reader-trust-whole-segment', 'src/build/entry-store.ts', 'if (!this.#written.has(location.segment)) this.#checked.add(location);', 'this.#written.add(location.segment);', ['test/build/entry-store.test.ts']],

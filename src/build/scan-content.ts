@@ -18,7 +18,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Problem } from '../content/problems.js';
 import type { ContentChangeSet } from '../content/watch-content.js';
-import { contentPath, listContent, readNamedFiles, sameStat, statCandidate, type ContentCandidate, type FileStat } from '../content/read-content.js';
+import { contentPath, fileStat, listContent, readNamedFiles, sameStat, statCandidate, type ContentCandidate, type FileStat } from '../content/read-content.js';
 import type { ArticleRecord } from '../feeds/article-record.js';
 import type { FileChange, FileOutcome, KnownChanges } from '../feeds/content-model.js';
 import { compareCodePoints } from '../feeds/code-point-order.js';
@@ -281,8 +281,10 @@ function scanned(cache: BuildCache, result: ReadFile, checkedAt: number, byKey: 
   }
   const file = result.file === listed ? listed : result.file;
   if (result.outcome?.ok) cache.shared.record(result.outcome.article, file);
-  if (result.outcome) return { file, stat: result.stat, checkedAt, key: result.key, outcome: result.outcome };
-  return new SameBytesFile(file, result.stat, checkedAt, result.key, byKey.get(result.key)!);
+  // The stat as this thread's own object: one a parse thread sent has its size boxed.
+  const stat = fileStat(result.stat);
+  if (result.outcome) return { file, stat, checkedAt, key: result.key, outcome: result.outcome };
+  return new SameBytesFile(file, stat, checkedAt, result.key, byKey.get(result.key)!);
 }
 
 /**

@@ -24,12 +24,33 @@ export interface FileStat {
 }
 
 /**
- * The four numbers of `stats`, kept for every content file by the build cache. Node gives each
- * as a heap number (a boxed double, 16 bytes); a size and an inode are integers, and kept as such
- * they take no box (3.2 MB at 100 000 files). The times are fractions of a millisecond, and stay boxed.
+ * The four numbers of `stats` (Node's, or a stat sent from another thread), as the build cache
+ * keeps them for every content file: a KeptStat.
  */
-export function fileStat(stats: Stats): FileStat {
-  return { size: unboxed(stats.size), mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ino: unboxed(stats.ino) };
+export function fileStat(stats: FileStat): FileStat {
+  return new KeptStat(stats);
+}
+
+/**
+ * A stat as kept. Node gives each number as a heap number (a boxed double, 16 bytes); a size and
+ * an inode are integers, and kept as small integers they take no box (3.2 MB at 100 000 files).
+ * The times are fractions of a millisecond, and stay boxed. A class of its own: V8 decides how a
+ * field is stored for every object of one shape, and plain objects of these four fields are also
+ * made elsewhere (a stat sent from a parse thread arrives as one) with the size boxed, which then
+ * boxed it in every such object.
+ */
+class KeptStat implements FileStat {
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  readonly ino: number;
+
+  constructor(stats: FileStat) {
+    this.size = unboxed(stats.size);
+    this.mtimeMs = stats.mtimeMs;
+    this.ctimeMs = stats.ctimeMs;
+    this.ino = unboxed(stats.ino);
+  }
 }
 
 /** `count` as V8's small integer when it is one (under 2^30), else as it is. */
