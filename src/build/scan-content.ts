@@ -281,7 +281,7 @@ function scanned(cache: BuildCache, result: ReadFile, checkedAt: number, byKey: 
   }
   const file = result.file === listed ? listed : result.file;
   if (result.outcome?.ok) cache.shared.record(result.outcome.article, file);
-  // The stat as this thread's own object: one a parse thread sent has its size boxed.
+  // The stat as a KeptStat: one a parse thread sent is a plain object, whose fields V8 may box.
   const stat = fileStat(result.stat);
   if (result.outcome) return { file, stat, checkedAt, key: result.key, outcome: result.outcome };
   return new SameBytesFile(file, stat, checkedAt, result.key, byKey.get(result.key)!);

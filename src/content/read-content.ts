@@ -35,9 +35,9 @@ export function fileStat(stats: FileStat): FileStat {
  * A stat as kept. Node gives each number as a heap number (a boxed double, 16 bytes); a size and
  * an inode are integers, and kept as small integers they take no box (3.2 MB at 100 000 files).
  * The times are fractions of a millisecond, and stay boxed. A class of its own: V8 decides how a
- * field is stored for every object of one shape, and plain objects of these four fields are also
- * made elsewhere (a stat sent from a parse thread arrives as one) with the size boxed, which then
- * boxed it in every such object.
+ * field is stored for every object of one shape, and plain objects of these four fields are made
+ * elsewhere too (a stat sent from a parse thread arrives as one); once one of them holds a
+ * fraction in a field, that field is boxed in all of them (in the build, the size was).
  */
 class KeptStat implements FileStat {
   readonly size: number;
