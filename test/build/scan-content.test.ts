@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
-import { isTrusted, isTrustedAt, listingPrint, RACY_MS } from '../../src/build/scan-content.js';
+import { createBuildCache } from '../../src/build/build-cache.js';
+import { UNKNOWN_CHANGES } from '../../src/build/build-feeds.js';
+import { isTrusted, isTrustedAt, listingPrint, RACY_MS, scanContent } from '../../src/build/scan-content.js';
 import { CandidateStats } from '../../src/build/stat-threads.js';
-import type { FileStat } from '../../src/content/read-content.js';
+import { fileStat, type FileStat } from '../../src/content/read-content.js';
+import { testConfig } from '../helpers/config.js';
+import { writeManyArticles } from '../helpers/many-articles.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 const READ_AT = 1_700_000_000_000;
 const recorded = { size: 120, mtimeMs: READ_AT - 60_000, ctimeMs: READ_AT - 60_000, ino: 42 };
@@ -77,5 +84,21 @@ describe('listingPrint: one digest of a listing and its stats', () => {
     // No file where there was one whose numbers were all zeros.
     const zeros = { size: 0, mtimeMs: 0, ctimeMs: 0, ino: 0 };
     assert.notEqual(listingPrint(candidates, CandidateStats.of([stats[0], undefined, stats[2]])), listingPrint(candidates, CandidateStats.of([stats[0], zeros, stats[2]])));
+  });
+});
+
+describe('scanContent: the stats it keeps', { timeout: 120_000 }, () => {
+  it('keeps every file\'s stat as the content reader makes one, also those the parse threads sent', async () => {
+    // Enough files for the helper threads (parse-threads.ts), whose stats arrive as plain objects:
+    // kept as they came, their fields could be boxed (read-content.ts, KeptStat).
+    const contentDir = path.join(await makeTempDir('scan-stats-'), 'content');
+    await writeManyArticles(contentDir, 8000, 'first edition');
+    const config = testConfig(contentDir, path.join(await makeTempDir('scan-stats-feeds-'), 'feeds'));
+    const cache = createBuildCache(config.stateDir);
+    const scan = await scanContent(config, cache, UNKNOWN_CHANGES, { renderEntries: false });
+    assert.equal(scan.files.length, 8000);
+    const kept = Object.getPrototypeOf(fileStat(statSync(contentDir)));
+    const others = scan.files.filter((file) => Object.getPrototypeOf(file.stat) !== kept);
+    assert.deepEqual(others.map((file) => file.file), []);
   });
 });
