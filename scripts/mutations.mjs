@@ -254,7 +254,7 @@ export const MUTATIONS = [
   ['entry-state-generation-lost', 'src/build/entry-state.ts', '.exec(head)?.[1];', '.exec(head)?.[0];', ['test/build/entry-state.test.ts']],
   ['feed-paths-copied', 'src/feeds/deleted-entries.ts', 'const list = feeds.map((feed) => {', 'const list = feeds; feeds.map((feed) => {', ['test/feeds/deleted-entries.test.ts']],
   ['feed-lists-unshared', 'src/feeds/deleted-entries.ts', 'if (known) return known;', '', ['test/feeds/deleted-entries.test.ts']],
-  ['file-stat-plain-object', 'src/content/read-content.ts', 'return new KeptStat(stats);', 'return { size: unboxed(stats.size), mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ino: unboxed(stats.ino) };', ['test/content/read-content.test.ts']],
+  ['file-stat-plain-object', 'src/content/read-content.ts', 'return stats instanceof KeptStat ? stats : new KeptStat(stats);', 'return { size: unboxed(stats.size), mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ino: unboxed(stats.ino) };', ['test/content/read-content.test.ts']],
   ['scan-keeps-sent-stats', 'src/build/scan-content.ts', '  const stat = fileStat(result.stat);', '  const stat = result.stat;', ['test/build/scan-content.test.ts']],
   ['bench-build-time-unread', 'bench/cold-builds.ts', ' ms(?: \\(\\d+ parsed; [^)]*\\))?\\.$/m', ' ms\\.$/m', ['test/cli/build-feeds.test.ts']],
   ['entry-reader-written-per-entry', 'src/build/entry-store.ts', '    this.#written.add(location.segment);', '    this.#checked.add(location);', ['test/build/entry-store.test.ts']],

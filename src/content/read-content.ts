@@ -25,10 +25,10 @@ export interface FileStat {
 
 /**
  * The four numbers of `stats` (Node's, or a stat sent from another thread), as the build cache
- * keeps them for every content file: a KeptStat.
+ * keeps them for every content file: a KeptStat (`stats` itself when it is one already).
  */
 export function fileStat(stats: FileStat): FileStat {
-  return new KeptStat(stats);
+  return stats instanceof KeptStat ? stats : new KeptStat(stats);
 }
 
 /**

@@ -15,7 +15,7 @@
  */
 import type { Problem } from '../content/problems.js';
 import type { Filing } from './article-record.js';
-import { addLeftNotices, FeedLists, feedsLeft, leftNoticesExpiry, publishedRecord, sortTombstones, trackDeletedEntries, type EntryRecord, type EntryState } from './deleted-entries.js';
+import { addLeftNotices, deletedRecord, FeedLists, feedsLeft, leftNoticesExpiry, publishedRecord, sortTombstones, trackDeletedEntries, type EntryRecord, type EntryState } from './deleted-entries.js';
 import { ALL_TOPICS_PATH, providerSlug, type FeedCollection } from './feed-collections.js';
 import type { FeedKind, Tombstone } from './feed-model.js';
 import { claimsBefore, entryId, type Selection } from './select-articles.js';
@@ -708,7 +708,7 @@ function updateTracked(
       if (retentionMs <= 0) {
         entries.delete(id);
       } else {
-        entries.set(id, { feeds: before.feeds, deletedAt: now.toISOString(), ...(before.left ? { left: before.left } : {}) } satisfies EntryRecord);
+        entries.set(id, deletedRecord(before.feeds, now.toISOString(), before.left));
         deleted++;
         nextExpiry = Math.min(nextExpiry, now.getTime() + retentionMs);
         for (const feed of before.feeds) noticesChanged.add(feed);

@@ -67,6 +67,11 @@ export function publishedRecord(feeds: readonly string[], left: Readonly<Record<
   return left ? { feeds, left } : { feeds };
 }
 
+/** The record of an entry that was in `feeds` until `deletedAt` (ISO), having left the feeds of `left` before. */
+export function deletedRecord(feeds: readonly string[], deletedAt: string, left: Readonly<Record<string, string>> | undefined): EntryRecord {
+  return left ? { feeds, deletedAt, left } : { feeds, deletedAt };
+}
+
 /** Adds a notice of `id` to the lists of the feeds it left (of those in `only`, when given). */
 export function addLeftNotices(tombstones: Map<string, Tombstone[]>, id: string, left: Readonly<Record<string, string>> | undefined, only?: ReadonlySet<string>): void {
   for (const feed in left) {
@@ -146,7 +151,7 @@ export function trackDeletedEntries(
     const left = leftWithin(record, now, retentionMs);
     if (record.deletedAt === undefined || !sameLeft(record.left, left)) {
       changed = true;
-      entries.set(id, { feeds: record.feeds, deletedAt: deletedAt.toISOString(), ...(left ? { left } : {}) });
+      entries.set(id, deletedRecord(record.feeds, deletedAt.toISOString(), left));
     } else {
       entries.set(id, record);
     }
@@ -217,12 +222,9 @@ export function parseEntryRecords(text: string | undefined): Map<string, EntryRe
     for (const id in stored) {
       const record = stored[id];
       if (!record || !Array.isArray(record.feeds)) continue;
+      const feeds = feedLists.shared(record.feeds.filter((feed): feed is string => typeof feed === 'string'));
       const left = storedLeft(record.left);
-      entries.set(id, {
-        feeds: feedLists.shared(record.feeds.filter((feed): feed is string => typeof feed === 'string')),
-        ...(typeof record.deletedAt === 'string' ? { deletedAt: record.deletedAt } : {}),
-        ...(left ? { left } : {}),
-      });
+      entries.set(id, typeof record.deletedAt === 'string' ? deletedRecord(feeds, record.deletedAt, left) : publishedRecord(feeds, left));
     }
     return entries;
   } catch {
