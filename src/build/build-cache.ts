@@ -300,10 +300,22 @@ export function cacheStamp(config: Config): CacheStamp {
   return { code: currentCodeStamp(), config: configStamp(config) };
 }
 
-/** A digest of what a build reads: every file's path and content key, in order, and the read problems. */
+/** Files whose lines inputsDigest hashes in one call. */
+const DIGEST_CHUNK = 1024;
+
+/**
+ * A digest of what a build reads: every file's path and content key, in order (`path\0key\n`
+ * each), and the read problems. The lines are handed to the hash a thousand at a time: four calls
+ * into it per file took 35 ms at 100 000 files, twice in a build that something changed.
+ */
 export function inputsDigest(files: readonly ScannedFile[], problemsKey: string): string {
   const hash = createHash('sha256');
-  for (const file of files) hash.update(file.file).update('\0').update(file.key).update('\n');
+  for (let start = 0; start < files.length; start += DIGEST_CHUNK) {
+    const end = Math.min(files.length, start + DIGEST_CHUNK);
+    let lines = '';
+    for (let index = start; index < end; index++) lines += `${files[index]!.file}\0${files[index]!.key}\n`;
+    hash.update(lines);
+  }
   return hash.update(problemsKey).digest('base64url');
 }
 

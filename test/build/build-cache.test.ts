@@ -10,7 +10,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } 
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { cacheStamp, liveEntryKeys, loadBuildCache, saveBuildCache, saveBuildCacheUnlessStopped } from '../../src/build/build-cache.js';
+import { cacheStamp, inputsDigest, liveEntryKeys, loadBuildCache, saveBuildCache, saveBuildCacheUnlessStopped, type ScannedFile } from '../../src/build/build-cache.js';
 import { buildFeeds } from '../../src/build/build-feeds.js';
 import { MANIFEST_NAME } from '../../src/build/write-feeds.js';
 import type { Config } from '../../src/config.js';
@@ -326,6 +326,31 @@ describe('build cache: discarded, with one log line, and never a wrong feed', ()
       rmSync(config.feedsDir, { recursive: true });
       for (const file of segments(config)) rmSync(file);
     });
+  });
+});
+
+describe('inputsDigest: what a build read, as the saved build records it', () => {
+  // More files than the digest hands the hash at once, so that lines at its chunk edges count.
+  const files = Array.from({ length: 2500 }, (_, index) => ({ file: `topic/article-${index}.md`, key: `key-${index}` }) as unknown as ScannedFile);
+  const digestOf = (list: readonly ScannedFile[], problems: string) =>
+    createHash('sha256')
+      .update(list.map(({ file, key }) => `${file}\0${key}\n`).join('') + problems)
+      .digest('base64url');
+
+  it('is the sha256 of every path and key in order, then the problems', () => {
+    assert.equal(inputsDigest(files, '[]'), digestOf(files, '[]'));
+    assert.equal(inputsDigest([], '[]'), digestOf([], '[]'));
+  });
+
+  it('changes with any one file, wherever it is, with the order, and with the problems', () => {
+    const digest = inputsDigest(files, '[]');
+    for (const at of [0, 1023, 1024, 2047, 2048, 2499]) {
+      const edited = files.map((file, index) => (index === at ? ({ ...file, key: `${file.key}!` } as ScannedFile) : file));
+      assert.notEqual(inputsDigest(edited, '[]'), digest, `file ${at} edited`);
+      assert.notEqual(inputsDigest(files.filter((_, index) => index !== at), '[]'), digest, `file ${at} gone`);
+    }
+    assert.notEqual(inputsDigest([...files.slice(1024), ...files.slice(0, 1024)], '[]'), digest);
+    assert.notEqual(inputsDigest(files, '[{"file":"x.md"}]'), digest);
   });
 });
 
