@@ -26,7 +26,7 @@ import type { PageEdgeBook } from '../feeds/page-edges.js';
 import type { Logger } from '../logger.js';
 import { buildFs } from './build-fs.js';
 import { DiskWriteError, writingFile } from './disk-write-error.js';
-import { CacheIndexUnusable, loadIndex, peekSavedBuild, saveIndex, saveIndexUnlessStopped, type IndexContents, type LoadedIndex, type UnreadIndex } from './cache-index.js';
+import { CacheIndexUnusable, loadIndex, peekSavedBuild, saveIndex, saveIndexUnlessStopped, type IndexContents, type IndexSaved, type LoadedIndex, type SavedLines, type UnreadIndex } from './cache-index.js';
 import { EntryReader, type EntryLocation, type SegmentWriter } from './entry-store.js';
 import type { BuildReport, BuildResult } from './build-result.js';
 import { folderCounts, type FeedsManifest } from './write-feeds.js';
@@ -79,6 +79,12 @@ export class BuildCache {
   finishedBuild?: { readonly files: readonly ScannedFile[]; readonly problems: string } & Omit<SavedBuild, 'inputs'>;
   /** Something in the cache changed since it was loaded or saved (memory only). */
   dirty = true;
+  /**
+   * Where the lines of the saved index lie and what they hold, for the next save to copy those
+   * whose items did not change (cache-index.ts); let go once a save has replaced that index
+   * (memory only).
+   */
+  savedLines?: SavedLines;
   /** The last document plans of each collection path, reused where nothing in them changed (memory only). */
   readonly plans = new Map<string, PlanMemo<ArticleRecord>>();
   /**
@@ -127,6 +133,7 @@ export class BuildCache {
   adoptIndex(index: LoadedIndex, onRead?: (entries: ReadonlyMap<string, EntryLocation>) => void): void {
     for (const file of index.files) this.files.set(file.file, file);
     this.lastBuild = index.lastBuild;
+    this.savedLines = index.savedLines;
     this.#unread = index.rest;
     this.#onIndexRead = onRead;
   }
@@ -393,6 +400,7 @@ export function discardBuildCache(cache: BuildCache, logger: Logger, reason: str
   cache.finishedBuild = undefined;
   cache.writtenPlans = new WeakSet();
   cache.plans.clear();
+  cache.savedLines = undefined;
   cache.dirty = true;
 }
 
@@ -427,14 +435,17 @@ function removeFiles(dir: string, names: readonly string[]): void {
  * never read and the files are those it was saved with (a scan that only found new stats, as
  * after a checkout), the rest is copied as it is.
  */
-export function saveBuildCache(cache: BuildCache, stamp: CacheStamp, liveKeys: ReadonlySet<string> | undefined): void {
+export function saveBuildCache(cache: BuildCache, stamp: CacheStamp, liveKeys: ReadonlySet<string> | undefined): IndexSaved {
   const { file, contents } = indexToSave(cache, liveKeys);
+  let saved: IndexSaved;
   try {
-    saveIndex(file, stamp, contents);
+    saved = saveIndex(file, stamp, contents);
   } catch (error) {
     throw new DiskWriteError(file, error);
   }
+  cache.savedLines = undefined;
   cache.dirty = false;
+  return saved;
 }
 
 /**
@@ -443,15 +454,18 @@ export function saveBuildCache(cache: BuildCache, stamp: CacheStamp, liveKeys: R
  * saved index as it was and the cache dirty, and resolves to false. Nothing may change the cache
  * during a pause unless `stop()` is then true.
  */
-export async function saveBuildCacheUnlessStopped(cache: BuildCache, stamp: CacheStamp, liveKeys: ReadonlySet<string> | undefined, stop: () => boolean): Promise<boolean> {
+export async function saveBuildCacheUnlessStopped(cache: BuildCache, stamp: CacheStamp, liveKeys: ReadonlySet<string> | undefined, stop: () => boolean): Promise<IndexSaved | false> {
   const { file, contents } = indexToSave(cache, liveKeys);
+  let saved: IndexSaved | false;
   try {
-    if (!(await saveIndexUnlessStopped(file, stamp, contents, stop))) return false;
+    saved = await saveIndexUnlessStopped(file, stamp, contents, stop);
   } catch (error) {
     throw new DiskWriteError(file, error);
   }
+  if (!saved) return false;
+  cache.savedLines = undefined;
   cache.dirty = false;
-  return true;
+  return saved;
 }
 
 function indexToSave(cache: BuildCache, liveKeys: ReadonlySet<string> | undefined): { file: string; contents: IndexContents } {
@@ -466,8 +480,8 @@ function indexToSave(cache: BuildCache, liveKeys: ReadonlySet<string> | undefine
   const files = [...cache.files.values()];
   const unreadRest = liveKeys === undefined ? cache.unreadIndexFor(files) : undefined;
   if (unreadRest) return { file, contents: { files, rest: unreadRest, lastBuild: cache.lastBuild } };
-  const entries = liveKeys === undefined ? cache.entries : [...cache.entries].filter(([key]) => liveKeys.has(key));
-  return { file, contents: { files, entries, documents: cache.documents, lastBuild: cache.lastBuild } };
+  const entries = liveKeys === undefined ? [...cache.entries] : [...cache.entries].filter(([key]) => liveKeys.has(key));
+  return { file, contents: { files, entries, documents: [...cache.documents], lastBuild: cache.lastBuild, saved: cache.savedLines } };
 }
 
 /**

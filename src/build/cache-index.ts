@@ -12,8 +12,12 @@
  *                                    and the scan part, the hash of the rest, and where the scan
  *                                    part begins (bytes before the trailer)
  *
- * Each kind is written in chunks of CHUNK items per line: one JSON.parse per thousand files, not
- * per file. A load reads only the header, the scan part and the trailer, and checks the first
+ * Each kind is written in lines of about a thousand items: one JSON.parse per thousand files, not
+ * per file. A line ends after an item whose name (path, content key or document) hashes so
+ * (closesLine), or at LINE_MAX items, so a file added, edited or removed changes only the line it
+ * is in: a save copies every other line from the index it replaces (SavedLines), instead of
+ * writing it again (at 100k articles, most of a second of a build that changed one file).
+ * A load reads only the header, the scan part and the trailer, and checks the first
  * hash (a truncated or altered index is recognised there, before anything of it is used). The
  * rest stays on disk, read through the same open file (a later save renames a new index over
  * it), until a build needs an outcome, an entry or a document: its own hash is checked then
@@ -34,8 +38,10 @@ import { PendingText, writeAll } from './write-all.js';
 
 const FORMAT = 'feed-syndication-service build cache';
 const FORMAT_VERSION = 3;
-/** Items per line. */
-const CHUNK = 1024;
+/** Items per line at most (a line of one kind holds about LINE_MEAN). */
+const LINE_MAX = 4096;
+/** A line ends after an item whose name hashes to 0 modulo this: about this many items a line. */
+const LINE_MEAN = 1024;
 
 /** Fields per item of each chunked kind. */
 const FILE_FIELDS = 7;
@@ -44,6 +50,173 @@ const DOCUMENT_FIELDS = 2;
 
 /** An index that cannot be used, and why (one line of the log). */
 export class CacheIndexUnusable extends Error {}
+
+/**
+ * Whether a line ends after the item named `name` (a file's path, an entry's content key, a
+ * document's path): where a line ends depends on its items alone, so lines after a file that was
+ * added or removed end where they did, and a save can copy them (FNV-1a, its high bits folded in).
+ */
+function closesLine(name: string): boolean {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < name.length; index++) hash = Math.imul(hash ^ name.charCodeAt(index), 0x01000193);
+  return ((hash ^ (hash >>> 16)) & (LINE_MEAN - 1)) === 0;
+}
+
+/** A line of a saved index: its bytes [start, end) in the file (its newline included), its items [first, first + count) of its kind. */
+interface SavedLine {
+  readonly start: number;
+  readonly end: number;
+  readonly first: number;
+  readonly count: number;
+}
+
+/** Which saved line a save may copy at an item, and whether the items that follow are the line's. */
+interface LineSource<T> {
+  readonly lines: ReadonlyMap<unknown, SavedLine>;
+  /** The key `lines` has for a line that begins with `item`. */
+  readonly keyOf: (item: T) => unknown;
+  /** Whether `item` is the line's item at `position` of its kind (what the line's text says of it). */
+  readonly isSaved: (item: T, position: number) => boolean;
+}
+
+/**
+ * Where the lines of the saved index lie and what each holds, recorded as it is loaded (files) and
+ * as its rest is read (outcomes, entries, documents), for the next save of the cache to copy the
+ * lines whose items are still the very ones it read (SavedLines.copier). Only lines that ended as
+ * a line ends (closesLine, or LINE_MAX items) are kept: a save that starts a line at their first
+ * item writes the same line. Kept until a save replaces the file (BuildCache.savedLines): a few
+ * references per article, for one process's first save.
+ */
+export class SavedLines {
+  readonly #file: string;
+  readonly #size: number;
+  /** Where the rest begins and ends, and the trailer begins. */
+  readonly #restStart: number;
+  readonly #scanStart: number;
+  readonly #trailerStart: number;
+  readonly #sha256: string;
+  readonly #restSha256: string;
+  /** The files in the index's order: the items of its "F" and "O" lines. */
+  readonly #files: readonly IndexedFile[];
+  readonly fileLines = new Map<IndexedFile, SavedLine>();
+  readonly outcomeLines = new Map<IndexedFile, SavedLine>();
+  /** The entries in the index's order, and its "E" lines by their first key. */
+  readonly entryKeys: string[] = [];
+  readonly entryLocations: EntryLocation[] = [];
+  readonly entryLines = new Map<string, SavedLine>();
+  /** The documents in the index's order, and its "D" lines by their first document. */
+  readonly documentNames: string[] = [];
+  readonly documentPrints: string[] = [];
+  readonly documentLines = new Map<string, SavedLine>();
+
+  constructor(file: string, parts: { size: number; restStart: number; scanStart: number; trailerStart: number; sha256: string; restSha256: string }, files: readonly IndexedFile[]) {
+    this.#file = file;
+    this.#size = parts.size;
+    this.#restStart = parts.restStart;
+    this.#scanStart = parts.scanStart;
+    this.#trailerStart = parts.trailerStart;
+    this.#sha256 = parts.sha256;
+    this.#restSha256 = parts.restSha256;
+    this.#files = files;
+  }
+
+  /** Records a line of `kind` at bytes [start, end) that holds items [first, first + count) named `last` at its end, if it ended as a line ends. */
+  record(kind: 'F' | 'O' | 'E' | 'D', start: number, end: number, first: number, count: number, last: string): void {
+    if (count === 0 || (count < LINE_MAX && !closesLine(last))) return;
+    const line = { start, end, first, count };
+    if (kind === 'F') this.fileLines.set(this.#files[first]!, line);
+    else if (kind === 'O') this.outcomeLines.set(this.#files[first]!, line);
+    else if (kind === 'E') this.entryLines.set(this.entryKeys[first]!, line);
+    else this.documentLines.set(this.documentNames[first]!, line);
+  }
+
+  /** The "F" and "O" lines: each item is a file, the very object the load made (IndexedFile). */
+  readonly files = this.#ofFiles(this.fileLines);
+  readonly outcomes = this.#ofFiles(this.outcomeLines);
+
+  readonly entries: LineSource<readonly [string, EntryLocation]> = {
+    lines: this.entryLines,
+    keyOf: ([key]) => key,
+    isSaved: ([key, entry], position) => entry === this.entryLocations[position] && key === this.entryKeys[position],
+  };
+
+  readonly documents: LineSource<readonly [string, string]> = {
+    lines: this.documentLines,
+    keyOf: ([document]) => document,
+    isSaved: ([document, fingerprint], position) => document === this.documentNames[position] && fingerprint === this.documentPrints[position],
+  };
+
+  #ofFiles(lines: ReadonlyMap<IndexedFile, SavedLine>): LineSource<ScannedFile> {
+    return { lines, keyOf: (file) => file, isSaved: (file, position) => file === this.#files[position] };
+  }
+
+  /**
+   * The saved index opened again to copy lines from, if it still holds the very bytes its load
+   * checked (the same size and both hashes, read through once): a file changed or replaced since
+   * gives undefined, and the save writes every line. The caller closes it.
+   */
+  copier(): LineCopier | undefined {
+    let fd: number;
+    try {
+      fd = openSync(this.#file, 'r');
+    } catch {
+      return undefined;
+    }
+    try {
+      if (fstatSync(fd).size === this.#size) {
+        const main = createHash('sha256');
+        const rest = createHash('sha256');
+        const piece = Buffer.allocUnsafe(VERIFY_PIECE);
+        hashRange(fd, piece, 0, this.#restStart, main);
+        hashRange(fd, piece, this.#restStart, this.#scanStart, rest);
+        hashRange(fd, piece, this.#scanStart, this.#trailerStart, main);
+        if (main.digest('base64url') === this.#sha256 && rest.digest('base64url') === this.#restSha256) return new LineCopier(fd);
+      }
+    } catch {
+      // Unreadable now: nothing is copied.
+    }
+    closeSync(fd);
+    return undefined;
+  }
+}
+
+/** Bytes read at a time to check a saved index again. */
+const VERIFY_PIECE = 4 << 20;
+
+/** Feeds bytes [start, end) of `fd` to `hash`. */
+function hashRange(fd: number, piece: Buffer, start: number, end: number, hash: ReturnType<typeof createHash>): void {
+  for (let at = start; at < end; at += piece.length) {
+    const part = piece.subarray(0, Math.min(piece.length, end - at));
+    readFully(fd, part, at);
+    hash.update(part);
+  }
+}
+
+/** Reads saved lines from the checked index (SavedLines.copier). */
+class LineCopier {
+  readonly #fd: number;
+  /** Bytes copied so far. */
+  copied = 0;
+
+  constructor(fd: number) {
+    this.#fd = fd;
+  }
+
+  read(line: SavedLine): Buffer {
+    const bytes = Buffer.allocUnsafe(line.end - line.start);
+    readFully(this.#fd, bytes, line.start);
+    this.copied += bytes.length;
+    return bytes;
+  }
+
+  close(): void {
+    try {
+      closeSync(this.#fd);
+    } catch {
+      // Only read through.
+    }
+  }
+}
 
 /** The part of the index a build may never need: read (and parsed) at most once, on demand. */
 export interface IndexRest {
@@ -65,15 +238,17 @@ export class UnreadIndex {
   #bytes: Buffer | undefined;
   #files: readonly IndexedFile[] | undefined;
   readonly #shared: SharedValues;
+  readonly #saved: SavedLines;
   #read: IndexRest | undefined;
 
-  constructor(fd: number, range: { readonly start: number; readonly end: number; readonly sha256: string }, files: readonly IndexedFile[], shared: SharedValues) {
+  constructor(fd: number, range: { readonly start: number; readonly end: number; readonly sha256: string }, files: readonly IndexedFile[], shared: SharedValues, saved: SavedLines) {
     this.#fd = fd;
     this.#start = range.start;
     this.#end = range.end;
     this.#sha256 = range.sha256;
     this.#files = files;
     this.#shared = shared;
+    this.#saved = saved;
   }
 
   read(): IndexRest {
@@ -83,7 +258,7 @@ export class UnreadIndex {
     const bytes = this.#verifiedBytes();
     this.#bytes = undefined;
     this.#files = undefined;
-    this.#read = parseRest(bytes, files, this.#shared);
+    this.#read = parseRest(bytes, files, this.#shared, this.#saved, this.#start);
     return this.#read;
   }
 
@@ -169,6 +344,8 @@ export interface LoadedIndex {
   readonly files: readonly IndexedFile[];
   readonly lastBuild?: SavedBuild;
   readonly rest: UnreadIndex;
+  /** Where its lines lie, for the next save to copy (the rest's, once it is read). */
+  readonly savedLines: SavedLines;
 }
 
 /** The most a trailer can take: a line of two hashes and a number. */
@@ -191,7 +368,7 @@ export function loadIndex(file: string, stamp: CacheStamp, shared: SharedValues)
   }
   let loaded: LoadedIndex | undefined;
   try {
-    loaded = loadOpenIndex(fd, stamp, shared);
+    loaded = loadOpenIndex(file, fd, stamp, shared);
     return loaded;
   } finally {
     // The rest is read through it later (UnreadIndex); anything else closes it now.
@@ -205,6 +382,10 @@ interface VerifiedScanPart {
   readonly scan: Buffer;
   /** Where the rest lies: after the header, up to the scan part. */
   readonly rest: { readonly start: number; readonly end: number; readonly sha256: string };
+  /** The file's size, where its trailer begins, and the hash of its header and scan part. */
+  readonly size: number;
+  readonly trailerStart: number;
+  readonly sha256: string;
 }
 
 function readScanPart(fd: number, stamp: CacheStamp): VerifiedScanPart {
@@ -245,7 +426,7 @@ function readScanPart(fd: number, stamp: CacheStamp): VerifiedScanPart {
   if (fields.format !== FORMAT || fields.version !== FORMAT_VERSION) throw unusable('it is in another format');
   if (fields.code !== stamp.code) throw unusable('it was made by another version of the service');
   if (fields.config !== stamp.config) throw unusable('it was made with another configuration');
-  return { scan, rest: { start: headerEnd + 1, end: scanStart, sha256: trailer.restSha256 as string } };
+  return { scan, rest: { start: headerEnd + 1, end: scanStart, sha256: trailer.restSha256 as string }, size, trailerStart, sha256: trailer.sha256 };
 }
 
 /** The saved build of a "B" line (the scan part's first line, if any). */
@@ -253,30 +434,33 @@ function savedBuildOf(line: unknown[]): SavedBuild | undefined {
   return line[0] === 'B' && typeof line[1] === 'object' && line[1] !== null ? (line[1] as SavedBuild) : undefined;
 }
 
-function loadOpenIndex(fd: number, stamp: CacheStamp, shared: SharedValues): LoadedIndex {
+function loadOpenIndex(file: string, fd: number, stamp: CacheStamp, shared: SharedValues): LoadedIndex {
   const unusable = (reason: string) => new CacheIndexUnusable(reason);
-  const { scan, rest: restAt } = readScanPart(fd, stamp);
+  const { scan, rest: restAt, size, trailerStart, sha256 } = readScanPart(fd, stamp);
   const files: IndexedFile[] = [];
-  const rest = new UnreadIndex(fd, restAt, files, shared);
+  const saved = new SavedLines(file, { size, restStart: restAt.start, scanStart: restAt.end, trailerStart, sha256, restSha256: restAt.sha256 }, files);
+  const rest = new UnreadIndex(fd, restAt, files, shared, saved);
   let lastBuild: SavedBuild | undefined;
   try {
-    for (const line of lines(scan, 0, scan.length)) {
-      const saved = savedBuildOf(line);
-      if (saved) {
-        lastBuild = saved;
+    for (const { line, start, end } of lines(scan, 0, scan.length)) {
+      const build = savedBuildOf(line);
+      if (build) {
+        lastBuild = build;
         continue;
       }
       if (line[0] !== 'F' || (line.length - 1) % FILE_FIELDS !== 0) throw new Error('not a line of the scan part');
+      const first = files.length;
       for (let at = 1; at < line.length; at += FILE_FIELDS) {
         const [path, size, mtimeMs, ctimeMs, ino, checkedAt, key] = line.slice(at, at + FILE_FIELDS) as [string, number, number, number, number, number, string];
         if (typeof path !== 'string' || typeof key !== 'string' || typeof size !== 'number' || typeof checkedAt !== 'number') throw new Error('not a file');
         files.push(new IndexedFile(path, { size, mtimeMs, ctimeMs, ino }, checkedAt, key, rest, files.length));
       }
+      saved.record('F', restAt.end + start, restAt.end + end, first, files.length - first, files.at(-1)?.file ?? '');
     }
   } catch {
     throw unusable('a line of it is unreadable');
   }
-  return { files, lastBuild, rest };
+  return { files, lastBuild, rest, savedLines: saved };
 }
 
 /**
@@ -320,41 +504,57 @@ function parseJson(bytes: Buffer, start: number, end: number): unknown {
   }
 }
 
-/** Each line of bytes [start, end) (every line ends with a newline), parsed as a JSON array. */
-function* lines(bytes: Buffer, start: number, end: number): Generator<unknown[]> {
-  if (end <= start) return;
-  const text = bytes.toString('utf8', start, end);
-  let from = 0;
-  while (from < text.length) {
-    const to = text.indexOf('\n', from);
-    const line = JSON.parse(text.slice(from, to)) as unknown;
+/**
+ * Each line of bytes [start, end) (every line ends with a newline), parsed as a JSON array, with
+ * where it begins in `bytes` and where it ends (after its newline).
+ */
+function* lines(bytes: Buffer, start: number, end: number): Generator<{ readonly line: unknown[]; readonly start: number; readonly end: number }> {
+  let from = start;
+  while (from < end) {
+    const to = bytes.indexOf(0x0a, from);
+    if (to < 0 || to >= end) throw new Error('a line without its newline');
+    const line = JSON.parse(bytes.toString('utf8', from, to)) as unknown;
     if (!Array.isArray(line)) throw new Error('not an array');
-    yield line;
+    yield { line, start: from, end: to + 1 };
     from = to + 1;
   }
 }
 
-/** Outcomes, entries and documents from the rest's bytes. */
-function parseRest(bytes: Buffer, files: readonly IndexedFile[], shared: SharedValues): IndexRest {
+/** Outcomes, entries and documents from the rest's bytes (bytes [restStart, …) of the index), their lines recorded in `saved`. */
+function parseRest(bytes: Buffer, files: readonly IndexedFile[], shared: SharedValues, saved: SavedLines, restStart: number): IndexRest {
   const outcomes: FileOutcome<ArticleRecord>[] = [];
   const entries = new Map<string, EntryLocation>();
   const documents = new Map<string, string>();
+  const { entryKeys, entryLocations, documentNames, documentPrints } = saved;
   try {
-    for (const line of lines(bytes, 0, bytes.length)) {
+    for (const { line, start, end } of lines(bytes, 0, bytes.length)) {
       const kind = line[0];
       if (kind === 'O') {
+        const first = outcomes.length;
         for (let at = 1; at < line.length; at++) {
           const file = files[outcomes.length];
           if (!file) throw new Error('more outcomes than files');
           outcomes.push(loadOutcome(line[at] as StoredOutcome, file.file, file.key, shared));
         }
+        saved.record('O', restStart + start, restStart + end, first, outcomes.length - first, files[outcomes.length - 1]?.file ?? '');
       } else if (kind === 'E' && (line.length - 1) % ENTRY_FIELDS === 0) {
+        const first = entryKeys.length;
         for (let at = 1; at < line.length; at += ENTRY_FIELDS) {
           const [key, segment, offset, rss, atom, json, html, digest] = line.slice(at, at + ENTRY_FIELDS) as [string, string, number, number, number, number, number, string];
-          entries.set(key, { segment: shared.string(segment), offset, lengths: [rss, atom, json, html], digest });
+          const entry = { segment: shared.string(segment), offset, lengths: [rss, atom, json, html] as const, digest };
+          entries.set(key, entry);
+          entryKeys.push(key);
+          entryLocations.push(entry);
         }
+        saved.record('E', restStart + start, restStart + end, first, entryKeys.length - first, entryKeys.at(-1) ?? '');
       } else if (kind === 'D' && (line.length - 1) % DOCUMENT_FIELDS === 0) {
-        for (let at = 1; at < line.length; at += DOCUMENT_FIELDS) documents.set(line[at] as string, line[at + 1] as string);
+        const first = documentNames.length;
+        for (let at = 1; at < line.length; at += DOCUMENT_FIELDS) {
+          documents.set(line[at] as string, line[at + 1] as string);
+          documentNames.push(line[at] as string);
+          documentPrints.push(line[at + 1] as string);
+        }
+        saved.record('D', restStart + start, restStart + end, first, documentNames.length - first, documentNames.at(-1) ?? '');
       } else {
         throw new Error('a line of an unknown kind');
       }
@@ -432,10 +632,31 @@ export type IndexContents = {
   readonly files: readonly ScannedFile[];
   readonly lastBuild?: SavedBuild;
 } & (
-  | { readonly entries: Iterable<readonly [string, EntryLocation]>; readonly documents: Iterable<readonly [string, string]> }
+  | {
+      readonly entries: readonly (readonly [string, EntryLocation])[];
+      readonly documents: readonly (readonly [string, string])[];
+      /** The lines of the index this save replaces, copied where their items are these (LoadedIndex.savedLines). */
+      readonly saved?: SavedLines;
+    }
   /** The outcomes, entries and documents as an index of the same files held them (UnreadIndex.bytesFor). */
   | { readonly rest: Buffer }
 );
+
+/** What a save wrote: bytes in all, and how many of them it copied from the index it replaced. */
+export interface IndexSaved {
+  readonly bytes: number;
+  readonly copiedBytes: number;
+}
+
+/** Whether items [at, at + saved.count) are the saved line's, in its order. */
+function holdsLine<T>(saved: SavedLine, items: readonly T[], at: number, source: LineSource<T>): boolean {
+  if (at + saved.count > items.length) return false;
+  for (let offset = 0; offset < saved.count; offset++) if (!source.isSaved(items[at + offset]!, saved.first + offset)) return false;
+  return true;
+}
+
+/** Bytes a save copies between its pauses (saveIndexUnlessStopped), as it writes a megabyte between them. */
+const COPIED_BETWEEN_PAUSES = 1 << 20;
 
 /** JSON of `fields` without its brackets: one item of a chunked line. */
 const item = (fields: readonly unknown[]) => JSON.stringify(fields).slice(1, -1);
@@ -444,27 +665,40 @@ const item = (fields: readonly unknown[]) => JSON.stringify(fields).slice(1, -1)
  * Writes the index to `file` (atomically: a temporary file renamed over it). Throws what the
  * file system throws, having removed the temporary file.
  */
-export function saveIndex(file: string, stamp: CacheStamp, contents: IndexContents): void {
-  for (const _ of indexWriting(file, stamp, contents));
+export function saveIndex(file: string, stamp: CacheStamp, contents: IndexContents): IndexSaved {
+  const writing = indexWriting(file, stamp, contents);
+  for (;;) {
+    const step = writing.next();
+    if (step.done) return step.value;
+  }
 }
 
 /**
  * The same save, letting other work run after each megabyte written: it stops, leaving the file
  * as it was, as soon as `stop()` says so after one of those pauses, and then resolves to false.
  */
-export async function saveIndexUnlessStopped(file: string, stamp: CacheStamp, contents: IndexContents, stop: () => boolean): Promise<boolean> {
-  for (const _ of indexWriting(file, stamp, contents)) {
+export async function saveIndexUnlessStopped(file: string, stamp: CacheStamp, contents: IndexContents, stop: () => boolean): Promise<IndexSaved | false> {
+  const writing = indexWriting(file, stamp, contents);
+  for (;;) {
+    const step = writing.next();
+    if (step.done) return step.value;
     await new Promise(setImmediate);
-    // Leaving the loop returns the generator, which removes its temporary file.
-    if (stop()) return false;
+    if (stop()) {
+      // Returning the generator removes its temporary file (the value given is not used).
+      writing.return({ bytes: 0, copiedBytes: 0 });
+      return false;
+    }
   }
-  return true;
 }
 
 /** The steps of a save: each step ends after a megabyte reaches the temporary file. */
-function* indexWriting(file: string, stamp: CacheStamp, contents: IndexContents): Generator<void, void, undefined> {
+function* indexWriting(file: string, stamp: CacheStamp, contents: IndexContents): Generator<void, IndexSaved, undefined> {
   const { files } = contents;
   const out = new IndexWriter(file);
+  // Opened (and checked) before the first line is written, closed once the save ends either way.
+  const copier = 'saved' in contents ? contents.saved?.copier() : undefined;
+  const from = <T>(source: LineSource<T> | undefined) => (copier && source ? { source, copier } : undefined);
+  const saved = 'saved' in contents ? contents.saved : undefined;
   try {
     out.line(JSON.stringify({ format: FORMAT, version: FORMAT_VERSION, code: stamp.code, config: stamp.config }));
     out.startRest();
@@ -473,20 +707,22 @@ function* indexWriting(file: string, stamp: CacheStamp, contents: IndexContents)
       yield;
     } else {
       // Made afresh on each save, not kept per object: at a million articles those texts would hold most of a gigabyte.
-      yield* out.chunked('O', files, (scanned) => JSON.stringify(storeOutcome(scanned.outcome)));
-      yield* out.chunked('E', contents.entries, ([key, entry]) => item([key, entry.segment, entry.offset, ...entry.lengths, entry.digest]));
-      yield* out.chunked('D', contents.documents, ([document, fingerprint]) => item([document, fingerprint]));
+      yield* out.chunked('O', files, (scanned) => scanned.file, (scanned) => JSON.stringify(storeOutcome(scanned.outcome)), from(saved?.outcomes));
+      yield* out.chunked('E', contents.entries, ([key]) => key, ([key, entry]) => item([key, entry.segment, entry.offset, ...entry.lengths, entry.digest]), from(saved?.entries));
+      yield* out.chunked('D', contents.documents, ([document]) => document, ([document, fingerprint]) => item([document, fingerprint]), from(saved?.documents));
     }
     out.endRest();
     const scanStart = out.size();
     if (contents.lastBuild) out.line(JSON.stringify(['B', contents.lastBuild]));
-    yield* out.chunked('F', files, ({ file: name, stat, checkedAt, key }) => item([name, stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, checkedAt, key]));
+    yield* out.chunked('F', files, (scanned) => scanned.file, ({ file: name, stat, checkedAt, key }) => item([name, stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, checkedAt, key]), from(saved?.files));
     // Once more before the file is put in place, however small it is.
     yield;
-    out.finish((hashes, bytes) => JSON.stringify({ ...hashes, scanBytes: bytes - scanStart }));
+    const bytes = out.finish((hashes, size) => JSON.stringify({ ...hashes, scanBytes: size - scanStart }));
+    return { bytes, copiedBytes: copier?.copied ?? 0 };
   } finally {
     // Thrown, or stopped by the caller: the temporary file goes (a no-op once finished).
     out.abandon();
+    copier?.close();
   }
 }
 
@@ -522,17 +758,36 @@ class IndexWriter {
     return this.#text.add(`${text}\n`);
   }
 
-  /** Lines of `kind`, CHUNK items each, yielding after each megabyte written. */
-  *chunked<T>(kind: string, items: Iterable<T>, text: (item: T) => string): Generator<void, void, undefined> {
-    let chunk: string[] = [];
-    for (const each of items) {
-      chunk.push(text(each));
-      if (chunk.length === CHUNK) {
-        if (this.line(`["${kind}",${chunk.join(',')}]`)) yield;
-        chunk = [];
+  /**
+   * Lines of `kind` holding `items`, each ending after an item whose name closes a line or at
+   * LINE_MAX items, yielding after each megabyte written. With `copy`, a line of the index this
+   * save replaces that begins where a line begins now, and holds the very items that follow, is
+   * copied as it is: it is the line these items make.
+   */
+  *chunked<T>(kind: string, items: readonly T[], name: (item: T) => string, text: (item: T) => string, copy?: { readonly source: LineSource<T>; readonly copier: LineCopier }): Generator<void, void, undefined> {
+    let line: string[] = [];
+    let copied = 0;
+    for (let index = 0; index < items.length; ) {
+      const saved = line.length === 0 && copy ? copy.source.lines.get(copy.source.keyOf(items[index]!)) : undefined;
+      if (saved && holdsLine(saved, items, index, copy!.source)) {
+        const bytes = copy!.copier.read(saved);
+        this.bytes(bytes);
+        index += saved.count;
+        copied += bytes.length;
+        if (copied >= COPIED_BETWEEN_PAUSES) {
+          copied = 0;
+          yield;
+        }
+        continue;
+      }
+      const each = items[index++]!;
+      line.push(text(each));
+      if (line.length === LINE_MAX || closesLine(name(each))) {
+        if (this.line(`["${kind}",${line.join(',')}]`)) yield;
+        line = [];
       }
     }
-    if (chunk.length > 0 && this.line(`["${kind}",${chunk.join(',')}]`)) yield;
+    if (line.length > 0 && this.line(`["${kind}",${line.join(',')}]`)) yield;
   }
 
   /** What follows is the rest, hashed on its own. */
@@ -562,13 +817,15 @@ class IndexWriter {
   }
 
   /** Adds the trailer (made from the two hashes and the size of everything before it) and puts the file in place. */
-  finish(trailer: (hashes: { readonly sha256: string; readonly restSha256: string }, bytes: number) => string): void {
+  finish(trailer: (hashes: { readonly sha256: string; readonly restSha256: string }, bytes: number) => string): number {
     const size = this.size();
-    writeAll(this.#fd, Buffer.from(`${trailer({ sha256: this.#mainHash.digest('base64url'), restSha256: this.#restHash.digest('base64url') }, size)}\n`, 'utf8'));
+    const last = Buffer.from(`${trailer({ sha256: this.#mainHash.digest('base64url'), restSha256: this.#restHash.digest('base64url') }, size)}\n`, 'utf8');
+    writeAll(this.#fd, last);
     this.#closed = true;
     buildFs.closeSync(this.#fd);
     buildFs.renameSync(this.#temporary, this.#target);
     this.#inPlace = true;
+    return size + last.length;
   }
 
   /** Removes the temporary file, unless `finish` has put it in place. */

@@ -77,11 +77,13 @@ function startSave(): void {
     try {
       // A build that arrives meanwhile stops it and schedules the save again when it ends.
       const startedAt = performance.now();
-      if (await saveBuildCacheUnlessStopped(cache, stamp, liveEntryKeys(cache), () => save.stop)) {
+      const saved = await saveBuildCacheUnlessStopped(cache, stamp, liveEntryKeys(cache), () => save.stop);
+      if (saved) {
         unsavedSince = undefined;
         // Logged: its work (about a second at 100k articles, then the heap's collections) comes
         // SAVE_QUIET_MS after the build, as load an operator would otherwise see with no build.
-        logger.info('build cache saved', { durationMs: elapsedMs(startedAt) });
+        // The bytes it copied from the index it replaced were not written again (cache-index.ts).
+        logger.info('build cache saved', { durationMs: elapsedMs(startedAt), bytes: saved.bytes, copiedBytes: saved.copiedBytes });
       }
     } catch (error) {
       logger.warn('build cache could not be saved; the next start builds more', { error });
