@@ -12,20 +12,23 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { childEnv, freeDisk, isNpmItself, nodeArgs, NPM, npmScriptArgs, probeUrl, runCommand, runNode, type ChildRun } from './processes.js';
 import type { Budget } from './server-phases.js';
+import { copyTree, reviseArticle } from './service.js';
 
 /**
  * `ours-archives` is the service as shipped (FEED_ARCHIVES left at its default, on); `ours-cached`
  * runs it again over the feeds and state folders of the `ours-archives` run just before, with
- * nothing changed; `ours` sets FEED_ARCHIVES=false.
+ * nothing changed; `ours-edited` once more after the newest article was edited (what a CI run
+ * that keeps its cache does when an article came); `ours` sets FEED_ARCHIVES=false.
  */
-export type BuildVariant = 'baseline' | 'ours-archives' | 'ours-cached' | 'ours';
+export type BuildVariant = 'baseline' | 'ours-archives' | 'ours-cached' | 'ours-edited' | 'ours';
 
-export const VARIANTS: readonly BuildVariant[] = ['baseline', 'ours-archives', 'ours-cached', 'ours'];
+export const VARIANTS: readonly BuildVariant[] = ['baseline', 'ours-archives', 'ours-cached', 'ours-edited', 'ours'];
 
 export const VARIANT_LABELS: Record<BuildVariant, string> = {
   baseline: 'baseline (gray-matter + feed, straightforward)',
   'ours-archives': 'ours, defaults (archives on)',
   'ours-cached': 'ours, defaults again, cache kept, no change',
+  'ours-edited': 'ours, defaults again, cache kept, one article edited',
   ours: 'ours, FEED_ARCHIVES=false',
 };
 
@@ -61,7 +64,7 @@ export interface ColdBuildSettings {
 
 /**
  * One cold build of `variant` over `contentDir`, writing to `workDir`/feeds and `workDir`/state
- * (empty, except for `ours-cached`, which gets the folder of the `ours-archives` run before it).
+ * (empty, except for `ours-cached` and `ours-edited`, which get the folder of the `ours-archives` run before them).
  * The caller removes the folder: deleting gigabytes right before a timed run slows its writes.
  */
 export async function runColdBuild(variant: BuildVariant, contentDir: string, settings: ColdBuildSettings, timeoutMs: number, workDir: string): Promise<ColdRun> {
@@ -113,9 +116,9 @@ export const DISK_BYTES_PER_ARTICLE = 50_000;
 
 export interface ColdPhaseOptions {
   readonly sizes: readonly number[];
-  /** Rounds per size: baseline, ours with defaults, the same again (cache kept), ours without archives. */
+  /** Rounds per size: baseline, ours with defaults, the same again (cache kept), again after an edit, ours without archives. */
   readonly runs: number;
-  readonly corpora: ReadonlyMap<number, { readonly dir: string }>;
+  readonly corpora: ReadonlyMap<number, { readonly dir: string; readonly manifest: { readonly newestPublished: string } }>;
   readonly settings: ColdBuildSettings;
   /**
    * A fresh folder for the runs' output, one sub-folder per run. Nothing is removed during the
@@ -151,7 +154,7 @@ export async function measureColdBuilds({ sizes, runs, corpora, settings, workRo
     return dir;
   };
   const failed = new Set<BuildVariant>();
-  const run = async (n: number, variant: BuildVariant, dir: string): Promise<boolean> => {
+  const run = async (n: number, variant: BuildVariant, dir: string, contentDir = corpora.get(n)!.dir): Promise<boolean> => {
     const target = row(n, variant);
     const left = budget.deadline - Date.now();
     if (failed.has(variant)) {
@@ -162,7 +165,7 @@ export async function measureColdBuilds({ sizes, runs, corpora, settings, workRo
       target.note = 'skipped: out of time';
       return false;
     }
-    const result = await runColdBuild(variant, corpora.get(n)!.dir, settings, Math.min(20 * 60_000, left), dir);
+    const result = await runColdBuild(variant, contentDir, settings, Math.min(20 * 60_000, left), dir);
     target.runs.push(result);
     if (!result.ok) {
       target.note = result.error;
@@ -172,12 +175,24 @@ export async function measureColdBuilds({ sizes, runs, corpora, settings, workRo
     return result.ok;
   };
   for (const n of sizes) {
+    // The runs with defaults read a copy of the corpus (hard links), whose newest article each
+    // round edits (a new file in its place: the corpus itself stays as it is).
+    const { dir: corpusDir, manifest } = corpora.get(n)!;
+    const edited = path.join(workRoot, `content-${n}`);
+    await copyTree(corpusDir, edited, Math.max(1, budget.deadline - Date.now()));
     for (let round = 0; round < runs; round++) {
       const baseline = await folder(n);
       await run(n, 'baseline', baseline);
       const defaults = await folder(n);
-      if (await run(n, 'ours-archives', defaults)) await run(n, 'ours-cached', defaults);
-      else row(n, 'ours-cached').note ??= 'skipped: the default build it repeats failed';
+      if (await run(n, 'ours-archives', defaults, edited)) {
+        if (await run(n, 'ours-cached', defaults, edited)) {
+          await reviseArticle(path.join(edited, manifest.newestPublished), `cold round ${round + 1}`);
+          await run(n, 'ours-edited', defaults, edited);
+        } else row(n, 'ours-edited').note ??= 'skipped: the build it repeats failed';
+      } else {
+        row(n, 'ours-cached').note ??= 'skipped: the default build it repeats failed';
+        row(n, 'ours-edited').note ??= 'skipped: the default build it repeats failed';
+      }
       const noArchives = await folder(n);
       await run(n, 'ours', noArchives);
       done.push(baseline, defaults, noArchives);

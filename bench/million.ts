@@ -141,7 +141,7 @@ export async function runMillion(options: MillionOptions = {}): Promise<MillionR
 
     const [first, second] = corpus.manifest.recentPublished;
     await reviseArticle(path.join(content, first ?? corpus.manifest.newestPublished), 'million 1');
-    results.oneFileCommand = await runColdBuild('ours-cached', content, settings, STEP_TIMEOUT_MS, out);
+    results.oneFileCommand = await runColdBuild('ours-edited', content, settings, STEP_TIMEOUT_MS, out);
     log(`million: after one edit, npm run build:feeds ${results.oneFileCommand.wallMs} ms wall, ${results.oneFileCommand.buildMs} ms build`);
 
     const service = await startService({ name: 'service-million', contentDir: content, feedsDir: path.join(out, 'feeds'), stateDir: path.join(out, 'state'), maxItems: settings.maxItems, baseUrl: settings.baseUrl, serviceRoot, bootTimeoutMs: STEP_TIMEOUT_MS });

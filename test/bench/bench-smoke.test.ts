@@ -55,7 +55,7 @@ describe('npm run bench -- --quick, cut down', () => {
     // Every cold-build variant, every serving scenario and target, and all seventeen targets are there.
     assert.deepEqual(
       results.coldBuilds.map((row) => row.variant),
-      ['baseline', 'ours-archives', 'ours-cached', 'ours'],
+      ['baseline', 'ours-archives', 'ours-cached', 'ours-edited', 'ours'],
     );
     assert.equal(Object.keys(figures).filter((name) => name.startsWith('serving.') && name.endsWith('.requestsPerSecond')).length, 9);
     // Each serving figure comes with the CPU its server spent a response (positive: checked above).
