@@ -433,7 +433,8 @@ function removeFiles(dir: string, names: readonly string[]): void {
  * Writes the cache's index (atomically: a temporary file renamed over the old one), keeping only
  * the entries whose keys are in `liveKeys` (every one when undefined). When the index's rest was
  * never read and the files are those it was saved with (a scan that only found new stats, as
- * after a checkout), the rest is copied as it is.
+ * after a checkout), the rest is copied as it is; otherwise the lines of the index this process
+ * loaded that no change touched are (cache-index.ts, SavedLines). Returns what it wrote.
  */
 export function saveBuildCache(cache: BuildCache, stamp: CacheStamp, liveKeys: ReadonlySet<string> | undefined): IndexSaved {
   const { file, contents } = indexToSave(cache, liveKeys);
@@ -451,8 +452,8 @@ export function saveBuildCache(cache: BuildCache, stamp: CacheStamp, liveKeys: R
 /**
  * The same save, pausing after each megabyte so that other work (a build the watcher asks for)
  * is not held up by it: once `stop()` is true at one of those pauses, the save stops, leaving the
- * saved index as it was and the cache dirty, and resolves to false. Nothing may change the cache
- * during a pause unless `stop()` is then true.
+ * saved index as it was and the cache dirty, and resolves to false (else to what it wrote).
+ * Nothing may change the cache during a pause unless `stop()` is then true.
  */
 export async function saveBuildCacheUnlessStopped(cache: BuildCache, stamp: CacheStamp, liveKeys: ReadonlySet<string> | undefined, stop: () => boolean): Promise<IndexSaved | false> {
   const { file, contents } = indexToSave(cache, liveKeys);
