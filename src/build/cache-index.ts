@@ -62,6 +62,16 @@ function closesLine(name: string): boolean {
   return ((hash ^ (hash >>> 16)) & (LINE_MEAN - 1)) === 0;
 }
 
+/** Where a saved index's parts lie (bytes), and their hashes, as its load checked them. */
+interface SavedParts {
+  readonly size: number;
+  readonly restStart: number;
+  readonly scanStart: number;
+  readonly trailerStart: number;
+  readonly sha256: string;
+  readonly restSha256: string;
+}
+
 /** A line of a saved index: its bytes [start, end) in the file (its newline included), its items [first, first + count) of its kind. */
 interface SavedLine {
   readonly start: number;
@@ -84,8 +94,8 @@ interface LineSource<T> {
  * as its rest is read (outcomes, entries, documents), for the next save of the cache to copy the
  * lines whose items are still the very ones it read (SavedLines.copier). Only lines that ended as
  * a line ends (closesLine, or LINE_MAX items) are kept: a save that starts a line at their first
- * item writes the same line. Kept until a save replaces the file (BuildCache.savedLines): a few
- * references per article, for one process's first save.
+ * item writes the same line. Kept until a save replaces the file (BuildCache.savedLines): two
+ * references per entry and per document, for one process's first save.
  */
 export class SavedLines {
   readonly #file: string;
@@ -96,10 +106,11 @@ export class SavedLines {
   readonly #trailerStart: number;
   readonly #sha256: string;
   readonly #restSha256: string;
-  /** The files in the index's order: the items of its "F" and "O" lines. */
-  readonly #files: readonly IndexedFile[];
-  readonly fileLines = new Map<IndexedFile, SavedLine>();
-  readonly outcomeLines = new Map<IndexedFile, SavedLine>();
+  /** The index's rest, which every file the load made (IndexedFile) names with its position. */
+  readonly #rest: UnreadIndex;
+  /** Its "F" and "O" lines by the position of their first file. */
+  readonly fileLines = new Map<number, SavedLine>();
+  readonly outcomeLines = new Map<number, SavedLine>();
   /** The entries in the index's order, and its "E" lines by their first key. */
   readonly entryKeys: string[] = [];
   readonly entryLocations: EntryLocation[] = [];
@@ -109,7 +120,7 @@ export class SavedLines {
   readonly documentPrints: string[] = [];
   readonly documentLines = new Map<string, SavedLine>();
 
-  constructor(file: string, parts: { size: number; restStart: number; scanStart: number; trailerStart: number; sha256: string; restSha256: string }, files: readonly IndexedFile[]) {
+  constructor(file: string, parts: SavedParts, rest: UnreadIndex) {
     this.#file = file;
     this.#size = parts.size;
     this.#restStart = parts.restStart;
@@ -117,20 +128,23 @@ export class SavedLines {
     this.#trailerStart = parts.trailerStart;
     this.#sha256 = parts.sha256;
     this.#restSha256 = parts.restSha256;
-    this.#files = files;
+    this.#rest = rest;
   }
 
   /** Records a line of `kind` at bytes [start, end) that holds items [first, first + count) named `last` at its end, if it ended as a line ends. */
   record(kind: 'F' | 'O' | 'E' | 'D', start: number, end: number, first: number, count: number, last: string): void {
     if (count === 0 || (count < LINE_MAX && !closesLine(last))) return;
     const line = { start, end, first, count };
-    if (kind === 'F') this.fileLines.set(this.#files[first]!, line);
-    else if (kind === 'O') this.outcomeLines.set(this.#files[first]!, line);
+    if (kind === 'F') this.fileLines.set(first, line);
+    else if (kind === 'O') this.outcomeLines.set(first, line);
     else if (kind === 'E') this.entryLines.set(this.entryKeys[first]!, line);
     else this.documentLines.set(this.documentNames[first]!, line);
   }
 
-  /** The "F" and "O" lines: each item is a file, the very object the load made (IndexedFile). */
+  /**
+   * The "F" and "O" lines: each item is a file, the very object the load made (IndexedFile),
+   * known by its position (no list of them is kept: a scan after a checkout replaces them all).
+   */
   readonly files = this.#ofFiles(this.fileLines);
   readonly outcomes = this.#ofFiles(this.outcomeLines);
 
@@ -146,8 +160,9 @@ export class SavedLines {
     isSaved: ([document, fingerprint], position) => document === this.documentNames[position] && fingerprint === this.documentPrints[position],
   };
 
-  #ofFiles(lines: ReadonlyMap<IndexedFile, SavedLine>): LineSource<ScannedFile> {
-    return { lines, keyOf: (file) => file, isSaved: (file, position) => file === this.#files[position] };
+  #ofFiles(lines: ReadonlyMap<number, SavedLine>): LineSource<ScannedFile> {
+    const positionOf = (file: ScannedFile) => (file instanceof IndexedFile ? file.positionIn(this.#rest) : undefined);
+    return { lines, keyOf: positionOf, isSaved: (file, position) => positionOf(file) === position };
   }
 
   /**
@@ -238,17 +253,18 @@ export class UnreadIndex {
   #bytes: Buffer | undefined;
   #files: readonly IndexedFile[] | undefined;
   readonly #shared: SharedValues;
-  readonly #saved: SavedLines;
+  /** Where the index's lines lie: its files' as it is loaded, the rest's as it is read. */
+  readonly lines: SavedLines;
   #read: IndexRest | undefined;
 
-  constructor(fd: number, range: { readonly start: number; readonly end: number; readonly sha256: string }, files: readonly IndexedFile[], shared: SharedValues, saved: SavedLines) {
+  constructor(fd: number, range: { readonly start: number; readonly end: number; readonly sha256: string }, files: readonly IndexedFile[], shared: SharedValues, file: string, parts: SavedParts) {
     this.#fd = fd;
     this.#start = range.start;
     this.#end = range.end;
     this.#sha256 = range.sha256;
     this.#files = files;
     this.#shared = shared;
-    this.#saved = saved;
+    this.lines = new SavedLines(file, parts, this);
   }
 
   read(): IndexRest {
@@ -258,7 +274,7 @@ export class UnreadIndex {
     const bytes = this.#verifiedBytes();
     this.#bytes = undefined;
     this.#files = undefined;
-    this.#read = parseRest(bytes, files, this.#shared, this.#saved, this.#start);
+    this.#read = parseRest(bytes, files, this.#shared, this.lines, this.#start);
     return this.#read;
   }
 
@@ -337,6 +353,11 @@ export class IndexedFile implements ScannedFile {
 
   get outcome(): FileOutcome<ArticleRecord> {
     return this.#index.read().outcomes[this.#position]!;
+  }
+
+  /** Its position among the files of `index`, if it is one of them. */
+  positionIn(index: UnreadIndex): number | undefined {
+    return this.#index === index ? this.#position : undefined;
   }
 }
 
@@ -438,8 +459,8 @@ function loadOpenIndex(file: string, fd: number, stamp: CacheStamp, shared: Shar
   const unusable = (reason: string) => new CacheIndexUnusable(reason);
   const { scan, rest: restAt, size, trailerStart, sha256 } = readScanPart(fd, stamp);
   const files: IndexedFile[] = [];
-  const saved = new SavedLines(file, { size, restStart: restAt.start, scanStart: restAt.end, trailerStart, sha256, restSha256: restAt.sha256 }, files);
-  const rest = new UnreadIndex(fd, restAt, files, shared, saved);
+  const rest = new UnreadIndex(fd, restAt, files, shared, file, { size, restStart: restAt.start, scanStart: restAt.end, trailerStart, sha256, restSha256: restAt.sha256 });
+  const saved = rest.lines;
   let lastBuild: SavedBuild | undefined;
   try {
     for (const { line, start, end } of lines(scan, 0, scan.length)) {
