@@ -81,8 +81,8 @@ export class BuildCache {
   dirty = true;
   /**
    * Where the lines of the saved index lie and what they hold, for the next save to copy those
-   * whose items did not change (cache-index.ts); let go once a save has replaced that index
-   * (memory only).
+   * whose items did not change (cache-index.ts): the loaded index's, then each save's (memory
+   * only).
    */
   savedLines?: SavedLines;
   /** The last document plans of each collection path, reused where nothing in them changed (memory only). */
@@ -444,7 +444,7 @@ export function saveBuildCache(cache: BuildCache, stamp: CacheStamp, liveKeys: R
   } catch (error) {
     throw new DiskWriteError(file, error);
   }
-  cache.savedLines = undefined;
+  cache.savedLines = saved.lines;
   cache.dirty = false;
   return saved;
 }
@@ -464,7 +464,7 @@ export async function saveBuildCacheUnlessStopped(cache: BuildCache, stamp: Cach
     throw new DiskWriteError(file, error);
   }
   if (!saved) return false;
-  cache.savedLines = undefined;
+  cache.savedLines = saved.lines;
   cache.dirty = false;
   return saved;
 }

@@ -72,6 +72,9 @@ interface SavedParts {
   readonly restSha256: string;
 }
 
+/** The kinds of lines that hold items: file rows, outcomes, entries, documents. */
+type LineKind = 'F' | 'O' | 'E' | 'D';
+
 /** A line of a saved index: its bytes [start, end) in the file (its newline included), its items [first, first + count) of its kind. */
 interface SavedLine {
   readonly start: number;
@@ -89,64 +92,83 @@ interface LineSource<T> {
   readonly isSaved: (item: T, position: number) => boolean;
 }
 
+/** How a layout tells that a file is the one it saved at a position, and the key of a line that begins with it. */
+interface FileIdentity {
+  /** The key of a line whose first file is at `position`. */
+  readonly keyAt: (position: number) => unknown;
+  /** The key of a line that begins with `file`, if it is one of the saved files. */
+  readonly keyOf: (file: ScannedFile) => unknown;
+  readonly isSaved: (file: ScannedFile, position: number) => boolean;
+}
+
 /**
- * Where the lines of the saved index lie and what each holds, recorded as it is loaded (files) and
- * as its rest is read (outcomes, entries, documents), for the next save of the cache to copy the
- * lines whose items are still the very ones it read (SavedLines.copier). Only lines that ended as
- * a line ends (closesLine, or LINE_MAX items) are kept: a save that starts a line at their first
- * item writes the same line. Kept until a save replaces the file (BuildCache.savedLines): two
- * references per entry and per document, for one process's first save.
+ * Where the lines of a saved index lie and what each holds, for the next save of the cache to
+ * copy the lines whose items are still the very ones saved (SavedLines.copier). Made as an index
+ * is loaded (its files' lines, then its rest's as it is read: SavedLines.loaded) or as a save
+ * writes one (SavedLines.written). Only lines that ended as a line ends (closesLine, or LINE_MAX
+ * items) are kept: a save that starts a line at their first item writes the same line. Kept
+ * until a save replaces the file (BuildCache.savedLines): for a loaded index two references per
+ * entry and per document, for a written one also one per file.
  */
 export class SavedLines {
   readonly #file: string;
-  readonly #size: number;
-  /** Where the rest begins and ends, and the trailer begins. */
-  readonly #restStart: number;
-  readonly #scanStart: number;
-  readonly #trailerStart: number;
-  readonly #sha256: string;
-  readonly #restSha256: string;
-  /** The index's rest, which every file the load made (IndexedFile) names with its position. */
-  readonly #rest: UnreadIndex;
-  /** Its "F" and "O" lines by the position of their first file. */
-  readonly fileLines = new Map<number, SavedLine>();
-  readonly outcomeLines = new Map<number, SavedLine>();
+  #parts: SavedParts | undefined;
+  readonly #files: FileIdentity;
+  /** Its "F" and "O" lines by their first file's key (FileIdentity). */
+  readonly fileLines = new Map<unknown, SavedLine>();
+  readonly outcomeLines = new Map<unknown, SavedLine>();
   /** The entries in the index's order, and its "E" lines by their first key. */
-  readonly entryKeys: string[] = [];
-  readonly entryLocations: EntryLocation[] = [];
+  readonly entryKeys: string[];
+  readonly entryLocations: EntryLocation[];
   readonly entryLines = new Map<string, SavedLine>();
   /** The documents in the index's order, and its "D" lines by their first document. */
-  readonly documentNames: string[] = [];
-  readonly documentPrints: string[] = [];
+  readonly documentNames: string[];
+  readonly documentPrints: string[];
   readonly documentLines = new Map<string, SavedLine>();
+  readonly files: LineSource<ScannedFile>;
+  readonly outcomes: LineSource<ScannedFile>;
 
-  constructor(file: string, parts: SavedParts, rest: UnreadIndex) {
+  private constructor(file: string, parts: SavedParts | undefined, files: FileIdentity, entries: readonly (readonly [string, EntryLocation])[], documents: readonly (readonly [string, string])[]) {
     this.#file = file;
-    this.#size = parts.size;
-    this.#restStart = parts.restStart;
-    this.#scanStart = parts.scanStart;
-    this.#trailerStart = parts.trailerStart;
-    this.#sha256 = parts.sha256;
-    this.#restSha256 = parts.restSha256;
-    this.#rest = rest;
-  }
-
-  /** Records a line of `kind` at bytes [start, end) that holds items [first, first + count) named `last` at its end, if it ended as a line ends. */
-  record(kind: 'F' | 'O' | 'E' | 'D', start: number, end: number, first: number, count: number, last: string): void {
-    if (count === 0 || (count < LINE_MAX && !closesLine(last))) return;
-    const line = { start, end, first, count };
-    if (kind === 'F') this.fileLines.set(first, line);
-    else if (kind === 'O') this.outcomeLines.set(first, line);
-    else if (kind === 'E') this.entryLines.set(this.entryKeys[first]!, line);
-    else this.documentLines.set(this.documentNames[first]!, line);
+    this.#parts = parts;
+    this.#files = files;
+    this.entryKeys = entries.map(([key]) => key);
+    this.entryLocations = entries.map(([, entry]) => entry);
+    this.documentNames = documents.map(([document]) => document);
+    this.documentPrints = documents.map(([, fingerprint]) => fingerprint);
+    this.files = { lines: this.fileLines, keyOf: files.keyOf, isSaved: files.isSaved };
+    this.outcomes = { lines: this.outcomeLines, keyOf: files.keyOf, isSaved: files.isSaved };
   }
 
   /**
-   * The "F" and "O" lines: each item is a file, the very object the load made (IndexedFile),
-   * known by its position (no list of them is kept: a scan after a checkout replaces them all).
+   * The lines of an index being loaded, whose parts lie where its load found them and whose files
+   * are the IndexedFiles of `rest`, known by their position: no list of them is kept, since a scan
+   * after a checkout replaces them all. The lines are recorded as they are parsed.
    */
-  readonly files = this.#ofFiles(this.fileLines);
-  readonly outcomes = this.#ofFiles(this.outcomeLines);
+  static loaded(file: string, parts: SavedParts, rest: UnreadIndex): SavedLines {
+    const positionOf = (scanned: ScannedFile) => (scanned instanceof IndexedFile ? scanned.positionIn(rest) : undefined);
+    return new SavedLines(file, parts, { keyAt: (position) => position, keyOf: positionOf, isSaved: (scanned, position) => positionOf(scanned) === position }, [], []);
+  }
+
+  /** The lines of the index a save is writing of `contents` (its files, entries and documents in that order), recorded as they are written; placed once it is whole. */
+  static written(file: string, files: readonly ScannedFile[], entries: readonly (readonly [string, EntryLocation])[], documents: readonly (readonly [string, string])[]): SavedLines {
+    return new SavedLines(file, undefined, { keyAt: (position) => files[position], keyOf: (scanned) => scanned, isSaved: (scanned, position) => files[position] === scanned }, entries, documents);
+  }
+
+  /** Where the written index's parts lie, and their hashes: known once the save has put it in place. */
+  placed(parts: SavedParts): void {
+    this.#parts = parts;
+  }
+
+  /** Records a line of `kind` at bytes [start, end) that holds items [first, first + count) named `last` at its end, if it ended as a line ends. */
+  record(kind: LineKind, start: number, end: number, first: number, count: number, last: string): void {
+    if (count === 0 || (count < LINE_MAX && !closesLine(last))) return;
+    const line = { start, end, first, count };
+    if (kind === 'F') this.fileLines.set(this.#files.keyAt(first), line);
+    else if (kind === 'O') this.outcomeLines.set(this.#files.keyAt(first), line);
+    else if (kind === 'E') this.entryLines.set(this.entryKeys[first]!, line);
+    else this.documentLines.set(this.documentNames[first]!, line);
+  }
 
   readonly entries: LineSource<readonly [string, EntryLocation]> = {
     lines: this.entryLines,
@@ -160,17 +182,14 @@ export class SavedLines {
     isSaved: ([document, fingerprint], position) => document === this.documentNames[position] && fingerprint === this.documentPrints[position],
   };
 
-  #ofFiles(lines: ReadonlyMap<number, SavedLine>): LineSource<ScannedFile> {
-    const positionOf = (file: ScannedFile) => (file instanceof IndexedFile ? file.positionIn(this.#rest) : undefined);
-    return { lines, keyOf: positionOf, isSaved: (file, position) => positionOf(file) === position };
-  }
-
   /**
    * The saved index opened again to copy lines from, if it still holds the very bytes its load
    * checked (the same size and both hashes, read through once): a file changed or replaced since
    * gives undefined, and the save writes every line. The caller closes it.
    */
   copier(): LineCopier | undefined {
+    const parts = this.#parts;
+    if (!parts) return undefined;
     let fd: number;
     try {
       fd = openSync(this.#file, 'r');
@@ -178,14 +197,14 @@ export class SavedLines {
       return undefined;
     }
     try {
-      if (fstatSync(fd).size === this.#size) {
+      if (fstatSync(fd).size === parts.size) {
         const main = createHash('sha256');
         const rest = createHash('sha256');
         const piece = Buffer.allocUnsafe(VERIFY_PIECE);
-        hashRange(fd, piece, 0, this.#restStart, main);
-        hashRange(fd, piece, this.#restStart, this.#scanStart, rest);
-        hashRange(fd, piece, this.#scanStart, this.#trailerStart, main);
-        if (main.digest('base64url') === this.#sha256 && rest.digest('base64url') === this.#restSha256) return new LineCopier(fd);
+        hashRange(fd, piece, 0, parts.restStart, main);
+        hashRange(fd, piece, parts.restStart, parts.scanStart, rest);
+        hashRange(fd, piece, parts.scanStart, parts.trailerStart, main);
+        if (main.digest('base64url') === parts.sha256 && rest.digest('base64url') === parts.restSha256) return new LineCopier(fd);
       }
     } catch {
       // Unreadable now: nothing is copied.
@@ -264,7 +283,7 @@ export class UnreadIndex {
     this.#sha256 = range.sha256;
     this.#files = files;
     this.#shared = shared;
-    this.lines = new SavedLines(file, parts, this);
+    this.lines = SavedLines.loaded(file, parts, this);
   }
 
   read(): IndexRest {
@@ -663,10 +682,11 @@ export type IndexContents = {
   | { readonly rest: Buffer }
 );
 
-/** What a save wrote: bytes in all, and how many of them it copied from the index it replaced. */
+/** What a save wrote: bytes in all, how many of them it copied from the index it replaced, and where its lines lie (for the next save to copy). */
 export interface IndexSaved {
   readonly bytes: number;
   readonly copiedBytes: number;
+  readonly lines: SavedLines;
 }
 
 /** Whether items [at, at + saved.count) are the saved line's, in its order. */
@@ -706,7 +726,7 @@ export async function saveIndexUnlessStopped(file: string, stamp: CacheStamp, co
     await new Promise(setImmediate);
     if (stop()) {
       // Returning the generator removes its temporary file (the value given is not used).
-      writing.return({ bytes: 0, copiedBytes: 0 });
+      writing.return(undefined as never);
       return false;
     }
   }
@@ -720,26 +740,29 @@ function* indexWriting(file: string, stamp: CacheStamp, contents: IndexContents)
   const copier = 'saved' in contents ? contents.saved?.copier() : undefined;
   const from = <T>(source: LineSource<T> | undefined) => (copier && source ? { source, copier } : undefined);
   const saved = 'saved' in contents ? contents.saved : undefined;
+  // Where this save's lines lie, for the next save to copy (of the rest's, only those it writes line by line).
+  const next = 'rest' in contents ? SavedLines.written(file, files, [], []) : SavedLines.written(file, files, contents.entries, contents.documents);
   try {
     out.line(JSON.stringify({ format: FORMAT, version: FORMAT_VERSION, code: stamp.code, config: stamp.config }));
-    out.startRest();
+    const restStart = out.startRest();
     if ('rest' in contents) {
       out.bytes(contents.rest);
       yield;
     } else {
       // Made afresh on each save, not kept per object: at a million articles those texts would hold most of a gigabyte.
-      yield* out.chunked('O', files, (scanned) => scanned.file, (scanned) => JSON.stringify(storeOutcome(scanned.outcome)), from(saved?.outcomes));
-      yield* out.chunked('E', contents.entries, ([key]) => key, ([key, entry]) => item([key, entry.segment, entry.offset, ...entry.lengths, entry.digest]), from(saved?.entries));
-      yield* out.chunked('D', contents.documents, ([document]) => document, ([document, fingerprint]) => item([document, fingerprint]), from(saved?.documents));
+      yield* out.chunked('O', files, (scanned) => scanned.file, (scanned) => JSON.stringify(storeOutcome(scanned.outcome)), from(saved?.outcomes), next);
+      yield* out.chunked('E', contents.entries, ([key]) => key, ([key, entry]) => item([key, entry.segment, entry.offset, ...entry.lengths, entry.digest]), from(saved?.entries), next);
+      yield* out.chunked('D', contents.documents, ([document]) => document, ([document, fingerprint]) => item([document, fingerprint]), from(saved?.documents), next);
     }
     out.endRest();
     const scanStart = out.size();
     if (contents.lastBuild) out.line(JSON.stringify(['B', contents.lastBuild]));
-    yield* out.chunked('F', files, (scanned) => scanned.file, ({ file: name, stat, checkedAt, key }) => item([name, stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, checkedAt, key]), from(saved?.files));
+    yield* out.chunked('F', files, (scanned) => scanned.file, ({ file: name, stat, checkedAt, key }) => item([name, stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, checkedAt, key]), from(saved?.files), next);
     // Once more before the file is put in place, however small it is.
     yield;
-    const bytes = out.finish((hashes, size) => JSON.stringify({ ...hashes, scanBytes: size - scanStart }));
-    return { bytes, copiedBytes: copier?.copied ?? 0 };
+    const placed = out.finish((hashes, size) => JSON.stringify({ ...hashes, scanBytes: size - scanStart }));
+    next.placed({ size: placed.bytes, restStart, scanStart, trailerStart: placed.trailerStart, sha256: placed.sha256, restSha256: placed.restSha256 });
+    return { bytes: placed.bytes, copiedBytes: copier?.copied ?? 0, lines: next };
   } finally {
     // Thrown, or stopped by the caller: the temporary file goes (a no-op once finished).
     out.abandon();
@@ -765,6 +788,8 @@ class IndexWriter {
     this.#written += bytes.length;
   });
   #written = 0;
+  /** Bytes given so far, written or pending: where the next line begins. */
+  #given = 0;
   #closed = false;
   #inPlace = false;
 
@@ -776,7 +801,9 @@ class IndexWriter {
 
   /** Adds a line; true when that wrote the pending megabyte to the file. */
   line(text: string): boolean {
-    return this.#text.add(`${text}\n`);
+    const withNewline = `${text}\n`;
+    this.#given += Buffer.byteLength(withNewline);
+    return this.#text.add(withNewline);
   }
 
   /**
@@ -785,14 +812,25 @@ class IndexWriter {
    * save replaces that begins where a line begins now, and holds the very items that follow, is
    * copied as it is: it is the line these items make.
    */
-  *chunked<T>(kind: string, items: readonly T[], name: (item: T) => string, text: (item: T) => string, copy?: { readonly source: LineSource<T>; readonly copier: LineCopier }): Generator<void, void, undefined> {
+  *chunked<T>(
+    kind: LineKind,
+    items: readonly T[],
+    name: (item: T) => string,
+    text: (item: T) => string,
+    copy: { readonly source: LineSource<T>; readonly copier: LineCopier } | undefined,
+    /** Where the lines written go on record, for the next save. */
+    record: SavedLines,
+  ): Generator<void, void, undefined> {
     let line: string[] = [];
+    let first = 0;
     let copied = 0;
     for (let index = 0; index < items.length; ) {
       const saved = line.length === 0 && copy ? copy.source.lines.get(copy.source.keyOf(items[index]!)) : undefined;
       if (saved && holdsLine(saved, items, index, copy!.source)) {
         const bytes = copy!.copier.read(saved);
+        const start = this.#given;
         this.bytes(bytes);
+        record.record(kind, start, this.#given, index, saved.count, name(items[index + saved.count - 1]!));
         index += saved.count;
         copied += bytes.length;
         if (copied >= COPIED_BETWEEN_PAUSES) {
@@ -801,20 +839,25 @@ class IndexWriter {
         }
         continue;
       }
+      if (line.length === 0) first = index;
       const each = items[index++]!;
       line.push(text(each));
       if (line.length === LINE_MAX || closesLine(name(each))) {
-        if (this.line(`["${kind}",${line.join(',')}]`)) yield;
+        const start = this.#given;
+        const wrote = this.line(`["${kind}",${line.join(',')}]`);
+        record.record(kind, start, this.#given, first, line.length, name(each));
+        if (wrote) yield;
         line = [];
       }
     }
     if (line.length > 0 && this.line(`["${kind}",${line.join(',')}]`)) yield;
   }
 
-  /** What follows is the rest, hashed on its own. */
-  startRest(): void {
+  /** What follows is the rest, hashed on its own; returns where it begins. */
+  startRest(): number {
     this.#text.flush();
     this.#hash = this.#restHash;
+    return this.#written;
   }
 
   /** The rest ends here. */
@@ -831,22 +874,27 @@ class IndexWriter {
 
   /** Lines given as bytes (each ends with a newline). */
   bytes(lines: Buffer): void {
+    this.#given += lines.length;
     this.#text.flush();
     this.#hash.update(lines);
     writeAll(this.#fd, lines);
     this.#written += lines.length;
   }
 
-  /** Adds the trailer (made from the two hashes and the size of everything before it) and puts the file in place. */
-  finish(trailer: (hashes: { readonly sha256: string; readonly restSha256: string }, bytes: number) => string): number {
+  /**
+   * Adds the trailer (made from the two hashes and the size of everything before it) and puts the
+   * file in place; returns the file's size, where its trailer begins, and the two hashes.
+   */
+  finish(trailer: (hashes: { readonly sha256: string; readonly restSha256: string }, bytes: number) => string): { readonly bytes: number; readonly trailerStart: number; readonly sha256: string; readonly restSha256: string } {
     const size = this.size();
-    const last = Buffer.from(`${trailer({ sha256: this.#mainHash.digest('base64url'), restSha256: this.#restHash.digest('base64url') }, size)}\n`, 'utf8');
+    const hashes = { sha256: this.#mainHash.digest('base64url'), restSha256: this.#restHash.digest('base64url') };
+    const last = Buffer.from(`${trailer(hashes, size)}\n`, 'utf8');
     writeAll(this.#fd, last);
     this.#closed = true;
     buildFs.closeSync(this.#fd);
     buildFs.renameSync(this.#temporary, this.#target);
     this.#inPlace = true;
-    return size + last.length;
+    return { bytes: size + last.length, trailerStart: size, ...hashes };
   }
 
   /** Removes the temporary file, unless `finish` has put it in place. */

@@ -73,6 +73,25 @@ describe('cache index: a save copies the lines of the index it replaces', () => 
     assert.deepEqual([...again.rest.documents], documents);
   });
 
+  it('a save records where its own lines lie: the next save copies from the index it wrote', async () => {
+    // The same process, with no load between (a server's saves): each save's own objects are the next one's items.
+    const contents = indexContents();
+    const file = await indexFile();
+    const first = saveIndex(file, STAMP, contents);
+    const files = [...contents.files];
+    files[7000] = scannedFile(files[7000]!.file, 7000, 'key-7000-edited');
+    files.splice(300, 0, scannedFile(nameOf(300, '-new'), 300, 'key-new'));
+    const changed: IndexContents = { files, entries: contents.entries, documents: contents.documents, lastBuild: undefined, saved: first.lines };
+    const expected = await fullSaveBytes(changed);
+    const second = saveIndex(file, STAMP, changed);
+    assert.ok(readFileSync(file).equals(expected), 'the same bytes as a full save');
+    assert.ok(second.copiedBytes > 0.5 * second.bytes, `copied ${second.copiedBytes} of ${second.bytes} bytes`);
+    // And the one after that, from the index the second wrote.
+    const third = saveIndex(file, STAMP, { ...changed, saved: second.lines });
+    assert.ok(readFileSync(file).equals(expected), 'unchanged contents, unchanged bytes');
+    assert.ok(third.copiedBytes > 0.8 * third.bytes, `copied ${third.copiedBytes} of ${third.bytes} bytes`);
+  });
+
   it('a file removed where a line ended joins that line and the next: both are written again, the lines after copied', async () => {
     const file = await indexFile();
     saveIndex(file, STAMP, indexContents());
