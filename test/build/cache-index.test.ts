@@ -27,6 +27,11 @@ function loadWhole(file: string) {
   return { loaded, rest };
 }
 
+/** What a build of a loaded index saves, with `files` (the loaded ones unless told): its entries and documents, and its lines to copy. */
+function contentsOf({ loaded, rest }: ReturnType<typeof loadWhole>, files: readonly ScannedFile[] = loaded.files): IndexContents {
+  return { files, entries: [...rest.entries], documents: [...rest.documents], lastBuild: undefined, saved: loaded.savedLines };
+}
+
 /** What a full save (one that copies nothing) of `contents` writes, read back. */
 async function fullSaveBytes(contents: IndexContents): Promise<Buffer> {
   const file = await indexFile();
@@ -99,10 +104,10 @@ describe('cache index: a save copies the lines of the index it replaces', () => 
     const rows = readFileSync(file, 'utf8').split('\n').filter((line) => line.startsWith('["F",'));
     const second = JSON.parse(rows[1]!) as unknown[];
     const ending = second[second.length - 7] as string;
-    const { loaded, rest } = loadWhole(file);
-    const files = loaded.files.filter((scanned) => scanned.file !== ending);
+    const whole = loadWhole(file);
+    const files = whole.loaded.files.filter((scanned) => scanned.file !== ending);
     assert.equal(files.length, INDEX_FILES - 1);
-    const contents: IndexContents = { files, entries: [...rest.entries], documents: [...rest.documents], lastBuild: undefined, saved: loaded.savedLines };
+    const contents = contentsOf(whole, files);
     const expected = await fullSaveBytes(contents);
     const saved = saveIndex(file, STAMP, contents);
     assert.ok(readFileSync(file).equals(expected), 'the same bytes as a full save');
@@ -113,7 +118,7 @@ describe('cache index: a save copies the lines of the index it replaces', () => 
     for (const change of ['a byte changed', 'replaced by another index', 'removed'] as const) {
       const file = await indexFile();
       saveIndex(file, STAMP, indexContents());
-      const { loaded, rest } = loadWhole(file);
+      const whole = loadWhole(file);
       if (change === 'a byte changed') {
         // Inside a file's row, the same length: what the load checked is no longer there.
         const bytes = readFileSync(file);
@@ -126,7 +131,7 @@ describe('cache index: a save copies the lines of the index it replaces', () => 
       } else {
         rmSync(file);
       }
-      const contents: IndexContents = { files: loaded.files, entries: [...rest.entries], documents: [...rest.documents], lastBuild: undefined, saved: loaded.savedLines };
+      const contents = contentsOf(whole);
       const expected = await fullSaveBytes(contents);
       const saved = saveIndex(file, STAMP, contents);
       assert.equal(saved.copiedBytes, 0, change);
@@ -137,9 +142,8 @@ describe('cache index: a save copies the lines of the index it replaces', () => 
   it('copies only lines that end where a line ends: a save that adds items after the last one writes that line again', async () => {
     const file = await indexFile();
     saveIndex(file, STAMP, indexContents());
-    const { loaded, rest } = loadWhole(file);
-    const files = [...loaded.files, scannedFile(nameOf(INDEX_FILES + 1), INDEX_FILES + 1, 'key-last')];
-    const contents: IndexContents = { files, entries: [...rest.entries], documents: [...rest.documents], lastBuild: undefined, saved: loaded.savedLines };
+    const whole = loadWhole(file);
+    const contents = contentsOf(whole, [...whole.loaded.files, scannedFile(nameOf(INDEX_FILES + 1), INDEX_FILES + 1, 'key-last')]);
     const expected = await fullSaveBytes(contents);
     const saved = saveIndex(file, STAMP, contents);
     assert.ok(readFileSync(file).equals(expected), 'the same bytes as a full save');
