@@ -105,7 +105,8 @@ export interface DocumentPlan<T extends Filing = Filing> {
  * The documents of every collection: a subscription document with the newest `site.maxItems`
  * entries and, when `site.archives` names its kind and there are more, RFC 5005 archive pages. Pages are
  * cut from the oldest entry forward, so adding new articles never changes a page's contents:
- * page 1 holds the oldest `maxItems`, page 2 the next, and so on; only whole pages are written,
+ * pages 1 and 2 hold the oldest `maxItems` between them (the first page cut in halves, so that an
+ * archive is never a lone page), page 3 the next `maxItems`, and so on; only whole pages are written,
  * and the entries after the last whole page are all in the subscription document. With
  * `options.edges`, pages also keep their edges when articles are removed (see cutCollection).
  *
@@ -268,6 +269,11 @@ function fill<T>(articles: readonly T[], from: number, step: 1 | -1, frames: rea
 
 const NO_FRAMES: readonly FrameSize[] = [];
 
+/** The first page of `count` entries cut in two, the older half the larger: a feed's first archive. */
+function halves(count: number): [number, number] {
+  return [Math.ceil(count / 2), Math.floor(count / 2)];
+}
+
 /**
  * Whether `plan` holds exactly the articles of `all[0, end)` (newest first) that are at or older
  * than `edge` and not yet paged: the very same objects, in order, with no other article between
@@ -308,12 +314,13 @@ export const KEPT_PAGE_GROWTH = 2;
  * Cuts a collection (newest first) into archive pages and a subscription document.
  *
  * Pages are filled from the oldest article forward, each until it holds `maxItems` or (with
- * sizes) its next entry would push a format over `site.maxBytes`, so that a page, once whole,
+ * sizes) its next entry would push a format over `site.maxBytes` (the first page is then cut in
+ * two halves), so that a page, once whole,
  * never changes as newer articles come (RFC 5005 archives are fixed); the articles after the last
  * whole page are not yet paged (and no page is made that would hold every article of the
  * collection). The subscription document holds the newest articles up to `maxItems` and the
  * budget; if that is fewer than those not yet paged (its head is larger than a page's: many
- * deletion notices), the older of them get a page of their own now.
+ * deletion notices), the older of them get a page of their own now (two, if it would be the first).
  *
  * The pages that earlier builds made whole are cut again along their edges (`kept`), oldest
  * first, while each still holds what a page may: a removed article leaves its page one entry
@@ -381,30 +388,47 @@ function cutCollection<T extends Filing>(
       unpaged -= count;
     }
     const keptPages = pages.length;
-    while (unpaged > 0) {
-      let page = fill(all, unpaged - 1, -1, largest, site, sizes);
-      if (page.byBytes) page = fill(all, unpaged - 1, -1, frame(() => pageHead(pages.length + 1)), site, sizes);
-      if (!page.whole) break;
+    /** The next page, from all[unpaged - 1] back, of at most `limit` articles; undefined unless it is whole. */
+    const nextPage = (limit: number): Fill | undefined => {
+      let page = fill(all, unpaged - 1, -1, largest, site, sizes, limit);
+      if (page.byBytes) page = fill(all, unpaged - 1, -1, frame(() => pageHead(pages.length + 1)), site, sizes, limit);
+      return page.whole ? page : undefined;
+    };
+    const addPage = (page: Fill) => {
       if (page.oversized) oversized.add(pages.length + 1);
       pages.push(page.count);
       unpaged -= page.count;
       const digest = page.oversized ? undefined : pageDigest?.(unpaged, unpaged + page.count);
       edges.push(digest === undefined ? edgeOf(all[unpaged]!) : { ...edgeOf(all[unpaged]!), digest });
+    };
+    if (keptPages === 0) {
+      const page = nextPage(site.maxItems);
+      // One page holding every article (exactly maxItems of them, or one too large): no page, and
+      // the subscription document holds them, as without archives. Otherwise the first page is
+      // cut in two halves, so that no archive page is ever the only one: the W3C validator warns
+      // "Archive incomplete" on a page with neither a prev-archive nor a next-archive link, which
+      // RFC 5005 gives the only page. (A page of one entry stays whole.) Both halves are made
+      // exactly when the one page would have been, and within its budget.
+      if (page && page.count < unpaged) {
+        if (page.count < 2) addPage(page);
+        else for (const count of halves(page.count)) addPage({ count, whole: true, byBytes: false, oversized: false });
+      }
     }
-    // One new page holding every article (exactly maxItems of them, or one too large): the
-    // subscription document holds them, as without archives.
-    if (keptPages === 0 && pages.length === 1 && pages[0] === all.length) {
-      pages.pop();
-      edges.pop();
-      oversized.clear();
-      unpaged = all.length;
+    while (unpaged > 0 && pages.length > 0) {
+      const page = nextPage(site.maxItems);
+      if (!page) break;
+      addPage(page);
     }
   }
   let subscription = fill(all, 0, 1, frame(() => subscriptionHead(pages.length)), site, sizes);
   if (archived && subscription.count < unpaged) {
-    // A page of the older unpaged articles now, and the subscription document links it.
-    subscription = fill(all, 0, 1, frame(() => subscriptionHead(pages.length + 1)), site, sizes);
-    pages.push(unpaged - subscription.count);
+    // A page of the older unpaged articles now (two, halves, if it would be the only one), and the
+    // subscription document links it.
+    const first = pages.length === 0;
+    subscription = fill(all, 0, 1, frame(() => subscriptionHead(pages.length + (first ? 2 : 1))), site, sizes);
+    const early = unpaged - subscription.count;
+    if (first && early >= 2) pages.push(...halves(early));
+    else pages.push(early);
   }
   if (subscription.oversized) oversized.add(0);
   return { pages, edges, subscription: subscription.count, overBudget: Math.min(all.length, site.maxItems) - subscription.count, oversized, same };

@@ -26,7 +26,10 @@ const T2 = new Date('2025-01-02T00:00:00Z');
 const FEEDS = ['ai', 'all', 'providers/news.example.com', 'categories/news'];
 const idOf = (n: number) => `https://news.example.com/${n}`;
 
-/** Ten articles, 1 the oldest; with FEED_MAX_ITEMS=3 each feed has pages [3,2,1] [6,5,4] [9,8,7]. */
+/**
+ * Ten articles, 1 the oldest; with FEED_MAX_ITEMS=3 each feed has pages [2,1] [3] (its first
+ * archive, two pages of half FEED_MAX_ITEMS) [6,5,4] [9,8,7].
+ */
 async function setUp(prefix: string): Promise<Config> {
   const contentDir = await makeTempDir(`${prefix}-content-`);
   for (let n = 1; n <= 10; n++) {
@@ -61,14 +64,17 @@ describe('archive pages when an archived article is removed', () => {
     const config = await setUp('pages-new-process');
     await buildFeeds({ config, logger: silentLogger, clock: () => T1 });
     const before = await archiveFiles(config);
-    assert.deepEqual(await rssIds(config, 'ai/2'), [idOf(6), idOf(5), idOf(4)]);
+    assert.deepEqual(await rssIds(config, 'ai/1'), [idOf(2), idOf(1)]);
+    assert.deepEqual(await rssIds(config, 'ai/2'), [idOf(3)]);
+    assert.deepEqual(await rssIds(config, 'ai/3'), [idOf(6), idOf(5), idOf(4)]);
 
     await rm(path.join(config.contentDir, 'article-2.md'));
     await buildFeeds({ config, logger: silentLogger, clock: () => T2 });
     assert.deepEqual(changedNames(before, await archiveFiles(config)), pageFiles(1));
     for (const feed of FEEDS) {
-      assert.deepEqual(await rssIds(config, `${feed}/1`), [idOf(3), idOf(1)], feed);
-      assert.deepEqual(await rssIds(config, `${feed}/2`), [idOf(6), idOf(5), idOf(4)], feed);
+      assert.deepEqual(await rssIds(config, `${feed}/1`), [idOf(1)], feed);
+      assert.deepEqual(await rssIds(config, `${feed}/2`), [idOf(3)], feed);
+      assert.deepEqual(await rssIds(config, `${feed}/3`), [idOf(6), idOf(5), idOf(4)], feed);
     }
   });
 
@@ -79,8 +85,8 @@ describe('archive pages when an archived article is removed', () => {
     const before = await archiveFiles(config);
     await rm(path.join(config.contentDir, 'article-5.md'));
     await buildFeeds({ config, logger: silentLogger, clock: () => T2, cache });
-    assert.deepEqual(changedNames(before, await archiveFiles(config)), pageFiles(2));
-    assert.deepEqual(await rssIds(config, 'ai/2'), [idOf(6), idOf(4)]);
+    assert.deepEqual(changedNames(before, await archiveFiles(config)), pageFiles(3));
+    assert.deepEqual(await rssIds(config, 'ai/3'), [idOf(6), idOf(4)]);
   });
 
   it('shift every later page when STATE_DIR/pages.json is not kept (what it is for)', async () => {
@@ -89,7 +95,9 @@ describe('archive pages when an archived article is removed', () => {
     await rm(path.join(config.stateDir, 'pages.json'));
     await rm(path.join(config.contentDir, 'article-2.md'));
     await buildFeeds({ config, logger: silentLogger, clock: () => T2 });
-    assert.deepEqual(await rssIds(config, 'ai/2'), [idOf(7), idOf(6), idOf(5)]);
+    // Cut afresh from the nine left: [3,1] [4] [7,6,5] [10,9,8], where pages 2 and 3 held [3] and [6,5,4].
+    assert.deepEqual(await rssIds(config, 'ai/2'), [idOf(4)]);
+    assert.deepEqual(await rssIds(config, 'ai/3'), [idOf(7), idOf(6), idOf(5)]);
   });
 
   it('are cut afresh, with a warning naming the file, when pages.json is damaged', async () => {
@@ -106,8 +114,9 @@ describe('archive pages when an archived article is removed', () => {
     assert.ok(warning, `no warning naming ${file}: ${entries.map((entry) => entry.msg).join('\n')}`);
     assert.match(warning.msg, /unreadable/);
     // Cut afresh: every article still in exactly one page or the subscription feed's newest three.
-    assert.deepEqual(await rssIds(config, 'ai/1'), [idOf(4), idOf(3), idOf(1)]);
-    assert.deepEqual(await rssIds(config, 'ai/2'), [idOf(7), idOf(6), idOf(5)]);
+    assert.deepEqual(await rssIds(config, 'ai/1'), [idOf(3), idOf(1)]);
+    assert.deepEqual(await rssIds(config, 'ai/2'), [idOf(4)]);
+    assert.deepEqual(await rssIds(config, 'ai/3'), [idOf(7), idOf(6), idOf(5)]);
     // And written again whole: the next build reads it without a warning.
     JSON.parse(await readFile(file, 'utf8'));
   });
@@ -115,10 +124,11 @@ describe('archive pages when an archived article is removed', () => {
   it('keep an emptied page at its number, valid for the W3C checker', async (t: TestContext) => {
     const config = await setUp('pages-emptied');
     await buildFeeds({ config, logger: silentLogger, clock: () => T1 });
-    for (const n of [1, 2, 3]) await rm(path.join(config.contentDir, `article-${n}.md`));
+    for (const n of [1, 2]) await rm(path.join(config.contentDir, `article-${n}.md`));
     await buildFeeds({ config, logger: silentLogger, clock: () => T2 });
     assert.deepEqual(await rssIds(config, 'ai/1'), []);
-    assert.deepEqual(await rssIds(config, 'ai/2'), [idOf(6), idOf(5), idOf(4)]);
+    assert.deepEqual(await rssIds(config, 'ai/2'), [idOf(3)]);
+    assert.deepEqual(await rssIds(config, 'ai/3'), [idOf(6), idOf(5), idOf(4)]);
     const json = JSON.parse(await readFile(path.join(config.feedsDir, 'archive', 'ai', '1.json'), 'utf8')) as { items: unknown[]; next_url?: string };
     assert.deepEqual(json.items, []);
     if (await missingW3cFeedCheck(t)) return;
@@ -137,8 +147,8 @@ describe('archive pages when an older article comes later', () => {
     await writeFile(path.join(config.contentDir, 'article-45.md'), articleText(fields));
 
     await buildFeeds({ config, logger: silentLogger, clock: () => T2 });
-    assert.deepEqual(changedNames(before, await archiveFiles(config)), pageFiles(2));
-    for (const feed of FEEDS) assert.deepEqual(await rssIds(config, `${feed}/2`), [idOf(6), idOf(5), idOf(45), idOf(4)], feed);
+    assert.deepEqual(changedNames(before, await archiveFiles(config)), pageFiles(3));
+    for (const feed of FEEDS) assert.deepEqual(await rssIds(config, `${feed}/3`), [idOf(6), idOf(5), idOf(45), idOf(4)], feed);
     assert.ok(feedsBefore.equals(await readFile(path.join(config.feedsDir, 'all.xml'))), 'the subscription feed did not change');
   });
 });
@@ -155,7 +165,7 @@ describe('archive pages for some kinds of feed only (FEED_ARCHIVES=topics)', () 
     const after = await archiveFiles(topics);
     assert.deepEqual([...after.keys()], [...before.keys()].filter((name) => name.startsWith('ai/')));
     assert.deepEqual(changedNames(before, after), [...before.keys()].filter((name) => !name.startsWith('ai/')));
-    assert.ok(result.report.removed.includes('archive/all/1.xml') && result.report.removed.includes('archive/providers/news.example.com/3.atom'));
+    assert.ok(result.report.removed.includes('archive/all/1.xml') && result.report.removed.includes('archive/providers/news.example.com/4.atom'));
     // What a restarting server serves: the manifest lists the topic pages and no other.
     const listed = [...readManifest(topics.feedsDir)!.files.keys()].filter((name) => name.startsWith('archive/'));
     assert.deepEqual(listed.sort(), [...after.keys()].map((name) => `archive/${name}`).sort());
@@ -164,7 +174,7 @@ describe('archive pages for some kinds of feed only (FEED_ARCHIVES=topics)', () 
       const atom = parseXmlDocument(await readFile(path.join(topics.feedsDir, `${feed}.atom`), 'utf8'));
       return listOf(atom.feed.link).find((link) => link['@_rel'] === 'prev-archive')?.['@_href'];
     };
-    assert.equal(await prevArchive('ai'), 'https://feeds.example.org/feeds/archive/ai/3.atom');
+    assert.equal(await prevArchive('ai'), 'https://feeds.example.org/feeds/archive/ai/4.atom');
     for (const feed of ['all', 'providers/news.example.com', 'categories/news']) assert.equal(await prevArchive(feed), undefined, feed);
     // The subscription feeds of the other kinds hold their newest entries, as with archives off.
     const allRss = parseXmlDocument(await readFile(path.join(topics.feedsDir, 'all.xml'), 'utf8'));
@@ -184,6 +194,10 @@ describe('page edges of the kinds of feed FEED_ARCHIVES leaves out for a while',
     await buildFeeds({ config: every, logger: silentLogger, clock: () => T2 });
 
     assert.deepEqual(changedNames(before, await archiveFiles(every)), pageFiles(1));
-    for (const feed of FEEDS) assert.deepEqual(await rssIds(every, `${feed}/2`), [idOf(6), idOf(5), idOf(4)], feed);
+    for (const feed of FEEDS) {
+      assert.deepEqual(await rssIds(every, `${feed}/1`), [idOf(1)], feed);
+      assert.deepEqual(await rssIds(every, `${feed}/2`), [idOf(3)], feed);
+      assert.deepEqual(await rssIds(every, `${feed}/3`), [idOf(6), idOf(5), idOf(4)], feed);
+    }
   });
 });

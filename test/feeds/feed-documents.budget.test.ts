@@ -4,6 +4,11 @@
  *
  * Most tests give the planner made-up sizes (DocumentSizes) to say exactly what must happen; the
  * last group renders real articles with large bodies and measures the rendered documents.
+ *
+ * A feed's first archive is its first page, cut as any page (at maxItems or the budget), then
+ * split in two: the older ceil(n / 2) of its n entries on page 1, the other floor(n / 2) on page 2,
+ * so that no archive page is ever the only one. Where three entries fit in a page, the oldest
+ * three are on pages [2, 1] and [3].
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -92,15 +97,18 @@ describe('planFeedDocuments with a byte budget: pages', () => {
   const sizes = fakeSizes(even(300));
 
   it('closes a page when its next entry would push it over the budget', () => {
+    // With 1001 bytes, pages of two; the first, [2, 1], is cut in halves.
     const { pages } = aiChain(plansOf(articles(7), { maxItems: 5, maxBytes: 1001 }, sizes));
-    assert.deepEqual(pages.map(numbers), [[2, 1], [4, 3], [6, 5]]);
+    assert.deepEqual(pages.map(numbers), [[1], [2], [4, 3], [6, 5]]);
   });
 
   it('closes a page at maxItems or at the budget, whichever comes first', () => {
-    // Articles 1-3 are 300 bytes, the others 100: a page of 4 of those is 100 + 400 + 3 bytes.
-    const mixed = fakeSizes((n) => (n <= 3 ? [300, 300, 300] : [100, 100, 100]));
+    // Articles 5-7 are 300 bytes, the others 100: a page of 4 of those is 100 + 400 + 3 bytes.
+    // The first page, [4, 3, 2, 1], is closed by maxItems (and cut in halves), the next by the
+    // budget after 5-7 (1002 bytes), the one after by maxItems again.
+    const mixed = fakeSizes((n) => (n >= 5 && n <= 7 ? [300, 300, 300] : [100, 100, 100]));
     const { pages } = aiChain(plansOf(articles(12), { maxItems: 4, maxBytes: 1002 }, mixed));
-    assert.deepEqual(pages.map(numbers), [[3, 2, 1], [7, 6, 5, 4], [11, 10, 9, 8]]);
+    assert.deepEqual(pages.map(numbers), [[2, 1], [4, 3], [7, 6, 5], [11, 10, 9, 8]]);
   });
 
   it('keeps every document within the budget in every format', () => {
@@ -114,8 +122,9 @@ describe('planFeedDocuments with a byte budget: pages', () => {
     for (const count of [1, 2, 3, 5, 6, 7, 11]) {
       const chain = aiChain(plansOf(articles(count), { maxItems: 5, maxBytes: 1001 }, sizes));
       assertChainComplete(chain, count);
-      // Pages of two: the budget, not maxItems, cut them.
-      assert.equal(chain.pages.length, Math.floor((count - 1) / 2), `${count} articles`);
+      // Pages of two (the budget, not maxItems, cut them) hold all but the newest one or two
+      // articles: floor((count - 1) / 2) pages, one more since the first is cut in two pages of one.
+      assert.equal(chain.pages.length, count < 3 ? 0 : Math.floor((count - 1) / 2) + 1, `${count} articles`);
     }
   });
 
@@ -123,8 +132,9 @@ describe('planFeedDocuments with a byte budget: pages', () => {
     const site = { maxItems: 5, maxBytes: 1001 };
     const before = aiChain(plansOf(articles(7), site, sizes)).pages.map(numbers);
     const after = aiChain(plansOf(articles(10), site, sizes)).pages.map(numbers);
-    assert.deepEqual(before, [[2, 1], [4, 3], [6, 5]]);
+    assert.deepEqual(before, [[1], [2], [4, 3], [6, 5]]);
     assert.deepEqual(after.slice(0, before.length), before);
+    assert.equal(after.length, before.length + 1);
   });
 
   it('cuts by the largest format: a feed holds as many entries as fit in all three', () => {
@@ -132,7 +142,8 @@ describe('planFeedDocuments with a byte budget: pages', () => {
     const mixed = fakeSizes(() => [10, 10, 500]);
     const { subscription, pages } = aiChain(plansOf(articles(5), { maxItems: 5, maxBytes: 1200 }, mixed));
     assert.deepEqual(numbers(subscription), [5, 4]);
-    assert.deepEqual(pages.map(numbers), [[2, 1], [4, 3]]);
+    // Pages of two, the first cut in halves.
+    assert.deepEqual(pages.map(numbers), [[1], [2], [4, 3]]);
   });
 
   it('measures every format: a budget only the RSS document exceeds still cuts', () => {
@@ -142,14 +153,48 @@ describe('planFeedDocuments with a byte budget: pages', () => {
   });
 
   it('gives each page the frame of its own number (frames grow with the digits of page numbers)', () => {
-    // A page whose number has two digits has a 10-byte larger frame: page 10 holds one entry fewer.
+    // A page whose number has two digits has a 300-byte larger frame: page 10 holds one entry
+    // fewer. (Pages 1 and 2 are the first page of three cut in halves.)
     const growing: DocumentSizes<Article> = {
       frame: (document) => [0, 1, 2].map(() => ({ fixed: document.archive && document.archive.page >= 10 ? 400 : 100, between: 1 })),
       entry: () => [300, 300, 300],
     };
     const { pages } = aiChain(plansOf(articles(40), { maxItems: 5, maxBytes: 1002 }, growing));
-    assert.deepEqual(pages.map((page) => page.articles.length), [3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2]);
+    assert.deepEqual(pages.map((page) => page.articles.length), [2, 1, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2]);
     assertChainComplete(aiChain(plansOf(articles(40), { maxItems: 5, maxBytes: 1002 }, growing)), 40);
+  });
+});
+
+describe('planFeedDocuments with a byte budget: the first archive', () => {
+  // Frames of 100 bytes, entries of 300, 1001 bytes: two entries fit in a document (701 bytes), three do not.
+  const sizes = fakeSizes(even(300));
+  const site = { maxItems: 5, maxBytes: 1001 };
+
+  it('is the first page the budget closed, cut in halves, made only when that page is whole', () => {
+    // Two articles: a page of [2, 1] would not be whole (nothing closed it: neither maxItems nor
+    // a third entry over the budget), and would hold every article. No page; the subscription
+    // document holds both.
+    const two = aiChain(plansOf(articles(2), site, sizes));
+    assert.deepEqual(two.pages, []);
+    assert.deepEqual(numbers(two.subscription), [2, 1]);
+    assert.equal(two.subscription.document.prevArchive, undefined);
+    // Three: the budget closes [2, 1] before article 3, and it is cut in halves of one: pages [1]
+    // and [2], each whole, not halves of maxItems ([3, 2, 1] would be over the budget).
+    const three = aiChain(plansOf(articles(3), site, sizes));
+    assert.deepEqual(three.pages.map(numbers), [[1], [2]]);
+    assert.deepEqual(numbers(three.subscription), [3, 2]);
+    assertChainComplete(three, 3);
+  });
+
+  it('makes no page that lacks both prev-archive and next-archive, and loses no article, for 0 to 17 articles', () => {
+    for (let count = 0; count <= 17; count++) {
+      const plans = plansOf(articles(count), site, sizes);
+      for (const plan of plans) for (const bytes of fakeBytes(plan, sizes)) assert.ok(bytes <= site.maxBytes, `${count}: ${plan.document.path}: ${bytes} bytes`);
+      if (count === 0) continue;
+      const chain = aiChain(plans);
+      assertChainComplete(chain, count);
+      for (const page of chain.pages) assert.ok(page.document.prevArchive || page.document.nextArchive, `${count}: ${page.document.path} has neither link`);
+    }
   });
 });
 
@@ -167,10 +212,11 @@ describe('planFeedDocuments with a byte budget: the subscription document', () =
     assert.equal(roomy.some((plan) => plan.oversized), false);
   });
 
-  it('gives a feed of fewer than maxItems articles an archive page when they do not fit in one document', () => {
+  it('gives a feed of fewer than maxItems articles archive pages when they do not fit in one document', () => {
     const chain = aiChain(plansOf(articles(4), { maxItems: 50, maxBytes: 1002 }, fakeSizes(even(300))));
     assert.deepEqual(numbers(chain.subscription), [4, 3, 2]);
-    assert.deepEqual(chain.pages.map(numbers), [[3, 2, 1]]);
+    // The first page, [3, 2, 1] (the budget closed it), in halves.
+    assert.deepEqual(chain.pages.map(numbers), [[2, 1], [3]]);
     assertChainComplete(chain, 4);
   });
 
@@ -184,9 +230,24 @@ describe('planFeedDocuments with a byte budget: the subscription document', () =
     }
   });
 
+  it('pages them on two pages, halves, when they would be the only page', () => {
+    const sizes = fakeSizes(even(300), 100, 700);
+    const site = { maxItems: 5, maxBytes: 1002 };
+    // Three articles are one page's worth and no more (no whole page holds fewer than all of
+    // them); the subscription document holds only the newest: the other two are halved.
+    const three = aiChain(plansOf(articles(3), site, sizes));
+    assert.deepEqual(three.pages.map(numbers), [[1], [2]]);
+    assert.deepEqual(numbers(three.subscription), [3]);
+    assert.ok(three.pages.every((page) => page.document.prevArchive || page.document.nextArchive));
+    assert.deepEqual(three.subscription.document.prevArchive, feedUrls(BASE, 'archive/ai/2'));
+    // One article left over cannot be halved: a page of its own, the one lone page this leaves.
+    assert.deepEqual(aiChain(plansOf(articles(2), site, sizes)).pages.map(numbers), [[1]]);
+  });
+
   it('links the newest page as prev-archive', () => {
+    // Pages [2, 1], [3] and [6, 5, 4].
     const plans = plansOf(articles(7), { maxItems: 5, maxBytes: 1002 }, fakeSizes(even(300)));
-    assert.deepEqual(aiChain(plans).subscription.document.prevArchive, feedUrls(BASE, 'archive/ai/2'));
+    assert.deepEqual(aiChain(plans).subscription.document.prevArchive, feedUrls(BASE, 'archive/ai/3'));
   });
 });
 
@@ -208,8 +269,9 @@ describe('planFeedDocuments with a byte budget: an entry larger than the budget'
   it('gets an archive page of its own, marked oversized, and the pages around it are whole', () => {
     const plans = plansOf(articles(8), { maxItems: 5, maxBytes: 1002 }, sizes);
     const chain = aiChain(plans);
-    assert.deepEqual(chain.pages.map(numbers), [[2, 1], [3], [6, 5, 4]]);
-    assert.deepEqual(chain.pages.map((page) => page.oversized === true), [false, true, false]);
+    // The first page, [2, 1], in halves.
+    assert.deepEqual(chain.pages.map(numbers), [[1], [2], [3], [6, 5, 4]]);
+    assert.deepEqual(chain.pages.map((page) => page.oversized === true), [false, false, true, false]);
     assertChainComplete(chain, 8);
   });
 
@@ -236,7 +298,7 @@ describe('planFeedDocuments with a byte budget: unchanged documents are the same
     const sizes = fakeSizes(even(300));
     const first = planFeedDocuments(collections, site, { memo, sizes });
     const again = planFeedDocuments(collections, site, { memo, sizes });
-    assert.deepEqual(aiChain(again).pages.map(numbers), [[3, 2, 1], [6, 5, 4]]);
+    assert.deepEqual(aiChain(again).pages.map(numbers), [[2, 1], [3], [6, 5, 4]]);
     assert.equal(again.length, first.length);
     again.forEach((plan, index) => assert.equal(plan, first[index]));
   });
@@ -248,9 +310,12 @@ describe('planFeedDocuments with a byte budget: unchanged documents are the same
     const list = articles(9);
     const before = aiChain(planFeedDocuments(collectFeeds(list).collections, site, { memo, sizes }));
     const after = aiChain(planFeedDocuments(collectFeeds([article(10), ...list]).collections, site, { memo, sizes }));
-    // Pages 1 and 2 are whole and hold the same articles; page 2 was the newest and gains a next-archive link.
+    // Pages 1 to 3 ([2, 1], [3], [6, 5, 4]) are whole and hold the same articles; article 10
+    // closes page 4 ([9, 8, 7]), so page 3 was the newest and gains a next-archive link.
+    assert.deepEqual([before.pages.length, after.pages.length], [3, 4]);
     assert.equal(after.pages[0], before.pages[0]);
-    assert.deepEqual(numbers(after.pages[1]!), numbers(before.pages[1]!));
+    assert.equal(after.pages[1], before.pages[1]);
+    assert.deepEqual(numbers(after.pages[2]!), numbers(before.pages[2]!));
   });
 });
 

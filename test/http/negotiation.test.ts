@@ -48,7 +48,8 @@ function builtBytes(name: string): Buffer {
 
 before(async () => {
   const contentDir = await makeTempDir('negotiation-content-');
-  // Five AI articles with two per feed: ai.* plus archive pages archive/ai/1 and archive/ai/2.
+  // Five AI articles with two per feed: ai.* (articles 5, 4) plus archive pages archive/ai/1
+  // (article 1) and archive/ai/2 (article 2), the first archive's two halves, and archive/ai/3 (4, 3).
   for (const n of [1, 2, 3, 4, 5]) {
     const fields = frontMatter({ title: `Article ${n}`, sourceUrl: `https://news.example.com/${n}`, publishedDateTime: `2024-05-0${n}T10:00:00Z` });
     await writeFile(path.join(contentDir, `article-${n}.md`), articleText(fields));
@@ -266,7 +267,7 @@ describe('nested paths', () => {
   }
 
   it('answers 404 for an archive page that does not exist', async () => {
-    const response = await request(app).get('/feeds/archive/ai/3.xml');
+    const response = await request(app).get('/feeds/archive/ai/4.xml');
     assert.equal(response.status, 404);
     assert.equal(response.body.error.code, 'FEED_NOT_FOUND');
   });

@@ -91,7 +91,10 @@ function documentAt(documents: readonly FeedDocument[], documentPath: string): F
   return document;
 }
 
-/** Five articles in pages of two: the subscription document and archive pages 1 and 2. */
+/**
+ * Five articles in pages of two: the subscription document (days 5, 4) and archive pages 1 (day 1)
+ * and 2 (day 2), the first archive's two halves, and 3 (days 4, 3).
+ */
 function archivedDocuments(): FeedDocument[] {
   const articles = [1, 2, 3, 4, 5].map((day) =>
     makeArticle({
@@ -255,8 +258,10 @@ describe('renderFeedPage', () => {
     const current = documentAt(documents, 'all');
     const page1 = documentAt(documents, 'archive/all/1');
     const page2 = documentAt(documents, 'archive/all/2');
-    assert.deepEqual(navigation('all'), { 'prev-archive': page2.urls.html });
-    assert.deepEqual(navigation('archive/all/2'), { current: current.urls.html, 'prev-archive': page1.urls.html });
+    const page3 = documentAt(documents, 'archive/all/3');
+    assert.deepEqual(navigation('all'), { 'prev-archive': page3.urls.html });
+    assert.deepEqual(navigation('archive/all/3'), { current: current.urls.html, 'prev-archive': page2.urls.html });
+    assert.deepEqual(navigation('archive/all/2'), { 'next-archive': page3.urls.html, current: current.urls.html, 'prev-archive': page1.urls.html });
     assert.deepEqual(navigation('archive/all/1'), { 'next-archive': page2.urls.html, current: current.urls.html });
   });
 
@@ -435,6 +440,7 @@ describe('feed.xsl, run by xsltproc', () => {
         const archived = archivedDocuments();
         const page1 = documentAt(archived, 'archive/all/1');
         const page2 = documentAt(archived, 'archive/all/2');
+        const page3 = documentAt(archived, 'archive/all/3');
         const current = documentAt(archived, 'all');
         const { page } = await transform(feedText(page1, extension));
         assert.match(text(byTag(page, 'h1')[0]), /\(archive, page 1\)$/);
@@ -443,7 +449,7 @@ describe('feed.xsl, run by xsltproc', () => {
         assert.deepEqual(navigation, { 'next-archive': page2.urls[self], current: current.urls[self] });
         const newest = await transform(feedText(current, extension));
         const older = byTag(byClass(newest.page, 'archive-nav')[0]!, 'a').map((link) => [attr(link, 'rel'), attr(link, 'href')]);
-        assert.deepEqual(older, [['prev-archive', page2.urls[self]]]);
+        assert.deepEqual(older, [['prev-archive', page3.urls[self]]]);
       });
 
       it('says so when a feed has no entries', async (t) => {

@@ -35,7 +35,10 @@ function article(n: number, overrides: Record<string, unknown> = {}): Article {
   );
 }
 
-/** Five AI articles, newest first: with two per document, `ai` and archive pages 1 and 2. */
+/**
+ * Five AI articles, newest first: with two per document, `ai` (5, 4) and archive pages 1 (1) and
+ * 2 (2), the first archive's two halves, and 3 (4, 3).
+ */
 const FIVE = [5, 4, 3, 2, 1].map((n) => article(n));
 
 /** Every rendered file of `articles`, name → body. */
@@ -70,7 +73,7 @@ describe('RFC 5005 paging in RSS 2.0', () => {
 
   it('links the subscription channel to the newest archive page as prev-archive', () => {
     const channel = rss(body(files, 'ai.xml')).channel;
-    assert.deepEqual(links(channel['atom:link'], PAGING), [['prev-archive', `${BASE}/archive/ai/2.xml`, 'application/rss+xml']]);
+    assert.deepEqual(links(channel['atom:link'], PAGING), [['prev-archive', `${BASE}/archive/ai/3.xml`, 'application/rss+xml']]);
   });
 
   it('does not mark the subscription channel as an archive', () => {
@@ -78,12 +81,12 @@ describe('RFC 5005 paging in RSS 2.0', () => {
   });
 
   it('links the newest archive page to the subscription feed (current) and the older page (prev-archive)', () => {
-    const channel = rss(body(files, 'archive/ai/2.xml')).channel;
+    const channel = rss(body(files, 'archive/ai/3.xml')).channel;
     assert.deepEqual(
       links(channel['atom:link'], PAGING).sort(),
       [
         ['current', `${BASE}/ai.xml`, 'application/rss+xml'],
-        ['prev-archive', `${BASE}/archive/ai/1.xml`, 'application/rss+xml'],
+        ['prev-archive', `${BASE}/archive/ai/2.xml`, 'application/rss+xml'],
       ],
     );
   });
@@ -110,7 +113,7 @@ describe('RFC 5005 paging in Atom 1.0', () => {
   const files = render(FIVE);
 
   it('links the subscription feed to the newest archive page as prev-archive', () => {
-    assert.deepEqual(links(atom(body(files, 'ai.atom')).link, PAGING), [['prev-archive', `${BASE}/archive/ai/2.atom`, 'application/atom+xml']]);
+    assert.deepEqual(links(atom(body(files, 'ai.atom')).link, PAGING), [['prev-archive', `${BASE}/archive/ai/3.atom`, 'application/atom+xml']]);
   });
 
   it('does not mark the subscription feed as an archive', () => {
@@ -119,10 +122,10 @@ describe('RFC 5005 paging in Atom 1.0', () => {
 
   it('links the newest archive page to the subscription feed (current) and the older page (prev-archive)', () => {
     assert.deepEqual(
-      links(atom(body(files, 'archive/ai/2.atom')).link, PAGING).sort(),
+      links(atom(body(files, 'archive/ai/3.atom')).link, PAGING).sort(),
       [
         ['current', `${BASE}/ai.atom`, 'application/atom+xml'],
-        ['prev-archive', `${BASE}/archive/ai/1.atom`, 'application/atom+xml'],
+        ['prev-archive', `${BASE}/archive/ai/2.atom`, 'application/atom+xml'],
       ],
     );
   });
@@ -148,10 +151,11 @@ describe('paging in JSON Feed 1.1', () => {
   const files = render(FIVE);
 
   it("sets the subscription feed's next_url to the newest archive page's .json", () => {
-    assert.equal(json(body(files, 'ai.json')).next_url, `${BASE}/archive/ai/2.json`);
+    assert.equal(json(body(files, 'ai.json')).next_url, `${BASE}/archive/ai/3.json`);
   });
 
   it("sets an archive page's next_url to the next older page's .json", () => {
+    assert.equal(json(body(files, 'archive/ai/3.json')).next_url, `${BASE}/archive/ai/2.json`);
     assert.equal(json(body(files, 'archive/ai/2.json')).next_url, `${BASE}/archive/ai/1.json`);
   });
 
@@ -160,7 +164,7 @@ describe('paging in JSON Feed 1.1', () => {
   });
 
   it('keeps every page valid JSON Feed 1.1', () => {
-    for (const name of ['ai.json', 'archive/ai/2.json', 'archive/ai/1.json']) assertValidJsonFeed(json(body(files, name)), name);
+    for (const name of ['ai.json', 'archive/ai/3.json', 'archive/ai/2.json', 'archive/ai/1.json']) assertValidJsonFeed(json(body(files, name)), name);
   });
 });
 
