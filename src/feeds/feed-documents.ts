@@ -423,7 +423,7 @@ function cutCollection<T extends Filing>(
   let subscription = fill(all, 0, 1, frame(() => subscriptionHead(pages.length)), site, sizes);
   if (archived && subscription.count < unpaged) {
     // A page of the older unpaged articles now (two, halves, if it would be the only one), and the
-    // subscription document links it.
+    // subscription document links it (its link to page 1 or 2 is measured alike: one length).
     const first = pages.length === 0;
     subscription = fill(all, 0, 1, frame(() => subscriptionHead(pages.length + (first ? 2 : 1))), site, sizes);
     const early = unpaged - subscription.count;
