@@ -1,4 +1,4 @@
-import { realpathSync, watch, type FSWatcher } from 'node:fs';
+import { lstatSync, realpathSync, watch, type FSWatcher } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
@@ -41,7 +41,8 @@ export interface WatchOptions {
  * rebuild does not stat every file: at 100k files those stats are most of a rebuild. One watcher
  * per folder (inotify reports changes to the files in a watched folder); Node 20's recursive mode
  * would instead put a watcher and a stat on every file. An event naming a Markdown file marks that
- * file; an event for anything else (a folder, another file, no name), any watcher error or a
+ * file; one naming another file (a temporary file a save renames over an article) is no change;
+ * an event for anything else (a folder, a name gone that was a folder, no name), any watcher error or a
  * CONTENT_DIR symlink switched to another folder means "anything may have changed" and the next
  * build scans everything. Hidden files and folders are not content and are ignored. The build
  * also scans in full now and then, in case the platform missed an event.
@@ -86,9 +87,28 @@ export function watchContent(dir: string, logger: Logger, { onChange }: WatchOpt
     if (name === null) return unknownChange();
     const file = folder === '' ? name : `${folder}/${name}`;
     if (file.split(/[\\/]/).some((part) => part.startsWith('.'))) return;
-    if (!file.toLowerCase().endsWith('.md')) return unknownChange();
+    if (!file.toLowerCase().endsWith('.md')) return notContent(file) ? undefined : unknownChange();
     if (pending !== 'unknown') pending.add(file);
     onChange?.(file);
+  };
+  // The folders the last walk watches (relative, `/` separators): a name that is gone was one of
+  // them, or was a file.
+  let folders = new Set<string>();
+  /**
+   * Whether `file` (not Markdown) cannot have changed any article: a file, or a name gone that was
+   * no watched folder. Tools that save by writing a temporary file and renaming it over an
+   * article (`sed -i`, many editors) make such events on every save; taken as "anything may have
+   * changed", each save scanned the whole folder (6-9 s at a million files) instead of building
+   * one file. A folder that comes or goes, or a name that cannot be looked at, still means
+   * anything may have changed.
+   */
+  const notContent = (file: string): boolean => {
+    if (watched === undefined) return false;
+    try {
+      return !lstatSync(path.join(watched, file)).isDirectory();
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ENOENT' && !folders.has(file);
+    }
   };
   let walk = 0;
   /**
@@ -112,13 +132,14 @@ export function watchContent(dir: string, logger: Logger, { onChange }: WatchOpt
       const root = watched;
       // Before the walk, so that a folder created during it is heard of (and walked again).
       watchFolder(root, '');
-      const folders = (await readdir(root, { recursive: true, withFileTypes: true }))
+      const found = (await readdir(root, { recursive: true, withFileTypes: true }))
         .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
         .map((entry) => contentPath(path.relative(root, path.join(entry.parentPath, entry.name))))
         .filter((folder) => !folder.split('/').some((part) => part.startsWith('.')));
       // Closed, or started again, meanwhile: those watchers are not this walk's to add.
       if (closed || current !== walk) return;
-      for (const folder of folders) watchFolder(root, folder);
+      folders = new Set(found);
+      for (const folder of found) watchFolder(root, folder);
       if (failed) logger.info('content folder watched again', { contentDir: dir });
       failed = false;
     } catch (error) {

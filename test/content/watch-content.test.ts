@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import fsPromises, { mkdir, rename, symlink, writeFile } from 'node:fs/promises';
+import fsPromises, { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
 import { after, describe, it, mock } from 'node:test';
@@ -72,20 +72,62 @@ describe('watchContent: names the files that changed', () => {
     assert.deepEqual(files(await watcher.takeChanges()), ['marker.md']);
   });
 
-  it('says "unknown" after a folder or a file that is not Markdown appears, and then watches the new folder', async () => {
+  it('says "unknown" after a folder appears, and then watches the new folder', async () => {
     const dir = await makeTempDir('watch-');
-    const { watcher, seen, until } = watched(dir);
+    const { watcher, until } = watched(dir);
     await watcher.takeChanges();
     await mkdir(path.join(dir, 'folder'));
     await until('the new folder', (calls) => calls.includes(undefined));
     assert.equal(files(await watcher.takeChanges()), 'unknown', 'a new folder');
-    seen.length = 0;
-    await writeFile(path.join(dir, 'notes.txt'), 'x');
-    await until('the text file', (calls) => calls.includes(undefined));
-    assert.equal(files(await watcher.takeChanges()), 'unknown', 'a file that is not Markdown');
     await writeFile(path.join(dir, 'folder', 'in-new-folder.md'), 'x');
     await until('the file in the new folder', (calls) => calls.includes('folder/in-new-folder.md'));
     assert.deepEqual(files(await watcher.takeChanges()), ['folder/in-new-folder.md'], 'the new folder is watched');
+  });
+
+  it('takes a file that is not Markdown, there or gone, for no change', async () => {
+    const dir = await makeTempDir('watch-');
+    await mkdir(path.join(dir, 'sub'));
+    const { watcher, seen, until } = watched(dir);
+    await watcher.takeChanges();
+    await writeFile(path.join(dir, 'notes.txt'), 'x');
+    await writeFile(path.join(dir, 'sub', 'README'), 'x');
+    await rm(path.join(dir, 'notes.txt'));
+    // A folder's events come in order: once its marker is seen, the events before it were handled.
+    await writeFile(path.join(dir, 'marker.md'), 'x');
+    await writeFile(path.join(dir, 'sub', 'marker.md'), 'x');
+    await until('the marker files', (calls) => calls.includes('marker.md') && calls.includes('sub/marker.md'));
+    assert.deepEqual([...new Set(seen)].sort(), ['marker.md', 'sub/marker.md']);
+    assert.deepEqual(files(await watcher.takeChanges()), ['marker.md', 'sub/marker.md']);
+  });
+
+  it('names the article that a save through a temporary file replaced (sed -i, editors), and nothing else', async () => {
+    const dir = await makeTempDir('watch-');
+    await mkdir(path.join(dir, 'sub'));
+    await writeFile(path.join(dir, 'sub', 'article.md'), 'old');
+    const { watcher, seen, until } = watched(dir);
+    await watcher.takeChanges();
+    // What `sed -i` does: a new file beside the article, then renamed over it.
+    await writeFile(path.join(dir, 'sub', 'sedX1b2c3'), 'new');
+    await rename(path.join(dir, 'sub', 'sedX1b2c3'), path.join(dir, 'sub', 'article.md'));
+    await until('the article', (calls) => calls.includes('sub/article.md'));
+    assert.ok(!seen.includes(undefined), JSON.stringify(seen));
+    assert.deepEqual(files(await watcher.takeChanges()), ['sub/article.md']);
+  });
+
+  it('says "unknown" when a watched folder is removed or renamed, though its name is gone', async () => {
+    const dir = await makeTempDir('watch-');
+    await mkdir(path.join(dir, 'gone'));
+    await mkdir(path.join(dir, 'moved'));
+    await writeFile(path.join(dir, 'moved', 'a.md'), 'x');
+    const { watcher, seen, until } = watched(dir);
+    await watcher.takeChanges();
+    await rm(path.join(dir, 'gone'), { recursive: true });
+    await until('the removed folder', (calls) => calls.includes(undefined));
+    assert.equal(files(await watcher.takeChanges()), 'unknown', 'a folder removed');
+    seen.length = 0;
+    await rename(path.join(dir, 'moved'), path.join(dir, 'elsewhere'));
+    await until('the renamed folder', (calls) => calls.includes(undefined));
+    assert.equal(files(await watcher.takeChanges()), 'unknown', 'a folder renamed');
   });
 });
 
