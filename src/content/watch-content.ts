@@ -98,7 +98,7 @@ export function watchContent(dir: string, logger: Logger, { onChange }: WatchOpt
    * Whether `file` (not Markdown) cannot have changed any article: a file, or a name gone that was
    * no watched folder. Tools that save by writing a temporary file and renaming it over an
    * article (`sed -i`, many editors) make such events on every save; taken as "anything may have
-   * changed", each save scanned the whole folder (6-9 s at a million files) instead of building
+   * changed", each save scanned the whole folder (5-11 s at a million files) instead of building
    * one file. A folder that comes or goes, or a name that cannot be looked at, still means
    * anything may have changed.
    */
