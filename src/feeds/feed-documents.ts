@@ -388,21 +388,22 @@ function cutCollection<T extends Filing>(
       unpaged -= count;
     }
     const keptPages = pages.length;
-    /** The next page, from all[unpaged - 1] back, of at most `limit` articles; undefined unless it is whole. */
-    const nextPage = (limit: number): Fill | undefined => {
-      let page = fill(all, unpaged - 1, -1, largest, site, sizes, limit);
-      if (page.byBytes) page = fill(all, unpaged - 1, -1, frame(() => pageHead(pages.length + 1)), site, sizes, limit);
+    /** The next page, from all[unpaged - 1] back; undefined unless it is whole. */
+    const nextPage = (): Fill | undefined => {
+      let page = fill(all, unpaged - 1, -1, largest, site, sizes);
+      if (page.byBytes) page = fill(all, unpaged - 1, -1, frame(() => pageHead(pages.length + 1)), site, sizes);
       return page.whole ? page : undefined;
     };
-    const addPage = (page: Fill) => {
-      if (page.oversized) oversized.add(pages.length + 1);
-      pages.push(page.count);
-      unpaged -= page.count;
-      const digest = page.oversized ? undefined : pageDigest?.(unpaged, unpaged + page.count);
+    /** A page of the next `count` articles, with its edge (and digest, unless it is one entry over the budget). */
+    const addPage = (count: number, isOversized: boolean) => {
+      if (isOversized) oversized.add(pages.length + 1);
+      pages.push(count);
+      unpaged -= count;
+      const digest = isOversized ? undefined : pageDigest?.(unpaged, unpaged + count);
       edges.push(digest === undefined ? edgeOf(all[unpaged]!) : { ...edgeOf(all[unpaged]!), digest });
     };
     if (keptPages === 0) {
-      const page = nextPage(site.maxItems);
+      const page = nextPage();
       // One page holding every article (exactly maxItems of them, or one too large): no page, and
       // the subscription document holds them, as without archives. Otherwise the first page is
       // cut in two halves, so that no archive page is ever the only one: the W3C validator warns
@@ -410,14 +411,14 @@ function cutCollection<T extends Filing>(
       // RFC 5005 gives the only page. (A page of one entry stays whole.) Both halves are made
       // exactly when the one page would have been, and within its budget.
       if (page && page.count < unpaged) {
-        if (page.count < 2) addPage(page);
-        else for (const count of halves(page.count)) addPage({ count, whole: true, byBytes: false, oversized: false });
+        if (page.count < 2) addPage(page.count, page.oversized);
+        else for (const count of halves(page.count)) addPage(count, false);
       }
     }
     while (unpaged > 0 && pages.length > 0) {
-      const page = nextPage(site.maxItems);
+      const page = nextPage();
       if (!page) break;
-      addPage(page);
+      addPage(page.count, page.oversized);
     }
   }
   let subscription = fill(all, 0, 1, frame(() => subscriptionHead(pages.length)), site, sizes);
